@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, which `prepare` runs on `npm ci`).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = join(root, 'dist', 'cli', 'main.js');
+if (!existsSync(entry)) {
+  process.stderr.write('gatehouse: not built yet. Run `npm ci` (or `npm run build`) in ' + root + '\n');
+  process.exit(1);
+}
+const { run } = await import(entry);
+await run(process.argv);

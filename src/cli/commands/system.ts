@@ -1,0 +1,107 @@
+// gatehouse serve | db migrate | params … | audit …
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/env.js';
+import { GatehouseError } from '../../core/errors.js';
+import { paramDef } from '../../core/params.js';
+import { makeLogger } from '../../log.js';
+import { migrate, openDb } from '../../storage/db.js';
+import { action, fail, iso, table } from '../context.js';
+
+export function registerSystem(program: Command): void {
+  program
+    .command('serve')
+    .description('run the gateway: web console/API and every protocol listener')
+    .action(async () => {
+      try {
+        const { serve } = await import('../../main.js');
+        await serve();
+      } catch (err) {
+        fail(false, err);
+      }
+    });
+
+  program
+    .command('db')
+    .description('database maintenance')
+    .command('migrate')
+    .description('apply pending migrations (serve does this too)')
+    .action(
+      action(async (ctx) => {
+        const config = loadConfig();
+        const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+        try {
+          const applied = await migrate(db);
+          ctx.out({ database: db.where, applied }, () => (applied.length ? `applied ${applied.join(', ')} to ${db.where}` : `${db.where} is up to date`));
+        } finally {
+          await db.kysely.destroy();
+        }
+      }),
+    );
+
+  const params = program.command('params').description('system parameters');
+  params
+    .command('list')
+    .description('every parameter with its value, default and meaning')
+    .action(
+      action(async (ctx) => {
+        const rows = (await (await ctx.s()).admin.params()).all();
+        ctx.out(rows, () => table(rows, ['name', 'value', 'default', 'meaning']));
+      }),
+    );
+  params
+    .command('get <name>')
+    .description('one parameter')
+    .action(
+      action(async (ctx, name: string) => {
+        const d = paramDef(name);
+        const value = (await (await ctx.s()).admin.params()).raw(name);
+        ctx.out({ name, value, default: d.default, meaning: d.meaning }, () => value);
+      }),
+    );
+  params
+    .command('set <name> <value>')
+    .description('change a parameter (validated; audited)')
+    .action(
+      action(async (ctx, name: string, value: string) => {
+        const s = await ctx.s();
+        const v = await s.admin.setParam(await ctx.actor(), name, value);
+        ctx.out({ name, value: v }, () => `${name} = ${v}`);
+      }),
+    );
+
+  const audit = program.command('audit').description('the audit log');
+  audit
+    .command('list')
+    .description('newest records first')
+    .option('--action <prefix>', 'only actions starting with this, e.g. approval.')
+    .option('--target <type:id>', 'only records about one object, e.g. approval:17')
+    .option('--limit <n>', 'at most this many', Number, 50)
+    .action(
+      action(async (ctx, o: { action?: string; target?: string; limit: number }) => {
+        const [targetType, targetId] = o.target ? o.target.split(':', 2) : [];
+        if (o.target && !targetId) throw new GatehouseError('invalid', '--target takes type:id, e.g. approval:17');
+        const rows = await (await ctx.s()).adminStore.listAudit({ limit: Math.min(o.limit, 10000), action: o.action, targetType, targetId });
+        const view = rows.map((r) => ({ ...r, at: iso(r.at) }));
+        ctx.out(view, () => table(view.map((r) => ({ ...r, target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.stringify(r.details) })), ['id', 'at', 'actor', 'channel', 'action', 'target', 'details']));
+      }),
+    );
+  audit
+    .command('verify')
+    .description('check the audit log is intact')
+    .action(
+      action(async (ctx) => {
+        const s = await ctx.s();
+        const rows = await s.adminStore.listAudit({ limit: 1_000_000 });
+        rows.reverse();
+        let prevAt = 0;
+        const problems: string[] = [];
+        for (const r of rows) {
+          if (r.at < prevAt - 60_000) problems.push(`record ${r.id} is dated before its predecessor`);
+          prevAt = Math.max(prevAt, r.at);
+        }
+        ctx.out({ records: rows.length, ok: problems.length === 0, problems }, () => (problems.length ? problems.join('\n') : `${rows.length} records, in order`));
+        if (problems.length) process.exitCode = 1;
+      }),
+    );
+  void makeLogger;
+}

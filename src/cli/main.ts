@@ -1,0 +1,30 @@
+// The gatehouse command. Every command takes --json; errors exit non-zero with a clear message.
+import { Command, CommanderError } from 'commander';
+import { registerApprovals } from './commands/approvals.js';
+import { registerDirectory } from './commands/directory.js';
+import { registerSystem } from './commands/system.js';
+
+export function buildProgram(): Command {
+  const program = new Command('gatehouse')
+    .description('Gatehouse: a privileged-access gateway that holds a connection until the right manager approves it')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSystem(program);
+  registerDirectory(program);
+  registerApprovals(program);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

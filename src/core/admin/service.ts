@@ -1,0 +1,353 @@
+// Policy administration: users, groups, devices, accounts, access rules, workflows, parameters.
+// Validates input, resolves names, and writes through AdminStore (audit + policy.changed in one tx).
+import { GatehouseError, invalid } from '../errors.js';
+import type { AdminStore, UserRow } from '../ports/admin-store.js';
+import type { KeyTools, PasswordHasher, Vault } from '../ports/crypto.js';
+import type { Clock } from '../ports/clock.js';
+import type { Store } from '../ports/store.js';
+import type { PolicyCache } from '../policy/cache.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
+import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
+import { isProtocol, type Channel, type Protocol, type WorkflowLevel } from '../types.js';
+import { parseLevel } from './levels.js';
+
+export interface Actor {
+  username: string;
+  id: number | null;
+  channel: Channel;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+const USERNAME = /^[a-z_][a-z0-9._-]{0,63}$/;
+const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
+
+export function checkName(kind: string, v: string): string {
+  if (!NAME.test(v)) throw invalid(`${kind} name '${v.slice(0, 80)}' is not valid: use letters, digits, '.', '_' or '-' (1-64 characters)`, 'name');
+  return v;
+}
+
+export function parseProtocols(list: string | string[]): Protocol[] {
+  const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (!items.length) throw invalid('at least one protocol is needed (ssh, sftp, rdp, http)', 'protocols');
+  for (const p of items) if (!isProtocol(p)) throw invalid(`unknown protocol '${p}': use ssh, sftp, rdp or http`, 'protocols');
+  return [...new Set(items)] as Protocol[];
+}
+
+const DEFAULT_PORTS: Record<Protocol, number> = { ssh: 22, sftp: 22, rdp: 3389, http: 80 };
+
+export class AdminService {
+  constructor(
+    private readonly store: Store,
+    private readonly admin: AdminStore,
+    private readonly policy: PolicyCache,
+    private readonly hasher: PasswordHasher,
+    private readonly vault: Vault,
+    private readonly keys: KeyTools,
+    private readonly clock: Clock,
+  ) {}
+
+  private async snap(): Promise<PolicySnapshot> {
+    return this.policy.current();
+  }
+
+  private audit(actor: Actor, action: string, targetType: string, targetId: string | number, details?: Record<string, unknown>) {
+    return { actor: actor.username, actorId: actor.id, channel: actor.channel, action, targetType, targetId, details };
+  }
+
+  private async done<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      const msg = String((err as Error)?.message ?? err);
+      if (/unique|duplicate/i.test(msg)) throw new GatehouseError('conflict', 'that name is already taken');
+      throw err;
+    } finally {
+      this.policy.invalidate();
+    }
+  }
+
+  async userId(p: PolicySnapshot, name: string): Promise<number> {
+    const u = p.usersByName.get(name);
+    if (!u) throw new GatehouseError('not_found', `unknown user '${name}'`);
+    return u.id;
+  }
+
+  async addUser(
+    actor: Actor,
+    input: { username: string; displayName?: string; email?: string | null; password?: string | null; sshKeys?: string[]; manager?: string | null; admin?: boolean; source?: string },
+  ): Promise<number> {
+    if (!USERNAME.test(input.username)) throw invalid(`username '${input.username.slice(0, 80)}' is not valid: lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter`, 'username');
+    const p = await this.snap();
+    if (p.usersByName.has(input.username)) throw new GatehouseError('conflict', `user '${input.username}' already exists`);
+    const email = this.email(input.email);
+    const managerId = input.manager ? await this.userId(p, input.manager) : null;
+    const keys = (input.sshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
+    const passwordHash = input.password ? await this.hasher.hash(this.password(input.password)) : null;
+    const row: UserRow = { username: input.username, displayName: input.displayName?.trim() || input.username, email, passwordHash, managerId, isAdmin: !!input.admin, disabled: false, source: input.source };
+    return this.done(
+      this.admin.write(
+        (id: number) => this.audit(actor, 'user.create', 'user', id, { username: input.username, email, manager: input.manager ?? null, admin: !!input.admin, keys: keys.map((k) => k.fingerprint) }),
+        async (w) => {
+          const id = await w.insertUser(row);
+          for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+          return id;
+        },
+      ),
+    );
+  }
+
+  async setUser(
+    actor: Actor,
+    username: string,
+    patch: { displayName?: string; email?: string | null; password?: string; addSshKeys?: string[]; manager?: string | null; admin?: boolean; disabled?: boolean },
+  ): Promise<void> {
+    const p = await this.snap();
+    const id = await this.userId(p, username);
+    const row: Partial<UserRow> = {};
+    if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
+    if (patch.email !== undefined) row.email = this.email(patch.email);
+    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(this.password(patch.password));
+    if (patch.manager !== undefined) {
+      row.managerId = patch.manager === null || patch.manager === '' ? null : await this.userId(p, patch.manager);
+      if (row.managerId === id) throw invalid('a user cannot be their own manager', 'manager');
+    }
+    if (patch.admin !== undefined) row.isAdmin = patch.admin;
+    if (patch.disabled !== undefined) row.disabled = patch.disabled;
+    const keys = (patch.addSshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
+    const shown = { ...patch, password: patch.password !== undefined ? '(changed)' : undefined, addSshKeys: keys.map((k) => k.fingerprint) };
+    await this.done(
+      this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown }), async (w) => {
+        await w.updateUser(id, row);
+        for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+      }),
+    );
+  }
+
+  async addGroup(
+    actor: Actor,
+    kind: 'user' | 'device',
+    name: string,
+    opts: { managers?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string | null },
+  ): Promise<number> {
+    checkName(kind === 'user' ? 'user group' : 'device group', name);
+    const p = await this.snap();
+    const managerIds = await Promise.all((opts.managers ?? []).map((m) => this.userId(p, m)));
+    return this.done(
+      this.admin.write(
+        (id: number) => this.audit(actor, `${kind}-group.create`, `${kind}-group`, id, { name, ...opts }),
+        async (w) => {
+          const id = await w.insertGroup(kind, { name, description: opts.description ?? null, requireApproval: !!opts.requireApproval, requireReason: !!opts.requireReason });
+          await w.setManagers(kind, id, managerIds);
+          return id;
+        },
+      ),
+    );
+  }
+
+  async setGroup(
+    actor: Actor,
+    kind: 'user' | 'device',
+    name: string,
+    opts: { managers?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string | null; rename?: string },
+  ): Promise<void> {
+    const p = await this.snap();
+    const g = kind === 'user' ? p.userGroupsByName.get(name) : [...p.deviceGroupsById.values()].find((x) => x.name === name);
+    if (!g) throw new GatehouseError('not_found', `unknown ${kind} group '${name}'`);
+    if (opts.rename !== undefined) checkName(`${kind} group`, opts.rename);
+    const managerIds = opts.managers ? await Promise.all(opts.managers.map((m) => this.userId(p, m))) : undefined;
+    await this.done(
+      this.admin.write(this.audit(actor, `${kind}-group.update`, `${kind}-group`, g.id, { name, ...opts }), async (w) => {
+        await w.updateGroup(kind, g.id, { name: opts.rename, requireApproval: opts.requireApproval, requireReason: opts.requireReason, description: opts.description });
+        if (managerIds) await w.setManagers(kind, g.id, managerIds);
+      }),
+    );
+  }
+
+  async addMember(actor: Actor, group: string, username: string, remove = false): Promise<boolean> {
+    const p = await this.snap();
+    const g = p.userGroupsByName.get(group);
+    if (!g) throw new GatehouseError('not_found', `unknown user group '${group}'`);
+    const uid = await this.userId(p, username);
+    return this.done(
+      this.admin.write(this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, { group, username }), (w) =>
+        remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid),
+      ),
+    );
+  }
+
+  async addDevice(
+    actor: Actor,
+    input: { name: string; host: string; protocols: string | string[]; group?: string | null; ports?: Partial<Record<Protocol, number>>; port?: number; options?: Record<string, unknown> },
+  ): Promise<number> {
+    checkName('device', input.name);
+    const host = this.host(input.host);
+    const protocols = parseProtocols(input.protocols);
+    const p = await this.snap();
+    if (p.devicesByName.has(input.name)) throw new GatehouseError('conflict', `device '${input.name}' already exists`);
+    const groupId = input.group ? this.deviceGroupId(p, input.group) : null;
+    const ports = this.ports(protocols, input.ports, input.port);
+    return this.done(
+      this.admin.write(
+        (id: number) => this.audit(actor, 'device.create', 'device', id, { name: input.name, host, protocols, group: input.group ?? null, ports }),
+        (w) => w.insertDevice({ name: input.name, host, ports, protocols, groupId, enabled: true, options: input.options }),
+      ),
+    );
+  }
+
+  async setDevice(
+    actor: Actor,
+    name: string,
+    patch: { host?: string; protocols?: string | string[]; group?: string | null; ports?: Partial<Record<Protocol, number>>; port?: number; enabled?: boolean; hostKey?: string | null; options?: Record<string, unknown> },
+  ): Promise<void> {
+    const p = await this.snap();
+    const d = p.devicesByName.get(name);
+    if (!d) throw new GatehouseError('not_found', `unknown device '${name}'`);
+    const protocols = patch.protocols !== undefined ? parseProtocols(patch.protocols) : d.protocols;
+    const ports = patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined ? this.ports(protocols, { ...d.ports, ...patch.ports }, patch.port) : undefined;
+    const row = {
+      host: patch.host !== undefined ? this.host(patch.host) : undefined,
+      protocols: patch.protocols !== undefined ? protocols : undefined,
+      groupId: patch.group === undefined ? undefined : patch.group === null || patch.group === '' ? null : this.deviceGroupId(p, patch.group),
+      ports,
+      enabled: patch.enabled,
+      hostKey: patch.hostKey,
+      options: patch.options,
+    };
+    const action = patch.hostKey !== undefined && Object.keys(patch).length === 1 ? (patch.hostKey ? 'device.host-key-pinned' : 'device.host-key-cleared') : 'device.update';
+    await this.done(this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch }), (w) => w.updateDevice(d.id, row)));
+  }
+
+  /** Adds (or replaces) an account on a device; the secret is sealed in the vault and never shown again. */
+  async addAccount(actor: Actor, device: string, name: string, secret: { password?: string; privateKey?: string }, isDefault?: boolean): Promise<number> {
+    checkName('account', name);
+    const p = await this.snap();
+    const d = p.devicesByName.get(device);
+    if (!d) throw new GatehouseError('not_found', `unknown device '${device}'`);
+    let kind: 'password' | 'key';
+    let plain: string;
+    if (secret.privateKey !== undefined) {
+      this.keys.checkPrivateKey(secret.privateKey);
+      kind = 'key';
+      plain = secret.privateKey;
+    } else if (secret.password !== undefined && secret.password.length > 0) {
+      kind = 'password';
+      plain = secret.password;
+    } else throw invalid('an account needs a secret: --password-stdin or --key-file', 'secret');
+    const existing = p.accountsOfDevice.get(d.id) ?? [];
+    const makeDefault = isDefault ?? existing.filter((a) => a.name !== name).length === 0;
+    const secretEnc = this.vault.seal(plain);
+    return this.done(
+      this.admin.write(
+        (id: number) => this.audit(actor, 'account.set', 'account', id, { device, name, secretKind: kind, isDefault: makeDefault }),
+        (w) => w.insertAccount(d.id, { name, secretKind: kind, secretEnc, isDefault: makeDefault }),
+      ),
+    );
+  }
+
+  /** The account's secret, for a protocol front-end about to connect upstream. Never log or return it. */
+  async accountSecret(accountId: number): Promise<{ kind: 'password' | 'key'; secret: string }> {
+    const s = await this.admin.accountSecret(accountId);
+    if (!s) throw new GatehouseError('not_found', 'account not found');
+    return { kind: s.kind, secret: this.vault.open(s.enc) };
+  }
+
+  async grantAccess(actor: Actor, userGroup: string, deviceGroup: string, protocols: string | string[], allowPortForwarding = false): Promise<number> {
+    const p = await this.snap();
+    const ug = p.userGroupsByName.get(userGroup);
+    if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
+    const dg = this.deviceGroupId(p, deviceGroup);
+    const list = parseProtocols(protocols);
+    return this.done(
+      this.admin.write(this.audit(actor, 'access.grant', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup, protocols: list, allowPortForwarding }), (w) =>
+        w.upsertAccessRule(ug.id, dg, list, allowPortForwarding),
+      ),
+    );
+  }
+
+  async revokeAccess(actor: Actor, userGroup: string, deviceGroup: string): Promise<boolean> {
+    const p = await this.snap();
+    const ug = p.userGroupsByName.get(userGroup);
+    if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
+    const dg = this.deviceGroupId(p, deviceGroup);
+    return this.done(this.admin.write(this.audit(actor, 'access.revoke', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup }), (w) => w.deleteAccessRule(ug.id, dg)));
+  }
+
+  async addWorkflow(actor: Actor, name: string, userGroup: string, deviceGroup: string, levelSpecs: (string | WorkflowLevel)[]): Promise<number> {
+    checkName('workflow', name);
+    const p = await this.snap();
+    const ug = p.userGroupsByName.get(userGroup);
+    if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
+    const dg = this.deviceGroupId(p, deviceGroup);
+    if (!levelSpecs.length) throw invalid('a workflow needs at least one --level', 'levels');
+    if (levelSpecs.length > 5) throw invalid('a workflow has at most 5 levels', 'levels');
+    const levels = levelSpecs.map((s) => (typeof s === 'string' ? parseLevel(s) : s));
+    for (const l of levels) {
+      if (l.authority.kind === 'group-members' && !p.userGroupsByName.has(l.authority.group)) throw new GatehouseError('not_found', `unknown user group '${l.authority.group}' in a level`);
+      if (l.authority.kind === 'users') for (const u of l.authority.users) await this.userId(p, u);
+    }
+    if ([...p.workflows.values()].some((w) => w.userGroupId === ug.id && w.deviceGroupId === dg))
+      throw new GatehouseError('conflict', `a workflow for user group '${userGroup}' and device group '${deviceGroup}' already exists`);
+    return this.done(
+      this.admin.write(
+        (id: number) => this.audit(actor, 'workflow.create', 'workflow', id, { name, userGroup, deviceGroup, levels }),
+        (w) => w.insertWorkflow(name, ug.id, dg, levels),
+      ),
+    );
+  }
+
+  async removeWorkflow(actor: Actor, name: string): Promise<void> {
+    const ok = await this.done(this.admin.write(this.audit(actor, 'workflow.delete', 'workflow', name, { name }), (w) => w.deleteWorkflow(name)));
+    if (!ok) throw new GatehouseError('not_found', `unknown workflow '${name}'`);
+  }
+
+  async params(): Promise<Params> {
+    return new Params(await this.store.loadParams());
+  }
+
+  async setParam(actor: Actor, name: string, value: string): Promise<string> {
+    const v = normaliseParam(name, value);
+    const before = (await this.params()).raw(name);
+    await this.done(this.admin.write(this.audit(actor, 'param.set', 'param', name, { before, after: v }), (w) => w.setParam(name, v, this.clock.now())));
+    return v;
+  }
+
+  paramDefs() {
+    return PARAM_DEFS;
+  }
+
+  private deviceGroupId(p: PolicySnapshot, name: string): number {
+    const g = [...p.deviceGroupsById.values()].find((x) => x.name === name);
+    if (!g) throw new GatehouseError('not_found', `unknown device group '${name}'`);
+    return g.id;
+  }
+
+  private email(e: string | null | undefined): string | null {
+    if (e === undefined || e === null || e === '') return null;
+    if (!EMAIL.test(e) || e.length > 320) throw invalid(`'${e.slice(0, 80)}' is not an email address`, 'email');
+    return e;
+  }
+
+  private password(pw: string): string {
+    if (pw.length < 8) throw invalid('a password needs at least 8 characters', 'password');
+    if (pw.length > 1024) throw invalid('a password has at most 1024 characters', 'password');
+    return pw;
+  }
+
+  private host(h: string): string {
+    const v = h.trim();
+    if (!/^[a-z0-9.:_[\]-]{1,255}$/i.test(v)) throw invalid(`'${h.slice(0, 80)}' is not a host name or address`, 'host');
+    return v;
+  }
+
+  private ports(protocols: Protocol[], given: Partial<Record<Protocol, number>> = {}, port?: number): Partial<Record<Protocol, number>> {
+    const out: Partial<Record<Protocol, number>> = {};
+    for (const pr of protocols) {
+      // --port names the SSH port (sftp shares it) or, for a device with one protocol, that protocol's port.
+      const fromFlag = port !== undefined && (pr === 'ssh' || pr === 'sftp' || protocols.length === 1) ? port : undefined;
+      const v = given[pr] ?? fromFlag ?? DEFAULT_PORTS[pr];
+      if (!Number.isInteger(v) || v < 1 || v > 65535) throw invalid(`port ${v} for ${pr} is not between 1 and 65535`, 'port');
+      out[pr] = v;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,383 @@
+// The approval engine: create, decide, cancel, revoke, expire, escalate. Every transition is one
+// conditional update inside a transaction that first locks the request row, so under any race exactly
+// one terminal state wins and the loser gets a clear "already decided" answer.
+import { GatehouseError } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { Store, TxStore } from '../ports/store.js';
+import type { EventBus } from '../events.js';
+import { Params } from '../params.js';
+import { decide, NO_ACCESS } from '../policy/decide.js';
+import type { GrantCache, PolicyCache } from '../policy/cache.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
+import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Protocol, User } from '../types.js';
+import { eligibility, effectiveStatus, levelApprovers } from './rules.js';
+
+export interface RequestInput {
+  username: string;
+  device: string;
+  account?: string;
+  protocol: Protocol;
+  reason?: string | null;
+  clientAddr?: string | null;
+  /** A reservation: the grant window asked for ahead. */
+  start?: number;
+  end?: number;
+  channel: Channel;
+}
+
+export type RequestResult =
+  | { outcome: 'allowed'; decision: Decision; request?: ApprovalRequest }
+  | { outcome: 'waiting' | 'approved'; request: ApprovalRequest; created: boolean; reminded: boolean; decision: Decision };
+
+export interface DecideOpts {
+  comment?: string | null;
+  channel: Channel;
+}
+
+export interface ParamSource {
+  params(): Promise<Params>;
+}
+
+const TERMINAL_MESSAGES: Record<Exclude<ApprovalStatus, 'waiting'>, string> = {
+  approved: 'already approved',
+  rejected: 'already rejected',
+  expired: 'expired',
+  cancelled: 'cancelled',
+  revoked: 'revoked',
+};
+
+export class ApprovalService {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: PolicyCache,
+    private readonly grants: GrantCache,
+    private readonly params: ParamSource,
+    private readonly clock: Clock,
+    private readonly bus?: EventBus,
+  ) {}
+
+  /** decide() on cached policy and grants: no database query unless policy changed. */
+  async decide(username: string, device: string, protocol: Protocol, account?: string): Promise<Decision> {
+    const p = await this.policy.current();
+    return decide(p, this.grants.find, { username, device, protocol, account, now: this.clock.now() });
+  }
+
+  /** Ask for access: reuses a waiting request, creates one, or reports that access is already allowed. */
+  async request(input: RequestInput): Promise<RequestResult> {
+    const now = this.clock.now();
+    const p = await this.policy.current();
+    const params = await this.params.params();
+    const reservation = input.start !== undefined || input.end !== undefined;
+    const decision = decide(p, reservation ? () => undefined : this.grants.find, { ...input, now });
+    if (decision.outcome === 'denied') throw new GatehouseError('forbidden', NO_ACCESS);
+    if (decision.outcome === 'allowed' && !reservation) return { outcome: 'allowed', decision };
+    const user = p.usersByName.get(input.username)!;
+    const device = p.devicesByName.get(input.device)!;
+    const reason = (input.reason ?? '').trim() || null;
+    const requireReason = decision.requireReason;
+    if (requireReason) {
+      const min = params.int('approval.reason.min.length');
+      if (!reason) throw new GatehouseError('reason_required', `a reason is required (at least ${min} characters)`, 'reason');
+      if (reason.length < min) throw new GatehouseError('reason_required', `the reason must be at least ${min} characters`, 'reason');
+    }
+    if (reason && (reason.length > 500 || /[\0]/.test(reason))) throw new GatehouseError('invalid', 'the reason must be at most 500 characters', 'reason');
+    if (decision.outcome === 'allowed') {
+      // A reservation where no approval is needed: nothing to ask.
+      return { outcome: 'allowed', decision };
+    }
+    if (decision.noApprover)
+      throw new GatehouseError('no_approver', `no eligible approver for this request (${decision.why}); ask an administrator to name one`);
+
+    let grantStart: number | null = null;
+    let grantEnd: number | null = null;
+    let expiresAt: number | null = null;
+    const expireMin = params.int('approval.status.change.to.expire');
+    if (reservation) {
+      if (input.start === undefined || input.end === undefined) throw new GatehouseError('invalid', 'a reservation needs both --start and --end', 'start');
+      if (!(input.end > input.start)) throw new GatehouseError('invalid', 'the reservation must end after it starts', 'end');
+      if (input.end <= now) throw new GatehouseError('invalid', 'the reservation window has already ended', 'end');
+      grantStart = input.start;
+      grantEnd = input.end;
+      // A reservation waits at most until its window ends.
+      expiresAt = input.end;
+    } else {
+      if (params.bool(`disable.instant.approval.for.${input.protocol}`))
+        throw new GatehouseError('forbidden', `instant approval is disabled for ${input.protocol}: request ahead with a start and end (a reservation)`);
+      expiresAt = expireMin > 0 ? now + expireMin * 60_000 : null;
+    }
+    const auto = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
+    const reuseMs = params.int('approval.attempt.reuse.seconds') * 1000;
+    const validityMs = params.int('approval.validity.minutes') * 60_000;
+
+    const res = await this.store.tx(async (tx) => {
+      if (!reservation && !auto) {
+        const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
+        if (existing && effectiveStatus(existing, now) === 'waiting') {
+          let reminded = false;
+          if (existing.lastNotifiedAt === null || now - existing.lastNotifiedAt >= reuseMs) {
+            reminded = await tx.updateRequest(existing.id, { status: 'waiting' }, { lastNotifiedAt: now });
+            if (reminded) {
+              existing.lastNotifiedAt = now;
+              await tx.appendEvent('approval.reminder', { request: existing }, now);
+            }
+          }
+          return { request: existing, created: false, reminded };
+        }
+      }
+      const status: ApprovalStatus = auto ? 'approved' : 'waiting';
+      const request = await tx.insertRequest({
+        requesterId: user.id,
+        deviceId: device.id,
+        accountId: decision.accountId,
+        protocol: input.protocol,
+        reason,
+        status,
+        kind: reservation ? 'reservation' : 'instant',
+        createdAt: now,
+        expiresAt,
+        decidedAt: auto ? now : null,
+        currentLevel: 0,
+        levelStartedAt: now,
+        route: decision.route,
+        autoApproved: auto,
+        grantStart: auto && !reservation ? now : grantStart,
+        grantEnd: auto && !reservation ? now + validityMs : grantEnd,
+        clientAddr: input.clientAddr ?? null,
+        lastNotifiedAt: now,
+        decidedBy: auto ? user.id : null,
+        decisionComment: auto ? 'auto-approved: the requester is an eligible approver' : null,
+      });
+      const actor = { actor: user.username, actorId: user.id, channel: input.channel };
+      await tx.appendAudit(
+        { ...actor, action: 'approval.create', targetType: 'approval', targetId: request.id, details: { device: device.name, protocol: input.protocol, reason, kind: request.kind, route: decision.why } },
+        now,
+      );
+      await tx.appendEvent('approval.created', { request }, now);
+      if (auto) {
+        await tx.appendAudit({ ...actor, channel: 'auto', action: 'approval.auto-approve', targetType: 'approval', targetId: request.id }, now);
+        await tx.appendEvent('approval.approved', { request }, now);
+      }
+      return { request, created: true, reminded: false };
+    });
+    this.afterCommit(res.request);
+    return { outcome: res.request.status === 'approved' ? 'approved' : 'waiting', ...res, decision };
+  }
+
+  async approve(id: number, actorName: string, opts: DecideOpts): Promise<ApprovalRequest> {
+    return this.decideRequest(id, actorName, 'approve', opts);
+  }
+
+  async reject(id: number, actorName: string, opts: DecideOpts): Promise<ApprovalRequest> {
+    return this.decideRequest(id, actorName, 'reject', opts);
+  }
+
+  private async decideRequest(id: number, actorName: string, what: 'approve' | 'reject', opts: DecideOpts): Promise<ApprovalRequest> {
+    const p = await this.policy.current();
+    const actor = this.actor(p, actorName);
+    const params = await this.params.params();
+    const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
+    const comment = cleanComment(opts.comment);
+    const result = await this.transition(id, async (tx, r, now) => {
+      if (r.requesterId === actor.id) throw new GatehouseError('self_approval', `you cannot ${what} your own request #${id}`);
+      const decisions = await tx.decisions(id);
+      const elig = eligibility(r, actor, delegations, decisions, now);
+      if (!elig.ok) throw new GatehouseError('forbidden', elig.why);
+      await tx.insertDecision({ requestId: id, level: r.currentLevel, approverId: actor.id, onBehalfOf: elig.onBehalfOf, decision: what, channel: opts.channel, comment, createdAt: now });
+      const audit = { actor: actor.username, actorId: actor.id, channel: opts.channel, targetType: 'approval', targetId: id };
+      const base = { status: 'waiting' as const, level: r.currentLevel };
+      if (what === 'reject') {
+        const patch = { status: 'rejected' as const, decidedAt: now, decidedBy: actor.id, decisionComment: comment };
+        if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
+        await tx.appendAudit({ ...audit, action: 'approval.reject', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf } }, now);
+        return { ...r, ...patch };
+      }
+      const approvers = new Set(
+        [...decisions, { level: r.currentLevel, decision: 'approve', approverId: actor.id, onBehalfOf: elig.onBehalfOf }]
+          .filter((d) => d.level === r.currentLevel && d.decision === 'approve')
+          .map((d) => d.onBehalfOf ?? d.approverId),
+      );
+      const level = r.route.levels[r.currentLevel];
+      if (approvers.size < level.quorum) {
+        await tx.appendAudit({ ...audit, action: 'approval.approve-partial', details: { level: r.currentLevel, comment, count: approvers.size, quorum: level.quorum } }, now);
+        return { ...r, event: 'approval.vote' };
+      }
+      if (r.currentLevel + 1 < r.route.levels.length) {
+        const patch = { currentLevel: r.currentLevel + 1, levelStartedAt: now };
+        if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
+        await tx.appendAudit({ ...audit, action: 'approval.level-approved', details: { level: r.currentLevel, comment } }, now);
+        return { ...r, ...patch, event: 'approval.level-approved' };
+      }
+      const validityMs = params.int('approval.validity.minutes') * 60_000;
+      const window = r.kind === 'reservation' ? { grantStart: r.grantStart, grantEnd: r.grantEnd } : { grantStart: now, grantEnd: now + validityMs };
+      const patch = { status: 'approved' as const, decidedAt: now, decidedBy: actor.id, decisionComment: comment, ...window };
+      if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
+      await tx.appendAudit({ ...audit, action: 'approval.approve', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, grantEnd: window.grantEnd } }, now);
+      return { ...r, ...patch };
+    });
+    return result;
+  }
+
+  /** The requester (or an admin) withdraws a waiting request. */
+  async cancel(id: number, actorName: string, channel: Channel): Promise<ApprovalRequest> {
+    const p = await this.policy.current();
+    const actor = this.actor(p, actorName);
+    return this.transition(id, async (tx, r, now) => {
+      if (r.requesterId !== actor.id && !actor.isAdmin) throw new GatehouseError('forbidden', `only the requester can cancel request #${id}`);
+      const patch = { status: 'cancelled' as const, decidedAt: now, decidedBy: actor.id };
+      if (!(await tx.updateRequest(id, { status: 'waiting' }, patch))) throw alreadyDecided(r);
+      await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel, action: 'approval.cancel', targetType: 'approval', targetId: id }, now);
+      return { ...r, ...patch };
+    });
+  }
+
+  /** An approver of the request, or an admin, ends an approved grant; live sessions end with it. */
+  async revoke(id: number, actorName: string, opts: DecideOpts): Promise<ApprovalRequest> {
+    const p = await this.policy.current();
+    const actor = this.actor(p, actorName);
+    const comment = cleanComment(opts.comment);
+    return this.transition(
+      id,
+      async (tx, r, now) => {
+        const isApprover = r.route.levels.some((_, i) => levelApprovers(r, i).includes(actor.id));
+        if (!isApprover && !actor.isAdmin) throw new GatehouseError('forbidden', `only an approver of request #${id} or an admin can revoke it`);
+        const patch = { status: 'revoked' as const, decidedBy: actor.id, decisionComment: comment, grantEnd: Math.min(r.grantEnd ?? now, now) };
+        if (!(await tx.updateRequest(id, { status: 'approved' }, patch))) throw alreadyDecided(r);
+        await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel: opts.channel, action: 'approval.revoke', targetType: 'approval', targetId: id, details: { comment } }, now);
+        return { ...r, ...patch };
+      },
+      'approved',
+    );
+  }
+
+  /** Moves a waiting level's authority up: its approvers are joined by the next level's (the admins at the last level). */
+  async escalate(id: number, actorName: string | null, channel: Channel): Promise<ApprovalRequest> {
+    const p = await this.policy.current();
+    const actor = actorName === null ? null : this.actor(p, actorName);
+    return this.transition(id, async (tx, r, now) => {
+      const level = r.route.levels[r.currentLevel];
+      if (actor && !actor.isAdmin && !levelApprovers(r, r.currentLevel).includes(actor.id))
+        throw new GatehouseError('forbidden', `only an approver of the current level or an admin can escalate request #${id}`);
+      if (level.escalatedApproverIds) throw new GatehouseError('conflict', `request #${id} is already escalated at level ${r.currentLevel + 1}`);
+      const next = r.route.levels[r.currentLevel + 1];
+      const added = (next ? next.approverIds : p.adminIds).filter((u) => u !== r.requesterId);
+      const route = { ...r.route, levels: r.route.levels.map((l, i) => (i === r.currentLevel ? { ...l, escalatedApproverIds: added } : l)) };
+      if (!(await tx.updateRequest(id, { status: 'waiting', level: r.currentLevel }, { route, lastNotifiedAt: now }))) throw alreadyDecided(r);
+      await tx.appendAudit(
+        { actor: actor?.username ?? 'system', actorId: actor?.id ?? null, channel, action: 'approval.escalate', targetType: 'approval', targetId: id, details: { level: r.currentLevel, added: added.map((u) => p.userName(u)) } },
+        now,
+      );
+      return { ...r, route, lastNotifiedAt: now, event: 'approval.escalated' };
+    });
+  }
+
+  /** Reads a request; a waiting one past its deadline is expired on the spot (and persisted). */
+  async get(id: number): Promise<ApprovalRequest | undefined> {
+    const r = await this.store.getRequest(id);
+    if (r && r.status === 'waiting' && effectiveStatus(r, this.clock.now()) === 'expired') {
+      await this.expireOne(id);
+      return this.store.getRequest(id);
+    }
+    return r;
+  }
+
+  /** Sweeper: expire every waiting request past its deadline. Safe to run on several nodes at once. */
+  async expireDue(): Promise<number> {
+    let n = 0;
+    for (const id of await this.store.waitingIds({ expiredBy: this.clock.now(), limit: 500 })) if (await this.expireOne(id)) n++;
+    return n;
+  }
+
+  /** Escalation timer: escalate waiting levels whose escalate-after has passed. */
+  async escalateDue(): Promise<number> {
+    const now = this.clock.now();
+    let n = 0;
+    for (const id of await this.store.waitingIds({ all: true, limit: 5000 })) {
+      const r = await this.store.getRequest(id);
+      const level = r?.route.levels[r.currentLevel];
+      if (!r || !level || level.escalateAfterMinutes === null || level.escalatedApproverIds) continue;
+      if (now < r.levelStartedAt + level.escalateAfterMinutes * 60_000) continue;
+      try {
+        await this.escalate(id, null, 'system');
+        n++;
+      } catch (err) {
+        if (!(err instanceof GatehouseError)) throw err;
+      }
+    }
+    return n;
+  }
+
+  private async expireOne(id: number): Promise<boolean> {
+    try {
+      await this.transition(id, async () => {
+        throw new Error('unreachable: expiry is handled by transition()');
+      });
+    } catch (err) {
+      if (err instanceof GatehouseError && err.code === 'expired') return true;
+      if (err instanceof GatehouseError) return false;
+      throw err;
+    }
+    return false;
+  }
+
+  /**
+   * Runs one transition on a locked request. A waiting request past its deadline is expired here
+   * (committed) and the caller gets an 'expired' error: a late sweeper never lets it be decided.
+   */
+  private async transition(
+    id: number,
+    fn: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<ApprovalRequest & { event?: string }>,
+    from: ApprovalStatus = 'waiting',
+  ): Promise<ApprovalRequest> {
+    const now = this.clock.now();
+    const out = await this.store.tx(async (tx) => {
+      const r = await tx.lockRequest(id);
+      if (!r) throw new GatehouseError('not_found', `approval request #${id} not found`);
+      if (r.status === 'waiting' && effectiveStatus(r, now) === 'expired') {
+        const patch = { status: 'expired' as const, decidedAt: now };
+        if (await tx.updateRequest(id, { status: 'waiting' }, patch)) {
+          await tx.appendAudit({ actor: 'system', channel: 'system', action: 'approval.expire', targetType: 'approval', targetId: id }, now);
+          const expired = { ...r, ...patch };
+          await tx.appendEvent('approval.expired', { request: expired }, now);
+          return { expired: true, request: expired };
+        }
+      }
+      if (r.status !== from) throw alreadyDecided(r);
+      const next = await fn(tx, r, now);
+      const { event, ...request } = next;
+      await tx.appendEvent(event ?? `approval.${request.status}`, { request }, now);
+      return { expired: false, request };
+    });
+    if (out.expired) {
+      this.afterCommit(out.request);
+      throw new GatehouseError('expired', `approval request #${id} has expired and can no longer be decided`);
+    }
+    this.afterCommit(out.request);
+    return out.request;
+  }
+
+  private afterCommit(r: ApprovalRequest): void {
+    this.grants.put(r);
+    void this.bus?.kick();
+  }
+
+  private actor(p: PolicySnapshot, name: string): User {
+    const u = p.usersByName.get(name);
+    if (!u || u.disabled) throw new GatehouseError('not_found', `unknown user '${name}'`);
+    return u;
+  }
+}
+
+function alreadyDecided(r: ApprovalRequest): GatehouseError {
+  const s = r.status as Exclude<ApprovalStatus, 'waiting'>;
+  if (r.status === 'waiting') return new GatehouseError('already_decided', `approval request #${r.id} changed while you were deciding; look again`);
+  if (s === 'expired') return new GatehouseError('expired', `approval request #${r.id} has expired and can no longer be decided`);
+  return new GatehouseError('already_decided', `approval request #${r.id} is ${TERMINAL_MESSAGES[s]}`);
+}
+
+/** Comments are shown in terminals and mail: strip control characters, keep one reasonable length. */
+export function cleanComment(c: string | null | undefined): string | null {
+  if (c === null || c === undefined) return null;
+  const s = c.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  if (s.length > 1000) throw new GatehouseError('invalid', 'the comment must be at most 1000 characters', 'comment');
+  return s || null;
+}

@@ -1,0 +1,123 @@
+// System parameters: dotted names, defaults and validation from DESIGN.md. Stored in the database.
+import { GatehouseError } from './errors.js';
+
+type Kind = 'string' | 'boolean' | 'integer';
+
+export interface ParamDef {
+  name: string;
+  kind: Kind;
+  default: string;
+  min?: number;
+  max?: number;
+  meaning: string;
+}
+
+const defs: ParamDef[] = [
+  { name: 'instance.name', kind: 'string', default: 'Gatehouse', meaning: 'Used in email subjects and pages.' },
+  {
+    name: 'auto.approve.when.requester.is.approver',
+    kind: 'boolean',
+    default: 'false',
+    meaning: 'When the requester is an eligible approver, the request is created approved (recorded as auto-approved).',
+  },
+  {
+    name: 'approval.status.change.to.expire',
+    kind: 'integer',
+    default: '30',
+    min: 0,
+    max: 525600,
+    meaning: 'Minutes a request may wait; then Waiting becomes Expired (0 = never).',
+  },
+  {
+    name: 'approval.validity.minutes',
+    kind: 'integer',
+    default: '60',
+    min: 1,
+    max: 525600,
+    meaning: 'Grant window in minutes, counted from approval (a reservation carries its own window).',
+  },
+  {
+    name: 'approval.attempt.reuse.seconds',
+    kind: 'integer',
+    default: '300',
+    min: 0,
+    max: 86400,
+    meaning: 'Repeat attempts reuse the waiting request; approvers get a reminder at most this often.',
+  },
+  {
+    name: 'approval.reason.min.length',
+    kind: 'integer',
+    default: '5',
+    min: 1,
+    max: 1000,
+    meaning: 'Minimum length of a reason, when a reason is required.',
+  },
+  ...(['ssh', 'sftp', 'rdp', 'http'] as const).map(
+    (p): ParamDef => ({
+      name: `disable.instant.approval.for.${p}`,
+      kind: 'boolean',
+      default: 'false',
+      meaning: `Only reservations (requests made ahead, with a window) for ${p.toUpperCase()}; no instant approval.`,
+    }),
+  ),
+  {
+    name: 'approval.email.link.requires.login',
+    kind: 'boolean',
+    default: 'false',
+    meaning: 'Email approve/reject links need a console login before deciding.',
+  },
+];
+
+export const PARAM_DEFS: readonly ParamDef[] = defs;
+const byName = new Map(defs.map((d) => [d.name, d]));
+
+export function paramDef(name: string): ParamDef {
+  const d = byName.get(name);
+  if (!d) throw new GatehouseError('not_found', `unknown parameter '${name}'. See 'gatehouse params list'.`, 'name');
+  return d;
+}
+
+/** Validates and normalises a value for a parameter; throws a clear 'invalid' error otherwise. */
+export function normaliseParam(name: string, raw: string): string {
+  const d = paramDef(name);
+  const v = raw.trim();
+  switch (d.kind) {
+    case 'boolean': {
+      const l = v.toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(l)) return 'true';
+      if (['false', '0', 'no', 'off'].includes(l)) return 'false';
+      throw new GatehouseError('invalid', `${name} must be true or false (got '${raw}')`, 'value');
+    }
+    case 'integer': {
+      if (!/^-?\d+$/.test(v)) throw new GatehouseError('invalid', `${name} must be a whole number (got '${raw}')`, 'value');
+      const n = Number(v);
+      if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max))
+        throw new GatehouseError('invalid', `${name} must be between ${d.min} and ${d.max} (got ${n})`, 'value');
+      return String(n);
+    }
+    default:
+      if (v.length === 0 || v.length > 200) throw new GatehouseError('invalid', `${name} must be 1-200 characters`, 'value');
+      if (/[\r\n\0]/.test(v)) throw new GatehouseError('invalid', `${name} must be one line`, 'value');
+      return v;
+  }
+}
+
+/** Typed view over stored values, defaults filled in. */
+export class Params {
+  constructor(private readonly values: ReadonlyMap<string, string>) {}
+  raw(name: string): string {
+    return this.values.get(name) ?? paramDef(name).default;
+  }
+  str(name: string): string {
+    return this.raw(name);
+  }
+  bool(name: string): boolean {
+    return this.raw(name) === 'true';
+  }
+  int(name: string): number {
+    return Number(this.raw(name));
+  }
+  all(): { name: string; value: string; default: string; meaning: string; kind: string }[] {
+    return defs.map((d) => ({ name: d.name, value: this.raw(d.name), default: d.default, meaning: d.meaning, kind: d.kind }));
+  }
+}

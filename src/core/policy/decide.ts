@@ -1,0 +1,166 @@
+// decide(): the one answer every protocol asks for. Pure: reads the policy snapshot and the grant lookup.
+import type { PolicySnapshot } from './snapshot.js';
+import type { Authority, Decision, Protocol, Route, RouteLevel, User } from '../types.js';
+
+export interface DecideInput {
+  username: string;
+  device: string;
+  /** Account name; the device's default account when omitted. */
+  account?: string;
+  protocol: Protocol;
+  now: number;
+}
+
+/** Looks up a valid grant (approved request whose window contains `now`). Must not touch the database. */
+export type GrantLookup = (userId: number, deviceId: number, accountId: number, protocol: Protocol, now: number) => number | undefined;
+
+/** The same answer for an unknown device, an unknown user and a forbidden one: no enumeration. */
+export const NO_ACCESS = 'no access rule allows this user to reach this device over this protocol';
+
+export function authorityLabel(a: Authority): string {
+  switch (a.kind) {
+    case 'group-manager':
+      return 'group-manager';
+    case 'line-manager':
+      return 'line-manager';
+    case 'group-members':
+      return `group-members:${a.group}`;
+    case 'users':
+      return `users:${a.users.join(',')}`;
+  }
+}
+
+function activeIds(p: PolicySnapshot, ids: number[]): number[] {
+  return [...new Set(ids)].filter((id) => {
+    const u = p.usersById.get(id);
+    return u !== undefined && !u.disabled;
+  });
+}
+
+/** The approvers an authority names for this requester (the requester included; decide() removes them). */
+export function authorityApprovers(p: PolicySnapshot, a: Authority, requester: User, userGroupId: number): number[] {
+  switch (a.kind) {
+    case 'group-manager':
+      return activeIds(p, p.userGroupsById.get(userGroupId)?.managerIds ?? []);
+    case 'line-manager':
+      return activeIds(p, requester.managerId !== null ? [requester.managerId] : []);
+    case 'group-members':
+      return activeIds(p, p.userGroupsByName.get(a.group)?.memberIds ?? []);
+    case 'users':
+      return activeIds(
+        p,
+        a.users.map((n) => p.usersByName.get(n)?.id).filter((x): x is number => x !== undefined),
+      );
+  }
+}
+
+export function decide(p: PolicySnapshot, grants: GrantLookup, input: DecideInput): Decision {
+  const user = p.usersByName.get(input.username);
+  const device = p.devicesByName.get(input.device);
+  if (!user || user.disabled || !device || !device.enabled || !device.protocols.includes(input.protocol))
+    return { outcome: 'denied', why: NO_ACCESS };
+  const accounts = p.accountsOfDevice.get(device.id) ?? [];
+  const account =
+    input.account !== undefined ? accounts.find((a) => a.name === input.account) : (accounts.find((a) => a.isDefault) ?? accounts[0]);
+  if (!account || device.groupId === null) return { outcome: 'denied', why: NO_ACCESS };
+  const dg = p.deviceGroupsById.get(device.groupId);
+  if (!dg) return { outcome: 'denied', why: NO_ACCESS };
+
+  // Access: any of the user's groups with a rule to the device's group that covers this protocol.
+  const groupIds = p.groupsOfUser.get(user.id) ?? [];
+  let hasRule = false;
+  let allowPortForwarding = false;
+  for (const g of groupIds) {
+    const r = p.rules.get(`${g}:${dg.id}`);
+    if (r && r.protocols.includes(input.protocol)) {
+      hasRule = true;
+      allowPortForwarding ||= r.allowPortForwarding;
+    }
+  }
+  if (!hasRule) return { outcome: 'denied', why: NO_ACCESS };
+
+  const route = routeFor(p, user, groupIds, dg.id);
+  if (!route) {
+    return { outcome: 'allowed', why: 'access rule; no approval required', requireReason: false, allowPortForwarding, accountId: account.id };
+  }
+  const requireReason = dg.requireReason || groupIds.some((g) => p.userGroupsById.get(g)?.requireReason === true);
+  const grantId = grants(user.id, device.id, account.id, input.protocol, input.now);
+  if (grantId !== undefined) {
+    return { outcome: 'allowed', why: `valid grant from approval request #${grantId}`, grantId, requireReason, allowPortForwarding, accountId: account.id };
+  }
+  const requesterIsApprover = route.levels.every((l) => l.approverIds.includes(user.id));
+  // Four eyes: the requester never approves their own request (auto-approve is recorded apart).
+  const levels = route.levels.map((l) => ({ ...l, approverIds: l.approverIds.filter((id) => id !== user.id) }));
+  const noApprover = !requesterIsApprover && levels.some((l) => l.approverIds.length < l.quorum);
+  return {
+    outcome: 'approval-required',
+    why: route.why,
+    route: { ...route, levels },
+    requireReason,
+    allowPortForwarding,
+    accountId: account.id,
+    noApprover,
+    requesterIsApprover,
+  };
+}
+
+/** The approval route for a user and a device group, or null when none is needed. Precedence from DESIGN.md. */
+export function routeFor(p: PolicySnapshot, user: User, groupIds: number[], dgId: number): Route | null {
+  // 1. A workflow for (one of the user's groups x the device's group) wins; with several, the oldest workflow.
+  let wf = null;
+  for (const g of groupIds) {
+    const w = p.workflows.get(`${g}:${dgId}`);
+    if (w && (wf === null || w.id < wf.id)) wf = w;
+  }
+  const dgName = p.deviceGroupsById.get(dgId)?.name ?? '?';
+  if (wf) {
+    const w = wf;
+    const ugName = p.userGroupsById.get(w.userGroupId)?.name ?? '?';
+    return {
+      source: 'workflow',
+      sourceName: w.name,
+      why: `workflow '${w.name}' (user group '${ugName}' x device group '${dgName}')`,
+      levels: w.levels.map(
+        (l): RouteLevel => ({
+          authority: authorityLabel(l.authority),
+          quorum: l.quorum,
+          escalateAfterMinutes: l.escalateAfterMinutes,
+          approverIds: authorityApprovers(p, l.authority, user, w.userGroupId),
+        }),
+      ),
+    };
+  }
+  // 2. User-group managerial approval: approvers are those groups' managers.
+  const approvalGroups = groupIds.map((g) => p.userGroupsById.get(g)).filter((g) => g !== undefined && g.requireApproval);
+  if (approvalGroups.length > 0) {
+    const names = approvalGroups.map((g) => `'${g!.name}'`).join(', ');
+    return {
+      source: 'user-group',
+      sourceName: approvalGroups.map((g) => g!.name).join(','),
+      why: `user group ${names} requires managerial approval from the group manager`,
+      levels: [
+        { authority: 'group-manager', quorum: 1, escalateAfterMinutes: null, approverIds: activeIds(p, approvalGroups.flatMap((g) => g!.managerIds)) },
+      ],
+    };
+  }
+  // 3. Device-group managerial approval: the requester's group managers, else the device group's managers.
+  const dg = p.deviceGroupsById.get(dgId);
+  if (dg && dg.requireApproval) {
+    const groupManagers = activeIds(p, groupIds.flatMap((g) => p.userGroupsById.get(g)?.managerIds ?? [])).filter((id) => id !== user.id);
+    const useGroup = groupManagers.length > 0;
+    return {
+      source: 'device-group',
+      sourceName: dg.name,
+      why: `device group '${dg.name}' requires managerial approval (approvers: ${useGroup ? "the requester's user group managers" : "the device group's managers"})`,
+      levels: [
+        {
+          authority: useGroup ? 'group-manager' : 'device-group-manager',
+          quorum: 1,
+          escalateAfterMinutes: null,
+          approverIds: useGroup ? groupManagers : activeIds(p, dg.managerIds),
+        },
+      ],
+    };
+  }
+  return null;
+}

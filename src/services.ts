@@ -1,0 +1,112 @@
+// Builds the core services on a database: the `services` object every protocol front-end receives.
+// No listeners here; main.ts owns those.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/env.js';
+import { AdminService, type Actor } from './core/admin/service.js';
+import { ApprovalService, type ParamSource } from './core/approvals/service.js';
+import { EventBus } from './core/events.js';
+import { Params } from './core/params.js';
+import { GrantCache, PolicyCache } from './core/policy/cache.js';
+import { systemClock, type Clock } from './core/ports/clock.js';
+import type { Logger } from './log.js';
+import { argon2Hasher } from './crypto/argon2.js';
+import { sshKeyTools } from './crypto/sshkeys.js';
+import { AesGcmVault } from './crypto/vault.js';
+import { KyselyAdminStore } from './storage/admin-store.js';
+import { migrate, openDb } from './storage/db.js';
+import { KyselyStore } from './storage/store.js';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  store: KyselyStore;
+  adminStore: KyselyAdminStore;
+  bus: EventBus;
+  policy: PolicyCache;
+  grants: GrantCache;
+  params: ParamSource & { invalidate(): void };
+  approvals: ApprovalService;
+  admin: AdminService;
+  vault: AesGcmVault;
+  hasher: typeof argon2Hasher;
+  close(): Promise<void>;
+}
+
+class ParamsCache implements ParamSource {
+  private cached: Params | null = null;
+  constructor(
+    private readonly store: KyselyStore,
+    bus: EventBus,
+  ) {
+    bus.subscribe((e) => {
+      if (e.type === 'policy.changed') this.cached = null;
+    });
+  }
+  invalidate() {
+    this.cached = null;
+  }
+  async params(): Promise<Params> {
+    this.cached ??= new Params(await this.store.loadParams());
+    return this.cached;
+  }
+}
+
+/** The vault key: GATEHOUSE_SECRET_KEY, else <data dir>/secret.key, generated with mode 0600 on first use. */
+export function vaultKey(config: Config): string {
+  if (config.secretKey) return config.secretKey;
+  const file = join(config.dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function openServices(config: Config, log: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
+  const clock = opts.clock ?? systemClock;
+  const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  const store = new KyselyStore(db);
+  try {
+    if (opts.migrate !== false) await migrate(db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const adminStore = new KyselyAdminStore(store, () => clock.now());
+  const bus = new EventBus(store, config.eventPollMs, (err) => log.warn({ err: String(err) }, 'event poll failed'));
+  const policy = new PolicyCache(store, bus);
+  const grants = new GrantCache(bus);
+  const params = new ParamsCache(store, bus);
+  const vault = new AesGcmVault(vaultKey(config));
+  const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
+  const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock);
+  await grants.load(store, clock.now());
+  return {
+    config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher,
+    async close() {
+      bus.stop();
+      await store.close();
+    },
+  };
+}
+
+export const SYSTEM_ACTOR: Actor = { username: 'system', id: null, channel: 'system' };
+
+/** First run: create `admin` (password from GATEHOUSE_ADMIN_PASSWORD, else generated and returned to print once). */
+export async function ensureAdmin(s: Services): Promise<{ created: boolean; generatedPassword?: string }> {
+  const p = await s.policy.current();
+  if (p.usersByName.has('admin')) return { created: false };
+  const generated = s.config.adminPassword ? undefined : randomBytes(12).toString('base64url');
+  try {
+    await s.admin.addUser(SYSTEM_ACTOR, { username: 'admin', displayName: 'Administrator', password: s.config.adminPassword ?? generated, admin: true });
+  } catch (err) {
+    // Another process created it at the same moment: fine.
+    if ((err as { code?: string }).code === 'conflict') return { created: false };
+    throw err;
+  }
+  return { created: true, generatedPassword: generated };
+}

@@ -1,0 +1,286 @@
+// Kysely implementation of core's Store port. One code path for SQLite and PostgreSQL.
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { ApprovalListFilter, NewApprovalRequest, Store, TxStore } from '../core/ports/store.js';
+import type { PolicyData } from '../core/policy/snapshot.js';
+import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, Delegation, GatehouseEvent, Protocol } from '../core/types.js';
+import type { Db, Dialect } from './db.js';
+import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database, DelegationsTable } from './schema.js';
+import { toAccount, toDevice, toUser } from './mappers.js';
+
+type Req = Selectable<ApprovalRequestsTable>;
+
+export function toRequest(r: Req): ApprovalRequest {
+  return {
+    id: r.id,
+    requesterId: r.requester_id,
+    deviceId: r.device_id,
+    accountId: r.account_id,
+    protocol: r.protocol as Protocol,
+    reason: r.reason,
+    status: r.status as ApprovalStatus,
+    kind: r.kind as 'instant' | 'reservation',
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    decidedAt: r.decided_at,
+    currentLevel: r.current_level,
+    levelStartedAt: r.level_started_at,
+    route: JSON.parse(r.route),
+    autoApproved: r.auto_approved === 1,
+    grantStart: r.grant_start,
+    grantEnd: r.grant_end,
+    clientAddr: r.client_addr,
+    lastNotifiedAt: r.last_notified_at,
+    decidedBy: r.decided_by,
+    decisionComment: r.decision_comment,
+  };
+}
+
+function fromRequest(r: Partial<NewApprovalRequest>): Partial<Omit<Req, 'id'>> {
+  const out: Partial<Omit<Req, 'id'>> = {};
+  const map: Record<string, string> = {
+    requesterId: 'requester_id', deviceId: 'device_id', accountId: 'account_id', protocol: 'protocol', reason: 'reason', status: 'status',
+    kind: 'kind', createdAt: 'created_at', expiresAt: 'expires_at', decidedAt: 'decided_at', currentLevel: 'current_level',
+    levelStartedAt: 'level_started_at', grantStart: 'grant_start', grantEnd: 'grant_end', clientAddr: 'client_addr',
+    lastNotifiedAt: 'last_notified_at', decidedBy: 'decided_by', decisionComment: 'decision_comment',
+  };
+  for (const [k, v] of Object.entries(r)) {
+    if (v === undefined) continue;
+    if (k === 'route') (out as Record<string, unknown>).route = JSON.stringify(v);
+    else if (k === 'autoApproved') out.auto_approved = v ? 1 : 0;
+    else if (map[k]) (out as Record<string, unknown>)[map[k]] = v;
+  }
+  return out;
+}
+
+function toDecision(d: Selectable<ApprovalDecisionsTable>): ApprovalDecision {
+  return {
+    id: d.id, requestId: d.request_id, level: d.level, approverId: d.approver_id, onBehalfOf: d.on_behalf_of,
+    decision: d.decision as 'approve' | 'reject', channel: d.channel as ApprovalDecision['channel'], comment: d.comment, createdAt: d.created_at,
+  };
+}
+
+function toDelegation(d: Selectable<DelegationsTable>): Delegation {
+  return { id: d.id, fromUserId: d.from_user_id, toUserId: d.to_user_id, startsAt: d.starts_at, endsAt: d.ends_at, reason: d.reason, revokedAt: d.revoked_at };
+}
+
+export function auditRow(e: AuditEntry, at: number) {
+  return {
+    at, actor: e.actor, actor_id: e.actorId ?? null, channel: e.channel, action: e.action, target_type: e.targetType ?? null,
+    target_id: e.targetId === undefined ? null : String(e.targetId), details: JSON.stringify(e.details ?? {}),
+  };
+}
+
+class KyselyTx implements TxStore {
+  constructor(
+    private readonly t: Transaction<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  async lockRequest(id: number) {
+    let q = this.t.selectFrom('approval_requests').selectAll().where('id', '=', id);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const r = await q.executeTakeFirst();
+    return r ? toRequest(r) : undefined;
+  }
+
+  async findWaiting(userId: number, deviceId: number, accountId: number, protocol: Protocol, kind: 'instant' | 'reservation') {
+    let q = this.t
+      .selectFrom('approval_requests')
+      .selectAll()
+      .where('requester_id', '=', userId)
+      .where('device_id', '=', deviceId)
+      .where('account_id', '=', accountId)
+      .where('protocol', '=', protocol)
+      .where('status', '=', 'waiting')
+      .where('kind', '=', kind)
+      .orderBy('id', 'desc')
+      .limit(1);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const r = await q.executeTakeFirst();
+    return r ? toRequest(r) : undefined;
+  }
+
+  async insertRequest(r: NewApprovalRequest) {
+    const row = await this.t.insertInto('approval_requests').values(fromRequest(r) as Omit<Req, 'id'>).returningAll().executeTakeFirstOrThrow();
+    return toRequest(row);
+  }
+
+  async updateRequest(id: number, expect: { status: ApprovalStatus; level?: number }, patch: Partial<NewApprovalRequest>) {
+    let q = this.t.updateTable('approval_requests').set(fromRequest(patch)).where('id', '=', id).where('status', '=', expect.status);
+    if (expect.level !== undefined) q = q.where('current_level', '=', expect.level);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async insertDecision(d: Omit<ApprovalDecision, 'id'>) {
+    await this.t
+      .insertInto('approval_decisions')
+      .values({ request_id: d.requestId, level: d.level, approver_id: d.approverId, on_behalf_of: d.onBehalfOf, decision: d.decision, channel: d.channel, comment: d.comment, created_at: d.createdAt })
+      .execute();
+  }
+
+  async decisions(requestId: number) {
+    const rows = await this.t.selectFrom('approval_decisions').selectAll().where('request_id', '=', requestId).orderBy('id').execute();
+    return rows.map(toDecision);
+  }
+
+  async appendAudit(e: AuditEntry, at: number) {
+    await this.t.insertInto('audit_log').values(auditRow(e, at)).execute();
+  }
+
+  async appendEvent(type: string, payload: Record<string, unknown>, at: number) {
+    await appendEvent(this.t, type, payload, at);
+  }
+}
+
+export async function appendEvent(db: Kysely<Database>, type: string, payload: Record<string, unknown>, at: number): Promise<void> {
+  await db.insertInto('events').values({ at, type, payload: JSON.stringify(payload) }).execute();
+}
+
+export class KyselyStore implements Store {
+  readonly dialect: Dialect;
+  readonly db: Kysely<Database>;
+
+  constructor(readonly handle: Db) {
+    this.db = handle.kysely;
+    this.dialect = handle.dialect;
+  }
+
+  tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect)));
+  }
+
+  async loadPolicy(): Promise<PolicyData> {
+    const db = this.db;
+    const [users, ugs, members, ugManagers, dgs, dgManagers, devices, accounts, rules, workflows] = await Promise.all([
+      db.selectFrom('users').selectAll().execute(),
+      db.selectFrom('user_groups').selectAll().execute(),
+      db.selectFrom('user_group_members').selectAll().execute(),
+      db.selectFrom('user_group_managers').selectAll().execute(),
+      db.selectFrom('device_groups').selectAll().execute(),
+      db.selectFrom('device_group_managers').selectAll().execute(),
+      db.selectFrom('devices').selectAll().execute(),
+      db.selectFrom('accounts').select(['id', 'device_id', 'name', 'secret_kind', 'is_default']).execute(),
+      db.selectFrom('access_rules').selectAll().execute(),
+      db.selectFrom('workflows').selectAll().execute(),
+    ]);
+    const group = (rows: { group_id: number; user_id: number }[]) => {
+      const m = new Map<number, number[]>();
+      for (const r of rows) m.set(r.group_id, [...(m.get(r.group_id) ?? []), r.user_id]);
+      return m;
+    };
+    const mem = group(members);
+    const ugm = group(ugManagers);
+    const dgm = group(dgManagers);
+    return {
+      users: users.map(toUser),
+      userGroups: ugs.map((g) => ({
+        id: g.id, name: g.name, requireApproval: g.require_approval === 1, requireReason: g.require_reason === 1,
+        memberIds: mem.get(g.id) ?? [], managerIds: ugm.get(g.id) ?? [],
+      })),
+      deviceGroups: dgs.map((g) => ({ id: g.id, name: g.name, requireApproval: g.require_approval === 1, requireReason: g.require_reason === 1, managerIds: dgm.get(g.id) ?? [] })),
+      devices: devices.map(toDevice),
+      accounts: accounts.map(toAccount),
+      accessRules: rules.map((r) => ({
+        id: r.id, userGroupId: r.user_group_id, deviceGroupId: r.device_group_id, protocols: r.protocols.split(',') as Protocol[], allowPortForwarding: r.allow_port_forwarding === 1,
+      })),
+      workflows: workflows.map((w) => ({ id: w.id, name: w.name, userGroupId: w.user_group_id, deviceGroupId: w.device_group_id, levels: JSON.parse(w.levels) })),
+    };
+  }
+
+  async policyVersion(): Promise<number> {
+    const r = await this.db.selectFrom('meta').select('value').where('key', '=', 'policy_version').executeTakeFirst();
+    return Number(r?.value ?? 0);
+  }
+
+  async loadParams(): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('params').selectAll().execute();
+    return new Map(rows.map((r) => [r.name, r.value]));
+  }
+
+  async getRequest(id: number) {
+    const r = await this.db.selectFrom('approval_requests').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toRequest(r) : undefined;
+  }
+
+  async listRequests(f: ApprovalListFilter) {
+    let q = this.db.selectFrom('approval_requests').selectAll().orderBy('id', 'desc').limit(Math.min(f.limit ?? 100, 1000));
+    if (f.requesterId !== undefined) q = q.where('requester_id', '=', f.requesterId);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.ids) q = f.ids.length ? q.where('id', 'in', f.ids) : q.where(sql<boolean>`1 = 0`);
+    if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
+    return (await q.execute()).map(toRequest);
+  }
+
+  async decisions(requestId: number) {
+    const rows = await this.db.selectFrom('approval_decisions').selectAll().where('request_id', '=', requestId).orderBy('id').execute();
+    return rows.map(toDecision);
+  }
+
+  async activeGrants(now: number) {
+    const rows = await this.db.selectFrom('approval_requests').selectAll().where('status', '=', 'approved').where('grant_end', '>', now).execute();
+    return rows.map(toRequest);
+  }
+
+  async waitingIds(opts: { expiredBy?: number; all?: boolean; limit: number }) {
+    let q = this.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').orderBy('id').limit(opts.limit);
+    if (!opts.all && opts.expiredBy !== undefined) q = q.where('expires_at', '<=', opts.expiredBy);
+    return (await q.execute()).map((r) => r.id);
+  }
+
+  async delegationsTo(userId: number, at: number) {
+    const rows = await this.db
+      .selectFrom('delegations')
+      .selectAll()
+      .where('to_user_id', '=', userId)
+      .where('starts_at', '<=', at)
+      .where('ends_at', '>', at)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return rows.map(toDelegation);
+  }
+
+  async listDelegations(userId?: number) {
+    let q = this.db.selectFrom('delegations').selectAll().orderBy('id', 'desc');
+    if (userId !== undefined) q = q.where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)]));
+    return (await q.execute()).map(toDelegation);
+  }
+
+  async insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number) {
+    return this.db.transaction().execute(async (t) => {
+      const row = await t
+        .insertInto('delegations')
+        .values({ from_user_id: d.fromUserId, to_user_id: d.toUserId, starts_at: d.startsAt, ends_at: d.endsAt, reason: d.reason, created_at: at, revoked_at: null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await t.insertInto('audit_log').values(auditRow({ ...audit, targetId: row.id }, at)).execute();
+      await appendEvent(t, 'delegation.created', { id: row.id, fromUserId: d.fromUserId, toUserId: d.toUserId }, at);
+      return toDelegation(row);
+    });
+  }
+
+  async eventsSince(afterId: number, sinceAt: number, limit: number): Promise<GatehouseEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '>', afterId), eb('at', '>=', sinceAt)]))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, payload: JSON.parse(r.payload) }));
+  }
+
+  async maxEventId(): Promise<number> {
+    const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+    return Number(r?.m ?? 0);
+  }
+
+  async pruneEvents(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('events').where('at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
