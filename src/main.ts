@@ -4,10 +4,16 @@ import { makeLogger } from './log.js';
 import { ensureAdmin, openServices, type Services } from './services.js';
 import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
+import { registerApi } from './api/routes/index.js';
+import { startSshProxy, type Listener } from './protocols/ssh/index.js';
+import { startNotify, type Notifier } from './notify/index.js';
 
 export interface Running {
   services: Services;
   webPort: number;
+  /** The SSH proxy's port, when it runs. */
+  sshPort?: number;
+  smtpInPort?: number;
   stop(): Promise<void>;
 }
 
@@ -39,9 +45,15 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   const sweeper = setInterval(() => void sweep(), config.sweepMs);
   void sweep();
 
+  const sessionCheck = setInterval(() => void s.sessions.check().catch(() => {}), 1000);
+  sessionCheck.unref();
+
   const metrics = new Metrics(s);
   const web = await buildWebServer(s, metrics);
+  await registerApi(web, s);
   await web.listen({ host: config.bind, port: config.webPort });
+  const ssh: Listener | null = await startSshProxy(s);
+  const notify: Notifier | null = await startNotify(s);
   const addr = web.server.address();
   const webPort = typeof addr === 'object' && addr ? addr.port : config.webPort;
   log.info({ database: s.store.handle.where, web: `http://${config.bind}:${webPort}` }, 'gatehouse started');
@@ -49,8 +61,13 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   return {
     services: s,
     webPort,
+    sshPort: ssh?.port,
+    smtpInPort: notify?.smtpInPort,
     async stop() {
       clearInterval(sweeper);
+      clearInterval(sessionCheck);
+      await ssh?.close();
+      await notify?.close();
       await web.close();
       await s.close();
       log.info('gatehouse stopped');

@@ -16,7 +16,10 @@ import { sshKeyTools } from './crypto/sshkeys.js';
 import { AesGcmVault } from './crypto/vault.js';
 import { KyselyAdminStore } from './storage/admin-store.js';
 import { migrate, openDb } from './storage/db.js';
-import { KyselyStore } from './storage/store.js';
+import { KyselySessionStore, KyselyStore } from './storage/store.js';
+import { SessionRegistry } from './core/sessions.js';
+import { AuthService } from './core/auth.js';
+import type { AuditEntry } from './core/types.js';
 
 export interface Services {
   config: Config;
@@ -32,6 +35,12 @@ export interface Services {
   admin: AdminService;
   vault: AesGcmVault;
   hasher: typeof argon2Hasher;
+  sessions: SessionRegistry;
+  auth: AuthService;
+  /** Appends one audit record (logins, SFTP operations, host-key events…); approval transitions audit themselves. */
+  audit(e: AuditEntry): Promise<void>;
+  /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
+  nodeId: string;
   close(): Promise<void>;
 }
 
@@ -66,6 +75,21 @@ export function vaultKey(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** GATEHOUSE_NODE_ID, else a random id persisted in the data dir. */
+export function nodeId(config: Config): string {
+  if (config.nodeId) return config.nodeId;
+  const file = join(config.dataDir, 'node-id');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `node-${randomBytes(4).toString('hex')}\n`, { flag: 'wx' });
+    } catch {
+      // another process wrote it first
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 export async function openServices(config: Config, log: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
@@ -83,10 +107,15 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(vaultKey(config));
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
-  const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock);
+  const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate());
   await grants.load(store, clock.now());
+  const sessionStore = new KyselySessionStore(store.db);
+  const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
-    config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher,
+    config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,
+    auth: new AuthService(adminStore, policy, argon2Hasher),
+    audit: (e) => sessionStore.appendAudit(e, clock.now()),
+    nodeId: nodeId(config),
     async close() {
       bus.stop();
       await store.close();

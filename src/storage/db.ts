@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
-import { migration001 } from './migrations/001_initial.js';
+import { allMigrations } from './migrations/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -62,7 +62,7 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '001_initial': migration001(this.dialect) };
+    return allMigrations(this.dialect);
   }
 }
 

@@ -44,6 +44,8 @@ export class AdminService {
     private readonly vault: Vault,
     private readonly keys: KeyTools,
     private readonly clock: Clock,
+    /** Called after every write, so this process drops cached policy and parameters at once. */
+    private readonly afterWrite: () => void = () => {},
   ) {}
 
   private async snap(): Promise<PolicySnapshot> {
@@ -63,6 +65,7 @@ export class AdminService {
       throw err;
     } finally {
       this.policy.invalidate();
+      this.afterWrite();
     }
   }
 

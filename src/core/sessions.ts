@@ -1,0 +1,126 @@
+// Live sessions of every protocol. A front-end registers each proxied connection with a handle that can
+// close it; revocation, grant expiry and an admin's kill end sessions the same way, whatever the protocol
+// and whichever node decided (events reach every process).
+import type { EventBus } from './events.js';
+import type { Clock } from './ports/clock.js';
+import type { ApprovalRequest, Protocol } from './types.js';
+
+export interface SessionRecord {
+  userId: number;
+  deviceId: number;
+  accountId: number;
+  protocol: Protocol;
+  approvalId: number | null;
+  clientAddr: string | null;
+  nodeId: string;
+}
+
+export interface SessionStorePort {
+  insertSession(r: SessionRecord, at: number): Promise<number>;
+  endSession(id: number, at: number, reason: string, bytesIn: number, bytesOut: number): Promise<void>;
+  updateSessionBytes(id: number, bytesIn: number, bytesOut: number): Promise<void>;
+  appendSessionEvent(type: string, payload: Record<string, unknown>, at: number): Promise<void>;
+}
+
+export interface SessionHandle {
+  /** Ends the connection with a message the user sees where the protocol allows. */
+  close(reason: string): void;
+  /** Bytes relayed so far (client->device, device->client). */
+  bytes(): { in: number; out: number };
+}
+
+interface Live {
+  id: number;
+  record: SessionRecord;
+  handle: SessionHandle;
+  grantEnd: number | null;
+  timer: NodeJS.Timeout | null;
+}
+
+export class SessionRegistry {
+  private readonly live = new Map<number, Live>();
+
+  constructor(
+    private readonly store: SessionStorePort,
+    private readonly clock: Clock,
+    bus: EventBus,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {
+    bus.subscribe((e) => {
+      const r = e.payload.request as ApprovalRequest | undefined;
+      if (r && (e.type === 'approval.revoked' || e.type === 'approval.expired' || e.type === 'approval.cancelled')) this.endForApproval(r.id, `access ${e.type === 'approval.revoked' ? 'revoked' : 'ended'}${r.decisionComment ? `: ${r.decisionComment}` : ''}`);
+      if (e.type === 'session.kill' && typeof e.payload.id === 'number') this.kill(e.payload.id, String(e.payload.reason ?? 'ended by an administrator'));
+    });
+  }
+
+  /** Registers a live session; `grantEnd` closes it when the grant's window ends. */
+  async open(record: SessionRecord, handle: SessionHandle, grantEnd: number | null): Promise<number> {
+    const id = await this.store.insertSession(record, this.clock.now());
+    const l: Live = { id, record, handle, grantEnd, timer: null };
+    this.live.set(id, l);
+    if (grantEnd !== null) {
+      const ms = Math.max(0, grantEnd - this.clock.now());
+      // setTimeout caps at ~24.8 days; longer grants are re-armed by the periodic check().
+      if (ms < 2 ** 31 - 1) {
+        l.timer = setTimeout(() => this.kill(id, 'access ended: the approval window is over'), ms);
+        l.timer.unref();
+      }
+    }
+    return id;
+  }
+
+  /** Records the end of a session (idempotent). */
+  async closed(id: number, reason: string): Promise<void> {
+    const l = this.live.get(id);
+    if (!l) return;
+    this.live.delete(id);
+    if (l.timer) clearTimeout(l.timer);
+    const b = l.handle.bytes();
+    await this.store.endSession(id, this.clock.now(), reason, b.in, b.out).catch(this.onError);
+  }
+
+  kill(id: number, reason: string): boolean {
+    const l = this.live.get(id);
+    if (!l) return false;
+    try {
+      l.handle.close(reason);
+    } catch (err) {
+      this.onError(err);
+    }
+    void this.closed(id, reason);
+    return true;
+  }
+
+  endForApproval(approvalId: number, reason: string): number {
+    let n = 0;
+    for (const l of [...this.live.values()]) if (l.record.approvalId === approvalId && this.kill(l.id, reason)) n++;
+    return n;
+  }
+
+  /** Asks every node to kill a session (the node holding it closes it). */
+  async requestKill(id: number, reason: string): Promise<void> {
+    await this.store.appendSessionEvent('session.kill', { id, reason }, this.clock.now());
+  }
+
+  /** Periodic: end sessions whose grant ended (timers cover the usual case) and flush byte counts. */
+  async check(): Promise<void> {
+    const now = this.clock.now();
+    for (const l of [...this.live.values()]) {
+      if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
+      else {
+        const b = l.handle.bytes();
+        await this.store.updateSessionBytes(l.id, b.in, b.out).catch(this.onError);
+      }
+    }
+  }
+
+  count(protocol?: Protocol): number {
+    let n = 0;
+    for (const l of this.live.values()) if (!protocol || l.record.protocol === protocol) n++;
+    return n;
+  }
+
+  ids(): number[] {
+    return [...this.live.keys()];
+  }
+}

@@ -1,0 +1,15 @@
+// Every migration, in order. Each runs on SQLite and PostgreSQL.
+import type { Migration } from 'kysely';
+import { migration001 } from './001_initial.js';
+import { migration002 } from './002_ssh.js';
+import { migration003 } from './003_mail.js';
+import { migration004 } from './004_api.js';
+
+export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
+  return {
+    '001_initial': migration001(dialect),
+    '002_ssh': migration002(dialect),
+    '003_mail': migration003(dialect),
+    '004_api': migration004(dialect),
+  };
+}
