@@ -12,10 +12,14 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof GatehouseError) {
       const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
-      return reply.status(status).send({ error: { code: err.code, message: err.message } });
+      return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
-    const e = err as { statusCode?: number; validation?: unknown; message?: string };
-    if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.status(e.statusCode ?? 400).send({ error: { code: 'invalid', message: e.message ?? 'bad request' } });
+    const e = err as { statusCode?: number; validation?: { instancePath?: string; params?: { missingProperty?: string } }[]; message?: string };
+    // Schema errors name the field, so a form can show the message next to it.
+    const v = e.validation?.[0];
+    const field = v ? (v.instancePath?.split('/')[1] || v.params?.missingProperty) : undefined;
+    if (e.validation || (e.statusCode && e.statusCode < 500))
+      return reply.status(e.statusCode ?? 400).send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message: e.message ?? 'bad request', ...(field ? { field } : {}) } });
     s.log.error({ err: String(err) }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });

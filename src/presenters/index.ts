@@ -1,7 +1,8 @@
 // Presenters choose the fields a response shows (CLI --json and the API share them). Secrets, password
 // hashes and tokens have no field here, so they cannot leak through a response.
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
-import type { ApprovalDecision, ApprovalRequest, Decision, Device, User } from '../core/types.js';
+import type { AccessRule, ApprovalDecision, ApprovalRequest, Decision, Device, DeviceGroup, User, UserGroup, Workflow } from '../core/types.js';
+import { authorityLabel } from '../core/policy/decide.js';
 import { effectiveStatus, levelApprovers } from '../core/approvals/rules.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -96,4 +97,79 @@ export function presentDecision(p: PolicySnapshot, d: Decision) {
     },
     approverManager: (d.route.levels[0]?.approverIds ?? []).map((id) => p.userName(id)),
   };
+}
+
+// ---- API presenters (console and JSON API)
+
+export function presentUserGroup(p: PolicySnapshot, g: UserGroup) {
+  return {
+    id: g.id,
+    name: g.name,
+    requireApproval: g.requireApproval,
+    requireReason: g.requireReason,
+    managers: g.managerIds.map((id) => p.userName(id)),
+    members: g.memberIds.map((id) => p.userName(id)),
+  };
+}
+
+export function presentDeviceGroup(p: PolicySnapshot, g: DeviceGroup) {
+  return {
+    id: g.id,
+    name: g.name,
+    requireApproval: g.requireApproval,
+    requireReason: g.requireReason,
+    managers: g.managerIds.map((id) => p.userName(id)),
+    devices: [...p.devicesById.values()].filter((d) => d.groupId === g.id).map((d) => d.name),
+  };
+}
+
+export function presentAccessRule(p: PolicySnapshot, r: AccessRule) {
+  return {
+    id: r.id,
+    userGroup: p.userGroupsById.get(r.userGroupId)?.name ?? `#${r.userGroupId}`,
+    deviceGroup: p.deviceGroupsById.get(r.deviceGroupId)?.name ?? `#${r.deviceGroupId}`,
+    protocols: r.protocols,
+    allowPortForwarding: r.allowPortForwarding,
+  };
+}
+
+export function presentWorkflow(p: PolicySnapshot, w: Workflow) {
+  return {
+    id: w.id,
+    name: w.name,
+    userGroup: p.userGroupsById.get(w.userGroupId)?.name ?? `#${w.userGroupId}`,
+    deviceGroup: p.deviceGroupsById.get(w.deviceGroupId)?.name ?? `#${w.deviceGroupId}`,
+    levels: w.levels.map((l, i) => ({ level: i + 1, authority: authorityLabel(l.authority), quorum: l.quorum, escalateAfterMinutes: l.escalateAfterMinutes })),
+  };
+}
+
+export function presentSession(
+  p: PolicySnapshot,
+  r: { id: number; user_id: number; device_id: number; account_id: number; protocol: string; approval_id: number | null; client_addr: string | null; node_id: string; started_at: number; ended_at: number | null; end_reason: string | null; bytes_in: number; bytes_out: number },
+) {
+  return {
+    id: r.id,
+    user: p.userName(r.user_id),
+    device: p.devicesById.get(r.device_id)?.name ?? `#${r.device_id}`,
+    account: (p.accountsOfDevice.get(r.device_id) ?? []).find((a) => a.id === r.account_id)?.name ?? `#${r.account_id}`,
+    protocol: r.protocol,
+    approvalId: r.approval_id,
+    clientAddress: r.client_addr,
+    node: r.node_id,
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+    endReason: r.end_reason,
+    live: r.ended_at === null,
+    bytesIn: Number(r.bytes_in),
+    bytesOut: Number(r.bytes_out),
+  };
+}
+
+export function presentAudit(r: { id: number; at: number; actor: string; channel: string; action: string; target_type: string | null; target_id: string | null; details: string }) {
+  return { id: r.id, at: iso(r.at), actor: r.actor, channel: r.channel, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details) as Record<string, unknown> };
+}
+
+/** An API token as its owner sees it: never the token itself (shown once, at creation) nor its hash. */
+export function presentToken(t: { id: number; name: string; prefix: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null; revokedAt: number | null }) {
+  return { id: t.id, name: t.name, prefix: t.prefix, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt) };
 }

@@ -1,0 +1,127 @@
+// Approval requests: my requests, what waits for me, what I decided; request (now or ahead), approve,
+// reject, cancel, revoke, escalate. Every transition goes through the approval engine, which checks
+// eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { GatehouseError, notFound } from '../../core/errors.js';
+import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../core/types.js';
+import { presentApproval } from '../../presenters/index.js';
+import { actingFor, canDecideNow, canSeeApproval, isAdmin, type Caller } from '../policy.js';
+import type { ApprovalScope } from '../store.js';
+import { Approval, Nullable, Page, Protocol, Status, errors, list } from '../schemas.js';
+import { callerOf, nextBefore, type Ctx } from './context.js';
+
+const ById = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
+const NewRequest = Type.Object(
+  {
+    device: Type.String({ minLength: 1, maxLength: 64 }),
+    account: Type.Optional(Type.String({ maxLength: 64 })),
+    protocol: Protocol,
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    /** Request ahead (a reservation): the grant window asked for, ISO 8601. */
+    start: Type.Optional(Type.String({ format: 'date-time' })),
+    end: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+const Scope = Type.Union([Type.Literal('mine'), Type.Literal('to-decide'), Type.Literal('decided'), Type.Literal('all')]);
+
+export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
+  const acting = async (c: Caller) => actingFor(c, await s.store.delegationsTo(c.user.id, s.clock.now()));
+
+  const show = async (c: Caller, r: ApprovalRequest, ids: number[], withDecisions = false) => {
+    const p = await s.policy.current();
+    const decisions = withDecisions ? await s.store.decisions(r.id) : undefined;
+    return { ...presentApproval(p, r, s.clock.now(), decisions), canDecide: canDecideNow(c, r, ids) };
+  };
+
+  /** Reads a request the caller may see; 404 when it does not exist, 403 when it is someone else's. */
+  const visible = async (c: Caller, id: number) => {
+    const r = await s.approvals.get(id);
+    if (!r) throw notFound(`approval request #${id}`);
+    const ids = await acting(c);
+    if (!canSeeApproval(c, r, ids, await store.hasDecided(id, c.user.id))) throw new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
+    return { r, ids };
+  };
+
+  app.get(
+    '/approvals',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['approvals'],
+        summary: "Approval requests, newest first: scope 'mine' (My Approvals), 'to-decide' (waiting for me), 'decided' (my history), 'all' (admins)",
+        querystring: Type.Intersect([Page, Type.Object({ scope: Type.Optional(Scope), status: Type.Optional(Status) })]),
+        response: { 200: list(Approval), ...errors },
+      },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      const q = req.query as { scope?: ApprovalScope; status?: ApprovalStatus; beforeId?: number; limit?: number };
+      const scope = q.scope ?? (isAdmin(c) ? 'all' : 'mine');
+      if (scope === 'all' && !isAdmin(c)) throw new GatehouseError('forbidden', "only administrators may list all requests; use scope 'mine', 'to-decide' or 'decided'");
+      const limit = q.limit ?? 50;
+      const ids = await acting(c);
+      if (scope === 'to-decide') await store.syncApproverIndex(s.clock.now());
+      const rows = await store.listApprovals({ scope, userId: c.user.id, approverIds: ids, status: q.status, beforeId: q.beforeId, limit });
+      const items = [];
+      for (const r of rows) items.push(await show(c, r, ids));
+      return { items, nextBeforeId: nextBefore(rows, limit) };
+    },
+  );
+
+  app.get('/approvals/:id', { config: { allow: 'user' }, schema: { tags: ['approvals'], summary: 'One request with its decisions', params: ById, response: { 200: Approval, ...errors } } }, async (req) => {
+    const c = callerOf(req);
+    const { r, ids } = await visible(c, (req.params as { id: number }).id);
+    return show(c, r, ids, true);
+  });
+
+  app.post(
+    '/approvals',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['approvals'],
+        summary: 'Ask for access to a device: now, or ahead with start and end (a reservation)',
+        body: NewRequest,
+        response: { 200: Type.Object({ outcome: Type.String(), why: Type.String(), request: Nullable(Approval) }), 201: Type.Object({ outcome: Type.String(), why: Type.String(), request: Nullable(Approval) }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const c = callerOf(req);
+      const b = req.body as { device: string; account?: string; protocol: ProtocolT; reason?: string; start?: string; end?: string };
+      const res = await s.approvals.request({
+        username: c.user.username,
+        device: b.device,
+        account: b.account,
+        protocol: b.protocol,
+        reason: b.reason,
+        start: b.start ? Date.parse(b.start) : undefined,
+        end: b.end ? Date.parse(b.end) : undefined,
+        clientAddr: req.ip,
+        channel: c.channel,
+      });
+      const request = 'request' in res && res.request ? await show(c, res.request, await acting(c)) : null;
+      return reply.status(res.outcome !== 'allowed' && res.created ? 201 : 200).send({ outcome: res.outcome, why: res.decision.why, request });
+    },
+  );
+
+  const action = (name: string, summary: string, body: boolean, run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>) =>
+    app.post(
+      `/approvals/:id/${name}`,
+      { config: { allow: 'user' }, schema: { tags: ['approvals'], summary, params: ById, ...(body ? { body: Comment } : {}), response: { 200: Approval, ...errors } } },
+      async (req: FastifyRequest) => {
+        const c = callerOf(req);
+        const { id } = req.params as { id: number };
+        const r = await run(id, c, (req.body as { comment?: string } | undefined)?.comment);
+        return show(c, r, await acting(c), true);
+      },
+    );
+
+  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) => s.approvals.approve(id, c.user.username, { comment, channel: c.channel }));
+  action('reject', 'Reject a request, with a comment', true, (id, c, comment) => s.approvals.reject(id, c.user.username, { comment, channel: c.channel }));
+  action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel));
+  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) => s.approvals.revoke(id, c.user.username, { comment, channel: c.channel }));
+  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) => s.approvals.escalate(id, c.user.username, c.channel));
+}

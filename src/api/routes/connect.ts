@@ -1,0 +1,60 @@
+// Connect: the devices I may reach and, per protocol, how: the exact ssh command, the HTTP app link,
+// and what approval it needs (who decides: the Approver Manager).
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { presentDecision } from '../../presenters/index.js';
+import { Nullable, errors } from '../schemas.js';
+import { callerOf, type Ctx } from './context.js';
+
+const Way = Type.Object({
+  protocol: Type.String(),
+  outcome: Type.String(),
+  why: Type.String(),
+  requireReason: Type.Boolean(),
+  approverManager: Type.Array(Type.String()),
+  noEligibleApprover: Type.Boolean(),
+  /** The command to copy (ssh, sftp) or the link to open (http); null where the console offers none yet (rdp). */
+  command: Nullable(Type.String()),
+  link: Nullable(Type.String()),
+});
+const Target = Type.Object({ device: Type.String(), group: Nullable(Type.String()), accounts: Type.Array(Type.String()), ways: Type.Array(Way) });
+
+export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
+  const host = (() => {
+    try {
+      return new URL(s.config.publicUrl).hostname;
+    } catch {
+      return s.config.bind;
+    }
+  })();
+
+  app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(Target) }), ...errors } } }, async (req) => {
+    const me = callerOf(req).user;
+    const p = await s.policy.current();
+    const items = [];
+    for (const d of [...p.devicesById.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+      const ways = [];
+      for (const pr of d.protocols) {
+        const dec = await s.approvals.decide(me.username, d.name, pr);
+        if (dec.outcome === 'denied') continue;
+        const shown = presentDecision(p, dec) as { approverManager?: string[]; noEligibleApprover?: boolean };
+        const command =
+          pr === 'ssh' ? `ssh -p ${s.config.sshPort} ${me.username}@${d.name}@${host}` : pr === 'sftp' ? `sftp -P ${s.config.sshPort} ${me.username}@${d.name}@${host}` : null;
+        const link = pr === 'http' ? `http://${d.name}.localhost:${s.config.httpProxyPort}/` : null;
+        ways.push({
+          protocol: pr,
+          outcome: dec.outcome,
+          why: dec.why,
+          requireReason: dec.outcome === 'approval-required' && dec.requireReason,
+          approverManager: shown.approverManager ?? [],
+          noEligibleApprover: shown.noEligibleApprover ?? false,
+          command,
+          link,
+        });
+      }
+      if (ways.length)
+        items.push({ device: d.name, group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null), accounts: (p.accountsOfDevice.get(d.id) ?? []).map((a) => a.name), ways });
+    }
+    return { items };
+  });
+}

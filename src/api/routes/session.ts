@@ -1,0 +1,137 @@
+// Login (console session cookie), logout, who am I, and the caller's own API tokens.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { presentToken, presentUser } from '../../presenters/index.js';
+import type { PolicySnapshot } from '../../core/policy/snapshot.js';
+import type { User as UserT } from '../../core/types.js';
+import { LoginLimiter, SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
+import { ErrorBody, Nullable, Ok, Token, User, errors } from '../schemas.js';
+import { callerOf, type Ctx } from './context.js';
+
+const Me = Type.Object({
+  user: User,
+  channel: Type.String(),
+  csrfToken: Nullable(Type.String()),
+  /** What the console shows: admin pages, and Approval Requests for anyone who may approve something. */
+  roles: Type.Object({ admin: Type.Boolean(), approver: Type.Boolean() }),
+  sshPort: Type.Integer(),
+  sshHost: Type.String(),
+});
+
+/** May this user approve anything at all (manager, named in a workflow, line manager, delegate)? */
+export function mayApprove(p: PolicySnapshot, u: UserT, hasDelegation: boolean): boolean {
+  if (u.isAdmin || hasDelegation) return true;
+  if ([...p.userGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
+  if ([...p.deviceGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
+  if ([...p.usersById.values()].some((x) => x.managerId === u.id)) return true;
+  const myGroups = new Set((p.groupsOfUser.get(u.id) ?? []).map((g) => p.userGroupsById.get(g)?.name));
+  return [...p.workflows.values()].some((w) =>
+    w.levels.some((l) => (l.authority.kind === 'users' && l.authority.users.includes(u.username)) || (l.authority.kind === 'group-members' && myGroups.has(l.authority.group))),
+  );
+}
+
+export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
+  const perUser = new LoginLimiter(5, 5 * 60_000);
+  const perAddr = new LoginLimiter(30, 5 * 60_000);
+  const sshHost = (() => {
+    try {
+      return new URL(s.config.publicUrl).hostname;
+    } catch {
+      return s.config.bind;
+    }
+  })();
+
+  const me = async (u: UserT, channel: string, csrf: string | null) => {
+    const p = await s.policy.current();
+    const delegations = await s.store.delegationsTo(u.id, s.clock.now());
+    return { user: presentUser(p, u), channel, csrfToken: csrf, roles: { admin: u.isAdmin, approver: mayApprove(p, u, delegations.length > 0) }, sshPort: s.config.sshPort, sshHost };
+  };
+
+  app.post(
+    '/session',
+    {
+      config: { allow: 'public' },
+      schema: {
+        tags: ['session'],
+        summary: 'Log in to the console: sets an HttpOnly session cookie and returns the CSRF token',
+        body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+        response: { 200: Me, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const { username, password } = req.body as { username: string; password: string };
+      const now = s.clock.now();
+      const keys = [`u:${username}`];
+      const addr = [`a:${req.ip}`];
+      const wait = Math.max(perUser.retryAfter(keys, now), perAddr.retryAfter(addr, now));
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return reply.status(429).send({ error: { code: 'rate_limited', message: `too many failed logins: try again in ${wait} s` } });
+      }
+      const user = await s.auth.verifyPassword(username, password);
+      if (!user) {
+        perUser.failed(keys, now);
+        perAddr.failed(addr, now);
+        await s.audit({ actor: username.slice(0, 64), channel: 'web', action: 'auth.login-failed', details: { address: req.ip } });
+        return deny(reply, 401, 'unauthenticated', 'wrong username or password');
+      }
+      perUser.succeeded(keys);
+      const sess = await store.createSession(user.id, req.ip, now, SESSION_TTL_MS);
+      await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'auth.login', details: { address: req.ip } });
+      reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));
+      return me(user, 'web', sess.csrf);
+    },
+  );
+
+  app.get('/session', { config: { allow: 'user' }, schema: { tags: ['session'], summary: 'Who is logged in (and the CSRF token for the console)', response: { 200: Me, 401: ErrorBody } } }, async (req) => {
+    const c = callerOf(req);
+    return me(c.user, c.channel, c.csrf);
+  });
+
+  app.delete('/session', { config: { allow: 'user' }, schema: { tags: ['session'], summary: 'Log out', response: { 200: Ok, ...errors } } }, async (req, reply) => {
+    const c = callerOf(req);
+    if (c.sessionId) await store.deleteSession(c.sessionId);
+    await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'auth.logout' });
+    reply.header('set-cookie', sessionCookie(s, req, '', 0));
+    return { ok: true };
+  });
+
+  // ---- API tokens: each user manages their own.
+  app.get('/tokens', { config: { allow: 'user' }, schema: { tags: ['tokens'], summary: 'My API tokens (never the token itself)', response: { 200: Type.Object({ items: Type.Array(Token) }), ...errors } } }, async (req) => ({
+    items: (await store.listTokens(callerOf(req).user.id)).map(presentToken),
+  }));
+
+  app.post(
+    '/tokens',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create an API token; the token is shown once, in this response',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ token: Type.String(), item: Token }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const c = callerOf(req);
+      const b = req.body as { name: string; expiresInDays?: number };
+      const now = s.clock.now();
+      const { token, row } = await store.createToken(c.user.id, b.name.trim(), now, b.expiresInDays ? now + b.expiresInDays * 86_400_000 : null);
+      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'token.create', targetType: 'api-token', targetId: row.id, details: { name: row.name, prefix: row.prefix } });
+      return reply.status(201).send({ token, item: presentToken(row) });
+    },
+  );
+
+  app.delete(
+    '/tokens/:id',
+    { config: { allow: 'user' }, schema: { tags: ['tokens'], summary: 'Revoke one of my API tokens', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Ok, ...errors } } },
+    async (req, reply) => {
+      const c = callerOf(req);
+      const { id } = req.params as { id: number };
+      // Someone else's token looks exactly like a missing one.
+      if (!(await store.revokeToken(c.user.id, id, s.clock.now()))) return reply.status(404).send({ error: { code: 'not_found', message: `API token #${id} not found` } });
+      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'token.revoke', targetType: 'api-token', targetId: id });
+      return { ok: true };
+    },
+  );
+}

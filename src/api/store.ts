@@ -1,0 +1,233 @@
+// The API's own reads and writes: console sessions, API tokens, the approver index, and the list
+// queries the console pages need (paginated by id, always on an index).
+import { createHash, randomBytes } from 'node:crypto';
+import { sql, type Generated, type Kysely } from 'kysely';
+import type { ApprovalStatus } from '../core/types.js';
+import type { ApprovalRequest } from '../core/types.js';
+import type { Database } from '../storage/schema.js';
+import { toRequest } from '../storage/store.js';
+
+interface WebSessionsTable {
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  client_addr: string | null;
+  created_at: number;
+  expires_at: number;
+}
+interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+interface ApprovalApproversTable {
+  request_id: number;
+  user_id: number;
+}
+export type ApiDatabase = Database & { web_sessions: WebSessionsTable; api_tokens: ApiTokensTable; approval_approvers: ApprovalApproversTable };
+
+export const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+const secretToken = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`;
+
+export interface ApiToken {
+  id: number;
+  userId: number;
+  name: string;
+  prefix: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  targetType?: string;
+  targetId?: string;
+  channel?: string;
+  from?: number;
+  to?: number;
+  beforeId?: number;
+  limit: number;
+}
+
+export type ApprovalScope = 'mine' | 'to-decide' | 'decided' | 'all';
+
+/** Requests newer than the approver index's cursor, or created within this window (late commits), are (re)indexed. */
+const LATE_COMMIT_WINDOW_MS = 30_000;
+
+export class ApiStore {
+  readonly db: Kysely<ApiDatabase>;
+  private indexedUpTo = -1;
+  private indexing: Promise<void> | null = null;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db as unknown as Kysely<ApiDatabase>;
+  }
+
+  // ---- console sessions
+
+  async createSession(userId: number, clientAddr: string | null, now: number, ttlMs: number): Promise<{ token: string; csrf: string; expiresAt: number }> {
+    const token = secretToken('');
+    const csrf = randomBytes(24).toString('base64url');
+    const expiresAt = now + ttlMs;
+    await this.db.insertInto('web_sessions').values({ id: sha256(token), user_id: userId, csrf_token: csrf, client_addr: clientAddr, created_at: now, expires_at: expiresAt }).execute();
+    // Housekeeping: expired sessions go when anyone logs in.
+    await this.db.deleteFrom('web_sessions').where('expires_at', '<', now).execute();
+    return { token, csrf, expiresAt };
+  }
+
+  async findSession(token: string, now: number): Promise<{ userId: number; csrf: string; id: string } | undefined> {
+    const r = await this.db.selectFrom('web_sessions').select(['id', 'user_id', 'csrf_token', 'expires_at']).where('id', '=', sha256(token)).executeTakeFirst();
+    if (!r || r.expires_at <= now) return undefined;
+    return { id: r.id, userId: r.user_id, csrf: r.csrf_token };
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.deleteFrom('web_sessions').where('id', '=', id).execute();
+  }
+
+  // ---- API tokens
+
+  async createToken(userId: number, name: string, now: number, expiresAt: number | null): Promise<{ token: string; row: ApiToken }> {
+    const token = secretToken('ghp_');
+    const row = await this.db
+      .insertInto('api_tokens')
+      .values({ user_id: userId, name, token_hash: sha256(token), prefix: token.slice(0, 10), created_at: now, expires_at: expiresAt, last_used_at: null, revoked_at: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { token, row: toToken(row) };
+  }
+
+  async listTokens(userId: number): Promise<ApiToken[]> {
+    const rows = await this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id', 'desc').execute();
+    return rows.map(toToken);
+  }
+
+  /** Revokes a token of `userId`; false when it is not theirs or already revoked. */
+  async revokeToken(userId: number, id: number, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async findToken(token: string, now: number): Promise<ApiToken | undefined> {
+    const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
+    if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) return undefined;
+    // last_used_at is informational: written at most once a minute.
+    if (r.last_used_at === null || now - r.last_used_at > 60_000) await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
+    return toToken(r);
+  }
+
+  // ---- approvals
+
+  /**
+   * Brings the approver index up to date: every request created since the last call gets one row per
+   * user its route names at any level. Escalation adds the next level's approvers (already indexed) or
+   * the admins (who see everything), so the index never needs updating after creation.
+   */
+  async syncApproverIndex(now: number): Promise<void> {
+    while (this.indexing) await this.indexing;
+    this.indexing = (async () => {
+      if (this.indexedUpTo < 0) {
+        const m = await this.db.selectFrom('approval_approvers').select((eb) => eb.fn.max('request_id').as('m')).executeTakeFirst();
+        this.indexedUpTo = Number(m?.m ?? 0);
+      }
+      for (;;) {
+        const rows = await this.db
+          .selectFrom('approval_requests')
+          .select(['id', 'requester_id', 'route'])
+          .where((eb) => eb.or([eb('id', '>', this.indexedUpTo), eb('created_at', '>=', now - LATE_COMMIT_WINDOW_MS)]))
+          .orderBy('id')
+          .limit(2000)
+          .execute();
+        const values: ApprovalApproversTable[] = [];
+        for (const r of rows) {
+          const route = JSON.parse(r.route) as ApprovalRequest['route'];
+          const ids = new Set(route.levels.flatMap((l) => [...l.approverIds, ...(l.escalatedApproverIds ?? [])]));
+          ids.delete(r.requester_id);
+          for (const u of ids) values.push({ request_id: r.id, user_id: u });
+        }
+        for (let i = 0; i < values.length; i += 400)
+          await this.db.insertInto('approval_approvers').values(values.slice(i, i + 400)).onConflict((oc) => oc.columns(['request_id', 'user_id']).doNothing()).execute();
+        const max = rows.length ? rows[rows.length - 1].id : this.indexedUpTo;
+        const advanced = max > this.indexedUpTo;
+        this.indexedUpTo = Math.max(this.indexedUpTo, max);
+        if (rows.length < 2000 || !advanced) break;
+      }
+    })().finally(() => {
+      this.indexing = null;
+    });
+    await this.indexing;
+  }
+
+  /**
+   * One page of requests, newest first. `approverIds`: the caller and whoever delegated to them (for
+   * 'to-decide'); `userId`: the caller (for 'mine' and 'decided').
+   */
+  async listApprovals(o: { scope: ApprovalScope; userId: number; approverIds: number[]; status?: ApprovalStatus; beforeId?: number; limit: number }): Promise<ApprovalRequest[]> {
+    let q = this.db.selectFrom('approval_requests as r').selectAll('r').orderBy('r.id', 'desc').limit(o.limit);
+    if (o.scope === 'mine') q = q.where('r.requester_id', '=', o.userId);
+    if (o.scope === 'to-decide') {
+      q = q.where('r.id', 'in', (eb) => eb.selectFrom('approval_approvers').select('request_id').where('user_id', 'in', o.approverIds));
+      q = q.where('r.status', '=', 'waiting');
+    }
+    if (o.scope === 'decided') q = q.where('r.id', 'in', (eb) => eb.selectFrom('approval_decisions').select('request_id').where('approver_id', '=', o.userId));
+    if (o.status) q = q.where('r.status', '=', o.status);
+    if (o.beforeId !== undefined) q = q.where('r.id', '<', o.beforeId);
+    return (await q.execute()).map(toRequest);
+  }
+
+  async isNamedApprover(requestId: number, userIds: number[]): Promise<boolean> {
+    if (!userIds.length) return false;
+    const r = await this.db.selectFrom('approval_approvers').select('request_id').where('request_id', '=', requestId).where('user_id', 'in', userIds).executeTakeFirst();
+    return !!r;
+  }
+
+  async hasDecided(requestId: number, userId: number): Promise<boolean> {
+    const r = await this.db.selectFrom('approval_decisions').select('id').where('request_id', '=', requestId).where('approver_id', '=', userId).executeTakeFirst();
+    return !!r;
+  }
+
+  // ---- sessions and audit
+
+  async listSessions(o: { live?: boolean; userId?: number; beforeId?: number; limit: number }) {
+    let q = this.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(o.limit);
+    if (o.live === true) q = q.where('ended_at', 'is', null);
+    if (o.live === false) q = q.where('ended_at', 'is not', null);
+    if (o.userId !== undefined) q = q.where('user_id', '=', o.userId);
+    if (o.beforeId !== undefined) q = q.where('id', '<', o.beforeId);
+    return q.execute();
+  }
+
+  async getSession(id: number) {
+    return this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async listAudit(f: AuditFilter) {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(f.limit);
+    if (f.action) q = q.where('action', 'like', `${f.action.replace(/[%_\\]/g, '')}%`);
+    if (f.actor) q = q.where('actor', '=', f.actor);
+    if (f.targetType) q = q.where('target_type', '=', f.targetType);
+    if (f.targetId) q = q.where('target_id', '=', f.targetId);
+    if (f.channel) q = q.where('channel', '=', f.channel);
+    if (f.from !== undefined) q = q.where('at', '>=', f.from);
+    if (f.to !== undefined) q = q.where('at', '<', f.to);
+    if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
+    return q.execute();
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+}
+
+function toToken(r: { id: number; user_id: number; name: string; prefix: string; created_at: number; expires_at: number | null; last_used_at: number | null; revoked_at: number | null }): ApiToken {
+  return { id: r.id, userId: r.user_id, name: r.name, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at };
+}
