@@ -1,0 +1,77 @@
+// The console's API client: JSON in and out, the CSRF token on every state-changing call, and errors
+// that keep the field the server named so forms can show them in place.
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf: string | null = null;
+export const setCsrf = (t: string | null) => {
+  csrf = t;
+};
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!res.ok) {
+    const e = data?.error ?? {};
+    if (res.status === 401 && path !== '/session') window.dispatchEvent(new Event('gh-logged-out'));
+    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.field);
+  }
+  return data as T;
+}
+
+export const get = <T = unknown>(path: string) => api<T>('GET', path);
+export const post = <T = unknown>(path: string, body: unknown = {}) => api<T>('POST', path, body);
+export const patch = <T = unknown>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const put = <T = unknown>(path: string, body: unknown) => api<T>('PUT', path, body);
+export const del = <T = unknown>(path: string) => api<T>('DELETE', path);
+
+export const qs = (o: Record<string, string | number | undefined | null>) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+export interface Me {
+  user: { username: string; displayName: string; admin: boolean };
+  csrfToken: string | null;
+  roles: { admin: boolean; approver: boolean };
+  sshPort: number;
+  sshHost: string;
+}
+
+export interface Approval {
+  id: number;
+  status: string;
+  requester: string;
+  device: string;
+  account: string;
+  protocol: string;
+  reason: string | null;
+  kind: string;
+  createdAt: string | null;
+  expiresAt: string | null;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  comment: string | null;
+  grantStart: string | null;
+  grantEnd: string | null;
+  currentLevel: number;
+  levels: { level: number; authority: string; quorum: number; approvers: string[]; escalated: boolean }[];
+  approverManager: string[];
+  route: { source: string; name: string; why: string };
+  decisions?: { level: number; by: string; onBehalfOf: string | null; decision: string; channel: string; comment: string | null; at: string | null }[];
+  canDecide: boolean;
+}

@@ -1,0 +1,181 @@
+// The console: login, then the guide's navigation (Users, Devices > Inventory, Approval Workflows,
+// System Parameters, My Approvals, Approval Requests, Connect, Sessions, Audit log). Routes live after
+// '#', so the server only serves index.html and the API.
+import { StrictMode, useEffect, useState, type ReactNode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ApiError, del, get, post, setCsrf, type Me } from './api';
+import { Field, FormError, startLive, useForm } from './ui';
+import { UsersPage } from './pages/Users';
+import { UserGroupsPage } from './pages/UserGroups';
+import { InventoryPage } from './pages/Inventory';
+import { DevicePage } from './pages/Device';
+import { WorkflowsPage } from './pages/Workflows';
+import { ParamsPage } from './pages/Params';
+import { MyApprovalsPage } from './pages/MyApprovals';
+import { ApprovalRequestsPage } from './pages/ApprovalRequests';
+import { ConnectPage } from './pages/Connect';
+import { SessionsPage } from './pages/Sessions';
+import { AuditPage } from './pages/Audit';
+import { TokensPage } from './pages/Tokens';
+import './styles.css';
+
+interface NavItem {
+  path: string;
+  label: string;
+  show: (m: Me) => boolean;
+  sub?: boolean;
+}
+const admin = (m: Me) => m.roles.admin;
+const NAV: NavItem[] = [
+  { path: '/users', label: 'Users', show: admin },
+  { path: '/users/groups', label: 'User Groups', show: admin, sub: true },
+  { path: '/devices/inventory', label: 'Devices › Inventory', show: admin },
+  { path: '/workflows', label: 'Approval Workflows', show: admin },
+  { path: '/params', label: 'System Parameters', show: admin },
+  { path: '/my-approvals', label: 'My Approvals', show: () => true },
+  { path: '/approval-requests', label: 'Approval Requests', show: (m) => m.roles.approver },
+  { path: '/connect', label: 'Connect', show: () => true },
+  { path: '/sessions', label: 'Sessions', show: () => true },
+  { path: '/audit', label: 'Audit Log', show: admin },
+  { path: '/tokens', label: 'API Tokens', show: () => true },
+];
+
+function useHash(): string {
+  const [h, setH] = useState(() => location.hash.slice(1) || '/');
+  useEffect(() => {
+    const f = () => setH(location.hash.slice(1) || '/');
+    addEventListener('hashchange', f);
+    return () => removeEventListener('hashchange', f);
+  }, []);
+  return h;
+}
+
+function page(path: string, me: Me): { title: string; node: ReactNode } {
+  const dev = /^\/devices\/inventory\/([^/]+)$/.exec(path);
+  if (dev) return { title: `Device ${decodeURIComponent(dev[1])}`, node: <DevicePage name={decodeURIComponent(dev[1])} /> };
+  switch (path) {
+    case '/users':
+      return { title: 'Users', node: <UsersPage /> };
+    case '/users/groups':
+      return { title: 'User Groups', node: <UserGroupsPage /> };
+    case '/devices/inventory':
+      return { title: 'Inventory', node: <InventoryPage /> };
+    case '/workflows':
+      return { title: 'Approval Workflows', node: <WorkflowsPage /> };
+    case '/params':
+      return { title: 'System Parameters', node: <ParamsPage /> };
+    case '/my-approvals':
+      return { title: 'My Approvals', node: <MyApprovalsPage /> };
+    case '/approval-requests':
+      return { title: 'Approval Requests', node: <ApprovalRequestsPage /> };
+    case '/connect':
+      return { title: 'Connect', node: <ConnectPage me={me} /> };
+    case '/sessions':
+      return { title: 'Sessions', node: <SessionsPage admin={me.roles.admin} /> };
+    case '/audit':
+      return { title: 'Audit Log', node: <AuditPage /> };
+    case '/tokens':
+      return { title: 'API Tokens', node: <TokensPage /> };
+    default:
+      return { title: 'Not found', node: <p>No such page. Pick one from the navigation.</p> };
+  }
+}
+
+function Login({ onIn }: { onIn: (m: Me) => void }) {
+  const f = useForm();
+  const [username, setU] = useState('');
+  const [password, setP] = useState('');
+  return (
+    <main className="login" id="main">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void f.run(async () => onIn(await post<Me>('/session', { username, password })));
+        }}
+      >
+        <h1>Gatehouse</h1>
+        <Field label="Username" name="username" errors={f.errors}>
+          {(p) => <input {...p} autoComplete="username" value={username} onChange={(e) => setU(e.target.value)} required />}
+        </Field>
+        <Field label="Password" name="password" errors={f.errors}>
+          {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setP(e.target.value)} required />}
+        </Field>
+        <FormError errors={f.errors} />
+        <button type="submit" disabled={f.busy}>
+          Log in
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [menu, setMenu] = useState(false);
+  const path = useHash();
+  useEffect(() => {
+    get<Me>('/session').then(setMe, (e: ApiError) => setMe(e.status === 401 ? null : null));
+    const out = () => setMe(null);
+    addEventListener('gh-logged-out', out);
+    return () => removeEventListener('gh-logged-out', out);
+  }, []);
+  useEffect(() => {
+    setCsrf(me?.csrfToken ?? null);
+    if (me) return startLive();
+  }, [me]);
+  useEffect(() => setMenu(false), [path]);
+  if (me === undefined) return <p className="loading">Loading…</p>;
+  if (me === null) return <Login onIn={setMe} />;
+  const items = NAV.filter((n) => n.show(me));
+  const current = path === '/' ? (me.roles.admin ? '/users' : '/connect') : path;
+  const { title, node } = page(current, me);
+  document.title = `${title} · Gatehouse`;
+  return (
+    <div className="app">
+      <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
+      <header className="top">
+        <button type="button" className="menu-toggle" aria-expanded={menu} aria-controls="nav" onClick={() => setMenu(!menu)}>
+          Menu
+        </button>
+        <span className="brand">Gatehouse</span>
+        <span className="who">
+          {me.user.displayName} ({me.user.username})
+        </span>
+        <button
+          type="button"
+          className="link"
+          onClick={() =>
+            void del('/session')
+              .catch(() => {})
+              .then(() => setMe(null))
+          }
+        >
+          Log out
+        </button>
+      </header>
+      <nav id="nav" className={menu ? 'open' : ''} aria-label="Main">
+        <ul>
+          {items.map((n) => (
+            <li key={n.path} className={n.sub ? 'sub' : ''}>
+              <a href={`#${n.path}`} aria-current={current === n.path || (n.path === '/devices/inventory' && current.startsWith(n.path)) ? 'page' : undefined}>
+                {n.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        <h1>{title}</h1>
+        {node}
+      </main>
+    </div>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

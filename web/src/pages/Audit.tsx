@@ -1,0 +1,82 @@
+// Audit log: filter by action, actor, target, channel and time; export what the filter selects as CSV or JSON.
+import { useState } from 'react';
+import { get, qs } from '../api';
+import { Table, Time, useLoad } from '../ui';
+
+interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  channel: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: Record<string, unknown>;
+}
+
+export function AuditPage() {
+  const [f, setF] = useState({ action: '', actor: '', targetType: '', targetId: '', channel: '', from: '', to: '' });
+  const [applied, setApplied] = useState(f);
+  const [more, setMore] = useState<AuditRow[]>([]);
+  const filter = { ...applied, from: applied.from ? new Date(applied.from).toISOString() : '', to: applied.to ? new Date(applied.to).toISOString() : '' };
+  const { data, error } = useLoad(() => get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100 })}`), [JSON.stringify(applied)]);
+  const [next, setNext] = useState<number | null | undefined>(undefined);
+  const items = [...(data?.items ?? []), ...more];
+  const nextId = next === undefined ? data?.nextBeforeId : next;
+  const field = (k: keyof typeof f, label: string, type = 'text') => (
+    <div className="field">
+      <label htmlFor={`audit-${k}`}>{label}</label>
+      <input id={`audit-${k}`} type={type} value={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.value })} />
+    </div>
+  );
+  return (
+    <>
+      <form
+        className="filters"
+        aria-label="Audit filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setMore([]);
+          setNext(undefined);
+          setApplied(f);
+        }}
+      >
+        {field('action', 'Action (prefix)')}
+        {field('actor', 'Actor')}
+        {field('targetType', 'Target type')}
+        {field('targetId', 'Target id')}
+        {field('channel', 'Channel')}
+        {field('from', 'From', 'datetime-local')}
+        {field('to', 'To', 'datetime-local')}
+        <div className="actions">
+          <button type="submit">Filter</button>
+          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'csv' })}`} download>Export CSV</a>
+          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'json' })}`} download>Export JSON</a>
+        </div>
+      </form>
+      {error && <p className="error">{error}</p>}
+      <Table
+        label="Audit records"
+        ids={items.map((r) => r.id)}
+        head={['#', 'When', 'Actor', 'Channel', 'Action', 'Target', 'Details']}
+        rows={items.map((r) => [r.id, <Time at={r.at} />, r.actor, r.channel, r.action, r.targetType ? `${r.targetType} ${r.targetId ?? ''}` : '—', <code className="wrap">{JSON.stringify(r.details)}</code>])}
+      />
+      {nextId && (
+        <div className="actions">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() =>
+              void get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100, beforeId: nextId })}`).then((r) => {
+                setMore([...more, ...r.items]);
+                setNext(r.nextBeforeId);
+              })
+            }
+          >
+            More
+          </button>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,132 @@
+// Connect: the devices I may reach and, per protocol, how to connect (the exact ssh command to copy,
+// the HTTP app link), plus "request ahead": a reservation with start, end and reason.
+import { useState } from 'react';
+import { get, post, type Me } from '../api';
+import { Field, FormError, Panel, Table, useForm, useLoad } from '../ui';
+
+interface Way {
+  protocol: string;
+  outcome: string;
+  why: string;
+  requireReason: boolean;
+  approverManager: string[];
+  noEligibleApprover: boolean;
+  command: string | null;
+  link: string | null;
+}
+interface Target {
+  device: string;
+  group: string | null;
+  accounts: string[];
+  ways: Way[];
+}
+
+const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+function RequestAhead({ t, onDone }: { t: Target; onDone: (msg: string | null) => void }) {
+  const f = useForm();
+  const now = new Date();
+  const [v, setV] = useState({ protocol: t.ways[0]?.protocol ?? 'ssh', account: '', start: localInput(new Date(now.getTime() + 3600_000)), end: localInput(new Date(now.getTime() + 7200_000)), reason: '' });
+  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  return (
+    <Panel title={`Request ahead: ${t.device}`} onClose={() => onDone(null)}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void f.run(async () => {
+            const r = await post<{ outcome: string; request: { id: number } | null }>('/approvals', {
+              device: t.device,
+              protocol: v.protocol,
+              ...(v.account ? { account: v.account } : {}),
+              start: new Date(v.start).toISOString(),
+              end: new Date(v.end).toISOString(),
+              ...(v.reason ? { reason: v.reason } : {}),
+            });
+            onDone(r.request ? `Request #${r.request.id} is ${r.outcome}. Follow it on My Approvals.` : 'No approval is needed: connect at any time.');
+          });
+        }}
+      >
+        <Field label="Protocol" name="protocol" errors={f.errors}>
+          {(p) => (
+            <select {...p} value={v.protocol} onChange={set('protocol')}>
+              {t.ways.map((w) => (
+                <option key={w.protocol}>{w.protocol}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Account" name="account" errors={f.errors}>
+          {(p) => (
+            <select {...p} value={v.account} onChange={set('account')}>
+              <option value="">default</option>
+              {t.accounts.map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Start (your time zone)" name="start" errors={f.errors}>{(p) => <input {...p} type="datetime-local" value={v.start} onChange={set('start')} />}</Field>
+        <Field label="End (your time zone)" name="end" errors={f.errors}>{(p) => <input {...p} type="datetime-local" value={v.end} onChange={set('end')} />}</Field>
+        <Field label="Reason" name="reason" errors={f.errors}>{(p) => <textarea {...p} rows={2} value={v.reason} onChange={set('reason')} />}</Field>
+        <FormError errors={f.errors} />
+        <div className="actions">
+          <button type="submit" disabled={f.busy}>Request</button>
+        </div>
+      </form>
+    </Panel>
+  );
+}
+
+function Copy({ text, label }: { text: string; label: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <span className="copy">
+      <code>{text}</code>
+      <button type="button" className="small secondary" aria-label={label} onClick={() => void navigator.clipboard?.writeText(text).then(() => setDone(true))}>
+        {done ? 'Copied' : 'Copy'}
+      </button>
+    </span>
+  );
+}
+
+export function ConnectPage({ me }: { me: Me }) {
+  const { data, error } = useLoad(() => get<{ items: Target[] }>('/connect'));
+  const [ahead, setAhead] = useState<Target | null>(null);
+  const [msg, setMsg] = useState<string | null>(null);
+  return (
+    <>
+      <p className="muted">
+        SSH and SFTP go through the gateway at {me.sshHost}:{me.sshPort}. A connection that needs approval waits until an Approver Manager decides.
+      </p>
+      {msg && <p className="ok" role="status">{msg}</p>}
+      {ahead && <RequestAhead t={ahead} onDone={(m) => (setAhead(null), setMsg(m))} />}
+      {error && <p className="error">{error}</p>}
+      <Table
+        label="Devices I may reach"
+        ids={(data?.items ?? []).map((t) => t.device)}
+        head={['Device', 'Group', 'How to connect', 'Approval', 'Action']}
+        rows={(data?.items ?? []).map((t) => [
+          t.device,
+          t.group ?? '—',
+          <ul className="ways">
+            {t.ways.map((w) => (
+              <li key={w.protocol}>
+                <strong>{w.protocol}</strong>{' '}
+                {w.command ? <Copy text={w.command} label={`Copy the ${w.protocol} command for ${t.device}`} /> : w.link ? <a href={w.link}>{w.link}</a> : <span className="muted">not available yet</span>}
+              </li>
+            ))}
+          </ul>,
+          <ul className="ways">
+            {t.ways.map((w) => (
+              <li key={w.protocol}>
+                {w.protocol}: {w.outcome === 'allowed' ? 'allowed' : w.noEligibleApprover ? 'no eligible approver: ask an administrator' : `approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}
+              </li>
+            ))}
+          </ul>,
+          <button type="button" className="small" onClick={() => setAhead(t)} aria-label={`Request ahead for ${t.device}`}>Request ahead</button>,
+        ])}
+        empty="No device is open to you yet: ask an administrator for an access rule."
+      />
+    </>
+  );
+}

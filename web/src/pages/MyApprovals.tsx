@@ -1,0 +1,112 @@
+// My Approvals, for the requester: each request with device, protocol, account, reason, status, times
+// and the Approver Manager (who can decide it), with Cancel. Live: changes arrive over SSE.
+import { useState } from 'react';
+import { get, post, qs, type Approval } from '../api';
+import { Status, Table, Time, useLive, useLoad } from '../ui';
+
+export function approverManager(a: Approval): string {
+  if (a.status === 'waiting') return a.approverManager.join(', ') || '—';
+  const all = [...new Set(a.levels.flatMap((l) => l.approvers))].join(', ');
+  return a.decidedBy && a.status !== 'expired' ? `${all || a.decidedBy} (decided by ${a.decidedBy})` : all || '—';
+}
+
+export function ApprovalTimes({ a }: { a: Approval }) {
+  return (
+    <ul className="times">
+      <li>
+        requested <Time at={a.createdAt} />
+      </li>
+      {a.status === 'waiting' && a.expiresAt && (
+        <li>
+          expires <Time at={a.expiresAt} />
+        </li>
+      )}
+      {a.decidedAt && (
+        <li>
+          decided <Time at={a.decidedAt} />
+        </li>
+      )}
+      {a.grantEnd && (a.status === 'approved' || a.kind === 'reservation') && (
+        <li>
+          access <Time at={a.grantStart} /> – <Time at={a.grantEnd} />
+        </li>
+      )}
+    </ul>
+  );
+}
+
+export function MyApprovalsPage() {
+  const [status, setStatus] = useState('');
+  const [pages, setPages] = useState<Approval[]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  const { reload } = useLoad(async () => {
+    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(`/approvals${qs({ scope: 'mine', status, limit: 50 })}`);
+    setPages(r.items);
+    setNext(r.nextBeforeId);
+  }, [status]);
+  useLive((ev, d) => {
+    if (ev !== 'approval') return;
+    const r = d.request as Approval;
+    setPages((list) => (list.some((x) => x.id === r.id) ? list.map((x) => (x.id === r.id ? { ...x, ...r, decisions: x.decisions } : x)) : list));
+    if (!pages.some((x) => x.id === r.id)) reload();
+  });
+  const more = async () => {
+    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(`/approvals${qs({ scope: 'mine', status, limit: 50, beforeId: next })}`);
+    setPages([...pages, ...r.items]);
+    setNext(r.nextBeforeId);
+  };
+  return (
+    <>
+      <div className="filters">
+        <label htmlFor="my-status">Status</label>
+        <select id="my-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">all</option>
+          {['waiting', 'approved', 'rejected', 'expired', 'cancelled', 'revoked'].map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </div>
+      {err && <p className="error" role="alert">{err}</p>}
+      <Table
+        label="My approval requests"
+        ids={pages.map((a) => a.id)}
+        head={['#', 'Device', 'Protocol', 'Account', 'Reason', 'Status', 'Times', 'Approver Manager', 'Comment', 'Action']}
+        rows={pages.map((a) => [
+          `#${a.id}`,
+          a.device,
+          a.protocol,
+          a.account,
+          a.reason ?? '—',
+          <Status value={a.status} />,
+          <ApprovalTimes a={a} />,
+          <span className="approver-manager">{approverManager(a)}</span>,
+          a.comment ?? '—',
+          a.status === 'waiting' ? (
+            <button
+              type="button"
+              className="small secondary"
+              aria-label={`Cancel request ${a.id}`}
+              onClick={() =>
+                void post<Approval>(`/approvals/${a.id}/cancel`).then(
+                  (r) => setPages((l) => l.map((x) => (x.id === r.id ? r : x))),
+                  (e: Error) => setErr(e.message),
+                )
+              }
+            >
+              Cancel
+            </button>
+          ) : (
+            '—'
+          ),
+        ])}
+        empty="You have no approval requests. Ask for one on the Connect page."
+      />
+      {next && (
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => void more()}>More</button>
+        </div>
+      )}
+    </>
+  );
+}

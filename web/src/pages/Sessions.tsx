@@ -1,0 +1,69 @@
+// Sessions: live and past proxied connections; administrators kill live ones.
+import { useState } from 'react';
+import { get, post, qs } from '../api';
+import { Table, Tabs, Time, useLive, useLoad } from '../ui';
+
+interface SessionRow {
+  id: number;
+  user: string;
+  device: string;
+  account: string;
+  protocol: string;
+  approvalId: number | null;
+  clientAddress: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  live: boolean;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
+
+export function SessionsPage({ admin }: { admin: boolean }) {
+  const [state, setState] = useState<'live' | 'past'>('live');
+  const [err, setErr] = useState<string | null>(null);
+  const { data, reload } = useLoad(() => get<{ items: SessionRow[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
+  useLive((ev) => (ev === 'session' || ev === 'approval') && setTimeout(reload, 300));
+  return (
+    <>
+      <Tabs label="Sessions" value={state} onChange={setState} options={[['live', 'Live'], ['past', 'Past']]} />
+      <div className="actions">
+        <button type="button" className="secondary" onClick={reload}>Refresh</button>
+      </div>
+      {err && <p className="error" role="alert">{err}</p>}
+      <Table
+        label={state === 'live' ? 'Live sessions' : 'Past sessions'}
+        ids={(data?.items ?? []).map((s) => s.id)}
+        head={['#', 'User', 'Device', 'Account', 'Protocol', 'Approval', 'From', 'Started', 'Ended', 'Traffic', ...(admin && state === 'live' ? ['Action'] : [])]}
+        rows={(data?.items ?? []).map((s) => [
+          `#${s.id}`,
+          s.user,
+          s.device,
+          s.account,
+          s.protocol,
+          s.approvalId ? `#${s.approvalId}` : '—',
+          s.clientAddress ?? '—',
+          <Time at={s.startedAt} />,
+          s.endedAt ? (
+            <>
+              <Time at={s.endedAt} /> {s.endReason ? `(${s.endReason})` : ''}
+            </>
+          ) : (
+            'live'
+          ),
+          `${bytes(s.bytesIn)} ↑ ${bytes(s.bytesOut)} ↓`,
+          ...(admin && state === 'live'
+            ? [
+                <button type="button" className="small danger" aria-label={`Kill session ${s.id}`} onClick={() => void post(`/sessions/${s.id}/kill`, {}).then(() => setTimeout(reload, 500), (e: Error) => setErr(e.message))}>
+                  Kill
+                </button>,
+              ]
+            : []),
+        ])}
+        empty={state === 'live' ? 'No live session.' : 'No past session.'}
+      />
+    </>
+  );
+}

@@ -1,0 +1,207 @@
+// Small building blocks every page uses: loading data, live updates, forms whose server errors land
+// next to their field, tables that scroll on a phone, and times in the viewer's zone (UTC on hover).
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { ApiError } from './api';
+
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | null; error: string | null; reload: () => void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (d) => live && (setData(d), setError(null)),
+      (e: Error) => live && setError(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, n]);
+  return { data, error, reload: useCallback(() => setN((x) => x + 1), []) };
+}
+
+type Listener = (event: string, data: { type: string; request?: unknown }) => void;
+const listeners = new Set<Listener>();
+let source: EventSource | null = null;
+
+/** One EventSource for the whole console; pages subscribe to what they show. */
+export function startLive(): () => void {
+  source?.close();
+  source = new EventSource('/api/v1/events');
+  for (const ev of ['approval', 'policy', 'session'])
+    source.addEventListener(ev, (m) => {
+      const data = JSON.parse((m as MessageEvent).data);
+      for (const l of listeners) l(ev, data);
+    });
+  return () => {
+    source?.close();
+    source = null;
+  };
+}
+
+export function useLive(fn: Listener): void {
+  const ref = useRef(fn);
+  ref.current = fn;
+  useEffect(() => {
+    const l: Listener = (e, d) => ref.current(e, d);
+    listeners.add(l);
+    return () => {
+      listeners.delete(l);
+    };
+  }, []);
+}
+
+export function Time({ at }: { at: string | null | undefined }) {
+  if (!at) return <span className="muted">—</span>;
+  const d = new Date(at);
+  return (
+    <time dateTime={at} title={`${d.toISOString().replace('T', ' ').slice(0, 19)} UTC`}>
+      {d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}
+    </time>
+  );
+}
+
+export function Status({ value }: { value: string }) {
+  return <span className={`status status-${value}`}>{value}</span>;
+}
+
+export function Table({ label, head, rows, ids, empty = 'Nothing here yet.' }: { label: string; head: ReactNode[]; rows: ReactNode[][]; ids?: (string | number)[]; empty?: string }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      <table>
+        <thead>
+          <tr>
+            {head.map((h, i) => (
+              <th key={i} scope="col">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length ? (
+            rows.map((r, i) => (
+              <tr key={ids?.[i] ?? i} data-id={ids?.[i]}>
+                {r.map((c, j) => (
+                  <td key={j}>{c}</td>
+                ))}
+              </tr>
+            ))
+          ) : (
+            <tr>
+              <td colSpan={head.length} className="muted">
+                {empty}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Runs a submit; an ApiError with a field goes next to that field, any other error above the buttons. */
+export function useForm() {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const run = async (fn: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setErrors({});
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      const err = e as ApiError;
+      setErrors({ [err.field ?? '_']: err.message });
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { errors, busy, run, setErrors };
+}
+
+export function Field(props: { label: string; name: string; errors: Record<string, string>; hint?: string; children: (p: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string; name: string }) => ReactNode }) {
+  const id = useId();
+  const err = props.errors[props.name];
+  const described = [props.hint ? `${id}-hint` : '', err ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field${err ? ' has-error' : ''}`}>
+      <label htmlFor={id}>{props.label}</label>
+      {props.children({ id, 'aria-invalid': !!err, 'aria-describedby': described, name: props.name })}
+      {props.hint && (
+        <small id={`${id}-hint`} className="hint">
+          {props.hint}
+        </small>
+      )}
+      {err && (
+        <small id={`${id}-err`} className="error" role="alert">
+          {err}
+        </small>
+      )}
+    </div>
+  );
+}
+
+export function FormError({ errors }: { errors: Record<string, string> }) {
+  return errors._ ? (
+    <p className="error" role="alert">
+      {errors._}
+    </p>
+  ) : null;
+}
+
+export function Toggle({ label, checked, onChange, hint }: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string }) {
+  const id = useId();
+  return (
+    <div className="toggle">
+      <input id={id} type="checkbox" role="switch" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={hint ? `${id}-h` : undefined} />
+      <label htmlFor={id}>{label}</label>
+      {hint && (
+        <small id={`${id}-h`} className="hint">
+          {hint}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** A modal-like panel: focus moves into it, Escape closes it, focus returns to the opener. */
+export function Panel({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    ref.current?.querySelector<HTMLElement>('input, select, textarea, button')?.focus();
+    return () => before?.focus?.();
+  }, []);
+  return (
+    <section className="panel" ref={ref} aria-label={title} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+      <div className="panel-head">
+        <h2>{title}</h2>
+        <button type="button" className="link" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange: (v: T) => void; label: string }) {
+  return (
+    <div className="tabs" role="group" aria-label={label}>
+      {options.map(([v, text]) => (
+        <button key={v} type="button" aria-pressed={v === value} className={v === value ? 'active' : ''} onClick={() => onChange(v)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** A comma-separated list of names, edited as text. */
+export const names = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
