@@ -90,9 +90,9 @@ export function nodeId(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export async function openServices(config: Config, log: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
+export async function openServices(config: Config, log: Logger, opts: { clock?: Clock; migrate?: boolean; onQuery?: (sql: string) => void } = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
-  const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
+  const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, onQuery: opts.onQuery });
   const store = new KyselyStore(db);
   try {
     if (opts.migrate !== false) await migrate(db);

@@ -49,6 +49,7 @@ export class EventBus {
 
   /** Poll now (after this process committed something, or a database notification arrived). */
   kick(): Promise<void> {
+    if (!this.started) return Promise.resolve();
     if (this.polling) {
       this.again = true;
       return this.polling;

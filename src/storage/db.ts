@@ -44,19 +44,20 @@ export function maskUrl(url: string): string {
   }
 }
 
-export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number }): Db {
+export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number; onQuery?: (sql: string) => void }): Db {
+  const log = opts.onQuery ? (e: { query: { sql: string } }) => opts.onQuery!(e.query.sql) : undefined;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
     // An idle client that loses its server must not crash the process; the next query reports the error.
     pool.on('error', () => {});
-    return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
+    return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
   }
   mkdirSync(dirname(opts.sqlitePath), { recursive: true });
   const sqlite = new SQLite(opts.sqlitePath, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  return { kysely: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }), dialect: 'sqlite', where: opts.sqlitePath };
+  return { kysely: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }), log }), dialect: 'sqlite', where: opts.sqlitePath };
 }
 
 class StaticProvider implements MigrationProvider {

@@ -1,0 +1,23 @@
+// `npm run bench -- <name>`: runs bench/<name>.ts (never part of npm test). PostgreSQL is started like in tests.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { startPostgres } from './pg.mjs';
+
+const names = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+const want = process.argv[2];
+if (!want || !names.includes(want)) {
+  console.error(`usage: npm run bench -- <name>   (one of: ${names.join(', ')})`);
+  process.exit(2);
+}
+const env = { ...process.env };
+let pg = null;
+if (!env.GATEHOUSE_TEST_PG_URL) {
+  pg = await startPostgres();
+  if (pg.url) env.GATEHOUSE_TEST_PG_URL = pg.url;
+  else console.error(`(PostgreSQL figures skipped: ${pg.reason})`);
+}
+const child = spawn(process.execPath, ['--import', 'tsx', `bench/${want}.ts`, ...process.argv.slice(3)], { stdio: 'inherit', env });
+child.on('exit', (code) => {
+  pg?.stop?.();
+  process.exit(code ?? 1);
+});
