@@ -2,6 +2,7 @@
 import { loadConfig } from './config/env.js';
 import { makeLogger } from './log.js';
 import { ensureAdmin, openServices, type Services } from './services.js';
+import { startPgListener } from './storage/pg-notify.js';
 import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { registerApi } from './api/routes/index.js';
@@ -26,6 +27,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (admin.generatedPassword)
     process.stdout.write(`\nFirst run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n\n`);
   await s.bus.start();
+  // PostgreSQL: be woken by NOTIFY the moment another node commits an event (polling stays as the safety net).
+  const pgListener = config.databaseUrl ? startPgListener(config.databaseUrl, () => void s.bus.kick(), (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting')) : null;
 
   let sweeping = false;
   const sweep = async () => {
@@ -66,6 +69,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     async stop() {
       clearInterval(sweeper);
       clearInterval(sessionCheck);
+      await pgListener?.close();
       await ssh?.close();
       await notify?.close();
       await web.close();

@@ -1,5 +1,5 @@
 // Kysely implementation of core's Store port. One code path for SQLite and PostgreSQL.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApprovalListFilter, NewApprovalRequest, Store, TxStore } from '../core/ports/store.js';
 import type { PolicyData } from '../core/policy/snapshot.js';
 import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, Delegation, GatehouseEvent, Protocol } from '../core/types.js';
@@ -135,6 +135,12 @@ class KyselyTx implements TxStore {
 
 export async function appendEvent(db: Kysely<Database>, type: string, payload: Record<string, unknown>, at: number): Promise<void> {
   await db.insertInto('events').values({ at, type, payload: JSON.stringify(payload) }).execute();
+  // On PostgreSQL, wake every listening node when this transaction commits (no-op text on SQLite).
+  if (isPostgres(db)) await sql`select pg_notify('gatehouse_events', '')`.execute(db);
+}
+
+function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 export class KyselyStore implements Store {
