@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../../services.js';
 import { installAuth } from '../auth.js';
+import { registerEmailLinks } from '../email-links.js';
 import { ApiStore } from '../store.js';
 import { accessRuleRoutes } from './access-rules.js';
 import { approvalRoutes } from './approvals.js';
@@ -48,6 +49,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
     },
     { prefix: '/api/v1' },
   );
+  await registerEmailLinks(app, s);
 
   // The console: static files with strict headers; client-side routes live after '#', so no fallback is needed.
   app.addHook('onSend', async (req, reply) => {

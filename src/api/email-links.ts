@@ -1,0 +1,139 @@
+// The pages behind the Approve / Reject links in approval mail. GET only shows what would be decided
+// (mail scanners fetch links, so a GET never changes anything); the POST from that page decides.
+// With approval.email.link.requires.login = true the form also asks for the approver's username and
+// password (the console's login session does not exist yet; see docs/email.md).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { GatehouseError } from '../core/errors.js';
+import type { ApprovalRequest } from '../core/types.js';
+import { escapeHtml } from '../notify/templates.js';
+import { mailDb } from '../notify/schema.js';
+import { hashToken } from '../notify/tokens.js';
+import type { Services } from '../services.js';
+
+type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
+
+const TOKEN = /^[A-Za-z0-9_-]{20,64}$/;
+const h = (v: unknown) => escapeHtml(String(v ?? '-').replace(/[\u0000-\u001f\u007f]/g, ' '));
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>${h(title)}</title>
+<style>body{font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}th{text-align:left;padding-right:1rem}
+textarea,input{width:100%;box-sizing:border-box;margin:.25rem 0 .75rem}button{padding:.5rem 1.2rem;font-size:1rem}
+.approve{background:#1a7f37;color:#fff;border:0}.reject{background:#b42318;color:#fff;border:0}.note{color:#555}</style></head>
+<body><h1>${h(title)}</h1>${body}</body></html>`;
+}
+
+function send(reply: FastifyReply, status: number, title: string, body: string) {
+  return reply
+    .status(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .send(page(title, body));
+}
+
+const STALE = {
+  unknown: ['Link not valid', 'This link is not valid here. It may be mistyped or belong to another system. Nothing was changed.'],
+  used: ['Link already used', 'This link was already used; each link works once. Nothing was changed.'],
+  foreign: ['Link for another approver', 'This link was sent to another approver. Nothing was changed.'],
+} as const;
+
+export async function registerEmailLinks(app: FastifyInstance, s: Services): Promise<void> {
+  const db = mailDb(s);
+
+  async function lookup(token: string): Promise<TokenRow | undefined> {
+    if (!TOKEN.test(token)) return undefined;
+    return (await db.selectFrom('mail_link_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst()) as TokenRow | undefined;
+  }
+
+  /** Why this token cannot decide now, or null when it can. */
+  function staleness(t: TokenRow, r: ApprovalRequest | undefined): [string, string] | null {
+    if (!r) return [...STALE.unknown];
+    if (t.used_at !== null) return [...STALE.used];
+    if (r.status !== 'waiting') return [`Request #${r.id} is ${r.status}`, `This request is ${h(r.status)} and can no longer be decided. Nothing was changed.`];
+    if (t.dead_at !== null || t.level !== r.currentLevel)
+      return ['Link no longer valid', `This link was for level ${t.level + 1} of request #${r.id}, which has been decided. Nothing was changed.`];
+    return null;
+  }
+
+  async function details(r: ApprovalRequest): Promise<string> {
+    const p = await s.policy.current();
+    const u = p.usersById.get(r.requesterId);
+    const acct = (p.accountsOfDevice.get(r.deviceId) ?? []).find((a) => a.id === r.accountId);
+    const iso = (t: number | null) => (t ? new Date(t).toISOString() : 'never');
+    const rows: [string, unknown][] = [
+      ['Requester', `${u?.displayName ?? ''} (${u?.username ?? '#' + r.requesterId}, ${u?.email ?? '-'})`],
+      ['Device', p.devicesById.get(r.deviceId)?.name ?? `#${r.deviceId}`],
+      ['Account', acct?.name ?? `#${r.accountId}`],
+      ['Protocol', r.protocol],
+      ['Client', r.clientAddr],
+      ['Reason', r.reason],
+      ['Requested', iso(r.createdAt)],
+      ['Expires', iso(r.expiresAt)],
+      ['Level', `${r.currentLevel + 1} of ${r.route.levels.length}`],
+    ];
+    return `<table>${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>`;
+  }
+
+  await app.register(async (sub) => {
+    if (!sub.hasContentTypeParser('application/x-www-form-urlencoded'))
+      sub.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(String(body))));
+      });
+
+    sub.get<{ Params: { token: string } }>('/email/approval/:token', async (req, reply) => {
+      const t = await lookup(req.params.token);
+      if (!t) return send(reply, 404, STALE.unknown[0], `<p>${STALE.unknown[1]}</p>`);
+      const r = await s.approvals.get(t.request_id);
+      const stale = staleness(t, r);
+      if (stale) return send(reply, 410, stale[0], `<p>${stale[1]}</p>`);
+      const params = await s.params.params();
+      const login = params.bool('approval.email.link.requires.login');
+      const verb = t.action === 'approve' ? 'Approve' : 'Reject';
+      const approver = (await s.policy.current()).usersById.get(t.approver_id);
+      const form = `<form method="post" action="/email/approval/${h(req.params.token)}">
+${login ? `<p class="note">Sign in to confirm.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>` : ''}
+<label>Comment (optional)<textarea name="comment" rows="3" maxlength="1000"></textarea></label>
+<button type="submit" class="${t.action}">${verb} request #${r!.id}</button></form>`;
+      return send(reply, 200, `${verb} request #${r!.id}?`, `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${await details(r!)}${form}<p class="note">Nothing changes until you press the button.</p>`);
+    });
+
+    sub.post<{ Params: { token: string }; Body: Record<string, string> | undefined }>('/email/approval/:token', async (req, reply) => {
+      const t = await lookup(req.params.token);
+      if (!t) return send(reply, 404, STALE.unknown[0], `<p>${STALE.unknown[1]}</p>`);
+      const r = await s.approvals.get(t.request_id);
+      const stale = staleness(t, r);
+      if (stale) return send(reply, 410, stale[0], `<p>${stale[1]}</p>`);
+      const body = req.body && typeof req.body === 'object' ? req.body : {};
+      const policy = await s.policy.current();
+      const approver = policy.usersById.get(t.approver_id);
+      if (!approver || approver.disabled) return send(reply, 403, 'Not allowed', '<p>The approver this link was sent to can no longer decide. Nothing was changed.</p>');
+      if ((await s.params.params()).bool('approval.email.link.requires.login')) {
+        const who = await s.auth.verifyPassword(String(body.username ?? ''), String(body.password ?? ''));
+        if (!who) return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
+        if (who.id !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+      }
+      // Single use: one conditional update claims the token; a second POST finds it used.
+      const now = Date.now();
+      const claimed = await db.updateTable('mail_link_tokens').set({ used_at: now }).where('token_hash', '=', t.token_hash).where('used_at', 'is', null).where('dead_at', 'is', null).executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) return send(reply, 410, STALE.used[0], `<p>${STALE.used[1]}</p>`);
+      const comment = typeof body.comment === 'string' ? body.comment : null;
+      try {
+        const out = t.action === 'approve' ? await s.approvals.approve(t.request_id, approver.username, { comment, channel: 'email-link' }) : await s.approvals.reject(t.request_id, approver.username, { comment, channel: 'email-link' });
+        // The other link of this approver for this level dies with this decision.
+        await db.updateTable('mail_link_tokens').set({ dead_at: now }).where('request_id', '=', t.request_id).where('approver_id', '=', t.approver_id).where('level', '=', t.level).where('dead_at', 'is', null).where('used_at', 'is', null).execute();
+        const what = out.status === 'waiting' ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.` : `Request #${out.id} is now ${h(out.status)}.`;
+        return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
+      } catch (err) {
+        if (err instanceof GatehouseError) return send(reply, err.code === 'forbidden' || err.code === 'self_approval' ? 403 : 409, 'Not decided', `<p>${h(err.message)}. Nothing was changed.</p>`);
+        // Something broke (database down…): give the link back so the approver can retry.
+        await db.updateTable('mail_link_tokens').set({ used_at: null }).where('token_hash', '=', t.token_hash).execute().catch(() => {});
+        s.log.error({ err: String(err) }, 'email link decision failed');
+        return send(reply, 503, 'Try again', '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>');
+      }
+    });
+  });
+}

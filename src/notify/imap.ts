@@ -1,0 +1,104 @@
+// The IMAP poller (imapflow + mailparser). Each pass reads messages in the mailbox that do not carry the
+// $GatehouseProcessed keyword, processes them, then flags them (\Seen and $GatehouseProcessed) or moves
+// them to GATEHOUSE_IMAP_PROCESSED_MAILBOX. The inbound Message-ID table makes a crash between processing
+// and flagging harmless: on restart the message is seen as already processed and only flagged.
+import { ImapFlow } from 'imapflow';
+import type { Services } from '../services.js';
+import type { ImapConfig } from './config.js';
+import type { ReplyProcessor } from './replies.js';
+
+export const PROCESSED_KEYWORD = '$GatehouseProcessed';
+
+export class ImapPoller {
+  private client: ImapFlow | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private failures = 0;
+  lastError: string | null = null;
+  processed = 0;
+
+  constructor(
+    private readonly s: Services,
+    private readonly cfg: ImapConfig,
+    private readonly replies: ReplyProcessor,
+  ) {}
+
+  start(): void {
+    this.tick(0);
+  }
+
+  private tick(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pass()
+        .then(() => {
+          this.failures = 0;
+          this.lastError = null;
+        })
+        .catch(async (err) => {
+          this.failures++;
+          this.lastError = String((err as Error).message ?? err).slice(0, 200);
+          this.s.log.warn({ err: this.lastError, host: this.cfg.host, mailbox: this.cfg.mailbox }, 'imap poll failed; will retry');
+          await this.disconnect();
+        })
+        .finally(() => {
+          this.running = null;
+          this.tick(Math.min(60_000, this.cfg.pollMs * 2 ** Math.min(5, this.failures)));
+        });
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async connect(): Promise<ImapFlow> {
+    if (this.client?.usable) return this.client;
+    await this.disconnect();
+    const c = new ImapFlow({
+      host: this.cfg.host,
+      port: this.cfg.port,
+      secure: this.cfg.secure,
+      auth: { user: this.cfg.user, pass: this.cfg.pass },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: 10_000,
+    });
+    c.on('error', (err: Error) => this.s.log.warn({ err: String(err.message) }, 'imap connection error'));
+    await c.connect();
+    if (this.cfg.processedMailbox) await c.mailboxCreate(this.cfg.processedMailbox).catch(() => {}); // exists already: fine
+    this.client = c;
+    return c;
+  }
+
+  private async disconnect(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c) await c.logout().catch(() => c.close());
+  }
+
+  /** One pass over the mailbox. Exposed for tests. */
+  async pass(): Promise<void> {
+    const c = await this.connect();
+    const lock = await c.getMailboxLock(this.cfg.mailbox);
+    try {
+      const uids = (await c.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
+      for (const uid of uids) {
+        if (this.stopped) return;
+        const msg = await c.fetchOne(String(uid), { source: true }, { uid: true });
+        if (!msg || !msg.source) continue;
+        await this.replies.process(msg.source, { via: 'imap' });
+        await c.messageFlagsAdd(String(uid), ['\\Seen', PROCESSED_KEYWORD], { uid: true });
+        if (this.cfg.processedMailbox) await c.messageMove(String(uid), this.cfg.processedMailbox, { uid: true });
+        this.processed++;
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => {});
+    await this.disconnect();
+  }
+}
