@@ -1,11 +1,70 @@
-// SSH/SFTP proxy entry point (issue: SSH and SFTP proxy). Returns null while not implemented.
+// SSH/SFTP proxy entry point: stock OpenSSH clients log in here (`ssh -p 2222 alice@web01@gateway`),
+// their connection waits for approval when the policy asks for it, then is relayed to the device.
+// Split by job: login.ts (authentication), target.ts (the username syntax), gate.ts (decide and the
+// wait), waitview.ts (what the user sees), upstream.ts (the device login), relay.ts, sftp-audit.ts,
+// menu.ts, connection.ts (one client connection, tying them together).
+import { createServer, type Server as NetServer } from 'node:net';
+import ssh2 from 'ssh2';
 import type { Services } from '../../services.js';
+import { ProxyConnection } from './connection.js';
+import { loadHostKeys } from './hostkeys.js';
+import { Login } from './login.js';
+import { LoginLimiter } from './ratelimit.js';
 
 export interface Listener {
   port: number;
   close(): Promise<void>;
 }
 
-export async function startSshProxy(_s: Services): Promise<Listener | null> {
-  return null;
+/** Connections that have not logged in within this time are dropped. */
+const LOGIN_GRACE_MS = 120_000;
+
+export async function startSshProxy(s: Services): Promise<Listener | null> {
+  const hostKeys = loadHostKeys(s.config.dataDir);
+  const limiter = new LoginLimiter(s.store.db, () => s.clock.now());
+  const live = new Set<ProxyConnection>();
+
+  const server = new ssh2.Server({ hostKeys, ident: 'Gatehouse' }, (client, info) => {
+    const addr = info.ip ?? 'unknown';
+    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr));
+    live.add(c);
+    const grace = setTimeout(() => {
+      if (!client.authenticated) client.end();
+    }, LOGIN_GRACE_MS);
+    grace.unref();
+    client.on('close', () => {
+      clearTimeout(grace);
+      live.delete(c);
+    });
+  });
+  server.on('error', (err: Error) => s.log.warn({ err: String(err) }, 'ssh server error'));
+
+  const tcp: NetServer = createServer((sock) => {
+    // Interactive keystrokes and small SFTP requests must not wait for Nagle.
+    sock.setNoDelay(true);
+    sock.on('error', () => {});
+    server.injectSocket(sock);
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(s.config.sshPort, s.config.bind, () => {
+      tcp.removeListener('error', reject);
+      resolve();
+    });
+  });
+  tcp.on('error', (err) => s.log.warn({ err: String(err) }, 'ssh listener error'));
+  const addr = tcp.address();
+  const port = typeof addr === 'object' && addr ? addr.port : s.config.sshPort;
+  s.log.info({ ssh: `${s.config.bind}:${port}` }, 'ssh proxy listening');
+
+  return {
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        tcp.close(() => resolve());
+        // Live connections keep tcp.close() waiting; end them with a message.
+        void Promise.allSettled([...live].map((c) => c.shutdown('the gateway is shutting down')));
+      });
+    },
+  };
 }

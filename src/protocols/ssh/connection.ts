@@ -1,0 +1,348 @@
+// One client connection to the gateway: login, then each session channel — target, the gate (decide,
+// wait for approval), the upstream login, the relay — and local port forwarding when the rule allows it.
+import type { Client as SshClient, ClientChannel, Connection, PseudoTtyInfo, ServerChannel, Session, TcpipRequestInfo } from 'ssh2';
+import type { Protocol } from '../../core/types.js';
+import type { SessionHandle } from '../../core/sessions.js';
+import type { Services } from '../../services.js';
+import { obtainAccess, NO_ACCESS_MESSAGE, type Access } from './gate.js';
+import type { Login } from './login.js';
+import { runMenu } from './menu.js';
+import { relay, type Counters } from './relay.js';
+import { SftpAudit } from './sftp-audit.js';
+import { printable, TARGET_SYNTAX } from './target.js';
+import { finish, say } from './terminal.js';
+import { connectUpstream, UpstreamError } from './upstream.js';
+import { StderrWaitView, TerminalWaitView } from './waitview.js';
+
+/** Client environment passed on to the device (it applies its own AcceptEnv too). */
+const ENV_ALLOWED = /^(LANG|LC_[A-Z]+|TZ|GIT_PROTOCOL|COLORTERM)$/;
+export const REASON_ENV = 'GATEHOUSE_REASON';
+
+export type Kind = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
+
+export interface ChannelState {
+  pty: PseudoTtyInfo | null;
+  env: Record<string, string>;
+  reason: string | null;
+  /** The device's side of this channel, once relaying (window changes and signals go there). */
+  up: ClientChannel | null;
+}
+
+export class ProxyConnection {
+  private readonly abort = new AbortController();
+  /** Live relays: stopped when the client goes or the gateway shuts down. */
+  private readonly stops = new Set<(reason: string) => void>();
+  private readonly upstreams = new Set<SshClient>();
+  private readonly settled = new Set<Promise<unknown>>();
+  private forward: { up: Promise<SshClient>; session: Promise<number>; channels: Set<ServerChannel>; counters: Counters; audited: Set<string> } | null = null;
+  closed = false;
+
+  constructor(
+    private readonly s: Services,
+    private readonly conn: Connection,
+    readonly clientAddr: string,
+    private readonly login: Login,
+  ) {
+    conn.on('authentication', (ctx) => login.handle(ctx));
+    conn.on('ready', () => {
+      conn.on('session', (accept) => this.session(accept()));
+      conn.on('tcpip', (accept, reject, info) => this.tcpip(accept, reject, info));
+    });
+    conn.on('error', (err) => s.log.debug({ err: String(err), addr: clientAddr }, 'ssh client connection error'));
+    conn.on('close', () => this.gone('client disconnected'));
+  }
+
+  get user() {
+    return this.login.result!.user;
+  }
+
+  /** Ends everything of this connection; resolves when its session rows are closed. */
+  async shutdown(reason: string): Promise<void> {
+    for (const stop of [...this.stops]) stop(reason);
+    this.conn.end();
+    this.gone(reason);
+    await Promise.allSettled([...this.settled]);
+  }
+
+  private gone(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    for (const stop of [...this.stops]) stop(reason);
+    for (const up of this.upstreams) up.end();
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.settled.add(p);
+    void p.finally(() => this.settled.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private session(sess: Session): void {
+    const st: ChannelState = { pty: null, env: {}, reason: null, up: null };
+    sess.on('pty', (accept, _reject, info) => {
+      st.pty = info;
+      accept?.();
+    });
+    sess.on('window-change', (accept, _reject, info) => {
+      if (st.pty) Object.assign(st.pty, { cols: info.cols, rows: info.rows, width: info.width, height: info.height });
+      st.up?.setWindow(info.rows, info.cols, info.height, info.width);
+      accept?.();
+    });
+    sess.on('env', (accept, reject, info) => {
+      if (info.key === REASON_ENV) {
+        st.reason = String(info.val).slice(0, 1000);
+        accept?.();
+      } else if (ENV_ALLOWED.test(info.key) && String(info.val).length <= 4096) {
+        st.env[info.key] = String(info.val);
+        accept?.();
+      } else reject?.();
+    });
+    sess.on('signal', (accept, _reject, info) => {
+      st.up?.signal(info.name);
+      accept?.();
+    });
+    // Agent and X11 forwarding are refused: the device must never reach back into the user's machine.
+    sess.on('auth-agent', (_accept, reject) => reject?.());
+    sess.on('x11', (_accept, reject) => reject?.());
+    sess.on('shell', (accept) => this.run(accept(), st, { kind: 'shell' }));
+    sess.on('exec', (accept, _reject, info) => this.run(accept(), st, { kind: 'exec', command: info.command }));
+    sess.on('subsystem', (accept, reject, info) => {
+      if (info.name !== 'sftp') return reject();
+      this.run(accept(), st, { kind: 'sftp' });
+    });
+  }
+
+  private run(ch: ServerChannel, st: ChannelState, kind: Kind): void {
+    ch.on('error', () => {});
+    const pty = st.pty !== null && kind.kind !== 'sftp';
+    const t = this.login.result!.target;
+    const work = async () => {
+      if (t.error) {
+        say(ch, pty, `${t.error}.`);
+        return finish(ch, 1);
+      }
+      if (!t.device) {
+        if (kind.kind === 'shell' && pty) return runMenu(this.s, this, ch, st);
+        say(ch, pty, `Name the device to reach: ${TARGET_SYNTAX}. (The device menu needs a terminal: ssh -t.)`);
+        return finish(ch, 1);
+      }
+      await this.proxy(ch, st, kind, t.device, t.account, false);
+    };
+    void this.track(work()).catch((err) => {
+      this.s.log.error({ err: String(err), stack: (err as Error)?.stack }, 'ssh session failed');
+      say(ch, pty, 'Gatehouse hit an internal error; the session ends. An administrator can find it in the log.');
+      finish(ch, 1);
+    });
+  }
+
+  /**
+   * Gate, upstream and relay for one channel. Returns false when the session could not start (the user
+   * was told why). With `keepOpen` (the menu) the client channel stays open afterwards.
+   */
+  async proxy(ch: ServerChannel, st: ChannelState, kind: Kind, device: string, account: string | null, keepOpen: boolean, reason?: string | null): Promise<boolean> {
+    const pty = st.pty !== null && kind.kind !== 'sftp';
+    const protocol: Protocol = kind.kind === 'sftp' ? 'sftp' : 'ssh';
+    const login = this.login.result!;
+    const refuse = (message: string, code: number) => {
+      say(ch, pty, message);
+      if (!keepOpen) finish(ch, code);
+      return false;
+    };
+
+    const view = pty ? new TerminalWaitView(ch, () => this.s.clock.now()) : new StderrWaitView(ch, () => this.s.clock.now());
+    const abort = new AbortController();
+    const onGone = () => abort.abort();
+    ch.once('close', onGone);
+    this.abort.signal.addEventListener('abort', onGone);
+    let waited = false;
+    const show = view.show.bind(view);
+    view.show = (w) => {
+      waited = true;
+      show(w);
+    };
+    let access: Access;
+    try {
+      const res = await obtainAccess(
+        this.s,
+        { user: login.user, device, account, protocol, reason: reason ?? login.reason ?? st.reason, clientAddr: this.clientAddr },
+        view,
+        abort.signal,
+      );
+      if (!res.ok) {
+        if (abort.signal.aborted) return false;
+        return refuse(res.message, res.exitCode);
+      }
+      access = res;
+    } finally {
+      ch.removeListener('close', onGone);
+      this.abort.signal.removeEventListener('abort', onGone);
+    }
+    if (this.closed || !ch.writable) return false;
+
+    const p = await this.s.policy.current();
+    const dev = p.devicesById.get(access.deviceId);
+    const acc = (p.accountsOfDevice.get(access.deviceId) ?? []).find((a) => a.id === access.accountId);
+    if (!dev || !acc) return refuse(NO_ACCESS_MESSAGE(device), 1);
+    if (waited) say(ch, pty, `Request #${access.approvalId} approved. Connecting to ${dev.name} as ${acc.name}…`);
+
+    let up: SshClient;
+    try {
+      up = await connectUpstream(this.s, dev, acc, login.user, dev.ports[protocol] ?? dev.ports.ssh ?? 22);
+    } catch (err) {
+      if (err instanceof UpstreamError) return refuse(err.message, 1);
+      throw err;
+    }
+    this.upstreams.add(up);
+    if (this.closed || !ch.writable) {
+      up.end();
+      this.upstreams.delete(up);
+      return false;
+    }
+
+    let upCh: ClientChannel;
+    try {
+      upCh = await openUpstreamChannel(up, kind, st.pty && kind.kind !== 'sftp' ? st.pty : null, st.env);
+    } catch (err) {
+      up.end();
+      this.upstreams.delete(up);
+      return refuse(`${dev.name} refused to start the ${kind.kind === 'sftp' ? 'sftp subsystem' : kind.kind}: ${printable(String((err as Error).message ?? err))}.`, 1);
+    }
+    st.up = upCh;
+
+    const counters: Counters = { in: 0, out: 0 };
+    let stopReason: string | null = null;
+    let stopRelay: () => void = () => {};
+    const handle: SessionHandle = {
+      close: (why) => {
+        if (stopReason) return;
+        stopReason = why;
+        say(ch, pty, `Gatehouse: ${why}. The session is closed.`);
+        stopRelay();
+      },
+      bytes: () => ({ in: counters.in, out: counters.out }),
+    };
+    const sessionId = await this.s.sessions.open(
+      { userId: login.user.id, deviceId: dev.id, accountId: acc.id, protocol, approvalId: access.approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId },
+      handle,
+      access.grantEnd,
+    );
+    const audit = kind.kind === 'sftp' ? this.sftpAudit(sessionId, login.user, dev.id, dev.name, acc.name) : null;
+    if (kind.kind === 'exec')
+      void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: dev.id, details: { device: dev.name, account: acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
+
+    const r = relay(ch, upCh, {
+      counters,
+      keepClientOpen: keepOpen,
+      observeIn: audit ? (b) => audit.fromClient.push(b) : undefined,
+      observeOut: audit ? (b) => audit.fromServer.push(b) : undefined,
+    });
+    const stop = (why: string) => {
+      stopReason ??= why;
+      r.stop();
+    };
+    stopRelay = () => r.stop();
+    this.stops.add(stop);
+    // The grant may have ended between the approval and now (revoked at once): check once more.
+    if (access.approvalId !== null) {
+      const again = await this.s.approvals.decide(login.user.username, dev.name, protocol, acc.name);
+      if (again.outcome !== 'allowed') handle.close('access ended: the approval is no longer valid');
+    }
+    await r.done;
+    this.stops.delete(stop);
+    st.up = null;
+    audit?.flush();
+    up.end();
+    this.upstreams.delete(up);
+    await this.s.sessions.closed(sessionId, stopReason ?? (this.closed ? 'client disconnected' : 'ended'));
+    return true;
+  }
+
+  private sftpAudit(sessionId: number, user: { id: number; username: string }, deviceId: number, device: string, account: string): SftpAudit {
+    return new SftpAudit((op, result) => {
+      void this.s
+        .audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: op.action, targetType: 'device', targetId: deviceId, details: { device, account, session: sessionId, path: op.path, ...op.details, result } })
+        .catch((err) => this.s.log.warn({ err: String(err) }, 'sftp audit write failed'));
+    });
+  }
+
+  /** Local port forwarding (ssh -L): only with a valid access whose rule allows it; never while waiting. */
+  private tcpip(accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo): void {
+    const login = this.login.result;
+    const t = login?.target;
+    void (async () => {
+      if (!login || !t?.device || t.error) return reject();
+      const d = await this.s.approvals.decide(login.user.username, t.device, 'ssh', t.account ?? undefined);
+      if (d.outcome !== 'allowed' || !d.allowPortForwarding) {
+        await this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.forward.refused', targetType: 'device', details: { device: t.device, to: `${printable(info.destIP, 255)}:${info.destPort}`, why: d.outcome === 'allowed' ? 'the access rule does not allow port forwarding' : 'no valid access' } });
+        return reject();
+      }
+      const fw = this.forwarding(login.user, t.device, d.accountId, d.grantId ?? null);
+      const up = await fw.up;
+      const to = `${printable(info.destIP, 255)}:${info.destPort}`;
+      if (!fw.audited.has(to)) {
+        fw.audited.add(to);
+        void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.forward', targetType: 'device', details: { device: t.device, to, session: await fw.session } }).catch(() => {});
+      }
+      up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, upCh) => {
+        if (err || this.closed) return reject();
+        const ch = accept();
+        fw.channels.add(ch);
+        ch.on('data', (b: Buffer) => (fw.counters.in += b.length));
+        upCh.on('data', (b: Buffer) => (fw.counters.out += b.length));
+        ch.pipe(upCh).pipe(ch);
+        ch.on('error', () => {});
+        upCh.on('error', () => {});
+        ch.on('close', () => {
+          fw.channels.delete(ch);
+          upCh.close();
+        });
+        upCh.on('close', () => ch.close());
+      });
+    })().catch(() => reject());
+  }
+
+  private forwarding(user: { id: number; username: string }, device: string, accountId: number, approvalId: number | null) {
+    if (this.forward) return this.forward;
+    const counters: Counters = { in: 0, out: 0 };
+    const channels = new Set<ServerChannel>();
+    const upP = (async () => {
+      const p = await this.s.policy.current();
+      const dev = p.devicesByName.get(device)!;
+      const acc = (p.accountsOfDevice.get(dev.id) ?? []).find((a) => a.id === accountId)!;
+      const u = p.usersById.get(user.id)!;
+      const up = await connectUpstream(this.s, dev, acc, u, dev.ports.ssh ?? 22);
+      this.upstreams.add(up);
+      return up;
+    })();
+    const session = (async () => {
+      const p = await this.s.policy.current();
+      const dev = p.devicesByName.get(device)!;
+      const handle: SessionHandle = {
+        close: () => {
+          for (const ch of channels) ch.close();
+          void upP.then((up) => up.end());
+        },
+        bytes: () => ({ ...counters }),
+      };
+      const grantEnd = approvalId !== null ? (this.s.grants.window(approvalId)?.end ?? null) : null;
+      const id = await this.s.sessions.open({ userId: user.id, deviceId: dev.id, accountId, protocol: 'ssh', approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId }, handle, grantEnd);
+      const end = (why: string) => void this.s.sessions.closed(id, why);
+      this.stops.add(end);
+      this.track(new Promise<void>((resolve) => this.conn.once('close', () => resolve(this.s.sessions.closed(id, 'client disconnected')))));
+      return id;
+    })();
+    this.forward = { up: upP, session, channels, counters, audited: new Set() };
+    return this.forward;
+  }
+}
+
+function openUpstreamChannel(up: SshClient, kind: Kind, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
+    const win = pty ? { term: pty.term, rows: pty.rows, cols: pty.cols, width: pty.width, height: pty.height, modes: pty.modes } : false;
+    if (kind.kind === 'shell') up.shell(win as never, { env }, cb);
+    else if (kind.kind === 'exec') up.exec(kind.command, { env, pty: win || undefined }, cb);
+    else up.subsys('sftp', cb);
+  });
+}

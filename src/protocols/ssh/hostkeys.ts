@@ -1,0 +1,35 @@
+// The gateway's own SSH host keys: ed25519 (what current clients pick) and RSA (for old clients).
+// Made on first run into the data dir with mode 0600 and kept, so clients' known_hosts stay valid.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
+
+const KEYS = [
+  { file: 'ssh_host_ed25519_key', make: () => utils.generateKeyPairSync('ed25519') },
+  { file: 'ssh_host_rsa_key', make: () => utils.generateKeyPairSync('rsa', { bits: 3072 }) },
+] as const;
+
+/** The private host keys (OpenSSH format), generated when missing. */
+export function loadHostKeys(dataDir: string): Buffer[] {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return KEYS.map(({ file, make }) => {
+    const path = join(dataDir, file);
+    if (!existsSync(path)) {
+      const pair = make();
+      try {
+        writeFileSync(path, pair.private, { mode: 0o600, flag: 'wx' });
+        writeFileSync(`${path}.pub`, `${pair.public} gatehouse\n`, { mode: 0o644 });
+      } catch (err) {
+        // Another process made it first: use theirs.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    chmodSync(path, 0o600);
+    const key = readFileSync(path);
+    const parsed = utils.parseKey(key);
+    if (parsed instanceof Error) throw new Error(`cannot read the SSH host key ${path}: ${parsed.message}`);
+    return key;
+  });
+}

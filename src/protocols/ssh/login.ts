@@ -1,0 +1,126 @@
+// Logging in to the gateway: password or a public key registered on the user, then — when the target
+// needs a reason — a keyboard-interactive prompt for it. Asking during authentication works the same
+// for ssh, sftp and scp, which have no terminal of their own once the session starts.
+import ssh2, { type AuthContext, type AuthenticationType, type KeyboardAuthContext, type PublicKeyAuthContext } from 'ssh2';
+import type { Services } from '../../services.js';
+import type { User } from '../../core/types.js';
+import { needsReason } from './gate.js';
+import type { LoginLimiter } from './ratelimit.js';
+import { parseTarget, printable, type Target } from './target.js';
+
+const { utils } = ssh2;
+
+export interface LoginResult {
+  user: User;
+  target: Target;
+  method: 'password' | 'publickey';
+  /** The reason typed at the prompt; null when none was asked or the user deferred to GATEHOUSE_REASON. */
+  reason: string | null;
+}
+
+const PRIMARY: AuthenticationType[] = ['publickey', 'password'];
+const REASON_ROUNDS = 3;
+
+/** One client connection's authentication. `result` is set once the client is in. */
+export class Login {
+  result: LoginResult | null = null;
+  private primary: { user: User; method: 'password' | 'publickey' } | null = null;
+  private target: Target | null = null;
+  private blockedAudited = false;
+
+  constructor(
+    private readonly s: Services,
+    private readonly limiter: LoginLimiter,
+    private readonly clientAddr: string,
+  ) {}
+
+  handle(ctx: AuthContext): void {
+    this.step(ctx).catch((err) => {
+      this.s.log.warn({ err: String(err), addr: this.clientAddr }, 'ssh login failed with an error');
+      ctx.reject(PRIMARY);
+    });
+  }
+
+  private async step(ctx: AuthContext): Promise<void> {
+    this.target ??= parseTarget(ctx.username);
+    const t = this.target;
+    if (ctx.method === 'keyboard-interactive') {
+      if (this.primary) return this.askReason(ctx as KeyboardAuthContext, 1, null);
+      return ctx.reject(PRIMARY);
+    }
+    if (this.primary) return ctx.reject(['keyboard-interactive'], true);
+    if (ctx.method !== 'password' && ctx.method !== 'publickey') return ctx.reject(PRIMARY);
+    if (ctx.method === 'publickey') {
+      const pk = ctx as PublicKeyAuthContext;
+      // Keys cannot be guessed, so a user-scope block (a password guesser) does not lock key logins out.
+      if (!t.user || (await this.isBlocked(null))) return ctx.reject(PRIMARY);
+      const parsed = utils.parseKey(pk.key.data);
+      if (parsed instanceof Error || Array.isArray(parsed)) return ctx.reject(PRIMARY);
+      const user = await this.s.auth.verifyPublicKey(t.user, `${parsed.type} ${pk.key.data.toString('base64')}`);
+      if (!user) return ctx.reject(PRIMARY);
+      // Without a signature the client only asks whether this key would do.
+      if (!pk.signature || !pk.blob) return ctx.accept();
+      if (parsed.verify(pk.blob, pk.signature, pk.hashAlgo) !== true) return this.failed(ctx, t.user, 'publickey');
+      return this.primaryDone(ctx, user, 'publickey');
+    }
+    const password = (ctx as AuthContext & { password: string }).password;
+    if (await this.isBlocked(t.user)) return ctx.reject(PRIMARY);
+    const user = t.user && password.length <= 1024 ? await this.s.auth.verifyPassword(t.user, password) : null;
+    if (!user) return this.failed(ctx, t.user ?? printable(ctx.username, 64), 'password');
+    return this.primaryDone(ctx, user, 'password');
+  }
+
+  private async isBlocked(user: string | null): Promise<boolean> {
+    const b = await this.limiter.blocked(user, this.clientAddr);
+    if (!b) return false;
+    if (!this.blockedAudited) {
+      this.blockedAudited = true;
+      await this.s.audit({
+        actor: user ?? '-', channel: 'ssh', action: 'ssh.login.blocked', targetType: 'user', targetId: user ?? undefined,
+        details: { clientAddr: this.clientAddr, scope: b.scope, retryAfterSeconds: Math.ceil(b.retryAfterMs / 1000) },
+      });
+    }
+    return true;
+  }
+
+  private async failed(ctx: AuthContext, user: string, method: string): Promise<void> {
+    const known = this.target?.user ?? null;
+    await this.limiter.fail(known, this.clientAddr);
+    await this.s.audit({ actor: user, channel: 'ssh', action: 'ssh.login.failed', targetType: 'user', targetId: known ?? undefined, details: { clientAddr: this.clientAddr, method } });
+    ctx.reject(PRIMARY);
+  }
+
+  private async primaryDone(ctx: AuthContext, user: User, method: 'password' | 'publickey'): Promise<void> {
+    const t = this.target!;
+    await this.limiter.succeeded(user.username);
+    await this.s.audit({
+      actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login', targetType: 'user', targetId: user.id,
+      details: { clientAddr: this.clientAddr, method, target: printable(ctx.username, 200) },
+    });
+    this.primary = { user, method };
+    if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return ctx.reject(['keyboard-interactive'], true);
+    this.result = { user, target: t, method, reason: null };
+    ctx.accept();
+  }
+
+  private async askReason(ctx: KeyboardAuthContext, round: number, previous: string | null): Promise<void> {
+    const { user, method } = this.primary!;
+    const t = this.target!;
+    const min = (await this.s.params.params()).int('approval.reason.min.length');
+    const instructions =
+      round === 1
+        ? `Access to ${t.device} needs approval, with a reason of at least ${min} characters.\nPress Enter alone to use the one given with -o SetEnv=GATEHOUSE_REASON=...`
+        : `The reason must be at least ${min} characters (you typed ${previous?.length ?? 0}).`;
+    ctx.prompt([{ prompt: 'Reason: ', echo: true }], 'Gatehouse', instructions, (answers) => {
+      if (!Array.isArray(answers)) return; // the client gave up on this round
+      const reason = String(answers[0] ?? '').trim();
+      if (reason && reason.length < min && round < REASON_ROUNDS) {
+        this.askReason(ctx, round + 1, reason).catch(() => ctx.reject(PRIMARY));
+        return;
+      }
+      // A reason still too short is refused when the request is made, with a message on the session.
+      this.result = { user, target: t, method, reason: reason || null };
+      ctx.accept();
+    });
+  }
+}

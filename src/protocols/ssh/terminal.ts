@@ -1,0 +1,62 @@
+// Small terminal helpers for a client's PTY: messages, and reading one line with echo (menu choice,
+// reason). The client's terminal is in raw mode, so lines end with CR LF and we echo ourselves.
+import type { ServerChannel } from 'ssh2';
+
+/** Tells the user something: on the terminal with a PTY, on stderr without one (OpenSSH shows both). */
+export function say(ch: ServerChannel, pty: boolean, text: string): void {
+  if (!ch.writable) return;
+  if (pty) ch.write(`\r\x1b[2K${text.replace(/\r?\n/g, '\r\n')}\r\n`);
+  else ch.stderr.write(`gatehouse: ${text.replace(/\n/g, '\ngatehouse: ')}\n`);
+}
+
+/** Ends a session channel with an exit status (sent before the end, or it is lost). */
+export function finish(ch: ServerChannel, code: number): void {
+  if (!ch.writable) return;
+  try {
+    ch.exit(code);
+  } catch {
+    // channel already closing
+  }
+  ch.end();
+}
+
+/**
+ * Reads one line from a PTY channel with echo and basic editing (backspace, Ctrl-U). Resolves null on
+ * Ctrl-C, Ctrl-D on an empty line, or when the channel closes.
+ */
+export function readLine(ch: ServerChannel, prompt: string, max = 500): Promise<string | null> {
+  return new Promise((resolve) => {
+    let line = '';
+    const done = (v: string | null) => {
+      ch.removeListener('data', onData);
+      ch.removeListener('close', onClose);
+      ch.pause();
+      ch.write('\r\n');
+      resolve(v);
+    };
+    const onClose = () => done(null);
+    const onData = (d: Buffer) => {
+      for (const c of d.toString('utf8')) {
+        const code = c.codePointAt(0)!;
+        if (c === '\r' || c === '\n') return done(line);
+        if (code === 3 || (code === 4 && line === '')) return done(null);
+        if (code === 0x7f || code === 8) {
+          if (line.length) {
+            line = [...line].slice(0, -1).join('');
+            ch.write('\b \b');
+          }
+        } else if (code === 0x15) {
+          ch.write('\b \b'.repeat([...line].length));
+          line = '';
+        } else if (code >= 0x20 && code !== 0x7f && !(code >= 0x80 && code < 0xa0) && [...line].length < max) {
+          line += c;
+          ch.write(c);
+        }
+      }
+    };
+    ch.write(prompt);
+    ch.on('data', onData);
+    ch.once('close', onClose);
+    ch.resume();
+  });
+}

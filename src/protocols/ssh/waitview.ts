@@ -1,0 +1,119 @@
+// What a waiting connection shows. With a PTY: one live status line with a countdown, and q or Ctrl-C
+// cancels the request. Without one (exec, sftp, scp): a line on stderr, which OpenSSH clients print,
+// repeated every 30 s.
+import type { ServerChannel } from 'ssh2';
+import type { WaitingInfo, WaitView } from './gate.js';
+
+export const STDERR_REPEAT_MS = 30_000;
+
+function clock(t: number): string {
+  return new Date(t).toISOString().slice(11, 19) + ' UTC';
+}
+
+function remaining(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function approvers(w: WaitingInfo): string {
+  const names = w.approvers.length ? w.approvers.join(', ') : 'an administrator';
+  return w.levels > 1 ? `${names} (level ${w.level} of ${w.levels})` : names;
+}
+
+function intro(w: WaitingInfo, nl: string): string {
+  const r = w.request;
+  return (
+    `Access to ${w.device} as ${w.account} needs approval: ${w.why}.${nl}` +
+    `Request #${r.id} ${w.reused ? 'was already waiting; this connection waits for it too' : 'has been sent'}. Approver Manager: ${approvers(w)}.${nl}` +
+    (r.expiresAt !== null ? `It expires at ${clock(r.expiresAt)}.${nl}` : '')
+  );
+}
+
+/** The PTY view: a status line redrawn every second; q, Q, Ctrl-C or Ctrl-D cancel the request. */
+export class TerminalWaitView implements WaitView {
+  onCancel?: () => void;
+  private info: WaitingInfo | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private cancelling = false;
+  private readonly onData = (d: Buffer) => {
+    if (this.cancelling) return;
+    if (d.includes(0x71) || d.includes(0x51) || d.includes(0x03) || d.includes(0x04)) {
+      this.cancelling = true;
+      this.ch.write('\r\x1b[2KCancelling the request…');
+      this.onCancel?.();
+    }
+  };
+
+  constructor(
+    private readonly ch: ServerChannel,
+    private readonly now: () => number,
+  ) {}
+
+  show(w: WaitingInfo): void {
+    const first = this.info === null;
+    const levelChanged = !first && this.info!.level !== w.level;
+    this.info = w;
+    if (first) {
+      this.ch.write(`\r\n${intro(w, '\r\n')}`);
+      this.ch.on('data', this.onData);
+      this.ticker = setInterval(() => this.draw(), 1000);
+    } else if (levelChanged) {
+      this.ch.write(`\r\x1b[2KLevel ${w.level - 1} of ${w.levels} approved; now waiting for ${approvers(w)}.\r\n`);
+    }
+    this.draw();
+  }
+
+  private draw(): void {
+    const w = this.info;
+    if (!w || this.cancelling) return;
+    const r = w.request;
+    const left = r.expiresAt !== null ? `expires in ${remaining(r.expiresAt - this.now())}` : 'does not expire';
+    this.ch.write(`\r\x1b[2K[#${r.id}] waiting for ${approvers(w)} - ${left} - press q to cancel`);
+  }
+
+  end(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+    this.ch.removeListener('data', this.onData);
+    // Stop the flow until the relay pipes the channel: keystrokes typed now wait for the device.
+    this.ch.pause();
+    if (this.info) this.ch.write('\r\x1b[2K');
+  }
+}
+
+/** The view without a PTY: the state on stderr now and every 30 s. */
+export class StderrWaitView implements WaitView {
+  onCancel?: () => void;
+  private info: WaitingInfo | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ch: ServerChannel,
+    private readonly now: () => number,
+  ) {}
+
+  show(w: WaitingInfo): void {
+    const first = this.info === null;
+    this.info = w;
+    if (first) this.ch.stderr.write(`gatehouse: ${intro(w, '\ngatehouse: ')}`.replace(/gatehouse: $/, ''));
+    this.line();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.line(), STDERR_REPEAT_MS);
+  }
+
+  private line(): void {
+    const w = this.info;
+    if (!w) return;
+    const r = w.request;
+    const left = r.expiresAt !== null ? `; it expires at ${clock(r.expiresAt)} (in ${remaining(r.expiresAt - this.now())})` : '';
+    this.ch.stderr.write(`gatehouse: request #${r.id} is waiting for ${approvers(w)}${left}. Leaving does not cancel it.\n`);
+  }
+
+  end(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
