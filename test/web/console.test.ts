@@ -1,0 +1,237 @@
+// The console in a real browser: an admin turns on managerial approval in the user-group wizard, a
+// user's connection waits, the manager sees it appear live and approves (then rejects) with a comment,
+// and My Approvals shows the outcome with the Approver Manager. Screenshots and axe-core on every
+// main page, at 1280 px and phone width; keyboard-only login and decisions.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { seedOrg } from '../helpers/services.js';
+import { PW, startServer, type Server } from '../api/helpers.js';
+import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+
+describe('console in Chromium', { skip: SKIP }, () => {
+  let srv: Server;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  const open = async (username: string, viewport = { width: 1280, height: 900 }): Promise<Page> => {
+    const ctx = await browser.newContext({ viewport, bypassCSP: true, timezoneId: 'America/New_York', locale: 'en-US' });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(srv.base + '/');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PW);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    return page;
+  };
+  const go = async (page: Page, hash: string, heading: string) => {
+    await page.goto(`${srv.base}/#${hash}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+  const request = async (reason: string) => {
+    const r = await srv.running.services.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', reason, channel: 'ssh' });
+    assert.equal(r.outcome, 'waiting');
+    return r.outcome === 'waiting' ? r.request.id : 0;
+  };
+
+  before(async () => {
+    ensureConsoleBuilt();
+    srv = await startServer('sqlite', {}, { seed: false });
+    await seedOrg(srv.running.services, { opsApproval: false });
+    browser = await launch();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  test('admin turns on managerial approval in the wizard; the manager approves live with a comment; My Approvals shows it', async () => {
+    const admin = await open('admin');
+    await go(admin, '/users/groups', 'User Groups');
+    await admin.getByRole('button', { name: 'Edit Group ops' }).click();
+    await admin.getByRole('button', { name: 'Next' }).click();
+    await admin.getByRole('button', { name: 'Next' }).click();
+    await admin.getByRole('heading', { name: 'Require Connection Approval' }).waitFor();
+    const toggle = admin.getByLabel('Required Managerial Approval from the Group Manager');
+    assert.equal(await toggle.isChecked(), false);
+    await toggle.check();
+    await shot(admin, 'user-group-wizard');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await admin.getByRole('cell', { name: 'Required' }).waitFor();
+    const p = await srv.running.services.policy.current();
+    assert.equal(p.userGroupsByName.get('ops')!.requireApproval, true);
+    assert.equal((await srv.running.services.approvals.decide('alice', 'web01', 'ssh')).outcome, 'approval-required');
+
+    const bob = await open('bob');
+    await go(bob, '/approval-requests', 'Approval Requests');
+    await bob.getByText('Nothing waits for you.').waitFor();
+    const id = await request('deploy 42');
+    // Appears without reload (SSE).
+    const row = bob.locator(`tr[data-id="${id}"]`);
+    await row.waitFor({ timeout: 5000 });
+    assert.match(await row.innerText(), /alice[\s\S]*web01[\s\S]*deploy 42[\s\S]*waiting/);
+    await shot(bob, 'approval-requests');
+    await row.getByLabel(`Comment on request ${id}`).fill('go ahead');
+    await row.getByRole('button', { name: `Approve request ${id}` }).click();
+    await row.waitFor({ state: 'detached' });
+    const r = await srv.running.services.approvals.get(id);
+    assert.deepEqual([r!.status, r!.decisionComment], ['approved', 'go ahead']);
+    assert.equal((await srv.running.services.approvals.decide('alice', 'web01', 'ssh')).outcome, 'allowed', 'the connection may start');
+    await bob.getByRole('button', { name: 'History' }).click();
+    await bob.locator(`tr[data-id="${id}"]`).getByText('approved').waitFor();
+
+    const alice = await open('alice');
+    await go(alice, '/my-approvals', 'My Approvals');
+    const mine = alice.locator(`tr[data-id="${id}"]`);
+    await mine.getByText('approved', { exact: true }).waitFor();
+    assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
+    assert.match(await mine.innerText(), /go ahead/);
+    await shot(alice, 'my-approvals');
+  });
+
+  test('reject: the manager rejects with a comment and the requester sees it live', async () => {
+    // Revoke the earlier grant so a new request is needed.
+    const s = srv.running.services;
+    const prior = await s.store.listRequests({ status: 'approved', limit: 10 });
+    for (const r of prior) await s.approvals.revoke(r.id, 'bob', { channel: 'cli' });
+    const alice = await open('alice');
+    await go(alice, '/my-approvals', 'My Approvals');
+    const bob = await open('bob');
+    await go(bob, '/approval-requests', 'Approval Requests');
+    const id = await request('hotfix 43');
+    const row = bob.locator(`tr[data-id="${id}"]`);
+    await row.waitFor();
+    const mine = alice.locator(`tr[data-id="${id}"]`);
+    await mine.getByText('waiting', { exact: true }).waitFor();
+    assert.match(await mine.locator('.approver-manager').innerText(), /bob/, 'Approver Manager while waiting');
+    await row.getByLabel(`Comment on request ${id}`).fill('not during the freeze');
+    await row.getByRole('button', { name: `Reject request ${id}` }).click();
+    await mine.getByText('rejected', { exact: true }).waitFor({ timeout: 5000 });
+    assert.match(await mine.innerText(), /not during the freeze/);
+    assert.equal((await s.approvals.get(id))!.status, 'rejected');
+  });
+
+  test('the requester cancels from My Approvals', async () => {
+    const alice = await open('alice');
+    await go(alice, '/my-approvals', 'My Approvals');
+    const id = await request('try again');
+    const mine = alice.locator(`tr[data-id="${id}"]`);
+    await mine.waitFor();
+    await mine.getByRole('button', { name: `Cancel request ${id}` }).click();
+    await mine.getByText('cancelled', { exact: true }).waitFor();
+  });
+
+  test('server validation errors show next to their field', async () => {
+    const admin = await open('admin');
+    await go(admin, '/users', 'Users');
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    await admin.getByLabel('Username', { exact: true }).fill('newbie');
+    await admin.getByLabel('Email').fill('not-an-email');
+    await admin.getByLabel('Password', { exact: true }).fill('longenough');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    const email = admin.getByLabel('Email');
+    await admin.getByText("'not-an-email' is not an email address").waitFor();
+    assert.equal(await email.getAttribute('aria-invalid'), 'true');
+    const described = await email.getAttribute('aria-describedby');
+    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /not an email address/);
+    await go(admin, '/params', 'System Parameters');
+    const field = admin.getByLabel('Value of approval.reason.min.length');
+    await field.fill('0');
+    await admin.getByRole('button', { name: 'Save approval.reason.min.length' }).click();
+    await admin.getByText('approval.reason.min.length must be between 1 and 1000 (got 0)').waitFor();
+  });
+
+  test('keyboard only: log in, skip to content, reach the navigation, approve a request', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(srv.base + '/');
+    await page.getByLabel('Username').waitFor();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('bob');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PW);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    const labels: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      labels.push((await page.evaluate(() => document.activeElement?.textContent ?? '')) || '');
+    }
+    for (const l of ['My Approvals', 'Approval Requests', 'Connect', 'Sessions']) assert.ok(labels.includes(l), `Tab reaches ${l}: ${labels.join(' | ')}`);
+    await page.goto(`${srv.base}/#/approval-requests`);
+    const id = await request('keyboard');
+    const comment = page.getByLabel(`Comment on request ${id}`);
+    await comment.waitFor();
+    await comment.focus();
+    await page.keyboard.type('typed');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Approve request ${id}`);
+    await page.keyboard.press('Enter');
+    await page.locator(`tr[data-id="${id}"]`).waitFor({ state: 'detached' });
+    assert.equal((await srv.running.services.approvals.get(id))!.decisionComment, 'typed');
+  });
+
+  const PAGES: [string, string][] = [
+    ['/users', 'Users'],
+    ['/users/groups', 'User Groups'],
+    ['/devices/inventory', 'Inventory'],
+    ['/devices/inventory/web01', 'Device web01'],
+    ['/workflows', 'Approval Workflows'],
+    ['/params', 'System Parameters'],
+    ['/my-approvals', 'My Approvals'],
+    ['/approval-requests', 'Approval Requests'],
+    ['/connect', 'Connect'],
+    ['/sessions', 'Sessions'],
+    ['/audit', 'Audit Log'],
+    ['/tokens', 'API Tokens'],
+  ];
+
+  test('every main page: screenshot at 1280 px and phone width, no serious axe-core violation, no horizontal overflow on a phone', async () => {
+    const s = srv.running.services;
+    await s.admin.addGroup({ username: 'admin', id: null, channel: 'cli' }, 'user', 'admins', { managers: ['bob'] });
+    await s.admin.addMember({ username: 'admin', id: null, channel: 'cli' }, 'admins', 'admin');
+    await s.admin.grantAccess({ username: 'admin', id: null, channel: 'cli' }, 'admins', 'linux', 'ssh,sftp');
+    await s.admin.addWorkflow({ username: 'admin', id: null, channel: 'cli' }, 'prod-db', 'dba', 'db', ['group-manager', 'group-members:ops,quorum=2,escalate=30']);
+    await s.approvals.request({ username: 'admin', device: 'web01', protocol: 'ssh', reason: 'admin work', channel: 'web' });
+    const found: string[] = [];
+    for (const [viewport, tag] of [
+      [{ width: 1280, height: 900 }, 'desktop'],
+      [{ width: 390, height: 844 }, 'phone'],
+    ] as const) {
+      const page = await open('admin', viewport);
+      if (tag === 'phone') {
+        assert.equal(await page.getByRole('link', { name: 'Users', exact: true }).isVisible(), false, 'the navigation folds away on a phone');
+        await page.getByRole('button', { name: 'Menu' }).click();
+        assert.equal(await page.getByRole('link', { name: 'Users', exact: true }).isVisible(), true);
+      }
+      for (const [hash, heading] of PAGES) {
+        await go(page, hash, heading);
+        await page.waitForLoadState('networkidle').catch(() => {});
+        await page.waitForTimeout(150);
+        await shot(page, `${tag}-${hash.slice(1).replace(/\//g, '-')}`);
+        for (const v of await axe(page)) found.push(`${tag} ${hash}: ${v}`);
+        if (tag === 'phone') {
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          assert.ok(overflow <= 1, `${hash} overflows a phone screen by ${overflow}px`);
+        }
+      }
+      if (tag === 'desktop') {
+        await go(page, '/audit', 'Audit Log');
+        const t = page.locator('time').first();
+        await t.waitFor();
+        assert.match((await t.getAttribute('title'))!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'UTC on hover');
+        const iso = (await t.getAttribute('datetime'))!;
+        const shown = await t.innerText();
+        const expected = new Date(iso).toLocaleString('en-US', { timeZone: 'America/New_York', dateStyle: 'medium', timeStyle: 'short' });
+        assert.equal(shown, expected, "shown in the viewer's time zone");
+      }
+    }
+    await shot(await open('alice'), 'desktop-connect-user');
+    assert.deepEqual(found, []);
+  });
+});
