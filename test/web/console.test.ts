@@ -156,11 +156,11 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.textContent'), 'Skip to content');
     const labels: string[] = [];
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
-      labels.push((await page.evaluate(() => document.activeElement?.textContent ?? '')) || '');
+      labels.push((await page.evaluate<string>("document.activeElement?.textContent ?? ''")) || '');
     }
     for (const l of ['My Approvals', 'Approval Requests', 'Connect', 'Sessions']) assert.ok(labels.includes(l), `Tab reaches ${l}: ${labels.join(' | ')}`);
     await page.goto(`${srv.base}/#/approval-requests`);
@@ -170,7 +170,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await comment.focus();
     await page.keyboard.type('typed');
     await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), `Approve request ${id}`);
+    assert.equal(await page.evaluate<string | null>("document.activeElement?.getAttribute('aria-label')"), `Approve request ${id}`);
     await page.keyboard.press('Enter');
     await page.locator(`tr[data-id="${id}"]`).waitFor({ state: 'detached' });
     assert.equal((await srv.running.services.approvals.get(id))!.decisionComment, 'typed');
@@ -216,7 +216,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
         await shot(page, `${tag}-${hash.slice(1).replace(/\//g, '-')}`);
         for (const v of await axe(page)) found.push(`${tag} ${hash}: ${v}`);
         if (tag === 'phone') {
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
           assert.ok(overflow <= 1, `${hash} overflows a phone screen by ${overflow}px`);
         }
       }
