@@ -123,7 +123,6 @@ export async function startGateway(sinkPort: number, extra: Record<string, strin
     GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
     GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
     GATEHOUSE_LOG_LEVEL: 'silent',
-    ...(process.env.GATEHOUSE_TEST_MAIL_DATABASE_URL ? { DATABASE_URL: process.env.GATEHOUSE_TEST_MAIL_DATABASE_URL } : {}),
     ...extra,
   };
   const gw: Gateway = {

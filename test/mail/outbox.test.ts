@@ -10,19 +10,22 @@ import { registerMailMetrics } from '../../src/notify/metrics.js';
 import { outboxStats } from '../../src/notify/outbox.js';
 import { mailDb } from '../../src/notify/schema.js';
 import { openServices, type Services } from '../../src/services.js';
+import { DB_TARGETS, freshPgDatabase } from '../helpers/db.js';
 import { ADMIN, seedOrg } from '../helpers/services.js';
 import { fastMailEnv, sleep, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
 
 fastMailEnv();
 
-describe('outbox: SMTP outage, two workers', () => {
+for (const target of DB_TARGETS) describe(`outbox on ${target.name}: SMTP outage, two workers`, { skip: target.skip }, () => {
   let sink: Sink;
   let gw: Gateway;
   let s2: Services;
   let n2: RunningNotify;
+  let pgdb: Awaited<ReturnType<typeof freshPgDatabase>> | null = null;
   before(async () => {
     sink = await startSink();
-    gw = await startGateway(sink.port);
+    pgdb = target.name === 'postgres' ? await freshPgDatabase() : null;
+    gw = await startGateway(sink.port, pgdb ? { DATABASE_URL: pgdb.url } : {});
     await seedOrg(gw.g.services);
     await gw.g.services.admin.addDevice(ADMIN, { name: 'web02', host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: 22 });
     await gw.g.services.admin.addAccount(ADMIN, 'web02', 'root', { password: 'x-secret-1' });
@@ -36,6 +39,7 @@ describe('outbox: SMTP outage, two workers', () => {
     await s2?.close();
     await gw?.stop();
     await sink?.close();
+    await pgdb?.drop();
   });
 
   test('mail queued while SMTP is down is delivered exactly once when it is back', async () => {
