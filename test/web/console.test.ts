@@ -211,8 +211,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
       }
       for (const [hash, heading] of PAGES) {
         await go(page, hash, heading);
-        await page.waitForLoadState('networkidle').catch(() => {});
-        await page.waitForTimeout(150);
+        await page.waitForTimeout(250);
         await shot(page, `${tag}-${hash.slice(1).replace(/\//g, '-')}`);
         for (const v of await axe(page)) found.push(`${tag} ${hash}: ${v}`);
         if (tag === 'phone') {
