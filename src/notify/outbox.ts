@@ -55,7 +55,8 @@ export class OutboxWorker {
     private readonly cfg: MailConfig,
   ) {
     this.me = `${s.nodeId}:${process.pid}`.slice(0, 64);
-    if (cfg.transport) this.transporter = nodemailer.createTransport(cfg.transport);
+    // Pooled: an open connection is reused (a new SMTP session costs ~100 ms); it reconnects after outages.
+    if (cfg.transport) this.transporter = nodemailer.createTransport({ ...cfg.transport, pool: true, maxConnections: 1, maxMessages: 100 });
   }
 
   start(): void {

@@ -18,6 +18,8 @@ export async function startSmtpListener(s: Services, replies: ReplyProcessor, po
     banner: 'Gatehouse approval replies',
     authOptional: true,
     disabledCommands: ['AUTH'],
+    // No reverse DNS of the client: it costs a lookup per connection and decides nothing here.
+    disableReverseLookup: true,
     size: MAX_BYTES,
     logger: false,
     onData(stream, session, callback) {

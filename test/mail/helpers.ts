@@ -45,6 +45,8 @@ export async function startSink(): Promise<Sink> {
     const srv = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
+      // No reverse DNS of the client: it costs a lookup per connection and decides nothing here.
+      disableReverseLookup: true,
       logger: false,
       onData(stream, session, cb) {
         const chunks: Buffer[] = [];
@@ -119,7 +121,7 @@ export async function startGateway(sinkPort: number, extra: Record<string, strin
     GATEHOUSE_SMTP_IN_PORT: '0',
     GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
     GATEHOUSE_MAIL_FROM: 'Gatehouse <gatehouse@gh.test>',
-    GATEHOUSE_EVENT_POLL_MS: '50',
+    GATEHOUSE_EVENT_POLL_MS: process.env.GATEHOUSE_EVENT_POLL_MS ?? '50',
     GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
     GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
     GATEHOUSE_LOG_LEVEL: 'silent',
