@@ -18,7 +18,7 @@ export interface Gw {
   dir: string;
   env: Record<string, string>;
   alice: KeyPair;
-  /** ssh/sftp/scp argument prefix: batch mode, no host key prompts, alice's key. */
+  /** ssh/sftp/scp options: batch mode, no host key prompts, alice's key; `extra` first (it wins). */
   opts(extra?: string[]): string[];
   ssh(target: string, args: string[], o?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; extra?: string[]; timeoutMs?: number }): Running;
   /** The gatehouse CLI on the same data dir, as another process. */
@@ -64,8 +64,9 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
   await s.admin.addAccount(a, 'db01', sshd.account, { privateKey: sshd.accountKey.private });
   await s.admin.grantAccess(a, 'ops', 'linux', 'ssh,sftp', o.portForwarding ?? false);
   const port = g.sshPort!;
+  // OpenSSH takes the first value of an option: `extra` comes first so it can override (-o BatchMode=no).
   const opts = (extra: string[] = []) => [
-    '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', ...extra,
+    ...extra, '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
   ];
   return {
     g, s, port, dir, env, alice, opts,

@@ -128,14 +128,21 @@ export interface Running {
   stderr(): string;
   done: Promise<Run>;
   write(s: string | Buffer): void;
+  /** SIGKILL to the client and its children (sftp and scp run ssh as a child). */
+  killAll(): void;
   /** Resolves when stdout+stderr match `re`. */
   waitFor(re: RegExp, ms?: number): Promise<string>;
 }
 
 /** Starts a client process; its output accumulates and can be awaited for a pattern. */
-export function launch(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Running {
+export function launch(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number; /** Never read stdout: a client that stops reading. */ stalled?: boolean } = {},
+): Running {
   const t0 = Date.now();
-  const proc = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
+  // Its own process group, so killAll() reaches ssh children too.
+  const proc = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, detached: true });
   let out = '';
   let err = '';
   const waiters: { re: RegExp; resolve: (s: string) => void }[] = [];
@@ -147,10 +154,11 @@ export function launch(cmd: string, args: string[], opts: { env?: NodeJS.Process
       }
     }
   };
-  proc.stdout!.on('data', (d) => {
-    out += d;
-    check();
-  });
+  if (!opts.stalled)
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      check();
+    });
   proc.stderr!.on('data', (d) => {
     err += d;
     check();
@@ -170,6 +178,13 @@ export function launch(cmd: string, args: string[], opts: { env?: NodeJS.Process
     stderr: () => err,
     done,
     write: (s) => proc.stdin!.write(s),
+    killAll: () => {
+      try {
+        process.kill(-proc.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
     waitFor(re, ms = 15_000) {
       if (re.test(out + err)) return Promise.resolve(out + err);
       return new Promise((resolve, reject) => {

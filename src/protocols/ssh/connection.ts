@@ -217,7 +217,7 @@ export class ProxyConnection {
       close: (why) => {
         if (stopReason) return;
         stopReason = why;
-        say(ch, pty, `Gatehouse: ${why}. The session is closed.`);
+        say(ch, pty, `${why.charAt(0).toUpperCase()}${why.slice(1)}. The session is closed.`);
         stopRelay();
       },
       bytes: () => ({ in: counters.in, out: counters.out }),
@@ -248,13 +248,13 @@ export class ProxyConnection {
       const again = await this.s.approvals.decide(login.user.username, dev.name, protocol, acc.name);
       if (again.outcome !== 'allowed') handle.close('access ended: the approval is no longer valid');
     }
-    await r.done;
+    const exit = await r.done;
     this.stops.delete(stop);
     st.up = null;
     audit?.flush();
     up.end();
     this.upstreams.delete(up);
-    await this.s.sessions.closed(sessionId, stopReason ?? (this.closed ? 'client disconnected' : 'ended'));
+    await this.s.sessions.closed(sessionId, stopReason ?? (this.closed || exit.clientLeft ? 'client disconnected' : 'ended'));
     return true;
   }
 

@@ -8,6 +8,8 @@ export interface ExitInfo {
   signal: string | null;
   dump: boolean;
   desc: string;
+  /** The client's channel closed before the device's side did (the client left). */
+  clientLeft: boolean;
 }
 
 export interface Counters {
@@ -29,12 +31,12 @@ export interface RelayOpts {
 export interface Relay {
   /** Settles when the device's channel has closed and everything it sent was passed on. */
   done: Promise<ExitInfo>;
-  /** Ends the device's side now (revocation, shutdown, the client left). */
+  /** Ends the relay now (revocation, shutdown): the client channel ends without an exit status. The caller ends the upstream connection. */
   stop(): void;
 }
 
 export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): Relay {
-  const exit: ExitInfo = { code: null, signal: null, dump: false, desc: '' };
+  const exit: ExitInfo = { code: null, signal: null, dump: false, desc: '', clientLeft: false };
   up.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
     exit.code = typeof code === 'number' ? code : null;
     exit.signal = signal ?? null;
@@ -62,9 +64,10 @@ export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): R
   let upClosed = false;
   up.on('error', () => {});
 
+  let finish: () => void = () => {};
   const done = new Promise<ExitInfo>((resolve) => {
     let finished = false;
-    const finish = () => {
+    finish = () => {
       if (finished) return;
       finished = true;
       client.removeListener('data', onIn);
@@ -94,10 +97,18 @@ export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): R
     client.once('close', onClientClose);
     function onClientClose() {
       clientClosed = true;
+      if (!upClosed) exit.clientLeft = true;
       if (upClosed) finish();
       else up.close();
     }
   });
 
-  return { done, stop: () => up.close() };
+  return {
+    done,
+    stop: () => {
+      // Do not wait for the device: a running command keeps its channel open until it exits.
+      up.close();
+      finish();
+    },
+  };
 }

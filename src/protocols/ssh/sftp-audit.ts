@@ -103,7 +103,10 @@ export interface SftpOp {
 }
 
 interface Pending extends SftpOp {
+  /** OPEN: the reply's handle names this path from now on. */
   handleFor?: boolean;
+  /** FSETSTAT: the handle whose path is looked up when the reply comes. */
+  handle?: string;
 }
 
 /**
@@ -157,7 +160,7 @@ export class SftpAudit {
         op = { action: 'sftp.setstat', path: path() };
         break;
       case T.FSETSTAT:
-        op = { action: 'sftp.setstat', path: this.handles.get(r.bytes().toString('base64')) ?? '(open file)' };
+        op = { action: 'sftp.setstat', path: '(open file)', handle: r.bytes().toString('base64') };
         break;
       case T.REMOVE:
         op = { action: 'sftp.remove', path: path() };
@@ -209,8 +212,12 @@ export class SftpAudit {
     const op = this.pending.get(id);
     if (!op) return;
     this.pending.delete(id);
+    if (op.handle) op.path = this.handles.get(op.handle) ?? op.path;
     if (type === T.HANDLE) {
-      if (op.handleFor) this.handles.set(r.bytes().toString('base64'), op.path);
+      if (op.handleFor) {
+        if (this.handles.size >= MAX_PENDING) this.handles.delete(this.handles.keys().next().value as string);
+        this.handles.set(r.bytes().toString('base64'), op.path);
+      }
       this.report(op, 'ok');
       return;
     }

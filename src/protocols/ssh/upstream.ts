@@ -9,7 +9,7 @@ import type { Services } from '../../services.js';
 
 const { Client, utils } = ssh2;
 
-export const UPSTREAM_READY_TIMEOUT_MS = 15_000;
+export const UPSTREAM_READY_TIMEOUT_MS = 10_000;
 
 export class UpstreamError extends Error {}
 
@@ -34,6 +34,8 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
   let mismatch = false;
 
   const conn = new Client();
+  // ssh2 may emit more than one error (a timeout, then the socket's end): none may go unhandled.
+  conn.on('error', (err) => s.log.debug({ err: String(err), device: device.name }, 'upstream connection error'));
   const sock = netConnect({ host: device.host, port });
   // Small interactive packets must not wait for Nagle: it halves set-up time and removes stalls.
   sock.setNoDelay(true);
@@ -79,7 +81,6 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
     // Trust on first use, recorded in the audit log like any other device change.
     await s.admin.setDevice(SYSTEM, device.name, { hostKey: seen }).catch((err) => s.log.warn({ err: String(err), device: device.name }, 'could not pin the device host key'));
   }
-  conn.on('error', (err) => s.log.debug({ err: String(err), device: device.name }, 'upstream connection error'));
   return conn;
 }
 

@@ -1,0 +1,147 @@
+// When things go wrong: password guessing hits the rate limit, the device's host key changed, the
+// device is down or silent, and the client vanishes mid-transfer (the gateway frees everything).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, closeSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { freePort, launch, makeKey, run, SSHD_SKIP, startSshd, type Sshd } from './peers.js';
+import { ADMIN, PASSWORD, startGateway, type Gw } from './gateway.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
+  let sshd: Sshd;
+  let gw: Gw;
+  before(async () => {
+    sshd = await startSshd();
+    gw = await startGateway(sshd, { approval: false });
+  });
+  after(async () => {
+    await gw?.stop();
+    await sshd?.stop();
+  });
+
+  const withPassword = (password: string) => {
+    const f = join(gw.dir, `pw-${password.length}-${Math.random().toString(36).slice(2)}.sh`);
+    writeFileSync(f, `#!/bin/sh\nprintf '%s\\n' '${password}'\n`);
+    chmodSync(f, 0o755);
+    return {
+      env: { SSH_ASKPASS: f, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+      extra: ['-o', 'BatchMode=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=3', '-o', 'IdentityFile=/dev/null'],
+    };
+  };
+
+  test('password login works; wrong passwords are audited and then rate-limited per user (key logins still work)', async () => {
+    const ok = await gw.ssh('alice@web01', ['echo pw-ok'], withPassword(PASSWORD)).done;
+    assert.equal(ok.stdout, 'pw-ok\n', ok.stderr);
+    for (let i = 0; i < 2; i++) {
+      const bad = await gw.ssh('alice@web01', ['true'], withPassword('wrong-password')).done;
+      assert.equal(bad.code, 255);
+      assert.match(bad.stderr, /Permission denied/);
+    }
+    const blocked = await gw.ssh('alice@web01', ['echo no'], withPassword(PASSWORD)).done;
+    assert.equal(blocked.code, 255, 'the right password is refused while the user is blocked');
+    const audit = await gw.s.adminStore.listAudit({ limit: 50 });
+    assert.ok(audit.filter((a) => a.action === 'ssh.login.failed' && a.actor === 'alice').length >= 5);
+    const b = audit.find((a) => a.action === 'ssh.login.blocked');
+    assert.equal(b?.details.scope, 'user');
+    assert.equal(b?.details.clientAddr, '127.0.0.1');
+    assert.equal((await gw.ssh('alice@web01', ['echo key-ok']).done).stdout, 'key-ok\n', 'a key cannot be guessed: key logins are not blocked');
+    await gw.s.store.db.deleteFrom('login_failures' as never).execute();
+  });
+
+  test('the device host key is pinned on first use (audited); a mismatch refuses with a clear message and an audit event', async () => {
+    await gw.ssh('alice@web01', ['true']).done;
+    const p = await gw.s.policy.current();
+    assert.equal(p.devicesByName.get('web01')!.hostKey, sshd.hostKey.public.split(' ').slice(0, 2).join(' '));
+    const audit = await gw.s.adminStore.listAudit({ limit: 100, action: 'device.host-key-pinned' });
+    assert.equal(audit.length, 1);
+    const other = makeKey(gw.dir, 'other_host_key');
+    await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: other.public.split(' ').slice(0, 2).join(' ') });
+    try {
+      const r = await gw.ssh('alice@web01', ['echo should-not-run']).done;
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /host key of web01 does not match the one Gatehouse pinned/);
+      const mm = await gw.s.adminStore.listAudit({ limit: 5, action: 'device.host-key-mismatch' });
+      assert.equal(mm.length, 1);
+      assert.match(String(mm[0].details.got), /^SHA256:/);
+    } finally {
+      await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: null });
+    }
+  });
+
+  test('the device is down or silent: a clear message, and nothing hangs', async () => {
+    const closed = await freePort();
+    await gw.s.admin.addDevice(ADMIN, { name: 'down01', host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: closed });
+    await gw.s.admin.addAccount(ADMIN, 'down01', 'root', { password: 'irrelevant-secret' });
+    const r = await gw.ssh('alice@down01', ['true']).done;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /down01 \(127\.0\.0\.1:\d+\) refused the connection: its SSH server is not running/);
+    assert.ok(r.ms < 5000);
+
+    // A port that accepts and never speaks.
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((res) => silent.listen(0, '127.0.0.1', () => res()));
+    const port = (silent.address() as { port: number }).port;
+    await gw.s.admin.setDevice(ADMIN, 'down01', { ports: { ssh: port, sftp: port } });
+    try {
+      const s = await gw.ssh('alice@down01', ['true']).done;
+      assert.equal(s.code, 1);
+      assert.match(s.stderr, /did not answer within \d+ s/);
+      assert.ok(s.ms < 20_000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('the client vanishes mid-transfer: the upstream is freed, the session row closes, memory returns to baseline', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const mem = () => {
+      gc();
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    // Warm up once so lazily loaded code does not count as a leak.
+    await gw.ssh('alice@web01', ['true']).done;
+    await new Promise((r) => setTimeout(r, 300));
+    // A sparse 1 GiB file: sftp reads it fast, and the upload is killed long before the end.
+    const big = join(gw.dir, 'sparse.bin');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 1024 ** 3);
+    closeSync(fd);
+    const sockets0 = sockets();
+    const mem0 = mem();
+    for (let i = 0; i < 3; i++) {
+      // Download: the device streams, the client stops reading, then dies.
+      const down = launch('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'echo go >&2; cat /dev/zero'], { stalled: true });
+      await down.waitFor(/go/);
+      await new Promise((r) => setTimeout(r, 300));
+      down.killAll();
+      // Upload through sftp, killed half-way.
+      const up = launch('sftp', ['-P', String(gw.port), ...gw.opts(), '-b', '-', 'alice@web01@127.0.0.1'], { input: `put ${big} /tmp/gh-vanish.bin\n` });
+      await new Promise((r) => setTimeout(r, 800));
+      up.killAll();
+      await Promise.all([down.done, up.done]);
+    }
+    const until = Date.now() + 3000;
+    while (gw.s.sessions.count() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(gw.s.sessions.count(), 0, 'no live session left');
+    await new Promise((r) => setTimeout(r, 300));
+    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(6).execute();
+    for (const row of rows) {
+      assert.ok(row.ended_at !== null, `session ${row.id} closed`);
+      assert.equal(row.end_reason, "client disconnected", JSON.stringify(rows.map((r) => [r.id, r.protocol, r.end_reason, r.bytes_in, r.bytes_out])));
+    }
+    assert.ok(rows.some((r) => Number(r.bytes_out) > 1024 * 1024), 'bytes were counted');
+    assert.equal(sockets(), sockets0, 'every upstream socket is closed');
+    const grown = mem() - mem0;
+    assert.ok(grown < 8 * 1024 * 1024, `memory grew by ${(grown / 1048576).toFixed(1)} MiB`);
+    await run('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'rm -f /tmp/gh-vanish.bin']);
+  });
+});
