@@ -1,17 +1,20 @@
 // The pages behind the Approve / Reject links in approval mail. GET only shows what would be decided
 // (mail scanners fetch links, so a GET never changes anything); the POST from that page decides.
-// With approval.email.link.requires.login = true the form also asks for the approver's username and
-// password (the console's login session does not exist yet; see docs/email.md).
-import type { FastifyInstance, FastifyReply } from 'fastify';
+// With approval.email.link.requires.login = true the decision needs the approver's console login: a
+// console session cookie of that approver, or the approver's username and password on the form.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../core/errors.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { escapeHtml } from '../notify/templates.js';
 import { mailDb } from '../notify/schema.js';
 import { hashToken } from '../notify/tokens.js';
 import type { Services } from '../services.js';
+import { cookies, SESSION_COOKIE } from './auth.js';
+import { ApiStore } from './store.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
 
+const MAX_LOGIN_FAILURES = 5;
 const TOKEN = /^[A-Za-z0-9_-]{20,64}$/;
 const h = (v: unknown) => escapeHtml(String(v ?? '-').replace(/[\u0000-\u001f\u007f]/g, ' '));
 
@@ -43,6 +46,15 @@ const STALE = {
 
 export async function registerEmailLinks(app: FastifyInstance, s: Services): Promise<void> {
   const db = mailDb(s);
+  const sessions = new ApiStore(s.store.db);
+  const failures = new Map<string, number>();
+
+  /** The user signed in to the console in this browser, if any. */
+  async function consoleUserId(req: FastifyRequest): Promise<number | null> {
+    const token = cookies(req)[SESSION_COOKIE];
+    if (!token || token.length > 200) return null;
+    return (await sessions.findSession(token, s.clock.now()).catch(() => undefined))?.userId ?? null;
+  }
 
   async function lookup(token: string): Promise<TokenRow | undefined> {
     if (!TOKEN.test(token)) return undefined;
@@ -94,8 +106,15 @@ export async function registerEmailLinks(app: FastifyInstance, s: Services): Pro
       const login = params.bool('approval.email.link.requires.login');
       const verb = t.action === 'approve' ? 'Approve' : 'Reject';
       const approver = (await s.policy.current()).usersById.get(t.approver_id);
+      const signedIn = login ? await consoleUserId(req) : null;
+      if (login && signedIn !== null && signedIn !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+      const loginFields = !login
+        ? ''
+        : signedIn === t.approver_id
+          ? `<p class="note">Signed in to the console as ${h(approver?.username)}.</p>`
+          : `<p class="note">Sign in to confirm (your console username and password), or <a href="/">sign in to the console</a> and open this link again.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>`;
       const form = `<form method="post" action="/email/approval/${h(req.params.token)}">
-${login ? `<p class="note">Sign in to confirm.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>` : ''}
+${loginFields}
 <label>Comment (optional)<textarea name="comment" rows="3" maxlength="1000"></textarea></label>
 <button type="submit" class="${t.action}">${verb} request #${r!.id}</button></form>`;
       return send(reply, 200, `${verb} request #${r!.id}?`, `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${await details(r!)}${form}<p class="note">Nothing changes until you press the button.</p>`);
@@ -112,9 +131,25 @@ ${login ? `<p class="note">Sign in to confirm.</p><label>Username<input name="us
       const approver = policy.usersById.get(t.approver_id);
       if (!approver || approver.disabled) return send(reply, 403, 'Not allowed', '<p>The approver this link was sent to can no longer decide. Nothing was changed.</p>');
       if ((await s.params.params()).bool('approval.email.link.requires.login')) {
-        const who = await s.auth.verifyPassword(String(body.username ?? ''), String(body.password ?? ''));
-        if (!who) return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
-        if (who.id !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+        const signedIn = await consoleUserId(req);
+        if (signedIn !== null && signedIn !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+        if (signedIn === null) {
+          const who = await s.auth.verifyPassword(String(body.username ?? ''), String(body.password ?? ''));
+          if (!who) {
+            // Guessing passwords through a link: a few tries, then the link dies.
+            const n = (failures.get(t.token_hash) ?? 0) + 1;
+            failures.set(t.token_hash, n);
+            await s.audit({ actor: String(body.username ?? '').slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-failed', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, via: 'email link' } });
+            if (n >= MAX_LOGIN_FAILURES) {
+              failures.delete(t.token_hash);
+              await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+              return send(reply, 401, 'Link disabled', '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>');
+            }
+            return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
+          }
+          failures.delete(t.token_hash);
+          if (who.id !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+        }
       }
       // Single use: one conditional update claims the token; a second POST finds it used.
       const now = Date.now();

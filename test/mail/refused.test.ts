@@ -22,6 +22,8 @@ describe('refused mail and links', () => {
     ['alice', 'web02', 'sftp'],
     ['dave', 'web02', 'ssh'],
     ['dave', 'web02', 'sftp'],
+    ['alice', 'web03', 'ssh'],
+    ['dave', 'web03', 'ssh'],
   ] as const;
   let next = 0;
   before(async () => {
@@ -30,6 +32,8 @@ describe('refused mail and links', () => {
     await seedOrg(gw.g.services);
     await gw.g.services.admin.addDevice(ADMIN, { name: 'web02', host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: 22 });
     await gw.g.services.admin.addAccount(ADMIN, 'web02', 'root', { password: 'web02-root-secret' });
+    await gw.g.services.admin.addDevice(ADMIN, { name: 'web03', host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: 22 });
+    await gw.g.services.admin.addAccount(ADMIN, 'web03', 'root', { password: 'web03-root-secret' });
   });
   after(async () => {
     await gw?.stop();
@@ -135,6 +139,33 @@ describe('refused mail and links', () => {
       assert.equal(await status(id), 'waiting');
       assert.equal((await post('username=bob&password=S3cret-pass&comment=ok')).status, 200);
       assert.equal(await status(id), 'approved');
+
+      // Signed in to the console: the approver's own session is enough; someone else's is refused.
+      const second = await waiting();
+      const url2 = `${gw.web}${new URL(links(second.mail).approve).pathname}`;
+      const login = async (username: string) => {
+        const r = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'S3cret-pass' }) });
+        assert.equal(r.status, 200);
+        return r.headers.get('set-cookie')!.split(';')[0];
+      };
+      const carol = await login('carol');
+      assert.equal((await fetch(url2, { headers: { cookie: carol } })).status, 403);
+      const bob = await login('bob');
+      const page = await (await fetch(url2, { headers: { cookie: bob } })).text();
+      assert.match(page, /Signed in to the console as bob/);
+      assert.doesNotMatch(page, /type="password"/);
+      const ok = await fetch(url2, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: bob }, body: 'comment=' });
+      assert.equal(ok.status, 200);
+      assert.equal(await status(second.id), 'approved');
+
+      // Guessing the password through a link kills the link after a few tries.
+      const third = await waiting();
+      const url3 = `${gw.web}${new URL(links(third.mail).approve).pathname}`;
+      const post3 = (body: string) => fetch(url3, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      for (let i = 0; i < 4; i++) assert.equal((await post3(`username=bob&password=guess${i}`)).status, 401);
+      assert.match(await (await post3('username=bob&password=guess5')).text(), /no longer works/);
+      assert.equal((await post3('username=bob&password=S3cret-pass')).status, 410);
+      assert.equal(await status(third.id), 'waiting');
     } finally {
       await gw.g.services.admin.setParam({ username: 'admin', id: null, channel: 'cli' }, 'approval.email.link.requires.login', 'false');
     }
