@@ -16,6 +16,7 @@ import { sshKeyTools } from './crypto/sshkeys.js';
 import { AesGcmVault } from './crypto/vault.js';
 import { KyselyAdminStore } from './storage/admin-store.js';
 import { migrate, openDb } from './storage/db.js';
+import { auditKeyFrom } from './storage/audit-log.js';
 import { KyselySessionStore, KyselyStore } from './storage/store.js';
 import { SessionRegistry } from './core/sessions.js';
 import { AuthService } from './core/auth.js';
@@ -100,16 +101,18 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
     await store.close();
     throw err;
   }
+  const key = vaultKey(config);
+  store.auditKey = auditKeyFrom(key);
   const adminStore = new KyselyAdminStore(store, () => clock.now());
   const bus = new EventBus(store, config.eventPollMs, (err) => log.warn({ err: String(err) }, 'event poll failed'));
   const policy = new PolicyCache(store, bus);
   const grants = new GrantCache(bus);
   const params = new ParamsCache(store, bus);
-  const vault = new AesGcmVault(vaultKey(config));
+  const vault = new AesGcmVault(key);
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
   const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate());
   await grants.load(store, clock.now());
-  const sessionStore = new KyselySessionStore(store.db);
+  const sessionStore = new KyselySessionStore(store);
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,

@@ -3,7 +3,8 @@ import { sql, type Transaction } from 'kysely';
 import type { AdminStore, AuditRecord, DeviceRow, GroupKind, GroupRow, PolicyWriter, UserRow } from '../core/ports/admin-store.js';
 import type { AuditEntry, Protocol, WorkflowLevel } from '../core/types.js';
 import type { Database } from './schema.js';
-import { appendEvent, auditRow, type KyselyStore } from './store.js';
+import { appendEvent, type KyselyStore } from './store.js';
+import { appendAudit } from './audit-log.js';
 
 const groupTable = (k: GroupKind) => (k === 'user' ? 'user_groups' : 'device_groups');
 
@@ -159,7 +160,7 @@ export class KyselyAdminStore implements AdminStore {
     return this.store.db.transaction().execute(async (t) => {
       const result = await fn(new Writer(t, now));
       const entry = typeof audit === 'function' ? audit(result) : audit;
-      await t.insertInto('audit_log').values(auditRow(entry, now)).execute();
+      await appendAudit(t, this.store.auditKey, entry, now);
       await t
         .updateTable('meta')
         .set({ value: sql`cast(cast(value as integer) + 1 as varchar(32))` })

@@ -140,6 +140,10 @@ export interface AuditLogTable {
   target_type: string | null;
   target_id: string | null;
   details: string;
+  seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+  sig: string | null;
 }
 export interface EventsTable {
   id: Generated<number>;

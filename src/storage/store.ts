@@ -6,6 +6,8 @@ import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, Del
 import type { Db, Dialect } from './db.js';
 import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database, DelegationsTable } from './schema.js';
 import { toAccount, toDevice, toUser } from './mappers.js';
+import { appendAudit } from './audit-log.js';
+export { auditRow } from './audit-log.js';
 
 type Req = Selectable<ApprovalRequestsTable>;
 
@@ -63,17 +65,12 @@ function toDelegation(d: Selectable<DelegationsTable>): Delegation {
   return { id: d.id, fromUserId: d.from_user_id, toUserId: d.to_user_id, startsAt: d.starts_at, endsAt: d.ends_at, reason: d.reason, revokedAt: d.revoked_at };
 }
 
-export function auditRow(e: AuditEntry, at: number) {
-  return {
-    at, actor: e.actor, actor_id: e.actorId ?? null, channel: e.channel, action: e.action, target_type: e.targetType ?? null,
-    target_id: e.targetId === undefined ? null : String(e.targetId), details: JSON.stringify(e.details ?? {}),
-  };
-}
 
 class KyselyTx implements TxStore {
   constructor(
     private readonly t: Transaction<Database>,
     private readonly dialect: Dialect,
+    private readonly auditKey: Buffer,
   ) {}
 
   async lockRequest(id: number) {
@@ -125,7 +122,7 @@ class KyselyTx implements TxStore {
   }
 
   async appendAudit(e: AuditEntry, at: number) {
-    await this.t.insertInto('audit_log').values(auditRow(e, at)).execute();
+    await appendAudit(this.t, this.auditKey, e, at);
   }
 
   async appendEvent(type: string, payload: Record<string, unknown>, at: number) {
@@ -146,6 +143,8 @@ function isPostgres(db: Kysely<Database>): boolean {
 export class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
+  /** Signs the audit chain; set by services.ts from the vault key. */
+  auditKey: Buffer = Buffer.alloc(32);
 
   constructor(readonly handle: Db) {
     this.db = handle.kysely;
@@ -153,7 +152,7 @@ export class KyselyStore implements Store {
   }
 
   tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect)));
+    return this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect, this.auditKey)));
   }
 
   async loadPolicy(): Promise<PolicyData> {
@@ -259,7 +258,7 @@ export class KyselyStore implements Store {
         .values({ from_user_id: d.fromUserId, to_user_id: d.toUserId, starts_at: d.startsAt, ends_at: d.endsAt, reason: d.reason, created_at: at, revoked_at: null })
         .returningAll()
         .executeTakeFirstOrThrow();
-      await t.insertInto('audit_log').values(auditRow({ ...audit, targetId: row.id }, at)).execute();
+      await appendAudit(t, this.auditKey, { ...audit, targetId: row.id }, at);
       await appendEvent(t, 'delegation.created', { id: row.id, fromUserId: d.fromUserId, toUserId: d.toUserId }, at);
       return toDelegation(row);
     });
@@ -293,7 +292,10 @@ export class KyselyStore implements Store {
 
 /** Session rows and generic audit appends. */
 export class KyselySessionStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  constructor(private readonly store: KyselyStore) {
+    this.db = store.db;
+  }
 
   async insertSession(r: import('../core/sessions.js').SessionRecord, at: number): Promise<number> {
     const row = await this.db
@@ -317,6 +319,6 @@ export class KyselySessionStore {
   }
 
   async appendAudit(e: AuditEntry, at: number): Promise<void> {
-    await this.db.insertInto('audit_log').values(auditRow(e, at)).execute();
+    await appendAudit(this.db, this.store.auditKey, e, at);
   }
 }

@@ -4,6 +4,8 @@ import { migration001 } from './001_initial.js';
 import { migration002 } from './002_ssh.js';
 import { migration003 } from './003_mail.js';
 import { migration004 } from './004_api.js';
+import { migration005 } from './005_rdp.js';
+import { migration006 } from './006_audit_chain.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -11,5 +13,7 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '002_ssh': migration002(dialect),
     '003_mail': migration003(dialect),
     '004_api': migration004(dialect),
+    '005_rdp': migration005(dialect),
+    '006_audit_chain': migration006(dialect),
   };
 }
