@@ -21,6 +21,9 @@ import { createToken, killTokens, replySecret } from './tokens.js';
 const SCANNED = [...MAIL_EVENTS, 'approval.cancelled'];
 const TERMINAL = ['approval.approved', 'approval.rejected', 'approval.expired', 'approval.revoked', 'approval.cancelled'];
 const LATE_COMMIT_MS = 60_000;
+/** Sent and failed mail, spent links and seen Message-IDs are kept this long (for support), then pruned. */
+const KEEP_MS = 30 * 24 * 3600_000;
+const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
 
 /** Inserts one outbox row unless its key exists. */
 export async function enqueue(db: MailDb, m: OutMail, now: number): Promise<boolean> {
@@ -39,6 +42,7 @@ export async function enqueue(db: MailDb, m: OutMail, now: number): Promise<bool
 export class OutboxBuilder {
   private running: Promise<number> | null = null;
   private again = false;
+  private lastHousekeeping = 0;
   lastError: unknown = null;
 
   constructor(
@@ -99,7 +103,18 @@ export class OutboxBuilder {
     }
     if (queued) this.onQueued();
     await this.advance(db, cursor);
+    if (Date.now() - this.lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
+      this.lastHousekeeping = Date.now();
+      await this.housekeep(db);
+    }
     return queued;
+  }
+
+  private async housekeep(db: MailDb): Promise<void> {
+    const before = Date.now() - KEEP_MS;
+    await db.deleteFrom('mail_outbox').where('status', 'in', ['sent', 'failed']).where('created_at', '<', before).execute();
+    await db.deleteFrom('mail_link_tokens').where('created_at', '<', this.s.clock.now() - KEEP_MS).execute();
+    await db.deleteFrom('mail_inbound_seen').where('at', '<', before).execute();
   }
 
   private async advance(db: MailDb, cursor: number): Promise<void> {

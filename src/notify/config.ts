@@ -1,6 +1,5 @@
 // Mail configuration: GATEHOUSE_SMTP_URL / GATEHOUSE_MAIL_FROM from the validated config, the console's
 // mail settings (password in the vault) as a fallback, and the notify-only variables read here.
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
@@ -153,7 +152,7 @@ export async function loadMailConfig(s: Services, env: NodeJS.ProcessEnv = proce
   const fromAddr = /<([^>]+)>/.exec(from)?.[1] ?? from;
   const domain = fromAddr.split('@')[1] ?? 'localhost';
   const replyAddress = env.GATEHOUSE_MAIL_REPLY_TO || `approvals@${domain}`;
-  const templatesDirs = [env.GATEHOUSE_MAIL_TEMPLATES_DIR || join(s.config.dataDir, 'templates', 'mail'), DEFAULT_TEMPLATES_DIR].filter((d) => existsSync(d));
+  const templatesDirs = [env.GATEHOUSE_MAIL_TEMPLATES_DIR || join(s.config.dataDir, 'templates', 'mail'), DEFAULT_TEMPLATES_DIR];
   return {
     transport,
     from,
