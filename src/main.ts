@@ -2,7 +2,8 @@
 import { loadConfig } from './config/env.js';
 import { makeLogger } from './log.js';
 import { ensureAdmin, openServices, type Services } from './services.js';
-import { startPgListener } from './storage/pg-notify.js';
+import { startBackground } from './background.js';
+import type { NodeService } from './core/nodes.js';
 import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { registerApi } from './api/routes/index.js';
@@ -11,6 +12,7 @@ import { startNotify, type Notifier } from './notify/index.js';
 
 export interface Running {
   services: Services;
+  nodes: NodeService;
   webPort: number;
   /** The SSH proxy's port, when it runs. */
   sshPort?: number;
@@ -27,29 +29,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (admin.generatedPassword)
     process.stdout.write(`\nFirst run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n\n`);
   await s.bus.start();
-  // PostgreSQL: be woken by NOTIFY the moment another node commits an event (polling stays as the safety net).
-  const pgListener = config.databaseUrl ? startPgListener(config.databaseUrl, () => void s.bus.kick(), (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting')) : null;
-
-  let sweeping = false;
-  const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const expired = await s.approvals.expireDue();
-      const escalated = await s.approvals.escalateDue();
-      if (expired || escalated) log.info({ expired, escalated }, 'sweeper');
-      await s.store.pruneEvents(s.clock.now() - 24 * 3600_000);
-    } catch (err) {
-      log.warn({ err: String(err) }, 'sweeper failed; will retry');
-    } finally {
-      sweeping = false;
-    }
-  };
-  const sweeper = setInterval(() => void sweep(), config.sweepMs);
-  void sweep();
-
-  const sessionCheck = setInterval(() => void s.sessions.check().catch(() => {}), 1000);
-  sessionCheck.unref();
+  const background = await startBackground(s);
 
   const metrics = new Metrics(s);
   const web = await buildWebServer(s, metrics);
@@ -63,13 +43,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
 
   return {
     services: s,
+    nodes: background.nodes,
     webPort,
     sshPort: ssh?.port,
     smtpInPort: notify?.smtpInPort,
     async stop() {
-      clearInterval(sweeper);
-      clearInterval(sessionCheck);
-      await pgListener?.close();
+      await background.stop();
       await ssh?.close();
       await notify?.close();
       await web.close();

@@ -69,7 +69,7 @@ class StaticProvider implements MigrationProvider {
 
 /** Applies every pending migration. Safe to call from several processes: Kysely takes a lock. */
 export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect) });
+  const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -77,6 +77,6 @@ export async function migrate(db: Db): Promise<string[]> {
 
 /** Names of migrations not yet applied (for /readyz). */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect) });
+  const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect), allowUnorderedMigrations: true });
   return (await migrator.getMigrations()).filter((m) => !m.executedAt).map((m) => m.name);
 }

@@ -166,6 +166,15 @@ export interface SessionsTable {
   bytes_in: number;
   bytes_out: number;
 }
+export interface NodesTable {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: number;
+  last_seen: number;
+  status: string;
+}
 export interface MetaTable {
   key: string;
   value: string;
@@ -191,4 +200,5 @@ export interface Database {
   events: EventsTable;
   sessions: SessionsTable;
   meta: MetaTable;
+  nodes: NodesTable;
 }

@@ -6,6 +6,8 @@ import { paramDef } from '../../core/params.js';
 import { makeLogger } from '../../log.js';
 import { migrate, openDb } from '../../storage/db.js';
 import { verifyAuditLog } from '../../storage/audit-log.js';
+import { NodeService } from '../../core/nodes.js';
+import { KyselyNodeStore } from '../../storage/nodes-store.js';
 import { action, fail, iso, table } from '../context.js';
 
 export function registerSystem(program: Command): void {
@@ -36,6 +38,20 @@ export function registerSystem(program: Command): void {
         } finally {
           await db.kysely.destroy();
         }
+      }),
+    );
+
+  program
+    .command('nodes')
+    .description('gateway nodes on this database')
+    .command('list')
+    .description('every node with its last heartbeat, status (down after 30 s of silence) and live sessions')
+    .action(
+      action(async (ctx) => {
+        const s = await ctx.s();
+        const svc = new NodeService(new KyselyNodeStore(s.store.db), s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
+        const rows = (await svc.list()).map((n) => ({ ...n, self: undefined, startedAt: iso(n.startedAt), lastSeen: iso(n.lastSeen) }));
+        ctx.out(rows, () => table(rows, ['id', 'host', 'pid', 'status', 'lastSeen', 'startedAt', 'liveSessions']));
       }),
     );
 

@@ -6,6 +6,8 @@ import { migration003 } from './003_mail.js';
 import { migration004 } from './004_api.js';
 import { migration005 } from './005_rdp.js';
 import { migration006 } from './006_audit_chain.js';
+import { migration007 } from './007_http.js';
+import { migration008 } from './008_nodes.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -15,5 +17,7 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '004_api': migration004(dialect),
     '005_rdp': migration005(dialect),
     '006_audit_chain': migration006(dialect),
+    '007_http': migration007(dialect),
+    '008_nodes': migration008(dialect),
   };
 }

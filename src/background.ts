@@ -1,0 +1,61 @@
+// Background work of a running node: expiry and escalation sweeps, session checks, the node heartbeat
+// and lost-node sweep, and (PostgreSQL) the notification listener. Every piece is safe to run on several
+// nodes at once.
+import { hostname } from 'node:os';
+import { HEARTBEAT_MS, NodeService } from './core/nodes.js';
+import type { Services } from './services.js';
+import { KyselyNodeStore } from './storage/nodes-store.js';
+import { startPgListener } from './storage/pg-notify.js';
+
+export interface Background {
+  nodes: NodeService;
+  stop(): Promise<void>;
+}
+
+export async function startBackground(s: Services): Promise<Background> {
+  const { log, config } = s;
+  const nodes = new NodeService(new KyselyNodeStore(s.store.db), s.clock, { id: s.nodeId, host: hostname(), pid: process.pid, version: '0.1.0' }, (action, details) =>
+    s.audit({ actor: 'system', channel: 'system', action, targetType: 'node', targetId: String(details.node), details }),
+  );
+  const lost = await nodes.register();
+  if (lost) log.warn({ sessions: lost }, 'closed sessions this node held before it restarted');
+
+  // PostgreSQL: be woken by NOTIFY the moment another node commits an event (polling stays as the safety net).
+  const pgListener = config.databaseUrl
+    ? startPgListener(config.databaseUrl, () => void s.bus.kick(), (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting'))
+    : null;
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const expired = await s.approvals.expireDue();
+      const escalated = await s.approvals.escalateDue();
+      if (expired || escalated) log.info({ expired, escalated }, 'sweeper');
+      const down = await nodes.sweep();
+      if (down.nodes.length) log.warn({ nodes: down.nodes, sessions: down.sessions }, 'nodes down: their sessions are marked lost');
+      await s.store.pruneEvents(s.clock.now() - 24 * 3600_000);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'sweeper failed; will retry');
+    } finally {
+      sweeping = false;
+    }
+  };
+  const timers = [
+    setInterval(() => void sweep(), config.sweepMs),
+    setInterval(() => void s.sessions.check().catch(() => {}), 1000),
+    setInterval(() => void nodes.heartbeat().catch((err) => log.warn({ err: String(err) }, 'heartbeat failed')), HEARTBEAT_MS),
+  ];
+  for (const t of timers) t.unref();
+  void sweep();
+
+  return {
+    nodes,
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await pgListener?.close();
+      await nodes.stopped().catch(() => {});
+    },
+  };
+}
