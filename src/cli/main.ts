@@ -1,6 +1,7 @@
 // The gatehouse command. Every command takes --json; errors exit non-zero with a clear message.
 import { Command, CommanderError } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerSystem } from './commands/system.js';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerSystem(program);
   registerDirectory(program);
   registerApprovals(program);
+  registerDemo(program);
   return program;
 }
 

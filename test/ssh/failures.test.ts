@@ -6,6 +6,7 @@ import { chmodSync, closeSync, openSync, ftruncateSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import v8 from 'node:v8';
+import Database from 'better-sqlite3';
 import vm from 'node:vm';
 import { freePort, launch, makeKey, run, SSHD_SKIP, startSshd, type Sshd } from './peers.js';
 import { ADMIN, PASSWORD, startGateway, type Gw } from './gateway.js';
@@ -115,25 +116,34 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const fd = openSync(big, 'w');
     ftruncateSync(fd, 1024 ** 3);
     closeSync(fd);
+    const before = (await gw.s.store.db.selectFrom('sessions').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0;
+    const liveSession = async (protocol: 'ssh' | 'sftp') => {
+      for (let i = 0; i < 200 && gw.s.sessions.count(protocol) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(gw.s.sessions.count(protocol), 1, `a live ${protocol} session`);
+      await new Promise((r) => setTimeout(r, 300));
+    };
     const sockets0 = sockets();
     const mem0 = mem();
     for (let i = 0; i < 3; i++) {
       // Download: the device streams, the client stops reading, then dies.
       const down = launch('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'echo go >&2; cat /dev/zero'], { stalled: true });
       await down.waitFor(/go/);
-      await new Promise((r) => setTimeout(r, 300));
+      await liveSession('ssh');
       down.killAll();
+      await down.done;
       // Upload through sftp, killed half-way.
       const up = launch('sftp', ['-P', String(gw.port), ...gw.opts(), '-b', '-', 'alice@web01@127.0.0.1'], { input: `put ${big} /tmp/gh-vanish.bin\n` });
-      await new Promise((r) => setTimeout(r, 800));
+      await liveSession('sftp');
       up.killAll();
-      await Promise.all([down.done, up.done]);
+      await up.done;
+      for (let i = 0; i < 200 && gw.s.sessions.count() > 0; i++) await new Promise((r) => setTimeout(r, 25));
     }
     const until = Date.now() + 3000;
     while (gw.s.sessions.count() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     assert.equal(gw.s.sessions.count(), 0, 'no live session left');
     await new Promise((r) => setTimeout(r, 300));
-    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(6).execute();
+    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().where('id', '>', Number(before)).execute();
+    assert.equal(rows.length, 6);
     for (const row of rows) {
       assert.ok(row.ended_at !== null, `session ${row.id} closed`);
       assert.equal(row.end_reason, "client disconnected", JSON.stringify(rows.map((r) => [r.id, r.protocol, r.end_reason, r.bytes_in, r.bytes_out])));
@@ -143,5 +153,20 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const grown = mem() - mem0;
     assert.ok(grown < 8 * 1024 * 1024, `memory grew by ${(grown / 1048576).toFixed(1)} MiB`);
     await run('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'rm -f /tmp/gh-vanish.bin']);
+  });
+
+  test('stopping the gateway ends live sessions with a message and closes their rows', async () => {
+    const gw2 = await startGateway(sshd, { approval: false });
+    const p = gw2.ssh('alice@web01', ['echo ready; sleep 60']);
+    await p.waitFor(/ready/);
+    await gw2.g.stop();
+    const r = await p.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the gateway is shutting down/i);
+    const db = new Database(join(gw2.dir, 'gatehouse.db'), { readonly: true });
+    const row = db.prepare('select ended_at, end_reason from sessions order by id desc limit 1').get() as { ended_at: number | null; end_reason: string };
+    db.close();
+    assert.ok(row.ended_at !== null);
+    assert.equal(row.end_reason, 'the gateway is shutting down');
   });
 });

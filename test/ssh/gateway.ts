@@ -64,6 +64,13 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
   await s.admin.addAccount(a, 'db01', sshd.account, { privateKey: sshd.accountKey.private });
   await s.admin.grantAccess(a, 'ops', 'linux', 'ssh,sftp', o.portForwarding ?? false);
   const port = g.sshPort!;
+  let stopped = false;
+  const stop = g.stop.bind(g);
+  g.stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stop();
+  };
   // OpenSSH takes the first value of an option: `extra` comes first so it can override (-o BatchMode=no).
   const opts = (extra: string[] = []) => [
     ...extra, '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',

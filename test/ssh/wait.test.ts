@@ -59,6 +59,18 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     assert.deepEqual(rows.map((x) => x.approval_id), [id, id], 'both sessions are tied to the approval');
   });
 
+  test('sftp waits too (the notice on stderr, which sftp shows) and transfers once approved', async () => {
+    const p = launch('sftp', ['-P', String(gw.port), ...gw.opts(), '-b', '-', 'alice@web01@127.0.0.1'], { input: 'cd /tmp\npwd\n' });
+    const id = await requestId(p);
+    await p.waitFor(/is waiting for Bob Manager \(bob\)/);
+    const r0 = await gw.s.approvals.get(id);
+    assert.equal(r0!.protocol, 'sftp', 'sftp is its own protocol in the policy');
+    await approveByCli(id);
+    const r = await p.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Remote working directory: \/tmp/);
+  });
+
   test('PTY: a live status line with a countdown; approval opens the shell', async () => {
     const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
     const id = await requestId(p);

@@ -1,7 +1,7 @@
 // One client connection to the gateway: login, then each session channel — target, the gate (decide,
 // wait for approval), the upstream login, the relay — and local port forwarding when the rule allows it.
 import type { Client as SshClient, ClientChannel, Connection, PseudoTtyInfo, ServerChannel, Session, TcpipRequestInfo } from 'ssh2';
-import type { Protocol } from '../../core/types.js';
+import type { Protocol, User } from '../../core/types.js';
 import type { SessionHandle } from '../../core/sessions.js';
 import type { Services } from '../../services.js';
 import { obtainAccess, NO_ACCESS_MESSAGE, type Access } from './gate.js';
@@ -34,7 +34,7 @@ export class ProxyConnection {
   private readonly stops = new Set<(reason: string) => void>();
   private readonly upstreams = new Set<SshClient>();
   private readonly settled = new Set<Promise<unknown>>();
-  private forward: { up: Promise<SshClient>; session: Promise<number>; channels: Set<ServerChannel>; counters: Counters; audited: Set<string> } | null = null;
+  private forwarding: Promise<Forwarding> | null = null;
   closed = false;
 
   constructor(
@@ -58,9 +58,8 @@ export class ProxyConnection {
 
   /** Ends everything of this connection; resolves when its session rows are closed. */
   async shutdown(reason: string): Promise<void> {
-    for (const stop of [...this.stops]) stop(reason);
-    this.conn.end();
     this.gone(reason);
+    this.conn.end();
     await Promise.allSettled([...this.settled]);
   }
 
@@ -155,12 +154,6 @@ export class ProxyConnection {
     const onGone = () => abort.abort();
     ch.once('close', onGone);
     this.abort.signal.addEventListener('abort', onGone);
-    let waited = false;
-    const show = view.show.bind(view);
-    view.show = (w) => {
-      waited = true;
-      show(w);
-    };
     let access: Access;
     try {
       const res = await obtainAccess(
@@ -184,7 +177,7 @@ export class ProxyConnection {
     const dev = p.devicesById.get(access.deviceId);
     const acc = (p.accountsOfDevice.get(access.deviceId) ?? []).find((a) => a.id === access.accountId);
     if (!dev || !acc) return refuse(NO_ACCESS_MESSAGE(device), 1);
-    if (waited) say(ch, pty, `Request #${access.approvalId} approved. Connecting to ${dev.name} as ${acc.name}…`);
+    if (access.waited) say(ch, pty, `Request #${access.approvalId} approved. Connecting to ${dev.name} as ${acc.name}…`);
 
     let up: SshClient;
     try {
@@ -211,45 +204,39 @@ export class ProxyConnection {
     st.up = upCh;
 
     const counters: Counters = { in: 0, out: 0 };
-    let stopReason: string | null = null;
-    let stopRelay: () => void = () => {};
-    const handle: SessionHandle = {
-      close: (why) => {
-        if (stopReason) return;
-        stopReason = why;
-        say(ch, pty, `${why.charAt(0).toUpperCase()}${why.slice(1)}. The session is closed.`);
-        stopRelay();
-      },
-      bytes: () => ({ in: counters.in, out: counters.out }),
-    };
-    const sessionId = await this.s.sessions.open(
-      { userId: login.user.id, deviceId: dev.id, accountId: acc.id, protocol, approvalId: access.approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId },
-      handle,
-      access.grantEnd,
-    );
-    const audit = kind.kind === 'sftp' ? this.sftpAudit(sessionId, login.user, dev.id, dev.name, acc.name) : null;
-    if (kind.kind === 'exec')
-      void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: dev.id, details: { device: dev.name, account: acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
-
+    let sessionId = 0;
+    const audit = kind.kind === 'sftp' ? this.sftpAudit(() => sessionId, login.user, dev.id, dev.name, acc.name) : null;
     const r = relay(ch, upCh, {
       counters,
       keepClientOpen: keepOpen,
       observeIn: audit ? (b) => audit.fromClient.push(b) : undefined,
       observeOut: audit ? (b) => audit.fromServer.push(b) : undefined,
     });
-    const stop = (why: string) => {
-      stopReason ??= why;
-      r.stop();
+    let stopReason: string | null = null;
+    const handle: SessionHandle = {
+      close: (why) => {
+        if (stopReason) return;
+        stopReason = why;
+        say(ch, pty, `${why.charAt(0).toUpperCase()}${why.slice(1)}. The session is closed.`);
+        r.stop();
+      },
+      bytes: () => ({ in: counters.in, out: counters.out }),
     };
-    stopRelay = () => r.stop();
-    this.stops.add(stop);
+    this.stops.add(handle.close);
+    sessionId = await this.s.sessions.open(
+      { userId: login.user.id, deviceId: dev.id, accountId: acc.id, protocol, approvalId: access.approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId },
+      handle,
+      access.grantEnd,
+    );
+    if (kind.kind === 'exec')
+      void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: dev.id, details: { device: dev.name, account: acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
     // The grant may have ended between the approval and now (revoked at once): check once more.
     if (access.approvalId !== null) {
       const again = await this.s.approvals.decide(login.user.username, dev.name, protocol, acc.name);
       if (again.outcome !== 'allowed') handle.close('access ended: the approval is no longer valid');
     }
     const exit = await r.done;
-    this.stops.delete(stop);
+    this.stops.delete(handle.close);
     st.up = null;
     audit?.flush();
     up.end();
@@ -258,10 +245,10 @@ export class ProxyConnection {
     return true;
   }
 
-  private sftpAudit(sessionId: number, user: { id: number; username: string }, deviceId: number, device: string, account: string): SftpAudit {
+  private sftpAudit(sessionId: () => number, user: { id: number; username: string }, deviceId: number, device: string, account: string): SftpAudit {
     return new SftpAudit((op, result) => {
       void this.s
-        .audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: op.action, targetType: 'device', targetId: deviceId, details: { device, account, session: sessionId, path: op.path, ...op.details, result } })
+        .audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: op.action, targetType: 'device', targetId: deviceId, details: { device, account, session: sessionId(), path: op.path, ...op.details, result } })
         .catch((err) => this.s.log.warn({ err: String(err) }, 'sftp audit write failed'));
     });
   }
@@ -272,27 +259,28 @@ export class ProxyConnection {
     const t = login?.target;
     void (async () => {
       if (!login || !t?.device || t.error) return reject();
+      const to = `${printable(info.destIP, 255)}:${info.destPort}`;
+      const who = { actor: login.user.username, actorId: login.user.id, channel: 'ssh' as const, targetType: 'device' };
       const d = await this.s.approvals.decide(login.user.username, t.device, 'ssh', t.account ?? undefined);
       if (d.outcome !== 'allowed' || !d.allowPortForwarding) {
-        await this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.forward.refused', targetType: 'device', details: { device: t.device, to: `${printable(info.destIP, 255)}:${info.destPort}`, why: d.outcome === 'allowed' ? 'the access rule does not allow port forwarding' : 'no valid access' } });
+        const why = d.outcome === 'allowed' ? 'the access rule does not allow port forwarding' : 'no valid access to the device';
+        await this.s.audit({ ...who, action: 'ssh.forward.refused', details: { device: t.device, to, why } });
         return reject();
       }
-      const fw = this.forwarding(login.user, t.device, d.accountId, d.grantId ?? null);
-      const up = await fw.up;
-      const to = `${printable(info.destIP, 255)}:${info.destPort}`;
+      const fw = await this.openForwarding(login.user, t.device, d.accountId, d.grantId ?? null);
       if (!fw.audited.has(to)) {
         fw.audited.add(to);
-        void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.forward', targetType: 'device', details: { device: t.device, to, session: await fw.session } }).catch(() => {});
+        void this.s.audit({ ...who, targetId: fw.deviceId, action: 'ssh.forward', details: { device: t.device, to, session: fw.sessionId } }).catch(() => {});
       }
-      up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, upCh) => {
+      fw.up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, upCh) => {
         if (err || this.closed) return reject();
         const ch = accept();
         fw.channels.add(ch);
         ch.on('data', (b: Buffer) => (fw.counters.in += b.length));
         upCh.on('data', (b: Buffer) => (fw.counters.out += b.length));
-        ch.pipe(upCh).pipe(ch);
         ch.on('error', () => {});
         upCh.on('error', () => {});
+        ch.pipe(upCh).pipe(ch);
         ch.on('close', () => {
           fw.channels.delete(ch);
           upCh.close();
@@ -302,39 +290,42 @@ export class ProxyConnection {
     })().catch(() => reject());
   }
 
-  private forwarding(user: { id: number; username: string }, device: string, accountId: number, approvalId: number | null) {
-    if (this.forward) return this.forward;
-    const counters: Counters = { in: 0, out: 0 };
-    const channels = new Set<ServerChannel>();
-    const upP = (async () => {
+  /** The forwarding of this connection: one upstream connection and one session row for all its channels. */
+  private openForwarding(user: User, device: string, accountId: number, approvalId: number | null): Promise<Forwarding> {
+    this.forwarding ??= (async () => {
       const p = await this.s.policy.current();
       const dev = p.devicesByName.get(device)!;
       const acc = (p.accountsOfDevice.get(dev.id) ?? []).find((a) => a.id === accountId)!;
-      const u = p.usersById.get(user.id)!;
-      const up = await connectUpstream(this.s, dev, acc, u, dev.ports.ssh ?? 22);
+      const up = await connectUpstream(this.s, dev, acc, user, dev.ports.ssh ?? 22);
       this.upstreams.add(up);
-      return up;
-    })();
-    const session = (async () => {
-      const p = await this.s.policy.current();
-      const dev = p.devicesByName.get(device)!;
+      const fw: Forwarding = { up, deviceId: dev.id, sessionId: 0, channels: new Set(), counters: { in: 0, out: 0 }, audited: new Set() };
       const handle: SessionHandle = {
         close: () => {
-          for (const ch of channels) ch.close();
-          void upP.then((up) => up.end());
+          for (const ch of fw.channels) ch.close();
+          up.end();
         },
-        bytes: () => ({ ...counters }),
+        bytes: () => ({ ...fw.counters }),
       };
       const grantEnd = approvalId !== null ? (this.s.grants.window(approvalId)?.end ?? null) : null;
-      const id = await this.s.sessions.open({ userId: user.id, deviceId: dev.id, accountId, protocol: 'ssh', approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId }, handle, grantEnd);
-      const end = (why: string) => void this.s.sessions.closed(id, why);
-      this.stops.add(end);
-      this.track(new Promise<void>((resolve) => this.conn.once('close', () => resolve(this.s.sessions.closed(id, 'client disconnected')))));
-      return id;
+      fw.sessionId = await this.s.sessions.open({ userId: user.id, deviceId: dev.id, accountId, protocol: 'ssh', approvalId, clientAddr: this.clientAddr, nodeId: this.s.nodeId }, handle, grantEnd);
+      this.stops.add((why) => {
+        handle.close(why);
+        void this.track(this.s.sessions.closed(fw.sessionId, why));
+      });
+      return fw;
     })();
-    this.forward = { up: upP, session, channels, counters, audited: new Set() };
-    return this.forward;
+    return this.forwarding;
   }
+}
+
+interface Forwarding {
+  up: SshClient;
+  deviceId: number;
+  sessionId: number;
+  channels: Set<ServerChannel>;
+  counters: Counters;
+  /** Destinations already audited on this connection (once each, not per channel). */
+  audited: Set<string>;
 }
 
 function openUpstreamChannel(up: SshClient, kind: Kind, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<ClientChannel> {

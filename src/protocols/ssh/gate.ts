@@ -17,7 +17,16 @@ export interface AccessQuery {
   clientAddr: string;
 }
 
-export type Access = { ok: true; approvalId: number | null; grantEnd: number | null; allowPortForwarding: boolean; deviceId: number; accountId: number };
+export type Access = {
+  ok: true;
+  approvalId: number | null;
+  grantEnd: number | null;
+  allowPortForwarding: boolean;
+  deviceId: number;
+  accountId: number;
+  /** True when this connection waited for the approval (the user is told it came through). */
+  waited: boolean;
+};
 export type Refusal = { ok: false; message: string; exitCode: number };
 
 /** What a waiting connection shows; the gate drives it. */
@@ -68,11 +77,16 @@ export async function needsReason(s: Services, user: User, device: string, accou
 }
 
 export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, abort: AbortSignal): Promise<Access | Refusal> {
-  const decision = await s.approvals.decide(q.user.username, q.device, q.protocol, q.account ?? undefined);
+  let decision = await s.approvals.decide(q.user.username, q.device, q.protocol, q.account ?? undefined);
+  if (decision.outcome === 'approval-required') {
+    // About to ask: first take in events not polled yet, so an approval made a moment ago elsewhere counts.
+    await s.bus.kick();
+    decision = await s.approvals.decide(q.user.username, q.device, q.protocol, q.account ?? undefined);
+  }
   const p = await s.policy.current();
   const device = p.devicesByName.get(q.device);
   if (decision.outcome === 'denied' || !device) return { ok: false, message: NO_ACCESS_MESSAGE(q.device), exitCode: 1 };
-  const base = { ok: true as const, allowPortForwarding: decision.allowPortForwarding, deviceId: device.id, accountId: decision.accountId };
+  const base = { ok: true as const, allowPortForwarding: decision.allowPortForwarding, deviceId: device.id, accountId: decision.accountId, waited: false };
   if (decision.outcome === 'allowed') {
     const grantEnd = decision.grantId !== undefined ? (s.grants.window(decision.grantId)?.end ?? null) : null;
     return { ...base, approvalId: decision.grantId ?? null, grantEnd };
@@ -128,7 +142,7 @@ function waitFor(
   first: ApprovalRequest,
   reused: boolean,
   q: AccessQuery,
-  base: Omit<Access, 'approvalId' | 'grantEnd'>,
+  base: Omit<Access, 'approvalId' | 'grantEnd' | 'waited'>,
   view: WaitView,
   abort: AbortSignal,
   early: ApprovalRequest[],
@@ -193,7 +207,7 @@ function waitFor(
       void (async () => {
         switch (r.status) {
           case 'approved':
-            return finish({ ...base, approvalId: r.id, grantEnd: r.grantEnd });
+            return finish({ ...base, approvalId: r.id, grantEnd: r.grantEnd, waited: true });
           case 'rejected': {
             const comment = r.decisionComment ? printable(r.decisionComment, 1000) : '';
             return finish({ ok: false, message: `Request #${r.id} was rejected by ${await decidedBy(r)}${comment ? `: ${comment}` : ' (no comment given)'}`, exitCode: 1 });

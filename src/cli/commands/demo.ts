@@ -1,0 +1,158 @@
+// `gatehouse demo` (npm run demo): the five-minute path for a newcomer. A demo organisation (alice and
+// her manager bob, a group with managerial approval), one device, everything started, and the three
+// steps to see an approval. It keeps its own data dir and never touches real data or mail.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import ssh2 from 'ssh2';
+import { start, type Running } from '../../main.js';
+import type { Actor } from '../../core/admin/service.js';
+import { startDemoTarget, type DemoTarget } from '../../protocols/ssh/demo-target.js';
+
+interface DemoState {
+  alice: string;
+  bob: string;
+  admin: string;
+  /** The device: the local sshd (with a key of yours it accepts) or the built-in demo target. */
+  device?: { kind: 'local'; account: string; keyFile: string } | { kind: 'target'; password: string };
+}
+
+const ENV_NOT_INHERITED = ['DATABASE_URL', 'GATEHOUSE_SECRET_KEY', 'GATEHOUSE_ADMIN_PASSWORD', 'GATEHOUSE_NODE_ID', 'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_IN_PORT', 'GATEHOUSE_PUBLIC_URL'];
+const pw = () => randomBytes(9).toString('base64url');
+
+/** A key of the current user that the local sshd on 127.0.0.1:22 accepts, if any. */
+async function localSshd(): Promise<{ account: string; keyFile: string } | null> {
+  const account = userInfo().username;
+  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    const keyFile = join(homedir(), '.ssh', name);
+    if (!existsSync(keyFile)) continue;
+    const key = readFileSync(keyFile, 'utf8');
+    const parsed = ssh2.utils.parseKey(key);
+    if (parsed instanceof Error) continue; // encrypted or unreadable: not usable unattended
+    const ok = await new Promise<boolean>((done) => {
+      const c = new ssh2.Client();
+      c.on('ready', () => {
+        c.end();
+        done(true);
+      });
+      c.on('error', () => done(false));
+      c.connect({ host: '127.0.0.1', port: 22, username: account, privateKey: key, readyTimeout: 3000 });
+    });
+    if (ok) return { account, keyFile };
+  }
+  return null;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('the five-minute tour: a demo organisation, one device, and the steps to see an approval (own data dir)')
+    .option('--dir <path>', 'the demo data dir (never your real data)', join(tmpdir(), 'gatehouse-demo'))
+    .option('--fresh', 'delete the demo data first and start over')
+    .option('--builtin-target', 'use the built-in demo target even when the local sshd could be used')
+    .action(async (o: { dir: string; fresh?: boolean; builtinTarget?: boolean }) => {
+      const dir = resolve(o.dir);
+      if (o.fresh) rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const stateFile = join(dir, 'demo.json');
+      const state: DemoState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { alice: pw(), bob: pw(), admin: pw() };
+      const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+      save();
+
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const k of ENV_NOT_INHERITED) delete env[k];
+      Object.assign(env, { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: state.admin, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
+
+      let running: Running;
+      try {
+        running = await start(env);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { port?: number };
+        if (e.code === 'EADDRINUSE')
+          process.stderr.write(`gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`);
+        else process.stderr.write(`gatehouse demo: ${e.message}\n`);
+        process.exit(1);
+      }
+      const s = running.services;
+      const p0 = await s.policy.current();
+      const admin: Actor = { username: 'admin', id: p0.usersByName.get('admin')?.id ?? null, channel: 'cli' };
+
+      if (!p0.usersByName.has('alice')) {
+        await s.admin.addUser(admin, { username: 'bob', displayName: 'Bob', email: 'bob@example.com', password: state.bob });
+        await s.admin.addUser(admin, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: state.alice, manager: 'bob' });
+        await s.admin.addGroup(admin, 'user', 'demo-team', { managers: ['bob'], requireApproval: true, description: 'demo: connections need the manager’s approval' });
+        await s.admin.addMember(admin, 'demo-team', 'alice');
+        await s.admin.addGroup(admin, 'device', 'demo-devices', { description: 'demo devices' });
+        await s.admin.grantAccess(admin, 'demo-team', 'demo-devices', 'ssh,sftp');
+      }
+
+      if (!state.device) {
+        const local = o.builtinTarget ? null : await localSshd();
+        state.device = local ? { kind: 'local', ...local } : { kind: 'target', password: pw() };
+        save();
+      }
+      let target: DemoTarget | null = null;
+      let deviceName: string;
+      let deviceNote: string;
+      const devices = (await s.policy.current()).devicesByName;
+      if (state.device.kind === 'local') {
+        deviceName = 'localhost';
+        deviceNote = `the local sshd on 127.0.0.1:22, logging in as ${state.device.account} with your key ${state.device.keyFile}`;
+        if (!devices.has(deviceName)) {
+          await s.admin.addDevice(admin, { name: deviceName, host: '127.0.0.1', port: 22, protocols: 'ssh,sftp', group: 'demo-devices' });
+          await s.admin.addAccount(admin, deviceName, state.device.account, { privateKey: readFileSync(state.device.keyFile, 'utf8') });
+        }
+      } else {
+        deviceName = 'demo-target';
+        const keyFile = join(dir, 'demo_target_host_key');
+        if (!existsSync(keyFile)) writeFileSync(keyFile, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+        target = await startDemoTarget(readFileSync(keyFile), state.device.password);
+        deviceNote = `Gatehouse's built-in DEMO TARGET on 127.0.0.1:${target.port} (a restricted demo shell, not a real server: no sshd was usable on 127.0.0.1:22)`;
+        if (!devices.has(deviceName)) {
+          await s.admin.addDevice(admin, { name: deviceName, host: '127.0.0.1', port: target.port, protocols: 'ssh', group: 'demo-devices' });
+          await s.admin.addAccount(admin, deviceName, 'demo', { password: state.device.password });
+        } else await s.admin.setDevice(admin, deviceName, { ports: { ssh: target.port } });
+      }
+
+      const bind = s.config.bind;
+      const web = `http://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${running.webPort}/`;
+      const cli = `GATEHOUSE_DATA_DIR=${dir} npx gatehouse`;
+      process.stdout.write(
+        [
+          '',
+          'Gatehouse demo is running (its own data in ' + dir + '; Ctrl-C stops it).',
+          '',
+          `  alice  password ${state.alice}   (a member of demo-team; bob must approve her connections)`,
+          `  bob    password ${state.bob}   (alice's manager)`,
+          `  admin  password ${state.admin}`,
+          `  device ${deviceName}: ${deviceNote}`,
+          '',
+          'See an approval in three steps:',
+          '',
+          `  1. In another terminal, connect as alice (password above):`,
+          `       ssh -p ${running.sshPort} alice@${deviceName}@127.0.0.1`,
+          `     Her connection waits: a status line shows the request number, Bob as the approver,`,
+          `     and a countdown; q cancels.`,
+          '',
+          `  2. Approve as bob: open ${web} and log in as bob (password above), then Approve the request.`,
+          `     Or from a terminal:  ${cli} approvals list --as bob`,
+          `                          ${cli} approvals approve <number> --as bob --comment 'ok'`,
+          '',
+          `  3. Within a second alice's shell opens on ${deviceName}. For the next hour she connects straight`,
+          `     through; "exit" ends the session. Try a rejection too: her terminal shows bob's comment.`,
+          '',
+        ].join('\n') + '\n',
+      );
+
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      process.stdout.write('\nStopping the demo…\n');
+      await running.stop();
+      await target?.close();
+      process.exit(0);
+    });
+}
