@@ -6,9 +6,11 @@ import { HEARTBEAT_MS, NodeService } from './core/nodes.js';
 import type { Services } from './services.js';
 import { KyselyNodeStore } from './storage/nodes-store.js';
 import { startPgListener } from './storage/pg-notify.js';
+import { SiemExporter, sinksFromConfig } from './export/siem.js';
 
 export interface Background {
   nodes: NodeService;
+  exporters: SiemExporter[];
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,19 @@ export async function startBackground(s: Services): Promise<Background> {
   const pgListener = config.databaseUrl
     ? startPgListener(config.databaseUrl, () => void s.bus.kick(), (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting'))
     : null;
+
+  // SIEM export: each sink drains from its own durable cursor over the audit log.
+  const exporters = sinksFromConfig(config).map((sink) => new SiemExporter(s.store.db, sink));
+  let exporting = false;
+  const exportAudit = async () => {
+    if (exporting) return;
+    exporting = true;
+    for (const ex of exporters) {
+      await ex.drain();
+      if (ex.lastError) log.warn({ sink: ex.sink.name, err: ex.lastError }, 'SIEM export failed; will retry');
+    }
+    exporting = false;
+  };
 
   let sweeping = false;
   const sweep = async () => {
@@ -45,6 +60,7 @@ export async function startBackground(s: Services): Promise<Background> {
   const timers = [
     setInterval(() => void sweep(), config.sweepMs),
     setInterval(() => void s.sessions.check().catch(() => {}), 1000),
+    setInterval(() => void exportAudit(), 1000),
     setInterval(() => void nodes.heartbeat().catch((err) => log.warn({ err: String(err) }, 'heartbeat failed')), HEARTBEAT_MS),
   ];
   for (const t of timers) t.unref();
@@ -52,8 +68,11 @@ export async function startBackground(s: Services): Promise<Background> {
 
   return {
     nodes,
+    exporters,
     async stop() {
       for (const t of timers) clearInterval(t);
+      await exportAudit();
+      for (const ex of exporters) await ex.sink.close();
       await pgListener?.close();
       await nodes.stopped().catch(() => {});
     },

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDirectory } from './commands/directory.js';
+import { registerReports } from './commands/reports.js';
 import { registerSystem } from './commands/system.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerSystem(program);
   registerDirectory(program);
   registerApprovals(program);
+  registerReports(program);
   registerDemo(program);
   return program;
 }

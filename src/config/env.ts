@@ -34,6 +34,10 @@ const schema = z.object({
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often each process polls the event table, in ms. */
   GATEHOUSE_EVENT_POLL_MS: z.coerce.number().int().min(20).max(5000).default(200),
+  /** SIEM export: append every audit record as a JSON line to this file. */
+  GATEHOUSE_SIEM_FILE: z.string().min(1).optional(),
+  /** SIEM export: RFC 5424 syslog to udp://host:514, tcp://host:514 or tls://host:6514 (?verify=off for self-signed). */
+  GATEHOUSE_SYSLOG_URL: z.string().regex(/^(udp|tcp|tls):\/\/[^/]+/, 'must look like udp://host:514, tcp://host:514 or tls://host:6514').optional(),
   /** How often expiry and escalation run, in ms. */
   GATEHOUSE_SWEEP_MS: z.coerce.number().int().min(100).max(600000).default(2000),
 });
@@ -59,6 +63,8 @@ export interface Config {
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   eventPollMs: number;
   sweepMs: number;
+  siemFile?: string;
+  syslogUrl?: string;
 }
 
 export class ConfigError extends Error {}
@@ -91,5 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     eventPollMs: e.GATEHOUSE_EVENT_POLL_MS,
     sweepMs: e.GATEHOUSE_SWEEP_MS,
+    siemFile: e.GATEHOUSE_SIEM_FILE ? resolve(e.GATEHOUSE_SIEM_FILE) : undefined,
+    syslogUrl: e.GATEHOUSE_SYSLOG_URL,
   };
 }

@@ -322,3 +322,16 @@ export class KyselySessionStore {
     await appendAudit(this.db, this.store.auditKey, e, at);
   }
 }
+
+/** Requests created in [from, to) with their decisions, for reports. */
+export async function requestsInPeriod(db: Kysely<Database>, from: number, to: number): Promise<{ requests: ApprovalRequest[]; decisions: ApprovalDecision[] }> {
+  const rows = await db.selectFrom('approval_requests').selectAll().where('created_at', '>=', from).where('created_at', '<', to).orderBy('id').execute();
+  const requests = rows.map(toRequest);
+  const decisions: ApprovalDecision[] = [];
+  for (let i = 0; i < requests.length; i += 500) {
+    const ids = requests.slice(i, i + 500).map((r) => r.id);
+    const ds = await db.selectFrom('approval_decisions').selectAll().where('request_id', 'in', ids).execute();
+    decisions.push(...ds.map(toDecision));
+  }
+  return { requests, decisions };
+}
