@@ -40,6 +40,8 @@ export interface Services {
   auth: AuthService;
   /** Appends one audit record (logins, SFTP operations, host-key events…); approval transitions audit themselves. */
   audit(e: AuditEntry): Promise<void>;
+  /** Audit records written through audit() by this process, by action (for /metrics). */
+  auditCounts: Map<string, number>;
   /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
   nodeId: string;
   close(): Promise<void>;
@@ -113,11 +115,16 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate());
   await grants.load(store, clock.now());
   const sessionStore = new KyselySessionStore(store);
+  const auditCounts = new Map<string, number>();
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,
     auth: new AuthService(adminStore, policy, argon2Hasher),
-    audit: (e) => sessionStore.appendAudit(e, clock.now()),
+    auditCounts,
+    audit: (e) => {
+      auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
+      return sessionStore.appendAudit(e, clock.now());
+    },
     nodeId: nodeId(config),
     async close() {
       bus.stop();

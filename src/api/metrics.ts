@@ -1,21 +1,50 @@
 // Prometheus metrics (prom-client) on a registry of our own.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../services.js';
+import { PROTOCOLS, type ApprovalRequest } from '../core/types.js';
+import { registerMailMetrics } from '../notify/metrics.js';
 
 export class Metrics {
   readonly registry = new Registry();
   readonly approvalsByStatus: Gauge;
   readonly transitions: Counter;
   readonly busLag: Gauge;
+  readonly decisionSeconds: Histogram;
+  readonly waiting: Gauge;
+  readonly liveSessions: Gauge;
+  readonly bytes: Gauge;
+  readonly audits: Gauge;
+  readonly loginFailures: Gauge;
 
   constructor(private readonly s: Services) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
     this.approvalsByStatus = new Gauge({ name: 'gatehouse_approvals', help: 'Approval requests by status', labelNames: ['status'], registers: [this.registry] });
     this.transitions = new Counter({ name: 'gatehouse_approval_events_total', help: 'Approval events seen by this process', labelNames: ['type'], registers: [this.registry] });
     this.busLag = new Gauge({ name: 'gatehouse_event_bus_lag_seconds', help: 'Seconds since the event bus last polled successfully', registers: [this.registry] });
-    s.bus.subscribe((e) => {
-      if (e.type.startsWith('approval.')) this.transitions.inc({ type: e.type });
+    this.decisionSeconds = new Histogram({
+      name: 'gatehouse_approval_decision_seconds',
+      help: 'Time from request to decision (approved or rejected), seen by this process',
+      labelNames: ['outcome'],
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+      registers: [this.registry],
     });
+    this.waiting = new Gauge({ name: 'gatehouse_waiting_connections', help: 'Connections held open on this node waiting for approval', labelNames: ['protocol'], registers: [this.registry] });
+    this.liveSessions = new Gauge({ name: 'gatehouse_live_sessions', help: 'Live proxied sessions on this node', labelNames: ['protocol'], registers: [this.registry] });
+    this.bytes = new Gauge({ name: 'gatehouse_bytes_relayed', help: 'Bytes relayed by this node since it started (in = client to device)', labelNames: ['protocol', 'direction'], registers: [this.registry] });
+    this.audits = new Gauge({ name: 'gatehouse_audit_records_written', help: 'Audit records written by this process since start, by action (approval transitions count under gatehouse_approval_events_total)', labelNames: ['action'], registers: [this.registry] });
+    this.loginFailures = new Gauge({ name: 'gatehouse_login_failures', help: 'Failed logins seen by this process since start', registers: [this.registry] });
+    s.bus.subscribe((e) => {
+      if (!e.type.startsWith('approval.')) return;
+      this.transitions.inc({ type: e.type });
+      const r = e.payload.request as ApprovalRequest | undefined;
+      if (r && (e.type === 'approval.approved' || e.type === 'approval.rejected') && r.decidedAt && !r.autoApproved)
+        this.decisionSeconds.observe({ outcome: r.status }, Math.max(0, (r.decidedAt - r.createdAt) / 1000));
+    });
+    try {
+      registerMailMetrics(this.registry, s);
+    } catch {
+      // mail metrics are optional
+    }
   }
 
   async render(): Promise<string> {
@@ -23,6 +52,20 @@ export class Metrics {
     this.approvalsByStatus.reset();
     for (const r of rows) this.approvalsByStatus.set({ status: r.status }, Number(r.n));
     this.busLag.set(this.s.bus.lastPollAt ? (Date.now() - this.s.bus.lastPollAt) / 1000 : 0);
+    for (const p of PROTOCOLS) {
+      this.waiting.set({ protocol: p }, this.s.sessions.waiting(p));
+      this.liveSessions.set({ protocol: p }, this.s.sessions.count(p));
+    }
+    for (const [k, v] of this.s.sessions.bytesRelayed()) {
+      const [protocol, direction] = k.split(':');
+      this.bytes.set({ protocol, direction }, v);
+    }
+    let failures = 0;
+    for (const [action, n] of this.s.auditCounts) {
+      this.audits.set({ action }, n);
+      if (/login[.-]failed|login\.blocked/.test(action)) failures += n;
+    }
+    this.loginFailures.set(failures);
     return this.registry.metrics();
   }
 }

@@ -39,6 +39,9 @@ interface Live {
 
 export class SessionRegistry {
   private readonly live = new Map<number, Live>();
+  private readonly waits = new Map<Protocol, number>();
+  /** Bytes of sessions that ended in this process, by protocol and direction (for /metrics). */
+  readonly endedBytes = new Map<string, number>();
 
   constructor(
     private readonly store: SessionStorePort,
@@ -76,7 +79,40 @@ export class SessionRegistry {
     this.live.delete(id);
     if (l.timer) clearTimeout(l.timer);
     const b = l.handle.bytes();
+    const k = l.record.protocol;
+    this.endedBytes.set(`${k}:in`, (this.endedBytes.get(`${k}:in`) ?? 0) + b.in);
+    this.endedBytes.set(`${k}:out`, (this.endedBytes.get(`${k}:out`) ?? 0) + b.out);
     await this.store.endSession(id, this.clock.now(), reason, b.in, b.out).catch(this.onError);
+  }
+
+  /** A connection starts waiting for approval; call the returned function when it stops waiting. */
+  beginWait(protocol: Protocol): () => void {
+    this.waits.set(protocol, (this.waits.get(protocol) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.waits.set(protocol, (this.waits.get(protocol) ?? 1) - 1);
+    };
+  }
+
+  waiting(protocol?: Protocol): number {
+    if (protocol) return this.waits.get(protocol) ?? 0;
+    let n = 0;
+    for (const v of this.waits.values()) n += v;
+    return n;
+  }
+
+  /** Bytes relayed by this process so far (ended and live sessions), by protocol and direction. */
+  bytesRelayed(): Map<string, number> {
+    const out = new Map(this.endedBytes);
+    for (const l of this.live.values()) {
+      const b = l.handle.bytes();
+      const k = l.record.protocol;
+      out.set(`${k}:in`, (out.get(`${k}:in`) ?? 0) + b.in);
+      out.set(`${k}:out`, (out.get(`${k}:out`) ?? 0) + b.out);
+    }
+    return out;
   }
 
   kill(id: number, reason: string): boolean {
