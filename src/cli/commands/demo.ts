@@ -10,6 +10,7 @@ import ssh2 from 'ssh2';
 import { start, type Running } from '../../main.js';
 import type { Actor } from '../../core/admin/service.js';
 import { startDemoTarget, type DemoTarget } from '../../protocols/ssh/demo-target.js';
+import { generateKey } from '../../protocols/ssh/hostkeys.js';
 
 interface DemoState {
   alice: string;
@@ -107,7 +108,7 @@ export function registerDemo(program: Command): void {
       } else {
         deviceName = 'demo-target';
         const keyFile = join(dir, 'demo_target_host_key');
-        if (!existsSync(keyFile)) writeFileSync(keyFile, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+        if (!existsSync(keyFile)) writeFileSync(keyFile, generateKey('ed25519').private, { mode: 0o600 });
         target = await startDemoTarget(readFileSync(keyFile), state.device.password);
         deviceNote = `Gatehouse's built-in DEMO TARGET on 127.0.0.1:${target.port} (a restricted demo shell, not a real server: no sshd was usable on 127.0.0.1:22)`;
         if (!devices.has(deviceName)) {

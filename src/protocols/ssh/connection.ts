@@ -36,6 +36,8 @@ export class ProxyConnection {
   private readonly settled = new Set<Promise<unknown>>();
   private forwarding: Promise<Forwarding> | null = null;
   closed = false;
+  private connClosed = false;
+  private endReason: string | null = null;
 
   constructor(
     private readonly s: Services,
@@ -49,7 +51,10 @@ export class ProxyConnection {
       conn.on('tcpip', (accept, reject, info) => this.tcpip(accept, reject, info));
     });
     conn.on('error', (err) => s.log.debug({ err: String(err), addr: clientAddr }, 'ssh client connection error'));
-    conn.on('close', () => this.gone('client disconnected'));
+    conn.on('close', () => {
+      this.connClosed = true;
+      this.gone('client disconnected');
+    });
   }
 
   get user() {
@@ -59,6 +64,16 @@ export class ProxyConnection {
   /** Ends everything of this connection; resolves when its session rows are closed. */
   async shutdown(reason: string): Promise<void> {
     this.gone(reason);
+    // The channels got the message and ended; OpenSSH drops what it has not printed when the connection
+    // is cut, so give the client a moment to leave by itself.
+    if (!this.connClosed)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        this.conn.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     this.conn.end();
     await Promise.allSettled([...this.settled]);
   }
@@ -66,6 +81,7 @@ export class ProxyConnection {
   private gone(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.endReason = reason;
     this.abort.abort();
     for (const stop of [...this.stops]) stop(reason);
     for (const up of this.upstreams) up.end();
@@ -163,8 +179,10 @@ export class ProxyConnection {
         abort.signal,
       );
       if (!res.ok) {
-        if (abort.signal.aborted) return false;
-        return refuse(res.message, res.exitCode);
+        if (!abort.signal.aborted) return refuse(res.message, res.exitCode);
+        // The gateway is stopping (the client itself is gone otherwise): say so; the request keeps waiting.
+        if (!this.connClosed && this.endReason) return refuse(`${this.endReason.charAt(0).toUpperCase()}${this.endReason.slice(1)}. Your request keeps waiting; connect again in a moment.`, 1);
+        return false;
       }
       access = res;
     } finally {

@@ -6,9 +6,20 @@ import ssh2 from 'ssh2';
 
 const { utils } = ssh2;
 
+/**
+ * A new key pair in OpenSSH format. ssh2's generator drops a leading zero byte of an ed25519 public
+ * key (about 1 key in 400), making a key nothing can read: such a key is thrown away and made again.
+ */
+export function generateKey(type: 'ed25519' | 'rsa'): { private: string; public: string } {
+  for (;;) {
+    const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 3072 }) : utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+}
+
 const KEYS = [
-  { file: 'ssh_host_ed25519_key', make: () => utils.generateKeyPairSync('ed25519') },
-  { file: 'ssh_host_rsa_key', make: () => utils.generateKeyPairSync('rsa', { bits: 3072 }) },
+  { file: 'ssh_host_ed25519_key', make: () => generateKey('ed25519') },
+  { file: 'ssh_host_rsa_key', make: () => generateKey('rsa') },
 ] as const;
 
 /** The private host keys (OpenSSH format), generated when missing. */
