@@ -68,7 +68,10 @@ export class ApiStore {
   private indexedUpTo = -1;
   private indexing: Promise<void> | null = null;
 
-  constructor(db: Kysely<Database>) {
+  constructor(
+    db: Kysely<Database>,
+    private readonly dialect: 'sqlite' | 'postgres' = 'sqlite',
+  ) {
     this.db = db as unknown as Kysely<ApiDatabase>;
   }
 
@@ -139,14 +142,15 @@ export class ApiStore {
         const m = await this.db.selectFrom('approval_approvers').select((eb) => eb.fn.max('request_id').as('m')).executeTakeFirst();
         this.indexedUpTo = Number(m?.m ?? 0);
       }
+      let added = 0;
       for (;;) {
-        const rows = await this.db
-          .selectFrom('approval_requests')
-          .select(['id', 'requester_id', 'route'])
-          .where((eb) => eb.or([eb('id', '>', this.indexedUpTo), eb('created_at', '>=', now - LATE_COMMIT_WINDOW_MS)]))
-          .orderBy('id')
-          .limit(2000)
-          .execute();
+        // Two index range scans (an OR of both would scan the table).
+        const cols = ['id', 'requester_id', 'route'] as const;
+        const [fresh, recent] = await Promise.all([
+          this.db.selectFrom('approval_requests').select(cols).where('id', '>', this.indexedUpTo).orderBy('id').limit(2000).execute(),
+          this.db.selectFrom('approval_requests').select(cols).where('created_at', '>=', now - LATE_COMMIT_WINDOW_MS).limit(2000).execute(),
+        ]);
+        const rows = [...recent.filter((r) => r.id <= this.indexedUpTo), ...fresh];
         const values: ApprovalApproversTable[] = [];
         for (const r of rows) {
           const route = JSON.parse(r.route) as ApprovalRequest['route'];
@@ -154,13 +158,17 @@ export class ApiStore {
           ids.delete(r.requester_id);
           for (const u of ids) values.push({ request_id: r.id, user_id: u });
         }
+        added += values.length;
         for (let i = 0; i < values.length; i += 400)
           await this.db.insertInto('approval_approvers').values(values.slice(i, i + 400)).onConflict((oc) => oc.columns(['request_id', 'user_id']).doNothing()).execute();
-        const max = rows.length ? rows[rows.length - 1].id : this.indexedUpTo;
+        const max = fresh.length ? fresh[fresh.length - 1].id : this.indexedUpTo;
         const advanced = max > this.indexedUpTo;
         this.indexedUpTo = Math.max(this.indexedUpTo, max);
-        if (rows.length < 2000 || !advanced) break;
+        if (fresh.length < 2000 || !advanced) break;
       }
+      // A first backfill (an existing database) changes the table's size by orders of magnitude: give
+      // PostgreSQL's planner fresh statistics now rather than at the next autovacuum.
+      if (added > 10_000 && this.dialect === 'postgres') await sql`analyze approval_approvers`.execute(this.db);
     })().finally(() => {
       this.indexing = null;
     });
@@ -171,17 +179,59 @@ export class ApiStore {
    * One page of requests, newest first. `approverIds`: the caller and whoever delegated to them (for
    * 'to-decide'); `userId`: the caller (for 'mine' and 'decided').
    */
-  async listApprovals(o: { scope: ApprovalScope; userId: number; approverIds: number[]; status?: ApprovalStatus; beforeId?: number; limit: number }): Promise<ApprovalRequest[]> {
+  async listApprovals(o: { scope: ApprovalScope; userId: number; approverIds: number[]; admin: boolean; status?: ApprovalStatus; beforeId?: number; limit: number }): Promise<ApprovalRequest[]> {
+    if (o.scope === 'decided') {
+      // Driven by the approver's own decisions, newest first (index approver_id, request_id): fast
+      // whether they decided ten requests or forty thousand.
+      let q = this.db
+        .selectFrom('approval_decisions as d')
+        .innerJoin('approval_requests as r', 'r.id', 'd.request_id')
+        .selectAll('r')
+        .where('d.approver_id', '=', o.userId)
+        .orderBy('d.request_id', 'desc')
+        .limit(o.limit);
+      if (o.status) q = q.where('r.status', '=', o.status);
+      if (o.beforeId !== undefined) q = q.where('d.request_id', '<', o.beforeId);
+      const rows = (await q.execute()).map(toRequest);
+      return rows.filter((r, i) => i === 0 || rows[i - 1].id !== r.id);
+    }
+    if (o.scope === 'to-decide' && !o.admin) return this.waitingFor(o.approverIds, o.beforeId, o.limit);
     let q = this.db.selectFrom('approval_requests as r').selectAll('r').orderBy('r.id', 'desc').limit(o.limit);
     if (o.scope === 'mine') q = q.where('r.requester_id', '=', o.userId);
-    if (o.scope === 'to-decide') {
-      q = q.where('r.id', 'in', (eb) => eb.selectFrom('approval_approvers').select('request_id').where('user_id', 'in', o.approverIds));
-      q = q.where('r.status', '=', 'waiting');
-    }
-    if (o.scope === 'decided') q = q.where('r.id', 'in', (eb) => eb.selectFrom('approval_decisions').select('request_id').where('approver_id', '=', o.userId));
+    // Administrators may decide any waiting request but their own.
+    if (o.scope === 'to-decide') q = q.where('r.status', '=', 'waiting').where('r.requester_id', '!=', o.userId);
     if (o.status) q = q.where('r.status', '=', o.status);
     if (o.beforeId !== undefined) q = q.where('r.id', '<', o.beforeId);
     return (await q.execute()).map(toRequest);
+  }
+
+  /**
+   * Waiting requests naming one of `approverIds`, newest first. Walks the waiting requests' ids in
+   * chunks (index status, id) and checks each chunk against the approver index by primary key, so the
+   * cost follows how many requests wait, never an approver's whole history, on either database.
+   */
+  private async waitingFor(approverIds: number[], beforeId: number | undefined, limit: number): Promise<ApprovalRequest[]> {
+    // Chunks start small (an approver usually is named on most waiting requests) and grow.
+    let chunk = limit * 2;
+    const found: number[] = [];
+    let before = beforeId;
+    while (found.length < limit) {
+      const CHUNK = chunk;
+      chunk = Math.min(chunk * 2, 2000);
+      let q = this.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').orderBy('id', 'desc').limit(CHUNK);
+      if (before !== undefined) q = q.where('id', '<', before);
+      const ids = (await q.execute()).map((r) => r.id);
+      if (!ids.length) break;
+      const named = new Set(
+        (await this.db.selectFrom('approval_approvers').select('request_id').where('request_id', 'in', ids).where('user_id', 'in', approverIds).execute()).map((r) => r.request_id),
+      );
+      for (const id of ids) if (named.has(id) && found.length < limit) found.push(id);
+      if (ids.length < CHUNK) break;
+      before = ids[ids.length - 1];
+    }
+    if (!found.length) return [];
+    const rows = await this.db.selectFrom('approval_requests').selectAll().where('id', 'in', found).orderBy('id', 'desc').execute();
+    return rows.map(toRequest);
   }
 
   async isNamedApprover(requestId: number, userIds: number[]): Promise<boolean> {
@@ -223,9 +273,6 @@ export class ApiStore {
     return q.execute();
   }
 
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
-  }
 }
 
 function toToken(r: { id: number; user_id: number; name: string; prefix: string; created_at: number; expires_at: number | null; last_used_at: number | null; revoked_at: number | null }): ApiToken {

@@ -97,6 +97,8 @@ for (const target of DB_TARGETS) {
       assert.equal(esc.status, 200);
       assert.ok(esc.body.levels[0].escalated);
       assert.ok(esc.body.approverManager.includes('admin'));
+      const adminQueue = await admin.get('/api/v1/approvals?scope=to-decide');
+      assert.ok(adminQueue.body.items.some((x: any) => x.id === id && x.canDecide), 'admins find every waiting request in their queue');
     });
 
     test('delegation: a delegate sees and decides the delegator\'s requests', async () => {

@@ -30,7 +30,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.u
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function registerApi(app: FastifyInstance, s: Services): Promise<void> {
-  const ctx: Ctx = { s, store: new ApiStore(s.store.db) };
+  const ctx: Ctx = { s, store: new ApiStore(s.store.db, s.store.dialect) };
 
   await app.register(swagger, {
     openapi: {
