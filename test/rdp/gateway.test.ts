@@ -225,6 +225,24 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     await waitUntil(async () => (await auditRows(g.s, 'rdp.refused')).some((x) => /access re-check failed/.test(String(x.details.reason))), 3000, 'audited re-check refusal');
   });
 
+  test('the end of the grant window closes the relay within 1 s', { timeout: 20_000 }, async () => {
+    const now = Date.now();
+    const res = await g.s.approvals.request({ username: 'alice', device: 'rdp01', protocol: 'rdp', channel: 'cli', reason: 'short window', start: now, end: now + 3000 });
+    assert.equal(res.outcome, 'waiting');
+    const id = res.outcome === 'waiting' ? res.request.id : 0;
+    await g.s.approvals.approve(id, 'bob', { channel: 'cli' });
+    await waitUntil(async () => (await g.s.approvals.decide('alice', 'rdp01', 'rdp')).outcome === 'allowed', 2000, 'grant');
+    const t = await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'cli' });
+    assert.equal(t.outcome === 'allowed' && t.approvalId, id);
+    const c = await rawClient(g.port);
+    c.sock.write(clientConnectionRequest({ routingToken: t.outcome === 'allowed' ? t.ticket : '', requestedProtocols: 1 }));
+    await c.waitFor(CONNECTION_CONFIRM.length);
+    await c.closed;
+    const late = Date.now() - (now + 3000);
+    assert.ok(late >= -50 && late < 1000, `closed ${late} ms after the grant ended`);
+    await waitUntil(async () => /window is over/.test(String((await g.s.store.db.selectFrom('sessions').select('end_reason').where('approval_id', '=', id).executeTakeFirst())?.end_reason)), 3000, 'session end reason');
+  });
+
   test('no access at all: the same answer for a missing device and a forbidden one', async () => {
     const a = await issueTicket(g.s, { username: 'alice', device: 'nope', channel: 'cli' }).catch((e: Error) => e.message);
     const b = await issueTicket(g.s, { username: 'frank', device: 'rdp01', channel: 'cli' }).catch((e: Error) => e.message);
