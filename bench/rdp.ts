@@ -1,0 +1,154 @@
+// RDP gateway benchmarks (issue 7). Run: npm run bench -- rdp
+//  1. Connection setup to xrdp's login screen: xfreerdp under Xvfb direct to xrdp, and through the
+//     gateway with a fresh ticket each time (ticket check, grant re-check, session row included).
+//  2. Bulk relay throughput: 1 GiB each way through the gateway's relay against the same transfer over a
+//     direct TCP path (target: >= 0.8x direct). The client and the device run in a separate process
+//     (the "peer"), so the gateway process does only the relaying, as in production.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { connect, createServer, type Socket } from 'node:net';
+import { issueTicket } from '../src/protocols/rdp/index.js';
+import { clientConnectionRequest } from '../src/protocols/rdp/x224.js';
+import { addRdpDevice, startGateway } from '../test/rdp/helpers.js';
+import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from '../test/rdp/xrdp.js';
+
+const GIB = 1 << 30;
+const BYTES = Number(process.env.BENCH_RDP_BYTES ?? GIB);
+const SETUP_RUNS = Number(process.env.BENCH_RDP_SETUP_RUNS ?? 5);
+const CC = Buffer.from('030000130ed000001234000200080001000000', 'hex');
+const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
+
+// ---- the peer process: a device that answers the Connection Confirm, and a client ----
+async function peer(): Promise<void> {
+  const server = createServer((sock) => {
+    sock.setNoDelay(true);
+    let head = Buffer.alloc(0);
+    let dir = 'up';
+    let got = 0;
+    const onData = (d: Buffer) => {
+      if (got < 0) return;
+      head = Buffer.concat([head, d]);
+      if (head.length < 4 || head.length < head.readUInt16BE(2)) return;
+      const req = head.subarray(0, head.readUInt16BE(2)).toString('latin1');
+      dir = req.includes('down') || req.includes('mstshash=down') ? 'down' : 'up';
+      got = -1;
+      sock.removeListener('data', onData);
+      sock.write(CC);
+      if (dir === 'down') pump(sock, BYTES);
+      else sock.resume();
+    };
+    sock.on('data', onData);
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    const { port, ticket, dir } = JSON.parse(line) as { port: number; ticket: string | null; dir: 'up' | 'down' };
+    const ms = await transfer(port, ticket, dir);
+    process.stdout.write(JSON.stringify({ ms }) + '\n');
+  }
+  server.close();
+}
+
+function pump(sock: Socket, total: number, done?: () => void) {
+  let sent = 0;
+  const write = () => {
+    while (sent < total) {
+      const n = Math.min(CHUNK.length, total - sent);
+      sent += n;
+      if (!sock.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void sock.once('drain', write);
+    }
+    done?.();
+  };
+  write();
+}
+
+/** Connects (through the gateway with a ticket, or direct with a cookie), then moves BYTES one way. */
+function transfer(port: number, ticket: string | null, dir: 'up' | 'down'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ port, host: '127.0.0.1', noDelay: true });
+    // The direction rides in the cookie (direct) — through the gateway the device sees the account's cookie, named after the direction.
+    sock.write(ticket ? clientConnectionRequest({ routingToken: ticket, requestedProtocols: 1 }) : clientConnectionRequest({ cookie: dir, requestedProtocols: 1 }));
+    let seen = 0;
+    let t0 = 0;
+    let started = false;
+    sock.on('data', (d: Buffer) => {
+      seen += d.length;
+      if (!started && seen >= CC.length) {
+        started = true;
+        t0 = performance.now();
+        seen -= CC.length;
+        if (dir === 'up') pump(sock, BYTES, () => sock.end());
+      }
+      if (started && dir === 'down' && seen >= BYTES) {
+        sock.destroy();
+        resolve(performance.now() - t0);
+      }
+    });
+    sock.on('close', () => {
+      if (dir === 'up') resolve(performance.now() - t0);
+    });
+    sock.on('error', reject);
+  });
+}
+
+// ---- the benchmark ----
+async function main(): Promise<void> {
+  const g = await startGateway({ opsApproval: false });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/rdp.ts', 'peer'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_RDP_BYTES: String(BYTES) } });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
+  const { port: devicePort } = await next();
+  // Two devices on the same peer, whose accounts name the direction (the peer reads it from the cookie).
+  for (const dir of ['up', 'down'] as const) {
+    await g.s.admin.addDevice({ username: 'admin', id: null, channel: 'cli' }, { name: `bench-${dir}`, host: '127.0.0.1', protocols: 'rdp', group: 'windows', port: devicePort });
+    await g.s.admin.addAccount({ username: 'admin', id: null, channel: 'cli' }, `bench-${dir}`, dir, { password: 'unused-secret' });
+  }
+  const run = async (dir: 'up' | 'down', through: boolean) => {
+    let ticket: string | null = null;
+    if (through) {
+      const t = await issueTicket(g.s, { username: 'alice', device: `bench-${dir}`, channel: 'cli' });
+      if (t.outcome !== 'allowed') throw new Error('no ticket');
+      ticket = t.ticket;
+    }
+    child.stdin!.write(JSON.stringify({ port: through ? g.port : devicePort, ticket, dir }) + '\n');
+    return (await next()).ms;
+  };
+  const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
+  console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process)`);
+  for (const dir of ['up', 'down'] as const) {
+    const direct: number[] = [];
+    const gw: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      direct.push(mbps(await run(dir, false)));
+      gw.push(mbps(await run(dir, true)));
+    }
+    const best = (xs: number[]) => Math.max(...xs);
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'}: direct ${med(direct).toFixed(0)} MB/s (best ${best(direct).toFixed(0)}), gateway ${med(gw).toFixed(0)} MB/s (best ${best(gw).toFixed(0)}) => ${(med(gw) / med(direct)).toFixed(2)}x direct (median of 3)`);
+  }
+  child.stdin!.end();
+
+  if (HAVE_XRDP && HAVE_XFREERDP) {
+    const xrdp = await startXrdp();
+    await addRdpDevice(g.s, 'xrdp', xrdp.port);
+    const d: number[] = [];
+    const v: number[] = [];
+    for (let i = 0; i < SETUP_RUNS; i++) {
+      const a = await runXfreerdp({ port: xrdp.port, xrdp });
+      const t = await issueTicket(g.s, { username: 'alice', device: 'xrdp', channel: 'cli' });
+      const b = await runXfreerdp({ port: g.port, ticket: t.outcome === 'allowed' ? t.ticket : '', xrdp });
+      if (a.loginMs === null || b.loginMs === null) throw new Error(`no login screen: ${a.output}${b.output}`);
+      d.push(a.loginMs);
+      v.push(b.loginMs);
+    }
+    await xrdp.stop();
+    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    console.log(`Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (+${med(v) - med(d)} ms)`);
+    console.log(`  runs direct: ${d.join(', ')} ms; through gateway: ${v.join(', ')} ms`);
+  } else console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
+  await g.stop();
+}
+
+if (process.argv[2] === 'peer') await peer();
+else await main();
