@@ -8,6 +8,7 @@ import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { registerApi } from './api/routes/index.js';
 import { startSshProxy, type Listener } from './protocols/ssh/index.js';
+import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
 
@@ -17,6 +18,7 @@ export interface Running {
   webPort: number;
   /** The SSH proxy's port, when it runs. */
   sshPort?: number;
+  httpProxyPort?: number;
   /** The RDP gateway's port. */
   rdpPort?: number;
   smtpInPort?: number;
@@ -39,6 +41,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   await registerApi(web, s);
   await web.listen({ host: config.bind, port: config.webPort });
   const ssh: Listener | null = await startSshProxy(s);
+  const http = await startHttpProxy(s);
   const rdp = await startRdpGateway(s);
   const notify: Notifier | null = await startNotify(s);
   const addr = web.server.address();
@@ -50,11 +53,13 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     nodes: background.nodes,
     webPort,
     sshPort: ssh?.port,
+    httpProxyPort: http?.port,
     rdpPort: rdp?.port,
     smtpInPort: notify?.smtpInPort,
     async stop() {
       await background.stop();
       await ssh?.close();
+      await http?.close();
       await rdp?.close();
       await notify?.close();
       await web.close();

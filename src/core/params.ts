@@ -66,6 +66,24 @@ const defs: ParamDef[] = [
     default: 'false',
     meaning: 'Email approve/reject links need a console login before deciding.',
   },
+  {
+    name: 'http.proxy.approval.required.message',
+    kind: 'string',
+    default: 'Access to {device} needs approval.',
+    meaning: 'HTTP proxy: heading when a device needs approval ({device} is replaced).',
+  },
+  {
+    name: 'http.proxy.waiting.manager.message',
+    kind: 'string',
+    default: 'Waiting for approval #{id} from {approvers}',
+    meaning: 'HTTP proxy: heading of the waiting page ({id}, {approvers} and {device} are replaced).',
+  },
+  {
+    name: 'http.proxy.approval.rejected.message',
+    kind: 'string',
+    default: 'Your request for access to {device} was rejected.',
+    meaning: 'HTTP proxy: text shown when the request is rejected ({device} and {id} are replaced); the approver\'s comment follows.',
+  },
 ];
 
 export const PARAM_DEFS: readonly ParamDef[] = defs;

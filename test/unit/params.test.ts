@@ -16,7 +16,7 @@ test('every DESIGN.md parameter exists with its default', () => {
   assert.equal(p.int('approval.reason.min.length'), 5);
   for (const proto of ['ssh', 'sftp', 'rdp', 'http']) assert.equal(p.bool(`disable.instant.approval.for.${proto}`), false);
   assert.equal(p.bool('approval.email.link.requires.login'), false);
-  assert.equal(PARAM_DEFS.length, 11);
+  assert.equal(PARAM_DEFS.length, 14);
 });
 
 test('parameter values are validated with clear errors', () => {

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../../services.js';
 import { installAuth } from '../auth.js';
+import { registerHttpProxyLogin } from '../http-proxy-login.js';
 import { registerEmailLinks } from '../email-links.js';
 import { ApiStore } from '../store.js';
 import { accessRuleRoutes } from './access-rules.js';
@@ -46,6 +47,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
       installAuth(api, s, ctx.store);
       for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, auditRoutes, eventRoutes, connectRoutes])
         await routes(api, ctx);
+      await registerHttpProxyLogin(api, s);
     },
     { prefix: '/api/v1' },
   );

@@ -1,0 +1,130 @@
+// Who is calling the proxy. The console hands the browser a one-time token (60 s, bound to one device
+// host, only its hash stored, consumed by one conditional update); the proxy swaps it for its own cookie,
+// scoped to that host. The cookie is an HMAC over user, host and expiry: checking it needs no database,
+// and a cookie minted for one device never verifies on another.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Generated, Kysely } from 'kysely';
+
+export const PROXY_COOKIE = '__gh_http';
+export const TOKEN_TTL_MS = 60_000;
+export const COOKIE_TTL_MS = 12 * 3600_000;
+const TOKEN_RE = /^ghh1\.[A-Za-z0-9_-]{43}$/;
+
+interface TokenTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  host: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+interface TokenDb {
+  http_login_tokens: TokenTable;
+}
+
+const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
+
+export class LoginTokens {
+  private readonly db: Kysely<TokenDb>;
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    db: Kysely<any>,
+    private readonly now: () => number,
+  ) {
+    this.db = db as Kysely<TokenDb>;
+  }
+
+  /** A token for `userId` to present on device host `host` (the device name, lower case). */
+  async issue(userId: number, host: string): Promise<string> {
+    const token = `ghh1.${randomBytes(32).toString('base64url')}`;
+    const now = this.now();
+    await this.db.insertInto('http_login_tokens').values({ token_hash: sha256(token), user_id: userId, host, created_at: now, expires_at: now + TOKEN_TTL_MS, used_at: null }).execute();
+    await this.db.deleteFrom('http_login_tokens').where('expires_at', '<', now - 3600_000).execute();
+    return token;
+  }
+
+  /** The user id when the token is valid for this host; consumes it. Forged, used, expired or foreign: null. */
+  async consume(token: string, host: string): Promise<number | null> {
+    if (!TOKEN_RE.test(token)) return null;
+    const now = this.now();
+    const row = await this.db
+      .updateTable('http_login_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', sha256(token))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('host', '=', host)
+      .returning('user_id')
+      .executeTakeFirst();
+    return row ? row.user_id : null;
+  }
+}
+
+export interface CookieClaims {
+  userId: number;
+  host: string;
+  exp: number;
+}
+
+export class CookieSigner {
+  private readonly key: Buffer;
+  /** Verified cookies, so the hot path skips the HMAC: value -> claims. Bounded. */
+  private readonly seen = new Map<string, CookieClaims>();
+
+  constructor(secret: string) {
+    this.key = createHash('sha256').update(`gatehouse-http-proxy-cookie\0${secret}`).digest();
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest('base64url');
+  }
+
+  sign(c: CookieClaims): string {
+    const body = `v1.${c.userId}.${c.host}.${c.exp}.${randomBytes(9).toString('base64url')}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** Claims of a valid, unexpired cookie for `host`; null otherwise. */
+  verify(value: string, host: string, now: number): CookieClaims | null {
+    let c = this.seen.get(value);
+    if (!c) {
+      if (value.length > 300) return null;
+      const m = /^(v1\.(\d{1,12})\.([a-z0-9_-]{1,63})\.(\d{1,15})\.[A-Za-z0-9_-]{12})\.([A-Za-z0-9_-]{43})$/.exec(value);
+      if (!m) return null;
+      const want = Buffer.from(this.mac(m[1]));
+      const got = Buffer.from(m[5]);
+      if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
+      c = { userId: Number(m[2]), host: m[3], exp: Number(m[4]) };
+      if (this.seen.size > 50_000) this.seen.clear();
+      this.seen.set(value, c);
+    }
+    if (c.host !== host || c.exp <= now) return null;
+    return c;
+  }
+}
+
+/** The value of one cookie in a Cookie header, without parsing the rest. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let i = header.indexOf(name + '=');
+  while (i !== -1) {
+    if (i === 0 || header[i - 1] === ' ' || header[i - 1] === ';') {
+      const start = i + name.length + 1;
+      const end = header.indexOf(';', start);
+      return header.slice(start, end === -1 ? undefined : end).trim();
+    }
+    i = header.indexOf(name + '=', i + 1);
+  }
+  return undefined;
+}
+
+/** The Cookie header without Gatehouse's own cookies (the proxy's and the console's): null when nothing is left. */
+export function stripOwnCookies(header: string): string | null {
+  if (!header.includes(PROXY_COOKIE) && !header.includes('gh_session')) return header;
+  const kept = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p && !p.startsWith(`${PROXY_COOKIE}=`) && !p.startsWith('gh_session='));
+  return kept.length ? kept.join('; ') : null;
+}

@@ -1,0 +1,172 @@
+// Proxying one request: undici Pool.stream straight into the client's response (no stream.pipeline on
+// the hot path: it cost 36-40% here), keep-alive pools per upstream, hop-by-hop and Gatehouse's own
+// cookies stripped, X-Forwarded-* set, the credential injected, Location rewritten back to the proxy.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { HttpDeviceSettings } from './devices.js';
+import { stripOwnCookies } from './auth.js';
+
+/** Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port']);
+const HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade', 'te']);
+
+export interface Upstream {
+  pool: Pool;
+  /** `http://10.0.0.5:8080`, as Location headers from the device may spell it. */
+  origin: string;
+  /** The Host header the device expects. */
+  hostHeader: string;
+}
+
+export interface ForwardTarget {
+  upstream: Upstream;
+  /** Where the user reaches this device through the proxy: `http://web01.localhost:8081`. */
+  publicOrigin: string;
+  publicHost: string;
+  publicProto: 'http' | 'https';
+  /** [lower-case header name, value] carrying the credential, or null. */
+  credential: [string, string] | null;
+}
+
+export function makeUpstream(host: string, port: number, settings: HttpDeviceSettings, timeoutMs: number): Upstream {
+  const origin = `${settings.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const dflt = settings.scheme === 'https' ? 443 : 80;
+  let connect: buildConnector.connector | undefined;
+  if (settings.scheme === 'https') {
+    const tls = settings.tls;
+    const base = buildConnector({ rejectUnauthorized: tls.mode === 'verify' });
+    if (tls.mode === 'pin')
+      connect = (opts, cb) =>
+        base(opts, (err, sock) => {
+          if (err || !sock) return cb(err ?? new Error('no socket'), null);
+          const fp = (sock as TLSSocket).getPeerCertificate?.()?.fingerprint256?.replace(/:/g, '').toUpperCase();
+          if (fp !== tls.sha256) {
+            sock.destroy();
+            const e = new Error('the device presented a certificate that does not match its pinned SHA-256') as Error & { code: string };
+            e.code = 'GH_PIN_MISMATCH';
+            return cb(e, null);
+          }
+          cb(null, sock);
+        });
+    else connect = base;
+  }
+  const pool = new Pool(origin, { connections: 128, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: 0, connect });
+  return { pool, origin, hostHeader: port === dflt ? host : `${host}:${port}` };
+}
+
+/** The request headers for the device. */
+export function upstreamHeaders(req: IncomingMessage, t: ForwardTarget): Record<string, string | string[]> {
+  const src: IncomingHttpHeaders = req.headers;
+  const out: Record<string, string | string[]> = {};
+  const conn = src.connection;
+  const listed = conn && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((x) => x.trim())) : null;
+  for (const k in src) {
+    if (HOP.has(k) || (listed && listed.has(k))) continue;
+    const v = src[k];
+    if (v === undefined) continue;
+    if (k === 'cookie') {
+      const c = stripOwnCookies(v as string);
+      if (c !== null) out.cookie = c;
+      continue;
+    }
+    out[k] = v;
+  }
+  out.host = t.upstream.hostHeader;
+  // Only what this proxy saw: a client-sent X-Forwarded-For is dropped, not extended.
+  out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+  out['x-forwarded-host'] = t.publicHost;
+  out['x-forwarded-proto'] = t.publicProto;
+  if (t.credential) out[t.credential[0]] = t.credential[1];
+  return out;
+}
+
+/** Rewrites a Location that points at the device so the browser stays on the proxy. */
+export function rewriteLocation(loc: string, t: ForwardTarget): string {
+  const u = t.upstream;
+  for (const o of [u.origin, `${u.origin.split('://')[0]}://${u.hostHeader}`])
+    if (loc === o || loc.startsWith(o + '/') || loc.startsWith(o + '?')) return t.publicOrigin + loc.slice(o.length);
+  return loc;
+}
+
+export function responseHeaders(h: Record<string, string | string[] | undefined>, t: ForwardTarget): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const conn = h.connection;
+  const listed = typeof conn === 'string' && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((x) => x.trim())) : null;
+  for (const k in h) {
+    const v = h[k];
+    if (v === undefined || HOP_RESPONSE.has(k) || (listed && listed.has(k))) continue;
+    if (k === 'location' && typeof v === 'string') out[k] = rewriteLocation(v, t);
+    else if (k === 'set-cookie') {
+      // A device cannot overwrite the proxy's own cookie.
+      const list = (Array.isArray(v) ? v : [v]).filter((c) => !/^\s*__gh_http=/i.test(c));
+      if (list.length) out[k] = list;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+export type UpstreamFailure = 'down' | 'timeout' | 'tls';
+
+export function classify(err: unknown): UpstreamFailure {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'GH_PIN_MISMATCH' || code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'tls';
+  return 'down';
+}
+
+/**
+ * Streams one request to the device and the answer back. `onFail` runs when the device could not answer
+ * before the response started (the caller shows a 502/504 page); after that, the client connection is cut.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, t: ForwardTarget, onFail: (kind: UpstreamFailure, err: unknown) => void, onDone: () => void): void {
+  const method = req.method ?? 'GET';
+  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  t.upstream.pool.stream(
+    { path: req.url ?? '/', method: method as Dispatcher.HttpMethod, headers: upstreamHeaders(req, t), body: hasBody ? req : null, opaque: res },
+    ({ statusCode, headers, opaque }) => {
+      const r = opaque as ServerResponse;
+      r.writeHead(statusCode, responseHeaders(headers as Record<string, string | string[] | undefined>, t));
+      return r;
+    },
+    (err) => {
+      if (err) {
+        if (!res.headersSent) onFail(classify(err), err);
+        else res.destroy();
+      }
+      onDone();
+    },
+  );
+}
+
+/** A websocket (or any Upgrade) passed through: the 101 is relayed, then bytes flow both ways with pipe. */
+export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, t: ForwardTarget, track: (s: Duplex) => void): Promise<void> {
+  const headers = upstreamHeaders(req, t);
+  const proto = String(req.headers.upgrade ?? 'websocket');
+  let up: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
+  try {
+    up = (await t.upstream.pool.upgrade({ path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, protocol: proto })) as typeof up;
+  } catch (err) {
+    const kind = classify(err);
+    client.end(`HTTP/1.1 ${kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    return;
+  }
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'connection: Upgrade', `upgrade: ${proto}`];
+  for (const [k, v] of Object.entries(up.headers)) {
+    if (v === undefined || k === 'connection' || k === 'upgrade') continue;
+    for (const one of Array.isArray(v) ? v : [v]) if (!/[\r\n]/.test(one)) lines.push(`${k}: ${one}`);
+  }
+  client.write(lines.join('\r\n') + '\r\n\r\n');
+  if (head.length) up.socket.write(head);
+  const end = () => {
+    client.destroy();
+    up.socket.destroy();
+  };
+  client.on('error', end).on('close', end);
+  up.socket.on('error', end).on('close', end);
+  track(client);
+  track(up.socket);
+  client.pipe(up.socket);
+  up.socket.pipe(client);
+}
