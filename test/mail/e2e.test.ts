@@ -67,6 +67,9 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
     const note = await waitFor('the requester mail', () => sink.to('alice@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
     assert.match(note.parsed.text!, /was approved/);
     assert.match(note.parsed.text!, /from \d{4}-.* until \d{4}-/);
+    const metrics = await (await fetch(`${gw.web}/metrics`)).text();
+    assert.match(metrics, /^gatehouse_mail_outbox\{status="sent"\} [1-9]/m);
+    assert.match(metrics, /^gatehouse_mail_outbox_oldest_unsent_seconds /m);
   });
 
   test('a reply "APPROVE looks fine" over SMTP approves the waiting request', async () => {
