@@ -21,6 +21,7 @@ import { KyselySessionStore, KyselyStore } from './storage/store.js';
 import { SessionRegistry } from './core/sessions.js';
 import { AuthService } from './core/auth.js';
 import type { AuditEntry } from './core/types.js';
+import { directoryParts } from './directory/index.js';
 
 export interface Services {
   config: Config;
@@ -112,14 +113,15 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(key);
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
-  const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate());
+  const dir = directoryParts({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()) });
+  const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate(), dir.directory);
   await grants.load(store, clock.now());
   const sessionStore = new KyselySessionStore(store);
   const auditCounts = new Map<string, number>();
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,
-    auth: new AuthService(adminStore, policy, argon2Hasher),
+    auth: new AuthService(adminStore, policy, argon2Hasher, dir.directory, dir.totp),
     auditCounts,
     audit: (e) => {
       auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);

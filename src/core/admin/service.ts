@@ -46,7 +46,17 @@ export class AdminService {
     private readonly clock: Clock,
     /** Called after every write, so this process drops cached policy and parameters at once. */
     private readonly afterWrite: () => void = () => {},
+    /** The directory sync, when configured: synced groups' members and managers are the directory's. */
+    private readonly directory?: { isSyncedGroup(name: string): Promise<boolean> },
   ) {}
+
+  /** Refuses local edits of fields a directory owns (users with source 'ldap', synced groups). */
+  private async directoryOwns(kind: 'user' | 'group', name: string, fields: string[]): Promise<void> {
+    if (!fields.length) return;
+    const owned = kind === 'user' ? (await this.snap()).usersByName.get(name)?.source === 'ldap' : ((await this.directory?.isSyncedGroup(name)) ?? false);
+    if (owned)
+      throw new GatehouseError('forbidden', `${kind} '${name}' comes from the directory, which owns ${fields.join(', ')}: change ${fields.length > 1 ? 'them' : 'it'} in the directory (the next sync brings it here)`, fields[0]);
+  }
 
   private async snap(): Promise<PolicySnapshot> {
     return this.policy.current();
@@ -106,6 +116,7 @@ export class AdminService {
   ): Promise<void> {
     const p = await this.snap();
     const id = await this.userId(p, username);
+    await this.directoryOwns('user', username, (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined));
     const row: Partial<UserRow> = {};
     if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
     if (patch.email !== undefined) row.email = this.email(patch.email);
@@ -157,6 +168,7 @@ export class AdminService {
     const g = kind === 'user' ? p.userGroupsByName.get(name) : [...p.deviceGroupsById.values()].find((x) => x.name === name);
     if (!g) throw new GatehouseError('not_found', `unknown ${kind} group '${name}'`);
     if (opts.rename !== undefined) checkName(`${kind} group`, opts.rename);
+    if (kind === 'user') await this.directoryOwns('group', name, (['rename', 'managers'] as const).filter((f) => opts[f] !== undefined));
     const managerIds = opts.managers ? await Promise.all(opts.managers.map((m) => this.userId(p, m))) : undefined;
     await this.done(
       this.admin.write(this.audit(actor, `${kind}-group.update`, `${kind}-group`, g.id, { name, ...opts }), async (w) => {
@@ -171,6 +183,7 @@ export class AdminService {
     const g = p.userGroupsByName.get(group);
     if (!g) throw new GatehouseError('not_found', `unknown user group '${group}'`);
     const uid = await this.userId(p, username);
+    await this.directoryOwns('group', group, ['members']);
     return this.done(
       this.admin.write(this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, { group, username }), (w) =>
         remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid),

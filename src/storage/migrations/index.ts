@@ -8,6 +8,7 @@ import { migration005 } from './005_rdp.js';
 import { migration006 } from './006_audit_chain.js';
 import { migration007 } from './007_http.js';
 import { migration008 } from './008_nodes.js';
+import { migration009 } from './009_directory.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -19,5 +20,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '006_audit_chain': migration006(dialect),
     '007_http': migration007(dialect),
     '008_nodes': migration008(dialect),
+    '009_directory': migration009(dialect),
   };
 }

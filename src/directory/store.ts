@@ -1,0 +1,197 @@
+// The directory's own tables (migration 009): settings, links from local users/groups to DNs, TOTP
+// secrets, recovery codes and the per-group second-factor flag.
+import type { Generated, Kysely } from 'kysely';
+
+interface DirectoryConfigTable {
+  id: number;
+  settings: string;
+  bind_password_enc: string | null;
+  updated_at: number;
+  last_sync_at: number | null;
+  last_summary: string | null;
+  lease_until: number | null;
+  lease_owner: string | null;
+}
+interface DirectoryLinksTable {
+  kind: string;
+  name: string;
+  dn: string;
+  source: string;
+  disabled_by_sync: number;
+  synced_at: number;
+}
+interface TotpSecretsTable {
+  user_id: number;
+  secret_enc: string;
+  enabled: number;
+  last_step: number | null;
+  created_at: number;
+  enabled_at: number | null;
+}
+interface TotpRecoveryTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: number | null;
+}
+interface SecondFactorGroupsTable {
+  group_id: number;
+  updated_at: number;
+}
+export interface DirectoryDb {
+  directory_config: DirectoryConfigTable;
+  directory_links: DirectoryLinksTable;
+  totp_secrets: TotpSecretsTable;
+  totp_recovery_codes: TotpRecoveryTable;
+  user_group_second_factor: SecondFactorGroupsTable;
+}
+
+export type LinkKind = 'user' | 'group';
+export interface Link {
+  kind: LinkKind;
+  name: string;
+  dn: string;
+  disabledBySync: boolean;
+}
+
+export interface StoredConfig {
+  settings: unknown;
+  bindPasswordEnc: string | null;
+  updatedAt: number;
+  lastSyncAt: number | null;
+  lastSummary: unknown;
+}
+
+export class DirectoryStore {
+  readonly db: Kysely<DirectoryDb>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(db: Kysely<any>) {
+    this.db = db as Kysely<DirectoryDb>;
+  }
+
+  async config(): Promise<StoredConfig | undefined> {
+    const r = await this.db.selectFrom('directory_config').selectAll().where('id', '=', 1).executeTakeFirst();
+    if (!r) return undefined;
+    return { settings: JSON.parse(r.settings), bindPasswordEnc: r.bind_password_enc, updatedAt: r.updated_at, lastSyncAt: r.last_sync_at, lastSummary: r.last_summary ? JSON.parse(r.last_summary) : null };
+  }
+
+  async saveConfig(settings: unknown, bindPasswordEnc: string | null | undefined, now: number): Promise<void> {
+    const json = JSON.stringify(settings);
+    const set: Partial<DirectoryConfigTable> = { settings: json, updated_at: now };
+    if (bindPasswordEnc !== undefined) set.bind_password_enc = bindPasswordEnc;
+    await this.db
+      .insertInto('directory_config')
+      .values({ id: 1, settings: json, bind_password_enc: bindPasswordEnc ?? null, updated_at: now, last_sync_at: null, last_summary: null, lease_until: null, lease_owner: null })
+      .onConflict((oc) => oc.column('id').doUpdateSet(set))
+      .execute();
+  }
+
+  async recordSync(summary: unknown, now: number): Promise<void> {
+    await this.db.updateTable('directory_config').set({ last_sync_at: now, last_summary: JSON.stringify(summary) }).where('id', '=', 1).execute();
+  }
+
+  /** One node at a time: takes the sync lease when it is free or lapsed. */
+  async takeLease(owner: string, now: number, ms: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('directory_config')
+      .set({ lease_until: now + ms, lease_owner: owner })
+      .where('id', '=', 1)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    await this.db.updateTable('directory_config').set({ lease_until: null, lease_owner: null }).where('id', '=', 1).where('lease_owner', '=', owner).execute();
+  }
+
+  async links(kind?: LinkKind): Promise<Link[]> {
+    let q = this.db.selectFrom('directory_links').selectAll();
+    if (kind) q = q.where('kind', '=', kind);
+    return (await q.execute()).map((r) => ({ kind: r.kind as LinkKind, name: r.name, dn: r.dn, disabledBySync: r.disabled_by_sync === 1 }));
+  }
+
+  async link(kind: LinkKind, name: string): Promise<Link | undefined> {
+    const r = await this.db.selectFrom('directory_links').selectAll().where('kind', '=', kind).where('name', '=', name).executeTakeFirst();
+    return r ? { kind, name: r.name, dn: r.dn, disabledBySync: r.disabled_by_sync === 1 } : undefined;
+  }
+
+  async upsertLinks(links: Link[], source: string, now: number): Promise<void> {
+    for (const l of links) {
+      const v = { kind: l.kind, name: l.name, dn: l.dn, source, disabled_by_sync: l.disabledBySync ? 1 : 0, synced_at: now };
+      await this.db
+        .insertInto('directory_links')
+        .values(v)
+        .onConflict((oc) => oc.columns(['kind', 'name']).doUpdateSet({ dn: v.dn, disabled_by_sync: v.disabled_by_sync, synced_at: now }))
+        .execute();
+    }
+  }
+
+  // ---- second factor
+
+  async totp(userId: number) {
+    return this.db.selectFrom('totp_secrets').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  async putTotp(userId: number, secretEnc: string, now: number): Promise<void> {
+    await this.db.deleteFrom('totp_secrets').where('user_id', '=', userId).execute();
+    await this.db.insertInto('totp_secrets').values({ user_id: userId, secret_enc: secretEnc, enabled: 0, last_step: null, created_at: now, enabled_at: null }).execute();
+  }
+
+  async enableTotp(userId: number, step: number, recoveryHashes: string[], now: number): Promise<void> {
+    await this.db.transaction().execute(async (t) => {
+      await t.updateTable('totp_secrets').set({ enabled: 1, enabled_at: now, last_step: step }).where('user_id', '=', userId).execute();
+      await t.deleteFrom('totp_recovery_codes').where('user_id', '=', userId).execute();
+      if (recoveryHashes.length) await t.insertInto('totp_recovery_codes').values(recoveryHashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).execute();
+    });
+  }
+
+  async deleteTotp(userId: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('totp_secrets').where('user_id', '=', userId).executeTakeFirst();
+    await this.db.deleteFrom('totp_recovery_codes').where('user_id', '=', userId).execute();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** The replay guard: records `step` as used only if it is later than the last one (one conditional update). */
+  async useStep(userId: number, step: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('totp_secrets')
+      .set({ last_step: step })
+      .where('user_id', '=', userId)
+      .where('enabled', '=', 1)
+      .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Spends a recovery code: true once per code. */
+  async useRecovery(userId: number, codeHash: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('totp_recovery_codes')
+      .set({ used_at: now })
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', codeHash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async recoveryLeft(userId: number): Promise<number> {
+    const r = await this.db.selectFrom('totp_recovery_codes').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async secondFactorGroupIds(): Promise<Set<number>> {
+    return new Set((await this.db.selectFrom('user_group_second_factor').select('group_id').execute()).map((r) => r.group_id));
+  }
+
+  async setSecondFactorGroup(groupId: number, on: boolean, now: number): Promise<void> {
+    if (on)
+      await this.db
+        .insertInto('user_group_second_factor')
+        .values({ group_id: groupId, updated_at: now })
+        .onConflict((oc) => oc.column('group_id').doNothing())
+        .execute();
+    else await this.db.deleteFrom('user_group_second_factor').where('group_id', '=', groupId).execute();
+  }
+}
