@@ -144,8 +144,10 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     if (u.pathname === '/.gatehouse/events' && req.method === 'GET') return waiter.events(res, claims.userId, Number(u.searchParams.get('id')));
     if (req.method !== 'POST') return page(res, message(405, 'Not allowed', 'This address only takes form posts.'));
     // Forms post to the same origin; a cross-site post carries no cookie (SameSite=Lax), and Origin is checked too.
+    const site = req.headers['sec-fetch-site'];
     const o = req.headers.origin;
-    if (o !== undefined && o.replace(/^https?:\/\//, '') !== String(req.headers.host)) return page(res, message(403, 'Refused', 'This form came from another site.'));
+    const foreign = site !== undefined ? site !== 'same-origin' : o !== undefined && o.replace(/^https?:\/\//, '') !== String(req.headers.host);
+    if (foreign) return page(res, message(403, 'Refused', 'This form came from another site.'));
     const form = await readForm(req);
     if (!form) return page(res, message(400, 'Bad request', 'The form could not be read.'));
     if (u.pathname === '/.gatehouse/cancel') return waiter.cancel(res, user, Number(form.get('id')));
