@@ -123,6 +123,41 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await mine.getByText('cancelled', { exact: true }).waitFor();
   });
 
+  test('Connect: the exact ssh command, and request ahead makes a reservation', async () => {
+    await srv.running.services.admin.setGroup({ username: 'admin', id: null, channel: 'cli' }, 'user', 'ops', { requireApproval: true });
+    const alice = await open('alice');
+    await go(alice, '/connect', 'Connect');
+    const row = alice.locator('tr[data-id="web01"]');
+    const port = srv.running.services.config.sshPort;
+    await row.getByText(`ssh -p ${port} alice@web01@127.0.0.1`, { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Request ahead for web01' }).click();
+    const start = new Date(Date.now() + 2 * 3600_000);
+    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await alice.getByLabel('Start (your time zone)').fill(local(start));
+    await alice.getByLabel('End (your time zone)').fill(local(new Date(start.getTime() + 3600_000)));
+    await alice.getByLabel('Reason').fill('maintenance window');
+    await alice.getByRole('button', { name: 'Request', exact: true }).click();
+    const msg = await alice.getByRole('status').filter({ hasText: 'Request #' }).innerText();
+    const id = Number(/Request #(\d+) is waiting/.exec(msg)?.[1]);
+    const r = await srv.running.services.approvals.get(id);
+    assert.deepEqual([r!.kind, r!.status, r!.reason], ['reservation', 'waiting', 'maintenance window']);
+  });
+
+  test("a device's page shows its pinned SSH host key; account secrets are write-only", async () => {
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGg0c3Rrw2V5Zm9ydGhlY29uc29sZXRlc3QwMTIzNDU2';
+    await srv.running.services.admin.setDevice({ username: 'admin', id: null, channel: 'cli' }, 'web01', { hostKey: key });
+    const admin = await open('admin');
+    await go(admin, '/devices/inventory/web01', 'Device web01');
+    await admin.getByText(key).waitFor();
+    const form = admin.getByRole('form', { name: 'Add or replace an account' });
+    await form.getByLabel('Account name').fill('deploy');
+    await form.getByLabel('Password', { exact: true }).fill('deploy-secret-value');
+    await form.getByRole('button', { name: 'Save account' }).click();
+    await admin.getByRole('cell', { name: 'deploy', exact: true }).waitFor();
+    assert.ok(!(await admin.content()).includes('deploy-secret-value'));
+    assert.ok(!(await admin.content()).includes('web01-root-secret'));
+  });
+
   test('server validation errors show next to their field', async () => {
     const admin = await open('admin');
     await go(admin, '/users', 'Users');
