@@ -111,9 +111,14 @@ async function main(): Promise<void> {
       if (t.outcome !== 'allowed') throw new Error('no ticket');
       ticket = t.ticket;
     }
+    const cpu0 = process.cpuUsage();
     child.stdin!.write(JSON.stringify({ port: through ? g.port : devicePort, ticket, dir }) + '\n');
-    return (await next()).ms;
+    const ms = (await next()).ms;
+    const cpu = process.cpuUsage(cpu0);
+    if (through) gatewayCpuMs.push(((cpu.user + cpu.system) / 1000) * (GIB / BYTES));
+    return ms;
   };
+  const gatewayCpuMs: number[] = [];
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
   console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process)`);
   for (const dir of ['up', 'down'] as const) {
@@ -128,6 +133,8 @@ async function main(): Promise<void> {
     console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'}: direct ${med(direct).toFixed(0)} MB/s (best ${best(direct).toFixed(0)}), gateway ${med(gw).toFixed(0)} MB/s (best ${best(gw).toFixed(0)}) => ${(med(gw) / med(direct)).toFixed(2)}x direct (median of 3)`);
   }
   child.stdin!.end();
+  const sorted = [...gatewayCpuMs].sort((a, b) => a - b);
+  console.log(`  gateway process CPU per GiB relayed: ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms (median; user+system)`);
 
   if (HAVE_XRDP && HAVE_XFREERDP) {
     const xrdp = await startXrdp();
