@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import Database from 'better-sqlite3';
 import { gh, ghJson } from '../helpers/cli.js';
+import { PARAM_DEFS } from '../../src/core/params.js';
 
 const ALICE_PUB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJQ4laOdEqyYmU4iVzryl0F/J2GKNsBlWtM1XZhsPDME alice@example';
 const DEVICE_PASSWORD = 'Dev1ce-Secret-Pw!';
@@ -149,7 +150,7 @@ describe('CLI walkthrough (README) on SQLite', () => {
       assert.match(r.stdout, /Usage: gatehouse/);
     }
     const params = await ghJson<{ name: string; value: string }[]>(['params', 'list'], { env });
-    assert.equal(params.length, 11);
+    assert.equal(params.length, PARAM_DEFS.length);
     const audit = await ghJson<{ action: string }[]>(['audit', 'list', '--action', 'approval.'], { env });
     assert.ok(audit.some((a) => a.action === 'approval.approve'));
   });
