@@ -93,6 +93,11 @@ export class ApiStore {
     return { id: r.id, userId: r.user_id, csrf: r.csrf_token };
   }
 
+  async sessionAlive(id: string, now: number): Promise<boolean> {
+    const r = await this.db.selectFrom('web_sessions').select('expires_at').where('id', '=', id).executeTakeFirst();
+    return !!r && r.expires_at > now;
+  }
+
   async deleteSession(id: string): Promise<void> {
     await this.db.deleteFrom('web_sessions').where('id', '=', id).execute();
   }

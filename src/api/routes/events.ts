@@ -10,7 +10,7 @@ import { callerOf, type Ctx } from './context.js';
 const HEARTBEAT_MS = 15_000;
 const DELEGATION_REFRESH_MS = 30_000;
 
-export async function eventRoutes(app: FastifyInstance, { s }: Ctx) {
+export async function eventRoutes(app: FastifyInstance, { s, store }: Ctx) {
   const open = new Set<() => void>();
   // Closing the server must not wait for open streams: end them first.
   app.addHook('preClose', async () => {
@@ -60,7 +60,16 @@ export async function eventRoutes(app: FastifyInstance, { s }: Ctx) {
         queue.push(e);
         void drain();
       });
-      const beat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      // The heartbeat also checks that the login still holds: a logout or a disabled user ends the stream.
+      const beat = setInterval(() => {
+        void (async () => {
+          const p = await s.policy.current();
+          const user = p.usersById.get(c.user.id);
+          const alive = !!user && !user.disabled && (!c.sessionId || (await store.sessionAlive(c.sessionId, s.clock.now())));
+          if (alive) res.write(': ping\n\n');
+          else end();
+        })().catch(() => {});
+      }, HEARTBEAT_MS);
       beat.unref();
       const stop = () => {
         off();
