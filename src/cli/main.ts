@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApprovals } from './commands/approvals.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDirectory } from './commands/directory.js';
+import { registerDirectorySync } from './commands/directory-sync.js';
 import { registerRdp } from './commands/rdp.js';
 import { registerReports } from './commands/reports.js';
 import { registerSystem } from './commands/system.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSystem(program);
   registerDirectory(program);
+  registerDirectorySync(program);
   registerApprovals(program);
   registerRdp(program);
   registerReports(program);

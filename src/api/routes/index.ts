@@ -10,6 +10,7 @@ import { installAuth } from '../auth.js';
 import { registerHttpProxyLogin } from '../http-proxy-login.js';
 import { registerEmailLinks } from '../email-links.js';
 import { ApiStore } from '../store.js';
+import { registerTotpRoutes } from '../totp-routes.js';
 import { accessRuleRoutes } from './access-rules.js';
 import { approvalRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
@@ -47,6 +48,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
       installAuth(api, s, ctx.store);
       for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, auditRoutes, eventRoutes, connectRoutes])
         await routes(api, ctx);
+      await registerTotpRoutes(api, s);
       await registerHttpProxyLogin(api, s);
     },
     { prefix: '/api/v1' },

@@ -7,6 +7,7 @@ import type { User as UserT } from '../../core/types.js';
 import { LoginLimiter, SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
 import { ErrorBody, Nullable, Ok, Token, User, errors } from '../schemas.js';
 import { callerOf, type Ctx } from './context.js';
+import { secondFactorStep } from '../totp-routes.js';
 
 const Me = Type.Object({
   user: User,
@@ -76,6 +77,7 @@ export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
         return deny(reply, 401, 'unauthenticated', 'wrong username or password');
       }
       perUser.succeeded(keys);
+      if (await secondFactorStep(s, user, req, reply)) return reply;
       const sess = await store.createSession(user.id, req.ip, now, SESSION_TTL_MS);
       await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'auth.login', details: { address: req.ip } });
       reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));

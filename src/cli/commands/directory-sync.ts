@@ -1,0 +1,227 @@
+// gatehouse directory set|show|sync — the LDAP / Active Directory source of users, groups and managers;
+// gatehouse user totp enroll|disable|status and gatehouse group second-factor — the TOTP second factor.
+import type { Command } from 'commander';
+import { GatehouseError } from '../../core/errors.js';
+import type { DirectorySettings } from '../../directory/config.js';
+import type { SyncSummary } from '../../directory/diff.js';
+import { directoryOf } from '../../directory/index.js';
+import { action, readStdin } from '../context.js';
+
+interface SetOpts {
+  url?: string;
+  startTls?: boolean;
+  caFile?: string;
+  bindDn?: string;
+  bindPasswordStdin?: boolean;
+  userBase?: string;
+  userFilter?: string;
+  groupBase?: string;
+  groupFilter?: string;
+  membership?: string;
+  inChain?: boolean;
+  interval?: string;
+  timeout?: string;
+  attrUsername?: string;
+  attrEmail?: string;
+  attrDisplayName?: string;
+  attrManager?: string;
+  attrMember?: string;
+  attrMemberOf?: string;
+  attrGroupName?: string;
+  attrGroupOwner?: string;
+}
+
+function int(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new GatehouseError('invalid', `${what} must be a whole number`, what);
+  return Number(v);
+}
+
+export function summaryText(s: SyncSummary, dryRun: boolean): string {
+  const list = (xs: string[]) => (xs.length ? xs.join(', ') : '-');
+  const lines = [
+    dryRun ? 'Dry run: nothing was changed. A sync would do this:' : 'Directory sync:',
+    `  users added:    ${list(s.users.added)}`,
+    `  users changed:  ${list(s.users.changed.map((c) => `${c.username} (${c.fields.join(', ')})`))}`,
+    `  users disabled: ${list(s.users.disabled)}`,
+    `  users enabled:  ${list(s.users.enabled)}`,
+    `  groups added:   ${list(s.groups.added)}`,
+    `  groups changed: ${list(s.groups.changed.map((g) => `${g.name} (+${g.membersAdded.length} -${g.membersRemoved.length}${g.managers ? ', managers' : ''})`))}`,
+    `  groups emptied: ${list(s.groups.emptied)}`,
+  ];
+  for (const c of s.conflicts) lines.push(`  conflict: ${c.kind} '${c.name}' (${c.dn}): ${c.why}`);
+  for (const k of s.skipped) lines.push(`  skipped: ${k.dn}: ${k.why}`);
+  return lines.join('\n');
+}
+
+export function registerDirectorySync(program: Command): void {
+  const dir = program.command('directory').description('LDAP / Active Directory: users, groups and line managers from the directory');
+  dir
+    .command('set')
+    .description('configure the directory (flags not given keep their value)')
+    .option('--url <url>', 'ldap://host:389 or ldaps://host:636')
+    .option('--start-tls', 'upgrade ldap:// with StartTLS')
+    .option('--no-start-tls', 'no StartTLS')
+    .option('--ca-file <pem>', 'CA certificate file for ldaps/StartTLS')
+    .option('--bind-dn <dn>', 'service account DN')
+    .option('--bind-password-stdin', 'read the service account password from standard input (kept in the vault)')
+    .option('--user-base <dn>', 'where users live')
+    .option('--user-filter <filter>', 'which entries are users (default (objectClass=inetOrgPerson))')
+    .option('--group-base <dn>', 'where groups live')
+    .option('--group-filter <filter>', 'which entries are groups (default groupOfNames or group)')
+    .option('--membership <kind>', "'member' (on groups) or 'memberOf' (on users)")
+    .option('--in-chain', 'AD: resolve nested groups on the server (LDAP_MATCHING_RULE_IN_CHAIN)')
+    .option('--no-in-chain', 'resolve nested groups here')
+    .option('--interval <minutes>', 'minutes between scheduled syncs (0 = on demand only)')
+    .option('--timeout <seconds>', 'seconds to wait for the server')
+    .option('--attr-username <a>', 'login name attribute (uid, sAMAccountName)')
+    .option('--attr-email <a>', 'email attribute (mail)')
+    .option('--attr-display-name <a>', 'display name attribute (cn, displayName)')
+    .option('--attr-manager <a>', 'line manager DN attribute (manager)')
+    .option('--attr-member <a>', 'group member attribute (member)')
+    .option('--attr-member-of <a>', 'user memberOf attribute (memberOf)')
+    .option('--attr-group-name <a>', 'group name attribute (cn)')
+    .option('--attr-group-owner <a>', 'group owner DN attribute, made group manager (owner, managedBy)')
+    .action(
+      action(async (ctx, o: SetOpts) => {
+        const password = o.bindPasswordStdin ? await readStdin() : undefined;
+        const attributes = Object.fromEntries(
+          (
+            [
+              ['username', o.attrUsername],
+              ['email', o.attrEmail],
+              ['displayName', o.attrDisplayName],
+              ['manager', o.attrManager],
+              ['member', o.attrMember],
+              ['memberOf', o.attrMemberOf],
+              ['groupName', o.attrGroupName],
+              ['groupOwner', o.attrGroupOwner],
+            ] as const
+          ).filter(([, v]) => v !== undefined),
+        );
+        const patch: Partial<DirectorySettings> = {
+          url: o.url,
+          startTls: o.startTls,
+          caFile: o.caFile,
+          bindDn: o.bindDn,
+          userBase: o.userBase,
+          userFilter: o.userFilter,
+          groupBase: o.groupBase,
+          groupFilter: o.groupFilter,
+          membership: o.membership as DirectorySettings['membership'] | undefined,
+          inChain: o.inChain,
+          intervalMinutes: int(o.interval, 'interval'),
+          timeoutSeconds: int(o.timeout, 'timeout'),
+        };
+        for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete patch[k];
+        const s = await ctx.s();
+        const v = await directoryOf(s).directory.configure(await ctx.actor(), { ...patch, attributes: attributes as DirectorySettings['attributes'] }, password);
+        ctx.out(v, () => `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`);
+      }),
+    );
+  dir
+    .command('show')
+    .description('the directory settings (never the password) and the last sync')
+    .action(
+      action(async (ctx) => {
+        const s = await ctx.s();
+        const v = await directoryOf(s).directory.view();
+        if (!v) throw new GatehouseError('not_found', 'no directory is configured: run gatehouse directory set');
+        ctx.out(v, () =>
+          [
+            ...Object.entries(v.settings).map(([k, val]) => `${k.padEnd(16)} ${typeof val === 'object' && val !== null ? JSON.stringify(val) : String(val)}`),
+            `${'bindPassword'.padEnd(16)} ${v.bindPasswordSet ? '(set, in the vault)' : '(not set)'}`,
+            `${'lastSync'.padEnd(16)} ${v.lastSyncAt ? new Date(v.lastSyncAt).toISOString() : 'never'}`,
+            ...(v.lastSummary ? [summaryText(v.lastSummary, false)] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+  dir
+    .command('sync')
+    .description('read the directory now and bring users, managers and groups in line')
+    .option('--dry-run', 'only say what would change')
+    .action(
+      action(async (ctx, o: { dryRun?: boolean }) => {
+        const s = await ctx.s();
+        const r = await directoryOf(s).directory.sync(await ctx.actor(), { dryRun: !!o.dryRun });
+        ctx.out(r, () => summaryText(r.summary, r.dryRun));
+      }),
+    );
+
+  // ---- TOTP: under the existing `user` and `group` commands when they exist.
+  const user = program.commands.find((c) => c.name() === 'user') ?? program.command('user');
+  const totp = user.command('totp').description('the TOTP second factor of a user');
+  totp
+    .command('enroll <username>')
+    .description('start enrolment: prints the otpauth URL (and QR code as SVG with --svg); confirm with `user totp confirm`')
+    .option('--svg <file>', 'also write the QR code as an SVG file')
+    .action(
+      action(async (ctx, username: string, o: { svg?: string }) => {
+        const s = await ctx.s();
+        const u = (await s.policy.current()).usersByName.get(username);
+        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
+        const e = await directoryOf(s).totp.begin(u);
+        if (o.svg) (await import('node:fs')).writeFileSync(o.svg, e.qrSvg, { mode: 0o600 });
+        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrol-started', targetType: 'user', targetId: u.id, details: { username } });
+        ctx.out({ username, otpauthUrl: e.otpauthUrl, secret: e.secret }, () => `scan or type into the authenticator app (shown once):\n  ${e.otpauthUrl}\nthen: gatehouse user totp confirm ${username} <code>`);
+      }),
+    );
+  totp
+    .command('confirm <username> <code>')
+    .description('finish enrolment with a code from the app; prints the recovery codes once')
+    .action(
+      action(async (ctx, username: string, code: string) => {
+        const s = await ctx.s();
+        const u = (await s.policy.current()).usersByName.get(username);
+        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
+        const codes = await directoryOf(s).totp.confirm(u, code);
+        if (!codes) throw new GatehouseError('invalid', 'wrong code (or no enrolment started): check the app and the clock, then try again', 'code');
+        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrolled', targetType: 'user', targetId: u.id, details: { username } });
+        ctx.out({ username, recoveryCodes: codes }, () => `second factor on for ${username}. Recovery codes (each works once; shown once):\n  ${codes.join('\n  ')}`);
+      }),
+    );
+  totp
+    .command('disable <username>')
+    .description("remove a user's TOTP secret and recovery codes (they enrol again if a group requires it)")
+    .action(
+      action(async (ctx, username: string) => {
+        const s = await ctx.s();
+        const u = (await s.policy.current()).usersByName.get(username);
+        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
+        const removed = await directoryOf(s).totp.disable(u.id);
+        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.disabled', targetType: 'user', targetId: u.id, details: { username, removed } });
+        ctx.out({ username, removed }, () => (removed ? `second factor removed for ${username}` : `${username} had no second factor`));
+      }),
+    );
+  totp
+    .command('status <username>')
+    .description('enrolled? required by a group? recovery codes left')
+    .action(
+      action(async (ctx, username: string) => {
+        const s = await ctx.s();
+        const u = (await s.policy.current()).usersByName.get(username);
+        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
+        const t = directoryOf(s).totp;
+        const r = { username, enrolled: await t.enrolled(u.id), requiredByGroup: await t.requiredByGroup(u), recoveryCodesLeft: await t.recoveryLeft(u.id) };
+        ctx.out(r, () => `${username}: ${r.enrolled ? 'enrolled' : 'not enrolled'}; ${r.requiredByGroup ? 'required by a group' : 'not required by a group'}; ${r.recoveryCodesLeft} recovery codes left`);
+      }),
+    );
+
+  const group = program.commands.find((c) => c.name() === 'group') ?? program.command('group');
+  group
+    .command('second-factor <group> <onOff>')
+    .description("require the TOTP second factor of the group's members (on|off)")
+    .action(
+      action(async (ctx, name: string, onOff: string) => {
+        if (onOff !== 'on' && onOff !== 'off') throw new GatehouseError('invalid', "say 'on' or 'off'", 'onOff');
+        const s = await ctx.s();
+        const g = (await s.policy.current()).userGroupsByName.get(name);
+        if (!g) throw new GatehouseError('not_found', `unknown user group '${name}'`);
+        const actor = await ctx.actor();
+        await directoryOf(s).directory.store.setSecondFactorGroup(g.id, onOff === 'on', s.clock.now());
+        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'user-group.second-factor', targetType: 'user-group', targetId: g.id, details: { group: name, required: onOff === 'on' } });
+        ctx.out({ group: name, secondFactorRequired: onOff === 'on' }, () => `group ${name}: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
+      }),
+    );
+}
