@@ -6,12 +6,14 @@
 import { connect, type Socket } from 'node:net';
 import type { Services } from '../../services.js';
 import { recheck } from './access.js';
-import { relay } from './relay.js';
+import { relay, type Relay } from './relay.js';
 import { TicketStore } from './tickets.js';
 import { buildConnectionRequest, checkTpktHeader, parseConnectionRequest } from './x224.js';
 
 /** A client that has not sent its whole Connection Request by then is dropped. */
 export const REQUEST_DEADLINE_MS = 10_000;
+/** At most this many connections may be reading their request at once (slow clients cannot pile up). */
+export const MAX_PENDING = 256;
 const UPSTREAM_CONNECT_MS = 10_000;
 
 export interface GatewayState {
@@ -19,20 +21,40 @@ export interface GatewayState {
   tickets: TicketStore;
   /** Open client sockets, for shutdown. */
   live: Set<Socket>;
+  /** Relays with a session, for shutdown; each entry resolves once its session row is closed. */
+  relays: Map<Relay, Promise<void>>;
+  /** Connections still reading their request. */
+  pending: number;
 }
 
 export function handleClient(g: GatewayState, client: Socket): void {
   const { s } = g;
   const clientAddr = `${client.remoteAddress ?? 'unknown'}`.replace(/^::ffff:/, '');
   client.setNoDelay(true);
-  g.live.add(client);
   client.on('error', () => {});
-  client.once('close', () => g.live.delete(client));
+  if (g.pending >= MAX_PENDING) {
+    // Not audited: under a flood, one record per connection would turn it into a database flood.
+    s.log.warn({ client: clientAddr, pending: g.pending }, 'rdp: too many connections reading their request; dropped');
+    client.destroy();
+    return;
+  }
+  g.live.add(client);
+  g.pending++;
+  let counted = true;
+  const uncount = () => {
+    if (counted) g.pending--;
+    counted = false;
+  };
+  client.once('close', () => {
+    g.live.delete(client);
+    uncount();
+  });
 
   let buf: Buffer = Buffer.alloc(0);
   let settled = false;
   const refuse = (reason: string, details: Record<string, unknown> = {}) => {
     settled = true;
+    uncount();
     clearTimeout(deadline);
     client.removeListener('data', onData);
     client.destroy();
@@ -60,6 +82,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     if (buf.length < h.length) return;
     // Exactly one packet is ours to read; anything after it belongs to the device.
     settled = true;
+    uncount();
     clearTimeout(deadline);
     client.removeListener('data', onData);
     client.pause();
@@ -117,7 +140,11 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
     check.grantEnd,
   );
   await audit(check.username, t.userId, 'rdp.connect', { device: check.device.name, account: check.account, approvalId: check.approvalId, ticketId: t.id, sessionId });
-  r.finished.then((reason) => s.sessions.closed(sessionId, reason)).catch((err: unknown) => s.log.warn({ err: String(err) }, 'rdp session bookkeeping failed'));
+  const done = r.finished
+    .then((reason) => s.sessions.closed(sessionId, reason))
+    .catch((err: unknown) => s.log.warn({ err: String(err) }, 'rdp session bookkeeping failed'))
+    .finally(() => g.relays.delete(r));
+  g.relays.set(r, done);
   // The request with the account's cookie instead of the ticket, then whatever the client sent after it.
   r.start(trailing.length ? Buffer.concat([forward, trailing]) : forward);
 }

@@ -16,7 +16,7 @@ export interface RdpGateway {
 }
 
 export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
-  const g: GatewayState = { s, tickets: new TicketStore(s.store.db, () => s.clock.now()), live: new Set() };
+  const g: GatewayState = { s, tickets: new TicketStore(s.store.db, () => s.clock.now()), live: new Set(), relays: new Map(), pending: 0 };
   const server: Server = createServer((sock) => handleClient(g, sock));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -42,11 +42,12 @@ export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
     port,
     async close() {
       setLiveRdpPort(s, null);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Live relays keep close() waiting: end them (their sessions record the reason).
-        for (const c of g.live) c.destroy();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live relays keep close() waiting: end them, and let their session rows record why before the database closes.
+      const sessions = [...g.relays.values()];
+      for (const r of g.relays.keys()) r.close('the gateway is shutting down');
+      for (const c of g.live) c.destroy();
+      await Promise.all([closed, ...sessions]);
     },
   };
 }
