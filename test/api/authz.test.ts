@@ -58,6 +58,17 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/tokens', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'POST', path: '/api/v1/tokens', body: { name: 'matrix' }, expect: { alice: 201, bob: 201, admin: 201 } },
   { method: 'DELETE', path: '/api/v1/tokens/99999', expect: { alice: 404, bob: 404, admin: 404 } },
+  // Second factor and directory (src/api/totp-routes.ts; behaviour tested in test/ldap): who may call them.
+  { method: 'POST', path: '/api/v1/session/second-factor', body: { ticket: 'not-a-ticket-0123', code: '123456' }, expect: { alice: 401, bob: 401, admin: 401 } },
+  { method: 'POST', path: '/api/v1/session/second-factor/enrol', body: { ticket: 'not-a-ticket-0123' }, expect: { alice: 401, bob: 401, admin: 401 } },
+  { method: 'GET', path: '/api/v1/me/second-factor', expect: { alice: 200, bob: 200, admin: 200 } },
+  { method: 'POST', path: '/api/v1/me/second-factor', expect: { alice: 200, bob: 200, admin: 200 } },
+  { method: 'POST', path: '/api/v1/me/second-factor/confirm', body: { code: '000000' }, expect: { alice: 400, bob: 400, admin: 400 } },
+  { method: 'DELETE', path: '/api/v1/me/second-factor', body: { code: '000000' }, expect: { alice: 400, bob: 400, admin: 400 } },
+  { method: 'DELETE', path: '/api/v1/users/zed/second-factor', expect: { admin: 200 } },
+  { method: 'PUT', path: '/api/v1/user-groups/qa/second-factor', body: { required: false }, expect: { admin: 200 } },
+  { method: 'GET', path: '/api/v1/directory', expect: { admin: 404 } },
+  { method: 'POST', path: '/api/v1/directory/sync', body: { dryRun: true }, expect: { admin: 404 } },
 ];
 
 describe('API authorization (SQLite)', () => {
@@ -83,7 +94,7 @@ describe('API authorization (SQLite)', () => {
     for (const row of ROUTES) {
       for (const role of ['anon', 'alice', 'bob', 'admin'] as Role[]) {
         const want = role === 'anon' ? 401 : (row.expect[role] ?? 403);
-        const r = await clients[role].req(row.method, row.path, row.body ?? (row.method === 'GET' || row.method === 'DELETE' || row.method === 'PUT' ? undefined : {}));
+        const r = await clients[role].req(row.method, row.path, row.body ?? (row.method === 'POST' ? {} : undefined));
         if (r.status !== want) failures.push(`${role} ${row.method} ${row.path}: ${r.status} (want ${want}) ${r.text.slice(0, 120)}`);
         if (r.status >= 400 && r.body) assert.ok(r.body.error?.code && r.body.error?.message, `error shape for ${row.method} ${row.path}: ${r.text}`);
       }
