@@ -16,6 +16,7 @@ import { hasBinary, missing } from '../helpers/peers.js';
 export const ADMIN: Actor = { username: 'admin', id: null, channel: 'cli' };
 export const PW = { admin: 'admin-pass-123', alice: 'alice-S3cret-pass', bob: 'bob-S3cret-pass', carol: 'carol-S3cret-pass' } as const;
 export const NGINX = '/usr/sbin/nginx';
+export const hasOpenssl = () => hasBinary('openssl');
 export const NGINX_SKIP = missing('nginx', hasBinary('nginx') || hasBinary(NGINX), 'apt-get install nginx');
 
 export function freePort(): Promise<number> {

@@ -121,7 +121,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** The Cookie header without Gatehouse's own cookies (the proxy's and the console's): null when nothing is left. */
 export function stripOwnCookies(header: string): string | null {
-  if (!header.includes(PROXY_COOKIE) && !header.includes('gh_session')) return header;
+  const own = header.indexOf(PROXY_COOKIE);
+  if (own === -1 && !header.includes('gh_session')) return header;
+  // The usual case, only the proxy's cookie: no split.
+  if (own === 0 && header.indexOf(';') === -1) return null;
   const kept = header
     .split(';')
     .map((p) => p.trim())

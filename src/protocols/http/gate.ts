@@ -7,7 +7,7 @@ import type { Services } from '../../services.js';
 import type { Device, User } from '../../core/types.js';
 import type { HttpProxyConfig, ProxyOrigin } from './config.js';
 import { deviceOrigin } from './config.js';
-import type { DeviceSettingsCache } from './devices.js';
+import type { DeviceSettingsCache, HttpDeviceSettings } from './devices.js';
 import { makeUpstream, type ForwardTarget, type Upstream } from './forward.js';
 
 export interface Access {
@@ -18,6 +18,8 @@ export interface Access {
   grantId: number | null;
   grantEnd: number | null;
   policyVersion: number;
+  /** The credential mode the target was built with (JSON), to notice a change. */
+  auth: string;
   target: ForwardTarget;
   sessionId: number | null;
   /** Set when the session ended: the next request shows the access-ended page with this reason. */
@@ -89,7 +91,11 @@ export class Gate {
       const same = decision.outcome === 'allowed' && (decision.grantId ?? null) === prev.grantId && decision.accountId === prev.accountId;
       if (same) {
         // The device's address or settings may have changed with the policy: aim at the current ones.
-        prev.target = await this.target(device, p.version, prev.target.credential);
+        const settings = await this.settings.get(device, p.version);
+        const auth = JSON.stringify(settings.auth);
+        const credential = auth === prev.auth ? prev.target.credential : await this.credential(device, prev.accountId, settings);
+        prev.auth = auth;
+        prev.target = await this.target(device, p.version, credential);
         prev.device = device;
         prev.user = user;
         prev.policyVersion = p.version;
@@ -106,14 +112,7 @@ export class Gate {
   private async open(key: string, user: User, device: Device, accountId: number, grantId: number | null, version: number): Promise<Access> {
     const s = this.s;
     const settings = await this.settings.get(device, version);
-    const account = s.policy.peek()?.accountsOfDevice.get(device.id)?.find((a) => a.id === accountId);
-    let credential: [string, string] | null = null;
-    if (account && settings.auth.mode !== 'none') {
-      // Fetched once per session and kept in memory only; never logged.
-      const secret = await s.admin.accountSecret(accountId);
-      if (secret.kind === 'password')
-        credential = settings.auth.mode === 'basic' ? ['authorization', `Basic ${Buffer.from(`${account.name}:${secret.secret}`).toString('base64')}`] : [settings.auth.name, secret.secret];
-    }
+    const credential = await this.credential(device, accountId, settings);
     const target = await this.target(device, version, credential);
     const now = s.clock.now();
     const window = grantId !== null ? s.grants.window(grantId) : undefined;
@@ -125,6 +124,7 @@ export class Gate {
       grantId,
       grantEnd: window?.end ?? null,
       policyVersion: version,
+      auth: JSON.stringify(settings.auth),
       target,
       sessionId: null,
       ended: null,
@@ -145,6 +145,15 @@ export class Gate {
     // Access to the device is audited once per grant (per session), not per request.
     await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'http.access', targetType: 'device', targetId: device.name, details: { approvalId: grantId, sessionId: a.sessionId } });
     return a;
+  }
+
+  /** The header carrying the account's secret. Fetched once per session, kept in memory only, never logged. */
+  private async credential(device: Device, accountId: number, settings: HttpDeviceSettings): Promise<[string, string] | null> {
+    const account = this.s.policy.peek()?.accountsOfDevice.get(device.id)?.find((a) => a.id === accountId);
+    if (!account || settings.auth.mode === 'none') return null;
+    const secret = await this.s.admin.accountSecret(accountId);
+    if (secret.kind !== 'password') return null;
+    return settings.auth.mode === 'basic' ? ['authorization', `Basic ${Buffer.from(`${account.name}:${secret.secret}`).toString('base64')}`] : [settings.auth.name, secret.secret];
   }
 
   private async target(device: Device, version: number, credential: [string, string] | null): Promise<ForwardTarget> {

@@ -55,6 +55,8 @@ function readForm(req: IncomingMessage, limit = 4096): Promise<URLSearchParams |
   });
 }
 
+const SEEN = Symbol('gatehouse.bytes');
+
 const safeReturn = (v: string | null) => (v && v.startsWith('/') && !v.startsWith('//') && !/[\\\r\n]/.test(v) && v.length < 2000 ? v : '/');
 
 export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
@@ -72,7 +74,6 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
   const gate = new Gate(s, cfg, () => origin, new DeviceSettingsCache(s.store.db as Kysely<unknown>));
   const waiter = new Waiter(s);
   const stats = new StatsWriter(s);
-  const lastBytes = new WeakMap<Socket, { in: number; out: number }>();
 
   const instance = async () => (await s.params.params()).str('instance.name');
   const page = (res: ServerResponse, p: Parameters<typeof send>[1]) => void instance().then((n) => send(res, p, n), () => send(res, p));
@@ -84,12 +85,13 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     res.end();
   };
 
-  const account = (a: Access, sock: Socket | null) => {
+  /** Bytes per session from the client socket's counters (headers included), taken when each request ends. */
+  const account = (a: Access, sock: (Socket & { [SEEN]?: [number, number] }) | null) => {
     if (!sock) return;
-    const prev = lastBytes.get(sock) ?? { in: 0, out: 0 };
-    a.bytesIn += sock.bytesRead - prev.in;
-    a.bytesOut += sock.bytesWritten - prev.out;
-    lastBytes.set(sock, { in: sock.bytesRead, out: sock.bytesWritten });
+    const prev = sock[SEEN] ?? [0, 0];
+    a.bytesIn += sock.bytesRead - prev[0];
+    a.bytesOut += sock.bytesWritten - prev[1];
+    sock[SEEN] = [sock.bytesRead, sock.bytesWritten];
   };
 
   const proxy = (a: Access, req: IncomingMessage, res: ServerResponse, now: number) => {

@@ -1,0 +1,95 @@
+// HTTP proxy benchmark (issue 6), with wrk from Debian: requests per second and p99 latency for 1 KiB and
+// 64 KiB responses at 50 connections, side by side in one run:
+//   direct   - wrk -> the upstream (nginx serving static files, one worker)
+//   nginx    - wrk -> nginx as a plain reverse proxy (one worker, upstream keep-alive) -> the upstream
+//   gateway  - wrk -> Gatehouse's HTTP proxy (one process, a valid grant, cookie checked) -> the upstream
+//   gateway x2 - the same with two worker processes (node:cluster, the kernel spreads connections)
+// Target: gateway >= 0.45x nginx's req/s; p99 under 3 ms added over direct.
+// Run: node --import tsx bench/http.ts   (BENCH_SECONDS=10 by default)
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import cluster from 'node:cluster';
+import { rmSync } from 'node:fs';
+import { consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNS = 50;
+
+interface Figure {
+  rps: number;
+  p99: number;
+}
+
+/** wrk as a child process, asynchronously: the gateway under test runs in this process's event loop. */
+async function wrk(url: string, headers: string[]): Promise<Figure> {
+  const args = ['-t2', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+  const { stdout: out } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99 = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses on ${url}:\n${out}`);
+  return { rps, p99 };
+}
+
+async function main() {
+  if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) throw new Error('wrk is not installed: apt-get install wrk');
+  const upstream = await startNginx();
+  const reverse = await startNginx({ proxyTo: upstream.port });
+  // The device's console is the same static upstream; alice needs bob's approval, which bob gives.
+  const gw = await startGw({ approval: true, nodePort: upstream.port });
+  const r = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: 'bench' });
+  if (r.outcome !== 'waiting') throw new Error('expected a waiting request');
+  const bob = await consoleLogin(gw, 'bob');
+  await api(gw, bob, 'POST', `/approvals/${r.request.id}/approve`, { comment: 'bench' });
+  const cookie = await proxyCookie(gw, 'alice', 'app');
+  const host = gw.host('app');
+
+  const rows: { size: string; direct: Figure; nginx: Figure; gateway: Figure; gateway2?: Figure }[] = [];
+  for (const size of ['1k', '64k']) {
+    const path = `/${size}.bin`;
+    const direct = await wrk(`http://127.0.0.1:${upstream.port}${path}`, []);
+    const nginx = await wrk(`http://127.0.0.1:${reverse.port}${path}`, []);
+    const gateway = await wrk(`http://127.0.0.1:${gw.proxyPort}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+    rows.push({ size, direct, nginx, gateway });
+  }
+  const dir = gw.dir;
+  // Keep the data dir for the workers: stop() would delete it.
+  await gw.g.stop();
+
+  // Two worker processes on one port, the same database and vault key (the cookie stays valid).
+  const port = await freePort();
+  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx'], silent: false });
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const workers = [0, 1].map(() =>
+    cluster.fork({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' }),
+  );
+  await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))));
+  const host2 = `app.localhost:${port}`;
+  for (const row of rows) {
+    // The cookie is bound to the device host, not the port.
+    row.gateway2 = await wrk(`http://127.0.0.1:${port}/${row.size}.bin`, [`Host: ${host2}`, `Cookie: ${cookie}`]);
+  }
+  for (const w of workers) w.kill();
+  await reverse.stop();
+  await upstream.stop();
+  rmSync(dir, { recursive: true, force: true });
+
+  const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
+  console.log(`\nHTTP proxy, ${CONNS} connections, ${SECONDS} s per run, wrk -t2 (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores)`);
+  for (const row of rows) {
+    console.log(`\n${row.size === '1k' ? '1 KiB' : '64 KiB'} responses`);
+    console.log(`  direct to upstream      ${f(row.direct)}`);
+    console.log(`  nginx reverse proxy     ${f(row.nginx)}`);
+    console.log(`  gateway, 1 process      ${f(row.gateway)}   = ${(row.gateway.rps / row.nginx.rps).toFixed(2)}x nginx, p99 +${(row.gateway.p99 - row.direct.p99).toFixed(2)} ms over direct`);
+    if (row.gateway2) console.log(`  gateway, 2 workers      ${f(row.gateway2)}   = ${(row.gateway2.rps / row.gateway.rps).toFixed(2)}x one process`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
