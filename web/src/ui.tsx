@@ -68,28 +68,31 @@ export function Status({ value }: { value: string }) {
 export function Table({ label, head, rows, ids, empty = 'Nothing here yet.' }: { label: string; head: ReactNode[]; rows: ReactNode[][]; ids?: (string | number)[]; empty?: string }) {
   return (
     <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      <table>
-        <thead>
-          <tr>
+      {/* Explicit roles keep the table's semantics when a phone's stylesheet stacks the rows as cards. */}
+      <table role="table">
+        <thead role="rowgroup">
+          <tr role="row">
             {head.map((h, i) => (
-              <th key={i} scope="col">
+              <th key={i} scope="col" role="columnheader">
                 {h}
               </th>
             ))}
           </tr>
         </thead>
-        <tbody>
+        <tbody role="rowgroup">
           {rows.length ? (
             rows.map((r, i) => (
-              <tr key={ids?.[i] ?? i} data-id={ids?.[i]}>
+              <tr key={ids?.[i] ?? i} data-id={ids?.[i]} role="row">
                 {r.map((c, j) => (
-                  <td key={j}>{c}</td>
+                  <td key={j} role="cell" data-label={typeof head[j] === 'string' ? head[j] : undefined}>
+                    {c}
+                  </td>
                 ))}
               </tr>
             ))
           ) : (
-            <tr>
-              <td colSpan={head.length} className="muted">
+            <tr role="row">
+              <td colSpan={head.length} className="muted" role="cell">
                 {empty}
               </td>
             </tr>
