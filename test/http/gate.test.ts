@@ -3,6 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import WebSocket from 'ws';
 import { ADMIN, get, nodeUpstream, proxyCookie, startGw, type Gw, type NodeUpstream } from './helpers.js';
 
 /** The first `n` SSE events of a stream, as parsed data. */
@@ -119,5 +120,34 @@ describe('http proxy gate: reason, live status, expiry', () => {
     const page = await get(gw.proxyPort, gw.host('app'), '/', { headers: { cookie } });
     assert.equal(page.status, 403);
     assert.match(page.body, /nobody is eligible to approve it/);
+  });
+
+  test('grant end: an open websocket and a running download are cut within 1 s; the next request shows access ended', async () => {
+    await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { managers: ['bob'] });
+    await form('/.gatehouse/again', '');
+    const now = gw.s.clock.now();
+    const r = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: 'short window', start: now, end: now + 2500 });
+    assert.ok('request' in r && r.request);
+    await gw.s.approvals.approve(r.request!.id, 'bob', { channel: 'api' });
+    await new Promise((res) => setTimeout(res, 150));
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/`, { headers: { host: gw.host('app'), cookie } });
+    await new Promise((res, rej) => (ws.once('open', res), ws.once('error', rej)));
+    const wsClosed = new Promise<number>((res) => ws.once('close', () => res(Date.now())));
+    const download = new Promise<number>((res) => {
+      const req = request({ host: '127.0.0.1', port: gw.proxyPort, path: '/big?mb=4096', headers: { host: gw.host('app'), cookie }, agent: false }, (resp) => {
+        resp.resume();
+        resp.on('close', () => res(Date.now()));
+        resp.on('error', () => res(Date.now()));
+      });
+      req.on('error', () => res(Date.now()));
+      req.end();
+    });
+    const end = now + 2500;
+    const [w, d] = await Promise.all([wsClosed, download]);
+    assert.ok(w - end < 1000, `websocket closed ${w - end} ms after the grant ended`);
+    assert.ok(d - end < 1000, `download cut ${d - end} ms after the grant ended`);
+    const page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
+    assert.match(page.body, /Access ended/);
+    assert.match(page.body, /approval window is over/);
   });
 });
