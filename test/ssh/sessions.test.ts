@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,68 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     const r = await gw.ssh('alice@web01', ['echo "agent=[$SSH_AUTH_SOCK] x11=[$DISPLAY]"'], { extra: ['-A', '-X'], env: { SSH_AUTH_SOCK: '/tmp/nonexistent-agent.sock', DISPLAY: ':0' } }).done;
     assert.equal(r.code, 0);
     assert.match(r.stdout, /agent=\[\] x11=\[\]/);
+    // The requests themselves get a refusal from the gateway.
+    const refused = (opts: ssh2.ExecOptions, cfg: Partial<ssh2.ConnectConfig> = {}) =>
+      new Promise<string>((resolve, reject) => {
+        const c = new ssh2.Client();
+        c.on('ready', () =>
+          c.exec('true', opts, (err, ch) => {
+            c.end();
+            if (err) return resolve(err.message);
+            ch.resume();
+            resolve('accepted');
+          }),
+        );
+        c.on('error', reject);
+        c.connect({ host: '127.0.0.1', port: gw.port, username: 'alice@web01', privateKey: gw.alice.private, ...cfg });
+      });
+    assert.match(await refused({ agentForward: true } as ssh2.ExecOptions, { agent: '/tmp/nonexistent-agent.sock' }), /agent forwarding/i);
+    assert.match(await refused({ x11: true }), /X11/i);
+  });
+
+  test('backpressure both ways: a reader that stops makes the transfer stop, not the gateway buffer', async () => {
+    const live = async () => {
+      for (let i = 0; i < 400 && gw.s.sessions.count() === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      return gw.s.sessions.ids()[0];
+    };
+    const bytes = async (id: number) => {
+      await gw.s.sessions.check();
+      const row = await gw.s.store.db.selectFrom('sessions').select(['bytes_in', 'bytes_out']).where('id', '=', id).executeTakeFirstOrThrow();
+      return { in: Number(row.bytes_in), out: Number(row.bytes_out) };
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const mem = () => process.memoryUsage().arrayBuffers;
+
+    // Download to a client that never reads its stdout.
+    const down = launch('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'cat /dev/zero'], { stalled: true });
+    const id = await live();
+    await sleep(1500);
+    const a = await bytes(id);
+    const m0 = mem();
+    await sleep(1500);
+    const b = await bytes(id);
+    assert.ok(b.out - a.out < 1024 * 1024, `the device's output stopped (${a.out} then ${b.out} bytes)`);
+    assert.ok(b.out < 64 * 1024 * 1024, `in flight: ${b.out} bytes`);
+    assert.ok(mem() - m0 < 8 * 1024 * 1024);
+    down.killAll();
+    await down.done;
+    for (let i = 0; i < 200 && gw.s.sessions.count() > 0; i++) await sleep(25);
+
+    // Upload to a device that does not read for a while.
+    const big = join(work, 'upload.bin');
+    writeFileSync(big, Buffer.alloc(0));
+    const fd = openSync(big, 'r+');
+    ftruncateSync(fd, 512 * 1024 * 1024);
+    closeSync(fd);
+    const up = launch('sh', ['-c', `exec ssh -p ${gw.port} ${gw.opts().map((x) => `'${x}'`).join(' ')} alice@web01@127.0.0.1 'sleep 4; cat > /dev/null' < ${big}`]);
+    const id2 = await live();
+    await sleep(1200);
+    const c = await bytes(id2);
+    await sleep(1200);
+    const d = await bytes(id2);
+    assert.ok(d.in - c.in < 1024 * 1024, `the client's upload waited for the device (${c.in} then ${d.in} bytes)`);
+    const r = await up.done;
+    assert.equal(r.code, 0, 'and completed once the device read');
   });
 
   test('local port forwarding only when the access rule allows it', async () => {
