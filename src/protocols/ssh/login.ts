@@ -27,6 +27,9 @@ export class Login {
   private primary: { user: User; method: 'password' | 'publickey' } | null = null;
   private target: Target | null = null;
   private blockedAudited = false;
+  /** Set after the password or key when the user needs the TOTP second factor (asked by keyboard-interactive). */
+  private secondFactorPending = false;
+  private secondFactorFails = 0;
 
   constructor(
     private readonly s: Services,
@@ -45,6 +48,7 @@ export class Login {
     this.target ??= parseTarget(ctx.username);
     const t = this.target;
     if (ctx.method === 'keyboard-interactive') {
+      if (this.primary && this.secondFactorPending) return this.askSecondFactor(ctx as KeyboardAuthContext);
       if (this.primary) return this.askReason(ctx as KeyboardAuthContext, 1, null);
       return ctx.reject(PRIMARY);
     }
@@ -98,9 +102,36 @@ export class Login {
       details: { clientAddr: this.clientAddr, method, target: printable(ctx.username, 200) },
     });
     this.primary = { user, method };
+    if (await this.s.auth.secondFactorRequired(user)) {
+      this.secondFactorPending = true;
+      return ctx.reject(['keyboard-interactive'], true);
+    }
     if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return ctx.reject(['keyboard-interactive'], true);
     this.result = { user, target: t, method, reason: null };
     ctx.accept();
+  }
+
+  /** The TOTP code (or a recovery code), then the reason when the target needs one, in the same round. */
+  private async askSecondFactor(ctx: KeyboardAuthContext): Promise<void> {
+    const { user, method } = this.primary!;
+    const t = this.target!;
+    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'Gatehouse', 'Enter the code from your authenticator app (or a recovery code).', (answers) => {
+      if (!Array.isArray(answers)) return;
+      void (async () => {
+        if (!(await this.s.auth.verifyTotp(user, String(answers[0] ?? '')))) {
+          this.secondFactorFails++;
+          await this.limiter.fail(user.username, this.clientAddr);
+          await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor-failed', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr } });
+          // Three wrong codes end the connection: no methods left to try.
+          return ctx.reject(this.secondFactorFails >= 3 ? [] : ['keyboard-interactive'], this.secondFactorFails < 3);
+        }
+        this.secondFactorPending = false;
+        await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr, method } });
+        if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return this.askReason(ctx, 1, null);
+        this.result = { user, target: t, method, reason: null };
+        ctx.accept();
+      })().catch(() => ctx.reject(PRIMARY));
+    });
   }
 
   private async askReason(ctx: KeyboardAuthContext, round: number, previous: string | null): Promise<void> {
