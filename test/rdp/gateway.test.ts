@@ -145,6 +145,28 @@ for (const target of DB_TARGETS) {
       ok.sock.destroy();
     });
 
+    test('300 random and mutated packets against the live gateway: each closed, nothing relayed, the gateway still serves', { timeout: 60_000 }, async () => {
+      let seed = 42;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const base = clientConnectionRequest({ routingToken: 'gh1.' + 'Q'.repeat(43), requestedProtocols: 3 });
+      const n = dev.requests.length;
+      for (let i = 0; i < 300; i++) {
+        let pkt = Buffer.from(base);
+        if (i % 3 === 0) pkt = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) + 1 }, () => Math.floor(rnd() * 256)));
+        else for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
+        const c = await rawClient(g.port);
+        c.sock.end(pkt);
+        await c.closed;
+        assert.equal(c.received().length, 0, `packet ${i} got an answer`);
+      }
+      assert.equal(dev.requests.length, n, 'nothing reached the device');
+      const t = await ticketFor(g);
+      const ok = await rawClient(g.port);
+      ok.sock.write(clientConnectionRequest({ routingToken: t.ticket, requestedProtocols: 1 }));
+      await ok.waitFor(CONNECTION_CONFIRM.length);
+      ok.sock.destroy();
+    });
+
     test('an expired ticket and a ticket whose device changed are refused like an unknown one', async () => {
       const t1 = await ticketFor(g);
       await g.s.store.db.updateTable('rdp_tickets' as never).set({ expires_at: Date.now() - 1 } as never).where('id' as never, '=', (await g.s.store.db.selectFrom('rdp_tickets' as never).select('id' as never).orderBy('id' as never, 'desc').executeTakeFirstOrThrow() as { id: number }).id as never).execute();
