@@ -10,7 +10,7 @@ import { issueTicket } from '../../src/protocols/rdp/index.js';
 import { addRdpDevice, auditRows, startGateway, waitUntil, type Gw } from './helpers.js';
 import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp, type Xrdp } from './xrdp.js';
 
-const skip = missing('xrdp', HAVE_XRDP, 'apt-get install -y xrdp') || missing('xfreerdp', HAVE_XFREERDP, 'apt-get install -y freerdp2-x11 xvfb imagemagick');
+const skip = missing('xrdp', HAVE_XRDP, 'apt-get install -y xrdp') || missing('xfreerdp', HAVE_XFREERDP, 'apt-get install -y freerdp2-x11 xvfb xauth imagemagick');
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 describe('RDP gateway with real xfreerdp and xrdp', { skip }, () => {

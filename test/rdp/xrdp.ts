@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { hasBinary } from '../helpers/peers.js';
 
 export const HAVE_XRDP = hasBinary('xrdp') && existsSync('/etc/xrdp/xrdp.ini') && hasBinary('openssl');
-export const HAVE_XFREERDP = hasBinary('xfreerdp') && hasBinary('xvfb-run') && hasBinary('import');
+export const HAVE_XFREERDP = hasBinary('xfreerdp') && hasBinary('xvfb-run') && hasBinary('xauth') && hasBinary('import');
 /** What xrdp 0.9.21 logs (at DEBUG) once the login screen is drawn. */
 export const LOGIN_MARK = 'draw login window';
 
