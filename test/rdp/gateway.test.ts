@@ -4,7 +4,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { DB_TARGETS } from '../helpers/db.js';
+import { loadConfig } from '../../src/config/env.js';
+import { makeLogger } from '../../src/log.js';
+import { openServices } from '../../src/services.js';
 import { issueTicket } from '../../src/protocols/rdp/index.js';
 import { clientConnectionRequest, parseConnectionRequest } from '../../src/protocols/rdp/x224.js';
 import { addRdpDevice, auditRows, CONNECTION_CONFIRM, fakeRdpServer, rawClient, startGateway, waitUntil, type FakeRdp, type Gw } from './helpers.js';
@@ -269,5 +273,31 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     const a = await issueTicket(g.s, { username: 'alice', device: 'nope', channel: 'cli' }).catch((e: Error) => e.message);
     const b = await issueTicket(g.s, { username: 'frank', device: 'rdp01', channel: 'cli' }).catch((e: Error) => e.message);
     assert.equal(String(a).replace('nope', 'X'), String(b).replace('rdp01', 'X'));
+  });
+});
+
+describe('RDP gateway: shutdown', () => {
+  test('stopping the server ends live relays and records why in their session rows', async () => {
+    const g = await startGateway({ opsApproval: false });
+    const dev = await fakeRdpServer();
+    let stopped = false;
+    try {
+      await addRdpDevice(g.s, 'rdp01', dev.port);
+      const t = await ticketFor(g);
+      const c = await rawClient(g.port);
+      c.sock.write(clientConnectionRequest({ routingToken: t.ticket, requestedProtocols: 1 }));
+      await c.waitFor(CONNECTION_CONFIRM.length);
+      await g.running.stop();
+      stopped = true;
+      await c.closed;
+      const s = await openServices(loadConfig({ GATEHOUSE_DATA_DIR: g.dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef' }), makeLogger('silent'));
+      const row = await s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').executeTakeFirstOrThrow();
+      await s.close();
+      assert.equal(row.end_reason, 'the gateway is shutting down');
+    } finally {
+      await dev.close();
+      if (stopped) rmSync(g.dir, { recursive: true, force: true });
+      else await g.stop();
+    }
   });
 });
