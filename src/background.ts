@@ -7,6 +7,7 @@ import type { Services } from './services.js';
 import { KyselyNodeStore } from './storage/nodes-store.js';
 import { startPgListener } from './storage/pg-notify.js';
 import { SiemExporter, sinksFromConfig } from './export/siem.js';
+import { directoryOf } from './directory/index.js';
 
 export interface Background {
   nodes: NodeService;
@@ -65,12 +66,15 @@ export async function startBackground(s: Services): Promise<Background> {
   ];
   for (const t of timers) t.unref();
   void sweep();
+  // Directory sync on its schedule (directory set --interval); one node at a time by a lease.
+  const stopDirectorySync = directoryOf(s).directory.schedule({ username: 'system', id: null, channel: 'system' }, (err) => log.warn({ err: String(err) }, 'directory sync failed; will retry'), (r) => r.applied && log.info({ summary: r.summary }, 'directory sync'));
 
   return {
     nodes,
     exporters,
     async stop() {
       for (const t of timers) clearInterval(t);
+      stopDirectorySync();
       await exportAudit();
       for (const ex of exporters) await ex.sink.close();
       await pgListener?.close();

@@ -163,6 +163,30 @@ for (const target of DB_TARGETS) {
       assert.equal((await user('erin')).disabled, true);
     });
 
+    test('the schedule syncs when the interval has passed, and not before', async () => {
+      const d = directoryOf(t.s).directory;
+      await d.configure(ADMIN, { intervalMinutes: 5 });
+      const c = await ldap.admin();
+      try {
+        await addPerson(c, 'gina', 'Gina Sched', 'carol');
+      } finally {
+        await c.unbind();
+      }
+      const runs: string[][] = [];
+      const once = () =>
+        new Promise<void>((resolve, reject) => {
+          const stop = d.schedule(ADMIN, reject, (r) => runs.push(r.summary.users.added));
+          // The first tick runs at once; give it a moment, then stop.
+          setTimeout(() => (stop(), resolve()), 500);
+        });
+      await once();
+      assert.deepEqual(runs, [], 'the last sync was less than 5 minutes ago');
+      t.clock.advance(6 * 60_000);
+      await once();
+      assert.deepEqual(runs, [['gina']]);
+      await d.configure(ADMIN, { intervalMinutes: 0 });
+    });
+
     test('an unreachable directory is a clear error and changes nothing', async () => {
       const d = directoryOf(t.s).directory;
       await d.configure(ADMIN, { url: 'ldap://127.0.0.1:1', timeoutSeconds: 2 });
