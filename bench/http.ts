@@ -43,34 +43,43 @@ async function main() {
   const bob = await consoleLogin(gw, 'bob');
   await api(gw, bob, 'POST', `/approvals/${r.request.id}/approve`, { comment: 'bench' });
   const cookie = await proxyCookie(gw, 'alice', 'app');
-  const host = gw.host('app');
+
+  const dir = gw.dir;
+  // Figures come from gateway processes of their own (as in production), not from this driver process:
+  // stop the set-up gateway, keeping its data dir (same database and vault key, so the cookie and the
+  // grant stay valid), then start one worker, then two, on one port (node:cluster; the kernel spreads
+  // connections between the workers).
+  await gw.g.stop();
+  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof'] : [])], silent: false });
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const workers = async (n: number) => {
+    const port = await freePort();
+    const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
+    const ws: ReturnType<typeof cluster.fork>[] = [];
+    // One after the other: the first runs the migrations check alone.
+    for (let i = 0; i < n; i++) {
+      const w = cluster.fork(env);
+      await new Promise((res) => w.once('message', res));
+      ws.push(w);
+    }
+    return { port, stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
+  };
 
   const rows: { size: string; direct: Figure; nginx: Figure; gateway: Figure; gateway2?: Figure }[] = [];
+  const one = await workers(1);
+  const host = `app.localhost:${one.port}`;
   for (const size of ['1k', '64k']) {
     const path = `/${size}.bin`;
     const direct = await wrk(`http://127.0.0.1:${upstream.port}${path}`, []);
     const nginx = await wrk(`http://127.0.0.1:${reverse.port}${path}`, []);
-    const gateway = await wrk(`http://127.0.0.1:${gw.proxyPort}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+    const gateway = await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
     rows.push({ size, direct, nginx, gateway });
   }
-  const dir = gw.dir;
-  // Keep the data dir for the workers: stop() would delete it.
-  await gw.g.stop();
-
-  // Two worker processes on one port, the same database and vault key (the cookie stays valid).
-  const port = await freePort();
-  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx'], silent: false });
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
-  const workers = [0, 1].map(() =>
-    cluster.fork({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' }),
-  );
-  await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))));
-  const host2 = `app.localhost:${port}`;
-  for (const row of rows) {
-    // The cookie is bound to the device host, not the port.
-    row.gateway2 = await wrk(`http://127.0.0.1:${port}/${row.size}.bin`, [`Host: ${host2}`, `Cookie: ${cookie}`]);
-  }
-  for (const w of workers) w.kill();
+  await one.stop();
+  const two = await workers(2);
+  // The cookie is bound to the device host, not the port.
+  for (const row of rows) row.gateway2 = await wrk(`http://127.0.0.1:${two.port}/${row.size}.bin`, [`Host: app.localhost:${two.port}`, `Cookie: ${cookie}`]);
+  await two.stop();
   await reverse.stop();
   await upstream.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -109,7 +109,7 @@ describe('http proxy: forwarding to a Node upstream', () => {
   });
 
   test('the session row counts requests and bytes; access is audited once', async () => {
-    await new Promise((r) => setTimeout(r, 2300));
+    await new Promise((r) => setTimeout(r, 5300));
     const rows = await gw.s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'http').execute();
     assert.equal(rows.length, 1);
     assert.ok(Number(rows[0].bytes_out) > 256 * 1024 * 1024, `bytes_out ${rows[0].bytes_out}`);
