@@ -194,10 +194,12 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
   });
 
   test("the end of the grant's window ends a live session", async () => {
-    // A reservation gives a short, exact window.
-    const req = await cliOk(gw, ['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'ssh', '--start', '+0s', '--end', '+5s', '--reason', 'short job', '--json']);
-    const id = (JSON.parse(req.stdout) as { request?: { id: number }; id?: number }).request?.id ?? (JSON.parse(req.stdout) as { id: number }).id;
-    await cliOk(gw, ['approvals', 'approve', String(id), '--as', 'bob']);
+    // A reservation gives a short, exact window (made in-process: a CLI start-up under load could eat it).
+    const now = Date.now();
+    const req = await gw.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', reason: 'short job', channel: 'cli', start: now, end: now + 8000 });
+    assert.notEqual(req.outcome, 'allowed');
+    const id = req.outcome !== 'allowed' ? req.request.id : 0;
+    await gw.s.approvals.approve(id, 'bob', { channel: 'cli' });
     const grantEnd = (await gw.s.approvals.get(id))!.grantEnd!;
     const p = gw.ssh('alice@web01', ['echo ready; sleep 60']);
     await p.waitFor(/ready/);

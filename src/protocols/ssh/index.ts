@@ -10,6 +10,7 @@ import { ProxyConnection } from './connection.js';
 import { loadHostKeys } from './hostkeys.js';
 import { Login } from './login.js';
 import { LoginLimiter } from './ratelimit.js';
+import { tuneSocket } from './socket.js';
 
 export interface Listener {
   port: number;
@@ -40,8 +41,7 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
   server.on('error', (err: Error) => s.log.warn({ err: String(err) }, 'ssh server error'));
 
   const tcp: NetServer = createServer((sock) => {
-    // Interactive keystrokes and small SFTP requests must not wait for Nagle.
-    sock.setNoDelay(true);
+    tuneSocket(sock);
     sock.on('error', () => {});
     server.injectSocket(sock);
   });

@@ -3,6 +3,7 @@
 import { connect as netConnect } from 'node:net';
 import ssh2, { type Client as SshClient } from 'ssh2';
 import { fingerprintOf } from '../../crypto/sshkeys.js';
+import { tuneSocket } from './socket.js';
 import type { Actor } from '../../core/admin/service.js';
 import type { Account, Device, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
@@ -36,9 +37,8 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
   const conn = new Client();
   // ssh2 may emit more than one error (a timeout, then the socket's end): none may go unhandled.
   conn.on('error', (err) => s.log.debug({ err: String(err), device: device.name }, 'upstream connection error'));
-  const sock = netConnect({ host: device.host, port });
-  // Small interactive packets must not wait for Nagle: it halves set-up time and removes stalls.
-  sock.setNoDelay(true);
+  // No Nagle (it halves set-up time and removes stalls), and packets batched per event-loop turn.
+  const sock = tuneSocket(netConnect({ host: device.host, port }));
 
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error & { level?: string; code?: string }) => {
