@@ -61,15 +61,15 @@ export interface SyncSummary {
 export function summarise(p: SyncPlan): SyncSummary {
   return {
     users: {
-      added: p.addUsers.map((u) => u.username),
-      changed: p.changeUsers.map((c) => ({ username: c.username, fields: Object.keys(c).filter((k) => k !== 'username' && k !== 'id') })),
-      disabled: p.disableUsers.map((u) => u.username),
-      enabled: p.enableUsers.map((u) => u.username),
+      added: p.addUsers.map((u) => u.username).sort(),
+      changed: p.changeUsers.map((c) => ({ username: c.username, fields: Object.keys(c).filter((k) => k !== 'username' && k !== 'id') })).sort((a, b) => a.username.localeCompare(b.username)),
+      disabled: p.disableUsers.map((u) => u.username).sort(),
+      enabled: p.enableUsers.map((u) => u.username).sort(),
     },
     groups: {
-      added: p.addGroups.map((g) => g.name),
-      changed: p.changeGroups.map((g) => ({ name: g.name, membersAdded: g.addMembers, membersRemoved: g.removeMembers, ...(g.managers ? { managers: g.managers } : {}) })),
-      emptied: p.emptyGroups.map((g) => g.name),
+      added: p.addGroups.map((g) => g.name).sort(),
+      changed: p.changeGroups.map((g) => ({ name: g.name, membersAdded: g.addMembers, membersRemoved: g.removeMembers, ...(g.managers ? { managers: g.managers } : {}) })).sort((a, b) => a.name.localeCompare(b.name)),
+      emptied: p.emptyGroups.map((g) => g.name).sort(),
     },
     conflicts: p.conflicts,
     skipped: p.skipped,

@@ -84,6 +84,17 @@ for (const target of DB_TARGETS) {
       assert.deepEqual(r.summary.users, { added: [], changed: [], disabled: [], enabled: [] });
     });
 
+    test("membership read from the users' memberOf (the memberof overlay) gives the same groups", async () => {
+      const d = directoryOf(t.s).directory;
+      await d.configure(ADMIN, { membership: 'memberOf' });
+      try {
+        const r = await d.sync(ADMIN, { dryRun: true });
+        assert.deepEqual(r.summary.groups, { added: [], changed: [], emptied: [] });
+      } finally {
+        await d.configure(ADMIN, { membership: 'member' });
+      }
+    });
+
     test('directory-owned fields cannot be edited here; local settings can', async () => {
       await assert.rejects(t.s.admin.setUser(ADMIN, 'alice', { email: 'x@example.com' }), code('forbidden'));
       await assert.rejects(t.s.admin.setUser(ADMIN, 'alice', { manager: 'carol' }), code('forbidden'));
