@@ -154,6 +154,8 @@ for (const target of DB_TARGETS) {
       const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
       const base = clientConnectionRequest({ routingToken: 'gh1.' + 'Q'.repeat(43), requestedProtocols: 3 });
       const n = dev.requests.length;
+      const audited = async () => (await g.s.store.db.selectFrom('audit_log').select(({ fn }) => fn.countAll<number>().as('n')).where('action', 'like', 'rdp.refused%').executeTakeFirstOrThrow()).n;
+      const before = Number(await audited());
       for (let i = 0; i < 300; i++) {
         let pkt = Buffer.from(base);
         if (i % 3 === 0) pkt = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) + 1 }, () => Math.floor(rnd() * 256)));
@@ -164,6 +166,8 @@ for (const target of DB_TARGETS) {
         assert.equal(c.received().length, 0, `packet ${i} got an answer`);
       }
       assert.equal(dev.requests.length, n, 'nothing reached the device');
+      // Every one is audited (written one at a time, behind the connections).
+      await waitUntil(async () => Number(await audited()) >= before + 300, 45_000, 'the flood audited');
       const t = await ticketFor(g);
       const ok = await rawClient(g.port);
       ok.sock.write(clientConnectionRequest({ routingToken: t.ticket, requestedProtocols: 1 }));

@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Services } from '../../services.js';
 import { recheck } from './access.js';
+import type { AuditQueue } from './audit-queue.js';
 import { relay, type Relay } from './relay.js';
 import { TicketStore } from './tickets.js';
 import { buildConnectionRequest, checkTpktHeader, parseConnectionRequest } from './x224.js';
@@ -19,6 +20,7 @@ const UPSTREAM_CONNECT_MS = 10_000;
 export interface GatewayState {
   s: Services;
   tickets: TicketStore;
+  audit: AuditQueue;
   /** Open client sockets, for shutdown. */
   live: Set<Socket>;
   /** Relays with a session, for shutdown; each entry resolves once its session row is closed. */
@@ -59,9 +61,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     client.removeListener('data', onData);
     client.destroy();
     s.log.info({ client: clientAddr, reason }, 'rdp connection refused');
-    void s
-      .audit({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason, ...details } })
-      .catch((err: unknown) => s.log.warn({ err: String(err) }, 'audit failed'));
+    g.audit.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason, ...details } });
   };
   const deadline = setTimeout(() => refuse('no connection request within the deadline', { received: buf.length }), REQUEST_DEADLINE_MS);
   deadline.unref();
@@ -69,7 +69,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     if (!settled) {
       settled = true;
       clearTimeout(deadline);
-      if (buf.length) void s.audit({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason: 'closed before a whole connection request', received: buf.length } }).catch(() => {});
+      if (buf.length) g.audit.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason: 'closed before a whole connection request', received: buf.length } });
     }
   });
 
@@ -99,11 +99,11 @@ export function handleClient(g: GatewayState, client: Socket): void {
 async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: Buffer, trailing: Buffer): Promise<void> {
   const { s } = g;
   const audit = (actor: string, actorId: number | null, action: string, details: Record<string, unknown>) =>
-    s.audit({ actor, actorId, channel: 'system', action, targetType: 'rdp', details: { client: clientAddr, ...details } }).catch((err: unknown) => s.log.warn({ err: String(err) }, 'audit failed'));
+    g.audit.push({ actor, actorId, channel: 'system', action, targetType: 'rdp', details: { client: clientAddr, ...details } });
   const refuse = async (reason: string, details: Record<string, unknown> = {}, actor = 'anonymous', actorId: number | null = null) => {
     client.destroy();
     s.log.info({ client: clientAddr, reason }, 'rdp connection refused');
-    await audit(actor, actorId, 'rdp.refused', { reason, ...details });
+    audit(actor, actorId, 'rdp.refused', { reason, ...details });
   };
 
   const parsed = parseConnectionRequest(pkt);
@@ -139,7 +139,7 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
     { close: (reason) => r.close(reason), bytes: () => r.bytes() },
     check.grantEnd,
   );
-  await audit(check.username, t.userId, 'rdp.connect', { device: check.device.name, account: check.account, approvalId: check.approvalId, ticketId: t.id, sessionId });
+  audit(check.username, t.userId, 'rdp.connect', { device: check.device.name, account: check.account, approvalId: check.approvalId, ticketId: t.id, sessionId });
   const done = r.finished
     .then((reason) => s.sessions.closed(sessionId, reason))
     .catch((err: unknown) => s.log.warn({ err: String(err) }, 'rdp session bookkeeping failed'))

@@ -7,6 +7,7 @@ import type { Services } from '../../services.js';
 import { setLiveRdpPort } from './access.js';
 import { handleClient, type GatewayState } from './connection.js';
 import { TicketStore } from './tickets.js';
+import { AuditQueue } from './audit-queue.js';
 
 export { issueTicket, rdpFile, gatewayAddress, type IssueResult } from './access.js';
 
@@ -16,7 +17,7 @@ export interface RdpGateway {
 }
 
 export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
-  const g: GatewayState = { s, tickets: new TicketStore(s.store.db, () => s.clock.now()), live: new Set(), relays: new Map(), pending: 0 };
+  const g: GatewayState = { s, tickets: new TicketStore(s.store.db, () => s.clock.now()), audit: new AuditQueue(s), live: new Set(), relays: new Map(), pending: 0 };
   const server: Server = createServer((sock) => handleClient(g, sock));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -48,6 +49,7 @@ export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
       for (const r of g.relays.keys()) r.close('the gateway is shutting down');
       for (const c of g.live) c.destroy();
       await Promise.all([closed, ...sessions]);
+      await g.audit.flushed();
     },
   };
 }
