@@ -3,10 +3,11 @@
 //   direct   - wrk -> the upstream (nginx serving static files, one worker)
 //   nginx    - wrk -> nginx as a plain reverse proxy (one worker, upstream keep-alive) -> the upstream
 //   gateway  - wrk -> Gatehouse's HTTP proxy (one process, a valid grant, cookie checked) -> the upstream
+//   bare     - wrk -> a bare undici Pool.stream proxy that only looks for the cookie (the floor for Node)
 //   gateway x2 - the same with two worker processes (node:cluster, the kernel spreads connections)
 // Target: gateway >= 0.45x nginx's req/s; p99 under 3 ms added over direct.
 // Run: node --import tsx bench/http.ts   (BENCH_SECONDS=10 by default)
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import cluster from 'node:cluster';
 import { rmSync } from 'node:fs';
@@ -65,16 +66,21 @@ async function main() {
     return { port, stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
   };
 
-  const rows: { size: string; direct: Figure; nginx: Figure; gateway: Figure; gateway2?: Figure }[] = [];
+  const rows: { size: string; direct: Figure; nginx: Figure; bare: Figure; gateway: Figure; gateway2?: Figure }[] = [];
+  const barePort = await freePort();
+  const bareProc = fork('bench/http-bare.ts', [String(upstream.port), String(barePort)], { execArgv: ['--import', 'tsx'] });
+  await new Promise((res) => bareProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
   for (const size of ['1k', '64k']) {
     const path = `/${size}.bin`;
     const direct = await wrk(`http://127.0.0.1:${upstream.port}${path}`, []);
     const nginx = await wrk(`http://127.0.0.1:${reverse.port}${path}`, []);
+    const bare = await wrk(`http://127.0.0.1:${barePort}${path}`, [`Cookie: ${cookie}`]);
     const gateway = await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
-    rows.push({ size, direct, nginx, gateway });
+    rows.push({ size, direct, nginx, bare, gateway });
   }
+  bareProc.kill();
   await one.stop();
   const two = await workers(2);
   // The cookie is bound to the device host, not the port.
@@ -90,6 +96,7 @@ async function main() {
     console.log(`\n${row.size === '1k' ? '1 KiB' : '64 KiB'} responses`);
     console.log(`  direct to upstream      ${f(row.direct)}`);
     console.log(`  nginx reverse proxy     ${f(row.nginx)}`);
+    console.log(`  bare undici proxy       ${f(row.bare)}   = ${(row.bare.rps / row.nginx.rps).toFixed(2)}x nginx (reference: no gate, no header work)`);
     console.log(`  gateway, 1 process      ${f(row.gateway)}   = ${(row.gateway.rps / row.nginx.rps).toFixed(2)}x nginx, p99 +${(row.gateway.p99 - row.direct.p99).toFixed(2)} ms over direct`);
     if (row.gateway2) console.log(`  gateway, 2 workers      ${f(row.gateway2)}   = ${(row.gateway2.rps / row.gateway.rps).toFixed(2)}x one process`);
   }

@@ -75,6 +75,19 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
   const waiter = new Waiter(s);
   const stats = new StatsWriter(s);
 
+  // Host header -> device host name (or null), so the hot path skips the lower-casing and regexes.
+  const hosts = new Map<string, string | null>();
+  const deviceHost = (h: string | undefined): string | null => {
+    if (h === undefined) return null;
+    let d = hosts.get(h);
+    if (d === undefined) {
+      d = deviceOfHost(h, cfg.baseDomain);
+      if (hosts.size > 10_000) hosts.clear();
+      hosts.set(h, d);
+    }
+    return d;
+  };
+
   const instance = async () => (await s.params.params()).str('instance.name');
   const page = (res: ServerResponse, p: Parameters<typeof send>[1]) => void instance().then((n) => send(res, p, n), () => send(res, p));
 
@@ -171,7 +184,7 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
       res.shouldKeepAlive = false;
       return page(res, message(400, 'Bad request', 'The request framing is ambiguous.'));
     }
-    const host = deviceOfHost(req.headers.host, cfg.baseDomain);
+    const host = deviceHost(req.headers.host);
     if (!host) return page(res, notAvailable());
     const now = s.clock.now();
     const c = cookieValue(req.headers.cookie, PROXY_COOKIE);
@@ -200,7 +213,7 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     socket.on('error', () => socket.destroy());
     if (ambiguous(req)) return refuse('400 Bad Request');
-    const host = deviceOfHost(req.headers.host, cfg.baseDomain);
+    const host = deviceHost(req.headers.host);
     const now = s.clock.now();
     const c = cookieValue(req.headers.cookie, PROXY_COOKIE);
     const claims = host && c ? signer.verify(c, host, now) : null;
