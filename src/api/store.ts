@@ -62,11 +62,14 @@ export type ApprovalScope = 'mine' | 'to-decide' | 'decided' | 'all';
 
 /** Requests newer than the approver index's cursor, or created within this window (late commits), are (re)indexed. */
 const LATE_COMMIT_WINDOW_MS = 30_000;
+const RESYNC_MS = 5_000;
 
 export class ApiStore {
   readonly db: Kysely<ApiDatabase>;
   private indexedUpTo = -1;
   private indexing: Promise<void> | null = null;
+  private dirty = true;
+  private syncedAt = 0;
 
   constructor(
     db: Kysely<Database>,
@@ -140,8 +143,17 @@ export class ApiStore {
    * user its route names at any level. Escalation adds the next level's approvers (already indexed) or
    * the admins (who see everything), so the index never needs updating after creation.
    */
+  /** A request was created or escalated somewhere (an event said so): the next list re-reads. */
+  markDirty(): void {
+    this.dirty = true;
+  }
+
   async syncApproverIndex(now: number): Promise<void> {
     while (this.indexing) await this.indexing;
+    // Events mark the index dirty; without one, it is re-read at most every few seconds (a safety net).
+    if (!this.dirty && now - this.syncedAt < RESYNC_MS && now >= this.syncedAt) return;
+    this.dirty = false;
+    this.syncedAt = now;
     this.indexing = (async () => {
       if (this.indexedUpTo < 0) {
         const m = await this.db.selectFrom('approval_approvers').select((eb) => eb.fn.max('request_id').as('m')).executeTakeFirst();
@@ -174,9 +186,14 @@ export class ApiStore {
       // A first backfill (an existing database) changes the table's size by orders of magnitude: give
       // PostgreSQL's planner fresh statistics now rather than at the next autovacuum.
       if (added > 10_000 && this.dialect === 'postgres') await sql`analyze approval_approvers`.execute(this.db);
-    })().finally(() => {
-      this.indexing = null;
-    });
+    })()
+      .catch((err) => {
+        this.dirty = true;
+        throw err;
+      })
+      .finally(() => {
+        this.indexing = null;
+      });
     await this.indexing;
   }
 

@@ -28,6 +28,14 @@ const NewRequest = Type.Object(
 const Scope = Type.Union([Type.Literal('mine'), Type.Literal('to-decide'), Type.Literal('decided'), Type.Literal('all')]);
 
 export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
+  // New and escalated requests change who is named where: the approver index re-reads on the next list.
+  const off = s.bus.subscribe((e) => {
+    if (e.type === 'approval.created' || e.type === 'approval.escalated') store.markDirty();
+  });
+  app.addHook('onClose', async () => {
+    off();
+  });
+
   const acting = async (c: Caller) => actingFor(c, await s.store.delegationsTo(c.user.id, s.clock.now()));
 
   const show = async (c: Caller, r: ApprovalRequest, ids: number[], withDecisions = false) => {
