@@ -3,6 +3,28 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTarget, printable } from '../../src/protocols/ssh/target.js';
 import { PacketScanner, SftpAudit } from '../../src/protocols/ssh/sftp-audit.js';
+import { readLine } from '../../src/protocols/ssh/terminal.js';
+import { EventEmitter } from 'node:events';
+import type { ServerChannel } from 'ssh2';
+
+/** Enough of a channel for readLine: data in, writes recorded. */
+function fakeChannel() {
+  const ch = Object.assign(new EventEmitter(), { written: '', write: (s: string) => ((ch.written += s), true), pause: () => {}, resume: () => {} });
+  return ch;
+}
+
+describe('reading a line on the PTY', () => {
+  test('echo, backspace, Ctrl-U; arrow keys ignored; Enter ends; Ctrl-C gives null', async () => {
+    const ch = fakeChannel();
+    const p = readLine(ch as unknown as ServerChannel, 'Reason: ');
+    ch.emit('data', Buffer.from('deplox\x7fy\x1b[A\x1b[D 42\r'));
+    assert.equal(await p, 'deploy 42');
+    assert.equal(ch.written, 'Reason: deplox\b \by 42\r\n');
+    const q = readLine(ch as unknown as ServerChannel, '> ');
+    ch.emit('data', Buffer.from('abc\x15x\x03'));
+    assert.equal(await q, null);
+  });
+});
 
 describe('target syntax', () => {
   test('user, user@device, user@account@device', () => {

@@ -27,6 +27,8 @@ export function finish(ch: ServerChannel, code: number): void {
 export function readLine(ch: ServerChannel, prompt: string, max = 500): Promise<string | null> {
   return new Promise((resolve) => {
     let line = '';
+    // Inside an escape sequence (arrow keys and the like): skipped up to its final byte.
+    let esc: 'no' | 'start' | 'csi' = 'no';
     const done = (v: string | null) => {
       ch.removeListener('data', onData);
       ch.removeListener('close', onClose);
@@ -38,6 +40,18 @@ export function readLine(ch: ServerChannel, prompt: string, max = 500): Promise<
     const onData = (d: Buffer) => {
       for (const c of d.toString('utf8')) {
         const code = c.codePointAt(0)!;
+        if (esc === 'start') {
+          esc = c === '[' || c === 'O' ? 'csi' : 'no';
+          continue;
+        }
+        if (esc === 'csi') {
+          if (code >= 0x40 && code <= 0x7e) esc = 'no';
+          continue;
+        }
+        if (code === 0x1b) {
+          esc = 'start';
+          continue;
+        }
         if (c === '\r' || c === '\n') return done(line);
         if (code === 3 || (code === 4 && line === '')) return done(null);
         if (code === 0x7f || code === 8) {
