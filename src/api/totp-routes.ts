@@ -233,6 +233,25 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
   );
 
+  app.put(
+    '/second-factor/approvers',
+    {
+      schema: {
+        tags: ['second factor'],
+        summary: 'Admin: require the second factor of everyone who may approve (asked at console login, so every decision follows it)',
+        body: Type.Object({ required: Type.Boolean() }, { additionalProperties: false }),
+        response: { 200: Type.Object({ required: Type.Boolean() }), ...errors },
+      },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      const required = (req.body as { required: boolean }).required;
+      await directory.store.setApproversNeedSecondFactor(required);
+      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'second-factor.approvers', details: { required } });
+      return { required };
+    },
+  );
+
   app.get('/directory', { schema: { tags: ['directory'], summary: 'Admin: the directory settings (never the bind password) and the last sync' } }, async (_req, reply) => {
     const v = await directory.view();
     if (!v) return reply.status(404).send({ error: { code: 'not_found', message: 'no directory is configured (gatehouse directory set)' } });

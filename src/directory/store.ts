@@ -38,13 +38,20 @@ interface SecondFactorGroupsTable {
   group_id: number;
   updated_at: number;
 }
+interface MetaTable {
+  key: string;
+  value: string;
+}
 export interface DirectoryDb {
+  meta: MetaTable;
   directory_config: DirectoryConfigTable;
   directory_links: DirectoryLinksTable;
   totp_secrets: TotpSecretsTable;
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
 }
+
+const APPROVERS_KEY = 'second_factor.approvers';
 
 export type LinkKind = 'user' | 'group';
 export interface Link {
@@ -179,6 +186,20 @@ export class DirectoryStore {
   async recoveryLeft(userId: number): Promise<number> {
     const r = await this.db.selectFrom('totp_recovery_codes').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
     return Number(r?.n ?? 0);
+  }
+
+  /** Everyone who may approve must pass the second factor (a row in the shared meta table). */
+  async approversNeedSecondFactor(): Promise<boolean> {
+    const r = await this.db.selectFrom('meta').select('value').where('key', '=', APPROVERS_KEY).executeTakeFirst();
+    return r?.value === '1';
+  }
+
+  async setApproversNeedSecondFactor(on: boolean): Promise<void> {
+    await this.db
+      .insertInto('meta')
+      .values({ key: APPROVERS_KEY, value: on ? '1' : '0' })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: on ? '1' : '0' }))
+      .execute();
   }
 
   async secondFactorGroupIds(): Promise<Set<number>> {

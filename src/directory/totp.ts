@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import type { Vault } from '../core/ports/crypto.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { PolicyCache } from '../core/policy/cache.js';
+import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { User } from '../core/types.js';
 import type { DirectoryStore } from './store.js';
 
@@ -21,6 +22,18 @@ export interface Enrolment {
   /** The otpauth URL as an SVG QR code, as a data: URL (fits the console's CSP). */
   qrDataUrl: string;
   qrSvg: string;
+}
+
+/** Admins, group managers, line managers and people named in a workflow: whoever may decide a request. */
+export function mayApproveSomething(p: PolicySnapshot, u: User): boolean {
+  if (u.isAdmin) return true;
+  if ([...p.userGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
+  if ([...p.deviceGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
+  if ([...p.usersById.values()].some((x) => x.managerId === u.id && !x.disabled)) return true;
+  const mine = new Set((p.groupsOfUser.get(u.id) ?? []).map((g) => p.userGroupsById.get(g)?.name));
+  return [...p.workflows.values()].some((w) =>
+    w.levels.some((l) => (l.authority.kind === 'users' && l.authority.users.includes(u.username)) || (l.authority.kind === 'group-members' && mine.has(l.authority.group))),
+  );
 }
 
 const normCode = (c: string) => c.replace(/[\s-]/g, '').toLowerCase();
@@ -45,12 +58,12 @@ export class TotpService {
     return (await this.store.totp(userId))?.enabled === 1;
   }
 
-  /** True when one of the user's groups requires the second factor. */
+  /** True when one of the user's groups requires the second factor, or approvers must and the user is one. */
   async requiredByGroup(user: User): Promise<boolean> {
     const flagged = await this.store.secondFactorGroupIds();
-    if (!flagged.size) return false;
     const p = await this.policy.current();
-    return (p.groupsOfUser.get(user.id) ?? []).some((g) => flagged.has(g));
+    if (flagged.size && (p.groupsOfUser.get(user.id) ?? []).some((g) => flagged.has(g))) return true;
+    return (await this.store.approversNeedSecondFactor()) && mayApproveSomething(p, user);
   }
 
   /** Asked at login: a group requires it, or the user turned it on for themselves. */

@@ -101,6 +101,19 @@ describe('console login with the directory and TOTP', { skip: missing('slapd', S
     assert.ok(audit.some((a) => a.actor === 'alice' && a.details.secondFactor === 'totp'), 'the audit log records the second factor');
   });
 
+  test('approvers can be required to pass the second factor; their console decisions then follow it', async () => {
+    const admin = await login(srv.base, 'admin', PW);
+    // Before: bob (ops' owner in the directory) logs in with his password alone.
+    assert.equal((await post('/api/v1/session', { username: 'bob', password: pwOf('bob') })).status, 200);
+    assert.equal((await admin.put('/api/v1/second-factor/approvers', { required: true })).status, 200);
+    const bob = await post('/api/v1/session', { username: 'bob', password: pwOf('bob') });
+    assert.equal(bob.status, 202);
+    assert.equal(bob.body.secondFactor, 'enrol');
+    assert.equal((await post('/api/v1/session', { username: 'erin', password: pwOf('erin') })).status, 200, 'erin approves nothing');
+    assert.equal((await admin.put('/api/v1/second-factor/approvers', { required: false })).status, 200);
+    assert.equal((await post('/api/v1/session', { username: 'bob', password: pwOf('bob') })).status, 200);
+  });
+
   test('five wrong codes end the ticket', async () => {
     const step1 = await post('/api/v1/session', { username: 'alice', password: pwOf('alice') });
     for (let i = 0; i < 5; i++) assert.equal((await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: '111111' })).status, 401);

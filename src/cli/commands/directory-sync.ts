@@ -208,6 +208,20 @@ export function registerDirectorySync(program: Command): void {
       }),
     );
 
+  totp
+    .command('approvers <onOff>')
+    .description('require the second factor of everyone who may approve (admins, managers, workflow approvers): on|off')
+    .action(
+      action(async (ctx, onOff: string) => {
+        if (onOff !== 'on' && onOff !== 'off') throw new GatehouseError('invalid', "say 'on' or 'off'", 'onOff');
+        const s = await ctx.s();
+        const actor = await ctx.actor();
+        await directoryOf(s).directory.store.setApproversNeedSecondFactor(onOff === 'on');
+        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'second-factor.approvers', details: { required: onOff === 'on' } });
+        ctx.out({ approversNeedSecondFactor: onOff === 'on' }, () => `approvers: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
+      }),
+    );
+
   const group = program.commands.find((c) => c.name() === 'group') ?? program.command('group');
   group
     .command('second-factor <group> <onOff>')
