@@ -89,6 +89,8 @@ describe('http proxy gate: reason, live status, expiry', () => {
     const bobCookie = await proxyCookie(gw, 'bob', 'app');
     const res = await get(gw.proxyPort, gw.host('app'), `/.gatehouse/events?id=${r.id}`, { headers: { cookie: bobCookie } });
     assert.equal(res.status, 404);
+    const junk = await get(gw.proxyPort, gw.host('app'), '/.gatehouse/events?id=abc', { headers: { cookie: bobCookie } });
+    assert.equal(junk.status, 404);
   });
 
   test('expiry is explained when the user comes back', async () => {

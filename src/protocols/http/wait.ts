@@ -65,7 +65,7 @@ export class Waiter {
 
   /** SSE: the status of one of the caller's requests, now and on every change. */
   async events(res: ServerResponse, userId: number, id: number): Promise<void> {
-    const r = await this.s.approvals.get(id);
+    const r = Number.isSafeInteger(id) && id > 0 ? await this.s.approvals.get(id) : undefined;
     if (!r || r.requesterId !== userId) return send(res, message(404, 'Not found', 'No such request.'));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     const push = (x: ApprovalRequest) => res.write(`event: status\ndata: ${JSON.stringify({ id: x.id, status: effectiveStatus(x, this.s.clock.now()), level: x.currentLevel, comment: x.decisionComment })}\n\n`);
@@ -87,6 +87,7 @@ export class Waiter {
   }
 
   async cancel(res: ServerResponse, user: User, id: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return send(res, message(400, 'Bad request', 'No request to cancel.'));
     try {
       await this.s.approvals.cancel(id, user.username, 'web');
     } catch (err) {
