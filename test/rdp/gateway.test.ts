@@ -189,7 +189,8 @@ for (const target of DB_TARGETS) {
       }, 3000, 'audited refusals');
     });
 
-    test('a client that never sends its request is dropped at the 10 s deadline', { timeout: 20_000 }, async () => {
+    // The deadline does not depend on the database: run its 10 s once.
+    test('a client that never sends its request is dropped at the 10 s deadline', { timeout: 20_000, skip: target.name !== 'sqlite' && 'runs on SQLite only' }, async () => {
       const c = await rawClient(g.port);
       c.sock.write(Buffer.from([3, 0]));
       const ms = await c.closed;
