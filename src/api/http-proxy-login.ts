@@ -56,7 +56,7 @@ export async function registerHttpProxyLogin(app: FastifyInstance, s: Services):
 <p id="error" class="err" role="alert"></p><button type="submit">Sign in</button></form></main>
 <script nonce="${nonce}">document.getElementById('login').addEventListener('submit',function(e){e.preventDefault();var f=e.target;
 fetch('/api/v1/session',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({username:f.username.value,password:f.password.value})})
-.then(function(r){if(r.ok){location.reload();return;}return r.json().then(function(b){document.getElementById('error').textContent=(b&&b.error&&b.error.message)||'Sign-in failed';});})
+.then(function(r){if(r.status===202){var a=document.createElement('a');a.href='/';a.textContent='the console';var e=document.getElementById('error');e.textContent='Your account needs a second factor: sign in to ';e.appendChild(a);e.appendChild(document.createTextNode(' first, then reload this page.'));return;}if(r.ok){location.reload();return;}return r.json().then(function(b){document.getElementById('error').textContent=(b&&b.error&&b.error.message)||'Sign-in failed';});})
 .catch(function(){document.getElementById('error').textContent='Sign-in failed: the server did not answer';});});</script></body></html>`,
         );
     },
