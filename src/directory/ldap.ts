@@ -48,7 +48,12 @@ async function connect(s: DirectorySettings): Promise<Client> {
 /** A message for people that names what failed, never a password. */
 function unavailable(what: string, err: unknown): GatehouseError {
   const e = err as { code?: number; message?: string };
-  const msg = err instanceof InvalidCredentialsError ? 'invalid credentials for the bind DN' : String(e?.message ?? err).slice(0, 200);
+  const msg =
+    err instanceof InvalidCredentialsError
+      ? 'invalid credentials for the bind DN'
+      : e?.code === 4
+        ? "the server's size limit was reached: allow the bind DN more entries (OpenLDAP: limits ... size=unlimited) or narrow the filter"
+        : String(e?.message ?? err).trim().slice(0, 200);
   return new GatehouseError('unavailable', `directory ${what} failed: ${msg}`);
 }
 

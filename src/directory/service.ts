@@ -82,12 +82,13 @@ export class DirectoryService {
     try {
       const model = mapDirectory(await readDirectory(settings, password), settings);
       const p = await this.d.policy.current();
-      const plan = planSync(model, p, await this.store.links());
+      const links = await this.store.links();
+      const plan = planSync(model, p, links);
       const summary = summarise(plan);
       if (opts.dryRun) return { dryRun: true, applied: false, summary };
       const now = this.d.clock.now();
       // Links first (keyed by name, harmless if the write below fails: the next sync matches them again).
-      await this.store.upsertLinks(plan.links, DIRECTORY_SOURCE, now);
+      await this.store.upsertLinks(plan.links, DIRECTORY_SOURCE, now, links);
       const applied = !isEmptyPlan(plan);
       if (applied) {
         await applyPlan(this.d.admin, actor, p, plan, summary);

@@ -123,15 +123,24 @@ export class DirectoryStore {
     return r ? { kind, name: r.name, dn: r.dn, disabledBySync: r.disabled_by_sync === 1 } : undefined;
   }
 
-  async upsertLinks(links: Link[], source: string, now: number): Promise<void> {
-    for (const l of links) {
-      const v = { kind: l.kind, name: l.name, dn: l.dn, source, disabled_by_sync: l.disabledBySync ? 1 : 0, synced_at: now };
-      await this.db
-        .insertInto('directory_links')
-        .values(v)
-        .onConflict((oc) => oc.columns(['kind', 'name']).doUpdateSet({ dn: v.dn, disabled_by_sync: v.disabled_by_sync, synced_at: now }))
-        .execute();
-    }
+  /** Records links in one transaction; only those that differ from `known` are written. */
+  async upsertLinks(links: Link[], source: string, now: number, known: Link[] = []): Promise<void> {
+    const have = new Map(known.map((l) => [`${l.kind}:${l.name}`, l] as const));
+    const todo = links.filter((l) => {
+      const k = have.get(`${l.kind}:${l.name}`);
+      return !k || k.dn !== l.dn || k.disabledBySync !== l.disabledBySync;
+    });
+    if (!todo.length) return;
+    await this.db.transaction().execute(async (t) => {
+      for (const l of todo) {
+        const v = { kind: l.kind, name: l.name, dn: l.dn, source, disabled_by_sync: l.disabledBySync ? 1 : 0, synced_at: now };
+        await t
+          .insertInto('directory_links')
+          .values(v)
+          .onConflict((oc) => oc.columns(['kind', 'name']).doUpdateSet({ dn: v.dn, disabled_by_sync: v.disabled_by_sync, synced_at: now }))
+          .execute();
+      }
+    });
   }
 
   // ---- second factor

@@ -52,6 +52,7 @@ export async function startSlapd(): Promise<Slapd> {
       'include /etc/ldap/schema/cosine.schema',
       'include /etc/ldap/schema/inetorgperson.schema',
       'modulepath /usr/lib/ldap',
+      'sizelimit unlimited',
       'moduleload back_mdb',
       'moduleload memberof',
       `pidfile ${dir}/slapd.pid`,
