@@ -67,6 +67,7 @@ const ROUTES: Row[] = [
   { method: 'DELETE', path: '/api/v1/me/second-factor', body: { code: '000000' }, expect: { alice: 400, bob: 400, admin: 400 } },
   { method: 'DELETE', path: '/api/v1/users/zed/second-factor', expect: { admin: 200 } },
   { method: 'PUT', path: '/api/v1/user-groups/qa/second-factor', body: { required: false }, expect: { admin: 200 } },
+  { method: 'PUT', path: '/api/v1/second-factor/approvers', body: { required: false }, expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/directory', expect: { admin: 404 } },
   { method: 'POST', path: '/api/v1/directory/sync', body: { dryRun: true }, expect: { admin: 404 } },
 ];

@@ -208,3 +208,16 @@ export const names = (s: string) =>
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+/** A wizard's steps, the current one marked for sight and for screen readers. */
+export function Steps({ steps, current }: { steps: readonly string[]; current: number }) {
+  return (
+    <ol className="steps" aria-label="Steps">
+      {steps.map((s, i) => (
+        <li key={s} aria-current={i === current ? 'step' : undefined} className={i === current ? 'active' : ''}>
+          {s}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { presentDecision } from '../../presenters/index.js';
 import { Nullable, errors } from '../schemas.js';
-import { callerOf, type Ctx } from './context.js';
+import { callerOf, type Ctx, publicHost } from './context.js';
 
 const Way = Type.Object({
   protocol: Type.String(),
@@ -20,13 +20,7 @@ const Way = Type.Object({
 const Target = Type.Object({ device: Type.String(), group: Nullable(Type.String()), accounts: Type.Array(Type.String()), ways: Type.Array(Way) });
 
 export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
-  const host = (() => {
-    try {
-      return new URL(s.config.publicUrl).hostname;
-    } catch {
-      return s.config.bind;
-    }
-  })();
+  const host = publicHost(s);
 
   app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(Target) }), ...errors } } }, async (req) => {
     const me = callerOf(req).user;

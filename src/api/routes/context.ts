@@ -26,3 +26,12 @@ export function actorOf(req: FastifyRequest): Actor {
 export function nextBefore<T extends { id: number }>(items: T[], limit: number): number | null {
   return items.length === limit && items.length ? items[items.length - 1].id : null;
 }
+
+/** The host name users type to reach the gateway: GATEHOUSE_PUBLIC_URL's, else the bind address. */
+export function publicHost(s: Services): string {
+  try {
+    return new URL(s.config.publicUrl).hostname;
+  } catch {
+    return s.config.bind;
+  }
+}

@@ -6,7 +6,7 @@ import type { PolicySnapshot } from '../../core/policy/snapshot.js';
 import type { User as UserT } from '../../core/types.js';
 import { LoginLimiter, SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
 import { ErrorBody, Nullable, Ok, Token, User, errors } from '../schemas.js';
-import { callerOf, type Ctx } from './context.js';
+import { callerOf, type Ctx, publicHost } from './context.js';
 import { secondFactorStep } from '../totp-routes.js';
 
 const Me = Type.Object({
@@ -34,13 +34,7 @@ export function mayApprove(p: PolicySnapshot, u: UserT, hasDelegation: boolean):
 export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
   const perUser = new LoginLimiter(5, 5 * 60_000);
   const perAddr = new LoginLimiter(30, 5 * 60_000);
-  const sshHost = (() => {
-    try {
-      return new URL(s.config.publicUrl).hostname;
-    } catch {
-      return s.config.bind;
-    }
-  })();
+  const sshHost = publicHost(s);
 
   const me = async (u: UserT, channel: string, csrf: string | null) => {
     const p = await s.policy.current();

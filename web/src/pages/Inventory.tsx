@@ -2,7 +2,7 @@
 // Managerial Approval), and access rules (who may connect to which device group at all).
 import { useState } from 'react';
 import { del, get, patch, post, put } from '../api';
-import { Field, FormError, Panel, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
+import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
 
 export interface DeviceRow {
   name: string;
@@ -77,13 +77,7 @@ function DeviceGroupWizard({ group, onDone }: { group: DeviceGroupRow | null; on
   if ((f.errors.name || f.errors.rename) && step !== 0) setStep(0);
   return (
     <Panel title={group ? `Edit device group ${group.name}` : 'Add device group'} onClose={onDone}>
-      <ol className="steps" aria-label="Steps">
-        {DG_STEPS.map((s, i) => (
-          <li key={s} aria-current={i === step ? 'step' : undefined} className={i === step ? 'active' : ''}>
-            {s}
-          </li>
-        ))}
-      </ol>
+      <Steps steps={DG_STEPS} current={step} />
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -3,7 +3,7 @@
 // reason for connection", and the group's managers) → Save.
 import { useState } from 'react';
 import { get, patch, post } from '../api';
-import { Field, FormError, Panel, Table, Toggle, names, useForm, useLoad } from '../ui';
+import { Field, FormError, Panel, Steps, Table, Toggle, names, useForm, useLoad } from '../ui';
 
 export interface UserGroupRow {
   name: string;
@@ -39,13 +39,7 @@ function GroupWizard({ group, onDone }: { group: UserGroupRow | null; onDone: ()
   if (errStep !== undefined && errStep !== step) setStep(errStep);
   return (
     <Panel title={group ? `Edit Group ${group.name}` : 'Add Group'} onClose={onDone}>
-      <ol className="steps" aria-label="Steps">
-        {STEPS.map((s, i) => (
-          <li key={s} aria-current={i === step ? 'step' : undefined} className={i === step ? 'active' : ''}>
-            {s}
-          </li>
-        ))}
-      </ol>
+      <Steps steps={STEPS} current={step} />
       <form
         onSubmit={(e) => {
           e.preventDefault();
