@@ -31,6 +31,8 @@ export interface SessionHandle {
 
 interface Live {
   id: number;
+  /** Byte counts last written to the session row (written only when they changed). */
+  written: { in: number; out: number };
   record: SessionRecord;
   handle: SessionHandle;
   grantEnd: number | null;
@@ -59,7 +61,7 @@ export class SessionRegistry {
   /** Registers a live session; `grantEnd` closes it when the grant's window ends. */
   async open(record: SessionRecord, handle: SessionHandle, grantEnd: number | null): Promise<number> {
     const id = await this.store.insertSession(record, this.clock.now());
-    const l: Live = { id, record, handle, grantEnd, timer: null };
+    const l: Live = { id, record, handle, grantEnd, timer: null, written: { in: 0, out: 0 } };
     this.live.set(id, l);
     if (grantEnd !== null) {
       const ms = Math.max(0, grantEnd - this.clock.now());
@@ -138,13 +140,22 @@ export class SessionRegistry {
     await this.store.appendSessionEvent('session.kill', { id, reason }, this.clock.now());
   }
 
-  /** Periodic: end sessions whose grant ended (timers cover the usual case) and flush byte counts. */
+  private lastFlush = 0;
+
+  /**
+   * Periodic (every second): end sessions whose grant ended (timers cover the usual case); every 10 s,
+   * write the byte counts of sessions whose counts changed (nothing is written for idle sessions).
+   */
   async check(): Promise<void> {
     const now = this.clock.now();
+    const flush = now - this.lastFlush >= 10_000;
+    if (flush) this.lastFlush = now;
     for (const l of [...this.live.values()]) {
       if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
-      else {
+      else if (flush) {
         const b = l.handle.bytes();
+        if (b.in === l.written.in && b.out === l.written.out) continue;
+        l.written = { in: b.in, out: b.out };
         await this.store.updateSessionBytes(l.id, b.in, b.out).catch(this.onError);
       }
     }
