@@ -161,6 +161,7 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
+        if (await directoryOf(s).totp.enrolled(u.id)) throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
         const e = await directoryOf(s).totp.begin(u);
         if (o.svg) (await import('node:fs')).writeFileSync(o.svg, e.qrSvg, { mode: 0o600 });
         await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrol-started', targetType: 'user', targetId: u.id, details: { username } });

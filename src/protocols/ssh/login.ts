@@ -115,7 +115,7 @@ export class Login {
   private async askSecondFactor(ctx: KeyboardAuthContext): Promise<void> {
     const { user, method } = this.primary!;
     const t = this.target!;
-    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'Gatehouse', 'Enter the code from your authenticator app (or a recovery code).', (answers) => {
+    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'Gatehouse', 'Enter the code from your authenticator app (or a recovery code).\nNo app set up yet? Log in to the console once to set it up.', (answers) => {
       if (!Array.isArray(answers)) return;
       void (async () => {
         if (!(await this.s.auth.verifyTotp(user, String(answers[0] ?? '')))) {
