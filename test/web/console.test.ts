@@ -5,6 +5,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generate } from 'otplib';
+import { directoryOf } from '../../src/directory/index.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, startServer, type Server } from '../api/helpers.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
@@ -156,6 +158,38 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await admin.getByRole('cell', { name: 'deploy', exact: true }).waitFor();
     assert.ok(!(await admin.content()).includes('deploy-secret-value'));
     assert.ok(!(await admin.content()).includes('web01-root-secret'));
+  });
+
+  test('a group that requires a second factor: enrolment with a QR code at console login, then the code', async () => {
+    const s = srv.running.services;
+    const dba = (await s.policy.current()).userGroupsByName.get('dba')!;
+    await directoryOf(s).directory.store.setSecondFactorGroup(dba.id, true, s.clock.now());
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(srv.base + '/');
+    await page.getByLabel('Username').fill('frank');
+    await page.getByLabel('Password').fill(PW);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('img', { name: 'QR code for the authenticator app' }).waitFor();
+    const secret = (await page.locator('code.wrap').innerText()).trim();
+    const code = page.getByLabel('Code from your authenticator app (or a recovery code)');
+    await code.fill('000000');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByText('wrong code').waitFor();
+    await code.fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Recovery codes' }).waitFor();
+    await shot(page, 'second-factor-recovery-codes');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Username').fill('frank');
+    await page.getByLabel('Password').fill(PW);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await code.waitFor();
+    assert.equal(await page.getByRole('img', { name: 'QR code for the authenticator app' }).count(), 0, 'enrolled: only the code is asked');
+    await directoryOf(s).directory.store.setSecondFactorGroup(dba.id, false, s.clock.now());
   });
 
   test('server validation errors show next to their field', async () => {
