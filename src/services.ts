@@ -113,7 +113,7 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(key);
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
-  const dir = directoryParts({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()) });
+  const dir = directoryParts({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()) });
   const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate(), dir.directory);
   await grants.load(store, clock.now());
   const sessionStore = new KyselySessionStore(store);

@@ -24,7 +24,7 @@ const cache = new WeakMap<Services, DirectoryParts>();
 export function directoryOf(s: Services): DirectoryParts {
   let parts = cache.get(s);
   if (!parts) {
-    parts = directoryParts({ db: s.store.db, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e) });
+    parts = directoryParts({ db: s.store.db, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log });
     cache.set(s, parts);
   }
   return parts;

@@ -1,6 +1,7 @@
 // Talking to the directory with ldapts: connect (ldap, ldaps or StartTLS with a CA), read users and
 // groups with paged searches, and bind as a user to check a password. No caching of any password.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
 import { GatehouseError } from '../core/errors.js';
@@ -25,11 +26,9 @@ function tlsOptions(s: DirectorySettings): ConnectionOptions {
       throw new GatehouseError('invalid', `cannot read the directory CA file '${s.caFile}'`, 'caFile');
     }
   }
-  try {
-    o.servername = new URL(s.url).hostname;
-  } catch {
-    // validated already
-  }
+  // SNI and the name checked against the certificate: the URL's host (an IP address is checked as such).
+  const host = new URL(s.url).hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host)) o.servername = host;
   return o;
 }
 

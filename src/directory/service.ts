@@ -23,6 +23,8 @@ export interface DirectoryDeps {
   clock: Clock;
   audit(e: AuditEntry): Promise<void>;
   nodeId: string;
+  /** Warnings (the directory unreachable at login). */
+  log?: { warn(obj: Record<string, unknown>, msg: string): void };
 }
 
 export interface DirectoryView {
@@ -108,6 +110,7 @@ export class DirectoryService {
     const c = await this.store.config();
     if (!c) return false;
     const r = await bindAsUser(parseSettings(c.settings), link.dn, password);
+    if (r === 'unavailable') this.d.log?.warn({ username }, 'LDAP login: the directory could not be reached or refused the connection; login refused');
     return r === 'ok';
   }
 

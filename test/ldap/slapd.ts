@@ -1,6 +1,6 @@
 // A throw-away OpenLDAP (Debian's slapd) on 127.0.0.1 with a free port, a temp config and database,
 // the memberof overlay, and a small organisation loaded through the server (so memberOf is maintained).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,9 @@ export const pwOf = (uid: string) => `${uid}-Dir-pw1`;
 export interface Slapd {
   url: string;
   port: number;
+  /** With `tls`: ldaps:// on its own port, and the CA file that signed the server's certificate. */
+  ldapsUrl?: string;
+  caFile?: string;
   /** A client bound as the root DN, for changing the directory during a test. */
   admin(): Promise<Client>;
   stop(): Promise<void>;
@@ -40,10 +43,22 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startSlapd(): Promise<Slapd> {
+/** A CA and a server certificate for 127.0.0.1 (openssl), for ldaps and StartTLS. */
+function makeCerts(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Gatehouse Test CA', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  ossl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.pem')]);
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
   if (!SLAPD) throw new Error('slapd not installed');
   const dir = mkdtempSync(join(tmpdir(), 'gh-slapd-'));
   mkdirSync(join(dir, 'db'));
+  const certs = opts.tls ? makeCerts(dir) : null;
   const conf = join(dir, 'slapd.conf');
   writeFileSync(
     conf,
@@ -53,6 +68,7 @@ export async function startSlapd(): Promise<Slapd> {
       'include /etc/ldap/schema/inetorgperson.schema',
       'modulepath /usr/lib/ldap',
       'sizelimit unlimited',
+      ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
       'moduleload back_mdb',
       'moduleload memberof',
       `pidfile ${dir}/slapd.pid`,
@@ -72,10 +88,12 @@ export async function startSlapd(): Promise<Slapd> {
   let proc: ChildProcess | null = null;
   let port = 0;
   let url = '';
+  let ldapsUrl: string | undefined;
   for (let attempt = 0; attempt < 5 && !proc; attempt++) {
     port = await freePort();
     url = `ldap://127.0.0.1:${port}`;
-    const p = spawn(SLAPD, ['-d', '0', '-h', `${url}/`, '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ldapsUrl = certs ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
+    const p = spawn(SLAPD, ['-d', '0', '-h', [url, ldapsUrl].filter(Boolean).map((u) => `${u}/`).join(' '), '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr!.on('data', (d) => (err += String(d)));
     if (await waitUp(url, p)) proc = p;
@@ -98,6 +116,8 @@ export async function startSlapd(): Promise<Slapd> {
   return {
     url,
     port,
+    ldapsUrl,
+    caFile: certs?.ca,
     admin,
     async stop() {
       const p = proc!;
