@@ -1,0 +1,139 @@
+// Database down, on PostgreSQL (the test's own cluster, stopped and started again) and SQLite (another
+// process holds the write lock): a new SSH connection that needs approval is refused with a message
+// (fail closed), a live session goes on, and the gateway recovers by itself when the database returns.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config/env.js';
+import { makeLogger } from '../../src/log.js';
+import { openServices, type Services } from '../../src/services.js';
+import { missing } from '../helpers/peers.js';
+import { SSHD_SKIP, makeKey, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
+import { sleep, waitFor } from '../mail/helpers.js';
+import { sshExec, startServer, stopServer, type Server } from './server.js';
+import { ownPostgres, type OwnPg } from './pgctl.js';
+
+const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
+const KEY = 'test-vault-key-0123456789abcdef';
+
+// SQLite with its write lock held by another process blocks the whole gateway (better-sqlite3 waits its
+// 5 s busy timeout synchronously on every write): live sessions freeze and the refusal takes a minute.
+// Kept out of the suite until fixed; GATEHOUSE_REL_SQLITE_LOCK=1 runs it.
+const SQLITE_LOCK = process.env.GATEHOUSE_REL_SQLITE_LOCK === '1' ? false : 'known bug: a held SQLite write lock stalls the event loop (GATEHOUSE_REL_SQLITE_LOCK=1 runs it)';
+
+for (const name of ['postgres', 'sqlite'] as const) {
+  describe(`database down (${name})`, { skip: SSHD_SKIP || (name === 'sqlite' && SQLITE_LOCK) }, () => {
+    let refusal = '';
+    let s: Services;
+    let sshd: Sshd;
+    let alice: KeyPair;
+    let dir: string;
+    let pg: OwnPg | undefined;
+    let server: Server | undefined;
+    let env: Record<string, string>;
+    let skip: string | false = false;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'gh-rel-dbdown-'));
+      if (name === 'postgres') {
+        const r = await ownPostgres();
+        if (typeof r === 'string') {
+          skip = missing('PostgreSQL', false, r) || 'no PostgreSQL';
+          return;
+        }
+        pg = r;
+      }
+      sshd = await startSshd();
+      alice = makeKey(dir, 'alice');
+      env = { GATEHOUSE_SECRET_KEY: KEY, GATEHOUSE_EVENT_POLL_MS: '100', ...(pg ? { DATABASE_URL: pg.url } : {}) };
+      s = await openServices(loadConfig({ ...env, GATEHOUSE_DATA_DIR: dir }), makeLogger('silent'));
+      await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
+      await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
+      await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
+      await s.admin.addMember(ADMIN, 'ops', 'alice');
+      await s.admin.addGroup(ADMIN, 'device', 'linux', {});
+      for (const d of ['web01', 'web02']) {
+        await s.admin.addDevice(ADMIN, { name: d, host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: sshd.port });
+        await s.admin.addAccount(ADMIN, d, sshd.account, { privateKey: sshd.accountKey.private });
+      }
+      await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+      server = await startServer({ dir, env });
+    });
+
+    after(async () => {
+      await stopServer(server);
+      await s?.close().catch(() => {});
+      await sshd?.stop();
+      pg?.destroy();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('new connections needing approval are refused with a message; live sessions go on; recovery is automatic', async (tc) => {
+      if (skip) return tc.skip(skip);
+      const port = server!.ssh;
+      // A live, approved session that prints a tick every 300 ms.
+      const live = sshExec(port, alice, 'alice@web01', 'for i in $(seq 1 200); do echo tick-$i; sleep 0.3; done', 180_000);
+      const id = Number(/#(\d+)/.exec(await live.waitFor(/#\d+/, 60_000))![1]);
+      await s.approvals.approve(id, 'bob', { channel: 'cli' });
+      await live.waitFor(/tick-3\b/, 30_000);
+
+      // The database goes away.
+      let lock: Database.Database | null = null;
+      if (pg) pg.down();
+      else {
+        lock = new Database(join(dir, 'gatehouse.db'));
+        lock.exec('BEGIN EXCLUSIVE');
+      }
+      const ticksAtDown = (live.stdout().match(/tick-/g) ?? []).length;
+      const t0 = Date.now();
+      const refused = await sshExec(port, alice, 'alice@web02', 'echo should-not-run', 60_000).done;
+      console.log(`# ${name} down: refused after ${Date.now() - t0} ms, exit ${refused.code}: ${JSON.stringify(refused.stderr.trim())}`);
+      assert.notEqual(refused.code, 0);
+      assert.doesNotMatch(refused.stdout, /should-not-run/);
+      refusal = refused.stderr;
+      await sleep(1500);
+      const ticksLater = (live.stdout().match(/tick-/g) ?? []).length;
+      console.log(`# live session while the database is down: ${ticksLater - ticksAtDown} more lines`);
+      assert.ok(ticksLater > ticksAtDown, 'the live session goes on');
+
+      // It comes back: no restart of the gateway, the next connection works as before.
+      if (pg) pg.up();
+      else {
+        lock!.exec('ROLLBACK');
+        lock!.close();
+      }
+      const t1 = Date.now();
+      const back = await waitFor('a request made once the database is back', async () => {
+        const c = sshExec(port, alice, 'alice@web02', 'echo back-again', 60_000);
+        const out = await c.waitFor(/#\d+|Permission denied|internal error|unavailable|refused/i, 60_000).catch((e: Error) => e.message);
+        if (/#\d+/.test(out)) return { c, id: Number(/#(\d+)/.exec(out)![1]) };
+        c.killAll();
+        await sleep(500);
+        return null;
+      }, 60_000, 100);
+      console.log(`# ${name} back: a new request waits ${Date.now() - t1} ms after the database returned`);
+      await waitFor('approve through the recovered store', async () => {
+        try {
+          await s.approvals.approve(back.id, 'bob', { channel: 'cli' });
+          return true;
+        } catch {
+          await sleep(300);
+          return false;
+        }
+      }, 30_000, 100);
+      const run = await back.c.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /back-again/);
+      live.killAll();
+    });
+
+    // Today the login itself fails on the store error and the client only sees "Permission denied"
+    // (src/protocols/ssh/login.ts handle(): any error -> ctx.reject): fail closed, but not a clear message.
+    test('the refusal names the outage', { todo: 'login.ts reports a store error as "Permission denied"' }, () => {
+      assert.match(refusal, /unavailable|database|try again/i);
+    });
+  });
+}
