@@ -127,6 +127,20 @@ describe('CLI walkthrough (README) on SQLite', () => {
     assert.match(dup.stderr, /already exists/);
   });
 
+  test('HTTP device options from the CLI, validated', async () => {
+    const add = await run(['device', 'add', 'graf', '--host', '127.0.0.1', '--http-port', '3000', '--protocols', 'http', '--group', 'linux', '--http-scheme', 'https', '--http-tls', 'off', '--http-auth', 'header:X-Api-Key']);
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal((await run(['device', 'set', 'graf', '--http-tls', 'verify'])).code, 0);
+    const db = new Database(join(env.GATEHOUSE_DATA_DIR, 'gatehouse.db'));
+    const row = db.prepare("select options, ports from devices where name = 'graf'").get() as { options: string; ports: string };
+    db.close();
+    assert.deepEqual(JSON.parse(row.options), { http: { scheme: 'https', tls: 'verify', auth: 'header:X-Api-Key' } });
+    assert.deepEqual(JSON.parse(row.ports), { http: 3000 });
+    const bad = await run(['device', 'set', 'graf', '--http-tls', 'bogus']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--http-tls must be/);
+  });
+
   test('secrets never appear in CLI output or the audit log', async () => {
     const outputs = [
       await run(['device', 'list', '--json']),

@@ -70,7 +70,7 @@ export function registerDirectory(program: Command): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const rows = [...p.usersById.values()].map((u) => presentUser(p, u));
-        ctx.out(rows, () => table(rows, ['id', 'username', 'displayName', 'email', 'manager', 'admin', 'disabled', 'groups']));
+        ctx.out(rows, () => table(rows, ['id', 'username', 'displayName', 'email', 'manager', 'admin', 'disabled', 'source', 'groups']));
       }),
     );
 
@@ -145,25 +145,44 @@ export function registerDirectory(program: Command): void {
       .option('--http-port <n>', 'HTTP port', Number)
       .option('--group <deviceGroup>', 'device group');
   const ports = (o: { rdpPort?: number; httpPort?: number }) => ({ ...(o.rdpPort ? { rdp: o.rdpPort } : {}), ...(o.httpPort ? { http: o.httpPort } : {}) });
-  portOpts(device.command('add <name>').description('add a device').requiredOption('--host <host>', 'address or name').requiredOption('--protocols <list>', 'ssh,sftp,rdp,http')).action(
-    action(async (ctx, name: string, o: { host: string; protocols: string; port?: number; rdpPort?: number; httpPort?: number; group?: string }) => {
+  const httpOpts = (c: Command) =>
+    c
+      .option('--http-scheme <scheme>', 'HTTP apps: http or https to the device')
+      .option('--http-tls <mode>', 'HTTP apps over https: verify, off, or sha256:<certificate fingerprint>')
+      .option('--http-auth <mode>', 'HTTP apps: inject the account password as basic auth, or header:<Name>');
+  type HttpFlags = { httpScheme?: string; httpTls?: string; httpAuth?: string };
+  const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Record<string, unknown> | undefined => {
+    if (o.httpScheme === undefined && o.httpTls === undefined && o.httpAuth === undefined) return undefined;
+    if (o.httpScheme !== undefined && !['http', 'https'].includes(o.httpScheme)) throw new GatehouseError('invalid', '--http-scheme must be http or https');
+    if (o.httpTls !== undefined && !/^(verify|off|sha256:[0-9a-f:]{64,95})$/i.test(o.httpTls)) throw new GatehouseError('invalid', '--http-tls must be verify, off or sha256:<hex fingerprint>');
+    if (o.httpAuth !== undefined && !/^(basic|header:[A-Za-z0-9-]{1,64})$/.test(o.httpAuth)) throw new GatehouseError('invalid', '--http-auth must be basic or header:<Header-Name>');
+    const http = { ...((current.http as Record<string, unknown>) ?? {}) };
+    if (o.httpScheme !== undefined) http.scheme = o.httpScheme;
+    if (o.httpTls !== undefined) http.tls = o.httpTls;
+    if (o.httpAuth !== undefined) http.auth = o.httpAuth;
+    return { ...current, http };
+  };
+  httpOpts(portOpts(device.command('add <name>').description('add a device').requiredOption('--host <host>', 'address or name').requiredOption('--protocols <list>', 'ssh,sftp,rdp,http'))).action(
+    action(async (ctx, name: string, o: { host: string; protocols: string; port?: number; rdpPort?: number; httpPort?: number; group?: string } & HttpFlags) => {
       const s = await ctx.s();
-      await s.admin.addDevice(await ctx.actor(), { name, host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: ports(o) });
+      await s.admin.addDevice(await ctx.actor(), { name, host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: ports(o), options: httpOptions(o) });
       const p = await s.policy.current();
       ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `added device ${name}`);
     }),
   );
-  portOpts(device.command('set <name>').description('change a device').option('--host <host>').option('--protocols <list>'))
+  httpOpts(portOpts(device.command('set <name>').description('change a device').option('--host <host>').option('--protocols <list>')))
     .option('--enable')
     .option('--disable')
     .option('--clear-host-key', 'forget the pinned SSH host key (the next connection pins a new one)')
     .action(
-      action(async (ctx, name: string, o: { host?: string; protocols?: string; port?: number; rdpPort?: number; httpPort?: number; group?: string; enable?: boolean; disable?: boolean; clearHostKey?: boolean }) => {
+      action(async (ctx, name: string, o: { host?: string; protocols?: string; port?: number; rdpPort?: number; httpPort?: number; group?: string; enable?: boolean; disable?: boolean; clearHostKey?: boolean } & HttpFlags) => {
         const s = await ctx.s();
         const pt = ports(o);
+        const row = await s.store.db.selectFrom('devices').select('options').where('name', '=', name).executeTakeFirst();
+        const options = httpOptions(o, row ? (JSON.parse(row.options) as Record<string, unknown>) : {});
         await s.admin.setDevice(await ctx.actor(), name, {
           host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: Object.keys(pt).length ? pt : undefined,
-          enabled: o.enable ? true : o.disable ? false : undefined, hostKey: o.clearHostKey ? null : undefined,
+          enabled: o.enable ? true : o.disable ? false : undefined, hostKey: o.clearHostKey ? null : undefined, options,
         });
         const p = await s.policy.current();
         ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `updated device ${name}`);
