@@ -149,13 +149,13 @@ export function registerDirectory(program: Command): void {
     c
       .option('--http-scheme <scheme>', 'HTTP apps: http or https to the device')
       .option('--http-tls <mode>', 'HTTP apps over https: verify, off, or sha256:<certificate fingerprint>')
-      .option('--http-auth <mode>', 'HTTP apps: inject the account password as basic auth, or header:<Name>');
+      .option('--http-auth <mode>', 'HTTP apps: inject the account password as basic auth, header:<Name>, or none');
   type HttpFlags = { httpScheme?: string; httpTls?: string; httpAuth?: string };
   const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Record<string, unknown> | undefined => {
     if (o.httpScheme === undefined && o.httpTls === undefined && o.httpAuth === undefined) return undefined;
     if (o.httpScheme !== undefined && !['http', 'https'].includes(o.httpScheme)) throw new GatehouseError('invalid', '--http-scheme must be http or https');
     if (o.httpTls !== undefined && !/^(verify|off|sha256:[0-9a-f:]{64,95})$/i.test(o.httpTls)) throw new GatehouseError('invalid', '--http-tls must be verify, off or sha256:<hex fingerprint>');
-    if (o.httpAuth !== undefined && !/^(basic|header:[A-Za-z0-9-]{1,64})$/.test(o.httpAuth)) throw new GatehouseError('invalid', '--http-auth must be basic or header:<Header-Name>');
+    if (o.httpAuth !== undefined && !/^(basic|none|header:[A-Za-z0-9-]{1,64})$/.test(o.httpAuth)) throw new GatehouseError('invalid', '--http-auth must be basic, none or header:<Header-Name>');
     const http = { ...((current.http as Record<string, unknown>) ?? {}) };
     if (o.httpScheme !== undefined) http.scheme = o.httpScheme;
     if (o.httpTls !== undefined) http.tls = o.httpTls;
