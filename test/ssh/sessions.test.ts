@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { freePort, launch, run, SSHD_SKIP, startSshd, type Sshd } from './peers.js';
 import { ADMIN, startGateway, type Gw } from './gateway.js';
-import { HAS_TMUX, Tmux } from './tmux.js';
+import { TMUX_SKIP, Tmux } from './tmux.js';
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -67,7 +67,7 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     assert.equal(r.stdout.trim(), '[C.UTF-8][]');
   });
 
-  test('PTY shell with tmux: term type, size and window changes reach the device; exit returns the status', { skip: !HAS_TMUX && 'tmux not installed' }, async () => {
+  test('PTY shell with tmux: term type, size and window changes reach the device; exit returns the status', { skip: TMUX_SKIP }, async () => {
     const t = new Tmux();
     try {
       t.start(`ssh -p ${gw.port} ${gw.opts().map((a) => `'${a}'`).join(' ')} -t alice@web01@127.0.0.1`, 100, 40);

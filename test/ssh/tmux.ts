@@ -1,9 +1,10 @@
 // A real terminal for PTY tests: a private tmux server runs the ssh client in a pane of a known size.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { hasBinary } from '../helpers/peers.js';
+import { hasBinary, missing } from '../helpers/peers.js';
 
-export const HAS_TMUX = hasBinary('tmux');
+/** Skip reason for the terminal tests (CI, with GATEHOUSE_TEST_REQUIRE_PEERS=1, must install tmux). */
+export const TMUX_SKIP = missing('tmux', hasBinary('tmux'), 'install tmux');
 
 export class Tmux {
   readonly socket = `gh-test-${randomBytes(4).toString('hex')}`;

@@ -10,7 +10,7 @@ import { runMenu } from './menu.js';
 import { relay, type Counters } from './relay.js';
 import { SftpAudit } from './sftp-audit.js';
 import { printable, TARGET_SYNTAX } from './target.js';
-import { finish, say } from './terminal.js';
+import { capitalise, finish, say } from './terminal.js';
 import { connectUpstream, UpstreamError } from './upstream.js';
 import { StderrWaitView, TerminalWaitView } from './waitview.js';
 
@@ -181,7 +181,7 @@ export class ProxyConnection {
       if (!res.ok) {
         if (!abort.signal.aborted) return refuse(res.message, res.exitCode);
         // The gateway is stopping (the client itself is gone otherwise): say so; the request keeps waiting.
-        if (!this.connClosed && this.endReason) return refuse(`${this.endReason.charAt(0).toUpperCase()}${this.endReason.slice(1)}. Your request keeps waiting; connect again in a moment.`, 1);
+        if (!this.connClosed && this.endReason) return refuse(`${capitalise(this.endReason)}. Your request keeps waiting; connect again in a moment.`, 1);
         return false;
       }
       access = res;
@@ -235,7 +235,7 @@ export class ProxyConnection {
       close: (why) => {
         if (stopReason) return;
         stopReason = why;
-        say(ch, pty, `${why.charAt(0).toUpperCase()}${why.slice(1)}. The session is closed.`);
+        say(ch, pty, `${capitalise(why)}. The session is closed.`);
         r.stop();
       },
       bytes: () => ({ in: counters.in, out: counters.out }),

@@ -7,6 +7,7 @@ import { effectiveStatus, levelApprovers } from '../../core/approvals/rules.js';
 import type { ApprovalRequest, Protocol, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { printable } from './target.js';
+import { capitalise } from './terminal.js';
 
 export interface AccessQuery {
   user: User;
@@ -87,10 +88,9 @@ export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, 
   const device = p.devicesByName.get(q.device);
   if (decision.outcome === 'denied' || !device) return { ok: false, message: NO_ACCESS_MESSAGE(q.device), exitCode: 1 };
   const base = { ok: true as const, allowPortForwarding: decision.allowPortForwarding, deviceId: device.id, accountId: decision.accountId, waited: false };
-  if (decision.outcome === 'allowed') {
-    const grantEnd = decision.grantId !== undefined ? (s.grants.window(decision.grantId)?.end ?? null) : null;
-    return { ...base, approvalId: decision.grantId ?? null, grantEnd };
-  }
+  // Allowed by the rule alone (no grant), or by the grant of an earlier approval.
+  const allowed = (grantId: number | undefined): Access => ({ ...base, approvalId: grantId ?? null, grantEnd: grantId !== undefined ? (s.grants.window(grantId)?.end ?? null) : null });
+  if (decision.outcome === 'allowed') return allowed(decision.grantId);
 
   // Subscribe first: events of this user are kept until we know which request is ours.
   const early: ApprovalRequest[] = [];
@@ -111,10 +111,7 @@ export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, 
       if (err instanceof GatehouseError) return { ok: false, message: refusalText(err, q), exitCode: 1 };
       throw err;
     }
-    if (res.outcome === 'allowed') {
-      const grantEnd = res.decision.outcome === 'allowed' && res.decision.grantId !== undefined ? (s.grants.window(res.decision.grantId)?.end ?? null) : null;
-      return { ...base, approvalId: res.decision.outcome === 'allowed' ? (res.decision.grantId ?? null) : null, grantEnd };
-    }
+    if (res.outcome === 'allowed') return allowed(res.decision.outcome === 'allowed' ? res.decision.grantId : undefined);
     if (res.outcome === 'approved') return { ...base, approvalId: res.request.id, grantEnd: res.request.grantEnd };
     return await waitFor(s, res.request, !res.created, q, base, view, abort, early, (fn) => (onRequest = fn));
   } finally {
@@ -134,8 +131,6 @@ function refusalText(err: GatehouseError, q: AccessQuery): string {
       return `${capitalise(err.message)}.`;
   }
 }
-
-const capitalise = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 
 function waitFor(
   s: Services,

@@ -2,6 +2,8 @@
 // reason). The client's terminal is in raw mode, so lines end with CR LF and we echo ourselves.
 import type { ServerChannel } from 'ssh2';
 
+export const capitalise = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
 /** Tells the user something: on the terminal with a PTY, on stderr without one (OpenSSH shows both). */
 export function say(ch: ServerChannel, pty: boolean, text: string): void {
   if (!ch.writable) return;
