@@ -54,7 +54,10 @@ function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
-export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
+export const POLICY_DN = `cn=default,ou=policies,${BASE}`;
+
+/** `ppolicy`: the password-policy overlay locks an account after 3 wrong binds (the directory's lockout). */
+export async function startSlapd(opts: { tls?: boolean; ppolicy?: boolean } = {}): Promise<Slapd> {
   if (!SLAPD) throw new Error('slapd not installed');
   const dir = mkdtempSync(join(tmpdir(), 'gh-slapd-'));
   mkdirSync(join(dir, 'db'));
@@ -71,6 +74,7 @@ export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
       ...(certs ? [`TLSCACertificateFile ${certs.ca}`, `TLSCertificateFile ${certs.cert}`, `TLSCertificateKeyFile ${certs.key}`] : []),
       'moduleload back_mdb',
       'moduleload memberof',
+      ...(opts.ppolicy ? ['moduleload ppolicy'] : []),
       `pidfile ${dir}/slapd.pid`,
       `argsfile ${dir}/slapd.args`,
       'database mdb',
@@ -80,6 +84,7 @@ export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
       `rootpw ${ROOT_PW}`,
       `directory ${dir}/db`,
       'overlay memberof',
+      ...(opts.ppolicy ? ['overlay ppolicy', `ppolicy_default "${POLICY_DN}"`, 'ppolicy_use_lockout'] : []),
       'access to attrs=userPassword by self write by anonymous auth by * none',
       'access to * by * read',
       '',
@@ -110,6 +115,10 @@ export async function startSlapd(opts: { tls?: boolean } = {}): Promise<Slapd> {
   const c = await admin();
   try {
     await loadOrg(c);
+    if (opts.ppolicy) {
+      await c.add(`ou=policies,${BASE}`, { objectClass: ['organizationalUnit'], ou: 'policies' });
+      await c.add(POLICY_DN, { objectClass: ['organizationalRole', 'pwdPolicy'], cn: 'default', pwdAttribute: 'userPassword', pwdMaxFailure: '3', pwdLockout: 'TRUE', pwdLockoutDuration: '0' });
+    }
   } finally {
     await c.unbind();
   }
