@@ -149,6 +149,7 @@ ${loginFields}
           }
           failures.delete(t.token_hash);
           if (who.id !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+          if (await s.auth.secondFactorRequired(who)) return send(reply, 403, 'Second factor needed', '<p>Your account needs a second factor: <a href="/">sign in to the console</a>, then open this link again. Nothing was changed.</p>');
         }
       }
       // Single use: one conditional update claims the token; a second POST finds it used.
