@@ -34,8 +34,11 @@ export class AuthService {
     const synced = username.length <= 64 ? (await this.policy.current()).usersByName.get(username) : undefined;
     if (synced?.source === DIRECTORY_USER_SOURCE) {
       // Never the local hash: the directory alone decides (and no directory configured means no login).
-      if (synced.disabled || !password || !this.directory) return null;
-      return (await this.directory.bind(username, password)) ? synced : null;
+      // The dummy hash runs alongside, so a directory user's answer takes as long as anyone else's.
+      const dummy = this.hasher.verify(null, password);
+      const ok = !synced.disabled && !!password && !!this.directory && (await this.directory.bind(username, password));
+      await dummy;
+      return ok ? synced : null;
     }
     const row = username.length <= 64 ? await this.admin.passwordHash(username) : undefined;
     const ok = await this.hasher.verify(row?.hash ?? null, password);
