@@ -121,7 +121,7 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<void> {
   if (dialect === 'postgres' && !db) return;
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-api-'));
   const g = await start({
-    GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_ADMIN_PASSWORD: PW, GATEHOUSE_EVENT_POLL_MS: '50',
+    GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_ADMIN_PASSWORD: PW, GATEHOUSE_EVENT_POLL_MS: '50',
     GATEHOUSE_LOG_LEVEL: 'silent', GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef', ...(db ? { DATABASE_URL: db.url } : {}),
     ...(process.env.BENCH_SWEEP_MS ? { GATEHOUSE_SWEEP_MS: process.env.BENCH_SWEEP_MS } : {}),
   });

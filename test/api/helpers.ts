@@ -24,6 +24,8 @@ export async function startServer(dialect: 'sqlite' | 'postgres' = 'sqlite', ext
     GATEHOUSE_DATA_DIR: dir,
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_SSH_PORT: '0',
+    GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_ADMIN_PASSWORD: PW,
     GATEHOUSE_EVENT_POLL_MS: '50',
     GATEHOUSE_LOG_LEVEL: 'silent',

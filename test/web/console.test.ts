@@ -4,6 +4,7 @@
 // main page, at 1280 px and phone width; keyboard-only login and decisions.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { directoryOf } from '../../src/directory/index.js';
@@ -143,6 +144,24 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const id = Number(/Request #(\d+) is waiting/.exec(msg)?.[1]);
     const r = await srv.running.services.approvals.get(id);
     assert.deepEqual([r!.kind, r!.status, r!.reason], ['reservation', 'waiting', 'maintenance window']);
+    // RDP: the .rdp file once approved (a one-time ticket in loadbalanceinfo).
+    const s = srv.running.services;
+    const A = { username: 'admin', id: null, channel: 'cli' as const };
+    await s.admin.addDevice(A, { name: 'win01', host: '127.0.0.1', protocols: 'rdp', group: 'linux' });
+    await s.admin.addAccount(A, 'win01', 'Administrator', { password: 'win01-admin-secret' });
+    await s.admin.grantAccess(A, 'ops', 'linux', 'ssh,sftp,rdp');
+    await alice.reload();
+    const get = alice.getByRole('button', { name: 'Get the .rdp file for win01' });
+    await get.click();
+    const waits = await alice.getByRole('status').filter({ hasText: 'waits for' }).innerText();
+    const rdpId = Number(/Request #(\d+)/.exec(waits)?.[1]);
+    await s.approvals.approve(rdpId, 'bob', { channel: 'cli' });
+    const [download] = await Promise.all([alice.waitForEvent('download'), get.click()]);
+    assert.equal(download.suggestedFilename(), 'win01.rdp');
+    const file = readFileSync((await download.path())!, 'utf8');
+    assert.match(file, /full address:s:/);
+    assert.match(file, /loadbalanceinfo:s:gh1\./);
+    assert.ok(!file.includes('win01-admin-secret'));
   });
 
   test("a device's page shows its pinned SSH host key; account secrets are write-only", async () => {

@@ -9,6 +9,7 @@ import type { Services } from '../../services.js';
 import { installAuth } from '../auth.js';
 import { registerHttpProxyLogin } from '../http-proxy-login.js';
 import { registerEmailLinks } from '../email-links.js';
+import { registerRdpRoutes } from '../rdp-routes.js';
 import { ApiStore } from '../store.js';
 import { registerTotpRoutes } from '../totp-routes.js';
 import { accessRuleRoutes } from './access-rules.js';
@@ -49,6 +50,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
       for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, auditRoutes, eventRoutes, connectRoutes])
         await routes(api, ctx);
       await registerTotpRoutes(api, s);
+      await registerRdpRoutes(api, s);
       await registerHttpProxyLogin(api, s);
     },
     { prefix: '/api/v1' },

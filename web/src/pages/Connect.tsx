@@ -77,6 +77,33 @@ function RequestAhead({ t, onDone }: { t: Target; onDone: (msg: string | null) =
   );
 }
 
+/** RDP: a .rdp file carrying a one-time ticket (60 s to start); asks for approval first when needed. */
+function RdpFile({ device, requireReason, onMsg }: { device: string; requireReason: boolean; onMsg: (m: string) => void }) {
+  const fetchFile = async () => {
+    const reason = requireReason ? (prompt(`Reason for connecting to ${device}`) ?? '') : undefined;
+    if (requireReason && !reason) return;
+    try {
+      const r = await post<{ outcome: string; file?: string; filename?: string; requestId?: number; approvers?: string[] }>('/rdp/tickets', { device, ...(reason ? { reason } : {}) });
+      if (r.outcome === 'allowed' && r.file) {
+        const url = URL.createObjectURL(new Blob([r.file], { type: 'application/x-rdp' }));
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = r.filename ?? `${device}.rdp`;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+        onMsg(`The .rdp file for ${device} is downloaded: open it within 60 seconds.`);
+      } else onMsg(`Request #${r.requestId} waits for ${r.approvers?.join(', ') || 'an approver'}. Once approved, get the .rdp file again.`);
+    } catch (e) {
+      onMsg((e as Error).message);
+    }
+  };
+  return (
+    <button type="button" className="small secondary" onClick={() => void fetchFile()} aria-label={`Get the .rdp file for ${device}`}>
+      Get .rdp file
+    </button>
+  );
+}
+
 function Copy({ text, label }: { text: string; label: string }) {
   const [done, setDone] = useState(false);
   return (
@@ -112,7 +139,15 @@ export function ConnectPage({ me }: { me: Me }) {
             {t.ways.map((w) => (
               <li key={w.protocol}>
                 <strong>{w.protocol}</strong>{' '}
-                {w.command ? <Copy text={w.command} label={`Copy the ${w.protocol} command for ${t.device}`} /> : w.link ? <a href={w.link}>{w.link}</a> : <span className="muted">not available yet</span>}
+                {w.command ? (
+                  <Copy text={w.command} label={`Copy the ${w.protocol} command for ${t.device}`} />
+                ) : w.link ? (
+                  <a href={w.link}>{w.link}</a>
+                ) : w.protocol === 'rdp' ? (
+                  <RdpFile device={t.device} requireReason={w.requireReason} onMsg={setMsg} />
+                ) : (
+                  <span className="muted">not available yet</span>
+                )}
               </li>
             ))}
           </ul>,
