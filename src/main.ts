@@ -46,6 +46,15 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   const notify: Notifier | null = await startNotify(s);
   const addr = web.server.address();
   const webPort = typeof addr === 'object' && addr ? addr.port : config.webPort;
+  // Ports configured as 0 (any free port): from now on the config says where we really listen, so the
+  // console's ssh command, .rdp files and mail links name the right port.
+  if (config.webPort === 0) {
+    config.webPort = webPort;
+    if (/:0$/.test(config.publicUrl)) config.publicUrl = config.publicUrl.replace(/:0$/, `:${webPort}`);
+  }
+  if (ssh && config.sshPort === 0) config.sshPort = ssh.port;
+  if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
+  if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
   log.info({ database: s.store.handle.where, web: `http://${config.bind}:${webPort}` }, 'gatehouse started');
 
   return {

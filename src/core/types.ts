@@ -145,6 +145,8 @@ export interface ApprovalRequest {
   lastNotifiedAt: number | null;
   decidedBy: number | null;
   decisionComment: string | null;
+  /** When the current level escalates (null: it does not, or already did). */
+  escalateAt: number | null;
 }
 
 export interface ApprovalDecision {

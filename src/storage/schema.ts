@@ -108,6 +108,7 @@ export interface ApprovalRequestsTable {
   last_notified_at: number | null;
   decided_by: number | null;
   decision_comment: string | null;
+  escalate_at: number | null;
 }
 export interface ApprovalDecisionsTable {
   id: Generated<number>;

@@ -34,6 +34,7 @@ export function toRequest(r: Req): ApprovalRequest {
     lastNotifiedAt: r.last_notified_at,
     decidedBy: r.decided_by,
     decisionComment: r.decision_comment,
+    escalateAt: r.escalate_at ?? null,
   };
 }
 
@@ -43,7 +44,7 @@ function fromRequest(r: Partial<NewApprovalRequest>): Partial<Omit<Req, 'id'>> {
     requesterId: 'requester_id', deviceId: 'device_id', accountId: 'account_id', protocol: 'protocol', reason: 'reason', status: 'status',
     kind: 'kind', createdAt: 'created_at', expiresAt: 'expires_at', decidedAt: 'decided_at', currentLevel: 'current_level',
     levelStartedAt: 'level_started_at', grantStart: 'grant_start', grantEnd: 'grant_end', clientAddr: 'client_addr',
-    lastNotifiedAt: 'last_notified_at', decidedBy: 'decided_by', decisionComment: 'decision_comment',
+    lastNotifiedAt: 'last_notified_at', decidedBy: 'decided_by', decisionComment: 'decision_comment', escalateAt: 'escalate_at',
   };
   for (const [k, v] of Object.entries(r)) {
     if (v === undefined) continue;
@@ -227,9 +228,10 @@ export class KyselyStore implements Store {
     return rows.map(toRequest);
   }
 
-  async waitingIds(opts: { expiredBy?: number; all?: boolean; limit: number }) {
+  async waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }) {
     let q = this.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').orderBy('id').limit(opts.limit);
     if (!opts.all && opts.expiredBy !== undefined) q = q.where('expires_at', '<=', opts.expiredBy);
+    if (!opts.all && opts.escalateBy !== undefined) q = q.where('escalate_at', '<=', opts.escalateBy);
     return (await q.execute()).map((r) => r.id);
   }
 

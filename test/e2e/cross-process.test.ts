@@ -76,7 +76,7 @@ describe('the real `gatehouse serve` process', () => {
     await t.s.close();
     const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
     server = spawn(process.execPath, ['--import', 'tsx', entry, 'serve'], {
-      env: { ...process.env, ...t.env, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word' },
+      env: { ...process.env, ...t.env, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     port = await new Promise<number>((resolve, reject) => {

@@ -69,6 +69,8 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
       GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
       GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
       GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_WEB_PORT: '0',
       GATEHOUSE_EVENT_POLL_MS: '50',
       GATEHOUSE_LOG_LEVEL: 'silent',

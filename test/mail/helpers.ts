@@ -118,6 +118,8 @@ export async function startGateway(sinkPort: number, extra: Record<string, strin
     GATEHOUSE_DATA_DIR: dir,
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_SSH_PORT: '0',
+    GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_SMTP_IN_PORT: '0',
     GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
     GATEHOUSE_MAIL_FROM: 'Gatehouse <gatehouse@gh.test>',

@@ -146,6 +146,7 @@ export class ApprovalService {
         lastNotifiedAt: now,
         decidedBy: auto ? user.id : null,
         decisionComment: auto ? 'auto-approved: the requester is an eligible approver' : null,
+        escalateAt: escalateAt(decision.route.levels[0], now),
       });
       const actor = { actor: user.username, actorId: user.id, channel: input.channel };
       await tx.appendAudit(
@@ -202,7 +203,7 @@ export class ApprovalService {
         return { ...r, event: 'approval.vote' };
       }
       if (r.currentLevel + 1 < r.route.levels.length) {
-        const patch = { currentLevel: r.currentLevel + 1, levelStartedAt: now };
+        const patch = { currentLevel: r.currentLevel + 1, levelStartedAt: now, escalateAt: escalateAt(r.route.levels[r.currentLevel + 1], now) };
         if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
         await tx.appendAudit({ ...audit, action: 'approval.level-approved', details: { level: r.currentLevel, comment } }, now);
         return { ...r, ...patch, event: 'approval.level-approved' };
@@ -261,12 +262,12 @@ export class ApprovalService {
       const next = r.route.levels[r.currentLevel + 1];
       const added = (next ? next.approverIds : p.adminIds).filter((u) => u !== r.requesterId);
       const route = { ...r.route, levels: r.route.levels.map((l, i) => (i === r.currentLevel ? { ...l, escalatedApproverIds: added } : l)) };
-      if (!(await tx.updateRequest(id, { status: 'waiting', level: r.currentLevel }, { route, lastNotifiedAt: now }))) throw alreadyDecided(r);
+      if (!(await tx.updateRequest(id, { status: 'waiting', level: r.currentLevel }, { route, lastNotifiedAt: now, escalateAt: null }))) throw alreadyDecided(r);
       await tx.appendAudit(
         { actor: actor?.username ?? 'system', actorId: actor?.id ?? null, channel, action: 'approval.escalate', targetType: 'approval', targetId: id, details: { level: r.currentLevel, added: added.map((u) => p.userName(u)) } },
         now,
       );
-      return { ...r, route, lastNotifiedAt: now, event: 'approval.escalated' };
+      return { ...r, route, lastNotifiedAt: now, escalateAt: null, event: 'approval.escalated' };
     });
   }
 
@@ -291,7 +292,8 @@ export class ApprovalService {
   async escalateDue(): Promise<number> {
     const now = this.clock.now();
     let n = 0;
-    for (const id of await this.store.waitingIds({ all: true, limit: 5000 })) {
+    // Only requests whose current level is due (an indexed column), not every waiting request.
+    for (const id of await this.store.waitingIds({ escalateBy: now, limit: 500 })) {
       const r = await this.store.getRequest(id);
       const level = r?.route.levels[r.currentLevel];
       if (!r || !level || level.escalateAfterMinutes === null || level.escalatedApproverIds) continue;
@@ -365,6 +367,10 @@ export class ApprovalService {
     if (!u || u.disabled) throw new GatehouseError('not_found', `unknown user '${name}'`);
     return u;
   }
+}
+
+function escalateAt(level: { escalateAfterMinutes: number | null } | undefined, from: number): number | null {
+  return level?.escalateAfterMinutes ? from + level.escalateAfterMinutes * 60_000 : null;
 }
 
 function alreadyDecided(r: ApprovalRequest): GatehouseError {

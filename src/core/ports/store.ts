@@ -53,7 +53,7 @@ export interface Store {
   /** Approved requests whose grant window has not ended: seeds the in-memory grant cache. */
   activeGrants(now: number): Promise<ApprovalRequest[]>;
   /** Waiting requests past their deadline (sweeper) or due for escalation. */
-  waitingIds(opts: { expiredBy?: number; all?: boolean; limit: number }): Promise<number[]>;
+  waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }): Promise<number[]>;
 
   // delegation
   delegationsTo(userId: number, at: number): Promise<Delegation[]>;

@@ -8,6 +8,7 @@ import { migration005 } from './005_rdp.js';
 import { migration006 } from './006_audit_chain.js';
 import { migration007 } from './007_http.js';
 import { migration008 } from './008_nodes.js';
+import { migration010 } from './010_escalate_at.js';
 import { migration009 } from './009_directory.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
@@ -21,5 +22,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '007_http': migration007(dialect),
     '008_nodes': migration008(dialect),
     '009_directory': migration009(dialect),
+    '010_escalate_at': migration010(dialect),
   };
 }
