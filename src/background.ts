@@ -7,6 +7,7 @@ import type { Services } from './services.js';
 import { KyselyNodeStore } from './storage/nodes-store.js';
 import { startPgListener } from './storage/pg-notify.js';
 import { SiemExporter, sinksFromConfig } from './export/siem.js';
+import { Recordings } from './recording/service.js';
 import { directoryOf } from './directory/index.js';
 
 export interface Background {
@@ -41,6 +42,9 @@ export async function startBackground(s: Services): Promise<Background> {
     exporting = false;
   };
 
+  const recordings = new Recordings(s);
+  void recordings.applyRetention().catch(() => {});
+
   let sweeping = false;
   const sweep = async () => {
     if (sweeping) return;
@@ -62,6 +66,7 @@ export async function startBackground(s: Services): Promise<Background> {
     setInterval(() => void sweep(), config.sweepMs),
     setInterval(() => void s.sessions.check().catch(() => {}), 1000),
     setInterval(() => void exportAudit(), 1000),
+    setInterval(() => void recordings.applyRetention().catch((err) => log.warn({ err: String(err) }, 'recording retention failed')), 3600_000),
     setInterval(() => void nodes.heartbeat().catch((err) => log.warn({ err: String(err) }, 'heartbeat failed')), HEARTBEAT_MS),
   ];
   for (const t of timers) t.unref();

@@ -34,6 +34,8 @@ const schema = z.object({
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often each process polls the event table, in ms. */
   GATEHOUSE_EVENT_POLL_MS: z.coerce.number().int().min(20).max(5000).default(200),
+  /** Where SSH session recordings go (default <data dir>/recordings). */
+  GATEHOUSE_RECORDINGS_DIR: z.string().min(1).optional(),
   /** SIEM export: append every audit record as a JSON line to this file. */
   GATEHOUSE_SIEM_FILE: z.string().min(1).optional(),
   /** SIEM export: RFC 5424 syslog to udp://host:514, tcp://host:514 or tls://host:6514 (?verify=off for self-signed). */
@@ -65,6 +67,7 @@ export interface Config {
   sweepMs: number;
   siemFile?: string;
   syslogUrl?: string;
+  recordingsDir: string;
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepMs: e.GATEHOUSE_SWEEP_MS,
     siemFile: e.GATEHOUSE_SIEM_FILE ? resolve(e.GATEHOUSE_SIEM_FILE) : undefined,
     syslogUrl: e.GATEHOUSE_SYSLOG_URL,
+    recordingsDir: resolve(e.GATEHOUSE_RECORDINGS_DIR ?? resolve(dataDir, 'recordings')),
   };
 }

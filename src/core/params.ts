@@ -9,6 +9,8 @@ export interface ParamDef {
   default: string;
   min?: number;
   max?: number;
+  /** For strings: the only values allowed. */
+  choices?: string[];
   meaning: string;
 }
 
@@ -84,6 +86,23 @@ const defs: ParamDef[] = [
     default: 'Your request for access to {device} was rejected.',
     meaning: 'HTTP proxy: text shown when the request is rejected ({device} and {id} are replaced); the approver\'s comment follows.',
   },
+  { name: 'recording.enabled', kind: 'boolean', default: 'true', meaning: 'Record SSH sessions that have a terminal (PTY) in asciicast v2.' },
+  { name: 'recording.input', kind: 'boolean', default: 'false', meaning: 'Also record what the user types (passwords typed into the device would be recorded too).' },
+  {
+    name: 'recording.retention.days',
+    kind: 'integer',
+    default: '90',
+    min: 0,
+    max: 36500,
+    meaning: 'Days recordings are kept before they are deleted (0 = keep forever).',
+  },
+  {
+    name: 'recording.on.failure',
+    kind: 'string',
+    default: 'continue',
+    choices: ['continue', 'terminate'],
+    meaning: 'When a recording cannot be written (disk full): continue the session unrecorded, or terminate it. Either way the audit log records it.',
+  },
 ];
 
 export const PARAM_DEFS: readonly ParamDef[] = defs;
@@ -114,6 +133,7 @@ export function normaliseParam(name: string, raw: string): string {
       return String(n);
     }
     default:
+      if (d.choices && !d.choices.includes(v)) throw new GatehouseError('invalid', `${name} must be one of ${d.choices.join(', ')} (got '${raw}')`, 'value');
       if (v.length === 0 || v.length > 200) throw new GatehouseError('invalid', `${name} must be 1-200 characters`, 'value');
       if (/[\r\n\0]/.test(v)) throw new GatehouseError('invalid', `${name} must be one line`, 'value');
       return v;

@@ -166,6 +166,8 @@ export interface SessionsTable {
   end_reason: string | null;
   bytes_in: number;
   bytes_out: number;
+  recording: Generated<string | null>;
+  recording_deleted_at: Generated<number | null>;
 }
 export interface NodesTable {
   id: string;

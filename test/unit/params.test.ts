@@ -16,7 +16,10 @@ test('every DESIGN.md parameter exists with its default', () => {
   assert.equal(p.int('approval.reason.min.length'), 5);
   for (const proto of ['ssh', 'sftp', 'rdp', 'http']) assert.equal(p.bool(`disable.instant.approval.for.${proto}`), false);
   assert.equal(p.bool('approval.email.link.requires.login'), false);
-  assert.equal(PARAM_DEFS.length, 14);
+  assert.equal(PARAM_DEFS.length, 18);
+  assert.equal(p.int('recording.retention.days'), 90);
+  assert.equal(normaliseParam('recording.on.failure', 'terminate'), 'terminate');
+  assert.throws(() => normaliseParam('recording.on.failure', 'explode'), /one of continue, terminate/);
 });
 
 test('parameter values are validated with clear errors', () => {

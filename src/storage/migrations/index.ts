@@ -9,6 +9,7 @@ import { migration006 } from './006_audit_chain.js';
 import { migration007 } from './007_http.js';
 import { migration008 } from './008_nodes.js';
 import { migration010 } from './010_escalate_at.js';
+import { migration011 } from './011_recordings.js';
 import { migration009 } from './009_directory.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
@@ -23,5 +24,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '008_nodes': migration008(dialect),
     '009_directory': migration009(dialect),
     '010_escalate_at': migration010(dialect),
+    '011_recordings': migration011(dialect),
   };
 }
