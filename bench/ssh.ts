@@ -4,7 +4,7 @@
 //     a second sshd (the bastion users would otherwise pick). Targets: >= 1.3x ProxyJump, >= 0.75x direct.
 //  2. connection set-up for `ssh … true` (median of 15). Target: no more than direct.
 //  3. the gateway's RSS and CPU while 1,000 connections wait for approval. Target: < 300 MB, idle CPU.
-// The gateway runs compiled (tsc into .bench-out/) in its own process, as in production.
+// The gateway runs compiled (tsc into a temp dir) in its own process, as in production.
 // Run: npm run bench -- ssh        (figures also in .bench-out/ssh.json)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, existsSync, writeFileSync } from 'node:fs';
@@ -52,9 +52,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   // Other work on the machine skews every figure: it is recorded with them.
   const load0 = loadavg();
-  // The gateway, compiled as in production.
-  const build = join(out, 'gh');
-  rmSync(build, { recursive: true, force: true });
+  // The gateway, compiled as in production (in a temp dir: compiled files in the tree would be linted).
+  const build = mkdtempSync(join(tmpdir(), 'gh-bench-build-'));
   try {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], { stdio: 'pipe' });
   } catch {
@@ -63,6 +62,7 @@ async function main() {
   if (!existsSync(join(build, 'dist', 'cli', 'main.js'))) throw new Error('could not compile the gateway');
   symlinkSync(resolve('templates'), join(build, 'templates'));
   symlinkSync(resolve('node_modules'), join(build, 'node_modules'));
+  symlinkSync(resolve('package.json'), join(build, 'package.json'));
 
   const target = await startSshd();
   const bastion = await startSshd({ accountKey: target.accountKey });
@@ -196,6 +196,8 @@ async function main() {
     machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: loadavg() },
     ciphers,
     throughputMBs: throughput,
+    samplesMBs: { up: ups, down: downs },
+    setupSamplesMs: setupRuns,
     ratios: {
       upVsDirect: throughput.gateway.upMBs / throughput.direct.upMBs,
       downVsDirect: throughput.gateway.downMBs / throughput.direct.downMBs,
@@ -221,6 +223,7 @@ async function main() {
   await target.stop();
   await bastion.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(build, { recursive: true, force: true });
   process.exit(0);
 }
 

@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, closeSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import Database from 'better-sqlite3';
@@ -159,7 +159,13 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const gw2 = await startGateway(sshd, { approval: false });
     const p = gw2.ssh('alice@web01', ['echo ready; sleep 60']);
     await p.waitFor(/ready/);
+    // A socket that never even sends the SSH banner must not hold the shutdown up.
+    const mute = connect({ host: '127.0.0.1', port: gw2.port });
+    mute.on('error', () => {});
+    await new Promise((r) => mute.once('connect', r));
+    const t0 = Date.now();
     await gw2.g.stop();
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
     const r = await p.done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /the gateway is shutting down/i);

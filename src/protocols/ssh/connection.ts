@@ -1,5 +1,7 @@
 // One client connection to the gateway: login, then each session channel — target, the gate (decide,
 // wait for approval), the upstream login, the relay — and local port forwarding when the rule allows it.
+import { Recordings } from '../../recording/service.js';
+import type { AsciicastRecorder } from '../../recording/asciicast.js';
 import type { Client as SshClient, ClientChannel, Connection, PseudoTtyInfo, ServerChannel, Session, TcpipRequestInfo } from 'ssh2';
 import type { Protocol, User } from '../../core/types.js';
 import type { SessionHandle } from '../../core/sessions.js';
@@ -26,6 +28,8 @@ export interface ChannelState {
   reason: string | null;
   /** The device's side of this channel, once relaying (window changes and signals go there). */
   up: ClientChannel | null;
+  /** The recording of this channel (a PTY shell or command), once relaying. */
+  rec?: AsciicastRecorder | null;
 }
 
 export class ProxyConnection {
@@ -102,6 +106,7 @@ export class ProxyConnection {
     sess.on('window-change', (accept, _reject, info) => {
       if (st.pty) Object.assign(st.pty, { cols: info.cols, rows: info.rows, width: info.width, height: info.height });
       st.up?.setWindow(info.rows, info.cols, info.height, info.width);
+      st.rec?.resize(info.cols, info.rows);
       accept?.();
     });
     sess.on('env', (accept, reject, info) => {
@@ -224,11 +229,13 @@ export class ProxyConnection {
     const counters: Counters = { in: 0, out: 0 };
     let sessionId = 0;
     const audit = kind.kind === 'sftp' ? this.sftpAudit(() => sessionId, login.user, dev.id, dev.name, acc.name) : null;
+    // Terminal sessions are recorded (asciicast); the recorder starts once the session row exists.
+    const recordable = kind.kind !== 'sftp' && st.pty !== null;
     const r = relay(ch, upCh, {
       counters,
       keepClientOpen: keepOpen,
-      observeIn: audit ? (b) => audit.fromClient.push(b) : undefined,
-      observeOut: audit ? (b) => audit.fromServer.push(b) : undefined,
+      observeIn: audit ? (b) => audit.fromClient.push(b) : recordable ? (b) => st.rec?.input(b) : undefined,
+      observeOut: audit ? (b) => audit.fromServer.push(b) : recordable ? (b) => st.rec?.output(b) : undefined,
     });
     let stopReason: string | null = null;
     const handle: SessionHandle = {
@@ -246,6 +253,15 @@ export class ProxyConnection {
       handle,
       access.grantEnd,
     );
+    if (recordable && st.pty) {
+      const pty = st.pty;
+      st.rec = await new Recordings(this.s)
+        .start({ sessionId, username: login.user.username, device: dev.name, account: acc.name, cols: pty.cols, rows: pty.rows, term: pty.term ?? 'xterm', terminate: (why) => handle.close(why) })
+        .catch((err) => {
+          this.s.log.error({ session: sessionId, err: String(err) }, 'recording could not start');
+          return null;
+        });
+    }
     if (kind.kind === 'exec')
       void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: dev.id, details: { device: dev.name, account: acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
     // The grant may have ended between the approval and now (revoked at once): check once more.
@@ -256,6 +272,8 @@ export class ProxyConnection {
     const exit = await r.done;
     this.stops.delete(handle.close);
     st.up = null;
+    await st.rec?.close();
+    st.rec = null;
     audit?.flush();
     up.end();
     this.upstreams.delete(up);

@@ -3,7 +3,7 @@
 // Split by job: login.ts (authentication), target.ts (the username syntax), gate.ts (decide and the
 // wait), waitview.ts (what the user sees), upstream.ts (the device login), relay.ts, sftp-audit.ts,
 // menu.ts, connection.ts (one client connection, tying them together).
-import { createServer, type Server as NetServer } from 'node:net';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Services } from '../../services.js';
 import { ProxyConnection } from './connection.js';
@@ -40,9 +40,15 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
   });
   server.on('error', (err: Error) => s.log.warn({ err: String(err) }, 'ssh server error'));
 
+  const sockets = new Set<Socket>();
   const tcp: NetServer = createServer((sock) => {
     tuneSocket(sock);
     sock.on('error', () => {});
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+    // A socket that says nothing (not even the SSH banner) is dropped; logged-in connections are never
+    // idle this long (the server pings every 15 s).
+    sock.setTimeout(LOGIN_GRACE_MS, () => sock.destroy());
     server.injectSocket(sock);
   });
   await new Promise<void>((resolve, reject) => {
@@ -62,8 +68,11 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
     async close() {
       await new Promise<void>((resolve) => {
         tcp.close(() => resolve());
-        // Live connections keep tcp.close() waiting; end them with a message.
-        void Promise.allSettled([...live].map((c) => c.shutdown('the gateway is shutting down')));
+        // Live connections keep tcp.close() waiting: end them with a message, then drop what is left
+        // (sockets that never logged in).
+        void Promise.allSettled([...live].map((c) => c.shutdown('the gateway is shutting down'))).then(() => {
+          for (const sock of sockets) sock.destroy();
+        });
       });
     },
   };
