@@ -144,20 +144,22 @@ export class SessionRegistry {
 
   /**
    * Periodic (every second): end sessions whose grant ended (timers cover the usual case); every 10 s,
-   * write the byte counts of sessions whose counts changed (nothing is written for idle sessions).
+   * write the byte counts of live sessions whose counts changed.
    */
   async check(): Promise<void> {
     const now = this.clock.now();
-    const flush = now - this.lastFlush >= 10_000;
-    if (flush) this.lastFlush = now;
+    for (const l of [...this.live.values()]) if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
+    if (now - this.lastFlush >= 10_000) await this.flushBytes();
+  }
+
+  /** Writes the byte counts of live sessions whose counts changed since the last write (idle ones cost nothing). */
+  async flushBytes(): Promise<void> {
+    this.lastFlush = this.clock.now();
     for (const l of [...this.live.values()]) {
-      if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
-      else if (flush) {
-        const b = l.handle.bytes();
-        if (b.in === l.written.in && b.out === l.written.out) continue;
-        l.written = { in: b.in, out: b.out };
-        await this.store.updateSessionBytes(l.id, b.in, b.out).catch(this.onError);
-      }
+      const b = l.handle.bytes();
+      if (b.in === l.written.in && b.out === l.written.out) continue;
+      l.written = { in: b.in, out: b.out };
+      await this.store.updateSessionBytes(l.id, b.in, b.out).catch(this.onError);
     }
   }
 

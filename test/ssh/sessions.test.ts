@@ -162,7 +162,7 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
       return gw.s.sessions.ids()[0];
     };
     const bytes = async (id: number) => {
-      await gw.s.sessions.check();
+      await gw.s.sessions.flushBytes();
       const row = await gw.s.store.db.selectFrom('sessions').select(['bytes_in', 'bytes_out']).where('id', '=', id).executeTakeFirstOrThrow();
       return { in: Number(row.bytes_in), out: Number(row.bytes_out) };
     };

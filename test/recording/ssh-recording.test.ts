@@ -1,0 +1,92 @@
+// A real `ssh -tt` session through the gateway is recorded: the recording's events hold the output, the
+// real `asciinema cat` prints the same terminal text, the session row points at it, and a session
+// killed mid-way leaves a readable recording.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
+import { ADMIN, startGateway, type Gw } from '../ssh/gateway.js';
+import { Recordings } from '../../src/recording/service.js';
+import { castOutput, readCast } from '../../src/recording/read.js';
+import { hasBinary, missing } from '../helpers/peers.js';
+
+const ASCIINEMA = missing('asciinema', hasBinary('asciinema') && hasBinary('script'), 'apt-get install asciinema');
+
+describe('SSH session recording', { skip: SSHD_SKIP }, () => {
+  let sshd: Sshd;
+  let gw: Gw;
+  before(async () => {
+    sshd = await startSshd();
+    gw = await startGateway(sshd, { approval: false });
+  });
+  after(async () => {
+    await gw?.stop();
+    await sshd?.stop();
+  });
+
+  const lastSession = async () => gw.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+  /** The gateway closes the recording, then the session row: wait for the row. */
+  const endOfLastSession = async () => {
+    for (let i = 0; i < 100; i++) {
+      if ((await lastSession()).ended_at) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the session did not end');
+  };
+
+  test('an ssh -tt session is recorded with its output and plays back with asciinema cat', async () => {
+    const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
+    await p.waitFor(/[#$] /);
+    p.write('echo recorded-$((6*7))\n');
+    await p.waitFor(/recorded-42/);
+    p.write('exit\n');
+    await p.done;
+    await endOfLastSession();
+    const row = await lastSession();
+    assert.match(row.recording ?? '', /session-\d+\.cast\.gz$/);
+    const path = await new Recordings(gw.s).pathOf(row.id);
+    assert.ok(path);
+    const cast = readCast(path);
+    const header = JSON.parse(cast.split('\n')[0]);
+    assert.equal(header.version, 2);
+    assert.match(castOutput(cast), /recorded-42/);
+    assert.doesNotMatch(cast, /"i",/, 'input is not recorded by default');
+    if (!ASCIINEMA) {
+      const file = join(gw.dir, 'play.cast');
+      writeFileSync(file, cast);
+      const played = execFileSync('script', ['-qec', `asciinema cat ${file}`, '/dev/null'], { env: { ...process.env, LANG: 'C.UTF-8' } }).toString();
+      const norm = (x: string) => x.replace(/\r+\n/g, '\n');
+      assert.equal(norm(played), norm(castOutput(cast)));
+      assert.match(played, /recorded-42/);
+    }
+  });
+
+  test('a session killed mid-way leaves a readable recording', async () => {
+    const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
+    await p.waitFor(/[#$] /);
+    p.write('for i in 1 2 3; do echo tick-$i; done; sleep 30\n');
+    await p.waitFor(/tick-3/);
+    await new Promise((r) => setTimeout(r, 400));
+    p.killAll();
+    await p.done;
+    await endOfLastSession();
+    const row = await lastSession();
+    const out = castOutput(readCast((await new Recordings(gw.s).pathOf(row.id))!));
+    assert.match(out, /tick-1\r?\ntick-2\r?\ntick-3/);
+  });
+
+  test('recording.enabled=false records nothing; exec without a PTY is never recorded', async () => {
+    const r = await gw.ssh('alice@web01', ['echo plain']).done;
+    assert.equal(r.stdout, 'plain\n');
+    assert.equal((await lastSession()).recording, null);
+    await gw.s.admin.setParam(ADMIN, 'recording.enabled', 'false');
+    const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
+    await p.waitFor(/[#$] /);
+    p.write('exit\n');
+    await p.done;
+    assert.equal((await lastSession()).recording, null);
+    await gw.s.admin.setParam(ADMIN, 'recording.enabled', 'true');
+  });
+});
