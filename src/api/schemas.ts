@@ -149,6 +149,7 @@ export const Session = Type.Object({
   live: Type.Boolean(),
   bytesIn: Type.Number(),
   bytesOut: Type.Number(),
+  recording: Type.Boolean(),
 });
 
 export const AuditRecord = Type.Object({

@@ -145,7 +145,7 @@ export function presentWorkflow(p: PolicySnapshot, w: Workflow) {
 
 export function presentSession(
   p: PolicySnapshot,
-  r: { id: number; user_id: number; device_id: number; account_id: number; protocol: string; approval_id: number | null; client_addr: string | null; node_id: string; started_at: number; ended_at: number | null; end_reason: string | null; bytes_in: number; bytes_out: number },
+  r: { id: number; user_id: number; device_id: number; account_id: number; protocol: string; approval_id: number | null; client_addr: string | null; node_id: string; started_at: number; ended_at: number | null; end_reason: string | null; bytes_in: number; bytes_out: number; recording?: string | null; recording_deleted_at?: number | null },
 ) {
   return {
     id: r.id,
@@ -162,6 +162,8 @@ export function presentSession(
     live: r.ended_at === null,
     bytesIn: Number(r.bytes_in),
     bytesOut: Number(r.bytes_out),
+    /** A recording exists (GET /api/v1/sessions/:id/recording, admins). */
+    recording: !!r.recording && !r.recording_deleted_at,
   };
 }
 

@@ -52,6 +52,8 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/sessions', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'GET', path: '/api/v1/sessions/999', expect: { alice: 404, bob: 404, admin: 404 } },
   { method: 'POST', path: '/api/v1/sessions/999/kill', body: {}, expect: { admin: 404 } },
+  { method: 'GET', path: '/api/v1/sessions/999/recording', expect: { admin: 404 } },
+  { method: 'GET', path: '/api/v1/reports/approvals', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },

@@ -63,6 +63,25 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     }
   });
 
+  test('the API serves the recording to admins only, and the session shows it has one', async () => {
+    const base = `http://127.0.0.1:${gw.g.webPort}/api/v1`;
+    const login = async (username: string, password: string) => {
+      const r = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      assert.equal(r.status, 200);
+      return (r.headers.get('set-cookie') ?? '').split(';')[0];
+    };
+    const admin = await login('admin', 'admin-pass-123');
+    const alice = await login('alice', 'alice-S3cret-pass');
+    const row = await gw.s.store.db.selectFrom('sessions').select('id').where('recording', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const res = await fetch(`${base}/sessions/${row.id}/recording`, { headers: { cookie: admin } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /application\/x-asciicast/);
+    assert.match(await res.text(), /recorded-42/);
+    assert.equal((await fetch(`${base}/sessions/${row.id}/recording`, { headers: { cookie: alice } })).status, 403);
+    const one = (await (await fetch(`${base}/sessions/${row.id}`, { headers: { cookie: admin } })).json()) as { recording: boolean };
+    assert.equal(one.recording, true);
+  });
+
   test('a session killed mid-way leaves a readable recording', async () => {
     const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
     await p.waitFor(/[#$] /);

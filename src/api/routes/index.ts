@@ -23,6 +23,7 @@ import { eventRoutes } from './events.js';
 import { paramRoutes } from './params.js';
 import { sessionRoutes } from './session.js';
 import { sessionListRoutes } from './sessions.js';
+import { recordingRoutes } from './recordings.js';
 import { userGroupRoutes } from './user-groups.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflows.js';
@@ -47,7 +48,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   await app.register(
     async (api) => {
       installAuth(api, s, ctx.store);
-      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, auditRoutes, eventRoutes, connectRoutes])
+      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, auditRoutes, eventRoutes, connectRoutes])
         await routes(api, ctx);
       await registerTotpRoutes(api, s);
       await registerRdpRoutes(api, s);
