@@ -16,6 +16,7 @@ import { ApprovalRequestsPage } from './pages/ApprovalRequests';
 import { ConnectPage } from './pages/Connect';
 import { SessionsPage } from './pages/Sessions';
 import { AuditPage } from './pages/Audit';
+import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
 import './styles.css';
 
@@ -37,6 +38,7 @@ const NAV: NavItem[] = [
   { path: '/connect', label: 'Connect', show: () => true },
   { path: '/sessions', label: 'Sessions', show: () => true },
   { path: '/audit', label: 'Audit Log', show: admin },
+  { path: '/reports', label: 'Reports', show: admin },
   { path: '/tokens', label: 'API Tokens', show: () => true },
 ];
 
@@ -74,6 +76,8 @@ function page(path: string, me: Me): { title: string; node: ReactNode } {
       return { title: 'Sessions', node: <SessionsPage admin={me.roles.admin} /> };
     case '/audit':
       return { title: 'Audit Log', node: <AuditPage /> };
+    case '/reports':
+      return { title: 'Reports', node: <ReportsPage /> };
     case '/tokens':
       return { title: 'API Tokens', node: <TokensPage /> };
     default:

@@ -31,7 +31,7 @@ import { workflowRoutes } from './workflows.js';
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function registerApi(app: FastifyInstance, s: Services): Promise<void> {
   const ctx: Ctx = { s, store: new ApiStore(s.store.db, s.store.dialect) };

@@ -1,7 +1,8 @@
 // Sessions: live and past proxied connections; administrators kill live ones.
 import { useState } from 'react';
 import { get, post, qs } from '../api';
-import { Table, Tabs, Time, useLive, useLoad } from '../ui';
+import { Panel, Table, Tabs, Time, useLive, useLoad } from '../ui';
+import { RecordingPlayer } from './Player';
 
 interface SessionRow {
   id: number;
@@ -17,6 +18,7 @@ interface SessionRow {
   live: boolean;
   bytesIn: number;
   bytesOut: number;
+  recording: boolean;
 }
 
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
@@ -24,6 +26,7 @@ const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).
 export function SessionsPage({ admin }: { admin: boolean }) {
   const [state, setState] = useState<'live' | 'past'>('live');
   const [err, setErr] = useState<string | null>(null);
+  const [playing, setPlaying] = useState<SessionRow | null>(null);
   const { data, reload } = useLoad(() => get<{ items: SessionRow[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
   useLive((ev) => (ev === 'session' || ev === 'approval') && setTimeout(reload, 300));
   return (
@@ -36,7 +39,7 @@ export function SessionsPage({ admin }: { admin: boolean }) {
       <Table
         label={state === 'live' ? 'Live sessions' : 'Past sessions'}
         ids={(data?.items ?? []).map((s) => s.id)}
-        head={['#', 'User', 'Device', 'Account', 'Protocol', 'Approval', 'From', 'Started', 'Ended', 'Traffic', ...(admin && state === 'live' ? ['Action'] : [])]}
+        head={['#', 'User', 'Device', 'Account', 'Protocol', 'Approval', 'From', 'Started', 'Ended', 'Traffic', ...(admin ? ['Recording'] : []), ...(admin && state === 'live' ? ['Action'] : [])]}
         rows={(data?.items ?? []).map((s) => [
           `#${s.id}`,
           s.user,
@@ -54,6 +57,17 @@ export function SessionsPage({ admin }: { admin: boolean }) {
             'live'
           ),
           `${bytes(s.bytesIn)} ↑ ${bytes(s.bytesOut)} ↓`,
+          ...(admin
+            ? [
+                s.recording ? (
+                  <button type="button" className="small secondary" aria-label={`${s.live ? 'Watch' : 'Play'} the recording of session ${s.id}`} onClick={() => setPlaying(s)}>
+                    {s.live ? 'Watch live' : 'Play'}
+                  </button>
+                ) : (
+                  '—'
+                ),
+              ]
+            : []),
           ...(admin && state === 'live'
             ? [
                 <button type="button" className="small danger" aria-label={`Kill session ${s.id}`} onClick={() => void post(`/sessions/${s.id}/kill`, {}).then(() => setTimeout(reload, 500), (e: Error) => setErr(e.message))}>
@@ -64,6 +78,11 @@ export function SessionsPage({ admin }: { admin: boolean }) {
         ])}
         empty={state === 'live' ? 'No live session.' : 'No past session.'}
       />
+      {playing && (
+        <Panel title={`Session #${playing.id}: ${playing.user} on ${playing.device} as ${playing.account}`} onClose={() => setPlaying(null)}>
+          <RecordingPlayer sessionId={playing.id} live={playing.live} />
+        </Panel>
+      )}
     </>
   );
 }
