@@ -65,6 +65,19 @@ describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }
     await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
     await page.getByRole('region', { name: 'Most requested devices' }).getByText('No requests in this period.').waitFor();
     await shot(page, 'console-reports');
+
+    // A live session, watched read-only as it happens.
+    const live = launchClient('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
+    await live.waitFor(/[#$] /);
+    await page.goto(`${base}/#/sessions`);
+    await page.getByRole('button', { name: /^Watch the recording of session \d+$/ }).first().click();
+    await page.getByTestId('player').waitFor();
+    live.write('echo watched-$((7*6))x\n');
+    await live.waitFor(/watched-42x/);
+    await page.getByTestId('player').getByText(/watched-42x/).first().waitFor({ timeout: 15_000 });
+    await shot(page, 'console-session-live');
+    live.write('exit\n');
+    await live.done;
     await page.close();
   });
 });

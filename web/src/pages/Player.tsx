@@ -24,7 +24,7 @@ export function RecordingPlayer({ sessionId, live }: { sessionId: number; live: 
       const duration = lines.length > 1 ? (JSON.parse(lines[lines.length - 1]) as [number])[0] : 0;
       player?.dispose();
       box.current.replaceChildren();
-      player = AsciinemaPlayer.create({ data: cast }, box.current, live ? { autoPlay: false, startAt: duration, preload: true, fit: 'width' } : { fit: 'width', preload: true, poster: `npt:${duration}` });
+      player = AsciinemaPlayer.create({ data: cast }, box.current, { fit: 'width', preload: true, poster: `npt:${duration}`, ...(live ? { startAt: duration } : {}) });
     };
     void load().catch((e: Error) => setError(e.message));
     const timer = live ? setInterval(() => void load().catch(() => {}), 2000) : null;
