@@ -33,7 +33,10 @@ function raw(port: number, head: Buffer): Promise<string> {
     s.on('connect', () => s.write(head));
     s.on('data', (d) => {
       got += d.toString('latin1');
-      if (got.includes('\r\n')) (clearTimeout(timer), done(''));
+      if (got.includes('\r\n')) {
+        clearTimeout(timer);
+        done('');
+      }
     });
     s.on('error', () => (clearTimeout(timer), done('closed')));
     s.on('close', () => (clearTimeout(timer), done('closed')));
