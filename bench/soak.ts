@@ -1,0 +1,199 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies */
+// Soak (issue 11): a real `gatehouse serve` process under mixed traffic for BENCH_SOAK_SECONDS (600 full;
+// 60 for the short form): approval requests made and decided through the HTTP API (alice asks, bob
+// decides: every 5th approved with a one-minute grant, the others rejected), SSH exec and SFTP sessions through the gateway on the granted devices,
+// and every 4th approval over SSH revoked while a session runs on it (the session must end). Target pace: 2,000
+// decisions and 50 revocations in 10 minutes. RSS sampled every 5 s; the end must be within 10 % of the
+// RSS after warm-up (the first 20 %). Errors other than the ones caused on purpose are counted.
+// Run: npm run bench -- soak      (BENCH_SOAK_SECONDS=60 for the short form; BENCH_SOAK_DB=postgres)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import ssh2 from 'ssh2';
+import { testServices } from '../test/helpers/services.js';
+import { makeKey, startSshd } from '../test/ssh/peers.js';
+import { startServer, stopServer } from '../test/reliability/server.js';
+import { rssMb } from '../test/reliability/held.js';
+
+const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+const DECISIONS = Math.round((2000 * SECONDS) / 600);
+const DEVICES = Number(process.env.BENCH_SOAK_DEVICES ?? 60);
+const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
+const PW = 'S0ak-pass-word';
+
+const sshd = await startSshd();
+const dir = mkdtempSync(join(tmpdir(), 'gh-soak-'));
+const key = makeKey(dir, 'alice');
+const t = await testServices(process.env.BENCH_SOAK_DB === 'postgres' ? 'postgres' : 'sqlite', { real: true });
+const s = t.s;
+await s.admin.addUser(ADMIN, { username: 'bob', password: PW });
+await s.admin.addUser(ADMIN, { username: 'alice', password: PW, manager: 'bob', sshKeys: [key.public] });
+await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
+await s.admin.addMember(ADMIN, 'ops', 'alice');
+await s.admin.addGroup(ADMIN, 'device', 'linux', {});
+for (let i = 0; i < DEVICES; i++) {
+  await s.admin.addDevice(ADMIN, { name: `soak${i}`, host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: sshd.port });
+  await s.admin.addAccount(ADMIN, `soak${i}`, sshd.account, { privateKey: sshd.accountKey.private });
+}
+await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh,sftp');
+// One-minute grants, so devices come free again; every 5th decision approves, the others reject.
+await s.admin.setParam(ADMIN, 'approval.validity.minutes', '1');
+console.log(`set up: ${DEVICES} devices; ${SECONDS} s, target ${DECISIONS} decisions`);
+const server = await startServer({ dir: t.dir, env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) } });
+const pid = server.proc.pid!;
+const api = `http://127.0.0.1:${server.web}/api/v1`;
+
+async function session(username: string) {
+  const r = await fetch(`${api}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PW }) });
+  const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
+  const csrf = ((await r.json()) as any).csrfToken as string;
+  return async (path: string, body: unknown) => {
+    const res = await fetch(api + path, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  };
+}
+const alice = await session('alice');
+const bob = await session('bob');
+
+const errors: string[] = [];
+let files = 0;
+const counts = { decisions: 0, approved: 0, rejected: 0, revocations: 0, revokedEnded: 0, ssh: 0, sftp: 0 };
+const grantedUntil = new Map<string, number>();
+const granted = () => [...grantedUntil].filter(([, until]) => until > Date.now() + 3000).map(([d]) => d);
+
+/** One SSH connection to `device`: exec `cmd`, or an SFTP write + read + listing. Resolves with the output. */
+function connect(device: string, what: { exec: string } | 'sftp', onReady?: () => void): Promise<string> {
+  return new Promise((done, fail) => {
+    const c = new ssh2.Client();
+    let out = '';
+    // A grant that ended a moment ago makes the gateway ask for approval again: give up after 20 s.
+    const timer = setTimeout(() => (c.end(), done(`${out} [still waiting after 20 s]`)), 20_000);
+    c.on('close', () => clearTimeout(timer));
+    c.on('error', (e) => fail(e));
+    c.on('ready', () => {
+      onReady?.();
+      if (what === 'sftp')
+        return c.sftp((err, sftp) => {
+          if (err) return fail(err);
+          const f = `/tmp/gh-soak-${process.pid}-${device}-${++files}`;
+          sftp.writeFile(f, Buffer.alloc(256 * 1024, 7), (e1) => {
+            if (e1) return fail(e1);
+            sftp.readFile(f, (e2, b) => {
+              if (e2) return fail(e2);
+              sftp.unlink(f, () => (c.end(), done(`sftp ${b.length}`)));
+            });
+          });
+        });
+      c.exec(what.exec, (err, ch) => {
+        if (err) return fail(err);
+        ch.on('data', (d: Buffer) => (out += d));
+        ch.stderr.on('data', (d: Buffer) => (out += d));
+        ch.on('close', () => (c.end(), done(out)));
+      });
+    });
+    c.connect({ host: '127.0.0.1', port: server.ssh, username: `alice@${device}`, privateKey: key.private, readyTimeout: 60_000 });
+  });
+}
+
+const t0 = Date.now();
+const end = t0 + SECONDS * 1000;
+const rss: { at: number; mb: number }[] = [];
+const sampler = setInterval(() => rss.push({ at: Date.now() - t0, mb: rssMb(pid) }), 5000);
+let next = 0;
+
+async function decider() {
+  const pace = (SECONDS * 1000) / DECISIONS;
+  while (Date.now() < end && counts.decisions < DECISIONS) {
+    const started = Date.now();
+    let key = '';
+    for (let k = 0; k < DEVICES * 2 && !key; k++) {
+      const n = next++;
+      const d = `soak${n % DEVICES}/${Math.floor(n / DEVICES) % 2 ? 'sftp' : 'ssh'}`;
+      if ((grantedUntil.get(d) ?? 0) < Date.now()) key = d;
+    }
+    const [device, protocol] = key.split('/');
+    if (!key) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    try {
+      const r = await alice('/approvals', { device, protocol, reason: `soak ${next}` });
+      if (r.status !== 201) throw new Error(`request ${device}: ${r.status} ${JSON.stringify(r.body)}`);
+      const id = r.body.request.id as number;
+      const reject = counts.decisions % 5 !== 4;
+      const d = await bob(`/approvals/${id}/${reject ? 'reject' : 'approve'}`, { comment: 'soak' });
+      if (d.status !== 200) throw new Error(`decide #${id}: ${d.status} ${JSON.stringify(d.body)}`);
+      counts.decisions++;
+      if (reject) counts.rejected++;
+      else {
+        counts.approved++;
+        grantedUntil.set(key, Date.now() + 60_000);
+        if (counts.approved % 4 === 0 && protocol === 'ssh') void revokeDuring(id, device);
+      }
+    } catch (err) {
+      errors.push(String((err as Error).message ?? err));
+    }
+    const wait = pace - (Date.now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+async function revokeDuring(id: number, device: string) {
+  try {
+    let ready!: () => void;
+    const up = new Promise<void>((r) => (ready = r));
+    const live = connect(device, { exec: 'echo live; sleep 15' }, () => setTimeout(ready, 500));
+    await up;
+    await new Promise((r) => setTimeout(r, 500));
+    counts.revocations++;
+    grantedUntil.delete(`${device}/ssh`);
+    const r = await bob(`/approvals/${id}/revoke`, { comment: 'soak revocation' });
+    if (r.status !== 200) throw new Error(`revoke #${id}: ${r.status}`);
+    const out = await Promise.race([live, new Promise<string>((_, no) => setTimeout(() => no(new Error(`session on revoked #${id} still running after 10 s`)), 10_000))]);
+    if (/revoked|access ended|closed/i.test(out)) counts.revokedEnded++;
+    else throw new Error(`revoked session ended without saying why: ${out.slice(-200)}`);
+  } catch (err) {
+    errors.push(String((err as Error).message ?? err));
+  }
+}
+
+async function traffic() {
+  while (Date.now() < end) {
+    const open = granted();
+    if (!open.length) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const [device, protocol] = open[Math.floor(Math.random() * open.length)].split('/');
+    const sftp = protocol === 'sftp';
+    try {
+      const out = await connect(device, sftp ? 'sftp' : { exec: 'head -c 65536 /dev/zero | wc -c' });
+      if (sftp ? !/sftp 262144/.test(out) : !/65536/.test(out)) {
+        // A grant revoked a moment ago (on purpose): the session ends or the gateway asks again; expected.
+        if (!/#\d+|still waiting|revoked|no longer valid/i.test(out)) throw new Error(`${device}: unexpected output ${out.slice(-200)}`);
+      } else if (sftp) counts.sftp++;
+      else counts.ssh++;
+    } catch (err) {
+      errors.push(`${device}: ${String((err as Error).message ?? err)}`);
+    }
+  }
+}
+
+await Promise.all([decider(), traffic(), traffic(), traffic()]);
+await new Promise((r) => setTimeout(r, 12_000)); // the last revocations finish
+clearInterval(sampler);
+rss.push({ at: Date.now() - t0, mb: rssMb(pid) });
+const warm = rss.find((x) => x.at >= SECONDS * 200) ?? rss[0];
+const last = rss[rss.length - 1];
+const growth = (last.mb - warm.mb) / warm.mb;
+const figures = { seconds: SECONDS, ...counts, errors: errors.length, firstErrors: errors.slice(0, 10), rssWarmMb: warm.mb, rssEndMb: last.mb, rssMaxMb: Math.max(...rss.map((x) => x.mb)), growthPct: Math.round(growth * 1000) / 10 };
+console.log(JSON.stringify(figures, null, 2));
+mkdirSync(resolve('.bench-out'), { recursive: true });
+writeFileSync(resolve('.bench-out/soak.json'), JSON.stringify({ ...figures, rss }, null, 2));
+await stopServer(server);
+await sshd.stop();
+await t.cleanup();
+rmSync(dir, { recursive: true, force: true });
+const ok = errors.length === 0 && growth <= 0.1 && counts.revokedEnded === counts.revocations;
+console.log(ok ? 'PASS' : 'FAIL');
+process.exit(ok ? 0 : 1);
