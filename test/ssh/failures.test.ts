@@ -46,6 +46,7 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     }
     const blocked = await gw.ssh('alice@web01', ['echo no'], withPassword(PASSWORD)).done;
     assert.equal(blocked.code, 255, 'the right password is refused while the user is blocked');
+    assert.match(blocked.stderr, /Too many failed logins for alice: try again in 15 minutes/, 'and the user is told why, even in batch mode');
     const audit = await gw.s.adminStore.listAudit({ limit: 50 });
     assert.ok(audit.filter((a) => a.action === 'ssh.login.failed' && a.actor === 'alice').length >= 5);
     const b = audit.find((a) => a.action === 'ssh.login.blocked');
@@ -53,6 +54,23 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     assert.equal(b?.details.clientAddr, '127.0.0.1');
     assert.equal((await gw.ssh('alice@web01', ['echo key-ok']).done).stdout, 'key-ok\n', 'a key cannot be guessed: key logins are not blocked');
     await gw.s.store.db.deleteFrom('login_failures' as never).execute();
+  });
+
+  test('a store failure during login fails closed and says so (even in batch mode)', async () => {
+    const auth = gw.s.auth as unknown as { verifyPublicKey: (...a: unknown[]) => Promise<unknown> };
+    const real = auth.verifyPublicKey;
+    auth.verifyPublicKey = async () => {
+      throw new Error('SQLITE_BUSY: database is locked');
+    };
+    try {
+      const r = await gw.ssh('alice@web01', ['echo should-not-run']).done;
+      assert.equal(r.code, 255);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /Gatehouse cannot check logins right now \(its database is unavailable or failing\)/);
+    } finally {
+      auth.verifyPublicKey = real;
+    }
+    assert.equal((await gw.ssh('alice@web01', ['echo back']).done).stdout, 'back\n');
   });
 
   test('the device host key is pinned on first use (audited); a mismatch refuses with a clear message and an audit event', async () => {

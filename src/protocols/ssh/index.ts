@@ -7,6 +7,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Services } from '../../services.js';
 import { ProxyConnection } from './connection.js';
+import { disconnectWithMessage } from './disconnect.js';
 import { loadHostKeys } from './hostkeys.js';
 import { Login } from './login.js';
 import { LoginLimiter } from './ratelimit.js';
@@ -27,7 +28,7 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
 
   const server = new ssh2.Server({ hostKeys, ident: 'Gatehouse' }, (client, info) => {
     const addr = info.ip ?? 'unknown';
-    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr));
+    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr, (text) => disconnectWithMessage(client, text)));
     live.add(c);
     const grace = setTimeout(() => {
       if (!client.authenticated) client.end();

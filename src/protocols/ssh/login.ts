@@ -35,12 +35,17 @@ export class Login {
     private readonly s: Services,
     private readonly limiter: LoginLimiter,
     private readonly clientAddr: string,
+    /** Ends the connection with words OpenSSH prints even in batch mode (before a session exists). */
+    private readonly hangUp: (text: string) => void,
   ) {}
 
   handle(ctx: AuthContext): void {
     this.step(ctx).catch((err) => {
+      // Fail closed, but say why: "Permission denied" would send the user hunting for a wrong password.
       this.s.log.warn({ err: String(err), addr: this.clientAddr }, 'ssh login failed with an error');
-      ctx.reject(PRIMARY);
+      // No USERAUTH_FAILURE first: the client would give up and print "Permission denied" before
+      // reading the disconnect message.
+      this.hangUp('Gatehouse cannot check logins right now (its database is unavailable or failing). Try again in a minute; if it lasts, tell an administrator.');
     });
   }
 
@@ -84,6 +89,8 @@ export class Login {
         details: { clientAddr: this.clientAddr, scope: b.scope, retryAfterSeconds: Math.ceil(b.retryAfterMs / 1000) },
       });
     }
+    const minutes = Math.max(1, Math.ceil(b.retryAfterMs / 60_000));
+    this.hangUp(`Too many failed logins ${b.scope === 'user' ? `for ${user}` : 'from your address'}: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
     return true;
   }
 
