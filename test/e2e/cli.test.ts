@@ -136,6 +136,10 @@ describe('CLI walkthrough (README) on SQLite', () => {
     db.close();
     assert.deepEqual(JSON.parse(row.options), { http: { scheme: 'https', tls: 'verify', auth: 'header:X-Api-Key' } });
     assert.deepEqual(JSON.parse(row.ports), { http: 3000 });
+    // --port changes an existing device's port (it used to be ignored once the device had ports).
+    assert.equal((await run(['device', 'set', 'web01', '--port', '2200'])).code, 0);
+    const web01 = (await ghJson<{ name: string; ports: Record<string, number> }[]>(['device', 'list'], { env })).find((d) => d.name === 'web01')!;
+    assert.deepEqual(web01.ports, { ssh: 2200, sftp: 2200 });
     const bad = await run(['device', 'set', 'graf', '--http-tls', 'bogus']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--http-tls must be/);

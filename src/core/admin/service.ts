@@ -219,7 +219,7 @@ export class AdminService {
     const d = p.devicesByName.get(name);
     if (!d) throw new GatehouseError('not_found', `unknown device '${name}'`);
     const protocols = patch.protocols !== undefined ? parseProtocols(patch.protocols) : d.protocols;
-    const ports = patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined ? this.ports(protocols, { ...d.ports, ...patch.ports }, patch.port) : undefined;
+    const ports = patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined ? this.ports(protocols, patch.ports, patch.port, d.ports) : undefined;
     const row = {
       host: patch.host !== undefined ? this.host(patch.host) : undefined,
       protocols: patch.protocols !== undefined ? protocols : undefined,
@@ -355,12 +355,13 @@ export class AdminService {
     return v;
   }
 
-  private ports(protocols: Protocol[], given: Partial<Record<Protocol, number>> = {}, port?: number): Partial<Record<Protocol, number>> {
+  /** Ports per protocol: an explicit port for that protocol, then --port, then the device's current one, then the default. */
+  private ports(protocols: Protocol[], given: Partial<Record<Protocol, number>> = {}, port?: number, current: Partial<Record<Protocol, number>> = {}): Partial<Record<Protocol, number>> {
     const out: Partial<Record<Protocol, number>> = {};
     for (const pr of protocols) {
       // --port names the SSH port (sftp shares it) or, for a device with one protocol, that protocol's port.
       const fromFlag = port !== undefined && (pr === 'ssh' || pr === 'sftp' || protocols.length === 1) ? port : undefined;
-      const v = given[pr] ?? fromFlag ?? DEFAULT_PORTS[pr];
+      const v = given[pr] ?? fromFlag ?? current[pr] ?? DEFAULT_PORTS[pr];
       if (!Number.isInteger(v) || v < 1 || v > 65535) throw invalid(`port ${v} for ${pr} is not between 1 and 65535`, 'port');
       out[pr] = v;
     }
