@@ -54,6 +54,8 @@ const ROUTES: Row[] = [
   { method: 'POST', path: '/api/v1/sessions/999/kill', body: {}, expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/sessions/999/recording', expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/reports/approvals', expect: { admin: 200 } },
+  { method: 'GET', path: '/api/v1/mail-settings', expect: { admin: 200 } },
+  { method: 'PUT', path: '/api/v1/mail-settings', body: { host: 'mail.example.com', port: 587, security: 'starttls', user: 'gh', password: 'Mail-S3cret-pw', from: 'gh@example.com' }, expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },

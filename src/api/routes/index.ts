@@ -24,6 +24,7 @@ import { paramRoutes } from './params.js';
 import { sessionRoutes } from './session.js';
 import { sessionListRoutes } from './sessions.js';
 import { recordingRoutes } from './recordings.js';
+import { mailSettingsRoutes } from './mail-settings.js';
 import { userGroupRoutes } from './user-groups.js';
 import { userRoutes } from './users.js';
 import { workflowRoutes } from './workflows.js';
@@ -48,7 +49,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   await app.register(
     async (api) => {
       installAuth(api, s, ctx.store);
-      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, auditRoutes, eventRoutes, connectRoutes])
+      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, mailSettingsRoutes, auditRoutes, eventRoutes, connectRoutes])
         await routes(api, ctx);
       await registerTotpRoutes(api, s);
       await registerRdpRoutes(api, s);

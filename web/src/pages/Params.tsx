@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { get, put } from '../api';
 import { Table, useLoad } from '../ui';
+import { MailSettings } from './Mail';
 
 interface ParamRow {
   name: string;
@@ -64,6 +65,7 @@ export function ParamsPage() {
           <ParamEditor key={`${p.name}:${p.value}`} p={p} onSaved={reload} />,
         ])}
       />
+      <MailSettings />
     </>
   );
 }
