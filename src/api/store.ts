@@ -269,8 +269,9 @@ export class ApiStore {
 
   // ---- sessions and audit
 
-  async listSessions(o: { live?: boolean; userId?: number; beforeId?: number; limit: number }) {
+  async listSessions(o: { live?: boolean; userId?: number; approvalId?: number; beforeId?: number; limit: number }) {
     let q = this.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(o.limit);
+    if (o.approvalId !== undefined) q = q.where('approval_id', '=', o.approvalId);
     if (o.live === true) q = q.where('ended_at', 'is', null);
     if (o.live === false) q = q.where('ended_at', 'is not', null);
     if (o.userId !== undefined) q = q.where('user_id', '=', o.userId);

@@ -80,6 +80,12 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     assert.equal((await fetch(`${base}/sessions/${row.id}/recording`, { headers: { cookie: alice } })).status, 403);
     const one = (await (await fetch(`${base}/sessions/${row.id}`, { headers: { cookie: admin } })).json()) as { recording: boolean };
     assert.equal(one.recording, true);
+    // From an approval to the sessions (and recordings) it let through.
+    await gw.s.store.db.updateTable('sessions').set({ approval_id: 4242 }).where('id', '=', row.id).execute();
+    const byApproval = (await (await fetch(`${base}/sessions?approvalId=4242`, { headers: { cookie: admin } })).json()) as { items: { id: number; recording: boolean }[] };
+    assert.deepEqual(byApproval.items.map((x) => [x.id, x.recording]), [[row.id, true]]);
+    const none = (await (await fetch(`${base}/sessions?approvalId=999999`, { headers: { cookie: admin } })).json()) as { items: unknown[] };
+    assert.deepEqual(none.items, []);
   });
 
   test('a session killed mid-way leaves a readable recording', async () => {

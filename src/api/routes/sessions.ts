@@ -14,16 +14,16 @@ export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx)
       config: { allow: 'user' },
       schema: {
         tags: ['sessions'],
-        summary: 'Sessions, newest first (admins: all; others: their own)',
-        querystring: Type.Intersect([Page, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('past'), Type.Literal('all')])) })]),
+        summary: 'Sessions, newest first (admins: all; others: their own); approvalId= lists the sessions (and recordings) an approval let through',
+        querystring: Type.Intersect([Page, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('past'), Type.Literal('all')])), approvalId: Type.Optional(Type.Integer({ minimum: 1 })) })]),
         response: { 200: list(Session), ...errors },
       },
     },
     async (req) => {
       const c = callerOf(req);
-      const q = req.query as { state?: 'live' | 'past' | 'all'; beforeId?: number; limit?: number };
+      const q = req.query as { state?: 'live' | 'past' | 'all'; approvalId?: number; beforeId?: number; limit?: number };
       const limit = q.limit ?? 50;
-      const rows = await store.listSessions({ live: q.state === 'live' ? true : q.state === 'past' ? false : undefined, userId: isAdmin(c) ? undefined : c.user.id, beforeId: q.beforeId, limit });
+      const rows = await store.listSessions({ live: q.state === 'live' ? true : q.state === 'past' ? false : undefined, userId: isAdmin(c) ? undefined : c.user.id, approvalId: q.approvalId, beforeId: q.beforeId, limit });
       const p = await s.policy.current();
       return { items: rows.map((r) => presentSession(p, r)), nextBeforeId: nextBefore(rows, limit) };
     },
