@@ -92,6 +92,9 @@ export async function serve(): Promise<void> {
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };
+  // A gateway holding live sessions must not fall over on one missed promise: log it loudly and go on.
+  // (Each background loop catches its own errors; this is the net under them.)
+  process.on('unhandledRejection', (err) => running.services.log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (bug): logged, the gateway goes on'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

@@ -143,13 +143,13 @@ export class SessionRegistry {
   private lastFlush = 0;
 
   /**
-   * Periodic (every second): end sessions whose grant ended (timers cover the usual case); every 10 s,
-   * write the byte counts of live sessions whose counts changed.
+   * Periodic (every second): end sessions whose grant ended (timers cover the usual case); every 2 s,
+   * write the byte counts of live sessions whose counts changed (every 2 s).
    */
   async check(): Promise<void> {
     const now = this.clock.now();
     for (const l of [...this.live.values()]) if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
-    if (now - this.lastFlush >= 10_000) await this.flushBytes();
+    if (now - this.lastFlush >= 2_000) await this.flushBytes();
   }
 
   /** Writes the byte counts of live sessions whose counts changed since the last write (idle ones cost nothing). */
