@@ -3,7 +3,7 @@
 // and whichever node decided (events reach every process).
 import type { EventBus } from './events.js';
 import type { Clock } from './ports/clock.js';
-import type { ApprovalRequest, Protocol } from './types.js';
+import type { ApprovalRequest, AuditEntry, Protocol } from './types.js';
 
 export interface SessionRecord {
   userId: number;
@@ -20,6 +20,7 @@ export interface SessionStorePort {
   endSession(id: number, at: number, reason: string, bytesIn: number, bytesOut: number): Promise<void>;
   updateSessionBytes(id: number, bytesIn: number, bytesOut: number): Promise<void>;
   appendSessionEvent(type: string, payload: Record<string, unknown>, at: number): Promise<void>;
+  appendAudit(e: AuditEntry, at: number): Promise<void>;
 }
 
 export interface SessionHandle {
@@ -61,6 +62,9 @@ export class SessionRegistry {
   /** Registers a live session; `grantEnd` closes it when the grant's window ends. */
   async open(record: SessionRecord, handle: SessionHandle, grantEnd: number | null): Promise<number> {
     const id = await this.store.insertSession(record, this.clock.now());
+    void this.store
+      .appendAudit({ actor: 'system', actorId: record.userId, channel: 'system', action: 'session.start', targetType: 'session', targetId: id, details: { ...record } }, this.clock.now())
+      .catch(this.onError);
     const l: Live = { id, record, handle, grantEnd, timer: null, written: { in: 0, out: 0 } };
     this.live.set(id, l);
     if (grantEnd !== null) {
@@ -85,6 +89,9 @@ export class SessionRegistry {
     this.endedBytes.set(`${k}:in`, (this.endedBytes.get(`${k}:in`) ?? 0) + b.in);
     this.endedBytes.set(`${k}:out`, (this.endedBytes.get(`${k}:out`) ?? 0) + b.out);
     await this.store.endSession(id, this.clock.now(), reason, b.in, b.out).catch(this.onError);
+    await this.store
+      .appendAudit({ actor: 'system', actorId: l.record.userId, channel: 'system', action: 'session.end', targetType: 'session', targetId: id, details: { reason, bytesIn: b.in, bytesOut: b.out, protocol: l.record.protocol } }, this.clock.now())
+      .catch(this.onError);
   }
 
   /** A connection starts waiting for approval; call the returned function when it stops waiting. */

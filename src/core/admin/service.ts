@@ -130,7 +130,7 @@ export class AdminService {
     const keys = (patch.addSshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
     const shown = { ...patch, password: patch.password !== undefined ? '(changed)' : undefined, addSshKeys: keys.map((k) => k.fingerprint) };
     await this.done(
-      this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown }), async (w) => {
+      this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: this.userBefore(p, id) }), async (w) => {
         await w.updateUser(id, row);
         for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
       }),
@@ -171,7 +171,13 @@ export class AdminService {
     if (kind === 'user') await this.directoryOwns('group', name, (['rename', 'managers'] as const).filter((f) => opts[f] !== undefined));
     const managerIds = opts.managers ? await Promise.all(opts.managers.map((m) => this.userId(p, m))) : undefined;
     await this.done(
-      this.admin.write(this.audit(actor, `${kind}-group.update`, `${kind}-group`, g.id, { name, ...opts }), async (w) => {
+      this.admin.write(
+        this.audit(actor, `${kind}-group.update`, `${kind}-group`, g.id, {
+          name,
+          ...opts,
+          before: { name: g.name, requireApproval: g.requireApproval, requireReason: g.requireReason, managers: g.managerIds.map((m) => p.userName(m)) },
+        }),
+        async (w) => {
         await w.updateGroup(kind, g.id, { name: opts.rename, requireApproval: opts.requireApproval, requireReason: opts.requireReason, description: opts.description });
         if (managerIds) await w.setManagers(kind, g.id, managerIds);
       }),
@@ -230,7 +236,8 @@ export class AdminService {
       options: patch.options,
     };
     const action = patch.hostKey !== undefined && Object.keys(patch).length === 1 ? (patch.hostKey ? 'device.host-key-pinned' : 'device.host-key-cleared') : 'device.update';
-    await this.done(this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch }), (w) => w.updateDevice(d.id, row)));
+    const before = { host: d.host, protocols: d.protocols, ports: d.ports, group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null), enabled: d.enabled, hostKey: d.hostKey };
+    await this.done(this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch, before }), (w) => w.updateDevice(d.id, row)));
   }
 
   /** Adds (or replaces) an account on a device; the secret is sealed in the vault and never shown again. */
@@ -329,6 +336,12 @@ export class AdminService {
 
   paramDefs() {
     return PARAM_DEFS;
+  }
+
+  /** A user as the audit log shows it before a change (never a password or hash). */
+  private userBefore(p: PolicySnapshot, id: number) {
+    const u = p.usersById.get(id);
+    return u ? { displayName: u.displayName, email: u.email, manager: u.managerId === null ? null : p.userName(u.managerId), admin: u.isAdmin, disabled: u.disabled } : null;
   }
 
   private deviceGroupId(p: PolicySnapshot, name: string): number {
