@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
+import { freshPgDatabase } from '../test/helpers/db.js';
 import { loadConfig } from '../src/config/env.js';
 import { makeLogger } from '../src/log.js';
 import { openServices, type Services } from '../src/services.js';
@@ -20,25 +19,9 @@ const DEVICES = 10_000;
 
 async function open(dialect: 'sqlite' | 'postgres', onQuery?: (sql: string) => void): Promise<{ s: Services; done: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-'));
-  let url: string | undefined;
-  let drop = async () => {};
-  if (dialect === 'postgres') {
-    const base = process.env.GATEHOUSE_TEST_PG_URL!;
-    const name = `bench_${randomBytes(4).toString('hex')}`;
-    const c = new pg.Client({ connectionString: base });
-    await c.connect();
-    await c.query(`create database ${name}`);
-    await c.end();
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    drop = async () => {
-      const d = new pg.Client({ connectionString: base });
-      await d.connect();
-      await d.query(`drop database ${name} with (force)`);
-      await d.end();
-    };
-  }
+  const fresh = dialect === 'postgres' ? await freshPgDatabase() : null;
+  const url = fresh?.url;
+  const drop = fresh ? fresh.drop : async () => {};
   const config = loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef', ...(url ? { DATABASE_URL: url } : {}) });
   const s = await openServices(config, makeLogger('silent'), { onQuery });
   return {
