@@ -5,11 +5,10 @@
 //  2. A decision made through the console's API (cookie session, channel web) reaching a subscriber of
 //     the live stream (SSE), as the requester's My Approvals page sees it. Target: < 1 s.
 // Runs on SQLite, and on PostgreSQL when GATEHOUSE_TEST_PG_URL is set (npm run bench -- api starts one).
+import { freshPgDatabase } from '../test/helpers/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { sql, type Insertable } from 'kysely';
 import type { ApprovalRequestsTable } from '../src/storage/schema.js';
 import { start } from '../src/main.js';
@@ -29,25 +28,9 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms  p99 ${pct(xs, 99).toFixed(1)} ms  max ${Math.max(...xs).toFixed(1)} ms`;
 
+/** A fresh PostgreSQL database when one is available (the tests' helper), else null. */
 async function pgDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const base = process.env.GATEHOUSE_TEST_PG_URL;
-  if (!base) return null;
-  const name = `bench_api_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: base });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const d = new pg.Client({ connectionString: base });
-      await d.connect();
-      await d.query(`drop database ${name} with (force)`);
-      await d.end();
-    },
-  };
+  return process.env.GATEHOUSE_TEST_PG_URL ? freshPgDatabase() : null;
 }
 
 async function seed(s: Services): Promise<void> {

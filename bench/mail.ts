@@ -3,11 +3,10 @@
 //  2. approval reply accepted by the SMTP listener -> the waiting request approved (as a waiting SSH
 //     session sees it: through the event bus).
 // `npm run bench -- mail [count]`. SQLite always; PostgreSQL too when available (GATEHOUSE_TEST_PG_URL).
+import { freshPgDatabase } from '../test/helpers/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
 import type { ApprovalRequest } from '../src/core/types.js';
 import { ADMIN, seedOrg } from '../test/helpers/services.js';
 import nodemailer from 'nodemailer';
@@ -19,25 +18,9 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
+/** A fresh PostgreSQL database when one is available (the tests' helper), else null. */
 async function freshPg(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const base = process.env.GATEHOUSE_TEST_PG_URL;
-  if (!base) return null;
-  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: base });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const d = new pg.Client({ connectionString: base });
-      await d.connect();
-      await d.query(`drop database if exists ${name} with (force)`);
-      await d.end();
-    },
-  };
+  return process.env.GATEHOUSE_TEST_PG_URL ? freshPgDatabase() : null;
 }
 
 async function run(label: string, extra: Record<string, string>) {
