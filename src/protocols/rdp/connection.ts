@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { Services } from '../../services.js';
 import { recheck } from './access.js';
 import type { AuditQueue } from './audit-queue.js';
-import { relay, type Relay } from './relay.js';
+import { deviceReader, relay, RELAY_QUEUE_BYTES, type DeviceReader, type Relay } from './relay.js';
 import { TicketStore } from './tickets.js';
 import { buildConnectionRequest, checkTpktHeader, parseConnectionRequest } from './x224.js';
 
@@ -122,8 +122,9 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   if (!forward) return refuse('connection request too long to forward', { ticketId: t.id }, check.username, t.userId);
   const port = check.device.ports.rdp ?? 3389;
   let upstream: Socket;
+  const reader = deviceReader();
   try {
-    upstream = await dial(check.device.host, port);
+    upstream = await dial(check.device.host, port, reader);
   } catch (err) {
     s.log.warn({ device: check.device.name, err: String(err) }, 'rdp device unreachable');
     return refuse('device unreachable', { device: check.device.name, ticketId: t.id }, check.username, t.userId);
@@ -133,7 +134,7 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
     upstream.destroy();
     return refuse('client left before the device answered', { ticketId: t.id }, check.username, t.userId);
   }
-  const r = relay(client, upstream);
+  const r = relay(client, upstream, reader);
   const sessionId = await s.sessions.open(
     { userId: t.userId, deviceId: check.device.id, accountId: t.accountId, protocol: 'rdp', approvalId: check.approvalId, clientAddr, nodeId: s.nodeId },
     { close: (reason) => r.close(reason), bytes: () => r.bytes() },
@@ -149,9 +150,12 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   r.start(trailing.length ? Buffer.concat([forward, trailing]) : forward);
 }
 
-function dial(host: string, port: number): Promise<Socket> {
+function dial(host: string, port: number, onread: DeviceReader): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host, port, noDelay: true });
+    // writableHighWaterMark reaches the Duplex constructor (not in @types/node's NetConnectOpts): lets the
+    // client->device pipe keep reading while up to RELAY_QUEUE_BYTES wait for the device.
+    const opts = { host, port, noDelay: true, onread, writableHighWaterMark: RELAY_QUEUE_BYTES };
+    const sock = connect(opts);
     const timer = setTimeout(() => sock.destroy(new Error(`connect timeout after ${UPSTREAM_CONNECT_MS} ms`)), UPSTREAM_CONNECT_MS);
     sock.once('connect', () => {
       clearTimeout(timer);

@@ -1,7 +1,11 @@
 // Byte relay between the RDP client and the device. TLS (and NLA) stay end to end: we only copy bytes.
-// `pipe` rather than `stream.pipeline()` on the hot path (measured faster); byte counts come from the
-// sockets' own counters, so nothing runs per chunk.
-import type { Socket } from 'node:net';
+// Byte counts come from the sockets' own counters, so nothing runs per chunk for bookkeeping.
+//
+// Device -> client carries the desktop (the bulk of RDP traffic), so that direction reads into large
+// slabs through `onread` (measured: reads of ~0.5 MiB instead of libuv's fixed 64 KiB, 0.72x -> 0.89x
+// direct throughput). Client -> device uses `pipe` (a server-accepted socket cannot take `onread`).
+// `stream.pipeline()` is avoided on the hot path (measured slower).
+import type { OnReadOpts, Socket } from 'node:net';
 
 export interface Relay {
   /** Writes `first` to the device, then copies both ways until either side closes. */
@@ -14,7 +18,46 @@ export interface Relay {
   finished: Promise<string>;
 }
 
-export function relay(client: Socket, upstream: Socket): Relay {
+const SLAB = 1 << 20;
+const MIN_READ = 128 * 1024;
+/** Bytes allowed to wait for the slower side before reading from the faster one pauses. */
+export const RELAY_QUEUE_BYTES = 4 << 20;
+const QUEUE = RELAY_QUEUE_BYTES;
+
+/** The device socket's reader: pass as `onread` to `net.connect`, then give it to `relay()`. */
+export interface DeviceReader extends OnReadOpts {
+  /** Where chunks go once the relay starts; before that they are kept. */
+  sink: ((chunk: Buffer) => boolean) | null;
+  early: Buffer[];
+}
+
+export function deviceReader(): DeviceReader {
+  let slab = Buffer.allocUnsafe(SLAB);
+  let off = 0;
+  const r: DeviceReader = {
+    sink: null,
+    early: [],
+    // Each read gets the rest of the current slab; chunks handed on are views into it, so a slab is
+    // only replaced, never reused, and lives until its last chunk has been written.
+    buffer: () => {
+      if (SLAB - off < MIN_READ) {
+        slab = Buffer.allocUnsafe(SLAB);
+        off = 0;
+      }
+      return slab.subarray(off);
+    },
+    callback: (n: number, buf: Uint8Array) => {
+      const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+      off += n;
+      if (r.sink) return r.sink(chunk); // false pauses the socket until the client drains
+      r.early.push(chunk);
+      return true;
+    },
+  };
+  return r;
+}
+
+export function relay(client: Socket, upstream: Socket, reader: DeviceReader): Relay {
   let reason: string | null = null;
   let resolve!: (r: string) => void;
   const finished = new Promise<string>((r) => (resolve = r));
@@ -41,7 +84,17 @@ export function relay(client: Socket, upstream: Socket): Relay {
     start(first) {
       upstream.write(first);
       client.pipe(upstream);
-      upstream.pipe(client);
+      for (const b of reader.early) client.write(b);
+      reader.early = [];
+      // Keep reading while up to QUEUE bytes wait for the client, not just the socket's 16 KiB
+      // high-water mark: a slab-sized read would otherwise stop the device after every chunk.
+      reader.sink = (b) => {
+        client.write(b);
+        return client.writableLength < QUEUE;
+      };
+      client.on('drain', () => upstream.resume());
+      // The device closing its side ends the client's too (what pipe() did).
+      upstream.once('end', () => client.end());
       client.resume();
     },
     close(why) {
