@@ -3,9 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { allMigrations } from './migrations/index.js';
+import { BusyRetrySqliteDialect, type SqliteBusyOptions } from './sqlite-busy.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -19,21 +20,6 @@ export interface Db {
 // PostgreSQL returns bigint (int8) as strings; our bigints are millisecond times that fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-/** SQLite transactions take the write lock at BEGIN, so a read-then-write never fails on upgrade across processes. */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(cfg);
-  }
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.cfg);
-  }
-}
-
 export function maskUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -44,7 +30,7 @@ export function maskUrl(url: string): string {
   }
 }
 
-export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number; onQuery?: (sql: string) => void }): Db {
+export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number; onQuery?: (sql: string) => void; sqliteBusy?: SqliteBusyOptions }): Db {
   const log = opts.onQuery ? (e: { query: { sql: string } }) => opts.onQuery!(e.query.sql) : undefined;
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
@@ -53,11 +39,13 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
     return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
   }
   mkdirSync(dirname(opts.sqlitePath), { recursive: true });
+  // The timeout covers only the opening pragmas below; the dialect then sets it to 0 and waits for another
+  // process's lock itself, between attempts, without blocking the event loop (sqlite-busy.ts).
   const sqlite = new SQLite(opts.sqlitePath, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  return { kysely: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }), log }), dialect: 'sqlite', where: opts.sqlitePath };
+  return { kysely: new Kysely<Database>({ dialect: new BusyRetrySqliteDialect(sqlite, opts.sqliteBusy), log }), dialect: 'sqlite', where: opts.sqlitePath };
 }
 
 class StaticProvider implements MigrationProvider {
