@@ -95,10 +95,17 @@ export class AsciicastRecorder {
     const tail = this.decoder.decode();
     if (tail) this.event('o', tail);
     this.closed = true;
-    return new Promise((resolve) => {
+    const closed = new Promise<void>((resolve) => {
+      // A failed file stream (ENOSPC…) has already been destroyed and emitted 'close': waiting for it
+      // again would never end, and the session would never be closed.
+      if (this.file.closed) return resolve();
       this.file.once('close', () => resolve());
-      this.file.once('error', () => resolve());
-      this.gz.end();
     });
+    if (this.failed) {
+      this.gz.unpipe(this.file);
+      this.gz.destroy();
+      this.file.destroy();
+    } else this.gz.end();
+    return closed;
   }
 }

@@ -27,21 +27,29 @@ export class Recordings {
     const day = new Date(this.s.clock.now()).toISOString().slice(0, 10).replace(/-/g, '/');
     const rel = join(day, `session-${o.sessionId}.cast.gz`);
     const onFailure = params.str('recording.on.failure');
-    const rec = new AsciicastRecorder({
-      path: join(this.s.config.recordingsDir, rel),
-      width: o.cols || 80,
-      height: o.rows || 24,
-      term: o.term,
-      title: `${o.username}@${o.account}@${o.device} (session ${o.sessionId})`,
-      recordInput: params.bool('recording.input'),
-      onError: (err) => {
-        void this.s
-          .audit({ actor: 'system', channel: 'system', action: 'recording.failed', targetType: 'session', targetId: o.sessionId, details: { error: err.message, action: onFailure } })
-          .catch(() => {});
-        this.s.log.error({ session: o.sessionId, err: err.message, action: onFailure }, 'recording failed');
-        if (onFailure === 'terminate') o.terminate('the session recording could not be written, and policy requires one');
-      },
-    });
+    const failed = (err: Error) => {
+      void this.s
+        .audit({ actor: 'system', channel: 'system', action: 'recording.failed', targetType: 'session', targetId: o.sessionId, details: { error: err.message, action: onFailure } })
+        .catch((e) => this.s.log.error({ session: o.sessionId, err: String(e) }, 'recording.failed could not be audited'));
+      this.s.log.error({ session: o.sessionId, err: err.message, action: onFailure }, 'recording failed');
+      if (onFailure === 'terminate') o.terminate('the session recording could not be written, and policy requires one');
+    };
+    let rec: AsciicastRecorder;
+    try {
+      rec = new AsciicastRecorder({
+        path: join(this.s.config.recordingsDir, rel),
+        width: o.cols || 80,
+        height: o.rows || 24,
+        term: o.term,
+        title: `${o.username}@${o.account}@${o.device} (session ${o.sessionId})`,
+        recordInput: params.bool('recording.input'),
+        onError: failed,
+      });
+    } catch (err) {
+      // The directory could not be made (disk full, no inodes, permissions): the same policy applies.
+      failed(err as Error);
+      return null;
+    }
     await this.s.store.db.updateTable('sessions').set({ recording: rel }).where('id', '=', o.sessionId).execute();
     return rec;
   }
