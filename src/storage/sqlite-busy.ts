@@ -105,7 +105,9 @@ class BusyRetrySqliteDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    // SQLite may already have rolled back by itself (after SQLITE_IOERR, SQLITE_FULL, …): a ROLLBACK
+    // would then fail with "no transaction is active" and hide the error that caused it.
+    if (this.handle.inTransaction) await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {

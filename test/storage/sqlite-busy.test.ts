@@ -4,12 +4,13 @@
 // this process on two connections and from another process — still serialise (no lost update).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openDb, type Db } from '../../src/storage/db.js';
+import { hasBinary } from '../helpers/peers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -201,5 +202,34 @@ describe('SQLite: another process holds the write lock', () => {
     } finally {
       await second.kysely.destroy();
     }
+  });
+
+  // The kernel refuses writes to an immutable file even through an open handle and even for root.
+  const noChattr = process.getuid?.() !== 0 ? 'chattr +i needs root' : !hasBinary('chattr') ? 'chattr not installed (e2fsprogs)' : false;
+  test('a read-only database (chattr +i on the file and its WAL) fails at once, not after the budget, and recovers', { skip: noChattr }, async () => {
+    const files = [file, `${file}-wal`];
+    // A long budget: were the error taken for a busy lock, the write would wait a minute.
+    const patient = openDb({ sqlitePath: file, sqliteBusy: { budgetMs: 60_000 } });
+    execFileSync('chattr', ['+i', ...files]);
+    try {
+      const t0 = Date.now();
+      const err = await patient.kysely
+        .transaction()
+        .execute((t) => sql`insert into t (note) values ('read-only')`.execute(t))
+        .then(
+          () => null,
+          (e: Error & { code?: string }) => e,
+        );
+      assert.ok(err, 'the write failed');
+      assert.match(err.code ?? '', /^SQLITE_(IOERR|READONLY)/);
+      assert.ok(Date.now() - t0 < 30_000, 'not retried as if the database were busy');
+      await sql`select count(*) as n from t`.execute(patient.kysely);
+    } finally {
+      execFileSync('chattr', ['-i', ...files]);
+      await patient.kysely.destroy();
+    }
+    await sql`insert into t (note) values ('writable again')`.execute(db.kysely);
+    const notes = (await sql<{ note: string }>`select note from t`.execute(db.kysely)).rows.map((r) => r.note);
+    assert.ok(notes.includes('writable again') && !notes.includes('read-only'));
   });
 });
