@@ -16,6 +16,8 @@ export interface ImapConfig {
   /** Where processed mail is moved; unset = flagged \Seen and $GatehouseProcessed in place. */
   processedMailbox?: string;
   pollMs: number;
+  /** Silence on the IMAP connection (a hung server, a lost route) after which it is dropped and reopened. */
+  timeoutMs: number;
 }
 
 export interface MailConfig {
@@ -72,6 +74,7 @@ export function imapFromUrl(url: string, env: NodeJS.ProcessEnv): ImapConfig {
     mailbox,
     processedMailbox: env.GATEHOUSE_IMAP_PROCESSED_MAILBOX || undefined,
     pollMs: num(env.GATEHOUSE_IMAP_POLL_MS, 2000),
+    timeoutMs: num(env.GATEHOUSE_IMAP_TIMEOUT_MS, 30_000),
   };
 }
 

@@ -60,7 +60,11 @@ export class ImapPoller {
       auth: { user: this.cfg.user, pass: this.cfg.pass },
       logger: false,
       disableAutoIdle: true,
-      connectionTimeout: 10_000,
+      // Without these a server that accepts and then goes silent holds a pass (and shutdown) for
+      // imapflow's default 5 minutes; the SMTP transport uses 30 s the same way.
+      connectionTimeout: Math.min(10_000, this.cfg.timeoutMs),
+      greetingTimeout: Math.min(10_000, this.cfg.timeoutMs),
+      socketTimeout: this.cfg.timeoutMs,
     });
     c.on('error', (err: Error) => this.s.log.warn({ err: String(err.message) }, 'imap connection error'));
     await c.connect();
@@ -98,7 +102,15 @@ export class ImapPoller {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => {});
+    if (this.running) {
+      // A pass gets a moment to finish; one stuck on a silent server is cut off (a reply processed but
+      // not yet flagged is recognised by its Message-ID next time, so cutting is safe).
+      const finished = await Promise.race([this.running.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 2000).unref())]);
+      if (!finished) {
+        this.client?.close();
+        await this.running.catch(() => {});
+      }
+    }
     await this.disconnect();
   }
 }

@@ -3,6 +3,8 @@
 // packet (IMAP slow). Meanwhile SSH clients that wait for approval are decided over the CLI path and go
 // through as usual; a reply that lands in the mailbox while IMAP is unreachable is processed once IMAP is
 // back — exactly once, never replayed — and the server neither crashes nor leaks the IMAP password.
+// IMAP hung (connections accepted, then silence, forever): the poller gives up on the dead connection after
+// GATEHOUSE_IMAP_TIMEOUT_MS of silence and reconnects, and the server still stops promptly while it hangs.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +23,7 @@ import { sshExec, startServer, stopServer, type Server } from './server.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const DOVECOT_SKIP = missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root');
-const DEVICES = ['web01', 'web02', 'web03', 'web04'];
+const DEVICES = ['web01', 'web02', 'web03', 'web04', 'web05', 'web06'];
 const SLOW_MS = 300;
 
 for (const db of DB_TARGETS) {
@@ -64,7 +66,7 @@ for (const db of DB_TARGETS) {
         env: {
           GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100',
           GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test', GATEHOUSE_MAIL_REPLY_TO: 'approvals@gh.test',
-          GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${relay.port}/INBOX`, GATEHOUSE_IMAP_POLL_MS: '200',
+          GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${relay.port}/INBOX`, GATEHOUSE_IMAP_POLL_MS: '200', GATEHOUSE_IMAP_TIMEOUT_MS: '3000',
           ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
         },
       });
@@ -157,6 +159,26 @@ for (const db of DB_TARGETS) {
       assert.equal(d[0].channel, 'email-reply');
     });
 
+    test('IMAP hung: waits are decided and go through; the poller drops the dead connection and reads the reply once IMAP answers', async () => {
+      relay.delayMs = 0;
+      relay.stall(); // the open connection and every new one: accepted, then silence
+      const w5 = await waiting('web05');
+      const ms5 = await approveAndRun(w5, 'web05');
+      console.log(`# ${db.name}, IMAP hung: request shown after ${w5.ms} ms; decision to command output ${ms5} ms`);
+      const w6 = await waiting('web06');
+      await replyInMailbox(w6.id);
+      await sleep(2000);
+      assert.equal(await status(w6.id), 'waiting', 'nothing can read the reply while IMAP hangs');
+      relay.heal(); // new connections work again; the hung ones stay silent
+      const t0 = Date.now();
+      await waitFor('the reply approves once IMAP answers again', async () => (await status(w6.id)) === 'approved', 60_000, 100);
+      const ms = Date.now() - t0;
+      await w6.c.waitFor(/through-web06/, 30_000);
+      assert.equal((await w6.c.done).code, 0);
+      console.log(`# ${db.name}, IMAP hung then answering: reply approved ${ms} ms later (socket timeout 3 s in this test, 30 s by default)`);
+      assert.equal((await decisions(w6.id)).length, 1);
+    });
+
     test('afterwards: every reply decided exactly once, none replayed, flagged; no crash, no secret in the log', async () => {
       relay.delayMs = 0;
       const flagged = async () => {
@@ -179,7 +201,18 @@ for (const db of DB_TARGETS) {
       assert.doesNotMatch(log, /unhandled|uncaught|fatal/i, log.slice(-2000));
       assert.ok(!log.includes(dc.pass), 'the IMAP password is never logged');
       const warnings = (log.match(/imap poll failed/g) ?? []).length;
-      console.log(`# ${db.name}: ${warnings} 'imap poll failed; will retry' warnings logged during the outage`);
+      console.log(`# ${db.name}: ${warnings} 'imap poll failed; will retry' warnings logged during the outages`);
+    });
+
+    test('the server stops promptly while IMAP hangs', async () => {
+      relay.stall();
+      await sleep(1500); // a poll pass is now stuck on a silent connection
+      const t0 = Date.now();
+      await stopServer(server);
+      const ms = Date.now() - t0;
+      console.log(`# ${db.name}: SIGTERM to exit with IMAP hung: ${ms} ms, exit code ${server!.proc.exitCode}`);
+      assert.equal(server!.proc.exitCode, 0);
+      assert.ok(ms < 10_000, `stopping took ${ms} ms`);
     });
   });
 }

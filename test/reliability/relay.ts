@@ -10,11 +10,15 @@ export interface Relay {
   accepted: number;
   down(): Promise<void>;
   up(): Promise<void>;
+  stall(): void;
+  heal(): void;
   close(): Promise<void>;
 }
 
 export async function startRelay(target: number): Promise<Relay> {
   const sockets = new Set<Socket>();
+  const dead = new WeakSet<Socket>();
+  let stalled = false;
   let server: Server | null = null;
   const relay: Relay = {
     port: 0,
@@ -33,8 +37,10 @@ export async function startRelay(target: number): Promise<Relay> {
         relay.accepted++;
         const up = connect(target, '127.0.0.1');
         sockets.add(client).add(up);
+        if (stalled) dead.add(client).add(up);
         const pipe = (from: Socket, to: Socket) =>
           from.on('data', (d) => {
+            if (dead.has(from)) return;
             from.pause();
             setTimeout(() => {
               if (!to.destroyed) to.write(d);
@@ -58,6 +64,13 @@ export async function startRelay(target: number): Promise<Relay> {
       });
       relay.port = (srv.address() as { port: number }).port;
       server = srv;
+    },
+    stall() {
+      stalled = true;
+      for (const s of sockets) dead.add(s);
+    },
+    heal() {
+      stalled = false;
     },
     close: () => relay.down(),
   };
