@@ -3,11 +3,12 @@
 // OpenSSH `ssh -tt` session is running. With `recording.on.failure=continue` the session goes on unrecorded
 // and the command completes; with `terminate` the session is ended at once with a message to the user.
 // Either way the audit log has `recording.failed`, the session row is closed, the server does not crash,
-// and once space returns new sessions are recorded again.
+// and once space returns new sessions are recorded again. The same holds when the file system turns
+// read-only (the recording cannot even be created).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DB_TARGETS } from '../helpers/db.js';
@@ -212,6 +213,47 @@ for (const db of DB_TARGETS) {
       assert.equal(failed.length, 1);
       assert.equal(failed[0].action, 'terminate');
       free();
+    });
+
+    test('read-only recordings file system (as ext4 remounts itself on I/O errors): the same policy, audited', async () => {
+      free();
+      for (const name of readdirSync(recDir)) rmSync(join(recDir, name), { recursive: true, force: true });
+      execFileSync('mount', ['-o', 'remount,ro', recDir]);
+      try {
+        const open = () =>
+          launch('ssh', ['-tt', '-p', String(server!.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1'], { timeoutMs: 60_000 });
+        // continue: the session goes on, unrecorded.
+        await setPolicy('continue');
+        const p = open();
+        clients.push(p);
+        await p.waitFor(/[#$] /, 30_000);
+        p.write('echo read-only-$((6*7))\n');
+        await p.waitFor(/read-only-42/, 30_000);
+        p.write('exit\n');
+        assert.equal((await p.done).code, 0);
+        const row = await lastSession();
+        await ended(row.id);
+        const failed = await waitFor('recording.failed audited', async () => (await failures(row.id)).length > 0 && (await failures(row.id)), 30_000, 100);
+        console.log(`# ${db.name}, read-only file system, continue: the session ran to its end; audited: ${failed[0].error}`);
+        assert.equal(failed[0].action, 'continue');
+        // Node's recursive mkdir reports ENOENT on a read-only file system when the directory is missing.
+        assert.match(failed[0].error, /EROFS|read-only|ENOENT/i);
+        // terminate: ended at once.
+        await setPolicy('terminate');
+        const t0 = Date.now();
+        const q = open();
+        clients.push(q);
+        const run = await q.done;
+        const ms = Date.now() - t0;
+        console.log(`# ${db.name}, read-only file system, terminate: session ended ${ms} ms after the client started; exit ${run.code}`);
+        assert.match(run.stdout + run.stderr, /recording could not be written/i);
+        const row2 = await lastSession();
+        await ended(row2.id);
+        const failed2 = await waitFor('recording.failed audited', async () => (await failures(row2.id)).length > 0 && (await failures(row2.id)), 30_000, 100);
+        assert.equal(failed2[0].action, 'terminate');
+      } finally {
+        execFileSync('mount', ['-o', 'remount,rw', recDir]);
+      }
     });
 
     test('space returns: new sessions are recorded again; the server never crashed', async () => {
