@@ -277,6 +277,17 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, payload: JSON.parse(r.payload) }));
   }
 
+  async eventsAfter(afterId: number, alsoIds: readonly number[], limit: number): Promise<GatehouseEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where((eb) => (alsoIds.length ? eb.or([eb('id', '>', afterId), eb('id', 'in', [...alsoIds])]) : eb('id', '>', afterId)))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, payload: JSON.parse(r.payload) }));
+  }
+
   async maxEventId(): Promise<number> {
     const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
     return Number(r?.m ?? 0);

@@ -62,6 +62,8 @@ export interface Store {
 
   // events
   eventsSince(afterId: number, sinceAt: number, limit: number): Promise<GatehouseEvent[]>;
+  /** Events with an id above `afterId`, and those of `alsoIds` (ids skipped earlier that may commit late). */
+  eventsAfter(afterId: number, alsoIds: readonly number[], limit: number): Promise<GatehouseEvent[]>;
   maxEventId(): Promise<number>;
   pruneEvents(before: number): Promise<number>;
 
