@@ -21,18 +21,81 @@ export function auditRow(e: AuditEntry, at: number) {
   };
 }
 
+/**
+ * Appends one record. Inside a transaction it joins that transaction (the record commits with the
+ * change it describes). Outside one, records that arrive together are written together: concurrent
+ * appends (2,000 sessions starting at once each audit their start) are grouped into one transaction,
+ * one chain read and one head update per group — the chain and every record are the same as one by one,
+ * and each caller's promise resolves once its record is committed.
+ */
 export async function appendAudit(db: Kysely<Database>, key: Buffer, e: AuditEntry, at: number): Promise<void> {
-  if (!db.isTransaction) return db.transaction().execute((t) => appendAudit(t, key, e, at));
+  if (db.isTransaction) return appendChained(db, key, [{ e, at }]);
+  let b = batchers.get(db);
+  if (!b) batchers.set(db, (b = new AuditBatcher(db, key)));
+  return b.add(e, at);
+}
+
+/** Most records written in one group (bounded so one transaction stays short). */
+const MAX_GROUP = 500;
+const batchers = new WeakMap<Kysely<Database>, AuditBatcher>();
+
+interface Pending {
+  e: AuditEntry;
+  at: number;
+  done: (err?: unknown) => void;
+}
+
+class AuditBatcher {
+  private queue: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly key: Buffer,
+  ) {}
+
+  add(e: AuditEntry, at: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ e, at, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.running) {
+        this.running = true;
+        // Let the appends of this turn of the event loop join the group.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      try {
+        await this.db.transaction().execute((t) => appendChained(t, this.key, group));
+        for (const p of group) p.done();
+      } catch (err) {
+        for (const p of group) p.done(err ?? new Error('audit append failed'));
+      }
+    }
+    this.running = false;
+  }
+}
+
+async function appendChained(db: Kysely<Database>, key: Buffer, entries: { e: AuditEntry; at: number }[]): Promise<void> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(db);
   const last = await db.selectFrom('audit_log').select(['seq', 'hash']).where('hash', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const maxSeq = await db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-  const seq = Number(maxSeq?.m ?? 0) + 1;
-  const prevHash = last?.hash ?? GENESIS;
-  const row = auditRow(e, at);
-  const hash = recordHash(prevHash, { seq, at, actor: row.actor, actorId: row.actor_id, channel: row.channel, action: row.action, targetType: row.target_type, targetId: row.target_id, details: row.details });
-  const sig = sign(key, hash);
-  await db.insertInto('audit_log').values({ ...row, seq, prev_hash: prevHash, hash, sig }).execute();
-  const head = JSON.stringify({ seq, hash, sig: sign(key, `head:${seq}:${hash}`) });
+  let seq = Number(maxSeq?.m ?? 0);
+  let prevHash = last?.hash ?? GENESIS;
+  const rows = entries.map(({ e, at }) => {
+    seq++;
+    const row = auditRow(e, at);
+    const hash = recordHash(prevHash, { seq, at, actor: row.actor, actorId: row.actor_id, channel: row.channel, action: row.action, targetType: row.target_type, targetId: row.target_id, details: row.details });
+    const out = { ...row, seq, prev_hash: prevHash, hash, sig: sign(key, hash) };
+    prevHash = hash;
+    return out;
+  });
+  // Multi-row inserts, 50 rows (550 parameters) at a time.
+  for (let i = 0; i < rows.length; i += 50) await db.insertInto('audit_log').values(rows.slice(i, i + 50)).execute();
+  const head = JSON.stringify({ seq, hash: prevHash, sig: sign(key, `head:${seq}:${prevHash}`) });
   await db
     .insertInto('meta')
     .values({ key: 'audit_head', value: head })
