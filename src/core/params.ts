@@ -86,6 +86,15 @@ const defs: ParamDef[] = [
     default: 'Your request for access to {device} was rejected.',
     meaning: 'HTTP proxy: text shown when the request is rejected ({device} and {id} are replaced); the approver\'s comment follows.',
   },
+  {
+    name: 'ssh.upstream.sessions.per.connection',
+    kind: 'integer',
+    default: '10',
+    min: 1,
+    max: 64,
+    meaning:
+      "SSH sessions of the same user, device account and approval that may share one SSH connection to the device, each as its own channel (1 = a connection per session). Keep it at or below the device's sshd MaxSessions (10 by default).",
+  },
   { name: 'recording.enabled', kind: 'boolean', default: 'true', meaning: 'Record SSH sessions that have a terminal (PTY) in asciicast v2.' },
   { name: 'recording.input', kind: 'boolean', default: 'false', meaning: 'Also record what the user types (passwords typed into the device would be recorded too).' },
   {

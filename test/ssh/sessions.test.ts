@@ -42,6 +42,13 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     assert.equal((await gw.ssh('alice@root@web01', ['true']).done).code, 0, 'user@account@device picks the account');
   });
 
+  test('exec: a command that ends at once still returns its status (30 at a time, each exact)', async () => {
+    // A fast command's output, exit status and close can reach the gateway in the same read as the
+    // channel confirmation; the status used to be lost then (ssh exited 255).
+    const runs = await Promise.all(Array.from({ length: 30 }, (_, i) => gw.ssh('alice@web01', [`exit ${i + 1}`]).done));
+    assert.deepEqual(runs.map((r) => r.code), Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
   test('exec: an exit signal comes back as the signal', async () => {
     const r = await gw.ssh('alice@web01', ['kill -TERM $$']).done;
     assert.equal(r.code, 255, 'OpenSSH exits 255 when the command died of a signal');

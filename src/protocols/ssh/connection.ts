@@ -9,11 +9,12 @@ import type { Services } from '../../services.js';
 import { obtainAccess, NO_ACCESS_MESSAGE, type Access } from './gate.js';
 import type { Login } from './login.js';
 import { runMenu } from './menu.js';
-import { relay, type Counters } from './relay.js';
+import { relay, watchExit, type Counters, type ExitInfo } from './relay.js';
 import { SftpAudit } from './sftp-audit.js';
 import { printable, TARGET_SYNTAX } from './target.js';
 import { capitalise, finish, say } from './terminal.js';
 import { connectUpstream, UpstreamError } from './upstream.js';
+import { UpstreamPool, type Lease } from './upstream-pool.js';
 import { StderrWaitView, TerminalWaitView } from './waitview.js';
 
 /** Client environment passed on to the device (it applies its own AcceptEnv too). */
@@ -36,6 +37,8 @@ export class ProxyConnection {
   private readonly abort = new AbortController();
   /** Live relays: stopped when the client goes or the gateway shuts down. */
   private readonly stops = new Set<(reason: string) => void>();
+  /** Upstream connections of this client connection's sessions (possibly shared) and its forwarding. */
+  private readonly leases = new Set<Lease>();
   private readonly upstreams = new Set<SshClient>();
   private readonly settled = new Set<Promise<unknown>>();
   private forwarding: Promise<Forwarding> | null = null;
@@ -48,6 +51,7 @@ export class ProxyConnection {
     private readonly conn: Connection,
     readonly clientAddr: string,
     private readonly login: Login,
+    private readonly pool: UpstreamPool = new UpstreamPool(),
   ) {
     conn.on('authentication', (ctx) => login.handle(ctx));
     conn.on('ready', () => {
@@ -89,6 +93,7 @@ export class ProxyConnection {
     this.abort.abort();
     for (const stop of [...this.stops]) stop(reason);
     for (const up of this.upstreams) up.end();
+    for (const l of this.leases) l.release();
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -202,28 +207,41 @@ export class ProxyConnection {
     if (!dev || !acc) return refuse(NO_ACCESS_MESSAGE(device), 1);
     if (access.waited) say(ch, pty, `Request #${access.approvalId} approved. Connecting to ${dev.name} as ${acc.name}…`);
 
-    let up: SshClient;
-    try {
-      up = await connectUpstream(this.s, dev, acc, login.user, dev.ports[protocol] ?? dev.ports.ssh ?? 22);
-    } catch (err) {
-      if (err instanceof UpstreamError) return refuse(err.message, 1);
-      throw err;
+    const per = (await this.s.params.params()).int('ssh.upstream.sessions.per.connection');
+    const key = `${login.user.id}/${dev.id}/${acc.id}/${protocol}/${access.approvalId ?? 'standing'}`;
+    const port = dev.ports[protocol] ?? dev.ports.ssh ?? 22;
+    let lease: Lease | null = null;
+    let upCh: ClientChannel | null = null;
+    let upExit: ExitInfo | undefined;
+    // A shared connection whose device refuses one more channel (its MaxSessions) is marked full, and
+    // this session gets a connection of its own.
+    for (let attempt = 0; attempt < 2 && !upCh; attempt++) {
+      try {
+        lease = await this.pool.acquire(key, attempt === 0 ? per : 1, () => connectUpstream(this.s, dev, acc, login.user, port));
+      } catch (err) {
+        if (err instanceof UpstreamError) return refuse(err.message, 1);
+        throw err;
+      }
+      this.leases.add(lease);
+      if (this.closed || !ch.writable) {
+        this.leases.delete(lease);
+        lease.release();
+        return false;
+      }
+      try {
+        ({ ch: upCh, exit: upExit } = await openUpstreamChannel(lease.client, kind, st.pty && kind.kind !== 'sftp' ? st.pty : null, st.env));
+      } catch (err) {
+        this.leases.delete(lease);
+        if (lease.shared && attempt === 0) {
+          lease.full();
+          lease.release();
+          continue;
+        }
+        lease.release();
+        return refuse(`${dev.name} refused to start the ${kind.kind === 'sftp' ? 'sftp subsystem' : kind.kind}: ${printable(String((err as Error).message ?? err))}.`, 1);
+      }
     }
-    this.upstreams.add(up);
-    if (this.closed || !ch.writable) {
-      up.end();
-      this.upstreams.delete(up);
-      return false;
-    }
-
-    let upCh: ClientChannel;
-    try {
-      upCh = await openUpstreamChannel(up, kind, st.pty && kind.kind !== 'sftp' ? st.pty : null, st.env);
-    } catch (err) {
-      up.end();
-      this.upstreams.delete(up);
-      return refuse(`${dev.name} refused to start the ${kind.kind === 'sftp' ? 'sftp subsystem' : kind.kind}: ${printable(String((err as Error).message ?? err))}.`, 1);
-    }
+    if (!lease || !upCh) return refuse(`${dev.name} refused to start the ${kind.kind}.`, 1);
     st.up = upCh;
 
     const counters: Counters = { in: 0, out: 0 };
@@ -233,6 +251,7 @@ export class ProxyConnection {
     const recordable = kind.kind !== 'sftp' && st.pty !== null;
     const r = relay(ch, upCh, {
       counters,
+      exit: upExit,
       keepClientOpen: keepOpen,
       observeIn: audit ? (b) => audit.fromClient.push(b) : recordable ? (b) => st.rec?.input(b) : undefined,
       observeOut: audit ? (b) => audit.fromServer.push(b) : recordable ? (b) => st.rec?.output(b) : undefined,
@@ -275,8 +294,8 @@ export class ProxyConnection {
     await st.rec?.close();
     st.rec = null;
     audit?.flush();
-    up.end();
-    this.upstreams.delete(up);
+    this.leases.delete(lease);
+    lease.release();
     await this.s.sessions.closed(sessionId, stopReason ?? (this.closed || exit.clientLeft ? 'client disconnected' : 'ended'));
     return true;
   }
@@ -364,9 +383,10 @@ interface Forwarding {
   audited: Set<string>;
 }
 
-function openUpstreamChannel(up: SshClient, kind: Kind, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<ClientChannel> {
+function openUpstreamChannel(up: SshClient, kind: Kind, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<{ ch: ClientChannel; exit: ExitInfo }> {
   return new Promise((resolve, reject) => {
-    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
+    // watchExit here, synchronously: see relay.ts.
+    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve({ ch, exit: watchExit(ch) }));
     const win = pty ? { term: pty.term, rows: pty.rows, cols: pty.cols, width: pty.width, height: pty.height, modes: pty.modes } : false;
     if (kind.kind === 'shell') up.shell(win as never, { env }, cb);
     else if (kind.kind === 'exec') up.exec(kind.command, { env, pty: win || undefined }, cb);

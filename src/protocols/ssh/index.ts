@@ -7,6 +7,7 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Services } from '../../services.js';
 import { ProxyConnection } from './connection.js';
+import { UpstreamPool } from './upstream-pool.js';
 import { disconnectWithMessage } from './disconnect.js';
 import { loadHostKeys } from './hostkeys.js';
 import { Login } from './login.js';
@@ -25,10 +26,11 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
   const hostKeys = loadHostKeys(s.config.dataDir);
   const limiter = new LoginLimiter(s.store.db, () => s.clock.now());
   const live = new Set<ProxyConnection>();
+  const pool = new UpstreamPool();
 
   const server = new ssh2.Server({ hostKeys, ident: 'Gatehouse' }, (client, info) => {
     const addr = info.ip ?? 'unknown';
-    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr, (text) => disconnectWithMessage(client, text)));
+    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr, (text) => disconnectWithMessage(client, text)), pool);
     live.add(c);
     const grace = setTimeout(() => {
       if (!client.authenticated) client.end();

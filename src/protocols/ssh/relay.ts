@@ -26,6 +26,8 @@ export interface RelayOpts {
   /** Sees every chunk from the client (the SFTP audit parses it). */
   observeIn?: (b: Buffer) => void;
   observeOut?: (b: Buffer) => void;
+  /** The exit record from watchExit(), attached when the channel was opened. */
+  exit?: ExitInfo;
 }
 
 export interface Relay {
@@ -35,7 +37,13 @@ export interface Relay {
   stop(): void;
 }
 
-export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): Relay {
+/**
+ * Starts recording the device's exit status. Call it in the callback that hands over the channel, not
+ * after an `await`: a fast command's output, exit status and close can arrive in the same read as the
+ * channel confirmation, and ssh2 emits 'exit' while parsing it — a listener added a microtask later
+ * misses it and the client sees no status (ssh exits 255).
+ */
+export function watchExit(up: ClientChannel): ExitInfo {
   const exit: ExitInfo = { code: null, signal: null, dump: false, desc: '', clientLeft: false };
   up.on('exit', (code: number | null, signal?: string, dump?: boolean, desc?: string) => {
     exit.code = typeof code === 'number' ? code : null;
@@ -43,6 +51,11 @@ export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): R
     exit.dump = !!dump;
     exit.desc = desc ?? '';
   });
+  return exit;
+}
+
+export function relay(client: ServerChannel, up: ClientChannel, o: RelayOpts): Relay {
+  const exit = o.exit ?? watchExit(up);
   const onIn = (b: Buffer) => {
     o.counters.in += b.length;
     o.observeIn?.(b);
