@@ -25,7 +25,9 @@ export async function startServer(o: ServerOpts): Promise<Server> {
   const web = o.web ?? (await freePort());
   const ssh = o.ssh ?? (await freePort());
   const log: string[] = [];
-  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve'], {
+  // GATEHOUSE_TEST_SERVER_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.GATEHOUSE_TEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', ENTRY, 'serve'], {
     env: {
       ...process.env,
       GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_SWEEP_MS: '300', GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100',

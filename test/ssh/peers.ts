@@ -86,6 +86,10 @@ export async function startSshd(opts: { port?: number; extraConfig?: string; hos
     'PrintLastLog no',
     'MaxStartups 2000',
     'MaxSessions 100',
+    // The device's shells start clean: bash run by sshd reads ~/.bashrc, and on a developer's machine
+    // root's may be slow (pyenv init runs `pyenv rehash` under a global lock: 200 sessions started at
+    // once took 73 s, all of it there). sshd still changes to the account's real home directory.
+    `SetEnv HOME=${dir}`,
     'LogLevel ERROR',
     opts.extraConfig ?? '',
   ].join('\n');
