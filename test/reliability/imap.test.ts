@@ -3,6 +3,7 @@
 // packet (IMAP slow). Meanwhile SSH clients that wait for approval are decided over the CLI path and go
 // through as usual; a reply that lands in the mailbox while IMAP is unreachable is processed once IMAP is
 // back — exactly once, never replayed — and the server neither crashes nor leaks the IMAP password.
+// Dovecot itself stopped (SIGTERM) and started again, with a reply delivered to its Maildir meanwhile: the same.
 // IMAP hung (connections accepted, then silence, forever): the poller gives up on the dead connection after
 // GATEHOUSE_IMAP_TIMEOUT_MS of silence and reconnects, and the server still stops promptly while it hangs.
 import { describe, test, before, after } from 'node:test';
@@ -18,12 +19,13 @@ import { SSHD_SKIP, makeKey, startSshd, type KeyPair, type Running, type Sshd } 
 import { DOVECOT, startDovecot, type Dovecot } from '../mail/dovecot.js';
 import { rawMail, replyTo, sleep, startSink, SUBJECT, waitFor, type Sink } from '../mail/helpers.js';
 import { PROCESSED_KEYWORD } from '../../src/notify/imap.js';
+import { dovecotCtl, type DovecotCtl } from './dovecot-ctl.js';
 import { startRelay, type Relay } from './relay.js';
 import { sshExec, startServer, stopServer, type Server } from './server.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const DOVECOT_SKIP = missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root');
-const DEVICES = ['web01', 'web02', 'web03', 'web04', 'web05', 'web06'];
+const DEVICES = ['web01', 'web02', 'web03', 'web04', 'web05', 'web06', 'web07', 'web08'];
 const SLOW_MS = 300;
 
 for (const db of DB_TARGETS) {
@@ -33,6 +35,7 @@ for (const db of DB_TARGETS) {
     let sink: Sink;
     let dc: Dovecot;
     let relay: Relay;
+    let ctl: DovecotCtl;
     let mailbox: ImapFlow;
     let alice: KeyPair;
     let keyDir: string;
@@ -59,8 +62,8 @@ for (const db of DB_TARGETS) {
         await s.admin.addAccount(ADMIN, d, sshd.account, { privateKey: sshd.accountKey.private });
       }
       await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
-      mailbox = new ImapFlow({ host: '127.0.0.1', port: dc.port, secure: false, auth: { user: dc.user, pass: dc.pass }, logger: false });
-      await mailbox.connect();
+      ctl = dovecotCtl(dc.port);
+      await openMailbox();
       server = await startServer({
         dir: t.dir,
         env: {
@@ -72,11 +75,20 @@ for (const db of DB_TARGETS) {
       });
     });
 
+    /** The test's own IMAP client, straight to Dovecot (reopened after Dovecot restarts). */
+    const openMailbox = async () => {
+      await mailbox?.logout().catch(() => {});
+      mailbox = new ImapFlow({ host: '127.0.0.1', port: dc.port, secure: false, auth: { user: dc.user, pass: dc.pass }, logger: false });
+      mailbox.on('error', () => {});
+      await mailbox.connect();
+    };
+
     after(async () => {
       for (const c of clients) c.killAll();
       await stopServer(server);
       await mailbox?.logout().catch(() => {});
       await relay?.close();
+      await ctl?.cleanup();
       await dc?.stop();
       await sink?.close();
       await sshd?.stop();
@@ -118,6 +130,7 @@ for (const db of DB_TARGETS) {
     /** Bob's APPROVE reply to the approver mail about `id`, put straight into the Dovecot mailbox. */
     const replyInMailbox = async (id: number) => {
       const mail = await waitFor(`the approver mail about #${id}`, () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)), 30_000, 50);
+      if (!mailbox.usable) await openMailbox();
       await mailbox.append('INBOX', await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${id}`, { messageId: `<rel-imap-${id}@client.test>` })));
       replied.push(id);
     };
@@ -146,6 +159,36 @@ for (const db of DB_TARGETS) {
       const d = await decisions(w2.id);
       assert.equal(d.length, 1);
       assert.equal(d[0].channel, 'email-reply');
+    });
+
+    test('Dovecot stopped: waits are decided and go through; a reply delivered meanwhile is processed once Dovecot runs again', async () => {
+      await healthy();
+      await sleep(500); // the poller is connected again
+      await mailbox.logout().catch(() => {});
+      await ctl.stop(); // SIGTERM: open connections get BYE, new ones are refused
+      await sleep(1000);
+      const w7 = await waiting('web07');
+      const ms7 = await approveAndRun(w7, 'web07');
+      console.log(`# ${db.name}, Dovecot stopped: request shown to the SSH client after ${w7.ms} ms; decision to command output ${ms7} ms`);
+      const w8 = await waiting('web08');
+      const mail = await waitFor(`the approver mail about #${w8.id}`, () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(w8.id)), 30_000, 50);
+      // The MTA still delivers to the Maildir while the IMAP server is stopped.
+      ctl.deliver(dc.user, await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${w8.id}`, { messageId: `<rel-imap-${w8.id}@client.test>` })));
+      replied.push(w8.id);
+      await sleep(3000);
+      assert.equal(await status(w8.id), 'waiting', 'nothing can read the reply while Dovecot is stopped');
+      assert.equal(server!.proc.exitCode, null, 'the server is alive');
+      await ctl.start();
+      const t0 = Date.now();
+      await waitFor('the reply approves once Dovecot runs again', async () => (await status(w8.id)) === 'approved', 60_000, 100);
+      const ms = Date.now() - t0;
+      await w8.c.waitFor(/through-web08/, 30_000);
+      await w8.c.done;
+      console.log(`# ${db.name}, Dovecot started again: reply approved ${ms} ms later`);
+      const d = await decisions(w8.id);
+      assert.equal(d.length, 1);
+      assert.equal(d[0].channel, 'email-reply');
+      await openMailbox();
     });
 
     test('IMAP slow: waits are decided and go through; a reply is processed through the slow link', async () => {
@@ -192,6 +235,7 @@ for (const db of DB_TARGETS) {
     test('afterwards: every reply decided exactly once, none replayed, flagged; no crash, no secret in the log', async () => {
       await healthy();
       const flagged = async () => {
+        if (!mailbox.usable) await openMailbox();
         const lock = await mailbox.getMailboxLock('INBOX');
         try {
           let n = 0;
