@@ -87,9 +87,8 @@ for (const db of DB_TARGETS) {
         await t.s.approvals.approve(id, 'bob', { channel: 'cli', comment: 'ok' });
         await c.waitFor(new RegExp(`through-${dev(i)}`), 30_000);
         released.push(Date.now() - t1);
-        // Not its exit status: a fast command's status can be lost in the SSH relay (ssh exits 255 after
-        // the output), a race fixed separately in src/protocols/ssh/relay.ts.
-        await c.done;
+        const run = await c.done;
+        assert.equal(run.code, 0, run.stderr);
       };
       for (let i = 0; i < 2; i++) await step(i); // baseline: mail working
       relay.delayMs = 300; // slow
