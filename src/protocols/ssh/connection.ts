@@ -249,12 +249,23 @@ export class ProxyConnection {
     const audit = kind.kind === 'sftp' ? this.sftpAudit(() => sessionId, login.user, dev.id, dev.name, acc.name) : null;
     // Terminal sessions are recorded (asciicast); the recorder starts once the session row exists.
     const recordable = kind.kind !== 'sftp' && st.pty !== null;
+    // What flows before the recorder has started (the device's first prompt often does) is kept and
+    // written into the recording once it starts, so the recording begins with the session's first byte.
+    let early: { input: boolean; b: Buffer }[] | null = recordable ? [] : null;
+    let earlyBytes = 0;
+    const toRecording = (input: boolean, b: Buffer) => {
+      if (st.rec) return input ? st.rec.input(b) : st.rec.output(b);
+      if (early && earlyBytes < 1 << 20) {
+        early.push({ input, b });
+        earlyBytes += b.length;
+      }
+    };
     const r = relay(ch, upCh, {
       counters,
       exit: upExit,
       keepClientOpen: keepOpen,
-      observeIn: audit ? (b) => audit.fromClient.push(b) : recordable ? (b) => st.rec?.input(b) : undefined,
-      observeOut: audit ? (b) => audit.fromServer.push(b) : recordable ? (b) => st.rec?.output(b) : undefined,
+      observeIn: audit ? (b) => audit.fromClient.push(b) : recordable ? (b) => toRecording(true, b) : undefined,
+      observeOut: audit ? (b) => audit.fromServer.push(b) : recordable ? (b) => toRecording(false, b) : undefined,
     });
     let stopReason: string | null = null;
     const handle: SessionHandle = {
@@ -280,7 +291,13 @@ export class ProxyConnection {
           this.s.log.error({ session: sessionId, err: String(err) }, 'recording could not start');
           return null;
         });
+      const rec = st.rec;
+      if (rec) for (const e of early ?? []) {
+        if (e.input) rec.input(e.b);
+        else rec.output(e.b);
+      }
     }
+    early = null;
     if (kind.kind === 'exec')
       void this.s.audit({ actor: login.user.username, actorId: login.user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: dev.id, details: { device: dev.name, account: acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
     // The grant may have ended between the approval and now (revoked at once): check once more.

@@ -24,7 +24,7 @@ export function RecordingPlayer({ sessionId, live }: { sessionId: number; live: 
       const duration = lines.length > 1 ? (JSON.parse(lines[lines.length - 1]) as [number])[0] : 0;
       player?.dispose();
       box.current.replaceChildren();
-      player = AsciinemaPlayer.create({ data: cast }, box.current, { fit: 'width', preload: true, poster: `npt:${duration}`, ...(live ? { startAt: duration } : {}) });
+      player = AsciinemaPlayer.create({ data: cast }, box.current, { fit: 'width', preload: true, poster: `npt:${posterAt(duration)}`, ...(live ? { startAt: duration } : {}) });
     };
     void load().catch((e: Error) => setError(e.message));
     const timer = live ? setInterval(() => void load().catch(() => {}), 2000) : null;
@@ -40,4 +40,12 @@ export function RecordingPlayer({ sessionId, live }: { sessionId: number; live: 
       {error ? <p className="error" role="alert">{error}</p> : <div ref={box} data-testid="player" />}
     </section>
   );
+}
+
+/**
+ * The poster shows the screen as of this time: a little past the last event, so the last output is on
+ * it (at exactly the last event's time, output that arrived within the same millisecond was missing).
+ */
+function posterAt(duration: number): string {
+  return (Math.floor(duration) + 1).toString();
 }
