@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies */
 // Soak (issue 11): a real `gatehouse serve` process under mixed traffic for BENCH_SOAK_SECONDS (600 full;
 // 60 for the short form): approval requests made and decided through the HTTP API (alice asks, bob
-// decides: every 5th approved with a one-minute grant, the others rejected), SSH exec and SFTP sessions through the gateway on the granted devices,
+// decides: every 5th approved with a one-minute grant, the others rejected), SSH exec and SFTP sessions
+// through the gateway on the granted devices, HTTP requests through the HTTP proxy to granted web devices
+// (a Node upstream serving 16 KiB pages, alice's proxy cookie per device),
 // and every 4th approval over SSH revoked while a session runs on it (the session must end). Target pace: 2,000
 // decisions and 50 revocations in 10 minutes. RSS sampled every 5 s; the end must be within 10 % of the
 // RSS after warm-up (the first 20 %). Errors other than the ones caused on purpose are counted.
@@ -9,7 +11,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer, request } from 'node:http';
 import ssh2 from 'ssh2';
+import { freePort } from '../test/ssh/peers.js';
 import { testServices } from '../test/helpers/services.js';
 import { makeKey, startSshd } from '../test/ssh/peers.js';
 import { startServer, stopServer } from '../test/reliability/server.js';
@@ -18,6 +22,8 @@ import { rssMb } from '../test/reliability/held.js';
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const DECISIONS = Math.round((2000 * SECONDS) / 600);
 const DEVICES = Number(process.env.BENCH_SOAK_DEVICES ?? 60);
+const WEB_DEVICES = Number(process.env.BENCH_SOAK_WEB_DEVICES ?? 10);
+const PAGE = Buffer.alloc(16 * 1024, 'g');
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const PW = 'S0ak-pass-word';
 
@@ -36,10 +42,25 @@ for (let i = 0; i < DEVICES; i++) {
   await s.admin.addAccount(ADMIN, `soak${i}`, sshd.account, { privateKey: sshd.accountKey.private });
 }
 await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh,sftp');
+// The web devices' console: a Node HTTP server (in this process) serving 16 KiB pages.
+const upstream = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': PAGE.length });
+  res.end(PAGE);
+});
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+const upstreamPort = (upstream.address() as { port: number }).port;
+await s.admin.addGroup(ADMIN, 'device', 'webs', {});
+for (let i = 0; i < WEB_DEVICES; i++) {
+  await s.admin.addDevice(ADMIN, { name: `web${i}`, host: '127.0.0.1', protocols: 'http', group: 'webs', ports: { http: upstreamPort } });
+  await s.admin.addAccount(ADMIN, `web${i}`, 'operator', { password: 'web-Secret-pw' });
+}
+await s.admin.grantAccess(ADMIN, 'ops', 'webs', 'http');
 // One-minute grants, so devices come free again; every 5th decision approves, the others reject.
 await s.admin.setParam(ADMIN, 'approval.validity.minutes', '1');
 console.log(`set up: ${DEVICES} devices; ${SECONDS} s, target ${DECISIONS} decisions`);
-const server = await startServer({ dir: t.dir, env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) } });
+const httpPort = await freePort();
+const server = await startServer({ dir: t.dir, http: httpPort, env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) } });
 const pid = server.proc.pid!;
 const api = `http://127.0.0.1:${server.web}/api/v1`;
 
@@ -55,9 +76,41 @@ async function session(username: string) {
 const alice = await session('alice');
 const bob = await session('bob');
 
+/** One request through the HTTP proxy, as a browser with alice's cookie for that device would make it. */
+function proxied(device: string, path: string, cookie = ''): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((done, fail) => {
+    const r = request({ host: '127.0.0.1', port: httpPort, path, headers: { host: `${device}.localhost:${httpPort}`, ...(cookie ? { cookie } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', fail);
+    });
+    r.on('error', fail);
+    r.end();
+  });
+}
+
+/** Alice's proxy cookie for a web device: console session -> one-time token -> cookie on that host. */
+const cookies = new Map<string, string>();
+async function proxyCookie(device: string): Promise<string> {
+  const have = cookies.get(device);
+  if (have) return have;
+  const login = await fetch(`${api}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: PW }) });
+  const consoleCookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+  const hand = await fetch(`${api}/http-proxy/login?host=${device}&return=%2F`, { headers: { cookie: consoleCookie }, redirect: 'manual' });
+  if (hand.status !== 303) throw new Error(`proxy hand-off for ${device}: ${hand.status}`);
+  const loc = new URL(hand.headers.get('location')!);
+  const swap = await proxied(device, loc.pathname + loc.search);
+  const sc = swap.headers['set-cookie'];
+  const c = (Array.isArray(sc) ? sc[0] : sc ?? '').split(';')[0];
+  if (swap.status !== 303 || !c) throw new Error(`proxy token swap for ${device}: ${swap.status}`);
+  cookies.set(device, c);
+  return c;
+}
+
 const errors: string[] = [];
 let files = 0;
-const counts = { decisions: 0, approved: 0, rejected: 0, revocations: 0, revokedEnded: 0, ssh: 0, sftp: 0 };
+const counts = { decisions: 0, approved: 0, rejected: 0, revocations: 0, revokedEnded: 0, ssh: 0, sftp: 0, http: 0, httpGated: 0 };
 const grantedUntil = new Map<string, number>();
 const granted = () => [...grantedUntil].filter(([, until]) => until > Date.now() + 3000).map(([d]) => d);
 
@@ -108,7 +161,8 @@ async function decider() {
     let key = '';
     for (let k = 0; k < DEVICES * 2 && !key; k++) {
       const n = next++;
-      const d = `soak${n % DEVICES}/${Math.floor(n / DEVICES) % 2 ? 'sftp' : 'ssh'}`;
+      // Every 6th request is for a web device (HTTP proxy), the others alternate SSH and SFTP.
+      const d = n % 6 === 5 ? `web${Math.floor(n / 6) % WEB_DEVICES}/http` : `soak${n % DEVICES}/${Math.floor(n / DEVICES) % 2 ? 'sftp' : 'ssh'}`;
       if ((grantedUntil.get(d) ?? 0) < Date.now()) key = d;
     }
     const [device, protocol] = key.split('/');
@@ -157,9 +211,33 @@ async function revokeDuring(id: number, device: string) {
   }
 }
 
+async function webTraffic() {
+  while (Date.now() < end) {
+    const open = granted().filter((k) => k.endsWith('/http'));
+    if (!open.length) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    const device = open[Math.floor(Math.random() * open.length)].split('/')[0];
+    try {
+      const cookie = await proxyCookie(device);
+      // A few pages per visit, as a browser would load them.
+      for (let i = 0; i < 5; i++) {
+        const r = await proxied(device, `/page/${i}`, cookie);
+        if (r.status === 200 && r.body.length === PAGE.length && r.body[0] === 0x67) counts.http++;
+        // A grant that ended a moment ago: the waiting or access-ended page (expected, not an error).
+        else if (/Waiting for approval|access ended|needs approval/i.test(r.body.toString())) counts.httpGated++;
+        else throw new Error(`unexpected answer ${r.status}: ${r.body.toString().slice(0, 200)}`);
+      }
+    } catch (err) {
+      errors.push(`${device} (http): ${String((err as Error).message ?? err)}`);
+    }
+  }
+}
+
 async function traffic() {
   while (Date.now() < end) {
-    const open = granted();
+    const open = granted().filter((k) => !k.endsWith('/http'));
     if (!open.length) {
       await new Promise((r) => setTimeout(r, 200));
       continue;
@@ -179,7 +257,7 @@ async function traffic() {
   }
 }
 
-await Promise.all([decider(), traffic(), traffic(), traffic()]);
+await Promise.all([decider(), traffic(), traffic(), traffic(), webTraffic()]);
 await new Promise((r) => setTimeout(r, 12_000)); // the last revocations finish
 clearInterval(sampler);
 rss.push({ at: Date.now() - t0, mb: rssMb(pid) });
@@ -191,6 +269,7 @@ console.log(JSON.stringify(figures, null, 2));
 mkdirSync(resolve('.bench-out'), { recursive: true });
 writeFileSync(resolve('.bench-out/soak.json'), JSON.stringify({ ...figures, rss }, null, 2));
 await stopServer(server);
+upstream.close();
 await sshd.stop();
 await t.cleanup();
 rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,8 @@ export interface ServerOpts {
   env: Record<string, string>;
   web?: number;
   ssh?: number;
+  /** Also run the HTTP proxy on this port (off by default). */
+  http?: number;
 }
 
 export async function startServer(o: ServerOpts): Promise<Server> {
@@ -33,7 +35,7 @@ export async function startServer(o: ServerOpts): Promise<Server> {
       GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_SWEEP_MS: '300', GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100',
       ...o.env,
       GATEHOUSE_DATA_DIR: o.dir, GATEHOUSE_NODE_ID: 'node-rel', GATEHOUSE_WEB_PORT: String(web), GATEHOUSE_SSH_PORT: String(ssh),
-      GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: String(o.http ?? 0), GATEHOUSE_RDP_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
