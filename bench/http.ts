@@ -51,7 +51,7 @@ async function main() {
   // grant stay valid), then start one worker, then two, on one port (node:cluster; the kernel spreads
   // connections between the workers).
   await gw.g.stop();
-  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof'] : [])], silent: false });
+  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof'] : [])], silent: false });
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const workers = async (n: number) => {
     const port = await freePort();
@@ -68,7 +68,7 @@ async function main() {
 
   const rows: { size: string; direct: Figure; nginx: Figure; bare: Figure; gateway: Figure; gateway2?: Figure }[] = [];
   const barePort = await freePort();
-  const bareProc = fork('bench/http-bare.ts', [String(upstream.port), String(barePort)], { execArgv: ['--import', 'tsx'] });
+  const bareProc = fork('bench/http-bare.ts', [String(upstream.port), String(barePort)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
   await new Promise((res) => bareProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
