@@ -10,7 +10,9 @@
 import { execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import cluster from 'node:cluster';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -21,9 +23,17 @@ interface Figure {
   p99: number;
 }
 
-/** wrk as a child process, asynchronously: the gateway under test runs in this process's event loop. */
-async function wrk(url: string, headers: string[]): Promise<Figure> {
-  const args = ['-t2', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+/** Each connection waits this long between requests in the paced runs: about 50 / 20 ms = 2,500 req/s at most. */
+const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 20);
+const paceScript = join(mkdtempSync(join(tmpdir(), 'gh-wrk-')), 'pace.lua');
+writeFileSync(paceScript, `function delay() return ${PACE_MS} end\n`);
+
+/**
+ * wrk as a child process. Saturated (as fast as possible: throughput, and latency under full load), or
+ * paced (each connection pauses between requests, so the proxy is not the bottleneck: the latency it adds).
+ */
+async function wrk(url: string, headers: string[], paced = false): Promise<Figure> {
+  const args = ['-t2', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', ...(paced ? ['-s', paceScript] : []), ...headers.flatMap((h) => ['-H', h]), url];
   const { stdout: out } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
@@ -56,29 +66,40 @@ async function main() {
   const workers = async (n: number) => {
     const port = await freePort();
     const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
-    const ws: ReturnType<typeof cluster.fork>[] = [];
+    const ws: { once(e: string, f: (...a: unknown[]) => void): unknown; kill(): unknown }[] = [];
     // One after the other: the first runs the migrations check alone.
     for (let i = 0; i < n; i++) {
-      const w = cluster.fork(env);
+      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.ts', [], { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] }) : cluster.fork(env);
       await new Promise((res) => w.once('message', res));
       ws.push(w);
     }
     return { port, stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
   };
 
-  const rows: { size: string; direct: Figure; nginx: Figure; bare: Figure; gateway: Figure; gateway2?: Figure }[] = [];
+  const rows: { size: string; direct: Figure; nginx: Figure; bare: Figure; gateway: Figure; gateway2?: Figure; paced?: { direct: Figure; nginx: Figure; gateway: Figure } }[] = [];
   const barePort = await freePort();
   const bareProc = fork('bench/http-bare.ts', [String(upstream.port), String(barePort)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
   await new Promise((res) => bareProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
+  // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
+  if (process.env.BENCH_ONLY_GATEWAY) {
+    for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) console.log(size, await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]));
+    await one.stop();
+    process.exit(0);
+  }
   for (const size of ['1k', '64k']) {
     const path = `/${size}.bin`;
     const direct = await wrk(`http://127.0.0.1:${upstream.port}${path}`, []);
     const nginx = await wrk(`http://127.0.0.1:${reverse.port}${path}`, []);
     const bare = await wrk(`http://127.0.0.1:${barePort}${path}`, [`Cookie: ${cookie}`]);
     const gateway = await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
-    rows.push({ size, direct, nginx, bare, gateway });
+    const paced = {
+      direct: await wrk(`http://127.0.0.1:${upstream.port}${path}`, [], true),
+      nginx: await wrk(`http://127.0.0.1:${reverse.port}${path}`, [], true),
+      gateway: await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`], true),
+    };
+    rows.push({ size, direct, nginx, bare, gateway, paced });
   }
   bareProc.kill();
   await one.stop();
@@ -89,6 +110,7 @@ async function main() {
   await reverse.stop();
   await upstream.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(join(paceScript, '..'), { recursive: true, force: true });
 
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
   console.log(`\nHTTP proxy, ${CONNS} connections, ${SECONDS} s per run, wrk -t2 (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores)`);
@@ -99,6 +121,13 @@ async function main() {
     console.log(`  bare undici proxy       ${f(row.bare)}   = ${(row.bare.rps / row.nginx.rps).toFixed(2)}x nginx (reference: no gate, no header work)`);
     console.log(`  gateway, 1 process      ${f(row.gateway)}   = ${(row.gateway.rps / row.nginx.rps).toFixed(2)}x nginx, p99 +${(row.gateway.p99 - row.direct.p99).toFixed(2)} ms over direct`);
     if (row.gateway2) console.log(`  gateway, 2 workers      ${f(row.gateway2)}   = ${(row.gateway2.rps / row.gateway.rps).toFixed(2)}x one process`);
+    if (row.paced) {
+      const p = row.paced;
+      console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
+      console.log(`    direct                ${f(p.direct)}`);
+      console.log(`    nginx reverse proxy   ${f(p.nginx)}   p99 +${(p.nginx.p99 - p.direct.p99).toFixed(2)} ms over direct`);
+      console.log(`    gateway, 1 process    ${f(p.gateway)}   p99 +${(p.gateway.p99 - p.direct.p99).toFixed(2)} ms over direct`);
+    }
   }
 }
 

@@ -112,6 +112,7 @@ const errors: string[] = [];
 let files = 0;
 const counts = { decisions: 0, approved: 0, rejected: 0, revocations: 0, revokedEnded: 0, ssh: 0, sftp: 0, http: 0, httpGated: 0 };
 const grantedUntil = new Map<string, number>();
+const gatedSamples: string[] = [];
 const granted = () => [...grantedUntil].filter(([, until]) => until > Date.now() + 3000).map(([d]) => d);
 
 /** One SSH connection to `device`: exec `cmd`, or an SFTP write + read + listing. Resolves with the output. */
@@ -172,7 +173,9 @@ async function decider() {
     }
     try {
       const r = await alice('/approvals', { device, protocol, reason: `soak ${next}` });
-      if (r.status !== 201) throw new Error(`request ${device}: ${r.status} ${JSON.stringify(r.body)}`);
+      // 201: a new request; 200 with a waiting request: one the gateway made a moment ago for a
+      // connection that arrived as the previous grant ended (reuse, by design) — decided the same way.
+      if (!(r.status === 201 || (r.status === 200 && r.body?.request?.status === 'waiting'))) throw new Error(`request ${device}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
       const id = r.body.request.id as number;
       const reject = counts.decisions % 5 !== 4;
       const d = await bob(`/approvals/${id}/${reject ? 'reject' : 'approve'}`, { comment: 'soak' });
@@ -226,7 +229,12 @@ async function webTraffic() {
         const r = await proxied(device, `/page/${i}`, cookie);
         if (r.status === 200 && r.body.length === PAGE.length && r.body[0] === 0x67) counts.http++;
         // A grant that ended a moment ago: the waiting or access-ended page (expected, not an error).
-        else if (/Waiting for approval|access ended|needs approval/i.test(r.body.toString())) counts.httpGated++;
+        else if (/Waiting for approval|access ended|needs approval/i.test(r.body.toString())) {
+          counts.httpGated++;
+          if (gatedSamples.length < 5) gatedSamples.push(`${device} ${r.status} ${/<title>([^<]*)/.exec(r.body.toString())?.[1] ?? ''} until ${Math.round(((grantedUntil.get(`${device}/http`) ?? 0) - Date.now()) / 1000)} s`);
+          // Like a browser on the waiting page: do not hammer; the grant may be on its way.
+          await new Promise((res) => setTimeout(res, 200));
+        }
         else throw new Error(`unexpected answer ${r.status}: ${r.body.toString().slice(0, 200)}`);
       }
     } catch (err) {
@@ -264,7 +272,7 @@ rss.push({ at: Date.now() - t0, mb: rssMb(pid) });
 const warm = rss.find((x) => x.at >= SECONDS * 200) ?? rss[0];
 const last = rss[rss.length - 1];
 const growth = (last.mb - warm.mb) / warm.mb;
-const figures = { seconds: SECONDS, ...counts, errors: errors.length, firstErrors: errors.slice(0, 10), rssWarmMb: warm.mb, rssEndMb: last.mb, rssMaxMb: Math.max(...rss.map((x) => x.mb)), growthPct: Math.round(growth * 1000) / 10 };
+const figures = { seconds: SECONDS, ...counts, gatedSamples, errors: errors.length, firstErrors: errors.slice(0, 10), rssWarmMb: warm.mb, rssEndMb: last.mb, rssMaxMb: Math.max(...rss.map((x) => x.mb)), growthPct: Math.round(growth * 1000) / 10 };
 console.log(JSON.stringify(figures, null, 2));
 mkdirSync(resolve('.bench-out'), { recursive: true });
 writeFileSync(resolve('.bench-out/soak.json'), JSON.stringify({ ...figures, rss }, null, 2));
