@@ -115,6 +115,32 @@ describe('http proxy gate: reason, live status, expiry', () => {
     }
   });
 
+  test('after access ended, a new approval lets the user in without "request access again"', async () => {
+    await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: false });
+    const first = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: null });
+    if (first.outcome !== 'waiting') throw new Error(`expected a waiting request, got ${first.outcome}`);
+    await gw.s.approvals.approve(first.request.id, 'bob', { channel: 'api' });
+    await new Promise((r) => setTimeout(r, 200));
+    let page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
+    assert.match(page.body, /hello from upstream/);
+    await gw.s.approvals.revoke(first.request.id, 'bob', { channel: 'api' });
+    await new Promise((r) => setTimeout(r, 200));
+    page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
+    assert.match(page.body, /Access ended/, 'the revoked grant: access ended');
+    page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
+    assert.match(page.body, /Access ended/, 'still ended: no new approval yet');
+    // Approved again elsewhere (the console, the CLI, a reservation).
+    const second = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: null });
+    if (second.outcome !== 'waiting') throw new Error(`expected a waiting request, got ${second.outcome}`);
+    await gw.s.approvals.approve(second.request.id, 'bob', { channel: 'api' });
+    await new Promise((r) => setTimeout(r, 200));
+    page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
+    assert.match(page.body, /hello from upstream/);
+    const rows = await gw.s.store.db.selectFrom('sessions').select(['approval_id', 'ended_at']).where('protocol', '=', 'http').execute();
+    assert.ok(rows.some((r) => r.approval_id === second.request.id && r.ended_at === null), 'a new session for the new grant');
+    await gw.s.approvals.revoke(second.request.id, 'bob', { channel: 'api' });
+  });
+
   test('no eligible approver: the user is told, never let through', async () => {
     await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { managers: [] });
     await new Promise((r) => setTimeout(r, 200));

@@ -79,13 +79,20 @@ export class Gate {
     const s = this.s;
     const now = s.clock.now();
     const prev = this.accesses.get(key);
-    if (prev?.ended) return { kind: 'ended', access: prev };
-    if (prev && this.fast(userId, host, now)) return { kind: 'pass', access: prev };
+    if (prev && !prev.ended && this.fast(userId, host, now)) return { kind: 'pass', access: prev };
     const p = await s.policy.current();
     const user = p.usersById.get(userId);
     const device = [...p.devicesById.values()].find((d) => d.name.toLowerCase() === host);
-    if (!user || user.disabled || !device) return { kind: 'unavailable' };
+    if (!user || user.disabled || !device) return prev?.ended ? { kind: 'ended', access: prev } : { kind: 'unavailable' };
     const decision = await s.approvals.decide(user.username, device.name, 'http');
+    if (prev?.ended) {
+      // The ended session keeps saying "access ended" (until "request access again")... unless a new
+      // approval (another grant) now allows it: then the user goes straight in, as over SSH.
+      const fresh = decision.outcome === 'allowed' && decision.grantId != null && decision.grantId !== prev.grantId;
+      if (!fresh) return { kind: 'ended', access: prev };
+      this.accesses.delete(key);
+      return { kind: 'pass', access: await this.open(key, user, device, decision.accountId, decision.grantId ?? null, p.version) };
+    }
     if (prev) {
       // Policy moved or the grant changed: a different grant (or none) means a new session.
       const same = decision.outcome === 'allowed' && (decision.grantId ?? null) === prev.grantId && decision.accountId === prev.accountId;
