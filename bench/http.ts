@@ -84,7 +84,11 @@ async function main() {
   const host = `app.localhost:${one.port}`;
   // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
   if (process.env.BENCH_ONLY_GATEWAY) {
-    for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) console.log(size, await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]));
+    for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
+      const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, []);
+      const g = await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+      console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx`);
+    }
     await one.stop();
     process.exit(0);
   }
