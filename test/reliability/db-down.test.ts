@@ -16,10 +16,9 @@ import { openServices, type Services } from '../../src/services.js';
 import { hasBinary, missing } from '../helpers/peers.js';
 import { SSHD_SKIP, makeKey, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
 import { sleep, waitFor } from '../mail/helpers.js';
-import { sshExec, startServer, stopServer, type Server } from './server.js';
+import { sshExec, seedSshOrg, startServer, stopServer, type Server } from './server.js';
 import { ownPostgres, type OwnPg } from './pgctl.js';
 
-const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const KEY = 'test-vault-key-0123456789abcdef';
 
 /** Why `chattr +i` cannot make a file read-only here (not root, no e2fsprogs, no immutable flag on this filesystem), or false. */
@@ -72,16 +71,7 @@ for (const name of ['postgres', 'sqlite', 'sqlite-readonly'] as const) {
       alice = makeKey(dir, 'alice');
       env = { GATEHOUSE_SECRET_KEY: KEY, GATEHOUSE_EVENT_POLL_MS: '100', ...(pg ? { DATABASE_URL: pg.url } : {}) };
       s = await openServices(loadConfig({ ...env, GATEHOUSE_DATA_DIR: dir }), makeLogger('silent'));
-      await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
-      await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
-      await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
-      await s.admin.addMember(ADMIN, 'ops', 'alice');
-      await s.admin.addGroup(ADMIN, 'device', 'linux', {});
-      for (const d of ['web01', 'web02']) {
-        await s.admin.addDevice(ADMIN, { name: d, host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: sshd.port });
-        await s.admin.addAccount(ADMIN, d, sshd.account, { privateKey: sshd.accountKey.private });
-      }
-      await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+      await seedSshOrg(s, { alicePublic: alice.public, sshd, devices: ['web01', 'web02'] });
       server = await startServer({ dir, env });
     });
 

@@ -21,9 +21,8 @@ import { rawMail, replyTo, sleep, startSink, SUBJECT, waitFor, type Sink } from 
 import { PROCESSED_KEYWORD } from '../../src/notify/imap.js';
 import { dovecotCtl, type DovecotCtl } from './dovecot-ctl.js';
 import { startRelay, type Relay } from './relay.js';
-import { sshExec, startServer, stopServer, type Server } from './server.js';
+import { sshExec, seedSshOrg, startServer, stopServer, type Server } from './server.js';
 
-const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const DOVECOT_SKIP = missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root');
 const DEVICES = ['web01', 'web02', 'web03', 'web04', 'web05', 'web06', 'web07', 'web08'];
 const SLOW_MS = 300;
@@ -52,16 +51,7 @@ for (const db of DB_TARGETS) {
       alice = makeKey(keyDir, 'alice');
       t = await testServices(db.name, { real: true });
       const s = t.s;
-      await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
-      await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
-      await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
-      await s.admin.addMember(ADMIN, 'ops', 'alice');
-      await s.admin.addGroup(ADMIN, 'device', 'linux', {});
-      for (const d of DEVICES) {
-        await s.admin.addDevice(ADMIN, { name: d, host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: sshd.port });
-        await s.admin.addAccount(ADMIN, d, sshd.account, { privateKey: sshd.accountKey.private });
-      }
-      await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+      await seedSshOrg(s, { alicePublic: alice.public, sshd, devices: [...DEVICES] });
       ctl = dovecotCtl(dc.port);
       await openMailbox();
       server = await startServer({

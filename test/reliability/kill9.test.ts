@@ -12,9 +12,8 @@ import { DB_TARGETS } from '../helpers/db.js';
 import { testServices, type TestEnv } from '../helpers/services.js';
 import { SSHD_SKIP, makeKey, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
 import { startSink, waitFor, sleep, type Sink } from '../mail/helpers.js';
-import { pool, sshExec, startServer, stopServer, type Server } from './server.js';
+import { pool, sshExec, seedSshOrg, startServer, stopServer, type Server } from './server.js';
 
-const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const N = 50;
 const EXPIRING = 5;
 const dev = (i: number) => `web${String(i).padStart(2, '0')}`;
@@ -36,16 +35,7 @@ for (const db of DB_TARGETS) {
       alice = makeKey(keyDir, 'alice');
       t = await testServices(db.name, { real: true });
       const s = t.s;
-      await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
-      await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
-      await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
-      await s.admin.addMember(ADMIN, 'ops', 'alice');
-      await s.admin.addGroup(ADMIN, 'device', 'linux', {});
-      for (let i = 0; i < N; i++) {
-        await s.admin.addDevice(ADMIN, { name: dev(i), host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: sshd.port });
-        await s.admin.addAccount(ADMIN, dev(i), sshd.account, { privateKey: sshd.accountKey.private });
-      }
-      await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+      await seedSshOrg(s, { alicePublic: alice.public, sshd, devices: Array.from({ length: N }, (_, i) => dev(i)) });
       env = {
         GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100',
         GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@example.com',

@@ -17,7 +17,7 @@ import { testServices, type TestEnv } from '../helpers/services.js';
 import { SSHD_SKIP, launch, makeKey, startSshd, type KeyPair, type Running, type Sshd } from '../ssh/peers.js';
 import { sleep, waitFor } from '../mail/helpers.js';
 import { castOutput, readCast } from '../../src/recording/read.js';
-import { startServer, stopServer, type Server } from './server.js';
+import { seedSshOrg, startServer, stopServer, type Server } from './server.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const SIZE = '2m';
@@ -86,14 +86,7 @@ for (const db of DB_TARGETS) {
       mounted = true;
       t = await testServices(db.name, { real: true });
       const s = t.s;
-      await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
-      await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
-      await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'] });
-      await s.admin.addMember(ADMIN, 'ops', 'alice');
-      await s.admin.addGroup(ADMIN, 'device', 'linux', {});
-      await s.admin.addDevice(ADMIN, { name: 'web01', host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: sshd.port });
-      await s.admin.addAccount(ADMIN, 'web01', sshd.account, { privateKey: sshd.accountKey.private });
-      await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+      await seedSshOrg(s, { alicePublic: alice.public, sshd, devices: ['web01'], requireApproval: false });
       server = await startServer({
         dir: t.dir,
         env: {

@@ -78,3 +78,24 @@ export async function pool<T, R>(items: T[], n: number, fn: (x: T, i: number) =>
   );
   return out;
 }
+
+/**
+ * The organisation most reliability checks use: bob manages ops (alice, whose key is given), ops may
+ * reach device group linux over SSH, and each named device points at the test sshd with its account key.
+ */
+export async function seedSshOrg(
+  s: import('../../src/services.js').Services,
+  o: { alicePublic: string; sshd: { port: number; account: string; accountKey: { private: string } }; devices: string[]; requireApproval?: boolean },
+): Promise<void> {
+  const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
+  await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
+  await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [o.alicePublic] });
+  await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], ...(o.requireApproval === false ? {} : { requireApproval: true }) });
+  await s.admin.addMember(ADMIN, 'ops', 'alice');
+  await s.admin.addGroup(ADMIN, 'device', 'linux', {});
+  for (const d of o.devices) {
+    await s.admin.addDevice(ADMIN, { name: d, host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: o.sshd.port });
+    await s.admin.addAccount(ADMIN, d, o.sshd.account, { privateKey: o.sshd.accountKey.private });
+  }
+  await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+}
