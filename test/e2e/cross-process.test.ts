@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DB_TARGETS } from '../helpers/db.js';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { gh, ghJson } from '../helpers/cli.js';
+import { within } from '../helpers/wait.js';
 import type { GatehouseEvent } from '../../src/core/types.js';
 
 for (const target of DB_TARGETS) {
@@ -23,14 +24,11 @@ for (const target of DB_TARGETS) {
     test('a CLI approval reaches a subscriber here within 1 s', async () => {
       const r = await t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'ssh', reason: 'cross process' });
       if (r.outcome === 'allowed') throw new Error('expected a request');
-      const seen = new Promise<{ e: GatehouseEvent; at: number }>((resolve) => {
-        const off = t.s.bus.subscribe((e) => {
-          if (e.type === 'approval.approved' && (e.payload.request as { id: number }).id === r.request.id) {
-            off();
-            resolve({ e, at: Date.now() });
-          }
-        });
-      });
+      const seen = within<{ e: GatehouseEvent; at: number }>(10_000, 'the approval event', (resolve) =>
+        t.s.bus.subscribe((e) => {
+          if (e.type === 'approval.approved' && (e.payload.request as { id: number }).id === r.request.id) resolve({ e, at: Date.now() });
+        }),
+      );
       const cli = await gh(['approvals', 'approve', String(r.request.id), '--as', 'bob', '--comment', 'from the CLI'], { env: t.env });
       assert.equal(cli.code, 0, cli.stderr);
       const { e, at } = await seen;
@@ -48,14 +46,11 @@ for (const target of DB_TARGETS) {
       const before = await t.s.approvals.decide('frank', 'web01', 'ssh');
       assert.equal(before.outcome, 'denied');
       assert.equal(t.s.policy.loads, loads, 'decide() on a warm cache loads nothing');
-      const changed = new Promise<void>((resolve) => {
-        const off = t.s.bus.subscribe((e) => {
-          if (e.type === 'policy.changed') {
-            off();
-            resolve();
-          }
-        });
-      });
+      const changed = within<void>(10_000, 'the policy.changed event', (resolve) =>
+        t.s.bus.subscribe((e) => {
+          if (e.type === 'policy.changed') resolve();
+        }),
+      );
       const r = await gh(['group', 'add-member', 'ops', 'frank'], { env: t.env });
       assert.equal(r.code, 0, r.stderr);
       await changed;
