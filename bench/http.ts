@@ -61,7 +61,7 @@ async function main() {
   // grant stay valid), then start one worker, then two, on one port (node:cluster; the kernel spreads
   // connections between the workers).
   await gw.g.stop();
-  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof'] : [])], silent: false });
+  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const workers = async (n: number) => {
     const port = await freePort();
@@ -85,8 +85,10 @@ async function main() {
   // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
   if (process.env.BENCH_ONLY_GATEWAY) {
     for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
-      const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, []);
-      const g = await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+      // BENCH_PACED=1: the paced load (latency added) instead of the saturated one.
+      const paced = !!process.env.BENCH_PACED;
+      const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, [], paced);
+      const g = await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`], paced);
       console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx`);
     }
     await one.stop();

@@ -57,9 +57,13 @@ export class Tmux {
 
   async waitDead(ms = 15_000): Promise<number | null> {
     const until = Date.now() + ms;
+    let deadAt = 0;
     for (;;) {
       const d = this.dead();
-      if (d.dead) return d.status;
+      // tmux marks the pane dead when its terminal closes, and fills in the exit status only once it has
+      // reaped the process (pane_dead_status stays empty in between): give it up to 2 s more.
+      if (d.dead && !deadAt) deadAt = Date.now();
+      if (d.dead && (d.status !== null || Date.now() - deadAt > 2000)) return d.status;
       if (Date.now() > until) throw new Error(`the client did not exit:\n${this.screen()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
