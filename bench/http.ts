@@ -6,16 +6,18 @@
 //   bare     - wrk -> a bare undici Pool.stream proxy that only looks for the cookie (the floor for Node)
 //   gateway x2 - the same with two worker processes (node:cluster, the kernel spreads connections)
 // Target: gateway >= 0.45x nginx's req/s; p99 under 3 ms added over direct.
-// Run: node --import tsx bench/http.ts   (BENCH_SECONDS=10 by default)
+// Run: node --import tsx bench/http.ts   (BENCH_SECONDS=5 per run, BENCH_ROUNDS=3; figures are medians over
+// the rounds, every target run once per round, back to back). The gateway runs compiled (dist/, built first).
 import { execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import cluster from 'node:cluster';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = 50;
 
 interface Figure {
@@ -43,8 +45,23 @@ async function wrk(url: string, headers: string[], paced = false): Promise<Figur
   return { rps, p99 };
 }
 
+/** Two seconds of load on each size, results discarded. */
+async function warm(...targets: [string, string[]][]): Promise<void> {
+  for (const [base, headers] of targets)
+    for (const size of ['1k', '64k']) await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, '-d2s', ...headers.flatMap((h) => ['-H', h]), `${base}/${size}.bin`]);
+}
+
+/** User + system CPU of a process so far, in ms (from /proc: clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 async function main() {
   if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) throw new Error('wrk is not installed: apt-get install wrk');
+  // The gateway processes run the compiled code (dist/), as `npm start` does.
+  console.log('building dist/ (tsc -p tsconfig.build.json): the gateway runs compiled, as in production');
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   const upstream = await startNginx();
   const reverse = await startNginx({ proxyTo: upstream.port });
   // The device's console is the same static upstream; alice needs bob's approval, which bob gives.
@@ -61,79 +78,100 @@ async function main() {
   // grant stay valid), then start one worker, then two, on one port (node:cluster; the kernel spreads
   // connections between the workers).
   await gw.g.stop();
-  cluster.setupPrimary({ exec: 'bench/http-worker.ts', execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
+  // Must be set before setupPrimary() to take effect: each worker accepts its own connections.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ exec: 'bench/http-worker.mjs', execArgv: [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
   const workers = async (n: number) => {
     const port = await freePort();
     const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
-    const ws: { once(e: string, f: (...a: unknown[]) => void): unknown; kill(): unknown }[] = [];
+    const ws: { once(e: string, f: (...a: unknown[]) => void): unknown; kill(): unknown; pid?: number; process?: { pid?: number } }[] = [];
     // One after the other: the first runs the migrations check alone.
     for (let i = 0; i < n; i++) {
-      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.ts', [], { env: { ...process.env, ...env }, execArgv: ['--import', 'tsx'] }) : cluster.fork(env);
+      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.mjs', [], { env: { ...process.env, ...env }, execArgv: [] }) : cluster.fork(env);
       await new Promise((res) => w.once('message', res));
       ws.push(w);
     }
-    return { port, stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
+    return { port, pids: ws.map((w) => w.pid ?? w.process?.pid ?? 0), stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
   };
 
-  const rows: { size: string; direct: Figure; nginx: Figure; bare: Figure; gateway: Figure; gateway2?: Figure; paced?: { direct: Figure; nginx: Figure; gateway: Figure } }[] = [];
   const barePort = await freePort();
-  const bareProc = fork('bench/http-bare.ts', [String(upstream.port), String(barePort)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
+  const bareProc = fork('bench/http-bare.mjs', [String(upstream.port), String(barePort)], { execArgv: [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
   await new Promise((res) => bareProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
+  // Warm-up: the Node processes' first seconds of load run unoptimised code (the JIT has not seen it yet).
+  await warm([`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]], [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]]);
   // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
   if (process.env.BENCH_ONLY_GATEWAY) {
     for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
       // BENCH_PACED=1: the paced load (latency added) instead of the saturated one.
       const paced = !!process.env.BENCH_PACED;
       const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, [], paced);
+      let c0 = cpuMs(one.pids[0]);
       const g = await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`], paced);
-      console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx`);
+      const gCpu = ((cpuMs(one.pids[0]) - c0) * 1000) / (g.rps * SECONDS);
+      c0 = cpuMs(bareProc.pid!);
+      const b = await wrk(`http://127.0.0.1:${barePort}/${size}.bin`, [`Cookie: ${cookie}`], paced);
+      const bCpu = ((cpuMs(bareProc.pid!) - c0) * 1000) / (b.rps * SECONDS);
+      console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us`);
     }
+    bareProc.kill();
     await one.stop();
     process.exit(0);
   }
-  for (const size of ['1k', '64k']) {
-    const path = `/${size}.bin`;
-    const direct = await wrk(`http://127.0.0.1:${upstream.port}${path}`, []);
-    const nginx = await wrk(`http://127.0.0.1:${reverse.port}${path}`, []);
-    const bare = await wrk(`http://127.0.0.1:${barePort}${path}`, [`Cookie: ${cookie}`]);
-    const gateway = await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`]);
-    const paced = {
-      direct: await wrk(`http://127.0.0.1:${upstream.port}${path}`, [], true),
-      nginx: await wrk(`http://127.0.0.1:${reverse.port}${path}`, [], true),
-      gateway: await wrk(`http://127.0.0.1:${one.port}${path}`, [`Host: ${host}`, `Cookie: ${cookie}`], true),
-    };
-    rows.push({ size, direct, nginx, bare, gateway, paced });
+  // Rounds: every target once per round, back to back, and the figures are medians over the rounds
+  // (ratios taken within each round): this machine's throughput drifts by ±30 % between runs.
+  const two = await workers(2);
+  const host2 = `app.localhost:${two.port}`;
+  await warm([`http://127.0.0.1:${two.port}`, [`Host: ${host2}`, `Cookie: ${cookie}`]]);
+  const targets: Record<string, [string, string[]]> = {
+    direct: [`http://127.0.0.1:${upstream.port}`, []],
+    nginx: [`http://127.0.0.1:${reverse.port}`, []],
+    bare: [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]],
+    gateway: [`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]],
+    gateway2: [`http://127.0.0.1:${two.port}`, [`Host: ${host2}`, `Cookie: ${cookie}`]],
+  };
+  const sizes = ['1k', '64k'];
+  const runs: Record<string, Figure[]> = {};
+  const add = (k: string, f: Figure) => (runs[k] ??= []).push(f);
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`round ${round}/${ROUNDS}...\n`);
+    for (const size of sizes) {
+      for (const [name, [base, headers]] of Object.entries(targets)) add(`${size} ${name}`, await wrk(`${base}/${size}.bin`, headers));
+      for (const name of ['direct', 'nginx', 'gateway']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
+    }
   }
   bareProc.kill();
   await one.stop();
-  const two = await workers(2);
-  // The cookie is bound to the device host, not the port.
-  for (const row of rows) row.gateway2 = await wrk(`http://127.0.0.1:${two.port}/${row.size}.bin`, [`Host: app.localhost:${two.port}`, `Cookie: ${cookie}`]);
   await two.stop();
   await reverse.stop();
   await upstream.stop();
   rmSync(dir, { recursive: true, force: true });
   rmSync(join(paceScript, '..'), { recursive: true, force: true });
 
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const fig = (k: string): Figure => ({ rps: med(runs[k].map((x) => x.rps)), p99: med(runs[k].map((x) => x.p99)) });
+  /** Median over rounds of a per-round ratio, with each round's value. */
+  const ratio = (a: string, b: string, f: (x: Figure, y: Figure) => number) => {
+    const per = runs[a].map((x, i) => f(x, runs[b][i]));
+    return `${med(per).toFixed(2)} (rounds: ${per.map((r) => r.toFixed(2)).join(', ')})`;
+  };
+  const rps = (x: Figure, y: Figure) => x.rps / y.rps;
+  const added = (x: Figure, y: Figure) => x.p99 - y.p99;
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
-  console.log(`\nHTTP proxy, ${CONNS} connections, ${SECONDS} s per run, wrk -t2 (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores)`);
-  for (const row of rows) {
-    console.log(`\n${row.size === '1k' ? '1 KiB' : '64 KiB'} responses`);
-    console.log(`  direct to upstream      ${f(row.direct)}`);
-    console.log(`  nginx reverse proxy     ${f(row.nginx)}`);
-    console.log(`  bare undici proxy       ${f(row.bare)}   = ${(row.bare.rps / row.nginx.rps).toFixed(2)}x nginx (reference: no gate, no header work)`);
-    console.log(`  gateway, 1 process      ${f(row.gateway)}   = ${(row.gateway.rps / row.nginx.rps).toFixed(2)}x nginx, p99 +${(row.gateway.p99 - row.direct.p99).toFixed(2)} ms over direct`);
-    if (row.gateway2) console.log(`  gateway, 2 workers      ${f(row.gateway2)}   = ${(row.gateway2.rps / row.gateway.rps).toFixed(2)}x one process`);
-    if (row.paced) {
-      const p = row.paced;
-      console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
-      console.log(`    direct                ${f(p.direct)}`);
-      console.log(`    nginx reverse proxy   ${f(p.nginx)}   p99 +${(p.nginx.p99 - p.direct.p99).toFixed(2)} ms over direct`);
-      console.log(`    gateway, 1 process    ${f(p.gateway)}   p99 +${(p.gateway.p99 - p.direct.p99).toFixed(2)} ms over direct`);
-    }
+  console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores)`);
+  for (const size of sizes) {
+    const k = (name: string) => `${size} ${name}`;
+    console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);
+    console.log(`  direct to upstream      ${f(fig(k('direct')))}`);
+    console.log(`  nginx reverse proxy     ${f(fig(k('nginx')))}`);
+    console.log(`  bare undici proxy       ${f(fig(k('bare')))}   = ${ratio(k('bare'), k('nginx'), rps)}x nginx (reference: no gate, no header work)`);
+    console.log(`  gateway, 1 process      ${f(fig(k('gateway')))}   = ${ratio(k('gateway'), k('nginx'), rps)}x nginx`);
+    console.log(`  gateway, 2 workers      ${f(fig(k('gateway2')))}   = ${ratio(k('gateway2'), k('gateway'), rps)}x one process`);
+    console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
+    console.log(`    direct                ${f(fig(k('paced direct')))}`);
+    console.log(`    nginx reverse proxy   ${f(fig(k('paced nginx')))}   p99 +${ratio(k('paced nginx'), k('paced direct'), added)} ms over direct`);
+    console.log(`    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Reference for bench/http.ts: the least a Node proxy can do (undici Pool.stream, a cookie's presence
-// checked, nothing else), to show what Gatehouse's gate and header work cost on top.
-import { createServer, type ServerResponse } from 'node:http';
+// checked, nothing else), to show what Gatehouse's gate and header work cost on top. Plain JavaScript,
+// run by node itself, like the compiled gateway.
+import { createServer } from 'node:http';
 import { Pool } from 'undici';
 
 const [upstream, port] = process.argv.slice(2).map(Number);
@@ -13,11 +14,13 @@ createServer((req, res) => {
   pool.stream(
     { path: req.url ?? '/', method: 'GET', headers: { host: `127.0.0.1:${upstream}` }, opaque: res },
     ({ statusCode, headers, opaque }) => {
-      (opaque as ServerResponse).writeHead(statusCode, headers as Record<string, string>);
-      return opaque as ServerResponse;
+      opaque.writeHead(statusCode, headers);
+      return opaque;
     },
     (err) => {
       if (err) res.destroy();
     },
   );
 }).listen(port, '127.0.0.1', () => process.send?.('ready'));
+// Exit cleanly on a signal, so --cpu-prof writes its profile.
+process.on('SIGINT', () => process.exit(0));
