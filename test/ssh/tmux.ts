@@ -39,32 +39,12 @@ export class Tmux {
     return this.tm(['show-options', '-gv', 'default-terminal']).trim();
   }
 
-  /** True once the pane's process has exited; its status, when known. */
-  dead(): { dead: boolean; status: number | null } {
-    const out = this.tm(['display-message', '-p', '-t', 't', '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
-    return { dead: out[0] === '1', status: out[1] ? Number(out[1]) : null };
-  }
-
   async waitFor(re: RegExp, ms = 15_000): Promise<string> {
     const until = Date.now() + ms;
     for (;;) {
       const s = this.screen();
       if (re.test(s)) return s;
       if (Date.now() > until) throw new Error(`timed out waiting for ${re} on the screen:\n${s}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async waitDead(ms = 15_000): Promise<number | null> {
-    const until = Date.now() + ms;
-    let deadAt = 0;
-    for (;;) {
-      const d = this.dead();
-      // tmux marks the pane dead when its terminal closes, and fills in the exit status only once it has
-      // reaped the process (pane_dead_status stays empty in between): give it up to 2 s more.
-      if (d.dead && !deadAt) deadAt = Date.now();
-      if (d.dead && (d.status !== null || Date.now() - deadAt > 2000)) return d.status;
-      if (Date.now() > until) throw new Error(`the client did not exit:\n${this.screen()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
