@@ -27,6 +27,9 @@ export async function startNode(name: string, env: Record<string, string>): Prom
       ...process.env, ...env, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_NODE_ID: `node-${name}`, GATEHOUSE_WEB_PORT: String(web), GATEHOUSE_SSH_PORT: String(ssh),
       GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_SWEEP_MS: '300',
       GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100',
+      // A mail claimed by a node that is then killed goes out again once its lease passes: with the
+      // default 60 s that fell right at the kill -9 test's 60 s wait under load (it failed once).
+      GATEHOUSE_MAIL_LEASE_MS: '15000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

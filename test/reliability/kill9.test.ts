@@ -69,8 +69,7 @@ for (const db of DB_TARGETS) {
       const deadline = Date.now() + 1500;
       await s.store.db.updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', expiring).execute();
 
-      server.proc.kill('SIGKILL');
-      await server.exited;
+      await stopServer(server, 'SIGKILL');
       const ended = await Promise.all(first.map((c) => c.done));
       assert.ok(ended.every((r) => r.code !== 0), 'every client lost its connection');
       while (Date.now() < deadline + 300) await sleep(100);

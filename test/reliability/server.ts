@@ -23,6 +23,9 @@ export interface ServerOpts {
   http?: number;
 }
 
+/** Servers being stopped on purpose (their exit is expected). */
+const stopping = new WeakSet<ChildProcess>();
+
 export async function startServer(o: ServerOpts): Promise<Server> {
   const web = o.web ?? (await freePort());
   const ssh = o.ssh ?? (await freePort());
@@ -42,6 +45,10 @@ export async function startServer(o: ServerOpts): Promise<Server> {
   proc.stdout!.on('data', (d) => log.push(String(d)));
   proc.stderr!.on('data', (d) => log.push(String(d)));
   const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
+  // A server that dies on its own (not stopped by stopServer) says so, with its log, in the test output.
+  proc.once('exit', (code, signal) => {
+    if (!stopping.has(proc)) process.stderr.write(`# gatehouse serve exited unexpectedly (code ${code}, signal ${signal}); its log:\n${log.join('')}\n`);
+  });
   await Promise.race([
     Promise.all([waitForPort(web, 90_000), waitForPort(ssh, 90_000)]),
     exited.then(() => Promise.reject(new Error(`gatehouse serve exited:\n${log.join('')}`))),
@@ -51,6 +58,7 @@ export async function startServer(o: ServerOpts): Promise<Server> {
 
 export async function stopServer(s: Server | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!s || s.proc.exitCode !== null || s.proc.signalCode) return;
+  stopping.add(s.proc);
   s.proc.kill(signal);
   await s.exited;
 }

@@ -133,7 +133,8 @@ export function classify(err: unknown): UpstreamFailure {
  * A dispatch handler of undici's, not `Pool.stream`: the response goes straight from undici's parser into
  * the client's response, with backpressure (a full client pauses the device's connection), and none of
  * the per-request stream plumbing (async resource, end-of-stream watchers, a header object) that
- * `stream()` adds — that plumbing was a fifth of the proxy's CPU per small request.
+ * `stream()` adds (bench/http.ts: 137–140 µs of CPU per 64 KiB request here, 184–194 µs for the bare
+ * `Pool.stream` proxy in the same runs).
  */
 export function forward(req: IncomingMessage, res: ServerResponse, t: ForwardTarget, onFail: (kind: UpstreamFailure, err: unknown) => void, onDone: () => void): void {
   const method = req.method ?? 'GET';
