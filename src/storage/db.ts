@@ -36,6 +36,11 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
     // An idle client that loses its server must not crash the process; the next query reports the error.
     pool.on('error', () => {});
+    // Nor a checked-out one: pg-pool removes its error listener while a client is lent out, so a server
+    // that goes away between two statements (inside a transaction) made the client emit an unhandled
+    // 'error' and killed the gateway (found by test/reliability/db-down.test.ts under load). The
+    // statement in progress still fails; the dead client is dropped when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
   }
   mkdirSync(dirname(opts.sqlitePath), { recursive: true });
