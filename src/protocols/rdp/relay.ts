@@ -4,7 +4,8 @@
 // Device -> client carries the desktop (the bulk of RDP traffic), so that direction reads into large
 // slabs through `onread` (measured: reads of ~0.5 MiB instead of libuv's fixed 64 KiB, 0.72x -> 0.89x
 // direct throughput). Client -> device reads 64 KiB chunks ('data'; a server-accepted socket cannot
-// take `onread`) and writes each event-loop pass's chunks to the device in one writev.
+// take `onread`). Both directions write each event-loop pass's chunks in one writev (corked until
+// setImmediate): device -> client 694-1032 MB/s through the gateway before, 1223 MB/s after.
 // `stream.pipeline()` is avoided on the hot path (measured slower).
 import type { OnReadOpts, Socket } from 'node:net';
 
@@ -106,7 +107,18 @@ export function relay(client: Socket, upstream: Socket, reader: DeviceReader): R
       reader.early = [];
       // Keep reading while up to QUEUE bytes wait for the client, not just the socket's 16 KiB
       // high-water mark: a slab-sized read would otherwise stop the device after every chunk.
+      // The same batching the other way: one writev per event-loop pass.
+      let clientCorked = false;
+      const flushClient = () => {
+        clientCorked = false;
+        client.uncork();
+      };
       reader.sink = (b) => {
+        if (!clientCorked) {
+          clientCorked = true;
+          client.cork();
+          setImmediate(flushClient);
+        }
         client.write(b);
         return client.writableLength < QUEUE;
       };
