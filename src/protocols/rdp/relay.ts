@@ -59,6 +59,27 @@ export function deviceReader(): DeviceReader {
   return r;
 }
 
+/**
+ * Writes to `sock`, sending every chunk written in one pass of the event loop in one writev: the socket
+ * is corked at the pass's first chunk and uncorked after it (setImmediate runs once the pass's reads are
+ * done), instead of one write system call per chunk. Returns what `write` returns.
+ */
+function batchedWriter(sock: Socket): (chunk: Buffer) => boolean {
+  let corked = false;
+  const flush = () => {
+    corked = false;
+    sock.uncork();
+  };
+  return (chunk) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(flush);
+    }
+    return sock.write(chunk);
+  };
+}
+
 export function relay(client: Socket, upstream: Socket, reader: DeviceReader): Relay {
   let reason: string | null = null;
   let resolve!: (r: string) => void;
@@ -85,41 +106,21 @@ export function relay(client: Socket, upstream: Socket, reader: DeviceReader): R
   return {
     start(first) {
       upstream.write(first);
-      // Client -> device: the chunks libuv reads in one pass of the event loop (64 KiB each) go out to
-      // the device in one writev: the device socket is corked at the first and uncorked once the pass
-      // is over (setImmediate), instead of one write per chunk as pipe() does. Backpressure as pipe().
-      let corked = false;
-      const flush = () => {
-        corked = false;
-        upstream.uncork();
-      };
+      // Client -> device: libuv's 64 KiB chunks, one writev per event-loop pass. Backpressure as pipe().
+      const toDevice = batchedWriter(upstream);
       client.on('data', (b: Buffer) => {
-        if (!corked) {
-          corked = true;
-          upstream.cork();
-          setImmediate(flush);
-        }
-        if (!upstream.write(b)) client.pause();
+        if (!toDevice(b)) client.pause();
       });
       upstream.on('drain', () => client.resume());
       client.once('end', () => upstream.end());
       for (const b of reader.early) client.write(b);
       reader.early = [];
-      // Keep reading while up to QUEUE bytes wait for the client, not just the socket's 16 KiB
-      // high-water mark: a slab-sized read would otherwise stop the device after every chunk.
-      // The same batching the other way: one writev per event-loop pass.
-      let clientCorked = false;
-      const flushClient = () => {
-        clientCorked = false;
-        client.uncork();
-      };
+      // Device -> client, batched the same way. Keep reading while up to QUEUE bytes wait for the
+      // client, not just the socket's 16 KiB high-water mark: a slab-sized read would otherwise stop the
+      // device after every chunk.
+      const toClient = batchedWriter(client);
       reader.sink = (b) => {
-        if (!clientCorked) {
-          clientCorked = true;
-          client.cork();
-          setImmediate(flushClient);
-        }
-        client.write(b);
+        toClient(b);
         return client.writableLength < QUEUE;
       };
       client.on('drain', () => upstream.resume());
