@@ -15,10 +15,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
+import { RUNTIME_FLAGS } from '../src/runtime.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNS = 50;
+/**
+ * Node flags for the gateway workers and the bare proxy: the launcher's (bin/gatehouse.js, npm start), so
+ * the gateway runs as in production and the bare proxy on the same runtime; BENCH_DEFAULT_RUNTIME=1 runs
+ * both without them (the A/B for src/runtime.ts), BENCH_NODE_FLAGS adds more.
+ */
+const NODE_FLAGS = [...(process.env.BENCH_DEFAULT_RUNTIME ? [] : RUNTIME_FLAGS), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 interface Figure {
   rps: number;
@@ -37,6 +44,7 @@ writeFileSync(paceScript, `function delay() return ${PACE_MS} end\n`);
 async function wrk(url: string, headers: string[], paced = false): Promise<Figure> {
   const args = ['-t2', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', ...(paced ? ['-s', paceScript] : []), ...headers.flatMap((h) => ['-H', h]), url];
   const { stdout: out } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
+  if (process.env.BENCH_WRK_OUT) console.log(`wrk ${args.join(' ')}\n${out}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99 = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
@@ -80,14 +88,14 @@ async function main() {
   await gw.g.stop();
   // Must be set before setupPrimary() to take effect: each worker accepts its own connections.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: 'bench/http-worker.mjs', execArgv: [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
+  cluster.setupPrimary({ exec: 'bench/http-worker.mjs', execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
   const workers = async (n: number) => {
     const port = await freePort();
     const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
     const ws: { once(e: string, f: (...a: unknown[]) => void): unknown; kill(): unknown; pid?: number; process?: { pid?: number } }[] = [];
     // One after the other: the first runs the migrations check alone.
     for (let i = 0; i < n; i++) {
-      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.mjs', [], { env: { ...process.env, ...env }, execArgv: [] }) : cluster.fork(env);
+      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.mjs', [], { env: { ...process.env, ...env }, execArgv: NODE_FLAGS }) : cluster.fork(env);
       await new Promise((res) => w.once('message', res));
       ws.push(w);
     }
@@ -95,7 +103,7 @@ async function main() {
   };
 
   const barePort = await freePort();
-  const bareProc = fork('bench/http-bare.mjs', [String(upstream.port), String(barePort)], { execArgv: [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)] });
+  const bareProc = fork('bench/http-bare.mjs', [String(upstream.port), String(barePort)], { execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : [])] });
   await new Promise((res) => bareProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
@@ -115,8 +123,9 @@ async function main() {
       const bCpu = ((cpuMs(bareProc.pid!) - c0) * 1000) / (b.rps * SECONDS);
       console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us`);
     }
-    bareProc.kill();
+    bareProc.kill('SIGINT');
     await one.stop();
+    await new Promise((r) => setTimeout(r, 1000));
     process.exit(0);
   }
   // Rounds: every target once per round, back to back, and the figures are medians over the rounds
@@ -159,7 +168,7 @@ async function main() {
   const rps = (x: Figure, y: Figure) => x.rps / y.rps;
   const added = (x: Figure, y: Figure) => x.p99 - y.p99;
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
-  console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores)`);
+  console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; node ${NODE_FLAGS.join(' ') || 'without flags'})`);
   for (const size of sizes) {
     const k = (name: string) => `${size} ${name}`;
     console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);

@@ -11,6 +11,7 @@ import { startSshProxy, type Listener } from './protocols/ssh/index.js';
 import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
+import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';
 
 export interface Running {
   services: Services;
@@ -55,7 +56,10 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (ssh && config.sshPort === 0) config.sshPort = ssh.port;
   if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
   if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
-  log.info({ database: s.store.handle.where, web: `http://${config.bind}:${webPort}` }, 'gatehouse started');
+  const semiSpace = semiSpaceMb();
+  log.info({ database: s.store.handle.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
+  if (http && semiSpace === null)
+    log.warn({ want: RUNTIME_FLAGS.join(' ') }, `node runs with V8's default young generation: the HTTP proxy spends up to 3x more time in garbage collection. Start it as the launcher does: node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`);
 
   return {
     services: s,

@@ -1,0 +1,61 @@
+// The runtime flags the launcher gives node (src/runtime.ts): parsed from node's arguments and
+// NODE_OPTIONS, the same in the shebang and `npm start`, and seen by a real `serve` started the way the
+// shebang starts it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RUNTIME_FLAGS, semiSpaceMb } from '../../src/runtime.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+test('semiSpaceMb reads the flag from node arguments and NODE_OPTIONS, or says default', () => {
+  assert.equal(semiSpaceMb([], ''), null);
+  assert.equal(semiSpaceMb(['--max-semi-space-size=64'], ''), 64);
+  assert.equal(semiSpaceMb(['--max_semi_space_size', '32'], ''), 32);
+  assert.equal(semiSpaceMb([], '--max-old-space-size=2048 --max-semi-space-size=48'), 48);
+  // Arguments override NODE_OPTIONS, as node applies them after it.
+  assert.equal(semiSpaceMb(['--max-semi-space-size=64'], '--max-semi-space-size=16'), 64);
+  assert.equal(semiSpaceMb(['--max-semi-space-size=lots'], ''), null);
+});
+
+test('the launcher shebang and npm start give node the same runtime flags', () => {
+  const shebang = readFileSync(join(root, 'bin/gatehouse.js'), 'utf8').split('\n')[0];
+  assert.equal(shebang, `#!/usr/bin/env -S node ${RUNTIME_FLAGS.join(' ')}`);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts.start, `node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`);
+});
+
+test('serve started with the shebang interpreter logs the young generation it got', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-runtime-'));
+  // The shebang's interpreter line, running the CLI from source (a build in dist/ may be stale here).
+  const interp = readFileSync(join(root, 'bin/gatehouse.js'), 'utf8').split('\n')[0].slice(2).split(' ');
+  const entry = join(root, 'test/helpers/cli-entry.ts');
+  const env = { ...process.env, NODE_OPTIONS: '', GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_ADMIN_PASSWORD: 'admin-password-1' };
+  const child = spawn(interp[0], [...interp.slice(1), '--import', 'tsx', entry, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no 'gatehouse started' line in 60 s:\n${out}`)), 60_000);
+      const onData = (d: Buffer) => {
+        out += d;
+        for (const line of out.split('\n')) {
+          if (!line.includes('"gatehouse started"')) continue;
+          clearTimeout(timer);
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${out}`)));
+    });
+    assert.equal(started.semiSpaceMb, 64);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
