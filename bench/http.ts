@@ -147,7 +147,7 @@ async function main() {
     process.stdout.write(`round ${round}/${ROUNDS}...\n`);
     for (const size of sizes) {
       for (const [name, [base, headers]] of Object.entries(targets)) add(`${size} ${name}`, await wrk(`${base}/${size}.bin`, headers));
-      for (const name of ['direct', 'nginx', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
+      for (const name of ['direct', 'nginx', 'bare', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
     }
   }
   bareProc.kill();
@@ -180,6 +180,7 @@ async function main() {
     console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
     console.log(`    direct                ${f(fig(k('paced direct')))}`);
     console.log(`    nginx reverse proxy   ${f(fig(k('paced nginx')))}   p99 +${ratio(k('paced nginx'), k('paced direct'), added)} ms over direct`);
+    console.log(`    bare undici proxy     ${f(fig(k('paced bare')))}   p99 +${ratio(k('paced bare'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 2 workers    ${f(fig(k('paced gateway2')))}   p99 +${ratio(k('paced gateway2'), k('paced direct'), added)} ms over direct`);
   }

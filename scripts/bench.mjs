@@ -1,6 +1,6 @@
 // `npm run bench -- <name>`: runs bench/<name>.ts (never part of npm test). PostgreSQL is started like in tests.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startPostgres } from './pg.mjs';
 
 const names = readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
@@ -16,7 +16,10 @@ if (!env.GATEHOUSE_TEST_PG_URL) {
   if (pg.url) env.GATEHOUSE_TEST_PG_URL = pg.url;
   else console.error(`(PostgreSQL figures skipped: ${pg.reason})`);
 }
-const child = spawn(process.execPath, ['--import', 'tsx', `bench/${want}.ts`, ...process.argv.slice(3)], { stdio: 'inherit', env });
+// The benchmark process (which runs the gateway in-process in most benchmarks) gets the node flags the
+// launcher gives the gateway in production: its shebang's (src/runtime.ts). BENCH_DEFAULT_RUNTIME=1: none.
+const flags = process.env.BENCH_DEFAULT_RUNTIME ? [] : readFileSync('bin/gatehouse.js', 'utf8').split('\n')[0].split(' ').slice(3);
+const child = spawn(process.execPath, [...flags, '--import', 'tsx', `bench/${want}.ts`, ...process.argv.slice(3)], { stdio: 'inherit', env });
 child.on('exit', (code) => {
   pg?.stop?.();
   process.exit(code ?? 1);
