@@ -59,6 +59,12 @@ async function warm(...targets: [string, string[]][]): Promise<void> {
     for (const size of ['1k', '64k']) await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, '-d2s', ...headers.flatMap((h) => ['-H', h]), `${base}/${size}.bin`]);
 }
 
+/** A process's peak resident memory so far, in MiB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
 /** User + system CPU of a process so far, in ms (from /proc: clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -123,6 +129,7 @@ async function main() {
       const bCpu = ((cpuMs(bareProc.pid!) - c0) * 1000) / (b.rps * SECONDS);
       console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us`);
     }
+    console.log(`peak RSS: gateway ${peakRssMb(one.pids[0])} MiB, bare ${peakRssMb(bareProc.pid!)} MiB`);
     bareProc.kill('SIGINT');
     await one.stop();
     await new Promise((r) => setTimeout(r, 1000));
@@ -150,6 +157,7 @@ async function main() {
       for (const name of ['direct', 'nginx', 'bare', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
     }
   }
+  const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
   bareProc.kill();
   await one.stop();
   await two.stop();
@@ -169,6 +177,7 @@ async function main() {
   const added = (x: Figure, y: Figure) => x.p99 - y.p99;
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
   console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; node ${NODE_FLAGS.join(' ') || 'without flags'})`);
+  console.log(rss);
   for (const size of sizes) {
     const k = (name: string) => `${size} ${name}`;
     console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);

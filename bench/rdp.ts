@@ -113,13 +113,19 @@ async function main(): Promise<void> {
       ticket = t.ticket;
     }
     const cpu0 = process.cpuUsage();
+    const faults0 = process.resourceUsage().minorPageFault;
     child.stdin!.write(JSON.stringify({ port: through ? g.port : devicePort, ticket, dir }) + '\n');
     const ms = (await next()).ms;
     const cpu = process.cpuUsage(cpu0);
-    if (through) gatewayCpuMs.push(((cpu.user + cpu.system) / 1000) * (GIB / BYTES));
+    if (through) {
+      gatewayCpuMs.push(((cpu.user + cpu.system) / 1000) * (GIB / BYTES));
+      (faults[dir] ??= []).push((process.resourceUsage().minorPageFault - faults0) * (GIB / BYTES));
+    }
     return ms;
   };
   const gatewayCpuMs: number[] = [];
+  /** Minor page faults of the gateway process per GiB relayed, per direction (fresh memory touched). */
+  const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
   console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process)`);
   for (const dir of ['up', 'down'] as const) {
@@ -140,7 +146,7 @@ async function main(): Promise<void> {
       ratios.push(gw[i] / direct[i]);
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'}: direct ${med(direct).toFixed(0)} MB/s, gateway ${med(gw).toFixed(0)} MB/s => ${med(ratios).toFixed(2)}x direct (median of ${RUNS} side-by-side pairs; pairs ${ratios.map((r) => r.toFixed(2)).join(' ')})`);
+    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'}: direct ${med(direct).toFixed(0)} MB/s, gateway ${med(gw).toFixed(0)} MB/s => ${med(ratios).toFixed(2)}x direct (median of ${RUNS} side-by-side pairs; pairs ${ratios.map((r) => r.toFixed(2)).join(' ')}); gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`);
   }
   child.stdin!.end();
   const sorted = [...gatewayCpuMs].sort((a, b) => a - b);
