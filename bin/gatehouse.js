@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
-// The flag: V8's young generation may grow to 64 MiB (see src/runtime.ts: the HTTP proxy spends a third as
-// much time in garbage collection with it). `npm start` passes the same; keep both in step with RUNTIME_FLAGS.
+// The flag: V8's young generation may grow to 64 MiB per semi-space (see src/runtime.ts: far less garbage
+// collection under HTTP proxy load). `npm start` passes the same; keep both in step with RUNTIME_FLAGS
+// (test/unit/runtime.test.ts checks).
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm run build`, which `prepare` runs on `npm ci`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

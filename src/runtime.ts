@@ -4,8 +4,10 @@
 //
 // --max-semi-space-size=64: V8's young generation may grow to 64 MiB per semi-space (the default is 16).
 // The HTTP proxy allocates ~11 KB of short-lived objects per request (Node's and undici's header and
-// stream objects); with the default size the gateway process spent ~8.5 % of its time in scavenges and
-// paid 90-120 µs of CPU per 1 KiB request, with 64 MiB 56-76 µs (bench/http.ts, docs/benchmarks.md).
+// stream objects), and the gateway process holds ~50 MB of old objects, which makes each scavenge
+// slower than in a small process: with the default size a profiled run spent 599 ms of 7 s of load in
+// GC (59 ms with 64 MiB), and an A/B measured a median 103 vs 74 µs of CPU per 1 KiB request
+// (bench/http.ts, docs/benchmarks.md).
 // The cost is memory: up to 128 MiB more for the young generation under load.
 
 /** The flag, as the launcher passes it. */
