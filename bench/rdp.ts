@@ -4,7 +4,7 @@
 //  2. Bulk relay throughput: 1 GiB each way through the gateway's relay against the same transfer over a
 //     direct TCP path (target: >= 0.8x direct). The client and the device run in a separate process
 //     (the "peer"), so the gateway process does only the relaying, as in production.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { connect, createServer, type Socket } from 'node:net';
 import { issueTicket } from '../src/protocols/rdp/index.js';
@@ -96,7 +96,11 @@ function transfer(port: number, ticket: string | null, dir: 'up' | 'down'): Prom
 // ---- the benchmark ----
 async function main(): Promise<void> {
   const g = await startGateway({ opsApproval: false });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/rdp.ts', 'peer'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_RDP_BYTES: String(BYTES) } });
+  // BENCH_RDP_PIN=1: the gateway (this process) on CPU 1 and the peer on CPU 0 (taskset), as if each had
+  // a machine of its own; by default the scheduler places them, and they compete for both cores.
+  const pin = !!process.env.BENCH_RDP_PIN;
+  if (pin) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  const child = spawn(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '0', process.execPath] : []), '--import', 'tsx', 'bench/rdp.ts', 'peer'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_RDP_BYTES: String(BYTES) } });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
   const { port: devicePort } = await next();
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   /** Minor page faults of the gateway process per GiB relayed, per direction (fresh memory touched). */
   const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
-  console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process)`);
+  console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`);
   for (const dir of ['up', 'down'] as const) {
     // Pairs run back to back (direct, then through the gateway) and the ratio is taken per pair: this
     // machine's throughput drifts by ±30 % between runs, far more than within a pair.

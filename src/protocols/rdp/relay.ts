@@ -106,10 +106,14 @@ export function relay(client: Socket, upstream: Socket, reader: DeviceReader): R
   return {
     start(first) {
       upstream.write(first);
-      // Client -> device: libuv's 64 KiB chunks, one writev per event-loop pass. Backpressure as pipe().
+      // Client -> device: libuv's 64 KiB chunks, one writev per event-loop pass. Like the other
+      // direction, keep reading while up to QUEUE bytes wait for the device: pausing whenever write()
+      // says the 16 KiB high-water mark is passed (as pipe() does) stopped and restarted reading the
+      // client (an epoll change each time) after every single chunk.
       const toDevice = batchedWriter(upstream);
       client.on('data', (b: Buffer) => {
-        if (!toDevice(b)) client.pause();
+        toDevice(b);
+        if (upstream.writableLength >= QUEUE) client.pause();
       });
       upstream.on('drain', () => client.resume());
       client.once('end', () => upstream.end());
