@@ -8,7 +8,6 @@ import { deviceReader, relay, RELAY_QUEUE_BYTES } from '../../src/protocols/rdp/
 
 const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
 const accepted = (s: Server) => new Promise<Socket>((r) => s.once('connection', r));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** client <-> [gateway side: `gwClient` and `upstream`, relayed] <-> device */
 async function pair() {
