@@ -62,7 +62,12 @@ export function deviceReader(): DeviceReader {
 /**
  * Writes to `sock`, sending every chunk written in one pass of the event loop in one writev: the socket
  * is corked at the pass's first chunk and uncorked after it (setImmediate runs once the pass's reads are
- * done), instead of one write system call per chunk. Returns what `write` returns.
+ * done), instead of one write system call per chunk.
+ *
+ * Returns whether the reading side may go on: true while less than QUEUE bytes wait in `sock`. Not what
+ * `write()` says, which turns false past the socket's 16 KiB high-water mark: pausing there (as pipe()
+ * does) stopped the reading side after every chunk, a 64 KiB read or a slab-sized one, and restarting
+ * it costs an epoll change each time. Once `write()` has said false, `sock` emits 'drain' when it empties.
  */
 function batchedWriter(sock: Socket): (chunk: Buffer) => boolean {
   let corked = false;
@@ -76,7 +81,8 @@ function batchedWriter(sock: Socket): (chunk: Buffer) => boolean {
       sock.cork();
       setImmediate(flush);
     }
-    return sock.write(chunk);
+    sock.write(chunk);
+    return sock.writableLength < QUEUE;
   };
 }
 
@@ -106,27 +112,18 @@ export function relay(client: Socket, upstream: Socket, reader: DeviceReader): R
   return {
     start(first) {
       upstream.write(first);
-      // Client -> device: libuv's 64 KiB chunks, one writev per event-loop pass. Like the other
-      // direction, keep reading while up to QUEUE bytes wait for the device: pausing whenever write()
-      // says the 16 KiB high-water mark is passed (as pipe() does) stopped and restarted reading the
-      // client (an epoll change each time) after every single chunk.
+      // Client -> device: libuv's 64 KiB chunks, one writev per event-loop pass, reading paused while
+      // QUEUE bytes wait for the device.
       const toDevice = batchedWriter(upstream);
       client.on('data', (b: Buffer) => {
-        toDevice(b);
-        if (upstream.writableLength >= QUEUE) client.pause();
+        if (!toDevice(b)) client.pause();
       });
       upstream.on('drain', () => client.resume());
       client.once('end', () => upstream.end());
       for (const b of reader.early) client.write(b);
       reader.early = [];
-      // Device -> client, batched the same way. Keep reading while up to QUEUE bytes wait for the
-      // client, not just the socket's 16 KiB high-water mark: a slab-sized read would otherwise stop the
-      // device after every chunk.
-      const toClient = batchedWriter(client);
-      reader.sink = (b) => {
-        toClient(b);
-        return client.writableLength < QUEUE;
-      };
+      // Device -> client, the same way (the reader pauses the device when the sink says false).
+      reader.sink = batchedWriter(client);
       client.on('drain', () => upstream.resume());
       // The device closing its side ends the client's too (what pipe() did).
       upstream.once('end', () => client.end());
