@@ -121,12 +121,14 @@ async function main() {
       // BENCH_PACED=1: the paced load (latency added) instead of the saturated one.
       const paced = !!process.env.BENCH_PACED;
       const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, [], paced);
-      let c0 = cpuMs(one.pids[0]);
-      const g = await wrk(`http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`], paced);
-      const gCpu = ((cpuMs(one.pids[0]) - c0) * 1000) / (g.rps * SECONDS);
-      c0 = cpuMs(bareProc.pid!);
-      const b = await wrk(`http://127.0.0.1:${barePort}/${size}.bin`, [`Cookie: ${cookie}`], paced);
-      const bCpu = ((cpuMs(bareProc.pid!) - c0) * 1000) / (b.rps * SECONDS);
+      /** One wrk run, with the CPU the process `pid` spent per request, in µs. */
+      const measured = async (pid: number, url: string, headers: string[]): Promise<[Figure, number]> => {
+        const c0 = cpuMs(pid);
+        const r = await wrk(url, headers, paced);
+        return [r, ((cpuMs(pid) - c0) * 1000) / (r.rps * SECONDS)];
+      };
+      const [g, gCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+      const [b, bCpu] = await measured(bareProc.pid!, `http://127.0.0.1:${barePort}/${size}.bin`, [`Cookie: ${cookie}`]);
       console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us`);
     }
     console.log(`peak RSS: gateway ${peakRssMb(one.pids[0])} MiB, bare ${peakRssMb(bareProc.pid!)} MiB`);
