@@ -3,13 +3,20 @@
 //     gateway with a fresh ticket each time (ticket check, grant re-check, session row included).
 //  2. Bulk relay throughput: 1 GiB each way through the gateway's relay against the same transfer over a
 //     direct TCP path (target: >= 0.8x direct). The client and the device run in a separate process
-//     (the "peer"), so the gateway process does only the relaying, as in production.
-import { execFileSync, spawn } from 'node:child_process';
+//     (the "peer"), so the gateway process does only the relaying, as in production. When Debian's
+//     nginx stream module is installed (libnginx-mod-stream), nginx as a plain TCP proxy runs in the same
+//     rounds: a relay written in C that copies through user space as the gateway does, so its ratio to
+//     direct is what any such relay gets on this machine.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, createServer, type Socket } from 'node:net';
 import { issueTicket } from '../src/protocols/rdp/index.js';
 import { clientConnectionRequest } from '../src/protocols/rdp/x224.js';
 import { addRdpDevice, startGateway } from '../test/rdp/helpers.js';
+import { freePort } from '../test/http/helpers.js';
 import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from '../test/rdp/xrdp.js';
 
 const GIB = 1 << 30;
@@ -93,6 +100,39 @@ function transfer(port: number, ticket: string | null, dir: 'up' | 'down'): Prom
   });
 }
 
+const NGINX_STREAM = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/** nginx (one worker) relaying TCP to `to`, on CPU 1 when `pin`; null without the stream module. */
+async function startStreamRelay(to: number, pin: boolean): Promise<{ port: number; stop(): void } | null> {
+  if (!existsSync(NGINX_STREAM)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'gh-nginx-stream-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `load_module ${NGINX_STREAM}; daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_buffer_size ${process.env.BENCH_RDP_NGINX_BUFFER ?? '64k'}; } }`,
+  );
+  const args = ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')];
+  const proc: ChildProcess = pin ? spawn('taskset', ['-c', '1', 'nginx', ...args], { stdio: 'ignore' }) : spawn('nginx', args, { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const c = connect(port, '127.0.0.1', () => (c.destroy(), r(true)));
+      c.on('error', () => r(false));
+    });
+    if (up) break;
+    if (i > 100 || proc.exitCode !== null) throw new Error('nginx (stream) did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    stop() {
+      proc.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // ---- the benchmark ----
 async function main(): Promise<void> {
   const g = await startGateway({ opsApproval: false });
@@ -109,7 +149,10 @@ async function main(): Promise<void> {
     await g.s.admin.addDevice({ username: 'admin', id: null, channel: 'cli' }, { name: `bench-${dir}`, host: '127.0.0.1', protocols: 'rdp', group: 'windows', port: devicePort });
     await g.s.admin.addAccount({ username: 'admin', id: null, channel: 'cli' }, `bench-${dir}`, dir, { password: 'unused-secret' });
   }
-  const run = async (dir: 'up' | 'down', through: boolean) => {
+  const nginx = await startStreamRelay(devicePort, pin);
+  type Path = 'direct' | 'gateway' | 'nginx';
+  const run = async (dir: 'up' | 'down', path: Path) => {
+    const through = path === 'gateway';
     let ticket: string | null = null;
     if (through) {
       const t = await issueTicket(g.s, { username: 'alice', device: `bench-${dir}`, channel: 'cli' });
@@ -118,7 +161,7 @@ async function main(): Promise<void> {
     }
     const cpu0 = process.cpuUsage();
     const faults0 = process.resourceUsage().minorPageFault;
-    child.stdin!.write(JSON.stringify({ port: through ? g.port : devicePort, ticket, dir }) + '\n');
+    child.stdin!.write(JSON.stringify({ port: through ? g.port : path === 'nginx' ? nginx!.port : devicePort, ticket, dir }) + '\n');
     const ms = (await next()).ms;
     const cpu = process.cpuUsage(cpu0);
     if (through) {
@@ -132,26 +175,28 @@ async function main(): Promise<void> {
   const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
   console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`);
+  const paths: Path[] = nginx ? ['direct', 'gateway', 'nginx'] : ['direct', 'gateway'];
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const dir of ['up', 'down'] as const) {
-    // Pairs run back to back (direct, then through the gateway) and the ratio is taken per pair: this
-    // machine's throughput drifts by ±30 % between runs, far more than within a pair.
-    const direct: number[] = [];
-    const gw: number[] = [];
-    const ratios: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      // Alternate which of the pair goes first, so a drift during a pair favours neither path.
-      if (i % 2 === 0) {
-        direct.push(mbps(await run(dir, false)));
-        gw.push(mbps(await run(dir, true)));
-      } else {
-        gw.push(mbps(await run(dir, true)));
-        direct.push(mbps(await run(dir, false)));
+    // Rounds run the paths back to back and ratios are taken within a round: this machine's throughput
+    // drifts by ±30 % between runs, far more than within a round. The order rotates from round to round,
+    // so a drift during a round favours no path.
+    const mb: Record<Path, number[]> = { direct: [], gateway: [], nginx: [] };
+    for (let i = 0; i < RUNS; i++)
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(i + k) % paths.length];
+        mb[p].push(mbps(await run(dir, p)));
       }
-      ratios.push(gw[i] / direct[i]);
-    }
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'}: direct ${med(direct).toFixed(0)} MB/s, gateway ${med(gw).toFixed(0)} MB/s => ${med(ratios).toFixed(2)}x direct (median of ${RUNS} side-by-side pairs; pairs ${ratios.map((r) => r.toFixed(2)).join(' ')}); gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`);
+    const ratio = (p: Path, q: Path) => {
+      const rs = mb[p].map((x, i) => x / mb[q][i]);
+      return `${med(rs).toFixed(2)}x (rounds ${rs.map((r) => r.toFixed(2)).join(' ')})`;
+    };
+    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds): direct ${med(mb.direct).toFixed(0)} MB/s, gateway ${med(mb.gateway).toFixed(0)} MB/s; gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`);
+    console.log(`    gateway = ${ratio('gateway', 'direct')} direct`);
+    if (nginx) console.log(`    nginx stream relay ${med(mb.nginx).toFixed(0)} MB/s = ${ratio('nginx', 'direct')} direct; gateway = ${ratio('gateway', 'nginx')} nginx`);
   }
+  if (!nginx) console.log('  (nginx stream relay reference: skipped, apt-get install libnginx-mod-stream)');
+  nginx?.stop();
   child.stdin!.end();
   const sorted = [...gatewayCpuMs].sort((a, b) => a - b);
   console.log(`  gateway process CPU per GiB relayed: ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms (median; user+system)`);
@@ -170,7 +215,6 @@ async function main(): Promise<void> {
       v.push(b.loginMs);
     }
     await xrdp.stop();
-    const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     console.log(`Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (+${med(v) - med(d)} ms)`);
     console.log(`  runs direct: ${d.join(', ')} ms; through gateway: ${v.join(', ')} ms`);
   } else console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
