@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       v.push(b.loginMs);
     }
     await xrdp.stop();
-    console.log(`Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (+${med(v) - med(d)} ms)`);
+    console.log(`Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (${med(v) - med(d) >= 0 ? '+' : ''}${med(v) - med(d)} ms)`);
     console.log(`  runs direct: ${d.join(', ')} ms; through gateway: ${v.join(', ')} ms`);
   } else console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
   await g.stop();
