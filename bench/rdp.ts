@@ -3,11 +3,11 @@
 //     gateway with a fresh ticket each time (ticket check, grant re-check, session row included).
 //  2. Bulk relay throughput: 1 GiB each way through the gateway's relay against the same transfer over a
 //     direct TCP path (target: >= 0.8x direct). The client and the device run in a separate process
-//     (the "peer"), so the gateway process does only the relaying, as in production. When Debian's
-//     nginx stream module is installed (libnginx-mod-stream), nginx as a plain TCP proxy runs in the same
-//     rounds: a relay written in C that copies through user space as the gateway does, so its ratio to
-//     direct is what any such relay gets on this machine.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+//     (the "peer"), so the gateway process does only the relaying, as in production. Reference relays
+//     run in the same rounds when installed: nginx's stream module (C, copying through user space as the
+//     gateway does; libnginx-mod-stream) and HAProxy with splice (the kernel moves the bytes; haproxy).
+//     Their ratio to direct is what other relays get on this machine at that moment.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,35 +102,58 @@ function transfer(port: number, ticket: string | null, dir: 'up' | 'down'): Prom
 
 const NGINX_STREAM = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
-/** nginx (one worker) relaying TCP to `to`, on CPU 1 when `pin`; null without the stream module. */
-async function startStreamRelay(to: number, pin: boolean): Promise<{ port: number; stop(): void } | null> {
-  if (!existsSync(NGINX_STREAM)) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'gh-nginx-stream-'));
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `load_module ${NGINX_STREAM}; daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_buffer_size ${process.env.BENCH_RDP_NGINX_BUFFER ?? '64k'}; } }`,
-  );
-  const args = ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')];
-  const proc: ChildProcess = pin ? spawn('taskset', ['-c', '1', 'nginx', ...args], { stdio: 'ignore' }) : spawn('nginx', args, { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1', () => (c.destroy(), r(true)));
-      c.on('error', () => r(false));
-    });
-    if (up) break;
-    if (i > 100 || proc.exitCode !== null) throw new Error('nginx (stream) did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    port,
-    stop() {
-      proc.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
+interface Reference {
+  name: string;
+  port: number;
+  stop(): void;
+}
+
+/**
+ * The reference relays to `to` that are installed, each on CPU 1 when `pin` (as the gateway):
+ *  - nginx's stream module (one worker, 64 KiB buffers): read() and write() through user space, as the
+ *    gateway does, in C;
+ *  - HAProxy with splice forced both ways: the kernel moves the bytes from socket to socket (splice(2),
+ *    which Node cannot call), the most a relay can skip.
+ */
+async function startReferences(to: number, pin: boolean): Promise<{ refs: Reference[]; skipped: string[] }> {
+  const refs: Reference[] = [];
+  const skipped: string[] = [];
+  const start = async (name: string, file: string, conf: (port: number, dir: string) => string, argv: (cfg: string, dir: string) => string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-relay-'));
+    const port = await freePort();
+    writeFileSync(join(dir, file), conf(port, dir));
+    const [cmd, ...args] = argv(join(dir, file), dir);
+    const proc: ChildProcess = spawn(pin ? 'taskset' : cmd, [...(pin ? ['-c', '1', cmd] : []), ...args], { stdio: 'ignore' });
+    for (let i = 0; ; i++) {
+      const up = await new Promise<boolean>((r) => {
+        const c = connect(port, '127.0.0.1', () => (c.destroy(), r(true)));
+        c.on('error', () => r(false));
+      });
+      if (up) break;
+      if (i > 100 || proc.exitCode !== null) throw new Error(`${name} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    refs.push({ name, port, stop: () => (proc.kill('SIGTERM'), rmSync(dir, { recursive: true, force: true })) });
   };
+  if (existsSync(NGINX_STREAM))
+    await start(
+      'nginx stream',
+      'nginx.conf',
+      (port, dir) => `load_module ${NGINX_STREAM}; daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 64; }
+stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_buffer_size 64k; } }`,
+      (cfg, dir) => ['nginx', '-c', cfg, '-p', dir, '-e', join(dir, 'error.log')],
+    );
+  else skipped.push('nginx stream (apt-get install libnginx-mod-stream)');
+  if (spawnSync('sh', ['-c', 'command -v haproxy']).status === 0)
+    await start(
+      'haproxy splice',
+      'haproxy.cfg',
+      (port) => `global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option splice-request\n  option splice-response\nlisten relay\n  bind 127.0.0.1:${port}\n  server device 127.0.0.1:${to}\n`,
+      (cfg) => ['haproxy', '-f', cfg, '-db'],
+    );
+  else skipped.push('haproxy splice (apt-get install haproxy)');
+  return { refs, skipped };
 }
 
 // ---- the benchmark ----
@@ -149,8 +172,9 @@ async function main(): Promise<void> {
     await g.s.admin.addDevice({ username: 'admin', id: null, channel: 'cli' }, { name: `bench-${dir}`, host: '127.0.0.1', protocols: 'rdp', group: 'windows', port: devicePort });
     await g.s.admin.addAccount({ username: 'admin', id: null, channel: 'cli' }, `bench-${dir}`, dir, { password: 'unused-secret' });
   }
-  const nginx = await startStreamRelay(devicePort, pin);
-  type Path = 'direct' | 'gateway' | 'nginx';
+  const { refs, skipped } = await startReferences(devicePort, pin);
+  /** 'direct', 'gateway', or a reference relay's name. */
+  type Path = string;
   const run = async (dir: 'up' | 'down', path: Path) => {
     const through = path === 'gateway';
     let ticket: string | null = null;
@@ -161,7 +185,7 @@ async function main(): Promise<void> {
     }
     const cpu0 = process.cpuUsage();
     const faults0 = process.resourceUsage().minorPageFault;
-    child.stdin!.write(JSON.stringify({ port: through ? g.port : path === 'nginx' ? nginx!.port : devicePort, ticket, dir }) + '\n');
+    child.stdin!.write(JSON.stringify({ port: through ? g.port : (refs.find((r) => r.name === path)?.port ?? devicePort), ticket, dir }) + '\n');
     const ms = (await next()).ms;
     const cpu = process.cpuUsage(cpu0);
     if (through) {
@@ -175,13 +199,13 @@ async function main(): Promise<void> {
   const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
   console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`);
-  const paths: Path[] = nginx ? ['direct', 'gateway', 'nginx'] : ['direct', 'gateway'];
+  const paths: Path[] = ['direct', 'gateway', ...refs.map((r) => r.name)];
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const dir of ['up', 'down'] as const) {
     // Rounds run the paths back to back and ratios are taken within a round: this machine's throughput
     // drifts by ±30 % between runs, far more than within a round. The order rotates from round to round,
     // so a drift during a round favours no path.
-    const mb: Record<Path, number[]> = { direct: [], gateway: [], nginx: [] };
+    const mb: Record<Path, number[]> = Object.fromEntries(paths.map((p) => [p, []]));
     for (let i = 0; i < RUNS; i++)
       for (let k = 0; k < paths.length; k++) {
         const p = paths[(i + k) % paths.length];
@@ -193,10 +217,10 @@ async function main(): Promise<void> {
     };
     console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds): direct ${med(mb.direct).toFixed(0)} MB/s, gateway ${med(mb.gateway).toFixed(0)} MB/s; gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`);
     console.log(`    gateway = ${ratio('gateway', 'direct')} direct`);
-    if (nginx) console.log(`    nginx stream relay ${med(mb.nginx).toFixed(0)} MB/s = ${ratio('nginx', 'direct')} direct; gateway = ${ratio('gateway', 'nginx')} nginx`);
+    for (const r of refs) console.log(`    ${r.name} ${med(mb[r.name]).toFixed(0)} MB/s = ${ratio(r.name, 'direct')} direct; gateway = ${ratio('gateway', r.name)} ${r.name}`);
   }
-  if (!nginx) console.log('  (nginx stream relay reference: skipped, apt-get install libnginx-mod-stream)');
-  nginx?.stop();
+  if (skipped.length) console.log(`  reference relays skipped: ${skipped.join(', ')}`);
+  for (const r of refs) r.stop();
   child.stdin!.end();
   const sorted = [...gatewayCpuMs].sort((a, b) => a - b);
   console.log(`  gateway process CPU per GiB relayed: ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms (median; user+system)`);
