@@ -233,3 +233,48 @@ describe('SQLite: another process holds the write lock', () => {
     assert.ok(notes.includes('writable again') && !notes.includes('read-only'));
   });
 });
+
+// better-sqlite3 runs statements synchronously: background work that chains queries (event poll,
+// sweeps, mail passes) would hold the event loop for the whole chain, and the proxies' requests with it.
+describe('SQLite: chained statements let the event loop turn between them', () => {
+  let dir: string;
+  let db: Db;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gh-sqlite-turns-'));
+    db = openDb({ sqlitePath: join(dir, 'turns.db') });
+    await sql`create table t (id integer primary key, note text not null)`.execute(db.kysely);
+  });
+
+  after(async () => {
+    await db?.kysely.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('I/O due while a chain of queries runs is handled between its statements', async () => {
+    const order: string[] = [];
+    const chain = (async () => {
+      for (let i = 1; i <= 3; i++) {
+        await sql`insert into t (note) values (${`q${i}`})`.execute(db.kysely);
+        order.push(`q${i}`);
+      }
+    })();
+    // Stands for a request that arrives while the chain runs: it gets its turn after the first statement.
+    setImmediate(() => order.push('io'));
+    await chain;
+    assert.deepEqual(order, ['q1', 'io', 'q2', 'q3']);
+  });
+
+  test("a transaction's statements still run back to back", async () => {
+    const order: string[] = [];
+    await db.kysely.transaction().execute(async (t) => {
+      await sql`insert into t (note) values ('a')`.execute(t);
+      order.push('a');
+      setImmediate(() => order.push('io'));
+      await sql`insert into t (note) values ('b')`.execute(t);
+      order.push('b');
+    });
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, ['a', 'b', 'io']);
+  });
+});
