@@ -73,9 +73,16 @@ export class OutboxBuilder {
     return this.running;
   }
 
+  /** The cursor's row is known to exist: later passes only read it. */
+  private cursorRow = false;
+
   private async cursor(db: MailDb): Promise<number> {
-    await db.insertInto('mail_state').values({ key: 'event_cursor', value: '0' }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    const r = await db.selectFrom('mail_state').select('value').where('key', '=', 'event_cursor').executeTakeFirstOrThrow();
+    // An insert is a write, and takes SQLite's write lock even when it inserts nothing: only until the
+    // row is known to be there (the first pass, or again if it has gone).
+    if (!this.cursorRow) await db.insertInto('mail_state').values({ key: 'event_cursor', value: '0' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    const r = await db.selectFrom('mail_state').select('value').where('key', '=', 'event_cursor').executeTakeFirst();
+    this.cursorRow = r !== undefined;
+    if (!r) throw new Error('the mail cursor row is missing; it is created again on the next pass');
     return Number(r.value);
   }
 
