@@ -50,6 +50,9 @@ async function wrk(url: string, headers: string[], paced = false): Promise<Figur
   const p99 = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses on ${url}:\n${out}`);
+  // No answer at all, or connections that failed or timed out: a broken run, not a slow one.
+  const errors = /Socket errors: connect (\d+), read \d+, write \d+, timeout (\d+)/.exec(out);
+  if (!(rps > 0) || (errors && (Number(errors[1]) > 0 || Number(errors[2]) > 0))) throw new Error(`wrk got no answers or saw failed connections on ${url}:\n${out}`);
   return { rps, p99 };
 }
 
