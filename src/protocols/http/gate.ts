@@ -9,6 +9,7 @@ import type { HttpProxyConfig, ProxyOrigin } from './config.js';
 import { deviceOrigin } from './config.js';
 import type { DeviceSettingsCache, HttpDeviceSettings } from './devices.js';
 import { makeUpstream, type ForwardTarget, type Upstream } from './forward.js';
+import { LiveList } from './live.js';
 
 export interface Access {
   key: string;
@@ -30,7 +31,8 @@ export interface Access {
   bytesIn: number;
   bytesOut: number;
   dirty: boolean;
-  live: Set<{ destroy(): void }>;
+  /** Responses in flight and websockets, cut when the session ends. */
+  live: LiveList;
 }
 
 export type GateResult =
@@ -141,7 +143,7 @@ export class Gate {
       bytesIn: 0,
       bytesOut: 0,
       dirty: true,
-      live: new Set(),
+      live: new LiveList(),
     };
     this.accesses.set(key, a);
     a.sessionId = await s.sessions.open(
@@ -180,8 +182,7 @@ export class Gate {
   /** The registry (revoke, grant end, kill) or this proxy ends a session: cut every stream at once. */
   private closed(a: Access, reason: string): void {
     a.ended = reason;
-    for (const l of a.live) l.destroy();
-    a.live.clear();
+    a.live.destroyAll();
   }
 
   /** Ends an access through the registry (so the session row closes); returns whether it was live. */
@@ -201,8 +202,8 @@ export class Gate {
   }
 
   track(a: Access, d: Duplex | { destroy(): void }): void {
-    a.live.add(d);
-    if ('once' in d) d.once('close', () => a.live.delete(d));
+    const e = a.live.add(d);
+    if ('once' in d) d.once('close', () => a.live.remove(e));
   }
 
   /** Sessions without a grant end after a quiet spell; counters are flushed by the caller. */

@@ -113,7 +113,7 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     a.requests++;
     a.lastAt = now;
     a.dirty = true;
-    a.live.add(res);
+    const live = a.live.add(res);
     const sock = req.socket;
     forward(
       req,
@@ -124,7 +124,7 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
         page(res, upstreamError(kind, a.device.name));
       },
       () => {
-        a.live.delete(res);
+        a.live.remove(live);
         account(a, sock);
       },
     );
