@@ -120,9 +120,11 @@ async function main() {
   await warm([`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]], [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]]);
   // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
   if (process.env.BENCH_ONLY_GATEWAY) {
-    for (const size of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
-      // BENCH_PACED=1: the paced load (latency added) instead of the saturated one.
-      const paced = !!process.env.BENCH_PACED;
+    // BENCH_SIZES=1k:paced,64k,1k:paced runs those loads in that order on the same processes (each
+    // size saturated unless `:paced`, or BENCH_PACED=1 for all): a load's effect on the next shows.
+    for (const spec of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
+      const [size, mode] = spec.split(':');
+      const paced = mode ? mode === 'paced' : !!process.env.BENCH_PACED;
       const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, [], paced);
       /** One wrk run, with the CPU the process `pid` spent per request, in µs. */
       const measured = async (pid: number, url: string, headers: string[]): Promise<[Figure, number]> => {
