@@ -7,7 +7,7 @@
 //     run in the same rounds when installed: nginx's stream module (C, copying through user space as the
 //     gateway does; libnginx-mod-stream) and HAProxy with splice (the kernel moves the bytes; haproxy).
 //     Their ratio to direct is what other relays get on this machine at that moment.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { issueTicket } from '../src/protocols/rdp/index.js';
 import { clientConnectionRequest } from '../src/protocols/rdp/x224.js';
 import { addRdpDevice, startGateway } from '../test/rdp/helpers.js';
-import { freePort } from '../test/http/helpers.js';
+import { freePort, waitForPort } from '../test/ssh/peers.js';
+import { hasBinary } from '../test/helpers/peers.js';
 import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from '../test/rdp/xrdp.js';
 
 const GIB = 1 << 30;
@@ -124,15 +125,9 @@ async function startReferences(to: number, pin: boolean): Promise<{ refs: Refere
     writeFileSync(join(dir, file), conf(port, dir));
     const [cmd, ...args] = argv(join(dir, file), dir);
     const proc: ChildProcess = spawn(pin ? 'taskset' : cmd, [...(pin ? ['-c', '1', cmd] : []), ...args], { stdio: 'ignore' });
-    for (let i = 0; ; i++) {
-      const up = await new Promise<boolean>((r) => {
-        const c = connect(port, '127.0.0.1', () => (c.destroy(), r(true)));
-        c.on('error', () => r(false));
-      });
-      if (up) break;
-      if (i > 100 || proc.exitCode !== null) throw new Error(`${name} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForPort(port, 5000).catch(() => {
+      throw new Error(`${name} did not start (exit code ${proc.exitCode})`);
+    });
     refs.push({ name, port, stop: () => (proc.kill('SIGTERM'), rmSync(dir, { recursive: true, force: true })) });
   };
   if (existsSync(NGINX_STREAM))
@@ -145,7 +140,7 @@ stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_bu
       (cfg, dir) => ['nginx', '-c', cfg, '-p', dir, '-e', join(dir, 'error.log')],
     );
   else skipped.push('nginx stream (apt-get install libnginx-mod-stream)');
-  if (spawnSync('sh', ['-c', 'command -v haproxy']).status === 0)
+  if (hasBinary('haproxy'))
     await start(
       'haproxy splice',
       'haproxy.cfg',
