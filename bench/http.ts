@@ -3,7 +3,8 @@
 //   direct   - wrk -> the upstream (nginx serving static files, one worker)
 //   nginx    - wrk -> nginx as a plain reverse proxy (one worker, upstream keep-alive) -> the upstream
 //   gateway  - wrk -> Gatehouse's HTTP proxy (one process, a valid grant, cookie checked) -> the upstream
-//   bare     - wrk -> a bare undici Pool.stream proxy that only looks for the cookie (the floor for Node)
+//   bare     - wrk -> a bare undici Pool.stream proxy that only looks for the cookie (the floor for Node's HTTP clients)
+//   relay    - wrk -> a plain TCP relay in Node, no HTTP parsing (the floor for any Node proxy on this machine)
 //   gateway x2 - the same with two worker processes (node:cluster, the kernel spreads connections)
 // Target: gateway >= 0.45x nginx's req/s; p99 under 3 ms added over direct.
 // Run: node --import tsx bench/http.ts   (BENCH_SECONDS=5 per run, BENCH_ROUNDS=3; figures are medians over
@@ -114,6 +115,9 @@ async function main() {
   const barePort = await freePort();
   const bareProc = fork('bench/http-bare.mjs', [String(upstream.port), String(barePort)], { execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : [])] });
   await new Promise((res) => bareProc.once('message', res));
+  const relayPort = await freePort();
+  const relayProc = fork('bench/http-relay.mjs', [String(upstream.port), String(relayPort)], { execArgv: NODE_FLAGS });
+  await new Promise((res) => relayProc.once('message', res));
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
   // Warm-up: the Node processes' first seconds of load run unoptimised code (the JIT has not seen it yet).
@@ -138,6 +142,7 @@ async function main() {
     }
     console.log(`peak RSS: gateway ${peakRssMb(one.pids[0])} MiB, bare ${peakRssMb(bareProc.pid!)} MiB`);
     bareProc.kill('SIGINT');
+    relayProc.kill();
     await one.stop();
     await new Promise((r) => setTimeout(r, 1000));
     process.exit(0);
@@ -150,6 +155,7 @@ async function main() {
   const targets: Record<string, [string, string[]]> = {
     direct: [`http://127.0.0.1:${upstream.port}`, []],
     nginx: [`http://127.0.0.1:${reverse.port}`, []],
+    relay: [`http://127.0.0.1:${relayPort}`, []],
     bare: [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]],
     gateway: [`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]],
     gateway2: [`http://127.0.0.1:${two.port}`, [`Host: ${host2}`, `Cookie: ${cookie}`]],
@@ -161,11 +167,12 @@ async function main() {
     process.stdout.write(`round ${round}/${ROUNDS}...\n`);
     for (const size of sizes) {
       for (const [name, [base, headers]] of Object.entries(targets)) add(`${size} ${name}`, await wrk(`${base}/${size}.bin`, headers));
-      for (const name of ['direct', 'nginx', 'bare', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
+      for (const name of ['direct', 'nginx', 'relay', 'bare', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
     }
   }
   const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
   bareProc.kill();
+  relayProc.kill();
   await one.stop();
   await two.stop();
   await reverse.stop();
@@ -190,12 +197,14 @@ async function main() {
     console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);
     console.log(`  direct to upstream      ${f(fig(k('direct')))}`);
     console.log(`  nginx reverse proxy     ${f(fig(k('nginx')))}`);
+    console.log(`  Node TCP relay          ${f(fig(k('relay')))}   = ${ratio(k('relay'), k('nginx'), rps)}x nginx (reference: bytes piped, no HTTP)`);
     console.log(`  bare undici proxy       ${f(fig(k('bare')))}   = ${ratio(k('bare'), k('nginx'), rps)}x nginx (reference: no gate, no header work)`);
     console.log(`  gateway, 1 process      ${f(fig(k('gateway')))}   = ${ratio(k('gateway'), k('nginx'), rps)}x nginx`);
     console.log(`  gateway, 2 workers      ${f(fig(k('gateway2')))}   = ${ratio(k('gateway2'), k('gateway'), rps)}x one process`);
     console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
     console.log(`    direct                ${f(fig(k('paced direct')))}`);
     console.log(`    nginx reverse proxy   ${f(fig(k('paced nginx')))}   p99 +${ratio(k('paced nginx'), k('paced direct'), added)} ms over direct`);
+    console.log(`    Node TCP relay        ${f(fig(k('paced relay')))}   p99 +${ratio(k('paced relay'), k('paced direct'), added)} ms over direct`);
     console.log(`    bare undici proxy     ${f(fig(k('paced bare')))}   p99 +${ratio(k('paced bare'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 2 workers    ${f(fig(k('paced gateway2')))}   p99 +${ratio(k('paced gateway2'), k('paced direct'), added)} ms over direct`);
