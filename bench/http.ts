@@ -118,6 +118,14 @@ async function main() {
   const relayPort = await freePort();
   const relayProc = fork('bench/http-relay.mjs', [String(upstream.port), String(relayPort)], { execArgv: NODE_FLAGS });
   await new Promise((res) => relayProc.once('message', res));
+  /** What both modes started and must stop: the reference relay, both nginx, the data dir, the wrk script. */
+  const stopShared = async () => {
+    relayProc.kill();
+    await reverse.stop();
+    await upstream.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(paceScript, '..'), { recursive: true, force: true });
+  };
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
   // Warm-up: the Node processes' first seconds of load run unoptimised code (the JIT has not seen it yet).
@@ -126,8 +134,14 @@ async function main() {
   if (process.env.BENCH_ONLY_GATEWAY) {
     // BENCH_SIZES=1k:paced,64k,1k:paced runs those loads in that order on the same processes (each
     // size saturated unless `:paced`, or BENCH_PACED=1 for all): a load's effect on the next shows.
+    // `idle:N` waits N seconds with no load (in the full run, a process's paced run comes ~20 s after its
+    // saturated one).
     for (const spec of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
       const [size, mode] = spec.split(':');
+      if (size === 'idle') {
+        await new Promise((r) => setTimeout(r, Number(mode) * 1000));
+        continue;
+      }
       const paced = mode ? mode === 'paced' : !!process.env.BENCH_PACED;
       const n = await wrk(`http://127.0.0.1:${reverse.port}/${size}.bin`, [], paced);
       /** One wrk run, with the CPU the process `pid` spent per request, in µs. */
@@ -142,8 +156,8 @@ async function main() {
     }
     console.log(`peak RSS: gateway ${peakRssMb(one.pids[0])} MiB, bare ${peakRssMb(bareProc.pid!)} MiB`);
     bareProc.kill('SIGINT');
-    relayProc.kill();
     await one.stop();
+    await stopShared();
     await new Promise((r) => setTimeout(r, 1000));
     process.exit(0);
   }
@@ -172,13 +186,9 @@ async function main() {
   }
   const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
   bareProc.kill();
-  relayProc.kill();
   await one.stop();
   await two.stop();
-  await reverse.stop();
-  await upstream.stop();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(join(paceScript, '..'), { recursive: true, force: true });
+  await stopShared();
 
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const fig = (k: string): Figure => ({ rps: med(runs[k].map((x) => x.rps)), p99: med(runs[k].map((x) => x.p99)) });
