@@ -173,8 +173,10 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     await run('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'rm -f /tmp/gh-vanish.bin']);
   });
 
-  test('stopping the gateway ends live sessions with a message and closes their rows', async () => {
+  test('stopping the gateway ends live sessions with a message and closes their rows', async (t) => {
     const gw2 = await startGateway(sshd, { approval: false });
+    // gw2.stop() after gw2.g.stop() only removes its data dir (the stop itself runs once).
+    t.after(() => gw2.stop());
     const p = gw2.ssh('alice@web01', ['echo ready; sleep 60']);
     await p.waitFor(/ready/);
     // A socket that never even sends the SSH banner must not hold the shutdown up.
