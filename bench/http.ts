@@ -75,7 +75,16 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** BENCH_SIZES for BENCH_ONLY_GATEWAY=1, checked before anything starts. */
+function sizeSpecs(): string[] {
+  const specs = (process.env.BENCH_SIZES ?? '1k,64k').split(',');
+  for (const spec of specs)
+    if (!/^(1k|64k)(:paced|:saturated)?$|^idle:\d+(\.\d+)?$/.test(spec)) throw new Error(`BENCH_SIZES: "${spec}" is not 1k or 64k (optionally :paced or :saturated), or idle:<seconds>`);
+  return specs;
+}
+
 async function main() {
+  const specs = process.env.BENCH_ONLY_GATEWAY ? sizeSpecs() : [];
   if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) throw new Error('wrk is not installed: apt-get install wrk');
   // The gateway processes run the compiled code (dist/), as `npm start` does.
   console.log('building dist/ (tsc -p tsconfig.build.json): the gateway runs compiled, as in production');
@@ -112,20 +121,25 @@ async function main() {
     return { port, pids: ws.map((w) => w.pid ?? w.process?.pid ?? 0), stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
   };
 
-  const barePort = await freePort();
-  const bareProc = fork('bench/http-bare.mjs', [String(upstream.port), String(barePort)], { execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : [])] });
-  await new Promise((res) => bareProc.once('message', res));
-  const relayPort = await freePort();
-  const relayProc = fork('bench/http-relay.mjs', [String(upstream.port), String(relayPort)], { execArgv: NODE_FLAGS });
-  await new Promise((res) => relayProc.once('message', res));
-  /** What both modes started and must stop: the reference relay, both nginx, the data dir, the wrk script. */
+  /** A reference proxy script (bench/http-*.mjs) to the upstream on a free port, once it says it is ready. */
+  const reference = async (script: string, extraFlags: string[] = []) => {
+    const port = await freePort();
+    const proc = fork(script, [String(upstream.port), String(port)], { execArgv: [...NODE_FLAGS, ...extraFlags] });
+    await new Promise((res) => proc.once('message', res));
+    return { port, proc };
+  };
+  const { port: barePort, proc: bareProc } = await reference('bench/http-bare.mjs', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : []);
+  const { port: relayPort, proc: relayProc } = await reference('bench/http-relay.mjs');
+  /** What both modes started and must stop (a failed run too): the reference proxies, both nginx, the data dir, the wrk script. */
   const stopShared = async () => {
+    bareProc.kill();
     relayProc.kill();
     await reverse.stop();
     await upstream.stop();
     rmSync(dir, { recursive: true, force: true });
     rmSync(join(paceScript, '..'), { recursive: true, force: true });
   };
+  onFailure = stopShared;
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
   // Warm-up: the Node processes' first seconds of load run unoptimised code (the JIT has not seen it yet).
@@ -136,7 +150,7 @@ async function main() {
     // size saturated unless `:paced`, or BENCH_PACED=1 for all): a load's effect on the next shows.
     // `idle:N` waits N seconds with no load (in the full run, a process's paced run comes ~20 s after its
     // saturated one).
-    for (const spec of (process.env.BENCH_SIZES ?? '1k,64k').split(',')) {
+    for (const spec of specs) {
       const [size, mode] = spec.split(':');
       if (size === 'idle') {
         await new Promise((r) => setTimeout(r, Number(mode) * 1000));
@@ -185,7 +199,6 @@ async function main() {
     }
   }
   const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
-  bareProc.kill();
   await one.stop();
   await two.stop();
   await stopShared();
@@ -221,10 +234,15 @@ async function main() {
   }
 }
 
+/** Stops what the run started, once it has started it: a failed run leaves no nginx or temp dir behind. */
+let onFailure: (() => Promise<void>) | null = null;
+
 main().then(
   () => process.exit(0),
-  (err) => {
+  async (err) => {
     console.error(err);
+    await onFailure?.().catch(() => {});
+    rmSync(join(paceScript, '..'), { recursive: true, force: true });
     process.exit(1);
   },
 );
