@@ -5,6 +5,7 @@
 // The same answer for every device name: nothing here says whether a device exists.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { safeRedirect } from '../core/redirect.js';
 import type { Services } from '../services.js';
 import { LoginTokens, deviceOrigin, httpProxyConfig, proxyOrigin } from '../protocols/http/index.js';
 
@@ -28,7 +29,7 @@ export async function registerHttpProxyLogin(app: FastifyInstance, s: Services):
     async (req, reply) => {
       const q = req.query as { host: string; return?: string };
       const host = q.host.toLowerCase();
-      const ret = q.return && q.return.startsWith('/') && !q.return.startsWith('//') && !/[\\\r\n]/.test(q.return) ? q.return : '/';
+      const ret = safeRedirect(q.return);
       if (!HOST_RE.test(host)) return reply.status(400).send({ error: { code: 'invalid', message: 'not a device host name', field: 'host' } });
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');

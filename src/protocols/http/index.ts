@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { safeRedirect } from '../../core/redirect.js';
 import type { Services } from '../../services.js';
 import { vaultKey } from '../../services.js';
 import { COOKIE_TTL_MS, CookieSigner, LoginTokens, PROXY_COOKIE, cookieValue, type CookieClaims } from './auth.js';
@@ -59,8 +60,6 @@ const SEEN = Symbol('gatehouse.bytes');
 /** What a client connection may have waiting to be sent before the device's side is paused. */
 export const CLIENT_BUFFER_BYTES = 256 * 1024;
 
-const safeReturn = (v: string | null) => (v && v.startsWith('/') && !v.startsWith('//') && !/[\\\r\n]/.test(v) && v.length < 2000 ? v : '/');
-
 export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
   let cfg: HttpProxyConfig;
   try {
@@ -95,7 +94,7 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
 
   const toLogin = (req: IncomingMessage, res: ServerResponse, host: string) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return page(res, message(401, 'Sign in first', 'Open this address in your browser to sign in through Gatehouse.'));
-    const url = `${s.config.publicUrl}/api/v1/http-proxy/login?host=${encodeURIComponent(host)}&return=${encodeURIComponent(safeReturn(req.url ?? '/'))}`;
+    const url = `${s.config.publicUrl}/api/v1/http-proxy/login?host=${encodeURIComponent(host)}&return=${encodeURIComponent(safeRedirect(req.url))}`;
     res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
   };
@@ -142,11 +141,13 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     const u = new URL(req.url ?? '/', 'http://x');
     const now = s.clock.now();
     if (u.pathname === '/.gatehouse/auth' && req.method === 'GET') {
+      // Checked before the token is consumed: whatever the return, the one-time token signs in.
+      const to = safeRedirect(u.searchParams.get('return'));
       const userId = await tokens.consume(u.searchParams.get('token') ?? '', host);
       if (userId === null) return page(res, badLogin());
       const value = signer.sign({ userId, host, exp: now + COOKIE_TTL_MS });
       res.writeHead(303, {
-        location: safeReturn(u.searchParams.get('return')),
+        location: to,
         'set-cookie': `${PROXY_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${COOKIE_TTL_MS / 1000}${scheme === 'https' ? '; Secure' : ''}`,
         'cache-control': 'no-store',
         'content-length': 0,

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { levelApprovers, effectiveStatus } from '../../core/approvals/rules.js';
 import { GatehouseError } from '../../core/errors.js';
+import { safeRedirect } from '../../core/redirect.js';
 import type { ApprovalRequest, Device, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { fill, finished, message, reasonForm, send, waiting } from './pages.js';
@@ -101,8 +102,8 @@ export class Waiter {
   }
 }
 
-/** 303 to the same host's root (after a form post) or a reload of the page. */
+/** 303 to the same host's root (after a form post) or a reload of the page, if its path stays on this host. */
 export function again(res: ServerResponse, to = '/'): void {
-  res.writeHead(303, { location: to, 'cache-control': 'no-store', 'content-length': 0 });
+  res.writeHead(303, { location: safeRedirect(to), 'cache-control': 'no-store', 'content-length': 0 });
   res.end();
 }
