@@ -51,7 +51,8 @@ for (const target of DB_TARGETS) {
       const r = await t.s.approvals.request({ username: 'bob', device: 'web01', protocol: 'ssh', channel: 'cli', reason: 'mine' });
       assert.equal(r.outcome, 'waiting');
       await assert.rejects(t.s.approvals.approve(r.request.id, 'bob', { channel: 'cli' }), code('self_approval'));
-      await assert.rejects(t.s.approvals.approve(r.request.id, 'carol', { channel: 'cli' }), code('forbidden'));
+      // bob manages ops and has no line manager: his request goes to linux's manager carol, not to erin.
+      await assert.rejects(t.s.approvals.approve(r.request.id, 'erin', { channel: 'cli' }), code('forbidden'));
       await t.s.admin.addMember(ADMIN, 'ops', 'bob', true);
       await t.s.admin.setUser(ADMIN, 'bob', { admin: false });
       const ok = await t.s.approvals.approve(r.request.id, 'admin', { channel: 'cli', comment: 'admin decides' });

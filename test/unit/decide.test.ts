@@ -144,7 +144,8 @@ test('no eligible approver is flagged, never silently allowed', () => {
   const d2 = ask(self, 'alice', 'web01');
   assert.equal(d2.outcome === 'approval-required' && d2.noApprover, false, 'auto-approve may still apply');
   assert.equal(d2.outcome === 'approval-required' && d2.requesterIsApprover, true);
-  assert.deepEqual(approvers(self, d2), [[]]);
+  // Four eyes without auto-approve: the level goes to alice's line manager, never to nobody.
+  assert.deepEqual(approvers(self, d2), [['bob']]);
 });
 
 test('workflow authorities: group-manager, line-manager, users, disabled approvers drop out', () => {

@@ -200,9 +200,11 @@ export function registerApprovals(program: Command): void {
       action(async (ctx, user: string, device: string, o: { protocol?: string; account?: string }) => {
         const s = await ctx.s();
         const d = await s.approvals.decide(user, device, protocol(o.protocol), o.account);
-        const view = presentDecision(await s.policy.current(), d);
+        // The operator's view names the real cause of a denial; users are only ever told NO_ACCESS.
+        const reason = d.outcome === 'denied' ? await s.approvals.denialReason(user, device, protocol(o.protocol), o.account) : null;
+        const view = { ...presentDecision(await s.policy.current(), d), ...(reason ? { reason } : {}) };
         ctx.out(view, () => {
-          const lines = [`${user} -> ${device} (${protocol(o.protocol)}): ${view.outcome}`, `  why: ${view.why}`];
+          const lines = [`${user} -> ${device} (${protocol(o.protocol)}): ${view.outcome}`, `  why: ${reason ?? view.why}`];
           if ('route' in view && view.route) {
             for (const l of view.route.levels) lines.push(`  level ${l.level}: ${l.authority} (quorum ${l.quorum}${l.escalateAfterMinutes ? `, escalates after ${l.escalateAfterMinutes} min` : ''}) approvers: ${l.approvers.join(', ') || '(none)'}`);
             lines.push(`  Approver Manager: ${view.approverManager.join(', ') || '(none)'}`);

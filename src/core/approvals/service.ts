@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Store, TxStore } from '../ports/store.js';
 import type { EventBus } from '../events.js';
 import { Params } from '../params.js';
-import { decide, NO_ACCESS } from '../policy/decide.js';
+import { decide, denialReason, NO_ACCESS } from '../policy/decide.js';
 import type { GrantCache, PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Protocol, User } from '../types.js';
@@ -62,6 +62,11 @@ export class ApprovalService {
     return decide(p, this.grants.find, { username, device, protocol, account, now: this.clock.now() });
   }
 
+  /** The administrator's reason for a denial (users only ever see NO_ACCESS); null when not denied. */
+  async denialReason(username: string, device: string, protocol: Protocol, account?: string): Promise<string | null> {
+    return denialReason(await this.policy.current(), { username, device, protocol, account });
+  }
+
   /** Ask for access: reuses a waiting request, creates one, or reports that access is already allowed. */
   async request(input: RequestInput): Promise<RequestResult> {
     const now = this.clock.now();
@@ -85,7 +90,8 @@ export class ApprovalService {
       // A reservation where no approval is needed: nothing to ask.
       return { outcome: 'allowed', decision };
     }
-    if (decision.noApprover)
+    const auto = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
+    if (decision.noApprover && !auto)
       throw new GatehouseError('no_approver', `no eligible approver for this request (${decision.why}); ask an administrator to name one`);
 
     let grantStart: number | null = null;
@@ -105,7 +111,6 @@ export class ApprovalService {
         throw new GatehouseError('forbidden', `instant approval is disabled for ${input.protocol}: request ahead with a start and end (a reservation)`);
       expiresAt = expireMin > 0 ? now + expireMin * 60_000 : null;
     }
-    const auto = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
     const reuseMs = params.int('approval.attempt.reuse.seconds') * 1000;
     const validityMs = params.int('approval.validity.minutes') * 60_000;
 

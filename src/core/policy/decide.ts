@@ -89,18 +89,79 @@ export function decide(p: PolicySnapshot, grants: GrantLookup, input: DecideInpu
     return { outcome: 'allowed', why: `valid grant from approval request #${grantId}`, grantId, requireReason, allowPortForwarding, accountId: account.id };
   }
   const requesterIsApprover = route.levels.every((l) => l.approverIds.includes(user.id));
-  // Four eyes: the requester never approves their own request (auto-approve is recorded apart).
-  const levels = route.levels.map((l) => ({ ...l, approverIds: l.approverIds.filter((id) => id !== user.id) }));
-  const noApprover = !requesterIsApprover && levels.some((l) => l.approverIds.length < l.quorum);
+  // Four eyes: the requester never approves their own request (auto-approve is recorded apart); a level
+  // the requester leaves short goes to someone who is told, never to nobody.
+  const fallbacks: string[] = [];
+  const levels = route.levels.map((l, i) => {
+    const fb = fourEyes(p, l, user, dg.managerIds, route.source === 'device-group');
+    if (fb.note) fallbacks.push(`level ${i + 1} ${fb.note}`);
+    return fb.level;
+  });
+  const noApprover = levels.some((l) => l.approverIds.length < l.quorum);
+  const why = fallbacks.length ? `${route.why}; the requester may not approve their own request, so ${fallbacks.join('; ')}` : route.why;
   return {
     outcome: 'approval-required',
-    why: route.why,
-    route: { ...route, levels },
+    why,
+    route: { ...route, why, levels },
     requireReason,
     allowPortForwarding,
     accountId: account.id,
     noApprover,
     requesterIsApprover,
+  };
+}
+
+/**
+ * Why decide() denied, for the administrator only: users get NO_ACCESS whatever the cause, so they
+ * cannot tell an unknown device from a forbidden one. Null when decide() does not deny.
+ */
+export function denialReason(p: PolicySnapshot, input: Omit<DecideInput, 'now'>): string | null {
+  const { username, device: name, protocol } = input;
+  const user = p.usersByName.get(username);
+  const device = p.devicesByName.get(name);
+  if (!user) return `there is no user '${username}'`;
+  if (user.disabled) return `user '${username}' is disabled`;
+  if (!device) return `there is no device '${name}'`;
+  if (!device.enabled) return `device '${name}' is disabled`;
+  if (!device.protocols.includes(protocol)) return `${name} does not offer ${protocol} (it offers ${device.protocols.join(', ') || 'nothing'})`;
+  const accounts = p.accountsOfDevice.get(device.id) ?? [];
+  if (accounts.length === 0) return `${name} has no account for ${protocol}`;
+  if (input.account !== undefined && !accounts.some((a) => a.name === input.account)) return `${name} has no account '${input.account}'`;
+  const dg = device.groupId === null ? undefined : p.deviceGroupsById.get(device.groupId);
+  if (!dg) return `${name} is in no device group, and access rules name device groups`;
+  const groupIds = p.groupsOfUser.get(user.id) ?? [];
+  const groups = groupIds.map((g) => p.userGroupsById.get(g)?.name ?? `#${g}`);
+  const rules = groupIds.map((g) => p.rules.get(`${g}:${dg.id}`)).filter((r) => r !== undefined);
+  if (groupIds.length === 0) return `${username} is in no user group, so no access rule reaches device group '${dg.name}'`;
+  if (rules.length === 0) return `no access rule from ${username}'s groups (${groups.join(', ')}) to device group '${dg.name}'`;
+  if (!rules.some((r) => r.protocols.includes(protocol))) return `the access rules from ${username}'s groups to device group '${dg.name}' do not cover ${protocol}`;
+  return null;
+}
+
+/**
+ * A route level without the requester. When removing them leaves the level short of its quorum, it
+ * goes to the requester's line manager, else the device group's managers, else the administrators
+ * (device-group approval asks the device group's managers first, as its own precedence does).
+ */
+export function fourEyes(p: PolicySnapshot, l: RouteLevel, requester: User, dgManagerIds: number[], deviceGroupFirst: boolean): { level: RouteLevel; note?: string } {
+  const others = l.approverIds.filter((id) => id !== requester.id);
+  if (others.length === l.approverIds.length || others.length >= l.quorum) return { level: { ...l, approverIds: others } };
+  const line = { label: 'line-manager', who: "the requester's line manager", ids: requester.managerId !== null ? [requester.managerId] : [] };
+  const dgm = { label: 'device-group-manager', who: "the device group's managers", ids: dgManagerIds };
+  const admins = { label: 'administrators', who: 'the administrators', ids: p.adminIds };
+  const approverIds = [...others];
+  const used: typeof line[] = [];
+  for (const src of deviceGroupFirst ? [dgm, line, admins] : [line, dgm, admins]) {
+    if (approverIds.length >= l.quorum) break;
+    const add = activeIds(p, src.ids).filter((id) => id !== requester.id && !approverIds.includes(id));
+    if (add.length === 0) continue;
+    approverIds.push(...add);
+    used.push(src);
+  }
+  if (used.length === 0) return { level: { ...l, approverIds: others } };
+  return {
+    level: { ...l, authority: `${l.authority} -> ${used.map((u) => u.label).join('+')}`, approverIds },
+    note: `goes to ${used.map((u) => u.who).join(' and ')} (${approverIds.map((id) => p.userName(id)).join(', ')})`,
   };
 }
 
@@ -146,7 +207,8 @@ export function routeFor(p: PolicySnapshot, user: User, groupIds: number[], dgId
   // 3. Device-group managerial approval: the requester's group managers, else the device group's managers.
   const dg = p.deviceGroupsById.get(dgId);
   if (dg && dg.requireApproval) {
-    const groupManagers = activeIds(p, groupIds.flatMap((g) => p.userGroupsById.get(g)?.managerIds ?? [])).filter((id) => id !== user.id);
+    // The requester stays in the list: a requester who manages their own group is an approver (auto-approve).
+    const groupManagers = activeIds(p, groupIds.flatMap((g) => p.userGroupsById.get(g)?.managerIds ?? []));
     const useGroup = groupManagers.length > 0;
     return {
       source: 'device-group',

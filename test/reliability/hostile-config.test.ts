@@ -1,0 +1,114 @@
+// The guide's rules and the runtime's configuration, attacked as a class: every request has someone who
+// is told, auto-approve holds on every approval path, the operator's explain names the real cause of a
+// denial, configuration errors stop the process naming the variable, and the data dir is private.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.js';
+import { presentApproval, presentDecision } from '../../src/presenters/index.js';
+import { NO_ACCESS } from '../../src/core/policy/decide.js';
+
+describe('every request has someone who is told (four eyes, auto-approve)', () => {
+  let t: TestEnv;
+  before(async () => {
+    t = await testServices('sqlite');
+    await seedOrg(t.s, { opsApproval: true });
+    // bob manages ops and is a member of it; frank is bob's line manager.
+    await t.s.admin.addMember(ADMIN, 'ops', 'bob');
+  });
+  after(async () => t?.cleanup());
+
+  const req = (username: string, device = 'web01', protocol: 'ssh' | 'sftp' = 'ssh') =>
+    t.s.approvals.request({ username, device, protocol, channel: 'cli', reason: 'deploy 42' });
+  const names = async (ids: number[]) => {
+    const p = await t.s.policy.current();
+    return ids.map((id) => p.userName(id)).sort();
+  };
+  const setAuto = (on: boolean) => t.s.admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', String(on));
+
+  test("a manager's own request, auto-approve off: the line manager, else the device group's managers, else the admins", async () => {
+    await setAuto(false);
+    // No line manager: the device group's manager (carol) is told.
+    const a = await req('bob');
+    assert.equal(a.outcome, 'waiting');
+    if (a.outcome === 'allowed') throw new Error('expected a request');
+    const p = await t.s.policy.current();
+    assert.deepEqual(await names(a.request.route.levels[0].approverIds), ['carol']);
+    const view = presentApproval(p, a.request, t.clock.now());
+    assert.deepEqual(view.approverManager, ['carol'], 'the Approver Manager column names who is told');
+    assert.match(view.route.why, /may not approve their own request.*device group's managers \(carol\)/);
+    assert.match(view.levels[0].authority, /-> device-group-manager/);
+    await t.s.approvals.cancel(a.request.id, 'bob', 'cli');
+    // With a line manager: frank.
+    await t.s.admin.setUser(ADMIN, 'bob', { manager: 'frank' });
+    const b = await req('bob');
+    assert.ok(b.outcome === 'waiting');
+    assert.deepEqual(await names(b.request.route.levels[0].approverIds), ['frank']);
+    const explained = presentDecision(await t.s.policy.current(), await t.s.approvals.decide('bob', 'web01', 'ssh'));
+    assert.deepEqual(explained.approverManager, ['frank'], 'explain names the same approver');
+    // frank may decide it; bob may not.
+    await assert.rejects(t.s.approvals.approve(b.request.id, 'bob', { channel: 'cli' }), /own request/);
+    const no = await t.s.approvals.reject(b.request.id, 'frank', { channel: 'cli' });
+    assert.equal(no.status, 'rejected');
+    await t.s.admin.setUser(ADMIN, 'bob', { manager: null });
+  });
+
+  test('no line manager and no device group manager: the administrators', async () => {
+    await setAuto(false);
+    await t.s.admin.setGroup(ADMIN, 'device', 'linux', { managers: [] });
+    const r = await req('bob', 'web01', 'sftp');
+    assert.ok(r.outcome === 'waiting');
+    assert.deepEqual(await names(r.request.route.levels[0].approverIds), ['admin']);
+    await t.s.approvals.cancel(r.request.id, 'bob', 'cli');
+    await t.s.admin.setGroup(ADMIN, 'device', 'linux', { managers: ['carol'] });
+  });
+
+  test('auto-approve on: the manager of their own user group is auto-approved under user-group approval', async () => {
+    await setAuto(true);
+    const r = await req('bob', 'db01');
+    assert.equal(r.outcome, 'approved');
+    assert.ok(r.outcome === 'approved' && r.request.autoApproved);
+    await setAuto(false);
+  });
+
+  test('auto-approve on: the manager of their own user group is auto-approved under device-group approval', async () => {
+    // ops needs no approval; linux (web01) does: the requester's group managers approve, bob among them.
+    await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireApproval: false });
+    await t.s.admin.setGroup(ADMIN, 'device', 'linux', { requireApproval: true });
+    try {
+      await setAuto(true);
+      const on = await req('bob', 'web01', 'ssh');
+      assert.equal(on.outcome, 'approved', 'the guide: a requester who manages the group is approved automatically');
+      assert.ok(on.outcome === 'approved' && on.request.autoApproved);
+      // Not for a member who manages nothing.
+      const alice = await req('alice', 'web01', 'ssh');
+      assert.equal(alice.outcome, 'waiting');
+      if (alice.outcome === 'allowed') throw new Error('expected a request');
+      assert.deepEqual(await names(alice.request.route.levels[0].approverIds), ['bob']);
+      // Off: bob's request goes to the device group's manager, not to bob.
+      await setAuto(false);
+      const off = await req('bob', 'web01', 'sftp');
+      assert.equal(off.outcome, 'waiting');
+      if (off.outcome === 'allowed') throw new Error('expected a request');
+      assert.deepEqual(await names(off.request.route.levels[0].approverIds), ['carol']);
+    } finally {
+      await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireApproval: true });
+      await t.s.admin.setGroup(ADMIN, 'device', 'linux', { requireApproval: false });
+    }
+  });
+
+  test("the operator's explain names the real cause; users keep one answer for unknown and forbidden", async () => {
+    await t.s.admin.addDevice(ADMIN, { name: 'bare01', host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: 22 });
+    const cases: [string, string, RegExp][] = [
+      ['alice', 'bare01', /bare01 has no account for ssh/],
+      ['alice', 'nosuch', /there is no device 'nosuch'/],
+      ['nobody', 'web01', /there is no user 'nobody'/],
+      ['frank', 'web01', /no access rule from frank's groups \(dba\) to device group 'linux'/],
+    ];
+    for (const [user, device, why] of cases) {
+      const d = await t.s.approvals.decide(user, device, 'ssh');
+      assert.deepEqual(d, { outcome: 'denied', why: NO_ACCESS }, `users see one answer (${user} -> ${device})`);
+      assert.match((await t.s.approvals.denialReason(user, device, 'ssh')) ?? '', why);
+    }
+    assert.equal(await t.s.approvals.denialReason('alice', 'web01', 'ssh'), null, 'no reason when not denied');
+  });
+});
