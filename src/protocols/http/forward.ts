@@ -1,12 +1,15 @@
 // Proxying one request: undici Pool.stream straight into the client's response (no stream.pipeline on
 // the hot path: it cost 36-40% here), keep-alive pools per upstream, hop-by-hop and Gatehouse's own
 // cookies stripped, X-Forwarded-* set, the credential injected, Location rewritten back to the proxy.
+// For a device with an injected credential the answer is scanned and the secret masked (scrub.ts, body.ts).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import type { HttpDeviceSettings } from './devices.js';
 import { stripOwnCookies } from './auth.js';
+import { ScrubbedBody, codingOf, withoutCoding } from './body.js';
+import { FrameScrubber, scrubRawHeaders, secretForms } from './scrub.js';
 
 /** Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port']);
@@ -78,7 +81,14 @@ export function upstreamHeaders(req: IncomingMessage, t: ForwardTarget): Record<
   out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
   out['x-forwarded-host'] = t.publicHost;
   out['x-forwarded-proto'] = t.publicProto;
-  if (t.credential) out[t.credential[0]] = t.credential[1];
+  if (t.credential) {
+    out[t.credential[0]] = t.credential[1];
+    // The answer must be readable to be scanned, and whole: a byte range could return the secret in pieces.
+    out['accept-encoding'] = 'identity';
+    delete out.range;
+    delete out['if-range'];
+    delete out['sec-websocket-extensions'];
+  }
   return out;
 }
 
@@ -138,10 +148,16 @@ export function classify(err: unknown): UpstreamFailure {
  */
 export function forward(req: IncomingMessage, res: ServerResponse, t: ForwardTarget, onFail: (kind: UpstreamFailure, err: unknown) => void, onDone: () => void): void {
   const method = req.method ?? 'GET';
+  // TRACE and TRACK echo the request, injected credential included: the gateway answers them itself.
+  if (method === 'TRACE' || method === 'TRACK') {
+    res.writeHead(405, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'content-type': 'text/plain; charset=utf-8', 'content-length': 17 });
+    res.end('405 Not Allowed\n\n');
+    return onDone();
+  }
   const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   t.upstream.pool.dispatch(
     { origin: t.upstream.origin, path: req.url ?? '/', method: method as Dispatcher.HttpMethod, headers: upstreamHeaders(req, t), body: hasBody ? req : null },
-    new ForwardHandler(res, t, onFail, onDone),
+    new ForwardHandler(res, t, method === 'HEAD', onFail, onDone),
   );
 }
 
@@ -149,10 +165,13 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
   private abort: ((err?: Error) => void) | null = null;
   private finished = false;
   private resume: (() => void) | null = null;
+  /** Set for a device with an injected credential: the body goes through the scanner. */
+  private body: ScrubbedBody | null = null;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly t: ForwardTarget,
+    private readonly head: boolean,
     private readonly onFail: (kind: UpstreamFailure, err: unknown) => void,
     private readonly onDone: () => void,
   ) {
@@ -171,6 +190,11 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
     // 1xx (100 Continue, 103 Early Hints): Node answers Expect itself; the final status follows.
     if (statusCode < 200) return true;
     this.resume = resume;
+    if (this.t.credential) {
+      const h = this.scrubbed(statusCode, headers);
+      if (h === null) return false;
+      headers = h;
+    }
     try {
       this.res.writeHead(statusCode, responseHeaders(headers, this.t));
     } catch (err) {
@@ -181,7 +205,39 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
     return true;
   }
 
+  /** Headers with the secret masked, and the body scanner set up; null when the answer is refused. */
+  private scrubbed(statusCode: number, headers: Buffer[]): Buffer[] | null {
+    const forms = secretForms(this.t.credential!);
+    const coding = codingOf(headers);
+    // Nothing asked for a range or a coding it cannot decode: fail closed rather than pass unscanned bytes.
+    if (coding === 'refuse' || statusCode === 206) {
+      const e = new Error(statusCode === 206 ? 'the device answered a range nobody asked for' : 'the device answered with a content coding the gateway cannot scan') as Error & { code: string };
+      e.code = 'GH_UNSCANNABLE';
+      this.abort?.(e);
+      return null;
+    }
+    const out = scrubRawHeaders(coding ? withoutCoding(headers) : headers, forms);
+    const empty = this.head || statusCode === 204 || statusCode === 304;
+    if (!empty) this.body = new ScrubbedBody(this.res, forms, coding, () => this.resume?.(), (err) => this.cut(err));
+    return out;
+  }
+
+  private cut(err: Error): void {
+    this.finished = true;
+    this.abort?.(err);
+    this.res.destroy();
+    this.done();
+  }
+
+  private ended = false;
+  private readonly done = () => {
+    if (this.ended) return;
+    this.ended = true;
+    this.onDone();
+  };
+
   onData(chunk: Buffer): boolean {
+    if (this.body) return this.body.write(chunk);
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.drained);
     return false;
@@ -191,6 +247,7 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
 
   onComplete(): void {
     this.finished = true;
+    if (this.body) return this.body.end(this.done);
     this.res.end();
     this.onDone();
   }
@@ -200,7 +257,7 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
     this.finished = true;
     if (!this.res.headersSent) this.onFail(classify(err), err);
     else this.res.destroy();
-    this.onDone();
+    this.done();
   }
 }
 
@@ -217,9 +274,17 @@ export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head:
     return;
   }
   const lines = ['HTTP/1.1 101 Switching Protocols', 'connection: Upgrade', `upgrade: ${proto}`];
+  const forms = t.credential ? secretForms(t.credential) : null;
   for (const [k, v] of Object.entries(up.headers)) {
     if (v === undefined || k === 'connection' || k === 'upgrade') continue;
-    for (const one of Array.isArray(v) ? v : [v]) if (!/[\r\n]/.test(one)) lines.push(`${k}: ${one}`);
+    for (const one of Array.isArray(v) ? v : [v]) {
+      if (/[\r\n]/.test(one)) continue;
+      if (forms === null) lines.push(`${k}: ${one}`);
+      else {
+        const [name, value] = scrubRawHeaders([Buffer.from(k, 'latin1'), Buffer.from(one, 'latin1')], forms);
+        if (name) lines.push(`${k}: ${value.toString('latin1')}`);
+      }
+    }
   }
   client.write(lines.join('\r\n') + '\r\n\r\n');
   if (head.length) up.socket.write(head);
@@ -232,5 +297,20 @@ export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head:
   track(client);
   track(up.socket);
   client.pipe(up.socket);
-  up.socket.pipe(client);
+  if (forms === null) return void up.socket.pipe(client);
+  // The device's frames are scanned too; anything that cannot be parsed ends the connection.
+  const frames = new FrameScrubber(forms);
+  up.socket.on('data', (d: Buffer) => {
+    let out: Buffer;
+    try {
+      out = frames.push(d);
+    } catch {
+      return end();
+    }
+    if (out.length && !client.write(out)) {
+      up.socket.pause();
+      client.once('drain', () => up.socket.resume());
+    }
+  });
+  up.socket.on('end', () => client.end());
 }

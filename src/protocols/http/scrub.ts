@@ -1,0 +1,184 @@
+// Keeping a device's vaulted secret out of what the browser receives. For a device with an injected
+// credential, every form of the secret the gateway can recognise (the password, the Basic value, their
+// URL, JSON, HTML and base64 spellings) is overwritten with asterisks of the same length in response
+// headers, bodies and websocket frames. Same length keeps Content-Length and websocket framing valid.
+const STAR = 0x2a;
+
+/** The byte strings to mask for one credential, computed once per credential and kept with it. */
+const cache = new WeakMap<readonly [string, string], Buffer[]>();
+
+export function secretForms(credential: readonly [string, string]): Buffer[] {
+  let forms = cache.get(credential);
+  if (!forms) {
+    forms = computeForms(credential);
+    cache.set(credential, forms);
+  }
+  return forms;
+}
+
+const htmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+/**
+ * The base64 text of `secret` wherever it sits in a longer encoded text: for each of the three byte
+ * alignments, the characters that depend on the secret's bytes only.
+ */
+function base64Cores(secret: Buffer): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const n = k + secret.length;
+    const enc = Buffer.concat([Buffer.alloc(k), secret]).toString('base64');
+    const core = enc.slice(k === 0 ? 0 : 4, Math.floor(n / 3) * 4);
+    if (core.length >= 8) out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+function computeForms([name, value]: readonly [string, string]): Buffer[] {
+  const texts = new Set<string>();
+  let secret = value;
+  if (name === 'authorization' && /^basic\s+/i.test(value)) {
+    const b64 = value.replace(/^basic\s+/i, '').trim();
+    texts.add(b64.replace(/=+$/, ''));
+    const decoded = Buffer.from(b64, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    secret = colon >= 0 ? decoded.slice(colon + 1) : decoded;
+    for (const c of base64Cores(Buffer.from(decoded))) texts.add(c);
+  } else {
+    texts.add(value);
+    // "Bearer <token>" and the like: the token alone too.
+    const sp = value.indexOf(' ');
+    if (sp > 0 && value.length - sp > 8) texts.add(value.slice(sp + 1));
+  }
+  if (secret.length > 0) {
+    texts.add(secret);
+    texts.add(encodeURIComponent(secret));
+    texts.add(encodeURIComponent(secret).replace(/%20/g, '+'));
+    texts.add(JSON.stringify(secret).slice(1, -1));
+    texts.add(htmlEscape(secret));
+    for (const c of base64Cores(Buffer.from(secret))) texts.add(c);
+  }
+  texts.delete('');
+  return [...texts].map((t) => Buffer.from(t, 'utf8'));
+}
+
+/** Overwrites every occurrence of any form in `buf`, in place; ranges are found before any is masked. */
+export function maskAll(buf: Buffer, forms: Buffer[]): boolean {
+  let hits: number[] | null = null;
+  for (const f of forms) {
+    for (let i = buf.indexOf(f); i >= 0; i = buf.indexOf(f, i + 1)) (hits ??= []).push(i, i + f.length);
+  }
+  if (hits === null) return false;
+  for (let j = 0; j < hits.length; j += 2) buf.fill(STAR, hits[j], hits[j + 1]);
+  return true;
+}
+
+/**
+ * A body scanned as it streams. The last (longest form - 1) bytes of what has arrived are held back, so
+ * a form split across chunks is still seen whole; `flush` releases them at the end.
+ */
+export class Scrubber {
+  private tail: Buffer | null = null;
+  private readonly hold: number;
+
+  constructor(private readonly forms: Buffer[]) {
+    this.hold = Math.max(0, ...forms.map((f) => f.length)) - 1;
+  }
+
+  /** The bytes that may be sent now (possibly empty). */
+  push(chunk: Buffer): Buffer {
+    const data = this.tail ? Buffer.concat([this.tail, chunk]) : Buffer.from(chunk);
+    maskAll(data, this.forms);
+    if (data.length <= this.hold) {
+      this.tail = data;
+      return EMPTY;
+    }
+    const cut = data.length - this.hold;
+    this.tail = this.hold > 0 ? Buffer.from(data.subarray(cut)) : null;
+    return data.subarray(0, cut);
+  }
+
+  flush(): Buffer {
+    const t = this.tail ?? EMPTY;
+    this.tail = null;
+    return t;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Response headers ([name, value, ...] as undici gives them) with every form masked in values; a header
+ * whose name carries a form is dropped.
+ */
+export function scrubRawHeaders(raw: Buffer[], forms: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (maskAll(Buffer.from(raw[i]), forms)) continue;
+    const v = Buffer.from(raw[i + 1]);
+    maskAll(v, forms);
+    out.push(raw[i], v);
+  }
+  return out;
+}
+
+/**
+ * The device-to-browser side of a websocket, frame by frame: payloads go through a Scrubber that is
+ * flushed at the end of each frame (so nothing waits for the next frame); frame headers pass as they are.
+ * A masked frame from the device cannot be scanned (and is illegal from a server): it throws.
+ */
+export class FrameScrubber {
+  private head: Buffer = EMPTY;
+  private left = 0;
+  private readonly body: Scrubber;
+
+  constructor(forms: Buffer[]) {
+    this.body = new Scrubber(forms);
+  }
+
+  push(chunk: Buffer): Buffer {
+    const out: Buffer[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.left > 0) {
+        const n = Math.min(this.left, chunk.length - pos);
+        out.push(this.body.push(chunk.subarray(pos, pos + n)));
+        pos += n;
+        this.left -= n;
+        if (this.left === 0) out.push(this.body.flush());
+        continue;
+      }
+      const need = this.headerLength(chunk, pos);
+      const take = Math.min(need - this.head.length, chunk.length - pos);
+      this.head = Buffer.concat([this.head, chunk.subarray(pos, pos + take)]);
+      pos += take;
+      const len = this.payloadLength();
+      if (len === null) continue;
+      out.push(this.head);
+      this.head = EMPTY;
+      this.left = len;
+    }
+    return out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /** Bytes of the frame header being read, as far as known (2 until the length byte is in). */
+  private headerLength(chunk: Buffer, pos: number): number {
+    const h = this.head.length >= 2 ? this.head : Buffer.concat([this.head, chunk.subarray(pos, pos + 2 - this.head.length)]);
+    if (h.length < 2) return 2;
+    if (h[1] & 0x80) throw new Error('the device sent a masked websocket frame');
+    const l7 = h[1] & 0x7f;
+    return 2 + (l7 === 126 ? 2 : l7 === 127 ? 8 : 0);
+  }
+
+  /** The payload length once the whole header is in, else null. */
+  private payloadLength(): number | null {
+    const h = this.head;
+    if (h.length < 2) return null;
+    const l7 = h[1] & 0x7f;
+    if (l7 < 126) return l7;
+    if (l7 === 126) return h.length >= 4 ? h.readUInt16BE(2) : null;
+    if (h.length < 10) return null;
+    const big = h.readBigUInt64BE(2);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('the device sent an oversized websocket frame');
+    return Number(big);
+  }
+}
