@@ -20,6 +20,8 @@ import { auditKeyFrom } from './storage/audit-log.js';
 import { KyselySessionStore, KyselyStore } from './storage/store.js';
 import { SessionRegistry } from './core/sessions.js';
 import { AuthService } from './core/auth.js';
+import { LoginLimiter } from './core/limiter.js';
+import { KyselyLoginAttemptStore } from './storage/login-attempts.js';
 import type { AuditEntry } from './core/types.js';
 import { directoryParts } from './directory/index.js';
 
@@ -39,6 +41,8 @@ export interface Services {
   hasher: typeof argon2Hasher;
   sessions: SessionRegistry;
   auth: AuthService;
+  /** Counts every password and code attempt in the database, before the secret is checked. */
+  limiter: LoginLimiter;
   /** Appends one audit record (logins, SFTP operations, host-key events…); approval transitions audit themselves. */
   audit(e: AuditEntry): Promise<void>;
   /** Audit records written through audit() by this process, by action (for /metrics). */
@@ -123,6 +127,7 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,
     auth: new AuthService(adminStore, policy, argon2Hasher, dir.directory, dir.totp),
     auditCounts,
+    limiter: new LoginLimiter(new KyselyLoginAttemptStore(store.db), clock),
     audit: (e) => {
       auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
       return sessionStore.appendAudit(e, clock.now());

@@ -82,35 +82,3 @@ async function authenticate(s: Services, store: ApiStore, req: FastifyRequest): 
   if (!user || user.disabled) return null;
   return { user, ...base };
 }
-
-/** Failed logins per client address and per username: at most `max` in `windowMs`. */
-export class LoginLimiter {
-  private readonly fails = new Map<string, { n: number; until: number }>();
-  constructor(
-    private readonly max = 5,
-    private readonly windowMs = 5 * 60_000,
-  ) {}
-
-  /** Seconds to wait, or 0 when a try is allowed. */
-  retryAfter(keys: string[], now: number): number {
-    let wait = 0;
-    for (const k of keys) {
-      const f = this.fails.get(k);
-      if (f && f.until > now && f.n >= this.max) wait = Math.max(wait, Math.ceil((f.until - now) / 1000));
-    }
-    return wait;
-  }
-
-  failed(keys: string[], now: number): void {
-    if (this.fails.size > 10_000) for (const [k, f] of this.fails) if (f.until <= now) this.fails.delete(k);
-    for (const k of keys) {
-      const f = this.fails.get(k);
-      if (!f || f.until <= now) this.fails.set(k, { n: 1, until: now + this.windowMs });
-      else f.n++;
-    }
-  }
-
-  succeeded(keys: string[]): void {
-    for (const k of keys) this.fails.delete(k);
-  }
-}

@@ -14,6 +14,7 @@ import { directoryOf } from '../directory/index.js';
 import { presentUser } from '../presenters/index.js';
 import type { Services } from '../services.js';
 import { SESSION_TTL_MS, deny, sessionCookie } from './auth.js';
+import { limited } from './limited.js';
 import { mayApprove } from './routes/session.js';
 import { callerOf } from './routes/context.js';
 import { ErrorBody, Ok, errors } from './schemas.js';
@@ -89,6 +90,9 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
       const t = await ticketOf(ticket, req);
       if (!t) return deny(reply, 401, 'unauthenticated', 'the login has expired: log in again');
       t.p.tries++;
+      // Reserved in the shared limiter before the code is checked (per user across tickets and nodes).
+      const attempt = await s.limiter.reserve({ kind: 'code', user: t.user.username, addr: req.ip });
+      if (!attempt.ok) return limited(s, req, reply, attempt, t.user.username, 'code');
       const enrolled = await totp.enrolled(t.user.id);
       // Not enrolled yet (a group requires it): the first code confirms the enrolment.
       const recovery = enrolled ? null : await totp.confirm(t.user, code);
@@ -97,6 +101,7 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
         await s.audit({ actor: t.user.username, actorId: t.user.id, channel: 'web', action: 'auth.second-factor-failed', details: { address: req.ip } });
         return deny(reply, 401, 'unauthenticated', 'wrong code');
       }
+      await attempt.succeeded();
       pendingOf(s).delete(ticket);
       const now = s.clock.now();
       const sess = await store.createSession(t.user.id, req.ip, now, SESSION_TTL_MS);
@@ -173,7 +178,10 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
     async (req, reply) => {
       const c = callerOf(req);
+      const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
+      if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
       if (await totp.enrolled(c.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'already enrolled' } });
+      if (codes) await attempt.succeeded();
       const codes = await totp.confirm(c.user, (req.body as { code: string }).code);
       if (!codes) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code: check the app and the clock, then try again', field: 'code' } });
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.enrolled', targetType: 'user', targetId: c.user.id });
@@ -189,7 +197,10 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
     async (req, reply) => {
       const c = callerOf(req);
+      const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
+      if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
       if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
+      await attempt.succeeded();
       if (!(await s.auth.verifyTotp(c.user, (req.body as { code: string }).code))) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code', field: 'code' } });
       await totp.disable(c.user.id);
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.disabled', targetType: 'user', targetId: c.user.id });

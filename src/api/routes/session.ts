@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { presentToken, presentUser } from '../../presenters/index.js';
 import type { PolicySnapshot } from '../../core/policy/snapshot.js';
 import type { User as UserT } from '../../core/types.js';
-import { LoginLimiter, SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
+import { SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
+import { limited } from '../limited.js';
 import { ErrorBody, Nullable, Ok, Token, User, errors } from '../schemas.js';
 import { callerOf, type Ctx, publicHost } from './context.js';
 import { secondFactorStep } from '../totp-routes.js';
@@ -32,8 +33,6 @@ export function mayApprove(p: PolicySnapshot, u: UserT, hasDelegation: boolean):
 }
 
 export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
-  const perUser = new LoginLimiter(5, 5 * 60_000);
-  const perAddr = new LoginLimiter(30, 5 * 60_000);
   const sshHost = publicHost(s);
 
   const me = async (u: UserT, channel: string, csrf: string | null) => {
@@ -55,22 +54,16 @@ export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
     },
     async (req, reply) => {
       const { username, password } = req.body as { username: string; password: string };
-      const now = s.clock.now();
-      const keys = [`u:${username}`];
-      const addr = [`a:${req.ip}`];
-      const wait = Math.max(perUser.retryAfter(keys, now), perAddr.retryAfter(addr, now));
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        return reply.status(429).send({ error: { code: 'rate_limited', message: `too many failed logins: try again in ${wait} s` } });
-      }
+      // Reserved before the check: parallel guesses on any node cannot pass the limit.
+      const attempt = await s.limiter.reserve({ kind: 'password', user: username, addr: req.ip });
+      if (!attempt.ok) return limited(s, req, reply, attempt, username, 'login');
       const user = await s.auth.verifyPassword(username, password);
       if (!user) {
-        perUser.failed(keys, now);
-        perAddr.failed(addr, now);
         await s.audit({ actor: username.slice(0, 64), channel: 'web', action: 'auth.login-failed', details: { address: req.ip } });
         return deny(reply, 401, 'unauthenticated', 'wrong username or password');
       }
-      perUser.succeeded(keys);
+      await attempt.succeeded();
+      const now = s.clock.now();
       if (await secondFactorStep(s, user, req, reply)) return reply;
       const sess = await store.createSession(user.id, req.ip, now, SESSION_TTL_MS);
       await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'auth.login', details: { address: req.ip } });

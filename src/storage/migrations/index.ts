@@ -11,6 +11,7 @@ import { migration008 } from './008_nodes.js';
 import { migration010 } from './010_escalate_at.js';
 import { migration011 } from './011_recordings.js';
 import { migration009 } from './009_directory.js';
+import { migration012 } from './012_login_attempts.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -25,5 +26,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '009_directory': migration009(dialect),
     '010_escalate_at': migration010(dialect),
     '011_recordings': migration011(dialect),
+    '012_login_attempts': migration012(dialect),
   };
 }
