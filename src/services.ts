@@ -116,8 +116,9 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   const grants = new GrantCache(bus);
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(key);
-  const approvals = new ApprovalService(store, policy, grants, params, clock, bus);
-  const dir = directoryParts({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()) });
+  const dir = directoryParts({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()), delegationsTo: (u, at) => store.delegationsTo(u, at) });
+  // The second factor is checked by the engine at every decision, whatever the channel.
+  const approvals = new ApprovalService(store, policy, grants, params, clock, bus, dir.totp);
   const admin = new AdminService(store, adminStore, policy, argon2Hasher, vault, sshKeyTools, clock, () => params.invalidate(), dir.directory);
   await grants.load(store, clock.now());
   const sessionStore = new KyselySessionStore(store);

@@ -69,13 +69,13 @@ async function authenticate(s: Services, store: ApiStore, req: FastifyRequest): 
     const t = m ? await store.findToken(m[1], now) : undefined;
     if (!t) return null;
     userId = t.userId;
-    base = { channel: 'api', sessionId: null, csrf: null };
+    base = { channel: 'api', sessionId: null, csrf: null, factor: t.secondFactor };
   } else {
     const token = cookies(req)[SESSION_COOKIE];
     const sess = token && token.length <= 200 ? await store.findSession(token, now) : undefined;
     if (!sess) return null;
     userId = sess.userId;
-    base = { channel: 'web', sessionId: sess.id, csrf: sess.csrf };
+    base = { channel: 'web', sessionId: sess.id, csrf: sess.csrf, factor: sess.secondFactor };
   }
   const p = await s.policy.current();
   const user = p.usersById.get(userId);

@@ -11,7 +11,7 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof GatehouseError) {
-      const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
+      const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, second_factor_required: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
       return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
     const e = err as { statusCode?: number; validation?: { instancePath?: string; params?: { missingProperty?: string } }[]; message?: string };

@@ -9,8 +9,9 @@ import { Params } from '../params.js';
 import { decide, denialReason, NO_ACCESS } from '../policy/decide.js';
 import type { GrantCache, PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Protocol, User } from '../types.js';
-import { eligibility, effectiveStatus, levelApprovers } from './rules.js';
+import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Protocol, User } from '../types.js';
+import { eligibility, effectiveStatus } from './rules.js';
+import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
 
 export interface RequestInput {
   username: string;
@@ -32,6 +33,8 @@ export type RequestResult =
 export interface DecideOpts {
   comment?: string | null;
   channel: Channel;
+  /** What the channel proved about the decider; absent counts as nothing (fail closed). */
+  proof?: FactorProof;
 }
 
 export interface ParamSource {
@@ -54,7 +57,25 @@ export class ApprovalService {
     private readonly params: ParamSource,
     private readonly clock: Clock,
     private readonly bus?: EventBus,
+    private readonly factor?: DeciderFactor,
   ) {}
+
+  /** Must `user` prove a second factor to decide now? (The console and the email link ask it before deciding.) */
+  async factorRequiredToDecide(user: User): Promise<boolean> {
+    return this.factor ? this.factor.requiredToDecide(user) : false;
+  }
+
+  /** Every decision passes here first: a decider who needs a second factor must have proven it. */
+  private async requireFactor(actor: User, proof: FactorProof | undefined): Promise<void> {
+    if (proof === 'operator' || proof === 'factor') return;
+    if (await this.factorRequiredToDecide(actor))
+      throw new GatehouseError('second_factor_required', `${actor.username} must prove the second factor to decide: sign in to the console again with your code (API tokens: create one from such a session)`);
+  }
+
+  /** The first check inside a transition: whoever may not see the request learns nothing of its state. */
+  private async authorizeSee(tx: TxStore, r: ApprovalRequest, actor: User, delegations: Delegation[], now: number): Promise<void> {
+    if (!maySeeRequest(r, actor, delegations, await tx.decisions(r.id), now)) throw foreign(r.id);
+  }
 
   /** decide() on cached policy and grants: no database query unless policy changed. */
   async decide(username: string, device: string, protocol: Protocol, account?: string): Promise<Decision> {
@@ -180,10 +201,12 @@ export class ApprovalService {
   private async decideRequest(id: number, actorName: string, what: 'approve' | 'reject', opts: DecideOpts): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
+    await this.requireFactor(actor, opts.proof);
     const params = await this.params.params();
     const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
     const comment = cleanComment(opts.comment);
-    const result = await this.transition(id, async (tx, r, now) => {
+    const see = (tx: TxStore, r: ApprovalRequest, now: number) => this.authorizeSee(tx, r, actor, delegations, now);
+    const result = await this.transition(id, see, async (tx, r, now) => {
       if (r.requesterId === actor.id) throw new GatehouseError('self_approval', `you cannot ${what} your own request #${id}`);
       const decisions = await tx.decisions(id);
       const elig = eligibility(r, actor, delegations, decisions, now);
@@ -224,11 +247,16 @@ export class ApprovalService {
   }
 
   /** The requester (or an admin) withdraws a waiting request. */
-  async cancel(id: number, actorName: string, channel: Channel): Promise<ApprovalRequest> {
+  async cancel(id: number, actorName: string, channel: Channel, proof?: FactorProof): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
-    return this.transition(id, async (tx, r, now) => {
-      if (r.requesterId !== actor.id && !actor.isAdmin) throw new GatehouseError('forbidden', `only the requester can cancel request #${id}`);
+    // Only the requester or an admin may cancel; an admin cancelling someone else's request decides it.
+    const unproven = actor.isAdmin ? await this.requireFactor(actor, proof).then(() => null, (e: unknown) => e) : null;
+    const see = async (_tx: TxStore, r: ApprovalRequest) => {
+      if (r.requesterId !== actor.id && !actor.isAdmin) throw new GatehouseError('forbidden', `only the requester (or an admin) can cancel request #${id}`);
+      if (r.requesterId !== actor.id && unproven) throw unproven;
+    };
+    return this.transition(id, see, async (tx, r, now) => {
       const patch = { status: 'cancelled' as const, decidedAt: now, decidedBy: actor.id };
       if (!(await tx.updateRequest(id, { status: 'waiting' }, patch))) throw alreadyDecided(r);
       await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel, action: 'approval.cancel', targetType: 'approval', targetId: id }, now);
@@ -240,9 +268,17 @@ export class ApprovalService {
   async revoke(id: number, actorName: string, opts: DecideOpts): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
+    await this.requireFactor(actor, opts.proof);
     const comment = cleanComment(opts.comment);
+    const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
+    // A delegate may revoke what the delegator may (the delegation must be in force now).
+    const see = async (tx: TxStore, r: ApprovalRequest, now: number) => {
+      await this.authorizeSee(tx, r, actor, delegations, now);
+      if (!mayRevoke(r, actor, delegations, now)) throw new GatehouseError('forbidden', `only an approver of request #${id}, their delegate or an admin can revoke it`);
+    };
     return this.transition(
       id,
+      see,
       async (tx, r, now) => {
         const isApprover = r.route.levels.some((_, i) => levelApprovers(r, i).includes(actor.id));
         if (!isApprover && !actor.isAdmin) throw new GatehouseError('forbidden', `only an approver of request #${id} or an admin can revoke it`);
@@ -256,13 +292,18 @@ export class ApprovalService {
   }
 
   /** Moves a waiting level's authority up: its approvers are joined by the next level's (the admins at the last level). */
-  async escalate(id: number, actorName: string | null, channel: Channel): Promise<ApprovalRequest> {
+  async escalate(id: number, actorName: string | null, channel: Channel, proof?: FactorProof): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = actorName === null ? null : this.actor(p, actorName);
-    return this.transition(id, async (tx, r, now) => {
+    if (actor) await this.requireFactor(actor, proof);
+    const delegations = actor ? await this.store.delegationsTo(actor.id, this.clock.now()) : [];
+    const see = async (tx: TxStore, r: ApprovalRequest, now: number) => {
+      if (actor) await this.authorizeSee(tx, r, actor, delegations, now);
+    };
+    return this.transition(id, see, async (tx, r, now) => {
       const level = r.route.levels[r.currentLevel];
-      if (actor && !actor.isAdmin && !levelApprovers(r, r.currentLevel).includes(actor.id))
-        throw new GatehouseError('forbidden', `only an approver of the current level or an admin can escalate request #${id}`);
+      if (actor && !mayEscalate(r, actor, delegations, now))
+        throw new GatehouseError('forbidden', `only an approver of the current level, their delegate or an admin can escalate request #${id}`);
       if (level.escalatedApproverIds) throw new GatehouseError('conflict', `request #${id} is already escalated at level ${r.currentLevel + 1}`);
       const next = r.route.levels[r.currentLevel + 1];
       const added = (next ? next.approverIds : p.adminIds).filter((u) => u !== r.requesterId);
@@ -327,9 +368,11 @@ export class ApprovalService {
   }
 
   /**
+   * `authorize` runs first: a caller who may not act on the request gets 403 whatever its status.
    * Runs one transition on a locked request. A waiting request past its deadline is expired here
    * (committed) and the caller gets an 'expired' error: a late sweeper never lets it be decided.
    */
+    authorize: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<void>,
   private async transition(
     id: number,
     fn: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<ApprovalRequest & { event?: string }>,
@@ -337,6 +380,7 @@ export class ApprovalService {
   ): Promise<ApprovalRequest> {
     const now = this.clock.now();
     const out = await this.store.tx(async (tx) => {
+      await authorize(tx, r, now);
       const r = await tx.lockRequest(id);
       if (!r) throw new GatehouseError('not_found', `approval request #${id} not found`);
       if (r.status === 'waiting' && effectiveStatus(r, now) === 'expired') {
@@ -376,6 +420,11 @@ export class ApprovalService {
 
 function escalateAt(level: { escalateAfterMinutes: number | null } | undefined, from: number): number | null {
   return level?.escalateAfterMinutes ? from + level.escalateAfterMinutes * 60_000 : null;
+/** The same answer as reading a request one may not see (GET /approvals/:id). */
+function foreign(id: number): GatehouseError {
+  return new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
+}
+
 }
 
 function alreadyDecided(r: ApprovalRequest): GatehouseError {
