@@ -1,6 +1,7 @@
 // Who may do what through the API. Every route names one rule (its `config.allow`); the request hook
 // checks it before the handler runs. Rules about one record (an approval, a session) are here too, so
 // handlers never decide authorization themselves.
+import type { FactorProof } from '../core/approvals/approver.js';
 import { levelApprovers } from '../core/approvals/rules.js';
 import type { ApprovalRequest, Channel, Delegation, User } from '../core/types.js';
 
@@ -11,6 +12,8 @@ export interface Caller {
   /** The console session's id (sha-256 of the cookie); null for tokens. */
   sessionId: string | null;
   csrf: string | null;
+  /** The session was started with the second factor, or the token was made from such a session. */
+  factor: boolean;
 }
 
 /**
@@ -22,6 +25,9 @@ export interface Caller {
 export type Rule = 'public' | 'user' | 'admin';
 
 export const isAdmin = (c: Caller) => c.user.isAdmin && !c.user.disabled;
+
+/** What a decision through this caller proves to the approval engine. */
+export const proofOf = (c: Caller): FactorProof => (c.factor ? 'factor' : 'none');
 
 /** Everyone `c` may act for on approvals: themself and whoever delegated to them now. */
 export function actingFor(c: Caller, delegations: Delegation[]): number[] {

@@ -171,6 +171,8 @@ export const Token = Type.Object({
   expiresAt: Time,
   lastUsedAt: Time,
   revokedAt: Time,
+  /** Made from a console session that proved the second factor: only such tokens decide while one is required. */
+  secondFactor: Type.Boolean(),
 });
 
 export const list = <T extends TSchema>(t: T) => Type.Object({ items: Type.Array(t), nextBeforeId: Nullable(Type.Integer()) });

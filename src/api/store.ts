@@ -14,6 +14,8 @@ interface WebSessionsTable {
   client_addr: string | null;
   created_at: number;
   expires_at: number;
+  /** 1 when the login that started this session proved the second factor. */
+  second_factor: Generated<number>;
 }
 interface ApiTokensTable {
   id: Generated<number>;
@@ -25,6 +27,8 @@ interface ApiTokensTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** 1 when the token was created from a session that proved the second factor. */
+  second_factor: Generated<number>;
 }
 interface ApprovalApproversTable {
   request_id: number;
@@ -44,6 +48,8 @@ export interface ApiToken {
   expiresAt: number | null;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Made from a console session that proved the second factor: only such tokens decide while one is required. */
+  secondFactor: boolean;
 }
 
 export interface AuditFilter {
@@ -80,20 +86,20 @@ export class ApiStore {
 
   // ---- console sessions
 
-  async createSession(userId: number, clientAddr: string | null, now: number, ttlMs: number): Promise<{ token: string; csrf: string; expiresAt: number }> {
+  async createSession(userId: number, clientAddr: string | null, now: number, ttlMs: number, secondFactor = false): Promise<{ token: string; csrf: string; expiresAt: number }> {
     const token = secretToken('');
     const csrf = randomBytes(24).toString('base64url');
     const expiresAt = now + ttlMs;
-    await this.db.insertInto('web_sessions').values({ id: sha256(token), user_id: userId, csrf_token: csrf, client_addr: clientAddr, created_at: now, expires_at: expiresAt }).execute();
+    await this.db.insertInto('web_sessions').values({ id: sha256(token), user_id: userId, csrf_token: csrf, client_addr: clientAddr, created_at: now, expires_at: expiresAt, second_factor: secondFactor ? 1 : 0 }).execute();
     // Housekeeping: expired sessions go when anyone logs in.
     await this.db.deleteFrom('web_sessions').where('expires_at', '<', now).execute();
     return { token, csrf, expiresAt };
   }
 
-  async findSession(token: string, now: number): Promise<{ userId: number; csrf: string; id: string } | undefined> {
-    const r = await this.db.selectFrom('web_sessions').select(['id', 'user_id', 'csrf_token', 'expires_at']).where('id', '=', sha256(token)).executeTakeFirst();
+  async findSession(token: string, now: number): Promise<{ userId: number; csrf: string; id: string; secondFactor: boolean } | undefined> {
+    const r = await this.db.selectFrom('web_sessions').select(['id', 'user_id', 'csrf_token', 'expires_at', 'second_factor']).where('id', '=', sha256(token)).executeTakeFirst();
     if (!r || r.expires_at <= now) return undefined;
-    return { id: r.id, userId: r.user_id, csrf: r.csrf_token };
+    return { id: r.id, userId: r.user_id, csrf: r.csrf_token, secondFactor: Number(r.second_factor) === 1 };
   }
 
   async sessionAlive(id: string, now: number): Promise<boolean> {
@@ -107,11 +113,11 @@ export class ApiStore {
 
   // ---- API tokens
 
-  async createToken(userId: number, name: string, now: number, expiresAt: number | null): Promise<{ token: string; row: ApiToken }> {
+  async createToken(userId: number, name: string, now: number, expiresAt: number | null, secondFactor = false): Promise<{ token: string; row: ApiToken }> {
     const token = secretToken('ghp_');
     const row = await this.db
       .insertInto('api_tokens')
-      .values({ user_id: userId, name, token_hash: sha256(token), prefix: token.slice(0, 10), created_at: now, expires_at: expiresAt, last_used_at: null, revoked_at: null })
+      .values({ user_id: userId, name, token_hash: sha256(token), prefix: token.slice(0, 10), created_at: now, expires_at: expiresAt, last_used_at: null, revoked_at: null, second_factor: secondFactor ? 1 : 0 })
       .returningAll()
       .executeTakeFirstOrThrow();
     return { token, row: toToken(row) };
@@ -298,6 +304,6 @@ export class ApiStore {
 
 }
 
-function toToken(r: { id: number; user_id: number; name: string; prefix: string; created_at: number; expires_at: number | null; last_used_at: number | null; revoked_at: number | null }): ApiToken {
-  return { id: r.id, userId: r.user_id, name: r.name, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at };
+function toToken(r: { id: number; user_id: number; name: string; prefix: string; created_at: number; expires_at: number | null; last_used_at: number | null; revoked_at: number | null; second_factor: number }): ApiToken {
+  return { id: r.id, userId: r.user_id, name: r.name, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at, secondFactor: Number(r.second_factor) === 1 };
 }

@@ -104,16 +104,15 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
       await attempt.succeeded();
       pendingOf(s).delete(ticket);
       const now = s.clock.now();
-      const sess = await store.createSession(t.user.id, req.ip, now, SESSION_TTL_MS);
+      const sess = await store.createSession(t.user.id, req.ip, now, SESSION_TTL_MS, true);
       await s.audit({ actor: t.user.username, actorId: t.user.id, channel: 'web', action: 'auth.login', details: { address: req.ip, secondFactor: 'totp', ...(recovery ? { enrolled: true } : {}) } });
       reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));
       const p = await s.policy.current();
-      const delegations = await s.store.delegationsTo(t.user.id, now);
       return {
         user: presentUser(p, t.user),
         channel: 'web',
         csrfToken: sess.csrf,
-        roles: { admin: t.user.isAdmin, approver: mayApprove(p, t.user, delegations.length > 0) },
+        roles: { admin: t.user.isAdmin, approver: await mayApprove(s, t.user) },
         sshPort: s.config.sshPort,
         sshHost,
         secondFactor: 'totp',

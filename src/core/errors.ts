@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'self_approval'
   | 'no_approver'
   | 'reason_required'
+  /** The decider must prove a second factor on this channel (a new console login, a code). */
+  | 'second_factor_required'
   | 'unavailable';
 
 export class GatehouseError extends Error {

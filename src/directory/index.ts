@@ -2,7 +2,7 @@
 import type { ParamSource } from '../core/approvals/service.js';
 import type { Services } from '../services.js';
 import { DirectoryService, type DirectoryDeps } from './service.js';
-import { TotpService } from './totp.js';
+import { TotpService, type DelegationsTo } from './totp.js';
 
 export { DirectoryService } from './service.js';
 export { TotpService } from './totp.js';
@@ -12,9 +12,9 @@ export interface DirectoryParts {
   totp: TotpService;
 }
 
-export function directoryParts(d: DirectoryDeps & { params: ParamSource }): DirectoryParts {
+export function directoryParts(d: DirectoryDeps & { params: ParamSource; delegationsTo: DelegationsTo }): DirectoryParts {
   const directory = new DirectoryService(d);
-  const totp = new TotpService(directory.store, d.vault, d.policy, d.clock, async () => (await d.params.params()).str('instance.name'));
+  const totp = new TotpService(directory.store, d.vault, d.policy, d.clock, async () => (await d.params.params()).str('instance.name'), d.delegationsTo);
   return { directory, totp };
 }
 
@@ -24,7 +24,7 @@ const cache = new WeakMap<Services, DirectoryParts>();
 export function directoryOf(s: Services): DirectoryParts {
   let parts = cache.get(s);
   if (!parts) {
-    parts = directoryParts({ db: s.store.db, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log });
+    parts = directoryParts({ db: s.store.db, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log, delegationsTo: (u, at) => s.store.delegationsTo(u, at) });
     cache.set(s, parts);
   }
   return parts;

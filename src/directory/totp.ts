@@ -7,8 +7,8 @@ import QRCode from 'qrcode';
 import type { Vault } from '../core/ports/crypto.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { PolicyCache } from '../core/policy/cache.js';
-import type { PolicySnapshot } from '../core/policy/snapshot.js';
-import type { User } from '../core/types.js';
+import { mayApproveSomething, type DeciderFactor } from '../core/approvals/approver.js';
+import type { Delegation, User } from '../core/types.js';
 import type { DirectoryStore } from './store.js';
 
 const PERIOD = 30;
@@ -24,18 +24,6 @@ export interface Enrolment {
   qrSvg: string;
 }
 
-/** Admins, group managers, line managers and people named in a workflow: whoever may decide a request. */
-export function mayApproveSomething(p: PolicySnapshot, u: User): boolean {
-  if (u.isAdmin) return true;
-  if ([...p.userGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
-  if ([...p.deviceGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
-  if ([...p.usersById.values()].some((x) => x.managerId === u.id && !x.disabled)) return true;
-  const mine = new Set((p.groupsOfUser.get(u.id) ?? []).map((g) => p.userGroupsById.get(g)?.name));
-  return [...p.workflows.values()].some((w) =>
-    w.levels.some((l) => (l.authority.kind === 'users' && l.authority.users.includes(u.username)) || (l.authority.kind === 'group-members' && mine.has(l.authority.group))),
-  );
-}
-
 const normCode = (c: string) => c.replace(/[\s-]/g, '').toLowerCase();
 const hashCode = (c: string) => createHash('sha256').update(normCode(c)).digest('hex');
 
@@ -45,13 +33,17 @@ function recoveryCode(): string {
   return `${chars.slice(0, 5)}-${chars.slice(5)}`;
 }
 
-export class TotpService {
+/** Delegations to a user in force at a time (the approval store's). */
+export type DelegationsTo = (userId: number, at: number) => Promise<Delegation[]>;
+
+export class TotpService implements DeciderFactor {
   constructor(
     private readonly store: DirectoryStore,
     private readonly vault: Vault,
     private readonly policy: PolicyCache,
     private readonly clock: Clock,
     private readonly issuer: () => Promise<string> = async () => 'Gatehouse',
+    private readonly delegationsTo: DelegationsTo = async () => [],
   ) {}
 
   async enrolled(userId: number): Promise<boolean> {
@@ -63,7 +55,17 @@ export class TotpService {
     const flagged = await this.store.secondFactorGroupIds();
     const p = await this.policy.current();
     if (flagged.size && (p.groupsOfUser.get(user.id) ?? []).some((g) => flagged.has(g))) return true;
-    return (await this.store.approversNeedSecondFactor()) && mayApproveSomething(p, user);
+    if (!(await this.store.approversNeedSecondFactor())) return false;
+    const now = this.clock.now();
+    return mayApproveSomething(p, user, await this.delegationsTo(user.id, now), now);
+  }
+
+  /**
+   * Asked at each decision: whoever decides is acting as an approver at that moment, so the approvers'
+   * requirement applies to them whatever their role was at login.
+   */
+  async requiredToDecide(user: User): Promise<boolean> {
+    return (await this.required(user)) || (await this.store.approversNeedSecondFactor());
   }
 
   /** Asked at login: a group requires it, or the user turned it on for themselves. */

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { GatehouseError, notFound } from '../../core/errors.js';
 import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../core/types.js';
 import { presentApproval } from '../../presenters/index.js';
-import { actingFor, canDecideNow, canSeeApproval, isAdmin, type Caller } from '../policy.js';
+import { actingFor, canDecideNow, canSeeApproval, isAdmin, proofOf, type Caller } from '../policy.js';
 import type { ApprovalScope } from '../store.js';
 import { Approval, Nullable, Page, Protocol, Status, errors, list } from '../schemas.js';
 import { callerOf, nextBefore, type Ctx } from './context.js';
@@ -127,9 +127,10 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
       },
     );
 
-  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) => s.approvals.approve(id, c.user.username, { comment, channel: c.channel }));
-  action('reject', 'Reject a request, with a comment', true, (id, c, comment) => s.approvals.reject(id, c.user.username, { comment, channel: c.channel }));
-  action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel));
-  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) => s.approvals.revoke(id, c.user.username, { comment, channel: c.channel }));
-  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) => s.approvals.escalate(id, c.user.username, c.channel));
+  // The engine checks the second factor with each decision, from the caller's proof.
+  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) => s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
+  action('reject', 'Reject a request, with a comment', true, (id, c, comment) => s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
+  action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel, proofOf(c)));
+  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) => s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
+  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) => s.approvals.escalate(id, c.user.username, c.channel, proofOf(c)));
 }

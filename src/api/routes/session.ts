@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { presentToken, presentUser } from '../../presenters/index.js';
-import type { PolicySnapshot } from '../../core/policy/snapshot.js';
+import { mayApproveSomething } from '../../core/approvals/approver.js';
+import type { Services } from '../../services.js';
 import type { User as UserT } from '../../core/types.js';
 import { SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
 import { limited } from '../limited.js';
@@ -20,16 +21,10 @@ const Me = Type.Object({
   sshHost: Type.String(),
 });
 
-/** May this user approve anything at all (manager, named in a workflow, line manager, delegate)? */
-export function mayApprove(p: PolicySnapshot, u: UserT, hasDelegation: boolean): boolean {
-  if (u.isAdmin || hasDelegation) return true;
-  if ([...p.userGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
-  if ([...p.deviceGroupsById.values()].some((g) => g.managerIds.includes(u.id))) return true;
-  if ([...p.usersById.values()].some((x) => x.managerId === u.id)) return true;
-  const myGroups = new Set((p.groupsOfUser.get(u.id) ?? []).map((g) => p.userGroupsById.get(g)?.name));
-  return [...p.workflows.values()].some((w) =>
-    w.levels.some((l) => (l.authority.kind === 'users' && l.authority.users.includes(u.username)) || (l.authority.kind === 'group-members' && myGroups.has(l.authority.group))),
-  );
+/** May this user approve anything at all? The one answer is core's mayApproveSomething. */
+export async function mayApprove(s: Services, u: UserT): Promise<boolean> {
+  const now = s.clock.now();
+  return mayApproveSomething(await s.policy.current(), u, await s.store.delegationsTo(u.id, now), now);
 }
 
 export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
@@ -37,8 +32,7 @@ export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
 
   const me = async (u: UserT, channel: string, csrf: string | null) => {
     const p = await s.policy.current();
-    const delegations = await s.store.delegationsTo(u.id, s.clock.now());
-    return { user: presentUser(p, u), channel, csrfToken: csrf, roles: { admin: u.isAdmin, approver: mayApprove(p, u, delegations.length > 0) }, sshPort: s.config.sshPort, sshHost };
+    return { user: presentUser(p, u), channel, csrfToken: csrf, roles: { admin: u.isAdmin, approver: await mayApprove(s, u) }, sshPort: s.config.sshPort, sshHost };
   };
 
   app.post(
@@ -105,7 +99,10 @@ export async function sessionRoutes(app: FastifyInstance, { s, store }: Ctx) {
       const c = callerOf(req);
       const b = req.body as { name: string; expiresInDays?: number };
       const now = s.clock.now();
-      const { token, row } = await store.createToken(c.user.id, b.name.trim(), now, b.expiresInDays ? now + b.expiresInDays * 86_400_000 : null);
+      // A token carries its session's proof: minting with less would launder a missing second factor.
+      if (!c.factor && (await s.auth.secondFactorRequired(c.user)))
+        return deny(reply, 403, 'second_factor_required', c.channel === 'api' ? 'this token was not made from a session that proved the second factor: it cannot create tokens; create one in the console after signing in with your code' : 'your second factor is required now: sign in again with your code, then create the token');
+      const { token, row } = await store.createToken(c.user.id, b.name.trim(), now, b.expiresInDays ? now + b.expiresInDays * 86_400_000 : null, c.factor);
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'token.create', targetType: 'api-token', targetId: row.id, details: { name: row.name, prefix: row.prefix } });
       return reply.status(201).send({ token, item: presentToken(row) });
     },

@@ -100,7 +100,7 @@ export function registerApprovals(program: Command): void {
         action(async (ctx, id: string, o: { as?: string; comment?: string }) => {
           const s = await ctx.s();
           const actor = await ctx.actor(o.as);
-          const r = await s.approvals[verb](idArg(id), actor.username, { comment: o.comment, channel: 'cli' });
+          const r = await s.approvals[verb](idArg(id), actor.username, { comment: o.comment, channel: 'cli', proof: 'operator' });
           await show(ctx, s, r.id, verb === 'approve' ? 'approved' : 'rejected');
         }),
       );
@@ -111,7 +111,7 @@ export function registerApprovals(program: Command): void {
     .action(
       action(async (ctx, id: string, o: { as?: string }) => {
         const s = await ctx.s();
-        const r = await s.approvals.cancel(idArg(id), (await ctx.actor(o.as)).username, 'cli');
+        const r = await s.approvals.cancel(idArg(id), (await ctx.actor(o.as)).username, 'cli', 'operator');
         await show(ctx, s, r.id, 'cancelled');
       }),
     );
@@ -122,7 +122,7 @@ export function registerApprovals(program: Command): void {
     .action(
       action(async (ctx, id: string, o: { as?: string; comment?: string }) => {
         const s = await ctx.s();
-        const r = await s.approvals.revoke(idArg(id), (await ctx.actor(o.as)).username, { comment: o.comment, channel: 'cli' });
+        const r = await s.approvals.revoke(idArg(id), (await ctx.actor(o.as)).username, { comment: o.comment, channel: 'cli', proof: 'operator' });
         await show(ctx, s, r.id, 'revoked');
       }),
     );
@@ -132,7 +132,7 @@ export function registerApprovals(program: Command): void {
     .action(
       action(async (ctx, id: string, o: { as?: string }) => {
         const s = await ctx.s();
-        const r = await s.approvals.escalate(idArg(id), (await ctx.actor(o.as)).username, 'cli');
+        const r = await s.approvals.escalate(idArg(id), (await ctx.actor(o.as)).username, 'cli', 'operator');
         await show(ctx, s, r.id, 'escalated');
       }),
     );

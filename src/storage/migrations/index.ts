@@ -12,6 +12,7 @@ import { migration010 } from './010_escalate_at.js';
 import { migration011 } from './011_recordings.js';
 import { migration009 } from './009_directory.js';
 import { migration012 } from './012_login_attempts.js';
+import { migration013 } from './013_second_factor_proof.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -27,5 +28,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '010_escalate_at': migration010(dialect),
     '011_recordings': migration011(dialect),
     '012_login_attempts': migration012(dialect),
+    '013_second_factor_proof': migration013(dialect),
   };
 }
