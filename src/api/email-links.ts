@@ -4,6 +4,7 @@
 // console session cookie of that approver, or the approver's username and password on the form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../core/errors.js';
+import { waitWords, type Refusal } from '../core/limiter.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { escapeHtml } from '../notify/templates.js';
 import { mailDb } from '../notify/schema.js';
@@ -14,7 +15,6 @@ import { ApiStore } from './store.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
 
-const MAX_LOGIN_FAILURES = 5;
 const TOKEN = /^[A-Za-z0-9_-]{20,64}$/;
 const h = (v: unknown) => escapeHtml(String(v ?? '-').replace(/[\u0000-\u001f\u007f]/g, ' '));
 
@@ -47,13 +47,23 @@ const STALE = {
 export async function registerEmailLinks(app: FastifyInstance, s: Services): Promise<void> {
   const db = mailDb(s);
   const sessions = new ApiStore(s.store.db);
-  const failures = new Map<string, number>();
 
   /** The user signed in to the console in this browser, if any. */
   async function consoleUserId(req: FastifyRequest): Promise<number | null> {
     const token = cookies(req)[SESSION_COOKIE];
     if (!token || token.length > 200) return null;
     return (await sessions.findSession(token, s.clock.now()).catch(() => undefined))?.userId ?? null;
+  }
+
+  /** A sign-in the limiter refused, unchecked: past the link's own limit the link dies. */
+  async function linkRefused(req: FastifyRequest, reply: FastifyReply, t: TokenRow, r: Refusal, username: string) {
+    if (r.first) await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-blocked', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, scope: r.scope } });
+    reply.header('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
+    if (r.scope === 'link') {
+      await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+      return send(reply, 429, 'Link disabled', '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>');
+    }
+    return send(reply, 429, 'Too many sign-ins', `<p>Too many failed sign-ins: try again in ${waitWords(r.retryAfterMs)}. Nothing was changed.</p>`);
   }
 
   async function lookup(token: string): Promise<TokenRow | undefined> {
@@ -134,21 +144,17 @@ ${loginFields}
         const signedIn = await consoleUserId(req);
         if (signedIn !== null && signedIn !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
         if (signedIn === null) {
-          const who = await s.auth.verifyPassword(String(body.username ?? ''), String(body.password ?? ''));
-          if (!who) {
-            // Guessing passwords through a link: a few tries, then the link dies.
-            const n = (failures.get(t.token_hash) ?? 0) + 1;
-            failures.set(t.token_hash, n);
-            await s.audit({ actor: String(body.username ?? '').slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-failed', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, via: 'email link' } });
-            if (n >= MAX_LOGIN_FAILURES) {
-              failures.delete(t.token_hash);
-              await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
-              return send(reply, 401, 'Link disabled', '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>');
-            }
+          const username = String(body.username ?? '').slice(0, 200);
+          // Reserved per address, link and user before the password is checked, on every node.
+          const attempt = await s.limiter.reserve({ kind: 'password', user: username || null, addr: req.ip, link: t.token_hash });
+          if (!attempt.ok) return linkRefused(req, reply, t, attempt, username);
+          const who = await s.auth.verifyPassword(username, String(body.password ?? ''));
+          // Someone else's right password gets the wrong password's answer: the form is no password oracle.
+          if (!who || who.id !== t.approver_id) {
+            await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-failed', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, via: 'email link', ...(who ? { notTheApprover: true } : {}) } });
             return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
           }
-          failures.delete(t.token_hash);
-          if (who.id !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
+          await attempt.succeeded();
           if (await s.auth.secondFactorRequired(who)) return send(reply, 403, 'Second factor needed', '<p>Your account needs a second factor: <a href="/">sign in to the console</a>, then open this link again. Nothing was changed.</p>');
         }
       }

@@ -53,7 +53,7 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     assert.equal(b?.details.scope, 'user');
     assert.equal(b?.details.clientAddr, '127.0.0.1');
     assert.equal((await gw.ssh('alice@web01', ['echo key-ok']).done).stdout, 'key-ok\n', 'a key cannot be guessed: key logins are not blocked');
-    await gw.s.store.db.deleteFrom('login_failures' as never).execute();
+    await gw.s.store.db.deleteFrom('login_attempts' as never).execute();
   });
 
   test('a store failure during login fails closed and says so (even in batch mode)', async () => {

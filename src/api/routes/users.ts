@@ -6,6 +6,7 @@ import { presentUser } from '../../presenters/index.js';
 import { isAdmin } from '../policy.js';
 import { Nullable, Ok, User, Username, errors } from '../schemas.js';
 import { actorOf, callerOf, type Ctx } from './context.js';
+import { limited } from '../limited.js';
 
 const NewUser = Type.Object(
   {
@@ -87,7 +88,10 @@ export async function userRoutes(app: FastifyInstance, { s }: Ctx) {
     async (req, reply) => {
       const c = callerOf(req);
       const b = req.body as { current: string; password: string };
+      const attempt = await s.limiter.reserve({ kind: 'password', user: c.user.username, addr: req.ip });
+      if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'login');
       if (!(await s.auth.verifyPassword(c.user.username, b.current))) return reply.status(400).send({ error: { code: 'invalid', message: 'the current password is wrong', field: 'current' } });
+      await attempt.succeeded();
       await s.admin.setUser(actorOf(req), c.user.username, { password: b.password });
       return { ok: true };
     },

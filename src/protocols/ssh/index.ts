@@ -11,7 +11,6 @@ import { UpstreamPool } from './upstream-pool.js';
 import { disconnectWithMessage } from './disconnect.js';
 import { loadHostKeys } from './hostkeys.js';
 import { Login } from './login.js';
-import { LoginLimiter } from './ratelimit.js';
 import { tuneSocket } from './socket.js';
 
 export interface Listener {
@@ -24,13 +23,12 @@ const LOGIN_GRACE_MS = 120_000;
 
 export async function startSshProxy(s: Services): Promise<Listener | null> {
   const hostKeys = loadHostKeys(s.config.dataDir);
-  const limiter = new LoginLimiter(s.store.db, () => s.clock.now());
   const live = new Set<ProxyConnection>();
   const pool = new UpstreamPool();
 
   const server = new ssh2.Server({ hostKeys, ident: 'Gatehouse' }, (client, info) => {
     const addr = info.ip ?? 'unknown';
-    const c = new ProxyConnection(s, client, addr, new Login(s, limiter, addr, (text) => disconnectWithMessage(client, text)), pool);
+    const c = new ProxyConnection(s, client, addr, new Login(s, addr, (text) => disconnectWithMessage(client, text)), pool);
     live.add(c);
     const grace = setTimeout(() => {
       if (!client.authenticated) client.end();

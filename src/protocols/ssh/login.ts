@@ -5,7 +5,7 @@ import ssh2, { type AuthContext, type AuthenticationType, type KeyboardAuthConte
 import type { Services } from '../../services.js';
 import type { User } from '../../core/types.js';
 import { needsReason } from './gate.js';
-import type { LoginLimiter } from './ratelimit.js';
+import { waitWords, type Refusal } from '../../core/limiter.js';
 import { parseTarget, printable, type Target } from './target.js';
 
 const { utils } = ssh2;
@@ -26,14 +26,12 @@ export class Login {
   result: LoginResult | null = null;
   private primary: { user: User; method: 'password' | 'publickey' } | null = null;
   private target: Target | null = null;
-  private blockedAudited = false;
   /** Set after the password or key when the user needs the TOTP second factor (asked by keyboard-interactive). */
   private secondFactorPending = false;
   private secondFactorFails = 0;
 
   constructor(
     private readonly s: Services,
-    private readonly limiter: LoginLimiter,
     private readonly clientAddr: string,
     /** Ends the connection with words OpenSSH prints even in batch mode (before a session exists). */
     private readonly hangUp: (text: string) => void,
@@ -62,7 +60,9 @@ export class Login {
     if (ctx.method === 'publickey') {
       const pk = ctx as PublicKeyAuthContext;
       // Keys cannot be guessed, so a user-scope block (a password guesser) does not lock key logins out.
-      if (!t.user || (await this.isBlocked(null))) return ctx.reject(PRIMARY);
+      if (!t.user) return ctx.reject(PRIMARY);
+      const blocked = await this.s.limiter.addressBlocked(this.clientAddr);
+      if (blocked) return this.refuse(ctx, null, blocked);
       const parsed = utils.parseKey(pk.key.data);
       if (parsed instanceof Error || Array.isArray(parsed)) return ctx.reject(PRIMARY);
       const user = await this.s.auth.verifyPublicKey(t.user, `${parsed.type} ${pk.key.data.toString('base64')}`);
@@ -73,37 +73,36 @@ export class Login {
       return this.primaryDone(ctx, user, 'publickey');
     }
     const password = (ctx as AuthContext & { password: string }).password;
-    if (await this.isBlocked(t.user)) return ctx.reject(PRIMARY);
+    // Reserved before the check: parallel guesses on any node cannot pass the limit.
+    const attempt = await this.s.limiter.reserve({ kind: 'password', user: t.user, addr: this.clientAddr });
+    if (!attempt.ok) return this.refuse(ctx, t.user, attempt);
     const user = t.user && password.length <= 1024 ? await this.s.auth.verifyPassword(t.user, password) : null;
     if (!user) return this.failed(ctx, t.user ?? printable(ctx.username, 64), 'password');
+    await attempt.succeeded();
     return this.primaryDone(ctx, user, 'password');
   }
 
-  private async isBlocked(user: string | null): Promise<boolean> {
-    const b = await this.limiter.blocked(user, this.clientAddr);
-    if (!b) return false;
-    if (!this.blockedAudited) {
-      this.blockedAudited = true;
+  /** Refuses without checking anything: audited once per key and window, and the client is told why. */
+  private async refuse(ctx: AuthContext, user: string | null, r: Refusal, kind: 'password' | 'code' = 'password'): Promise<void> {
+    if (r.first) {
       await this.s.audit({
         actor: user ?? '-', channel: 'ssh', action: 'ssh.login.blocked', targetType: 'user', targetId: user ?? undefined,
-        details: { clientAddr: this.clientAddr, scope: b.scope, retryAfterSeconds: Math.ceil(b.retryAfterMs / 1000) },
+        details: { clientAddr: this.clientAddr, scope: r.scope, kind, retryAfterSeconds: Math.ceil(r.retryAfterMs / 1000) },
       });
     }
-    const minutes = Math.max(1, Math.ceil(b.retryAfterMs / 60_000));
-    this.hangUp(`Too many failed logins ${b.scope === 'user' ? `for ${user}` : 'from your address'}: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
-    return true;
+    const what = kind === 'code' ? 'wrong codes' : 'failed logins';
+    this.hangUp(`Too many ${what} ${r.scope === 'user' ? `for ${user}` : 'from your address'}: try again in ${waitWords(r.retryAfterMs)}.`);
+    ctx.reject(kind === 'code' ? [] : PRIMARY);
   }
 
   private async failed(ctx: AuthContext, user: string, method: string): Promise<void> {
     const known = this.target?.user ?? null;
-    await this.limiter.fail(known, this.clientAddr);
     await this.s.audit({ actor: user, channel: 'ssh', action: 'ssh.login.failed', targetType: 'user', targetId: known ?? undefined, details: { clientAddr: this.clientAddr, method } });
     ctx.reject(PRIMARY);
   }
 
   private async primaryDone(ctx: AuthContext, user: User, method: 'password' | 'publickey'): Promise<void> {
     const t = this.target!;
-    await this.limiter.succeeded(user.username);
     await this.s.audit({
       actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login', targetType: 'user', targetId: user.id,
       details: { clientAddr: this.clientAddr, method, target: printable(ctx.username, 200) },
@@ -125,13 +124,15 @@ export class Login {
     ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'Gatehouse', 'Enter the code from your authenticator app (or a recovery code).\nNo app set up yet? Log in to the console once to set it up.', (answers) => {
       if (!Array.isArray(answers)) return;
       void (async () => {
+        const attempt = await this.s.limiter.reserve({ kind: 'code', user: user.username, addr: this.clientAddr });
+        if (!attempt.ok) return this.refuse(ctx, user.username, attempt, 'code');
         if (!(await this.s.auth.verifyTotp(user, String(answers[0] ?? '')))) {
           this.secondFactorFails++;
-          await this.limiter.fail(user.username, this.clientAddr);
           await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor-failed', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr } });
           // Three wrong codes end the connection: no methods left to try.
           return ctx.reject(this.secondFactorFails >= 3 ? [] : ['keyboard-interactive'], this.secondFactorFails < 3);
         }
+        await attempt.succeeded();
         this.secondFactorPending = false;
         await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr, method } });
         if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return this.askReason(ctx, 1, null);
