@@ -82,7 +82,10 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   };
 }
 
-/** `gatehouse serve`: start, then stop in order on SIGINT/SIGTERM. */
+/** How long a fatal error leaves the orderly stop before the process exits anyway. */
+const FATAL_STOP_MS = 5000;
+
+/** `gatehouse serve`: start, then stop in order on SIGINT/SIGTERM; exit 1 on an uncaught exception. */
 export async function serve(): Promise<void> {
   const running = await start();
   process.stdout.write(`Gatehouse is running: console and API on http://${running.services.config.bind}:${running.webPort}/ (Ctrl-C stops it)\n`);
@@ -99,6 +102,16 @@ export async function serve(): Promise<void> {
   // A gateway holding live sessions must not fall over on one missed promise: log it loudly and go on.
   // (Each background loop catches its own errors; this is the net under them.)
   process.on('unhandledRejection', (err) => running.services.log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (bug): logged, the gateway goes on'));
+  // Whatever escapes to the process is fatal: the process state is unknown. Log it, give the sessions a
+  // bounded moment to close, exit non-zero so the supervisor restarts it. Connection handlers catch
+  // their own errors, so one hostile client never gets here.
+  process.on('uncaughtException', (err) => {
+    running.services.log.fatal({ err: String((err as Error)?.stack ?? err) }, 'uncaught exception: the gateway stops and exits 1');
+    if (stopping) return process.exit(1);
+    stopping = true;
+    setTimeout(() => process.exit(1), FATAL_STOP_MS);
+    running.stop().finally(() => process.exit(1));
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

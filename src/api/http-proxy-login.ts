@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { safeRedirect } from '../core/redirect.js';
 import type { Services } from '../services.js';
-import { LoginTokens, deviceOrigin, httpProxyConfig, proxyOrigin } from '../protocols/http/index.js';
+import { LoginTokens, deviceOrigin, httpProxyConfig, mayOpen, proxyOrigin } from '../protocols/http/index.js';
 
 const HOST_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Fixed bytes (no nonce, no name): unknown and unreachable hosts must not be told apart. */
+const NOT_AVAILABLE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not available</title></head><body><main><h1>This address is not available</h1><p>There is no web console here that you may open. If you think you should have access, ask your Gatehouse administrator.</p></main></body></html>`;
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export async function registerHttpProxyLogin(app: FastifyInstance, s: Services): Promise<void> {
@@ -39,6 +41,8 @@ export async function registerHttpProxyLogin(app: FastifyInstance, s: Services):
           const cfg = httpProxyConfig();
           origin = { scheme: cfg.tls ? 'https' : 'http', baseDomain: cfg.baseDomain, port: cfg.publicPort ?? s.config.httpProxyPort };
         }
+        // No token for a host the user cannot reach: the same page as for a device that does not exist.
+        if (!(await mayOpen(s, req.caller.user.id, host))) return reply.status(404).header('content-security-policy', "default-src 'none'").type('text/html; charset=utf-8').send(NOT_AVAILABLE);
         const token = await tokens.issue(req.caller.user.id, host);
         return reply.redirect(`${deviceOrigin(origin, host)}/.gatehouse/auth?token=${encodeURIComponent(token)}&return=${encodeURIComponent(ret)}`, 303);
       }

@@ -5,9 +5,11 @@ import { GatehouseError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { pendingMigrations } from '../storage/db.js';
 import { Metrics } from './metrics.js';
+import { closeUnreadBodies } from './limits.js';
 
 export async function buildWebServer(s: Services, metrics: Metrics): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
+  closeUnreadBodies(app);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof GatehouseError) {

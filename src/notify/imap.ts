@@ -6,6 +6,7 @@ import { ImapFlow } from 'imapflow';
 import type { Services } from '../services.js';
 import type { ImapConfig } from './config.js';
 import type { ReplyProcessor } from './replies.js';
+import { MAX_BYTES } from './smtp-in.js';
 
 export const PROCESSED_KEYWORD = '$GatehouseProcessed';
 
@@ -17,6 +18,8 @@ export class ImapPoller {
   private failures = 0;
   lastError: string | null = null;
   processed = 0;
+  /** Messages skipped because they were larger than MAX_BYTES. */
+  tooLarge = 0;
 
   constructor(
     private readonly s: Services,
@@ -65,6 +68,11 @@ export class ImapPoller {
       connectionTimeout: Math.min(10_000, this.cfg.timeoutMs),
       greetingTimeout: Math.min(10_000, this.cfg.timeoutMs),
       socketTimeout: this.cfg.timeoutMs,
+      // A server's answers are bounded too (imapflow's defaults allow 1 GiB literals): a message is
+      // never larger than a reply may be, so a lying or broken server fails the connection, not memory.
+      maxLiteralSize: MAX_BYTES + 64 * 1024,
+      maxLineLength: 4 * 1024 * 1024,
+      maxResponseSize: 8 * 1024 * 1024,
     });
     c.on('error', (err: Error) => this.s.log.warn({ err: String(err.message) }, 'imap connection error'));
     await c.connect();
@@ -87,12 +95,20 @@ export class ImapPoller {
       const uids = (await c.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
       for (const uid of uids) {
         if (this.stopped) return;
-        const msg = await c.fetchOne(String(uid), { source: true }, { uid: true });
-        if (!msg || !msg.source) continue;
-        await this.replies.process(msg.source, { via: 'imap' });
+        const meta = await c.fetchOne(String(uid), { size: true }, { uid: true });
+        if (!meta) continue;
+        if ((meta.size ?? 0) > MAX_BYTES) {
+          // Not downloaded: marked processed so it is not looked at again, and logged for the admin.
+          this.s.log.warn({ uid, size: meta.size, limit: MAX_BYTES, mailbox: this.cfg.mailbox }, 'imap: message larger than a reply may be; skipped');
+          this.tooLarge++;
+        } else {
+          const msg = await c.fetchOne(String(uid), { source: { maxLength: MAX_BYTES } }, { uid: true });
+          if (!msg || !msg.source) continue;
+          await this.replies.process(msg.source, { via: 'imap' });
+          this.processed++;
+        }
         await c.messageFlagsAdd(String(uid), ['\\Seen', PROCESSED_KEYWORD], { uid: true });
         if (this.cfg.processedMailbox) await c.messageMove(String(uid), this.cfg.processedMailbox, { uid: true });
-        this.processed++;
       }
     } finally {
       lock.release();

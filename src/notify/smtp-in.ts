@@ -1,15 +1,40 @@
 // The inbound SMTP listener (smtp-server) for a mail server that forwards replies to Gatehouse.
 // A message is answered 250 once it has been processed (accepted or refused); 451 when processing failed
 // (database down…), so the forwarding server retries later. No AUTH: bind it where only your MTA reaches.
+import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Services } from '../services.js';
 import type { ReplyProcessor } from './replies.js';
 
-const MAX_BYTES = 2 * 1024 * 1024;
+/** The largest reply Gatehouse reads, over SMTP or IMAP: a reply to an approval mail is a few KiB. */
+export const MAX_BYTES = 2 * 1024 * 1024;
 
 export interface SmtpListener {
   port: number;
   close(): Promise<void>;
+}
+
+interface Conn {
+  session: unknown;
+  send(code: number, text: string): void;
+  _socket?: Socket;
+}
+
+/**
+ * Answers `code 552` on the connection of this session and closes it, so nothing more is read. smtp-server
+ * has no public way to stop a DATA transfer early; false when its connection cannot be found (the
+ * message is then read to its end, discarded, and refused with 552 there).
+ */
+function refuseAndClose(server: SMTPServer, session: unknown, text: string): boolean {
+  const conns = (server as unknown as { connections?: Set<Conn> }).connections;
+  const conn = conns ? [...conns].find((c) => c.session === session) : undefined;
+  const sock = conn?._socket;
+  if (!conn || !sock) return false;
+  conn.send(552, text);
+  sock.end();
+  sock.once('finish', () => sock.destroy());
+  setTimeout(() => sock.destroy(), 1000).unref();
+  return true;
 }
 
 export async function startSmtpListener(s: Services, replies: ReplyProcessor, port: number): Promise<SmtpListener> {
@@ -25,10 +50,16 @@ export async function startSmtpListener(s: Services, replies: ReplyProcessor, po
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
-      stream.on('data', (c: Buffer) => {
+      const onChunk = (c: Buffer) => {
         size += c.length;
-        if (size <= MAX_BYTES) chunks.push(c);
-      });
+        if (size <= MAX_BYTES) return void chunks.push(c);
+        // Past the limit: answer 552 now and drop the connection instead of reading the rest.
+        if (refuseAndClose(server, session, `Error: message exceeds fixed maximum message size ${MAX_BYTES}`)) {
+          stream.removeListener('data', onChunk);
+          chunks.length = 0;
+        }
+      };
+      stream.on('data', onChunk);
       stream.on('end', () => {
         if (stream.sizeExceeded || size > MAX_BYTES) {
           const err = new Error('message too large') as Error & { responseCode?: number };

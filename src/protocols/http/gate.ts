@@ -41,6 +41,18 @@ export type GateResult =
   | { kind: 'unavailable' }
   | { kind: 'approval'; user: User; device: Device; decision: Extract<Awaited<ReturnType<Services['approvals']['decide']>>, { outcome: 'approval-required' }> };
 
+/**
+ * Whether the user may open this device host at all: an http rule that lets them in, or one where they
+ * may ask for approval (the waiting page). The same test as the gate's, before any token is handed out.
+ */
+export async function mayOpen(s: Services, userId: number, host: string): Promise<boolean> {
+  const p = await s.policy.current();
+  const user = p.usersById.get(userId);
+  const device = [...p.devicesById.values()].find((d) => d.name.toLowerCase() === host);
+  if (!user || user.disabled || !device || !device.enabled || !device.protocols.includes('http')) return false;
+  return (await s.approvals.decide(user.username, device.name, 'http')).outcome !== 'denied';
+}
+
 export class Gate {
   /** `${userId}:${host}` -> the current access (live or ended). */
   readonly accesses = new Map<string, Access>();

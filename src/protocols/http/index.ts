@@ -17,9 +17,11 @@ import { forward, forwardUpgrade } from './forward.js';
 import { Gate, type Access, type GateResult } from './gate.js';
 import { accessEnded, badLogin, message, notAvailable, send, upstreamError } from './pages.js';
 import { again, Waiter } from './wait.js';
+import { closeIfUnread, hasBody, lastOnConnection, readForm } from './limits.js';
 
 export { httpProxyConfig, proxyOrigin, deviceOrigin } from './config.js';
 export { LoginTokens } from './auth.js';
+export { mayOpen } from './gate.js';
 
 export interface HttpProxy {
   port: number;
@@ -40,20 +42,6 @@ function ambiguous(req: IncomingMessage): boolean {
     }
   }
   return cl > 1 || te > 1 || (cl > 0 && te > 0);
-}
-
-function readForm(req: IncomingMessage, limit = 4096): Promise<URLSearchParams | null> {
-  return new Promise((resolve) => {
-    let body = '';
-    let over = false;
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      body += c;
-      if (body.length > limit) over = true;
-    });
-    req.on('end', () => resolve(over ? null : new URLSearchParams(body)));
-    req.on('error', () => resolve(null));
-  });
 }
 
 const SEEN = Symbol('gatehouse.bytes');
@@ -167,6 +155,10 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     const foreign = site !== undefined ? site !== 'same-origin' : o !== undefined && o.replace(/^https?:\/\//, '') !== String(req.headers.host);
     if (foreign) return page(res, message(403, 'Refused', 'This form came from another site.'));
     const form = await readForm(req);
+    if (form === 'too-large') {
+      lastOnConnection(res);
+      return page(res, message(413, 'Too large', 'This form is larger than Gatehouse accepts.'));
+    }
     if (!form) return page(res, message(400, 'Bad request', 'The form could not be read.'));
     if (u.pathname === '/.gatehouse/cancel') return waiter.cancel(res, user, Number(form.get('id')));
     if (u.pathname === '/.gatehouse/again') {
@@ -187,6 +179,8 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
       res.shouldKeepAlive = false;
       return page(res, message(400, 'Bad request', 'The request framing is ambiguous.'));
     }
+    // Every answer that leaves part of a body unread ends the connection (the device's own answers too).
+    if (hasBody(req)) closeIfUnread(req, res);
     const host = deviceHost(req.headers.host);
     if (!host) return page(res, notAvailable());
     const now = s.clock.now();

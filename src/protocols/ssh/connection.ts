@@ -20,6 +20,8 @@ import { StderrWaitView, TerminalWaitView } from './waitview.js';
 /** Client environment passed on to the device (it applies its own AcceptEnv too). */
 const ENV_ALLOWED = /^(LANG|LC_[A-Z]+|TZ|GIT_PROTOCOL|COLORTERM)$/;
 export const REASON_ENV = 'GATEHOUSE_REASON';
+/** Environment variables one session may pass on to the device: each is held in memory until then. */
+const MAX_ENV_VARS = 64;
 
 export type Kind = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
 
@@ -118,7 +120,7 @@ export class ProxyConnection {
       if (info.key === REASON_ENV) {
         st.reason = String(info.val).slice(0, 1000);
         accept?.();
-      } else if (ENV_ALLOWED.test(info.key) && String(info.val).length <= 4096) {
+      } else if (ENV_ALLOWED.test(info.key) && String(info.val).length <= 4096 && Object.keys(st.env).length < MAX_ENV_VARS) {
         st.env[info.key] = String(info.val);
         accept?.();
       } else reject?.();

@@ -22,13 +22,18 @@ export function finish(ch: ServerChannel, code: number): void {
   ch.end();
 }
 
+/** Bytes one prompt reads before it gives up: typing and pasting stay far below; a flood ends the channel. */
+export const LINE_INPUT_BYTES = 16 * 1024;
+
 /**
  * Reads one line from a PTY channel with echo and basic editing (backspace, Ctrl-U). Resolves null on
- * Ctrl-C, Ctrl-D on an empty line, or when the channel closes.
+ * Ctrl-C, Ctrl-D on an empty line, or when the channel closes. Characters past `max` are not kept; past
+ * LINE_INPUT_BYTES received (escape sequences included) the channel is ended and null returned.
  */
 export function readLine(ch: ServerChannel, prompt: string, max = 500): Promise<string | null> {
   return new Promise((resolve) => {
     let line = '';
+    let received = 0;
     // Inside an escape sequence (arrow keys and the like): skipped up to its final byte.
     let esc: 'no' | 'start' | 'csi' = 'no';
     const done = (v: string | null) => {
@@ -40,6 +45,12 @@ export function readLine(ch: ServerChannel, prompt: string, max = 500): Promise<
     };
     const onClose = () => done(null);
     const onData = (d: Buffer) => {
+      received += d.length;
+      if (received > LINE_INPUT_BYTES) {
+        done(null);
+        say(ch, true, 'Input too long: this line is closed.');
+        return finish(ch, 1);
+      }
       for (const c of d.toString('utf8')) {
         const code = c.codePointAt(0)!;
         if (esc === 'start') {
