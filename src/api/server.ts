@@ -8,7 +8,10 @@ import { Metrics } from './metrics.js';
 import { closeUnreadBodies } from './limits.js';
 
 export async function buildWebServer(s: Services, metrics: Metrics): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false });
+  // Unknown fields are refused, never dropped: ajv's removeAdditional is off, and every body schema
+  // is closed (strictBodies) so a typo or an injected field answers 400 naming it.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false, ajv: { customOptions: { removeAdditional: false } } });
+  strictBodies(app);
   closeUnreadBodies(app);
 
   app.setErrorHandler((err, _req, reply) => {
@@ -16,12 +19,15 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
       const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, second_factor_required: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
       return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
-    const e = err as { statusCode?: number; validation?: { instancePath?: string; params?: { missingProperty?: string } }[]; message?: string };
+    const e = err as { statusCode?: number; validation?: { keyword?: string; instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[]; message?: string };
     // Schema errors name the field, so a form can show the message next to it.
     const v = e.validation?.[0];
-    const field = v ? (v.instancePath?.split('/')[1] || v.params?.missingProperty) : undefined;
+    const unknown = v?.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
+    const at = v?.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : '';
+    const field = unknown !== undefined ? (at ? `${at}.${unknown}` : unknown) : v ? (v.instancePath?.split('/')[1] || v.params?.missingProperty) : undefined;
+    const message = unknown !== undefined ? `unknown field '${field}'` : (e.message ?? 'bad request');
     if (e.validation || (e.statusCode && e.statusCode < 500))
-      return reply.status(e.statusCode ?? 400).send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message: e.message ?? 'bad request', ...(field ? { field } : {}) } });
+      return reply.status(e.statusCode ?? 400).send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message, ...(field ? { field } : {}) } });
     s.log.error({ err: String(err) }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
@@ -43,4 +49,35 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
     return metrics.render();
   });
   return app;
+}
+
+type Schema = Record<string, unknown>;
+
+/** A copy of a JSON schema in which every object with named properties admits no others. */
+export function closeObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closeObjects);
+  if (schema === null || typeof schema !== 'object') return schema;
+  // An intersection of objects is one object: merged, it can be closed (closing each part refuses the other's fields).
+  const all = (schema as Schema).allOf;
+  if (Array.isArray(all) && all.length > 0 && all.every((x: Schema) => x?.type === 'object' && x.properties !== undefined && x.additionalProperties === undefined)) {
+    const { allOf: _parts, ...rest } = schema as Schema;
+    void _parts;
+    const merged = { ...rest, type: 'object', properties: Object.assign({}, ...all.map((x: Schema) => x.properties)), required: [...new Set(all.flatMap((x: Schema) => (x.required as string[]) ?? []))] };
+    return closeObjects(merged);
+  }
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(schema as Schema)) {
+    if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)]));
+    else if (['items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties', 'patternProperties'].includes(k)) out[k] = k === 'patternProperties' ? Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)])) : closeObjects(v);
+    else out[k] = v;
+  }
+  if (out.type === 'object' && out.properties !== undefined && out.additionalProperties === undefined && out.patternProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+/** Every route's body schema, whoever registers it and whenever, is closed before Fastify compiles it. */
+function strictBodies(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body) route.schema = { ...route.schema, body: closeObjects(route.schema.body) };
+  });
 }
