@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { GatehouseError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { pendingMigrations } from '../storage/db.js';
+import { storageErrorToGatehouse } from '../storage/retry.js';
 import { Metrics } from './metrics.js';
 import { closeUnreadBodies } from './limits.js';
 
@@ -14,7 +15,11 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
   strictBodies(app);
   closeUnreadBodies(app);
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((error, _req, reply) => {
+    // A lost database race is a 409 and an exhausted pool a 503, wherever they surface (storage/retry.ts).
+    const mapped = storageErrorToGatehouse(error);
+    if (mapped) s.log.warn({ err: String(error) }, `database ${mapped.code === 'conflict' ? 'race lost' : 'busy'}; answered ${mapped.code}`);
+    const err = mapped ?? error;
     if (err instanceof GatehouseError) {
       const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, second_factor_required: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
       return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });

@@ -25,16 +25,20 @@ const LATE_COMMIT_MS = 60_000;
 const KEEP_MS = 30 * 24 * 3600_000;
 const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
 
-/** Inserts one outbox row unless its key exists. */
+/**
+ * Inserts one outbox row unless that mail exists: the same key, or the same request × recipient × kind ×
+ * occurrence (unique index, migration 014). ON CONFLICT DO NOTHING on either: exactly once by
+ * construction, whichever builder, node or event gets there first.
+ */
 export async function enqueue(db: MailDb, m: OutMail, now: number): Promise<boolean> {
   const r = await db
     .insertInto('mail_outbox')
     .values({
-      mail_key: m.key, request_id: m.requestId, kind: m.kind, to_addr: m.to, subject: m.subject, text_body: m.text, html_body: m.html,
+      mail_key: m.key, request_id: m.requestId, kind: m.kind, occurrence: m.occurrence, to_addr: m.to, subject: m.subject, text_body: m.text, html_body: m.html,
       headers: JSON.stringify(m.headers), message_id: m.messageId, status: 'queued', attempts: 0, next_attempt_at: now, lease_until: null,
       claimed_by: null, last_error: null, created_at: now, sent_at: null,
     })
-    .onConflict((oc) => oc.column('mail_key').doNothing())
+    .onConflict((oc) => oc.doNothing())
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }

@@ -5,10 +5,12 @@ import type { ApprovalRequest, GatehouseEvent, User } from '../core/types.js';
 import { render, type Vars } from './templates.js';
 
 export interface OutMail {
-  /** Unique per (event, recipient, kind): inserting it twice is a no-op. */
+  /** Unique per request × recipient × kind × occurrence: inserting it twice is a no-op. */
   key: string;
   requestId: number | null;
   kind: string;
+  /** Tells legitimate repeats of a kind apart (the level, the reminder's time); '' for once-per-request kinds. */
+  occurrence: string;
   to: string;
   subject: string;
   text: string;
@@ -91,12 +93,20 @@ const APPROVER_HEADLINES: Record<string, string> = {
 
 async function approverMails(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalRequest, kind: string, recipients: number[]): Promise<OutMail[]> {
   // Skip mail that could no longer be acted on: the request moved on before we got to it.
+/** A new request is mailed once; next-level and escalated once per level; each reminder once. */
+function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent): string {
+  if (kind === 'reminder') return String(r.lastNotifiedAt ?? e.at);
+  if (kind === 'escalated' || kind === 'next-level') return `L${r.currentLevel}`;
+  return '';
+}
+
   const cur = ctx.current ?? r;
   if (cur.status !== 'waiting' || cur.currentLevel !== r.currentLevel) return [];
   if (cur.expiresAt !== null && cur.expiresAt <= ctx.now) return [];
   const out: OutMail[] = [];
   const secret = await ctx.replySecret();
   for (const uid of [...new Set(recipients)]) {
+  const occurrence = approverOccurrence(kind, r, e);
     const u = ctx.policy.usersById.get(uid);
     if (!u || u.disabled || !validEmail(u.email)) continue;
     const approve = await ctx.token(uid, 'approve', r.currentLevel);
@@ -110,11 +120,12 @@ async function approverMails(ctx: ComposeContext, e: GatehouseEvent, r: Approval
     };
     const { text, html } = render(ctx.templatesDirs, 'approver', vars);
     out.push({
-      key: `ev:${e.id}:${kind}:${uid}`,
+      key: `r${r.id}:${kind}:${occurrence}:u${uid}`,
       requestId: r.id,
       kind,
       to: u.email,
       subject: subjectFor(ctx.instance, r.id),
+      occurrence,
       text,
       html,
       headers: { replyTo: ctx.replyTo(secret) },
@@ -145,11 +156,12 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
   const { text, html } = render(ctx.templatesDirs, 'requester', vars);
   return [
     {
-      key: `ev:${e.id}:${r.status}:${u.id}`,
+      key: `r${r.id}:${r.status}::u${u.id}`,
       requestId: r.id,
       kind: r.status,
       to: u.email,
       subject: subjectFor(ctx.instance, r.id),
+      occurrence: '',
       text,
       html,
       headers: { autoSubmitted: 'auto-generated' },
@@ -193,6 +205,7 @@ export function refusalMail(ctx: Pick<ComposeContext, 'instance' | 'domain' | 't
     kind: 'reply-refused',
     to: to.email,
     subject: requestId ? `Re: ${subjectFor(ctx.instance, requestId)}` : `${ctx.instance} - reply not accepted`,
+    occurrence: key,
     text,
     html: null,
     headers: { autoSubmitted: 'auto-replied', inReplyTo, references: inReplyTo ? [inReplyTo] : undefined },

@@ -1,7 +1,9 @@
 // The outbox worker: claims queued mail with a conditional update (so with several workers or nodes each
 // mail is claimed by one), sends it with nodemailer, retries with exponential backoff, and gives up only
 // after GATEHOUSE_MAIL_GIVE_UP_HOURS or on a permanent (5xx) refusal. A worker that dies mid-send loses
-// its lease and the mail is sent again with the same Message-ID (SMTP is at-least-once at that instant).
+// its lease and the mail is sent again with the same Message-ID (SMTP is at-least-once at that instant);
+// a worker that lives marks what it sent, retrying the mark through a busy database while its lease holds.
+// Rows are unique per request × recipient × kind × occurrence (builder.ts), so a mail is queued once.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Services } from '../services.js';
 import type { MailHeaders } from './compose.js';
@@ -156,15 +158,33 @@ export class OutboxWorker {
       await this.failed(db, m, err);
       return;
     }
-    // Sent: forget the bodies (they carry single-use link tokens).
-    await db
-      .updateTable('mail_outbox')
-      .set({ status: 'sent', sent_at: Date.now(), lease_until: null, text_body: null, html_body: null, last_error: null })
-      .where('id', '=', m.id)
-      .where('claimed_by', '=', this.me)
-      .where('status', '=', 'sending')
-      .execute();
+    await this.markSent(db, m);
     this.sentCount++;
+  }
+
+  /**
+   * Sent: forget the bodies (they carry single-use link tokens). The mail is out, so this mark must not
+   * be lost to a busy database: an unmarked row is sent again when its lease passes. It is tried again,
+   * with backoff, for as long as the lease holds.
+   */
+  private async markSent(db: MailDb, m: Selectable<MailOutboxTable>): Promise<void> {
+    const until = Date.now() + Math.max(1000, this.cfg.leaseMs - 1000);
+    for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await db
+          .updateTable('mail_outbox')
+          .set({ status: 'sent', sent_at: Date.now(), lease_until: null, text_body: null, html_body: null, last_error: null })
+          .where('id', '=', m.id)
+          .where('claimed_by', '=', this.me)
+          .where('status', '=', 'sending')
+          .execute();
+        return;
+      } catch (err) {
+        if (Date.now() + delay >= until) throw err;
+        this.s.log.warn({ mail: m.id, err: describe(err) }, 'could not mark a sent mail; trying again');
+        await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+      }
+    }
   }
 
   private async failed(db: MailDb, m: Selectable<MailOutboxTable>, err: unknown): Promise<void> {

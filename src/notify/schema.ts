@@ -10,6 +10,8 @@ export interface MailOutboxTable {
   mail_key: string;
   request_id: number | null;
   kind: string;
+  /** Which occurrence of the kind (migration 014): unique with request_id, to_addr and kind. */
+  occurrence: Generated<string>;
   to_addr: string;
   subject: string;
   text_body: string | null;

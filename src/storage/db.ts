@@ -33,7 +33,9 @@ export function maskUrl(url: string): string {
 export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number; onQuery?: (sql: string) => void; sqliteBusy?: SqliteBusyOptions }): Db {
   const log = opts.onQuery ? (e: { query: { sql: string } }) => opts.onQuery!(e.query.sql) : undefined;
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
+    // Under load a request waits its turn for a connection rather than failing; past 30 s it is a 503
+    // (storage/retry.ts), not a 500.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, connectionTimeoutMillis: 30_000 });
     // An idle client that loses its server must not crash the process; the next query reports the error.
     pool.on('error', () => {});
     // Nor a checked-out one: pg-pool removes its error listener while a client is lent out, so a server

@@ -15,8 +15,9 @@
 //   the process's other queries — reads, which WAL never blocks, and writes with their own budget — go
 //   on meanwhile; it takes the connection back before trying again. Later statements of a held
 //   connection (inside a transaction, or Kysely's `connection()`) wait holding it.
-// - When the budget is spent the last SqliteError is thrown (code SQLITE_BUSY, "gave up after N ms"):
-//   the same error callers got from a busy timeout before, which they treat as a store failure.
+// - When the budget is spent the last SqliteError is thrown (code SQLITE_BUSY, "gave up after N ms",
+//   with `waitedMs`); retry.ts turns it into a 409 conflict. A statement inside a transaction that
+//   meets the lock fails at once; retry.ts runs the whole transaction again (a bounded number of times).
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
@@ -221,5 +222,7 @@ const STATEMENT_CACHE = 500;
 
 function gaveUp(err: unknown, waitedMs: number): Error {
   const e = err as { message?: string; code: string };
-  return new SQLite.SqliteError(`${e.message ?? 'database is locked'} (gave up after ${waitedMs} ms waiting for another process's lock)`, e.code);
+  const out = new SQLite.SqliteError(`${e.message ?? 'database is locked'} (gave up after ${waitedMs} ms waiting for another process's lock)`, e.code);
+  // Marks a wait already spent: retry.ts does not wait the whole budget again.
+  return Object.assign(out, { waitedMs });
 }

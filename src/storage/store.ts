@@ -7,6 +7,7 @@ import type { Db, Dialect } from './db.js';
 import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database, DelegationsTable } from './schema.js';
 import { toAccount, toDevice, toUser } from './mappers.js';
 import { appendAudit } from './audit-log.js';
+import { withRaceRetry } from './retry.js';
 export { auditRow } from './audit-log.js';
 
 type Req = Selectable<ApprovalRequestsTable>;
@@ -153,7 +154,7 @@ export class KyselyStore implements Store {
   }
 
   tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect, this.auditKey)));
+    return withRaceRetry(() => this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect, this.auditKey))));
   }
 
   async loadPolicy(): Promise<PolicyData> {

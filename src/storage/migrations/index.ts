@@ -11,6 +11,7 @@ import { migration008 } from './008_nodes.js';
 import { migration010 } from './010_escalate_at.js';
 import { migration011 } from './011_recordings.js';
 import { migration009 } from './009_directory.js';
+import { migration014 } from './014_mail_once.js';
 import { migration012 } from './012_login_attempts.js';
 import { migration013 } from './013_second_factor_proof.js';
 
@@ -29,5 +30,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '011_recordings': migration011(dialect),
     '012_login_attempts': migration012(dialect),
     '013_second_factor_proof': migration013(dialect),
+    '014_mail_once': migration014(dialect),
   };
 }
