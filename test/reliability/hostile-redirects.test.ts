@@ -159,7 +159,10 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
       await revokeBob();
       const [pname, pvalue] = (await proxyCookie(gw, 'bob', 'app')).split('=');
       await ctx.addCookies([{ name: pname, value: pvalue, url: device }]);
+      const reloads: number[] = [];
+      page.on('response', (r) => void (r.url() === `${device}//evil.test/` && reloads.push(r.status())));
       await go(`${device}//evil.test/`);
+      assert.deepEqual(reloads, [303], 'the approval reloaded the page');
       assert.equal(new URL(page.url()).origin, device, `//evil.test/ ended at ${page.url()}`);
       assert.deepEqual(offsite, [], 'the browser never left the gateway');
       await ctx.close();
