@@ -180,7 +180,8 @@ describe('the scanner, alone', () => {
       assert.equal(got[frame.length], 0x81);
       assert.ok(!got.includes(PASSWORD), `pieces of ${size}`);
     }
-    assert.throws(() => new FrameScrubber(forms).push(Buffer.from([0x81, 0x85, 1, 2, 3, 4])));
+    assert.throws(() => new FrameScrubber(forms).push(Buffer.from([0x81, 0x85, 1, 2, 3, 4])), /masked or compressed/);
+    assert.throws(() => new FrameScrubber(forms).push(Buffer.from([0xc1, 0x05])), /masked or compressed/);
   });
 });
 
@@ -299,6 +300,13 @@ describe('hostile device: the injected credential never reaches the browser', ()
     ws.close();
     assert.match(got[0], /authorization: Basic \*+=*\n/i);
     for (const f of BASIC_LEAKS) assert.ok(!got.join('\n').includes(f), `websocket carried ${f}`);
+  });
+
+  test('an upgrade to anything but websocket is refused for such a device', async () => {
+    dev.seen.length = 0;
+    const r = await rawGet(gw.proxyPort, gw.host('leaky'), '/echo', cookie, 'GET', 'connection: upgrade\r\nupgrade: h2c\r\n');
+    assert.match(r.head, /^HTTP\/1.1 501/);
+    assert.equal(dev.seen.length, 0);
   });
 
   test('a device without an injected credential is untouched: codings, ranges and bytes pass as they are', async () => {

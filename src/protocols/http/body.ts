@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { Scrubber } from './scrub.js';
+import { Scrubber, type Forms } from './scrub.js';
 
 /** Decoded bytes one response may produce; a body that inflates past this is cut (a compression bomb). */
 export const MAX_DECODED_BYTES = 1024 * 1024 * 1024;
@@ -47,7 +47,7 @@ export class ScrubbedBody {
 
   constructor(
     private readonly res: ServerResponse,
-    forms: Buffer[],
+    forms: Forms,
     coding: Coding | null,
     private readonly resume: () => void,
     private readonly fail: (err: Error) => void,

@@ -265,6 +265,8 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
 export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, t: ForwardTarget, track: (s: Duplex) => void): Promise<void> {
   const headers = upstreamHeaders(req, t);
   const proto = String(req.headers.upgrade ?? 'websocket');
+  // Only websocket frames can be scanned for the secret: other upgrades to such a device are refused.
+  if (t.credential && proto.toLowerCase() !== 'websocket') return void client.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   let up: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
   try {
     up = (await t.upstream.pool.upgrade({ path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, protocol: proto })) as typeof up;
