@@ -12,6 +12,7 @@ import { hashToken } from '../notify/tokens.js';
 import type { Services } from '../services.js';
 import { cookies, SESSION_COOKIE } from './auth.js';
 import { ApiStore } from './store.js';
+import { factorField, factorProof } from './email-link-factor.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
 
@@ -123,8 +124,12 @@ export async function registerEmailLinks(app: FastifyInstance, s: Services): Pro
         : signedIn === t.approver_id
           ? `<p class="note">Signed in to the console as ${h(approver?.username)}.</p>`
           : `<p class="note">Sign in to confirm (your console username and password), or <a href="/">sign in to the console</a> and open this link again.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>`;
+      if (!approver || approver.disabled) return send(reply, 403, 'Not allowed', '<p>The approver this link was sent to can no longer decide. Nothing was changed.</p>');
+      const factor = await factorField(s, sessions, req, approver);
+      if ('status' in factor) return send(reply, factor.status, factor.title, factor.html);
       const form = `<form method="post" action="/email/approval/${h(req.params.token)}">
 ${loginFields}
+${factor.html}
 <label>Comment (optional)<textarea name="comment" rows="3" maxlength="1000"></textarea></label>
 <button type="submit" class="${t.action}">${verb} request #${r!.id}</button></form>`;
       return send(reply, 200, `${verb} request #${r!.id}?`, `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${await details(r!)}${form}<p class="note">Nothing changes until you press the button.</p>`);
@@ -155,8 +160,13 @@ ${loginFields}
             return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
           }
           await attempt.succeeded();
-          if (await s.auth.secondFactorRequired(who)) return send(reply, 403, 'Second factor needed', '<p>Your account needs a second factor: <a href="/">sign in to the console</a>, then open this link again. Nothing was changed.</p>');
         }
+      }
+      // The approver's second factor, when deciding needs it: a code on this form (or their console session's).
+      const factor = await factorProof(s, sessions, req, t.token_hash, approver, body);
+      if (!('proof' in factor)) {
+        if (factor.killLink) await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+        return send(reply, factor.status, factor.title, factor.html);
       }
       // Single use: one conditional update claims the token; a second POST finds it used.
       const now = Date.now();
@@ -164,13 +174,13 @@ ${loginFields}
       if (Number(claimed.numUpdatedRows) !== 1) return send(reply, 410, STALE.used[0], `<p>${STALE.used[1]}</p>`);
       const comment = typeof body.comment === 'string' ? body.comment : null;
       try {
-        const out = t.action === 'approve' ? await s.approvals.approve(t.request_id, approver.username, { comment, channel: 'email-link' }) : await s.approvals.reject(t.request_id, approver.username, { comment, channel: 'email-link' });
+        const out = t.action === 'approve' ? await s.approvals.approve(t.request_id, approver.username, { comment, channel: 'email-link', proof: factor.proof }) : await s.approvals.reject(t.request_id, approver.username, { comment, channel: 'email-link', proof: factor.proof });
         // The other link of this approver for this level dies with this decision.
         await db.updateTable('mail_link_tokens').set({ dead_at: now }).where('request_id', '=', t.request_id).where('approver_id', '=', t.approver_id).where('level', '=', t.level).where('dead_at', 'is', null).where('used_at', 'is', null).execute();
         const what = out.status === 'waiting' ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.` : `Request #${out.id} is now ${h(out.status)}.`;
         return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
       } catch (err) {
-        if (err instanceof GatehouseError) return send(reply, err.code === 'forbidden' || err.code === 'self_approval' ? 403 : 409, 'Not decided', `<p>${h(err.message)}. Nothing was changed.</p>`);
+        if (err instanceof GatehouseError) return send(reply, err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409, 'Not decided', `<p>${h(err.message)}. Nothing was changed.</p>`);
         // Something broke (database down…): give the link back so the approver can retry.
         await db.updateTable('mail_link_tokens').set({ used_at: null }).where('token_hash', '=', t.token_hash).execute().catch(() => {});
         s.log.error({ err: String(err) }, 'email link decision failed');

@@ -43,6 +43,12 @@ export async function enqueue(db: MailDb, m: OutMail, now: number): Promise<bool
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
+interface Inputs {
+  policy: PolicySnapshot;
+  instance: string;
+  factorIds: Set<number>;
+}
+
 export class OutboxBuilder {
   private running: Promise<number> | null = null;
   private again = false;
@@ -141,7 +147,7 @@ export class OutboxBuilder {
   }
 
   /** Policy and parameters, read before the transaction (SQLite has one connection: no reads on it inside). */
-  private async inputs(r: ApprovalRequest | undefined): Promise<{ policy: PolicySnapshot; instance: string }> {
+  private async inputs(r: ApprovalRequest | undefined): Promise<Inputs> {
     let policy = await this.s.policy.current();
     const needed = r ? [r.requesterId, ...r.route.levels.flatMap((_, i) => levelApprovers(r, i))] : [];
     if (needed.some((id) => !policy.usersById.has(id))) {
@@ -149,10 +155,16 @@ export class OutboxBuilder {
       this.s.policy.invalidate();
       policy = await this.s.policy.current();
     }
-    return { policy, instance: (await this.s.params.params()).str('instance.name') };
+    // Approvers who must prove a second factor to decide get mail without reply-to-decide.
+    const factorIds = new Set<number>();
+    for (const id of new Set(needed.slice(1))) {
+      const u = policy.usersById.get(id);
+      if (u && (await this.s.approvals.factorRequiredToDecide(u))) factorIds.add(id);
+    }
+    return { policy, instance: (await this.s.params.params()).str('instance.name'), factorIds };
   }
 
-  private context(t: MailDb, r: ApprovalRequest, current: ApprovalRequest | undefined, now: number, inp: { policy: PolicySnapshot; instance: string }): ComposeContext {
+  private context(t: MailDb, r: ApprovalRequest, current: ApprovalRequest | undefined, now: number, inp: Inputs): ComposeContext {
     return {
       policy: inp.policy,
       instance: inp.instance,
@@ -164,6 +176,7 @@ export class OutboxBuilder {
       token: (approverId, action, level) => createToken(t, r.id, approverId, action, level, now),
       replySecret: () => replySecret(t, r.id, now),
       replyTo: (secret) => plusAddress(this.cfg.replyAddress, secret),
+      needsFactor: (userId) => inp.factorIds.has(userId),
     };
   }
 

@@ -40,6 +40,8 @@ export interface ComposeContext {
   /** The request's reply secret (created on first use). */
   replySecret(): Promise<string>;
   replyTo(secret: string): string;
+  /** Approvers who must prove a second factor to decide: a reply cannot, so their mail does not offer it. */
+  needsFactor?(userId: number): boolean;
 }
 
 const EMAIL = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/;
@@ -118,7 +120,7 @@ function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent)
       approveUrl: `${ctx.publicUrl}/email/approval/${approve}`,
       rejectUrl: `${ctx.publicUrl}/email/approval/${reject}`,
     };
-    const { text, html } = render(ctx.templatesDirs, 'approver', vars);
+    const { text, html } = render(ctx.templatesDirs, ctx.needsFactor?.(uid) ? 'approver-factor' : 'approver', vars);
     out.push({
       key: `r${r.id}:${kind}:${occurrence}:u${uid}`,
       requestId: r.id,

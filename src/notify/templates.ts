@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type TemplateName = 'approver' | 'requester' | 'refused';
+export type TemplateName = 'approver' | 'approver-factor' | 'requester' | 'refused';
 export type Vars = Record<string, string | number | null | undefined>;
 
 const cache = new Map<string, { mtimeMs: number; text: string }>();
