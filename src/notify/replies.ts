@@ -6,6 +6,8 @@
 //     In-Reply-To/References) and every secret present matches;
 //   - its Message-ID was never processed before.
 // Anything else is refused and audited; a genuine approver (by the directory's address) gets a short reply.
+// A reply proves no second factor: an approver who must prove one is refused (the engine checks it) and
+// told to use the link or the console.
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { levelApprovers } from '../core/approvals/rules.js';
@@ -136,9 +138,12 @@ export class ReplyProcessor {
     if (!secret || !found.length) return refuse('the reply carries no reply code', 'Use Reply on the notification mail, so your reply goes to its Reply-To address.');
     if (!found.every((f) => sameSecret(f.toLowerCase(), secret.toLowerCase()))) return refuse('the reply code does not match this request', 'Use Reply on the notification mail for this request.');
     try {
-      if (cmd.action === 'approve') await this.s.approvals.approve(r.id, approver.username, { comment: cmd.comment || null, channel: 'email-reply' });
-      else await this.s.approvals.reject(r.id, approver.username, { comment: cmd.comment || null, channel: 'email-reply' });
+      const opts = { comment: cmd.comment || null, channel: 'email-reply' as const, proof: 'none' as const };
+      if (cmd.action === 'approve') await this.s.approvals.approve(r.id, approver.username, opts);
+      else await this.s.approvals.reject(r.id, approver.username, opts);
     } catch (err) {
+      if (err instanceof GatehouseError && err.code === 'second_factor_required')
+        return refuse('a reply cannot prove your second factor, which deciding needs', 'Use the Approve or Reject link in the notification mail (its page asks for your code) or the console. Nothing was changed.');
       if (err instanceof GatehouseError) return refuse(err.message, 'Nothing was changed.');
       throw err;
     }
