@@ -2,6 +2,7 @@
 // No listeners here; main.ts owns those.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tightenTree } from './storage/private-files.js';
 import { join } from 'node:path';
 import type { Config } from './config/env.js';
 import { AdminService, type Actor } from './core/admin/service.js';
@@ -90,7 +91,7 @@ export function nodeId(config: Config): string {
   if (!existsSync(file)) {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     try {
-      writeFileSync(file, `node-${randomBytes(4).toString('hex')}\n`, { flag: 'wx' });
+      writeFileSync(file, `node-${randomBytes(4).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
     } catch {
       // another process wrote it first
     }
@@ -109,6 +110,9 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
     throw err;
   }
   const key = vaultKey(config);
+  // Whatever an older version or an operator left readable in the data dir is tightened (0700/0600).
+  const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap((d) => tightenTree(d));
+  if (loose.length) log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
   store.auditKey = auditKeyFrom(key);
   const adminStore = new KyselyAdminStore(store, () => clock.now());
   const bus = new EventBus(store, config.eventPollMs, (err) => log.warn({ err: String(err) }, 'event poll failed'));

@@ -31,8 +31,9 @@ export class AsciicastRecorder {
   bytes = 0;
 
   constructor(private readonly o: RecorderOpts) {
-    mkdirSync(dirname(o.path), { recursive: true, mode: 0o750 });
-    this.file = createWriteStream(o.path, { mode: 0o640 });
+    // Recordings hold what people typed and saw: private to the gateway's user, like the rest of the data dir.
+    mkdirSync(dirname(o.path), { recursive: true, mode: 0o700 });
+    this.file = createWriteStream(o.path, { mode: 0o600 });
     this.gz = createGzip({ level: 6 });
     this.gz.pipe(this.file);
     const fail = (err: Error) => {

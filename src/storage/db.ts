@@ -1,11 +1,12 @@
 // Opens the database: embedded SQLite (better-sqlite3) by default, PostgreSQL when a URL is given.
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { allMigrations } from './migrations/index.js';
+import { ensurePrivateDir, ensurePrivateFile } from './private-files.js';
 import { BusyRetrySqliteDialect, type SqliteBusyOptions } from './sqlite-busy.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -45,13 +46,17 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
     pool.on('connect', (client) => client.on('error', () => {}));
     return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
   }
-  mkdirSync(dirname(opts.sqlitePath), { recursive: true });
+  // The database and its WAL and shared-memory files are private (0600 in a 0700 dir); SQLite gives
+  // the -wal and -shm files the database file's mode, and any left from an older run are tightened.
+  ensurePrivateDir(dirname(opts.sqlitePath));
+  ensurePrivateFile(opts.sqlitePath);
   // The timeout covers only the opening pragmas below; the dialect then sets it to 0 and waits for another
   // process's lock itself, between attempts, without blocking the event loop (sqlite-busy.ts).
   const sqlite = new SQLite(opts.sqlitePath, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  for (const f of [`${opts.sqlitePath}-wal`, `${opts.sqlitePath}-shm`]) if (existsSync(f)) ensurePrivateFile(f);
   return { kysely: new Kysely<Database>({ dialect: new BusyRetrySqliteDialect(sqlite, opts.sqliteBusy), log }), dialect: 'sqlite', where: opts.sqlitePath };
 }
 

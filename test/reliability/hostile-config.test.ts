@@ -5,13 +5,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { presentApproval, presentDecision } from '../../src/presenters/index.js';
 import { NO_ACCESS } from '../../src/core/policy/decide.js';
 import { login, startServer, type Server } from '../api/helpers.js';
+import { start } from '../../src/main.js';
 
 describe('every request has someone who is told (four eyes, auto-approve)', () => {
   let t: TestEnv;
@@ -177,6 +178,51 @@ describe('npm ci is clean on the running Node', () => {
       const out = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], { cwd: dir, encoding: 'utf8', timeout: 100_000 });
       const text = `${out.stdout}${out.stderr}`;
       assert.equal(text.match(/EBADENGINE/g)?.length ?? 0, 0, text.split('\n').filter((l) => /EBADENGINE|package:|required:/.test(l)).join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Every path under `dir` whose mode is looser than 0700 (dirs) or 0600 (files). */
+function loosePaths(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    const m = statSync(d).mode & 0o777;
+    if (m !== 0o700) out.push(`${d} ${m.toString(8)}`);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && (statSync(p).mode & 0o777) !== 0o600) out.push(`${p} ${(statSync(p).mode & 0o777).toString(8)}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('the data dir is private: 0700 dirs, 0600 files', () => {
+  test('a fresh start creates it private; a loosened one is tightened at the next start', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-modes-'));
+    const env = {
+      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass', GATEHOUSE_LOG_LEVEL: 'silent',
+    };
+    try {
+      let running = await start(env);
+      const data = env.GATEHOUSE_DATA_DIR;
+      const files = readdirSync(data);
+      for (const f of ['gatehouse.db', 'gatehouse.db-wal', 'secret.key', 'node-id', 'ssh_host_ed25519_key']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+      assert.deepEqual(loosePaths(data), [], 'after the first start');
+      await running.stop();
+      // An operator (or an older version) loosened everything; the next start tightens it.
+      chmodSync(data, 0o755);
+      mkdirSync(join(data, 'recordings', '2026'), { recursive: true, mode: 0o755 });
+      writeFileSync(join(data, 'recordings', '2026', 'old.cast.gz'), 'x', { mode: 0o644 });
+      for (const f of readdirSync(data)) if (!f.startsWith('recordings')) chmodSync(join(data, f), 0o644);
+      running = await start(env);
+      assert.deepEqual(loosePaths(data), [], 'after a start on a loosened dir');
+      await running.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -31,7 +31,7 @@ export function loadHostKeys(dataDir: string): Buffer[] {
       const pair = make();
       try {
         writeFileSync(path, pair.private, { mode: 0o600, flag: 'wx' });
-        writeFileSync(`${path}.pub`, `${pair.public} gatehouse\n`, { mode: 0o644 });
+        writeFileSync(`${path}.pub`, `${pair.public} gatehouse\n`, { mode: 0o600 });
       } catch (err) {
         // Another process made it first: use theirs.
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
