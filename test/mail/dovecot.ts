@@ -14,6 +14,8 @@ export interface Dovecot {
   port: number;
   user: string;
   pass: string;
+  /** The user's Maildir (exists once the user has logged in), for tests that drop mail in directly. */
+  maildir: string;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ protocol imap {
     port,
     user,
     pass,
+    maildir: join(mail, user),
     async stop() {
       if (!exited) {
         proc.kill('SIGTERM');

@@ -5,8 +5,19 @@
 // stays up and its memory does not balloon. Also: no proxy token for a host the user cannot reach.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ssh2 from 'ssh2';
+import { ImapFlow } from 'imapflow';
+import { ImapPoller, PROCESSED_KEYWORD } from '../../src/notify/imap.js';
+import { loadMailConfig } from '../../src/notify/config.js';
+import { ReplyProcessor } from '../../src/notify/replies.js';
+import { DOVECOT, startDovecot } from '../mail/dovecot.js';
+import { missing } from '../helpers/peers.js';
 import { ADMIN, NGINX_SKIP, consoleLogin, freePort, get, nodeUpstream, proxyCookie, startGw, startNginx, type Gw, type Nginx, type NodeUpstream } from '../http/helpers.js';
 import { flood, MiB, peakRss, smtpFlood, type Flood } from './hostile-sizes-helpers.js';
 
@@ -174,6 +185,47 @@ describe('SMTP listener', () => {
   });
 });
 
+describe('IMAP poller', { skip: missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root') }, () => {
+  test('a 300 MiB message in the mailbox is skipped without download and marked; a small one is processed', async () => {
+    const dc = await startDovecot();
+    const box = new ImapFlow({ host: '127.0.0.1', port: dc.port, secure: false, auth: { user: dc.user, pass: dc.pass }, logger: false });
+    box.on('error', () => {});
+    let poller: ImapPoller | null = null;
+    try {
+      await box.connect();
+      await box.mailboxOpen('INBOX');
+      // Dropped into the Maildir as a sparse file: 300 MiB to Dovecot, no disk and no memory here.
+      const name = `${Date.now()}.M1P1.gh-big,S=${BIG}`;
+      const file = join(dc.maildir, 'new', name);
+      writeFileSync(file, 'From: someone@gh.test\r\nSubject: big\r\n\r\n');
+      truncateSync(file, BIG);
+      chownSync(file, 65534, 65534);
+      await box.append('INBOX', 'From: someone@gh.test\r\nSubject: small\r\n\r\nhello\r\n');
+      assert.equal(readdirSync(join(dc.maildir, 'new')).length + readdirSync(join(dc.maildir, 'cur')).length, 2);
+      const env = { GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${dc.port}/INBOX` };
+      const cfg = await loadMailConfig(gw.s, env);
+      poller = new ImapPoller(gw.s, cfg.imap!, new ReplyProcessor(gw.s, cfg, () => {}));
+      const rss = peakRss();
+      const t0 = Date.now();
+      await poller.pass();
+      const grew = rss.stop();
+      console.log(`imap: 300 MiB message skipped in ${Date.now() - t0} ms, RSS +${(grew / MiB).toFixed(0)} MiB`);
+      assert.equal(poller.tooLarge, 1);
+      assert.equal(poller.processed, 1);
+      assert.ok(grew < RSS_SLACK, `RSS grew ${(grew / MiB).toFixed(0)} MiB`);
+      const flags: string[][] = [];
+      // Only the answers for uids: imapflow also yields the server's unsolicited flag updates.
+      for await (const m of box.fetch('1:*', { flags: true, size: true, uid: true })) if (m.uid) flags.push([String(m.size), ...(m.flags ?? [])]);
+      assert.equal(flags.length, 2, JSON.stringify(flags));
+      for (const f of flags) assert.ok(f.includes(PROCESSED_KEYWORD), `every message is marked: ${JSON.stringify(flags)}`);
+    } finally {
+      await poller?.close();
+      await box.logout().catch(() => {});
+      await dc.stop();
+    }
+  });
+});
+
 describe('SSH menu prompt', () => {
   test('a line flood at the menu ends the channel, not the gateway', async () => {
     const client = new ssh2.Client();
@@ -261,5 +313,30 @@ describe('RDP X.224', () => {
       assert.ok(rss.stop() < RSS_SLACK);
     }
     await stillUp();
+  });
+});
+
+describe('process', () => {
+  test('an exception that escapes every handler is logged as fatal and the process exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-fatal-'));
+    try {
+      const entry = fileURLToPath(new URL('./fatal-entry.ts', import.meta.url));
+      const env = { ...process.env, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123', GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info' };
+      const proc = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      proc.stdout.on('data', (d) => (out += d));
+      proc.stderr.on('data', (d) => (out += d));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 90_000);
+      const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+      clearTimeout(timer);
+      assert.equal(code, 1, out.slice(-2000));
+      const fatal = out.split('\n').find((l) => l.includes('uncaught exception'));
+      assert.ok(fatal, `no fatal log line:\n${out.slice(-2000)}`);
+      assert.match(fatal, /"level":60/);
+      assert.match(fatal, /thrown outside every handler/);
+      assert.match(out, /gatehouse stopped/, 'the orderly stop ran first');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
