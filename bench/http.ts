@@ -6,6 +6,8 @@
 //   bare     - wrk -> a bare undici Pool.stream proxy that only looks for the cookie (the floor for Node's HTTP clients)
 //   relay    - wrk -> a plain TCP relay in Node, no HTTP parsing (the floor for any Node proxy on this machine)
 //   gateway x2 - the same with two worker processes (node:cluster, the kernel spreads connections)
+//   gateway, no credential - the one-process gateway to a device whose credential is not injected
+//              (auth none): no answer scanning; `gateway` injects one, so every answer is scanned
 // Target: gateway >= 0.45x nginx's req/s; p99 under 3 ms added over direct.
 // Run: node --import tsx bench/http.ts   (BENCH_SECONDS=5 per run, BENCH_ROUNDS=3; figures are medians over
 // the rounds, every target run once per round, back to back). The gateway runs compiled (dist/, built first).
@@ -15,7 +17,8 @@ import cluster from 'node:cluster';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
+import { loadavg } from 'node:os';
+import { ADMIN, consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
 import { RUNTIME_FLAGS } from '../src/runtime.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -93,11 +96,18 @@ async function main() {
   const reverse = await startNginx({ proxyTo: upstream.port });
   // The device's console is the same static upstream; alice needs bob's approval, which bob gives.
   const gw = await startGw({ approval: true, nodePort: upstream.port });
-  const r = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: 'bench' });
-  if (r.outcome !== 'waiting') throw new Error('expected a waiting request');
+  // `plain`: the same upstream with no injected credential, so its answers are not scanned.
+  await gw.s.admin.addDevice(ADMIN, { name: 'plain', host: '127.0.0.1', protocols: 'http', group: 'web', ports: { http: upstream.port }, options: { http: { auth: 'none' } } });
+  await gw.s.admin.addAccount(ADMIN, 'plain', 'viewer', { password: 'plain-bench-pw' });
   const bob = await consoleLogin(gw, 'bob');
-  await api(gw, bob, 'POST', `/approvals/${r.request.id}/approve`, { comment: 'bench' });
+  for (const device of ['app', 'plain']) {
+    const r = await gw.s.approvals.request({ username: 'alice', device, protocol: 'http', channel: 'web', reason: 'bench' });
+    if (r.outcome !== 'waiting') throw new Error('expected a waiting request');
+    await api(gw, bob, 'POST', `/approvals/${r.request.id}/approve`, { comment: 'bench' });
+  }
   const cookie = await proxyCookie(gw, 'alice', 'app');
+  const plainCookie = await proxyCookie(gw, 'alice', 'plain');
+  const load0 = loadavg()[0];
 
   const dir = gw.dir;
   // Figures come from gateway processes of their own (as in production), not from this driver process:
@@ -165,8 +175,11 @@ async function main() {
         return [r, ((cpuMs(pid) - c0) * 1000) / (r.rps * SECONDS)];
       };
       const [g, gCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]);
+      const [p, pCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [`Host: plain.localhost:${one.port}`, `Cookie: ${plainCookie}`]);
       const [b, bCpu] = await measured(bareProc.pid!, `http://127.0.0.1:${barePort}/${size}.bin`, [`Cookie: ${cookie}`]);
-      console.log(`${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us`);
+      console.log(
+        `${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; no credential ${Math.round(p.rps)} req/s = ${(p.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, no credential ${pCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us; load ${loadavg()[0].toFixed(1)}`,
+      );
     }
     console.log(`peak RSS: gateway ${peakRssMb(one.pids[0])} MiB, bare ${peakRssMb(bareProc.pid!)} MiB`);
     bareProc.kill('SIGINT');
@@ -187,15 +200,23 @@ async function main() {
     bare: [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]],
     gateway: [`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]],
     gateway2: [`http://127.0.0.1:${two.port}`, [`Host: ${host2}`, `Cookie: ${cookie}`]],
+    plain: [`http://127.0.0.1:${one.port}`, [`Host: plain.localhost:${one.port}`, `Cookie: ${plainCookie}`]],
   };
+  /** CPU per request (µs) of the one-process gateway, per saturated run, for the scanned and unscanned device. */
+  const cpu: Record<string, number[]> = {};
   const sizes = ['1k', '64k'];
   const runs: Record<string, Figure[]> = {};
   const add = (k: string, f: Figure) => (runs[k] ??= []).push(f);
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`round ${round}/${ROUNDS}...\n`);
     for (const size of sizes) {
-      for (const [name, [base, headers]] of Object.entries(targets)) add(`${size} ${name}`, await wrk(`${base}/${size}.bin`, headers));
-      for (const name of ['direct', 'nginx', 'relay', 'bare', 'gateway', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
+      for (const [name, [base, headers]] of Object.entries(targets)) {
+        const c0 = cpuMs(one.pids[0]);
+        const fr = await wrk(`${base}/${size}.bin`, headers);
+        add(`${size} ${name}`, fr);
+        if (name === 'gateway' || name === 'plain') (cpu[`${size} ${name}`] ??= []).push(((cpuMs(one.pids[0]) - c0) * 1000) / (fr.rps * SECONDS));
+      }
+      for (const name of ['direct', 'nginx', 'relay', 'bare', 'gateway', 'plain', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
     }
   }
   const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
@@ -215,6 +236,7 @@ async function main() {
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
   console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; node ${NODE_FLAGS.join(' ') || 'without flags'})`);
   console.log(rss);
+  console.log(`load average (1 min): ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`);
   for (const size of sizes) {
     const k = (name: string) => `${size} ${name}`;
     console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);
@@ -223,6 +245,8 @@ async function main() {
     console.log(`  Node TCP relay          ${f(fig(k('relay')))}   = ${ratio(k('relay'), k('nginx'), rps)}x nginx (reference: bytes piped, no HTTP)`);
     console.log(`  bare undici proxy       ${f(fig(k('bare')))}   = ${ratio(k('bare'), k('nginx'), rps)}x nginx (reference: no gate, no header work)`);
     console.log(`  gateway, 1 process      ${f(fig(k('gateway')))}   = ${ratio(k('gateway'), k('nginx'), rps)}x nginx`);
+    console.log(`  gateway, no credential  ${f(fig(k('plain')))}   = ${ratio(k('plain'), k('nginx'), rps)}x nginx (answers not scanned)`);
+    console.log(`    injected credential (scanned) vs none: ${ratio(k('gateway'), k('plain'), rps)}x req/s; CPU per request ${med(cpu[k('gateway')]).toFixed(0)} us vs ${med(cpu[k('plain')]).toFixed(0)} us`);
     console.log(`  gateway, 2 workers      ${f(fig(k('gateway2')))}   = ${ratio(k('gateway2'), k('gateway'), rps)}x one process`);
     console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
     console.log(`    direct                ${f(fig(k('paced direct')))}`);
@@ -230,6 +254,7 @@ async function main() {
     console.log(`    Node TCP relay        ${f(fig(k('paced relay')))}   p99 +${ratio(k('paced relay'), k('paced direct'), added)} ms over direct`);
     console.log(`    bare undici proxy     ${f(fig(k('paced bare')))}   p99 +${ratio(k('paced bare'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`);
+    console.log(`    gateway, no credential ${f(fig(k('paced plain')))}  p99 +${ratio(k('paced plain'), k('paced direct'), added)} ms over direct`);
     console.log(`    gateway, 2 workers    ${f(fig(k('paced gateway2')))}   p99 +${ratio(k('paced gateway2'), k('paced direct'), added)} ms over direct`);
   }
 }
