@@ -198,12 +198,11 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
     async (req, reply) => {
       const c = callerOf(req);
+      if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
       const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
-      if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
-      await attempt.succeeded();
-      await attempt.succeeded();
       if (!(await s.auth.verifyTotp(c.user, (req.body as { code: string }).code))) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code', field: 'code' } });
+      await attempt.succeeded();
       await totp.disable(c.user.id);
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.disabled', targetType: 'user', targetId: c.user.id });
       return { ok: true };
