@@ -122,6 +122,14 @@ async function leakyDevice(): Promise<{ server: Server; port: number; seen: Inco
       res.writeHead(200, { 'content-encoding': u.pathname === '/gzip-empty' ? 'gzip' : coding, 'content-length': body.length });
       return res.end(body);
     }
+    if (u.pathname === '/sse') {
+      // One event, then the stream stays open: the event must not wait for more bytes.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first event\n\n');
+      const t = setTimeout(() => res.end(), 15_000);
+      res.on('close', () => clearTimeout(t));
+      return;
+    }
     if (u.pathname === '/range') {
       res.writeHead(206, { 'content-range': `bytes 0-9/${text.length}`, 'content-length': 10 });
       return res.end(text.slice(0, 10));
@@ -275,6 +283,25 @@ describe('hostile device: the injected credential never reaches the browser', ()
       assert.match(r.head, /^HTTP\/1.1 502/, c);
       assertClean(r, BASIC_LEAKS, c);
     }
+  });
+
+  test('an event stream is not held back: a complete line goes out at once', async () => {
+    const t0 = Date.now();
+    const first = await new Promise<string>((resolve, reject) => {
+      const c = connect(gw.proxyPort, '127.0.0.1', () => c.write(`GET /sse HTTP/1.1\r\nhost: ${gw.host('leaky')}\r\ncookie: ${cookie}\r\n\r\n`));
+      let got = '';
+      c.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('data: first event\n\n')) {
+          c.destroy();
+          resolve(got);
+        }
+      });
+      c.on('error', reject);
+      c.setTimeout(10_000, () => (c.destroy(), reject(new Error(`the event did not arrive in 10 s: ${JSON.stringify(got)}`))));
+    });
+    assert.match(first, /^HTTP\/1.1 200/);
+    assert.ok(Date.now() - t0 < 10_000);
   });
 
   test('a range answer nobody asked for is refused', async () => {

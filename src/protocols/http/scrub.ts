@@ -115,25 +115,33 @@ export function masked(buf: Buffer, forms: Forms): Buffer {
 
 /**
  * A body scanned as it streams. The last (longest form - 1) bytes of what has arrived are held back, so
- * a form split across chunks is still seen whole; `flush` releases them at the end.
+ * a form split across chunks is still seen whole; `flush` releases them at the end. No form spans a
+ * newline, so bytes up to the last one go out at once: an event stream or a log line is not delayed.
  */
 export class Scrubber {
   private tail: Buffer | null = null;
   private readonly hold: number;
+  private readonly lines: boolean;
 
   constructor(private readonly forms: Forms) {
     this.hold = Math.max(0, forms.longest - 1);
+    this.lines = !forms.all.some((f) => f.includes('\n'));
   }
 
   /** The bytes that may be sent now (possibly empty). */
   push(chunk: Buffer): Buffer {
     const data = masked(this.tail ? Buffer.concat([this.tail, chunk]) : chunk, this.forms);
-    if (data.length <= this.hold) {
+    let cut = data.length - this.hold;
+    if (this.lines) {
+      const start = Math.max(0, cut);
+      const nl = data.subarray(start).lastIndexOf(10);
+      if (nl >= 0) cut = start + nl + 1;
+    }
+    if (cut <= 0) {
       this.tail = data;
       return EMPTY;
     }
-    const cut = data.length - this.hold;
-    this.tail = this.hold > 0 ? Buffer.from(data.subarray(cut)) : null;
+    this.tail = cut < data.length ? Buffer.from(data.subarray(cut)) : null;
     return data.subarray(0, cut);
   }
 
