@@ -317,6 +317,22 @@ describe('RDP X.224', () => {
 });
 
 describe('process', () => {
+  test("a throw inside one proxy request's handling answers 500 to it; the gateway goes on", async () => {
+    const policy = gw.s.policy as { peek: () => unknown };
+    const real = policy.peek;
+    policy.peek = () => {
+      policy.peek = real;
+      throw new Error('thrown inside the request handler (test)');
+    };
+    try {
+      const r = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie: alice } });
+      assert.equal(r.status, 500);
+    } finally {
+      policy.peek = real;
+    }
+    await stillUp();
+  });
+
   test('an exception that escapes every handler is logged as fatal and the process exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-fatal-'));
     try {

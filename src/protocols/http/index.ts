@@ -49,13 +49,8 @@ const SEEN = Symbol('gatehouse.bytes');
 export const CLIENT_BUFFER_BYTES = 256 * 1024;
 
 export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
-  let cfg: HttpProxyConfig;
-  try {
-    cfg = httpProxyConfig();
-  } catch (err) {
-    s.log.error({ err: String(err) }, 'http proxy configuration is invalid: the HTTP proxy is off');
-    return null;
-  }
+  // Invalid settings stop the start (naming the variable), as for every other variable.
+  const cfg: HttpProxyConfig = httpProxyConfig(s.config.http);
   const scheme = cfg.tls ? 'https' : 'http';
   let origin: ProxyOrigin = { scheme, baseDomain: cfg.baseDomain, port: cfg.publicPort ?? s.config.httpProxyPort };
   const signer = new CookieSigner(vaultKey(s.config));
@@ -174,7 +169,16 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     page(res, notAvailable());
   };
 
+  // A throw in one request's handling ends that request (a 500 page), never the process.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      fail(res, err);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (ambiguous(req)) {
       res.shouldKeepAlive = false;
       return page(res, message(400, 'Bad request', 'The request framing is ambiguous.'));
@@ -207,6 +211,15 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      s.log.error({ err: String(err) }, 'http proxy upgrade failed');
+      socket.destroy();
+    }
+  };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: string) => socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     socket.on('error', () => socket.destroy());
     if (ambiguous(req)) return refuse('400 Bad Request');

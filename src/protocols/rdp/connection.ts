@@ -58,7 +58,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     settled = true;
     uncount();
     clearTimeout(deadline);
-    client.removeListener('data', onData);
+    client.removeAllListeners('data');
     client.destroy();
     s.log.info({ client: clientAddr, reason }, 'rdp connection refused');
     g.audit.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason, ...details } });
@@ -84,7 +84,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     settled = true;
     uncount();
     clearTimeout(deadline);
-    client.removeListener('data', onData);
+    client.removeAllListeners('data');
     client.pause();
     const pkt = buf.subarray(0, h.length);
     const trailing = buf.subarray(h.length);
@@ -93,7 +93,16 @@ export function handleClient(g: GatewayState, client: Socket): void {
       client.destroy();
     });
   }
-  client.on('data', onData);
+  // A throw while reading the request ends this connection, never the process.
+  client.on('data', (chunk: Buffer) => {
+    try {
+      onData(chunk);
+    } catch (err) {
+      s.log.error({ client: clientAddr, err: String(err) }, 'rdp: reading the connection request failed');
+      if (!settled) refuse('internal error while reading the connection request');
+      else client.destroy();
+    }
+  });
 }
 
 async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: Buffer, trailing: Buffer): Promise<void> {
