@@ -5,14 +5,14 @@
 const STAR = 0x2a;
 
 /**
- * The forms to mask for one credential, as latin1 strings (one char per byte of their UTF-8), searched
- * in the body decoded as latin1. `probes` are short pieces, one inside each form, that start with a
- * character rare in web pages: a search skips to candidates with memchr, so checking a 64 KiB body costs
- * a few microseconds instead of ~50 per form. Only when a probe hits is every form searched and masked.
+ * The forms to mask for one credential, as latin1 strings (one char per byte of their UTF-8). `probes`
+ * are short pieces, one inside each form, that start with a byte rare in web pages: a search skips to
+ * candidates with memchr, so checking a 64 KiB body costs a few microseconds instead of ~50 per form.
+ * Only when a probe hits is the body decoded as latin1 and every form searched and masked.
  */
 export interface Forms {
   all: string[];
-  probes: string[];
+  probes: Buffer[];
   longest: number;
 }
 
@@ -66,7 +66,7 @@ function probeOf(form: string): string {
 
 function computeForms(credential: readonly [string, string]): Forms {
   const all = formTexts(credential);
-  return { all, probes: [...new Set(all.map(probeOf))], longest: Math.max(0, ...all.map((f) => f.length)) };
+  return { all, probes: [...new Set(all.map(probeOf))].map((p) => Buffer.from(p, 'latin1')), longest: Math.max(0, ...all.map((f) => f.length)) };
 }
 
 function formTexts([name, value]: readonly [string, string]): string[] {
@@ -99,10 +99,10 @@ function formTexts([name, value]: readonly [string, string]): string[] {
 
 /** `buf` itself when it carries no form, else a copy with every occurrence overwritten. */
 export function masked(buf: Buffer, forms: Forms): Buffer {
-  const text = buf.toString('latin1');
   let probed = false;
-  for (const p of forms.probes) if ((probed = text.includes(p))) break;
+  for (const p of forms.probes) if ((probed = buf.includes(p))) break;
   if (!probed) return buf;
+  const text = buf.toString('latin1');
   let hits: number[] | null = null;
   for (const f of forms.all) {
     for (let i = text.indexOf(f); i >= 0; i = text.indexOf(f, i + 1)) (hits ??= []).push(i, i + f.length);
