@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { directoryOf } from '../../src/directory/index.js';
+import { DB_TARGETS, freshPgDatabase } from '../helpers/db.js';
 import { seedOrg } from '../helpers/services.js';
 import { Client } from '../api/helpers.js';
 import { fastMailEnv, links, replyTo, sendTo, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from '../mail/helpers.js';
@@ -15,9 +16,10 @@ import { fastMailEnv, links, replyTo, sendTo, startGateway, startSink, SUBJECT, 
 fastMailEnv();
 const PW = 'S3cret-pass';
 
-describe('hostile: every decision channel proves the approver second factor', () => {
+for (const target of DB_TARGETS) describe(`hostile: every decision channel proves the approver second factor (${target.name})`, { skip: target.skip }, () => {
   let sink: Sink;
   let gw: Gateway;
+  let pg: Awaited<ReturnType<typeof freshPgDatabase>> | null = null;
   let slot = 0;
   const recovery = new Map<string, string[]>();
   const svc = () => gw.g.services;
@@ -27,7 +29,8 @@ describe('hostile: every decision channel proves the approver second factor', ()
 
   before(async () => {
     sink = await startSink();
-    gw = await startGateway(sink.port);
+    pg = target.name === 'postgres' ? await freshPgDatabase() : null;
+    gw = await startGateway(sink.port, pg ? { DATABASE_URL: pg.url } : {});
     await seedOrg(svc());
     // hank approves nothing of his own: bob's delegation is his only right.
     const now = Date.now();
@@ -38,6 +41,7 @@ describe('hostile: every decision channel proves the approver second factor', ()
   after(async () => {
     await gw?.stop();
     await sink?.close();
+    await pg?.drop().catch(() => {});
   });
 
   /** A new waiting request of alice's (a reservation: never reused), approver bob, delegate hank. */
