@@ -153,6 +153,7 @@ export class KyselyStore implements Store {
     this.dialect = handle.dialect;
   }
 
+  /** One transaction; run again from the start when it loses a race in the database (retry.ts). */
   tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T> {
     return withRaceRetry(() => this.db.transaction().execute((t) => fn(new KyselyTx(t, this.dialect, this.auditKey))));
   }
