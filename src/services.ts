@@ -131,8 +131,8 @@ export async function openServices(config: Config, log: Logger, opts: { clock?: 
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: argon2Hasher, sessions,
     auth: new AuthService(adminStore, policy, argon2Hasher, dir.directory, dir.totp),
-    auditCounts,
     limiter: new LoginLimiter(new KyselyLoginAttemptStore(store.db), clock),
+    auditCounts,
     audit: (e) => {
       auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
       return sessionStore.appendAudit(e, clock.now());

@@ -6,6 +6,8 @@
 // POST /session/second-factor {ticket, code} then creates the session. A user a group requires to use it
 // but who has not enrolled yet gets the QR code from POST /session/second-factor/enrol {ticket} first.
 // Tickets live in this process's memory: behind a load balancer, keep a user's login on one node.
+// Every code check (login step, enrolment, turning it off) first reserves an attempt in the shared
+// login limiter (core/limiter.ts): 5 codes per user in 15 minutes on all nodes, then 429.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -177,11 +179,11 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
     async (req, reply) => {
       const c = callerOf(req);
+      if (await totp.enrolled(c.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'already enrolled' } });
       const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
-      if (await totp.enrolled(c.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'already enrolled' } });
-      if (codes) await attempt.succeeded();
       const codes = await totp.confirm(c.user, (req.body as { code: string }).code);
+      if (codes) await attempt.succeeded();
       if (!codes) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code: check the app and the clock, then try again', field: 'code' } });
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.enrolled', targetType: 'user', targetId: c.user.id });
       return { recoveryCodes: codes };
@@ -196,11 +198,11 @@ export async function registerTotpRoutes(app: FastifyInstance, s: Services): Pro
     },
     async (req, reply) => {
       const c = callerOf(req);
+      if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
       const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
-      if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
-      await attempt.succeeded();
       if (!(await s.auth.verifyTotp(c.user, (req.body as { code: string }).code))) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code', field: 'code' } });
+      await attempt.succeeded();
       await totp.disable(c.user.id);
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.disabled', targetType: 'user', targetId: c.user.id });
       return { ok: true };

@@ -93,8 +93,6 @@ const APPROVER_HEADLINES: Record<string, string> = {
   'next-level': 'The previous level approved this connection; it now needs your approval.',
 };
 
-async function approverMails(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalRequest, kind: string, recipients: number[]): Promise<OutMail[]> {
-  // Skip mail that could no longer be acted on: the request moved on before we got to it.
 /** A new request is mailed once; next-level and escalated once per level; each reminder once. */
 function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent): string {
   if (kind === 'reminder') return String(r.lastNotifiedAt ?? e.at);
@@ -102,13 +100,15 @@ function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent)
   return '';
 }
 
+async function approverMails(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalRequest, kind: string, recipients: number[]): Promise<OutMail[]> {
+  // Skip mail that could no longer be acted on: the request moved on before we got to it.
   const cur = ctx.current ?? r;
   if (cur.status !== 'waiting' || cur.currentLevel !== r.currentLevel) return [];
   if (cur.expiresAt !== null && cur.expiresAt <= ctx.now) return [];
   const out: OutMail[] = [];
+  const occurrence = approverOccurrence(kind, r, e);
   const secret = await ctx.replySecret();
   for (const uid of [...new Set(recipients)]) {
-  const occurrence = approverOccurrence(kind, r, e);
     const u = ctx.policy.usersById.get(uid);
     if (!u || u.disabled || !validEmail(u.email)) continue;
     const approve = await ctx.token(uid, 'approve', r.currentLevel);
@@ -125,9 +125,9 @@ function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent)
       key: `r${r.id}:${kind}:${occurrence}:u${uid}`,
       requestId: r.id,
       kind,
+      occurrence,
       to: u.email,
       subject: subjectFor(ctx.instance, r.id),
-      occurrence,
       text,
       html,
       headers: { replyTo: ctx.replyTo(secret) },
@@ -161,9 +161,9 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
       key: `r${r.id}:${r.status}::u${u.id}`,
       requestId: r.id,
       kind: r.status,
+      occurrence: '',
       to: u.email,
       subject: subjectFor(ctx.instance, r.id),
-      occurrence: '',
       text,
       html,
       headers: { autoSubmitted: 'auto-generated' },
@@ -205,9 +205,9 @@ export function refusalMail(ctx: Pick<ComposeContext, 'instance' | 'domain' | 't
     key,
     requestId,
     kind: 'reply-refused',
+    occurrence: key,
     to: to.email,
     subject: requestId ? `Re: ${subjectFor(ctx.instance, requestId)}` : `${ctx.instance} - reply not accepted`,
-    occurrence: key,
     text,
     html: null,
     headers: { autoSubmitted: 'auto-replied', inReplyTo, references: inReplyTo ? [inReplyTo] : undefined },

