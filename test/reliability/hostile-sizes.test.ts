@@ -6,7 +6,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createGzip } from 'node:zlib';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +224,60 @@ describe('IMAP poller', { skip: missing('dovecot', DOVECOT, 'apt-get install dov
       await box.logout().catch(() => {});
       await dc.stop();
     }
+  });
+});
+
+describe('recordings', () => {
+  test('a recording that inflates to 600 MiB streams to the console without being held in memory', async () => {
+    const s = gw.s;
+    const dir = s.config.recordingsDir;
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'hostile-big.cast.gz');
+    // Highly compressible output, as `yes` in a session would record: a few MiB on disk.
+    const line = Buffer.from(`[1.0, "o", "${'y\\r\\n'.repeat(2000)}"]\n`);
+    await new Promise<void>((resolve, reject) => {
+      const gz = createGzip();
+      const out = createWriteStream(file);
+      gz.pipe(out).on('finish', resolve).on('error', reject);
+      gz.write('{"version": 2, "width": 80, "height": 24}\n');
+      let n = 0;
+      const pump = () => {
+        while (n < 600 * MiB) {
+          n += line.length;
+          if (!gz.write(line)) return void gz.once('drain', pump);
+        }
+        gz.end('[1.0, "o", "partial');
+      };
+      pump();
+    });
+    const p = await s.policy.current();
+    const alice = p.usersByName.get('alice')!;
+    const app = [...p.devicesById.values()].find((d) => d.name === 'app')!;
+    const account = p.accountsOfDevice.get(app.id)![0];
+    const row = await s.store.db
+      .insertInto('sessions')
+      .values({ user_id: alice.id, device_id: app.id, account_id: account.id, protocol: 'http', node_id: 'test', started_at: Date.now(), ended_at: Date.now(), recording: 'hostile-big.cast.gz' } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const admin = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-pass-123' }) });
+    const cookie = admin.headers.get('set-cookie')!.split(';')[0];
+    const rss = peakRss();
+    const t0 = Date.now();
+    const r = await fetch(`${gw.web}/api/v1/sessions/${(row as { id: number }).id}/recording`, { headers: { cookie } });
+    assert.equal(r.status, 200);
+    let bytes = 0;
+    let last = 0;
+    for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += c.length;
+      last = c[c.length - 1];
+    }
+    const grew = rss.stop();
+    console.log(`recording: ${(statSync(file).size / MiB).toFixed(1)} MiB on disk, ${(bytes / MiB).toFixed(0)} MiB streamed in ${Date.now() - t0} ms, RSS +${(grew / MiB).toFixed(0)} MiB`);
+    assert.ok(bytes > 600 * MiB, `streamed ${bytes}`);
+    assert.equal(last, 0x0a, 'the partial last line is dropped');
+    assert.ok(grew < RSS_SLACK, `RSS grew ${(grew / MiB).toFixed(0)} MiB`);
+    rmSync(file, { force: true });
+    await stillUp();
   });
 });
 

@@ -1,10 +1,11 @@
 // Session recordings (asciicast v2, for the console's player) and approval reports, for administrators.
+import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { notFound, invalid } from '../../core/errors.js';
 import { approvalReport, reportCsv } from '../../core/reports.js';
 import { Recordings } from '../../recording/service.js';
-import { readCast } from '../../recording/read.js';
+import { castStream } from '../../recording/read.js';
 import { requestsInPeriod } from '../../storage/store.js';
 import { errors } from '../schemas.js';
 import type { Ctx } from './context.js';
@@ -26,13 +27,9 @@ export async function recordingRoutes(app: FastifyInstance, { s, store }: Ctx) {
       if (!(await store.getSession(id))) throw notFound(`session #${id}`);
       const path = await recordings.pathOf(id);
       if (!path) throw notFound(`a recording of session #${id}`);
-      let cast: string;
-      try {
-        cast = readCast(path);
-      } catch {
-        throw notFound(`a readable recording of session #${id}`);
-      }
-      return reply.header('content-type', 'application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(cast);
+      if (!(await access(path, constants.R_OK).then(() => true, () => false))) throw notFound(`a readable recording of session #${id}`);
+      // Streamed: a recording may inflate to gigabytes; it is never held whole in memory.
+      return reply.header('content-type', 'application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(castStream(path));
     },
   );
 
