@@ -8,7 +8,7 @@ import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { registerApi } from './api/routes/index.js';
 import { startSshProxy, type Listener } from './protocols/ssh/index.js';
-import { startHttpProxy } from './protocols/http/index.js';
+import { httpProxyConfig, startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
 import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';
@@ -28,7 +28,9 @@ export interface Running {
 
 /** Starts everything; returns when listening. Background work: event polling, expiry and escalation. */
 export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Running> {
+  // Every variable is validated here, before anything opens or listens: a bad one stops the start.
   const config = loadConfig(env);
+  httpProxyConfig(config.http);
   const log = makeLogger(config.logLevel);
   const s = await openServices(config, log);
   const admin = await ensureAdmin(s);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { safeRedirect } from '../core/redirect.js';
 import type { Services } from '../services.js';
-import { LoginTokens, deviceOrigin, httpProxyConfig, mayOpen, proxyOrigin } from '../protocols/http/index.js';
+import { LoginTokens, deviceOrigin, mayOpen, proxyOrigin } from '../protocols/http/index.js';
 
 const HOST_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Fixed bytes (no nonce, no name): unknown and unreachable hosts must not be told apart. */
@@ -38,8 +38,8 @@ export async function registerHttpProxyLogin(app: FastifyInstance, s: Services):
       if (req.caller && req.caller.channel === 'web') {
         let origin = proxyOrigin(s);
         if (!origin) {
-          const cfg = httpProxyConfig();
-          origin = { scheme: cfg.tls ? 'https' : 'http', baseDomain: cfg.baseDomain, port: cfg.publicPort ?? s.config.httpProxyPort };
+          const h = s.config.http;
+          origin = { scheme: h.tlsCertFile ? 'https' : 'http', baseDomain: h.baseDomain, port: h.publicPort ?? s.config.httpProxyPort };
         }
         // No token for a host the user cannot reach: the same page as for a device that does not exist.
         if (!(await mayOpen(s, req.caller.user.id, host))) return reply.status(404).header('content-security-policy', "default-src 'none'").type('text/html; charset=utf-8').send(NOT_AVAILABLE);

@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 
 const port = (def: number) =>
   z.coerce.number().int().min(0).max(65535).default(def);
+/** An integer from `min` to `max`: a typo stops the process instead of becoming a default. */
+const int = (min: number, max: number, def: number) => z.coerce.number().int(`must be an integer from ${min} to ${max}`).min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`).default(def);
+const HOST_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 const schema = z.object({
   /** Where SQLite, the vault key, host keys and recordings live. */
@@ -42,6 +45,39 @@ const schema = z.object({
   GATEHOUSE_SYSLOG_URL: z.string().regex(/^(udp|tcp|tls):\/\/[^/]+/, 'must look like udp://host:514, tcp://host:514 or tls://host:6514').optional(),
   /** How often expiry and escalation run, in ms. */
   GATEHOUSE_SWEEP_MS: z.coerce.number().int().min(100).max(600000).default(2000),
+
+  // The HTTP proxy (docs/http.md).
+  /** Devices are served on `<device>.<base domain>`. */
+  GATEHOUSE_HTTP_BASE_DOMAIN: z
+    .string()
+    .transform((v) => v.toLowerCase().replace(/^\.+|\.+$/g, ''))
+    .refine((v) => HOST_RE.test(v), 'is not a domain name')
+    .default('localhost'),
+  /** TLS on the proxy listener: PEM certificate and key files, both or neither. */
+  GATEHOUSE_HTTP_TLS_CERT: z.string().min(1).optional(),
+  GATEHOUSE_HTTP_TLS_KEY: z.string().min(1).optional(),
+  /** The port browsers see (a load balancer in front); default: the listening port. */
+  GATEHOUSE_HTTP_PUBLIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS: int(100, 600_000, 30_000),
+  GATEHOUSE_HTTP_IDLE_MINUTES: int(1, 10_080, 30),
+
+  // Mail (docs/email.md).
+  GATEHOUSE_MAIL_REPLY_TO: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an address like approvals@example.com').optional(),
+  GATEHOUSE_MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
+  GATEHOUSE_MAIL_RETRY_BASE_MS: int(10, 3_600_000, 1000),
+  GATEHOUSE_MAIL_RETRY_MAX_MS: int(10, 86_400_000, 300_000),
+  GATEHOUSE_MAIL_GIVE_UP_HOURS: int(1, 8760, 48),
+  GATEHOUSE_MAIL_POLL_MS: int(10, 600_000, 1000),
+  GATEHOUSE_MAIL_LEASE_MS: int(100, 3_600_000, 60_000),
+  /** imap://user:pass@host:143/INBOX or imaps://…: the mailbox replies are read from. */
+  GATEHOUSE_IMAP_URL: z
+    .string()
+    .regex(/^imaps?:\/\/[^/]+/, 'must look like imap://user:pass@host:143/INBOX or imaps://…')
+    .refine((v) => URL.canParse(v), 'is not a valid URL')
+    .optional(),
+  GATEHOUSE_IMAP_PROCESSED_MAILBOX: z.string().min(1).optional(),
+  GATEHOUSE_IMAP_POLL_MS: int(50, 3_600_000, 2000),
+  GATEHOUSE_IMAP_TIMEOUT_MS: int(100, 600_000, 30_000),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -68,6 +104,33 @@ export interface Config {
   siemFile?: string;
   syslogUrl?: string;
   recordingsDir: string;
+  http: HttpSettings;
+  mail: MailEnv;
+}
+
+/** The HTTP proxy's variables; the TLS files are read when the proxy starts. */
+export interface HttpSettings {
+  baseDomain: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  publicPort: number | null;
+  upstreamTimeoutMs: number;
+  idleMs: number;
+}
+
+/** Mail's own variables (the SMTP URL and sender are in Config itself). */
+export interface MailEnv {
+  replyTo?: string;
+  templatesDir?: string;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  giveUpMs: number;
+  pollMs: number;
+  leaseMs: number;
+  imapUrl?: string;
+  imapProcessedMailbox?: string;
+  imapPollMs: number;
+  imapTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -80,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = r.data;
+  if (!!e.GATEHOUSE_HTTP_TLS_CERT !== !!e.GATEHOUSE_HTTP_TLS_KEY)
+    throw new ConfigError(`invalid configuration:\n  ${e.GATEHOUSE_HTTP_TLS_CERT ? 'GATEHOUSE_HTTP_TLS_KEY' : 'GATEHOUSE_HTTP_TLS_CERT'}: GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither`);
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);
   return {
     dataDir,
@@ -103,5 +168,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     siemFile: e.GATEHOUSE_SIEM_FILE ? resolve(e.GATEHOUSE_SIEM_FILE) : undefined,
     syslogUrl: e.GATEHOUSE_SYSLOG_URL,
     recordingsDir: resolve(e.GATEHOUSE_RECORDINGS_DIR ?? resolve(dataDir, 'recordings')),
+    http: {
+      baseDomain: e.GATEHOUSE_HTTP_BASE_DOMAIN,
+      tlsCertFile: e.GATEHOUSE_HTTP_TLS_CERT,
+      tlsKeyFile: e.GATEHOUSE_HTTP_TLS_KEY,
+      publicPort: e.GATEHOUSE_HTTP_PUBLIC_PORT ?? null,
+      upstreamTimeoutMs: e.GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS,
+      idleMs: e.GATEHOUSE_HTTP_IDLE_MINUTES * 60_000,
+    },
+    mail: {
+      replyTo: e.GATEHOUSE_MAIL_REPLY_TO,
+      templatesDir: e.GATEHOUSE_MAIL_TEMPLATES_DIR,
+      retryBaseMs: e.GATEHOUSE_MAIL_RETRY_BASE_MS,
+      retryMaxMs: e.GATEHOUSE_MAIL_RETRY_MAX_MS,
+      giveUpMs: e.GATEHOUSE_MAIL_GIVE_UP_HOURS * 3600_000,
+      pollMs: e.GATEHOUSE_MAIL_POLL_MS,
+      leaseMs: e.GATEHOUSE_MAIL_LEASE_MS,
+      imapUrl: e.GATEHOUSE_IMAP_URL,
+      imapProcessedMailbox: e.GATEHOUSE_IMAP_PROCESSED_MAILBOX,
+      imapPollMs: e.GATEHOUSE_IMAP_POLL_MS,
+      imapTimeoutMs: e.GATEHOUSE_IMAP_TIMEOUT_MS,
+    },
   };
 }

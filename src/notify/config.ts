@@ -1,8 +1,9 @@
-// Mail configuration: GATEHOUSE_SMTP_URL / GATEHOUSE_MAIL_FROM from the validated config, the console's
-// mail settings (password in the vault) as a fallback, and the notify-only variables read here.
+// Mail configuration: GATEHOUSE_SMTP_URL / GATEHOUSE_MAIL_FROM and mail's own variables from the one
+// validated config (src/config/env.ts), the console's mail settings (password in the vault) as a fallback.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { loadConfig, type MailEnv } from '../config/env.js';
 import type { Services } from '../services.js';
 import { mailDb } from './schema.js';
 
@@ -40,8 +41,6 @@ export interface MailConfig {
   leaseMs: number;
 }
 
-const num = (v: string | undefined, def: number) => (v && /^\d+$/.test(v) ? Number(v) : def);
-
 export function transportFromUrl(url: string): SMTPTransport.Options {
   const u = new URL(url);
   const secure = u.protocol === 'smtps:';
@@ -60,7 +59,7 @@ export function transportFromUrl(url: string): SMTPTransport.Options {
   };
 }
 
-export function imapFromUrl(url: string, env: NodeJS.ProcessEnv): ImapConfig {
+export function imapFromUrl(url: string, m: Pick<MailEnv, 'imapProcessedMailbox' | 'imapPollMs' | 'imapTimeoutMs'>): ImapConfig {
   const u = new URL(url);
   if (u.protocol !== 'imap:' && u.protocol !== 'imaps:') throw new Error('GATEHOUSE_IMAP_URL must start with imap:// or imaps://');
   const secure = u.protocol === 'imaps:';
@@ -72,9 +71,9 @@ export function imapFromUrl(url: string, env: NodeJS.ProcessEnv): ImapConfig {
     user: decodeURIComponent(u.username),
     pass: decodeURIComponent(u.password),
     mailbox,
-    processedMailbox: env.GATEHOUSE_IMAP_PROCESSED_MAILBOX || undefined,
-    pollMs: num(env.GATEHOUSE_IMAP_POLL_MS, 2000),
-    timeoutMs: num(env.GATEHOUSE_IMAP_TIMEOUT_MS, 30_000),
+    processedMailbox: m.imapProcessedMailbox,
+    pollMs: m.imapPollMs,
+    timeoutMs: m.imapTimeoutMs,
   };
 }
 
@@ -148,27 +147,32 @@ async function transportFromSettings(s: Services): Promise<{ transport?: SMTPTra
   };
 }
 
-export async function loadMailConfig(s: Services, env: NodeJS.ProcessEnv = process.env): Promise<MailConfig> {
+/**
+ * Mail's settings from the validated config. `env`, when given, is validated the same way and replaces
+ * the config's mail variables (tests and tools that build a mail config apart from a running gateway).
+ */
+export async function loadMailConfig(s: Services, env?: NodeJS.ProcessEnv): Promise<MailConfig> {
+  const m = env ? loadConfig({ GATEHOUSE_DATA_DIR: s.config.dataDir, ...env }).mail : s.config.mail;
   const fromSettings = await transportFromSettings(s).catch(() => ({ transport: undefined, from: undefined }));
   const transport = s.config.smtpUrl ? transportFromUrl(s.config.smtpUrl) : fromSettings.transport;
   const from = s.config.mailFrom ?? fromSettings.from ?? 'gatehouse@localhost';
   const fromAddr = /<([^>]+)>/.exec(from)?.[1] ?? from;
   const domain = fromAddr.split('@')[1] ?? 'localhost';
-  const replyAddress = env.GATEHOUSE_MAIL_REPLY_TO || `approvals@${domain}`;
-  const templatesDirs = [env.GATEHOUSE_MAIL_TEMPLATES_DIR || join(s.config.dataDir, 'templates', 'mail'), DEFAULT_TEMPLATES_DIR];
+  const replyAddress = m.replyTo ?? `approvals@${domain}`;
+  const templatesDirs = [m.templatesDir ?? join(s.config.dataDir, 'templates', 'mail'), DEFAULT_TEMPLATES_DIR];
   return {
     transport,
     from,
     replyAddress,
     domain,
     publicUrl: s.config.publicUrl,
-    imap: env.GATEHOUSE_IMAP_URL ? imapFromUrl(env.GATEHOUSE_IMAP_URL, env) : undefined,
+    imap: m.imapUrl ? imapFromUrl(m.imapUrl, m) : undefined,
     templatesDirs,
-    retryBaseMs: num(env.GATEHOUSE_MAIL_RETRY_BASE_MS, 1000),
-    retryMaxMs: num(env.GATEHOUSE_MAIL_RETRY_MAX_MS, 300_000),
-    giveUpMs: num(env.GATEHOUSE_MAIL_GIVE_UP_HOURS, 48) * 3600_000,
-    workerPollMs: num(env.GATEHOUSE_MAIL_POLL_MS, 1000),
-    leaseMs: num(env.GATEHOUSE_MAIL_LEASE_MS, 60_000),
+    retryBaseMs: m.retryBaseMs,
+    retryMaxMs: m.retryMaxMs,
+    giveUpMs: m.giveUpMs,
+    workerPollMs: m.pollMs,
+    leaseMs: m.leaseMs,
   };
 }
 

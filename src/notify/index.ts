@@ -29,8 +29,8 @@ const BUILDER_POLL_MS = 1000;
  * (0 = a free port, returned), and the IMAP poller when GATEHOUSE_IMAP_URL is set. Without
  * GATEHOUSE_SMTP_URL (or console settings) mail still queues durably and is sent once SMTP is configured.
  */
-export async function startNotify(s: Services, env: NodeJS.ProcessEnv = process.env): Promise<RunningNotify> {
-  const cfg = await loadMailConfig(s, env);
+export async function startNotify(s: Services): Promise<RunningNotify> {
+  const cfg = await loadMailConfig(s);
   const worker = new OutboxWorker(s, cfg);
   const builder = new OutboxBuilder(s, cfg, () => void worker.kick());
   const replies = new ReplyProcessor(s, cfg, () => void worker.kick());

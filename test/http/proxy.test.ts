@@ -43,13 +43,11 @@ describe('http proxy: forwarding to a Node upstream', () => {
   let cookie: string;
 
   before(async () => {
-    process.env.GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS = '1000';
     up = await nodeUpstream();
-    gw = await startGw({ approval: false, nodePort: up.port });
+    gw = await startGw({ approval: false, nodePort: up.port, env: { GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS: '1000' } });
     cookie = await proxyCookie(gw, 'alice', 'app');
   });
   after(async () => {
-    delete process.env.GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS;
     await gw?.stop();
     await up?.close();
   });

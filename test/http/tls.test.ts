@@ -65,11 +65,7 @@ describe('http proxy and TLS', { skip: SKIP }, () => {
       res.end(`tls device; token=${req.headers['x-api-token'] === 'app-Secret-pw' ? 'injected' : ''}; auth=${req.headers.authorization === basic ? 'injected' : ''}`),
     );
     await new Promise<void>((r) => device.listen(0, '127.0.0.1', r));
-    process.env.GATEHOUSE_HTTP_TLS_CERT = proxy.certFile;
-    process.env.GATEHOUSE_HTTP_TLS_KEY = proxy.keyFile;
-    gw = await startGw({ approval: false, nodePort: (device.address() as { port: number }).port });
-    delete process.env.GATEHOUSE_HTTP_TLS_CERT;
-    delete process.env.GATEHOUSE_HTTP_TLS_KEY;
+    gw = await startGw({ approval: false, nodePort: (device.address() as { port: number }).port, env: { GATEHOUSE_HTTP_TLS_CERT: proxy.certFile, GATEHOUSE_HTTP_TLS_KEY: proxy.keyFile } });
     consoleCookie = await consoleLogin(gw, 'alice');
   });
   after(async () => {

@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { presentApproval, presentDecision } from '../../src/presenters/index.js'
 import { NO_ACCESS } from '../../src/core/policy/decide.js';
 import { login, startServer, type Server } from '../api/helpers.js';
 import { start } from '../../src/main.js';
+import { ConfigError, loadConfig } from '../../src/config/env.js';
+import { loadMailConfig } from '../../src/notify/config.js';
 
 describe('every request has someone who is told (four eyes, auto-approve)', () => {
   let t: TestEnv;
@@ -226,5 +229,89 @@ describe('the data dir is private: 0700 dirs, 0600 files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('configuration: every variable is validated once, and the config reaches every listener', () => {
+  const base = { GATEHOUSE_DATA_DIR: '/nonexistent-gatehouse-test' };
+  const bad: [string, string][] = [
+    ['GATEHOUSE_HTTP_BASE_DOMAIN', 'not a domain!'],
+    ['GATEHOUSE_HTTP_PUBLIC_PORT', '70000'],
+    ['GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS', 'soon'],
+    ['GATEHOUSE_HTTP_IDLE_MINUTES', '0'],
+    ['GATEHOUSE_HTTP_TLS_CERT', '/etc/hostname'],
+    ['GATEHOUSE_MAIL_REPLY_TO', 'no address'],
+    ['GATEHOUSE_MAIL_RETRY_BASE_MS', '1.5'],
+    ['GATEHOUSE_MAIL_RETRY_MAX_MS', '-1'],
+    ['GATEHOUSE_MAIL_GIVE_UP_HOURS', 'forever'],
+    ['GATEHOUSE_MAIL_POLL_MS', '1e99'],
+    ['GATEHOUSE_MAIL_LEASE_MS', 'x'],
+    ['GATEHOUSE_IMAP_URL', 'http://mail.example.com/'],
+    ['GATEHOUSE_IMAP_POLL_MS', 'often'],
+    ['GATEHOUSE_IMAP_TIMEOUT_MS', '0'],
+  ];
+  for (const [name, value] of bad) {
+    test(`${name}=${JSON.stringify(value)} stops loadConfig naming the variable`, () => {
+      assert.throws(() => loadConfig({ ...base, [name]: value }), (e: unknown) => e instanceof ConfigError && e.message.includes(name));
+    });
+  }
+
+  test('an invalid GATEHOUSE_HTTP_* value stops start(), before anything listens', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-badcfg-'));
+    try {
+      const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
+      await assert.rejects(start({ ...env, GATEHOUSE_HTTP_IDLE_MINUTES: 'abc' }), (e: unknown) => e instanceof ConfigError && /GATEHOUSE_HTTP_IDLE_MINUTES/.test(e.message));
+      // Syntactically fine, but the files cannot be read: also a stop naming the variable.
+      await assert.rejects(
+        start({ ...env, GATEHOUSE_HTTP_TLS_CERT: join(dir, 'missing.crt'), GATEHOUSE_HTTP_TLS_KEY: join(dir, 'missing.key') }),
+        (e: unknown) => e instanceof ConfigError && /GATEHOUSE_HTTP_TLS_CERT: cannot read/.test(e.message),
+      );
+      assert.deepEqual(readdirSync(dir), [], 'nothing was opened or created');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("start(env) passes its env to the HTTP proxy and mail, not process.env's", { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-envdown-'));
+    const env = {
+      GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass', GATEHOUSE_LOG_LEVEL: 'silent',
+      GATEHOUSE_HTTP_BASE_DOMAIN: 'pam.example.test', GATEHOUSE_MAIL_REPLY_TO: 'answers@example.test', GATEHOUSE_MAIL_LEASE_MS: '4321',
+    };
+    assert.equal(process.env.GATEHOUSE_HTTP_BASE_DOMAIN, undefined);
+    const running = await start(env);
+    try {
+      // The proxy serves <device>.<base domain> from env: a host under localhost is not a device.
+      await seedOrg(running.services);
+      await running.services.admin.addDevice(ADMIN, { name: 'app01', host: '127.0.0.1', protocols: 'http', group: 'linux', port: 9 });
+      // node:http, not fetch: fetch does not let a caller set Host.
+      const ask = (host: string) =>
+        new Promise<{ status: number }>((resolve, reject) => {
+          const r = httpRequest({ host: '127.0.0.1', port: running.httpProxyPort, path: '/', headers: { host } }, (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0 });
+          });
+          r.on('error', reject);
+          r.end();
+        });
+      const under = await ask('app01.pam.example.test');
+      const other = await ask('app01.localhost');
+      assert.equal(under.status, 302, 'a device under the base domain from env: sign in first');
+      assert.notEqual(under.status, other.status, `app01.pam.example.test ${under.status} vs app01.localhost ${other.status}`);
+      const mail = await loadMailConfig(running.services);
+      assert.equal(mail.replyAddress, 'answers@example.test');
+      assert.equal(mail.leaseMs, 4321);
+    } finally {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('nothing in src/ reads process.env after start-up', () => {
+    const hits = spawnSync('grep', ['-rn', 'process\\.env', 'src', '--include=*.ts'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    // Allowed: the config's default argument, the CLI's own start-up, and V8 flags read at start.
+    const allowed = /^src\/(config\/env\.ts|cli\/|runtime\.ts|main\.ts:\d+:export async function start)/;
+    assert.deepEqual(hits.filter((h) => !allowed.test(h)), []);
   });
 });

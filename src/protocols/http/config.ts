@@ -1,6 +1,7 @@
-// The HTTP proxy's own settings, read once from the environment (DESIGN.md's variables stay in
-// src/config/env.ts). Every variable is documented in docs/http.md.
+// The HTTP proxy's settings, from the one validated config (src/config/env.ts). Every variable is
+// documented in docs/http.md.
 import { readFileSync } from 'node:fs';
+import { ConfigError, type HttpSettings } from '../../config/env.js';
 
 export interface HttpProxyConfig {
   /** Devices are served on `<device>.<baseDomain>`. */
@@ -15,27 +16,24 @@ export interface HttpProxyConfig {
   idleMs: number;
 }
 
-const HOST_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-export function httpProxyConfig(env: NodeJS.ProcessEnv = process.env): HttpProxyConfig {
-  const baseDomain = (env.GATEHOUSE_HTTP_BASE_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, '');
-  if (!HOST_RE.test(baseDomain)) throw new Error(`GATEHOUSE_HTTP_BASE_DOMAIN: '${baseDomain}' is not a domain name`);
-  const certFile = env.GATEHOUSE_HTTP_TLS_CERT;
-  const keyFile = env.GATEHOUSE_HTTP_TLS_KEY;
-  if (!!certFile !== !!keyFile) throw new Error('GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither');
-  const int = (name: string, def: number, min: number, max: number) => {
-    const v = env[name];
-    if (v === undefined || v === '') return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: must be an integer from ${min} to ${max}`);
-    return n;
+/**
+ * The proxy's settings from the validated config (src/config/env.ts checks every variable); the TLS
+ * files are read here, at start, and a file that cannot be read stops the start naming its variable.
+ */
+export function httpProxyConfig(c: HttpSettings): HttpProxyConfig {
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  ${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
   };
   return {
-    baseDomain,
-    tls: certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : null,
-    publicPort: env.GATEHOUSE_HTTP_PUBLIC_PORT ? int('GATEHOUSE_HTTP_PUBLIC_PORT', 0, 1, 65535) : null,
-    upstreamTimeoutMs: int('GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS', 30_000, 100, 600_000),
-    idleMs: int('GATEHOUSE_HTTP_IDLE_MINUTES', 30, 1, 10_080) * 60_000,
+    baseDomain: c.baseDomain,
+    tls: c.tlsCertFile && c.tlsKeyFile ? { cert: read('GATEHOUSE_HTTP_TLS_CERT', c.tlsCertFile), key: read('GATEHOUSE_HTTP_TLS_KEY', c.tlsKeyFile) } : null,
+    publicPort: c.publicPort,
+    upstreamTimeoutMs: c.upstreamTimeoutMs,
+    idleMs: c.idleMs,
   };
 }
 
