@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { directoryOf } from '../../src/directory/index.js';
 import { DB_TARGETS, freshPgDatabase } from '../helpers/db.js';
-import { seedOrg } from '../helpers/services.js';
+import { ADMIN, seedOrg } from '../helpers/services.js';
 import { Client } from '../api/helpers.js';
 import { fastMailEnv, links, replyTo, sendTo, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from '../mail/helpers.js';
 
@@ -174,6 +174,19 @@ for (const target of DB_TARGETS) describe(`hostile: every decision channel prove
     assert.equal((await tok.post(`/api/v1/approvals/${await waiting()}/reject`, { comment: 'no' })).status, 200);
     assert.equal((await tok.post(`/api/v1/approvals/${await approved()}/revoke`, {})).status, 200);
     assert.equal((await tok.post('/api/v1/tokens', { name: 'from-proven-token' })).status, 201);
+
+    // Auto-approval is the requester deciding: an old token cannot get it, a proven one can.
+    await svc().admin.addMember(ADMIN, 'ops', 'bob');
+    await svc().admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', 'true');
+    const ask = { device: 'db01', protocol: 'ssh', reason: 'auto-approve check' };
+    const oldAsk = await bobOldToken.post('/api/v1/approvals', ask);
+    assert.equal(oldAsk.status, 403, oldAsk.text);
+    assert.equal(oldAsk.body.error.code, 'second_factor_required');
+    const provenAsk = await tok.post('/api/v1/approvals', ask);
+    assert.ok(provenAsk.status === 201 || provenAsk.status === 200, provenAsk.text);
+    assert.equal(provenAsk.body.outcome, 'approved');
+    await svc().admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', 'false');
+    await svc().admin.addMember(ADMIN, 'ops', 'bob', true);
 
     // The CLI passes the operator's proof: exempt.
     assert.equal((await svc().approvals.approve(await waiting(), 'bob', { channel: 'cli', proof: 'operator' })).status, 'approved');

@@ -109,6 +109,7 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
         end: b.end ? Date.parse(b.end) : undefined,
         clientAddr: req.ip,
         channel: c.channel,
+        proof: proofOf(c),
       });
       const request = 'request' in res && res.request ? await show(c, res.request, await acting(c)) : null;
       return reply.status(res.outcome !== 'allowed' && res.created ? 201 : 200).send({ outcome: res.outcome, why: res.decision.why, request });

@@ -24,6 +24,11 @@ export interface RequestInput {
   start?: number;
   end?: number;
   channel: Channel;
+  /**
+   * What the channel proved, when it can say (the API). An auto-approval is the requester deciding:
+   * with 'none' and a second factor required, it is refused. Protocol logins ask the factor themselves.
+   */
+  proof?: FactorProof;
 }
 
 export type RequestResult =
@@ -112,6 +117,7 @@ export class ApprovalService {
       return { outcome: 'allowed', decision };
     }
     const auto = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
+    if (auto && input.proof === 'none') await this.requireFactor(user, input.proof);
     if (decision.noApprover && !auto)
       throw new GatehouseError('no_approver', `no eligible approver for this request (${decision.why}); ask an administrator to name one`);
 
