@@ -16,6 +16,8 @@ import { login, startServer, type Server } from '../api/helpers.js';
 import { start } from '../../src/main.js';
 import { ConfigError, loadConfig } from '../../src/config/env.js';
 import { loadMailConfig } from '../../src/notify/config.js';
+import type { Browser } from 'playwright-core';
+import { SKIP as BROWSER_SKIP, ensureConsoleBuilt, launch } from '../web/browser.js';
 
 describe('every request has someone who is told (four eyes, auto-approve)', () => {
   let t: TestEnv;
@@ -313,5 +315,53 @@ describe('configuration: every variable is validated once, and the config reache
     // Allowed: the config's default argument, the CLI's own start-up, and V8 flags read at start.
     const allowed = /^src\/(config\/env\.ts|cli\/|runtime\.ts|main\.ts:\d+:export async function start)/;
     assert.deepEqual(hits.filter((h) => !allowed.test(h)), []);
+  });
+});
+
+describe('console: a failing server is shown, never mistaken for a logout', { skip: BROWSER_SKIP }, () => {
+  let srv: Server;
+  let browser: Browser;
+  before(async () => {
+    ensureConsoleBuilt();
+    srv = await startServer('sqlite');
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  test('a 500 and a network error on /api/v1/session show the error with a retry; the session stays', { timeout: 120_000 }, async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(srv.base + '/');
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('S3cret-pass');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      for (const [how, text] of [
+        ['500', /server answered 500/],
+        ['network', /cannot be reached/],
+      ] as const) {
+        await page.route('**/api/v1/session', (route) =>
+          route.request().method() === 'GET' ? (how === '500' ? route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"internal error"}}' }) : route.abort('connectionrefused')) : route.continue(),
+        );
+        await page.reload();
+        const alert = page.getByRole('alert');
+        await alert.waitFor({ timeout: 15_000 });
+        assert.match(await alert.innerText(), text);
+        assert.equal(await page.getByRole('button', { name: 'Log in' }).count(), 0, `${how}: not the login form`);
+        await page.unroute('**/api/v1/session');
+        await page.getByRole('button', { name: 'Retry' }).click();
+        await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 15_000 });
+      }
+      // A real 401 still shows the login form.
+      await ctx.clearCookies();
+      await page.reload();
+      await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -22,7 +22,13 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (a proxy's error page): report the status, not a parse error.
+    if (res.ok) throw new ApiError(res.status, 'invalid', 'the server sent an answer that is not JSON');
+  }
   if (!res.ok) {
     const e = data?.error ?? {};
     if (res.status === 401 && path !== '/session') window.dispatchEvent(new Event('gh-logged-out'));

@@ -189,12 +189,36 @@ function Login({ onIn }: { onIn: (m: Me) => void }) {
   );
 }
 
+function LoadFailed({ why, onRetry }: { why: string; onRetry: () => void }) {
+  return (
+    <main className="login" id="main">
+      <div className="login-box" role="alert">
+        <h1>Gatehouse</h1>
+        <p className="error">The console could not load: {why}. You are not signed out; try again in a moment.</p>
+        <button type="button" onClick={onRetry}>
+          Retry
+        </button>
+      </div>
+    </main>
+  );
+}
+
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  // Only a 401 means "signed out"; any other failure (a 500, the network) is shown with a retry, and
+  // the session cookie is kept, so the console comes back as it was once the server answers.
+  const [failed, setFailed] = useState<string | null>(null);
   const [menu, setMenu] = useState(false);
   const path = useHash();
+  const load = () => {
+    setFailed(null);
+    get<Me>('/session').then(setMe, (e: unknown) => {
+      if (e instanceof ApiError && e.status === 401) setMe(null);
+      else setFailed(e instanceof ApiError ? `the server answered ${e.status} (${e.message})` : 'the server cannot be reached');
+    });
+  };
   useEffect(() => {
-    get<Me>('/session').then(setMe, (e: ApiError) => setMe(e.status === 401 ? null : null));
+    load();
     const out = () => setMe(null);
     addEventListener('gh-logged-out', out);
     return () => removeEventListener('gh-logged-out', out);
@@ -204,6 +228,7 @@ function App() {
     if (me) return startLive();
   }, [me]);
   useEffect(() => setMenu(false), [path]);
+  if (me === undefined && failed) return <LoadFailed why={failed} onRetry={load} />;
   if (me === undefined) return <p className="loading">Loading…</p>;
   if (me === null) return <Login onIn={setMe} />;
   const items = NAV.filter((n) => n.show(me));
