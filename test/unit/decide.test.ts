@@ -53,19 +53,18 @@ function approvers(p: PolicySnapshot, d: Decision): string[][] {
 
 test('no access rule is denied, with the same answer as an unknown device or user', () => {
   const p = org();
-  const forbidden = ask(p, 'alice', 'db01', 'ssh');
+  assert.equal(ask(p, 'alice', 'db01').outcome, 'allowed', 'alice reaches db01 through dev');
+  // mallory is in no group; rdp is in no rule of alice's: both denied, exactly as an unknown device is.
   assert.equal(ask(p, 'mallory', 'web01').outcome, 'denied');
+  assert.deepEqual(ask(p, 'mallory', 'web01'), ask(p, 'mallory', 'nosuch'));
   assert.equal(ask(p, 'alice', 'web01', 'rdp').outcome, 'denied');
-  const d = ask(p, 'alice', 'db01');
-  assert.equal(d.outcome, 'allowed', 'alice reaches db01 through dev');
+  assert.deepEqual(ask(p, 'alice', 'web01', 'rdp'), ask(p, 'alice', 'nosuch', 'rdp'));
+  // Without dev's rule, db01 and alice both exist but no rule joins them.
   const p2 = org((x) => (x.accessRules = x.accessRules.filter((r) => r.id !== 2)));
-  const denied = ask(p2, 'alice', 'db01');
-  const unknown = ask(p2, 'alice', 'nosuch');
-  const unknownUser = ask(p2, 'nobody', 'db01');
-  assert.deepEqual(denied, unknown);
-  assert.deepEqual(denied, unknownUser);
-  assert.equal(denied.outcome, 'denied');
-  void forbidden;
+  const forbidden = ask(p2, 'alice', 'db01');
+  assert.equal(forbidden.outcome, 'denied');
+  assert.deepEqual(forbidden, ask(p2, 'alice', 'nosuch'), 'the same answer as an unknown device');
+  assert.deepEqual(forbidden, ask(p2, 'nobody', 'db01'), 'the same answer as an unknown user');
 });
 
 test('access rule and no approval setting: allowed; unknown account denied', () => {
