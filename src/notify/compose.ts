@@ -83,6 +83,8 @@ function requestVars(ctx: ComposeContext, r: ApprovalRequest): Vars {
     requestedAt: iso(r.createdAt),
     expiresAt: r.expiresAt ? iso(r.expiresAt) : 'never',
     level: `${r.currentLevel + 1} of ${r.route.levels.length}`,
+    // Why this approver is asked (the route, and who takes over when the requester is an approver).
+    route: r.route.why,
   };
 }
 
