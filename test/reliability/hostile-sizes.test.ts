@@ -51,6 +51,7 @@ before(async () => {
     await s.admin.addAccount(ADMIN, d, 'root', { password: 'unused-pw' });
   }
   await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+  await s.admin.grantAccess(ADMIN, 'dev', 'linux', 'ssh');
   alice = await proxyCookie(gw, 'alice', 'app');
 });
 after(async () => {
@@ -281,17 +282,17 @@ describe('recordings', () => {
   });
 });
 
-describe('SSH menu prompt', () => {
-  test('a line flood at the menu ends the channel, not the gateway', async () => {
-    const client = new ssh2.Client();
-    const port = gw.g.sshPort!;
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve()).once('error', reject);
-      client.connect({ host: '127.0.0.1', port, username: 'alice', password: 'alice-S3cret-pass', readyTimeout: 20_000 });
-    });
-    const rss = peakRss();
-    const t0 = Date.now();
-    const { sent, closed } = await new Promise<{ sent: number; closed: boolean }>((resolve, reject) => {
+/** A PTY shell as `username`; once `ready` shows, BIG bytes are typed. Whether the channel closed, and what was sent. */
+async function sshFlood(username: string, password: string, ready: RegExp): Promise<{ sent: number; closed: boolean; ms: number; rssGrowth: number }> {
+  const client = new ssh2.Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve()).once('error', reject);
+    client.connect({ host: '127.0.0.1', port: gw.g.sshPort!, username, password, readyTimeout: 20_000 });
+  });
+  const rss = peakRss();
+  const t0 = Date.now();
+  try {
+    const r = await new Promise<{ sent: number; closed: boolean }>((resolve, reject) => {
       client.shell({ term: 'xterm', rows: 24, cols: 80 }, (err, ch) => {
         if (err) return reject(err);
         let out = '';
@@ -313,7 +314,7 @@ describe('SSH menu prompt', () => {
         };
         ch.on('data', (d: Buffer) => {
           out += d.toString();
-          if (!started && out.includes('Number or name')) {
+          if (!started && ready.test(out)) {
             started = true;
             pump();
           }
@@ -322,11 +323,32 @@ describe('SSH menu prompt', () => {
         setTimeout(() => end(false), 60_000).unref();
       });
     });
+    return { ...r, ms: Date.now() - t0, rssGrowth: rss.stop() };
+  } finally {
     client.end();
-    assert.ok(closed, 'the channel was closed');
-    assert.ok(sent < STOPPED_BELOW, `kept reading: ${(sent / MiB).toFixed(1)} MiB`);
-    assert.ok(Date.now() - t0 < QUICK_MS);
-    assert.ok(rss.stop() < RSS_SLACK);
+  }
+}
+
+describe('SSH', () => {
+  test('a line flood at the menu prompt ends the channel, not the gateway', async () => {
+    const f = await sshFlood('alice', 'alice-S3cret-pass', /Number or name/);
+    console.log(`ssh menu: closed=${f.closed} after ${(f.sent / MiB).toFixed(1)} MiB, ${f.ms} ms`);
+    assert.ok(f.closed, 'the channel was closed');
+    assert.ok(f.sent < STOPPED_BELOW, `kept reading: ${(f.sent / MiB).toFixed(1)} MiB`);
+    assert.ok(f.ms < QUICK_MS);
+    assert.ok(f.rssGrowth < RSS_SLACK);
+    await stillUp();
+  });
+
+  test('a flood while waiting for approval closes the channel; the request waits on', async () => {
+    const f = await sshFlood('dave@box1', 'dave-S3cret-pass', /needs approval/);
+    console.log(`ssh wait: closed=${f.closed} after ${(f.sent / MiB).toFixed(1)} MiB, ${f.ms} ms`);
+    assert.ok(f.closed, 'the channel was closed');
+    assert.ok(f.sent < STOPPED_BELOW, `kept reading: ${(f.sent / MiB).toFixed(1)} MiB`);
+    assert.ok(f.ms < QUICK_MS);
+    const dave = (await gw.s.policy.current()).usersByName.get('dave')!;
+    const waiting = await gw.s.store.db.selectFrom('approval_requests').select('id').where('requester_id', '=', dave.id).where('status', '=', 'waiting').execute();
+    assert.equal(waiting.length, 1, 'the request still waits');
     await stillUp();
   });
 });

@@ -5,6 +5,8 @@ import type { ServerChannel } from 'ssh2';
 import type { WaitingInfo, WaitView } from './gate.js';
 
 export const STDERR_REPEAT_MS = 30_000;
+/** Keystrokes read while a request waits (only q and Ctrl-C mean something) before the channel is closed. */
+export const WAIT_INPUT_BYTES = 256 * 1024;
 
 function clock(t: number): string {
   return new Date(t).toISOString().slice(11, 19) + ' UTC';
@@ -38,7 +40,16 @@ export class TerminalWaitView implements WaitView {
   private info: WaitingInfo | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private cancelling = false;
+  private received = 0;
   private readonly onData = (d: Buffer) => {
+    this.received += d.length;
+    if (this.received > WAIT_INPUT_BYTES) {
+      // Nobody types this much while waiting: stop reading and close the channel (the request waits on).
+      this.ch.removeListener('data', this.onData);
+      this.ch.write('\r\n\x1b[2KInput flood while waiting: this connection is closed. Your request keeps waiting.\r\n');
+      this.ch.close();
+      return;
+    }
     if (this.cancelling) return;
     if (d.includes(0x71) || d.includes(0x51) || d.includes(0x03) || d.includes(0x04)) {
       this.cancelling = true;
