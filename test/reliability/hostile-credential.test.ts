@@ -164,12 +164,29 @@ describe('the scanner, alone', () => {
       for (let size = 1; size <= body.length + 1; size++) {
         const s = new Scrubber(forms);
         const out: Buffer[] = [];
-        for (let i = 0; i < body.length; i += size) out.push(s.push(body.subarray(i, i + size)));
+        for (let i = 0; i < body.length; i += size) out.push(...s.push(body.subarray(i, i + size)));
         out.push(s.flush());
         const got = Buffer.concat(out);
         assert.equal(got.length, body.length, 'same length');
         assert.ok(!got.includes(form), `${form} in pieces of ${size}`);
         assert.ok(got.toString().startsWith('head ') && got.toString().endsWith(' tail'));
+      }
+    }
+  });
+
+  test('large chunks (no copy of the chunk): a form across the seam at every offset, and inside the chunk', () => {
+    const piece = 97;
+    for (const form of BASIC_LEAKS) {
+      for (let o = -form.length - 1; o <= 1; o++) {
+        const body = Buffer.from(`${'x'.repeat(piece * 2 + o)}${form}${'y'.repeat(piece * 3)}${form}z`);
+        const s = new Scrubber(forms);
+        const out: Buffer[] = [];
+        for (let i = 0; i < body.length; i += piece) out.push(...s.push(body.subarray(i, i + piece)));
+        out.push(s.flush());
+        const got = Buffer.concat(out);
+        assert.equal(got.length, body.length);
+        assert.ok(!got.includes(form), `${form} at seam offset ${o}`);
+        assert.equal(got.toString().replace(/\*/g, '').replace(/[xyz]/g, '').replace(/operator:/g, ''), '', 'all of the form (the user name is not secret) was masked');
       }
     }
   });

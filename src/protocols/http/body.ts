@@ -75,8 +75,24 @@ export class ScrubbedBody {
   /** Scans and sends; false when the client's buffer is full. */
   private send(d: Buffer): boolean {
     const out = this.scrub.push(d);
-    return out.length === 0 || this.res.write(out);
+    if (out.length === 0) return true;
+    const last = out.pop()!;
+    // The held-back tail usually follows in the same tick (the device's last chunk and its end are
+    // parsed together): corked, both leave in one write instead of two.
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(this.uncork);
+    }
+    for (const b of out) this.res.write(b);
+    return this.res.write(last);
   }
+
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.res.uncork();
+  };
 
   write(chunk: Buffer): boolean {
     if (this.z === null) {

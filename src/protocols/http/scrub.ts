@@ -91,22 +91,29 @@ function formTexts([name, value]: readonly [string, string]): string[] {
     texts.add(encodeURIComponent(secret).replace(/%20/g, '+'));
     texts.add(JSON.stringify(secret).slice(1, -1));
     texts.add(htmlEscape(secret));
+    texts.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
     for (const c of base64Cores(Buffer.from(secret))) texts.add(c);
   }
   texts.delete('');
   return [...texts].map((t) => Buffer.from(t, 'utf8').toString('latin1'));
 }
 
-/** `buf` itself when it carries no form, else a copy with every occurrence overwritten. */
-export function masked(buf: Buffer, forms: Forms): Buffer {
+/** Where forms occur in `buf`, as [start, end, start, end...], or null. */
+function hitsIn(buf: Buffer, forms: Forms): number[] | null {
   let probed = false;
   for (const p of forms.probes) if ((probed = buf.includes(p))) break;
-  if (!probed) return buf;
+  if (!probed) return null;
   const text = buf.toString('latin1');
   let hits: number[] | null = null;
   for (const f of forms.all) {
     for (let i = text.indexOf(f); i >= 0; i = text.indexOf(f, i + 1)) (hits ??= []).push(i, i + f.length);
   }
+  return hits;
+}
+
+/** `buf` itself when it carries no form, else a copy with every occurrence overwritten. */
+export function masked(buf: Buffer, forms: Forms): Buffer {
+  const hits = hitsIn(buf, forms);
   if (hits === null) return buf;
   const out = Buffer.from(buf);
   for (let j = 0; j < hits.length; j += 2) out.fill(STAR, hits[j], hits[j + 1]);
@@ -119,7 +126,8 @@ export function masked(buf: Buffer, forms: Forms): Buffer {
  * newline, so bytes up to the last one go out at once: an event stream or a log line is not delayed.
  */
 export class Scrubber {
-  private tail: Buffer | null = null;
+  /** The held bytes as the device sent them (scanned again with what follows) and as they will leave. */
+  private tail: { raw: Buffer; out: Buffer } | null = null;
   private readonly hold: number;
   private readonly lines: boolean;
 
@@ -128,25 +136,53 @@ export class Scrubber {
     this.lines = !forms.all.some((f) => f.includes('\n'));
   }
 
-  /** The bytes that may be sent now (possibly empty). */
-  push(chunk: Buffer): Buffer {
-    const data = masked(this.tail ? Buffer.concat([this.tail, chunk]) : chunk, this.forms);
-    let cut = data.length - this.hold;
+  /** The bytes that may be sent now, in order (possibly none). */
+  push(chunk: Buffer): Buffer[] {
+    const t = this.tail;
+    if (t !== null && chunk.length > this.hold) return this.junction(t, chunk);
+    const raw = t ? Buffer.concat([t.raw, chunk]) : chunk;
+    let out = t ? Buffer.concat([t.out, chunk]) : chunk;
+    const hits = hitsIn(raw, this.forms);
+    if (hits !== null) {
+      if (out === chunk) out = Buffer.from(chunk);
+      for (let k = 0; k < hits.length; k += 2) out.fill(STAR, hits[k], hits[k + 1]);
+    }
+    return this.cut(raw, out);
+  }
+
+  /**
+   * A large chunk after a held tail, without copying the chunk: the tail and the chunk's first bytes
+   * are scanned together (a form that spans them ends within `hold` bytes of the chunk), the chunk alone.
+   */
+  private junction(t: { raw: Buffer; out: Buffer }, chunk: Buffer): Buffer[] {
+    let c = chunk;
+    const own = () => (c === chunk ? (c = Buffer.from(chunk)) : c);
+    const n = t.raw.length;
+    const j = hitsIn(Buffer.concat([t.raw, chunk.subarray(0, this.hold)]), this.forms);
+    const inChunk = hitsIn(chunk, this.forms);
+    for (let k = 0; j !== null && k < j.length; k += 2) {
+      t.out.fill(STAR, j[k], Math.min(j[k + 1], n));
+      if (j[k + 1] > n) own().fill(STAR, Math.max(0, j[k] - n), j[k + 1] - n);
+    }
+    for (let k = 0; inChunk !== null && k < inChunk.length; k += 2) own().fill(STAR, inChunk[k], inChunk[k + 1]);
+    return [t.out, ...this.cut(chunk, c)];
+  }
+
+  /** Sends all but what a form could still continue from; `raw` and `out` have the same length. */
+  private cut(raw: Buffer, out: Buffer): Buffer[] {
+    let cut = raw.length - this.hold;
     if (this.lines) {
       const start = Math.max(0, cut);
-      const nl = data.subarray(start).lastIndexOf(10);
+      const nl = raw.subarray(start).lastIndexOf(10);
       if (nl >= 0) cut = start + nl + 1;
     }
-    if (cut <= 0) {
-      this.tail = data;
-      return EMPTY;
-    }
-    this.tail = cut < data.length ? Buffer.from(data.subarray(cut)) : null;
-    return data.subarray(0, cut);
+    cut = Math.max(0, cut);
+    this.tail = cut < raw.length ? { raw: Buffer.from(raw.subarray(cut)), out: Buffer.from(out.subarray(cut)) } : null;
+    return cut > 0 ? [out.subarray(0, cut)] : [];
   }
 
   flush(): Buffer {
-    const t = this.tail ?? EMPTY;
+    const t = this.tail?.out ?? EMPTY;
     this.tail = null;
     return t;
   }
@@ -188,7 +224,7 @@ export class FrameScrubber {
     while (pos < chunk.length) {
       if (this.left > 0) {
         const n = Math.min(this.left, chunk.length - pos);
-        out.push(this.body.push(chunk.subarray(pos, pos + n)));
+        out.push(...this.body.push(chunk.subarray(pos, pos + n)));
         pos += n;
         this.left -= n;
         if (this.left === 0) out.push(this.body.flush());
