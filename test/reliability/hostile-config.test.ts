@@ -152,6 +152,21 @@ describe('unknown JSON fields are refused with 400 naming the field, on every bo
     assert.deepEqual((await admin.get('/api/v1/mail-settings')).body, before.body);
   });
 
+  test("the admin API's explain names the real cause of a denial; users cannot call it", async () => {
+    await srv.running.services.admin.addDevice(ADMIN, { name: 'bare02', host: '127.0.0.1', protocols: 'ssh', group: 'linux', port: 22 });
+    const admin = await login(srv.base, 'admin');
+    const r = await admin.get('/api/v1/policy/explain?user=alice&device=bare02&protocol=ssh');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.outcome, 'denied');
+    assert.equal(r.body.why, NO_ACCESS);
+    assert.equal(r.body.reason, 'bare02 has no account for ssh');
+    const ok = await admin.get('/api/v1/policy/explain?user=alice&device=web01');
+    assert.equal(ok.body.outcome, 'approval-required');
+    assert.deepEqual(ok.body.approverManager, ['bob']);
+    const alice = await login(srv.base, 'alice');
+    assert.equal((await alice.get('/api/v1/policy/explain?user=alice&device=bare02')).status, 403);
+  });
+
   test('every JSON body route in the OpenAPI document refuses an unknown field', async () => {
     const admin = await login(srv.base, 'admin');
     const doc = (await admin.get('/api/docs/json')).body as { paths: Record<string, Record<string, any>> };

@@ -20,6 +20,7 @@ import type { Ctx } from './context.js';
 import { deviceGroupRoutes } from './device-groups.js';
 import { deviceRoutes } from './devices.js';
 import { eventRoutes } from './events.js';
+import { explainRoutes } from './explain.js';
 import { paramRoutes } from './params.js';
 import { sessionRoutes } from './session.js';
 import { sessionListRoutes } from './sessions.js';
@@ -49,7 +50,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   await app.register(
     async (api) => {
       installAuth(api, s, ctx.store);
-      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, mailSettingsRoutes, auditRoutes, eventRoutes, connectRoutes])
+      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, mailSettingsRoutes, auditRoutes, eventRoutes, connectRoutes, explainRoutes])
         await routes(api, ctx);
       await registerTotpRoutes(api, s);
       await registerRdpRoutes(api, s);
