@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.js';
+import { gh, ghJson } from '../helpers/cli.js';
 import { presentApproval, presentDecision } from '../../src/presenters/index.js';
 import { NO_ACCESS } from '../../src/core/policy/decide.js';
 import { login, startServer, type Server } from '../api/helpers.js';
@@ -119,6 +120,13 @@ describe('every request has someone who is told (four eyes, auto-approve)', () =
       assert.match((await t.s.approvals.denialReason(user, device, 'ssh')) ?? '', why);
     }
     assert.equal(await t.s.approvals.denialReason('alice', 'web01', 'ssh'), null, 'no reason when not denied');
+    // The operator's CLI, a separate process on the same database.
+    const cli = await gh(['policy', 'explain', 'alice', 'bare01'], { env: t.env });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /why: bare01 has no account for ssh/);
+    const json = await ghJson<{ outcome: string; why: string; reason: string }>(['policy', 'explain', 'frank', 'web01'], { env: t.env });
+    assert.deepEqual([json.outcome, json.why], ['denied', NO_ACCESS]);
+    assert.match(json.reason, /no access rule from frank's groups \(dba\)/);
   });
 });
 
