@@ -98,11 +98,11 @@ function formTexts([name, value]: readonly [string, string]): string[] {
   return [...texts].map((t) => Buffer.from(t, 'utf8').toString('latin1'));
 }
 
+const probed = (buf: Buffer, forms: Forms) => forms.probes.some((p) => buf.includes(p));
+
 /** Where forms occur in `buf`, as [start, end, start, end...], or null. */
 function hitsIn(buf: Buffer, forms: Forms): number[] | null {
-  let probed = false;
-  for (const p of forms.probes) if ((probed = buf.includes(p))) break;
-  if (!probed) return null;
+  if (!probed(buf, forms)) return null;
   const text = buf.toString('latin1');
   let hits: number[] | null = null;
   for (const f of forms.all) {
@@ -195,6 +195,8 @@ const EMPTY = Buffer.alloc(0);
  * whose name carries a form is dropped.
  */
 export function scrubRawHeaders(raw: Buffer[], forms: Forms): Buffer[] {
+  // One probe pass over all of them: header by header only when something may be there.
+  if (!probed(Buffer.concat(raw), forms)) return raw;
   const out: Buffer[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (masked(raw[i], forms) !== raw[i]) continue;
