@@ -42,6 +42,15 @@ export async function factorField(s: Services, sessions: ApiStore, req: FastifyR
   };
 }
 
+const NO_CODE: LinkRefusal = { status: 403, title: 'Second factor needed', html: '<p>Deciding needs the code from your authenticator app: go back, enter it and try again. Nothing was changed.</p>' };
+
+/** The refusal for a POST that cannot prove the factor whatever else it carries (no code, not enrolled), or null. */
+export async function missingFactor(s: Services, sessions: ApiStore, req: FastifyRequest, approver: User, body: Record<string, unknown>): Promise<LinkRefusal | null> {
+  if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return null;
+  if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
+  return typeof body.code === 'string' && body.code.trim() ? null : NO_CODE;
+}
+
 /** The proof this POST carries to the engine, or the page that refuses it (nothing decided). */
 export async function factorProof(
   s: Services,
@@ -55,7 +64,7 @@ export async function factorProof(
   if (await consoleProved(s, sessions, req, approver)) return { proof: 'factor' };
   if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
   const code = typeof body.code === 'string' ? body.code.trim() : '';
-  if (!code) return { status: 403, title: 'Second factor needed', html: '<p>Deciding needs the code from your authenticator app: go back, enter it and try again. Nothing was changed.</p>' };
+  if (!code) return NO_CODE;
   // Reserved per user, address and link before the code is checked, on every node.
   const attempt = await s.limiter.reserve({ kind: 'code', user: approver.username, addr: req.ip, link: linkHash });
   if (!attempt.ok) {

@@ -12,11 +12,12 @@ import { hashToken } from '../notify/tokens.js';
 import type { Services } from '../services.js';
 import { cookies, SESSION_COOKIE } from './auth.js';
 import { ApiStore } from './store.js';
-import { factorField, factorProof } from './email-link-factor.js';
+import { factorField, factorProof, missingFactor } from './email-link-factor.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
 
 const TOKEN = /^[A-Za-z0-9_-]{20,64}$/;
+const SIGN_IN_FAILED = '<p>Wrong username, password or code. Go back and try again. Nothing was changed.</p>';
 const h = (v: unknown) => escapeHtml(String(v ?? '-').replace(/[\u0000-\u001f\u007f]/g, ' '));
 
 function page(title: string, body: string): string {
@@ -145,10 +146,14 @@ ${factor.html}
       const policy = await s.policy.current();
       const approver = policy.usersById.get(t.approver_id);
       if (!approver || approver.disabled) return send(reply, 403, 'Not allowed', '<p>The approver this link was sent to can no longer decide. Nothing was changed.</p>');
+      let passwordAttempt: { succeeded(): Promise<void> } | undefined;
       if ((await s.params.params()).bool('approval.email.link.requires.login')) {
         const signedIn = await consoleUserId(req);
         if (signedIn !== null && signedIn !== t.approver_id) return send(reply, 403, STALE.foreign[0], `<p>${STALE.foreign[1]}</p>`);
         if (signedIn === null) {
+          // A missing code is answered before the password is checked, so that answer says nothing about the password.
+          const early = await missingFactor(s, sessions, req, approver, body);
+          if (early) return send(reply, early.status, early.title, early.html);
           const username = String(body.username ?? '').slice(0, 200);
           // Reserved per address, link and user before the password is checked, on every node.
           const attempt = await s.limiter.reserve({ kind: 'password', user: username || null, addr: req.ip, link: t.token_hash });
@@ -157,17 +162,20 @@ ${factor.html}
           // Someone else's right password gets the wrong password's answer: the form is no password oracle.
           if (!who || who.id !== t.approver_id) {
             await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-failed', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, via: 'email link', ...(who ? { notTheApprover: true } : {}) } });
-            return send(reply, 401, 'Sign-in failed', '<p>Wrong username or password. Go back and try again. Nothing was changed.</p>');
+            return send(reply, 401, 'Sign-in failed', SIGN_IN_FAILED);
           }
-          await attempt.succeeded();
+          passwordAttempt = attempt;
         }
       }
       // The approver's second factor, when deciding needs it: a code on this form (or their console session's).
       const factor = await factorProof(s, sessions, req, t.token_hash, approver, body);
       if (!('proof' in factor)) {
         if (factor.killLink) await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+        // After a password on this form, a wrong code reads exactly like a wrong password (no password oracle).
+        if (passwordAttempt && factor.status === 401) return send(reply, 401, 'Sign-in failed', SIGN_IN_FAILED);
         return send(reply, factor.status, factor.title, factor.html);
       }
+      await passwordAttempt?.succeeded();
       // Single use: one conditional update claims the token; a second POST finds it used.
       const now = Date.now();
       const claimed = await db.updateTable('mail_link_tokens').set({ used_at: now }).where('token_hash', '=', t.token_hash).where('used_at', 'is', null).where('dead_at', 'is', null).executeTakeFirst();

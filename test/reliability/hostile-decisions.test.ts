@@ -215,6 +215,27 @@ for (const target of DB_TARGETS) describe(`hostile: every decision channel prove
     assert.equal(d.channel, 'email-link');
   });
 
+  test('factor required, link needs login: the form is no password oracle (missing or wrong code reads alike)', async () => {
+    const op = { username: 'admin', id: null, channel: 'cli' as const };
+    await svc().admin.setParam(op, 'approval.email.link.requires.login', 'true');
+    try {
+      const id = await waiting();
+      const { approve } = links(await mailOf(id));
+      const answer = async (form: Record<string, string>) => {
+        const r = await linkPost(approve, { comment: '', username: 'bob', ...form });
+        return `${r.status} ${await r.text()}`;
+      };
+      assert.equal(await answer({ password: PW }), await answer({ password: 'wrong-Pass-1' }), 'no code: the same page for right and wrong passwords');
+      assert.equal(await answer({ password: PW, code: '000000' }), await answer({ password: 'wrong-Pass-2', code: '000000' }), 'wrong code: the same page for right and wrong passwords');
+      assert.equal(await status(id), 'waiting');
+      const ok = await linkPost(approve, { comment: '', username: 'bob', password: PW, code: recovery.get('bob')!.pop()! });
+      assert.equal(ok.status, 200, await ok.text());
+      assert.equal(await status(id), 'approved');
+    } finally {
+      await svc().admin.setParam(op, 'approval.email.link.requires.login', 'false');
+    }
+  });
+
   test('factor required: an email reply is refused, audited and answered with the reason', async () => {
     const id = await waiting();
     await sendTo(gw.g.smtpInPort!, replyTo(await mailOf(id), 'bob@example.com', 'APPROVE please'));
