@@ -99,9 +99,11 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Test knobs for the notify module (it reads these from process.env). */
+/** Test knobs for mail: startGateway passes them in start(env); child processes inherit them from process.env. */
+export const mailKnobs: Record<string, string> = {};
 export function fastMailEnv(extra: Record<string, string> = {}): void {
-  Object.assign(process.env, { GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100', ...extra });
+  Object.assign(mailKnobs, { GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100', ...extra });
+  Object.assign(process.env, mailKnobs);
 }
 
 export interface Gateway {
@@ -127,6 +129,7 @@ export async function startGateway(sinkPort: number, extra: Record<string, strin
     GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
     GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
     GATEHOUSE_LOG_LEVEL: 'silent',
+    ...mailKnobs,
     ...extra,
   };
   const gw: Gateway = {

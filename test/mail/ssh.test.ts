@@ -8,7 +8,7 @@ import { SSHD_SKIP, startSshd, type Running, type Sshd } from '../ssh/peers.js';
 import { startGateway as startSshGateway, type Gw } from '../ssh/gateway.js';
 import { missing } from '../helpers/peers.js';
 import { DOVECOT, startDovecot, type Dovecot } from './dovecot.js';
-import { fastMailEnv, links, rawMail, replyTo, sendTo, startSink, SUBJECT, waitFor, type Sink } from './helpers.js';
+import { fastMailEnv, links, mailKnobs, rawMail, replyTo, sendTo, startSink, SUBJECT, waitFor, type Sink } from './helpers.js';
 
 describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () => {
   let sshd: Sshd;
@@ -20,7 +20,7 @@ describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () 
     sink = await startSink();
     if (DOVECOT) dc = await startDovecot();
     fastMailEnv(dc ? { GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${dc.port}/INBOX`, GATEHOUSE_IMAP_POLL_MS: '200' } : {});
-    gw = await startSshGateway(sshd, { approval: true, env: { GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test', GATEHOUSE_SMTP_IN_PORT: '0' } });
+    gw = await startSshGateway(sshd, { approval: true, env: { ...mailKnobs, GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test', GATEHOUSE_SMTP_IN_PORT: '0' } });
   });
   after(async () => {
     await gw?.stop();
