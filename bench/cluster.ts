@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testServices } from '../test/helpers/services.js';
 import { launch, makeKey, startSshd } from '../test/ssh/peers.js';
-import { login, startNode } from '../test/cluster/nodes.js';
+import { login, startNode } from './lib/cluster.js';
 
 if (!process.env.GATEHOUSE_TEST_PG_URL) {
   console.log('cluster bench needs PostgreSQL (run through npm run bench)');

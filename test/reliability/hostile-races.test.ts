@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { GatehouseError } from '../../src/core/errors.js';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
 import { OutboxBuilder } from '../../src/notify/builder.js';
-import { loadMailConfig } from '../../src/notify/config.js';
+import { loadMailConfig, transportFromUrl } from '../../src/notify/config.js';
+import { OutboxWorker } from '../../src/notify/outbox.js';
 import { mailDb } from '../../src/notify/schema.js';
 import type { Services } from '../../src/services.js';
 import { storageErrorToGatehouse, withRaceRetry } from '../../src/storage/retry.js';
@@ -163,4 +166,58 @@ describe('mail is queued once per request × recipient × kind × occurrence', (
       });
     });
   }
+});
+
+describe('a sent mail is marked sent even through a busy database', () => {
+  let t: TestEnv | undefined;
+  let holder: SQLite.Database | undefined;
+  let smtp: SMTPServer | undefined;
+  let worker: OutboxWorker | undefined;
+  after(async () => {
+    await worker?.stop();
+    if (holder?.inTransaction) holder.exec('rollback');
+    holder?.close();
+    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await t?.cleanup();
+  });
+
+  test('the write lock held past the wait budget while the server accepts the mail: delivered once, not again after the lease', async () => {
+    t = await testServices('sqlite');
+    const s = t.s;
+    await seedOrg(s);
+    const id = await waitingRequest(s);
+    holder = new SQLite(join(t.dir, 'gatehouse.db'));
+    const delivered: number[] = [];
+    // While the server takes the mail, another process takes the write lock for longer than the
+    // 5 s budget: the worker's "sent" mark meets it.
+    smtp = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], disableReverseLookup: true, logger: false,
+      onData(stream, _session, cb) {
+        stream.resume();
+        stream.on('end', () => {
+          delivered.push(Date.now());
+          if (delivered.length === 1) {
+            holder!.exec('begin immediate');
+            setTimeout(() => holder!.exec('rollback'), 6500);
+          }
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp!.listen(0, '127.0.0.1', () => r()));
+    const port = (smtp.server.address() as AddressInfo).port;
+    const base = await loadMailConfig(s);
+    const cfg = { ...base, transport: transportFromUrl(`smtp://127.0.0.1:${port}`), leaseMs: 10_000, workerPollMs: 100 };
+    await new OutboxBuilder(s, cfg, () => {}).runOnce();
+    worker = new OutboxWorker(s, cfg);
+    worker.start();
+    const t0 = Date.now();
+    while (delivered.length === 0 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(delivered.length, 1, 'the mail went out');
+    // Past the lease (10 s) and a few polls more: an unmarked row would have gone out again by now.
+    await new Promise((r) => setTimeout(r, 14_000));
+    const rows = await mailDb(s).selectFrom('mail_outbox').select(['status', 'attempts']).where('request_id', '=', id).execute();
+    assert.equal(delivered.length, 1, `delivered ${delivered.length} times`);
+    assert.deepEqual(rows.map((r) => r.status), ['sent']);
+  });
 });
