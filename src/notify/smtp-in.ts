@@ -8,6 +8,7 @@ import type { ReplyProcessor } from './replies.js';
 
 /** The largest reply Gatehouse reads, over SMTP or IMAP: a reply to an approval mail is a few KiB. */
 export const MAX_BYTES = 2 * 1024 * 1024;
+const MAX_RECIPIENTS = 100;
 
 export interface SmtpListener {
   port: number;
@@ -47,6 +48,15 @@ export async function startSmtpListener(s: Services, replies: ReplyProcessor, po
     disableReverseLookup: true,
     size: MAX_BYTES,
     logger: false,
+    // The envelope is held in memory for the whole transaction: a reply has one recipient, a few are fine.
+    onRcptTo(_address, session, callback) {
+      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
+        const err = new Error(`Error: too many recipients (at most ${MAX_RECIPIENTS})`) as Error & { responseCode?: number };
+        err.responseCode = 452;
+        return callback(err);
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       let size = 0;

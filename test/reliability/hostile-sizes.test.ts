@@ -187,6 +187,28 @@ describe('SMTP listener', () => {
   });
 });
 
+test('SMTP: recipients past 100 in one envelope get 452', async () => {
+  const codes = await new Promise<string[]>((resolve) => {
+    const sock = connect(smtpPort, '127.0.0.1');
+    let buf = '';
+    const t = setTimeout(() => sock.destroy(), 30_000);
+    sock.once('data', () => {
+      const rcpts = Array.from({ length: 150 }, (_, i) => `RCPT TO:<r${i}@gh.test>\r\n`).join('');
+      sock.write(`EHLO sender.test\r\nMAIL FROM:<a@sender.test>\r\n${rcpts}QUIT\r\n`);
+      sock.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+    });
+    sock.on('close', () => {
+      clearTimeout(t);
+      resolve(buf.split('\r\n').filter((l) => /^\d{3} /.test(l)).map((l) => l.slice(0, 3)));
+    });
+    sock.on('error', () => {});
+  });
+  // EHLO, MAIL FROM, 150 RCPT, QUIT.
+  const rcpt = codes.slice(2, 152);
+  assert.equal(rcpt.filter((c) => c === '250').length, 100, codes.join(' '));
+  assert.equal(rcpt.filter((c) => c === '452').length, 50);
+});
+
 describe('IMAP poller', { skip: missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root') }, () => {
   test('a 300 MiB message in the mailbox is skipped without download and marked; a small one is processed', async () => {
     const dc = await startDovecot();
