@@ -59,6 +59,7 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },
+  { method: 'GET', path: '/api/v1/policy/explain?user=alice&device=web01', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/tokens', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'POST', path: '/api/v1/tokens', body: { name: 'matrix' }, expect: { alice: 201, bob: 201, admin: 201 } },
   { method: 'DELETE', path: '/api/v1/tokens/99999', expect: { alice: 404, bob: 404, admin: 404 } },
