@@ -1,8 +1,8 @@
 // Timing and enumeration. A login with an unknown user and one with a wrong password take the same path
 // (argon2 always runs), through the API and through SSH: their median times are compared with a generous
 // tolerance (the machine is shared), and the answers are identical. An unknown device and a forbidden
-// one get the same words and similar times over SSH. Sample counts stay under the login limiters
-// (API: 30 failures per address; SSH: 20 per address), which would otherwise answer early.
+// one get the same words and similar times over SSH. Each test starts with clean login counters and
+// stays under the limiter's 30 attempts per address, which would otherwise answer early.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ssh2 from 'ssh2';
@@ -89,7 +89,10 @@ function sshTry(port: number, username: string, password: string, cmd: string | 
   });
 }
 
+const freshCounters = () => srv.running.services.store.db.deleteFrom('login_attempts' as never).execute();
+
 test('SSH password login: unknown user and wrong password are refused alike, argon2 in both', async () => {
+  await freshCounters();
   const port = srv.running.sshPort!;
   await sshTry(port, 'warmup@web01', 'x', null);
   const unknown: number[] = [];
@@ -106,6 +109,7 @@ test('SSH password login: unknown user and wrong password are refused alike, arg
 });
 
 test('SSH: an unknown device and a forbidden one get the same answer and similar times', async () => {
+  await freshCounters();
   const port = srv.running.sshPort!;
   const unknown: SshTry[] = [];
   const forbidden: SshTry[] = [];

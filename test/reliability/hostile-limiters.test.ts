@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import pg from 'pg';
 import ssh2 from 'ssh2';
-import { Client, PW, startServer, type Server } from '../api/helpers.js';
+import { Client, login, PW, startServer, type Server } from '../api/helpers.js';
 import { freshPgDatabase, PG_SKIP } from '../helpers/db.js';
 import { ADMIN } from '../helpers/services.js';
 import { startNode, stopNode, type Node } from '../cluster/nodes.js';
@@ -96,6 +96,21 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     const r = await new Client(srv.base).post('/api/v1/session', { username: 'gina', password: PW });
     const right = await new Client(srv.base).post('/api/v1/session/second-factor', { ticket: r.body.ticket, code: await generate({ secret }) });
     assert.equal(right.status, 429, 'a right code waits for the window too');
+  });
+
+  test(`signed-in checks: ${PARALLEL} parallel wrong enrolment codes and wrong current passwords, at most ${LIMIT} checked each`, async () => {
+    await fresh();
+    const erin = await login(srv.base, 'erin');
+    assert.equal((await erin.post('/api/v1/me/second-factor')).status, 200);
+    const codes = await Promise.all(Array.from({ length: PARALLEL }, () => erin.post('/api/v1/me/second-factor/confirm', { code: '000000' })));
+    const cs = codes.map((r) => r.status);
+    assert.equal(cs.filter((x) => x === 400).length, LIMIT, `statuses: ${cs}`);
+    assert.equal(cs.filter((x) => x === 429).length, PARALLEL - LIMIT);
+    await fresh();
+    const pws = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => erin.patch('/api/v1/me/password', { current: `wrong-${i}`, password: 'N3w-password-long' })));
+    const ps = pws.map((r) => r.status);
+    assert.equal(ps.filter((x) => x === 400).length, LIMIT, `statuses: ${ps}`);
+    assert.equal(ps.filter((x) => x === 429).length, PARALLEL - LIMIT);
   });
 
   test(`SSH password: ${PARALLEL} parallel wrong passwords, at most ${LIMIT} checked`, { skip: false }, async () => {
@@ -191,5 +206,19 @@ describe('hostile: two gateway processes on one PostgreSQL database share the li
     for (const n of [a, b]) assert.equal((await loginOnce(base(n), 'admin', PW)).status, 429, `node ${n.name} refuses the right password`);
     const ssh = await sshTry(b.ssh, 'admin', { password: PW });
     assert.equal(ssh.ok, false, 'SSH on the other node refuses too');
+  });
+
+  test(`SSH: ${PARALLEL} parallel wrong passwords split over two nodes: at most ${LIMIT} checked`, async () => {
+    const [a, b] = nodes;
+    const res = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => sshTry((i % 2 ? a : b).ssh, 'ghost@web01', { password: `wrong-${i}` })));
+    assert.ok(res.every((r) => !r.ok));
+    const c = new pg.Client({ connectionString: db!.url });
+    await c.connect();
+    try {
+      const { rows } = await c.query(`select count(*)::int as n from audit_log where action = 'ssh.login.failed' and actor = 'ghost'`);
+      assert.equal(rows[0].n, LIMIT, 'checked attempts on both nodes together');
+    } finally {
+      await c.end();
+    }
   });
 });
