@@ -1,10 +1,9 @@
 // Shared plumbing for CLI commands: config, services, output (--json or text), errors, stdin.
+// Config, logger and services load on first use: `--help` and argument errors stay cheap.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/env.js';
 import { GatehouseError } from '../core/errors.js';
 import type { Actor } from '../core/admin/service.js';
-import { makeLogger } from '../log.js';
-import { ensureAdmin, openServices, type Services } from '../services.js';
+import type { Services } from '../services-core.js';
 
 export class Ctx {
   private services: Services | null = null;
@@ -12,9 +11,15 @@ export class Ctx {
 
   async s(): Promise<Services> {
     if (this.services) return this.services;
+    const [{ loadConfig }, { makeLogger }, { openDataServices }, { ensureAdmin }] = await Promise.all([
+      import('../config/env.js'),
+      import('../log.js'),
+      import('./data-services.js'),
+      import('../services-core.js'),
+    ]);
     const config = loadConfig();
     const log = makeLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn', 'stderr');
-    this.services = await openServices(config, log);
+    this.services = await openDataServices(config, log);
     const admin = await ensureAdmin(this.services);
     if (admin.generatedPassword)
       process.stderr.write(`First run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n`);

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
+import { createRequire } from 'node:module';
+import type ssh2 from 'ssh2';
 import type { KeyTools, ParsedPublicKey } from '../core/ports/crypto.js';
 import { GatehouseError } from '../core/errors.js';
 
-const { utils } = ssh2;
+// ssh2 is loaded on first use: the CLI's data commands reach this module but rarely parse a key.
+let loaded: typeof ssh2.utils | null = null;
+const utils = {
+  parseKey: (...a: Parameters<typeof ssh2.utils.parseKey>) => (loaded ??= (createRequire(import.meta.url)('ssh2') as typeof ssh2).utils).parseKey(...a),
+};
 
 export const sshKeyTools: KeyTools = {
   parsePublicKey(text: string): ParsedPublicKey {

@@ -4,7 +4,7 @@ import { GatehouseError } from '../../core/errors.js';
 import { isProtocol, APPROVAL_STATUSES, type ApprovalStatus, type Protocol } from '../../core/types.js';
 import { effectiveStatus, levelApprovers } from '../../core/approvals/rules.js';
 import { presentApproval, presentDecision } from '../../presenters/index.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../services-core.js';
 import { action, parseTime, table, type Ctx } from '../context.js';
 
 function protocol(v: string | undefined, def: Protocol = 'ssh'): Protocol {

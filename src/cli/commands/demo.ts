@@ -6,11 +6,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import ssh2 from 'ssh2';
-import { start, type Running } from '../../main.js';
+import type { Running } from '../../main.js';
 import type { Actor } from '../../core/admin/service.js';
-import { startDemoTarget, type DemoTarget } from '../../protocols/ssh/demo-target.js';
-import { generateKey } from '../../protocols/ssh/hostkeys.js';
+import type { DemoTarget } from '../../protocols/ssh/demo-target.js';
 
 interface DemoState {
   alice: string;
@@ -26,6 +24,7 @@ const pw = () => randomBytes(9).toString('base64url');
 /** A key of the current user that the local sshd on 127.0.0.1:22 accepts, if any. */
 async function localSshd(): Promise<{ account: string; keyFile: string } | null> {
   const account = userInfo().username;
+  const { default: ssh2 } = await import('ssh2');
   for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
     const keyFile = join(homedir(), '.ssh', name);
     if (!existsSync(keyFile)) continue;
@@ -66,6 +65,12 @@ export function registerDemo(program: Command): void {
       for (const k of ENV_NOT_INHERITED) delete env[k];
       Object.assign(env, { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: state.admin, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
 
+      // The whole server, only for this command.
+      const [{ start }, { startDemoTarget }, { generateKey }] = await Promise.all([
+        import('../../main.js'),
+        import('../../protocols/ssh/demo-target.js'),
+        import('../../protocols/ssh/hostkeys.js'),
+      ]);
       let running: Running;
       try {
         running = await start(env);

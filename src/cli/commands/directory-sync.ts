@@ -4,8 +4,14 @@ import type { Command } from 'commander';
 import { GatehouseError } from '../../core/errors.js';
 import type { DirectorySettings } from '../../directory/config.js';
 import type { SyncSummary } from '../../directory/diff.js';
-import { directoryOf } from '../../directory/index.js';
+import type { DirectoryParts } from '../../directory/index.js';
+import type { Services } from '../../services-core.js';
 import { action, readStdin } from '../context.js';
+
+/** The directory parts, loaded when a command uses them (ldapts, otplib and qrcode are not cheap). */
+async function directoryOf(s: Services): Promise<DirectoryParts> {
+  return (await import('../../directory/index.js')).directoryOf(s);
+}
 
 interface SetOpts {
   url?: string;
@@ -115,7 +121,7 @@ export function registerDirectorySync(program: Command): void {
         };
         for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete patch[k];
         const s = await ctx.s();
-        const v = await directoryOf(s).directory.configure(await ctx.actor(), { ...patch, attributes: attributes as DirectorySettings['attributes'] }, password);
+        const v = await (await directoryOf(s)).directory.configure(await ctx.actor(), { ...patch, attributes: attributes as DirectorySettings['attributes'] }, password);
         ctx.out(v, () => `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`);
       }),
     );
@@ -125,7 +131,7 @@ export function registerDirectorySync(program: Command): void {
     .action(
       action(async (ctx) => {
         const s = await ctx.s();
-        const v = await directoryOf(s).directory.view();
+        const v = await (await directoryOf(s)).directory.view();
         if (!v) throw new GatehouseError('not_found', 'no directory is configured: run gatehouse directory set');
         ctx.out(v, () =>
           [
@@ -144,7 +150,7 @@ export function registerDirectorySync(program: Command): void {
     .action(
       action(async (ctx, o: { dryRun?: boolean }) => {
         const s = await ctx.s();
-        const r = await directoryOf(s).directory.sync(await ctx.actor(), { dryRun: !!o.dryRun });
+        const r = await (await directoryOf(s)).directory.sync(await ctx.actor(), { dryRun: !!o.dryRun });
         ctx.out(r, () => summaryText(r.summary, r.dryRun));
       }),
     );
@@ -161,8 +167,8 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        if (await directoryOf(s).totp.enrolled(u.id)) throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
-        const e = await directoryOf(s).totp.begin(u);
+        if (await (await directoryOf(s)).totp.enrolled(u.id)) throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
+        const e = await (await directoryOf(s)).totp.begin(u);
         if (o.svg) (await import('node:fs')).writeFileSync(o.svg, e.qrSvg, { mode: 0o600 });
         await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrol-started', targetType: 'user', targetId: u.id, details: { username } });
         ctx.out({ username, otpauthUrl: e.otpauthUrl, secret: e.secret }, () => `scan or type into the authenticator app (shown once):\n  ${e.otpauthUrl}\nthen: gatehouse user totp confirm ${username} <code>`);
@@ -176,7 +182,7 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const codes = await directoryOf(s).totp.confirm(u, code);
+        const codes = await (await directoryOf(s)).totp.confirm(u, code);
         if (!codes) throw new GatehouseError('invalid', 'wrong code (or no enrolment started): check the app and the clock, then try again', 'code');
         await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrolled', targetType: 'user', targetId: u.id, details: { username } });
         ctx.out({ username, recoveryCodes: codes }, () => `second factor on for ${username}. Recovery codes (each works once; shown once):\n  ${codes.join('\n  ')}`);
@@ -190,7 +196,7 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const removed = await directoryOf(s).totp.disable(u.id);
+        const removed = await (await directoryOf(s)).totp.disable(u.id);
         await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.disabled', targetType: 'user', targetId: u.id, details: { username, removed } });
         ctx.out({ username, removed }, () => (removed ? `second factor removed for ${username}` : `${username} had no second factor`));
       }),
@@ -203,7 +209,7 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const t = directoryOf(s).totp;
+        const t = (await directoryOf(s)).totp;
         const r = { username, enrolled: await t.enrolled(u.id), requiredByGroup: await t.requiredByGroup(u), recoveryCodesLeft: await t.recoveryLeft(u.id) };
         ctx.out(r, () => `${username}: ${r.enrolled ? 'enrolled' : 'not enrolled'}; ${r.requiredByGroup ? 'required by a group' : 'not required by a group'}; ${r.recoveryCodesLeft} recovery codes left`);
       }),
@@ -217,7 +223,7 @@ export function registerDirectorySync(program: Command): void {
         if (onOff !== 'on' && onOff !== 'off') throw new GatehouseError('invalid', "say 'on' or 'off'", 'onOff');
         const s = await ctx.s();
         const actor = await ctx.actor();
-        await directoryOf(s).directory.store.setApproversNeedSecondFactor(onOff === 'on');
+        await (await directoryOf(s)).directory.store.setApproversNeedSecondFactor(onOff === 'on');
         await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'second-factor.approvers', details: { required: onOff === 'on' } });
         ctx.out({ approversNeedSecondFactor: onOff === 'on' }, () => `approvers: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
       }),
@@ -234,7 +240,7 @@ export function registerDirectorySync(program: Command): void {
         const g = (await s.policy.current()).userGroupsByName.get(name);
         if (!g) throw new GatehouseError('not_found', `unknown user group '${name}'`);
         const actor = await ctx.actor();
-        await directoryOf(s).directory.store.setSecondFactorGroup(g.id, onOff === 'on', s.clock.now());
+        await (await directoryOf(s)).directory.store.setSecondFactorGroup(g.id, onOff === 'on', s.clock.now());
         await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'user-group.second-factor', targetType: 'user-group', targetId: g.id, details: { group: name, required: onOff === 'on' } });
         ctx.out({ group: name, secondFactorRequired: onOff === 'on' }, () => `group ${name}: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
       }),

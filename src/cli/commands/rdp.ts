@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { GatehouseError } from '../../core/errors.js';
 import { levelApprovers } from '../../core/approvals/rules.js';
 import type { ApprovalRequest } from '../../core/types.js';
-import { issueTicket, type IssueResult } from '../../protocols/rdp/index.js';
-import type { Services } from '../../services.js';
+import type { IssueResult } from '../../protocols/rdp/index.js';
+import type { Services } from '../../services-core.js';
 import { action, iso } from '../context.js';
 
 const WAITING_EXIT = 3;
@@ -43,6 +43,7 @@ export function registerRdp(program: Command): void {
         if (o.wait !== undefined && !(Number.isFinite(o.wait) && o.wait >= 0)) throw new GatehouseError('invalid', '--wait takes a number of seconds', 'wait');
         const s = await ctx.s();
         const actor = await ctx.actor(o.as);
+        const { issueTicket } = await import('../../protocols/rdp/index.js');
         const ask = () => issueTicket(s, { username: actor.username, device, account: o.account, reason: o.reason, channel: 'cli' });
         let res: IssueResult = await ask();
         if (res.outcome === 'waiting' && o.wait) {

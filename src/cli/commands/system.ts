@@ -1,13 +1,8 @@
 // gatehouse serve | db migrate | params … | audit …
+// Storage and server modules are imported inside the actions, so registering these commands stays cheap.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env.js';
 import { GatehouseError } from '../../core/errors.js';
 import { paramDef } from '../../core/params.js';
-import { makeLogger } from '../../log.js';
-import { migrate, openDb } from '../../storage/db.js';
-import { verifyAuditLog } from '../../storage/audit-log.js';
-import { NodeService } from '../../core/nodes.js';
-import { KyselyNodeStore } from '../../storage/nodes-store.js';
 import { action, fail, iso, table } from '../context.js';
 
 export function registerSystem(program: Command): void {
@@ -30,6 +25,7 @@ export function registerSystem(program: Command): void {
     .description('apply pending migrations (serve does this too)')
     .action(
       action(async (ctx) => {
+        const [{ loadConfig }, { migrate, openDb }] = await Promise.all([import('../../config/env.js'), import('../../storage/db.js')]);
         const config = loadConfig();
         const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
         try {
@@ -49,6 +45,7 @@ export function registerSystem(program: Command): void {
     .action(
       action(async (ctx) => {
         const s = await ctx.s();
+        const [{ NodeService }, { KyselyNodeStore }] = await Promise.all([import('../../core/nodes.js'), import('../../storage/nodes-store.js')]);
         const svc = new NodeService(new KyselyNodeStore(s.store.db), s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
         const rows = (await svc.list()).map((n) => ({ ...n, self: undefined, startedAt: iso(n.startedAt), lastSeen: iso(n.lastSeen) }));
         ctx.out(rows, () => table(rows, ['id', 'host', 'pid', 'status', 'lastSeen', 'startedAt', 'liveSessions']));
@@ -108,6 +105,7 @@ export function registerSystem(program: Command): void {
     .action(
       action(async (ctx) => {
         const s = await ctx.s();
+        const { verifyAuditLog } = await import('../../storage/audit-log.js');
         const started = Date.now();
         const res = await verifyAuditLog(s.store.db, s.store.auditKey, (n) => {
           if (!ctx.json && process.stderr.isTTY) process.stderr.write(`\rread ${n} records…`);
@@ -122,5 +120,4 @@ export function registerSystem(program: Command): void {
         if (!res.ok) process.exitCode = 1;
       }),
     );
-  void makeLogger;
 }

@@ -1,0 +1,183 @@
+// Builds the core services on a database from given crypto and directory parts. The server passes the real
+// ones (services.ts); the CLI passes lazy ones, so a data command loads no ssh2, argon2 or LDAP code it never calls.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tightenTree } from './storage/private-files.js';
+import { join } from 'node:path';
+import type { Config } from './config/env.js';
+import { AdminService, type Actor } from './core/admin/service.js';
+import { ApprovalService, type ParamSource } from './core/approvals/service.js';
+import { EventBus } from './core/events.js';
+import { Params } from './core/params.js';
+import { GrantCache, PolicyCache } from './core/policy/cache.js';
+import { systemClock, type Clock } from './core/ports/clock.js';
+import type { Logger } from './log.js';
+import type { KeyTools, PasswordHasher } from './core/ports/crypto.js';
+import type { DeciderFactor } from './core/approvals/approver.js';
+import { AesGcmVault } from './crypto/vault.js';
+import { KyselyAdminStore } from './storage/admin-store.js';
+import { migrate, openDb } from './storage/db.js';
+import { auditKeyFrom } from './storage/audit-log.js';
+import { KyselySessionStore, KyselyStore } from './storage/store.js';
+import { SessionRegistry } from './core/sessions.js';
+import { AuthService, type DirectoryLogin, type SecondFactor } from './core/auth.js';
+import { LoginLimiter } from './core/limiter.js';
+import { KyselyLoginAttemptStore } from './storage/login-attempts.js';
+import type { AuditEntry } from './core/types.js';
+import type { DirectoryDeps } from './directory/service.js';
+import type { DelegationsTo } from './directory/totp.js';
+
+export interface Services {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  store: KyselyStore;
+  adminStore: KyselyAdminStore;
+  bus: EventBus;
+  policy: PolicyCache;
+  grants: GrantCache;
+  params: ParamSource & { invalidate(): void };
+  approvals: ApprovalService;
+  admin: AdminService;
+  vault: AesGcmVault;
+  hasher: PasswordHasher;
+  sessions: SessionRegistry;
+  auth: AuthService;
+  /** Counts every password and code attempt in the database, before the secret is checked. */
+  limiter: LoginLimiter;
+  /** Appends one audit record (logins, SFTP operations, host-key events…); approval transitions audit themselves. */
+  audit(e: AuditEntry): Promise<void>;
+  /** Audit records written through audit() by this process, by action (for /metrics). */
+  auditCounts: Map<string, number>;
+  /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
+  nodeId: string;
+  close(): Promise<void>;
+}
+
+/** What Services needs from the directory: sync ownership and LDAP login, and the TOTP second factor. */
+export interface DirectoryHooks {
+  directory: DirectoryLogin & { isSyncedGroup(name: string): Promise<boolean> };
+  totp: SecondFactor & DeciderFactor;
+}
+
+/** The parts that pull in native or network libraries, chosen by whoever opens the services. */
+export interface ServiceParts {
+  hasher: PasswordHasher;
+  keys: KeyTools;
+  directory(deps: DirectoryDeps & { params: ParamSource; delegationsTo: DelegationsTo }): DirectoryHooks;
+}
+
+export interface OpenOptions {
+  clock?: Clock;
+  migrate?: boolean;
+  onQuery?: (sql: string) => void;
+}
+
+class ParamsCache implements ParamSource {
+  private cached: Params | null = null;
+  constructor(
+    private readonly store: KyselyStore,
+    bus: EventBus,
+  ) {
+    bus.subscribe((e) => {
+      if (e.type === 'policy.changed') this.cached = null;
+    });
+  }
+  invalidate() {
+    this.cached = null;
+  }
+  async params(): Promise<Params> {
+    this.cached ??= new Params(await this.store.loadParams());
+    return this.cached;
+  }
+}
+
+/** The vault key: GATEHOUSE_SECRET_KEY, else <data dir>/secret.key, generated with mode 0600 on first use. */
+export function vaultKey(config: Config): string {
+  if (config.secretKey) return config.secretKey;
+  const file = join(config.dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** GATEHOUSE_NODE_ID, else a random id persisted in the data dir. */
+export function nodeId(config: Config): string {
+  if (config.nodeId) return config.nodeId;
+  const file = join(config.dataDir, 'node-id');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, `node-${randomBytes(4).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+    } catch {
+      // another process wrote it first
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
+  const clock = opts.clock ?? systemClock;
+  const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, onQuery: opts.onQuery });
+  const store = new KyselyStore(db);
+  try {
+    if (opts.migrate !== false) await migrate(db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const key = vaultKey(config);
+  // Whatever an older version or an operator left readable in the data dir is tightened (0700/0600).
+  const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap((d) => tightenTree(d));
+  if (loose.length) log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
+  store.auditKey = auditKeyFrom(key);
+  const adminStore = new KyselyAdminStore(store, () => clock.now());
+  const bus = new EventBus(store, config.eventPollMs, (err) => log.warn({ err: String(err) }, 'event poll failed'));
+  const policy = new PolicyCache(store, bus);
+  const grants = new GrantCache(bus);
+  const params = new ParamsCache(store, bus);
+  const vault = new AesGcmVault(key);
+  const dir = parts.directory({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()), delegationsTo: (u, at) => store.delegationsTo(u, at) });
+  // The second factor is checked by the engine at every decision, whatever the channel.
+  const approvals = new ApprovalService(store, policy, grants, params, clock, bus, dir.totp);
+  const admin = new AdminService(store, adminStore, policy, parts.hasher, vault, parts.keys, clock, () => params.invalidate(), dir.directory);
+  await grants.load(store, clock.now());
+  const sessionStore = new KyselySessionStore(store);
+  const auditCounts = new Map<string, number>();
+  const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
+  return {
+    config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: parts.hasher, sessions,
+    auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
+    limiter: new LoginLimiter(new KyselyLoginAttemptStore(store.db), clock),
+    auditCounts,
+    audit: (e) => {
+      auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
+      return sessionStore.appendAudit(e, clock.now());
+    },
+    nodeId: nodeId(config),
+    async close() {
+      bus.stop();
+      await store.close();
+    },
+  };
+}
+
+export const SYSTEM_ACTOR: Actor = { username: 'system', id: null, channel: 'system' };
+
+/** First run: create `admin` (password from GATEHOUSE_ADMIN_PASSWORD, else generated and returned to print once). */
+export async function ensureAdmin(s: Services): Promise<{ created: boolean; generatedPassword?: string }> {
+  const p = await s.policy.current();
+  if (p.usersByName.has('admin')) return { created: false };
+  const generated = s.config.adminPassword ? undefined : randomBytes(12).toString('base64url');
+  try {
+    await s.admin.addUser(SYSTEM_ACTOR, { username: 'admin', displayName: 'Administrator', password: s.config.adminPassword ?? generated, admin: true });
+  } catch (err) {
+    // Another process created it at the same moment: fine.
+    if ((err as { code?: string }).code === 'conflict') return { created: false };
+    throw err;
+  }
+  return { created: true, generatedPassword: generated };
+}
