@@ -2,13 +2,9 @@
 // and `npm start` pass them to node; `start()` logs what the process really got, so an operator who runs
 // dist/ some other way sees it.
 //
-// --max-semi-space-size=64: V8's young generation may grow to 64 MiB per semi-space (the default is 16).
-// The HTTP proxy allocates ~11 KB of short-lived objects per request (Node's and undici's header and
-// stream objects), and the gateway process holds ~50 MB of old objects, which makes each scavenge
-// slower than in a small process: with the default size a profiled run spent 599 ms of 7 s of load in
-// GC (59 ms with 64 MiB), and an A/B measured a median 103 vs 74 µs of CPU per 1 KiB request
-// (bench/http.ts, docs/benchmarks.md).
-// The cost is memory: up to 128 MiB more for the young generation under load.
+// --max-semi-space-size=64: V8's young generation may grow to 64 MiB per semi-space (default 16), so the
+// HTTP proxy's short-lived per-request objects cost fewer scavenges of this large heap, at up to 128 MiB
+// more memory under load (figures: docs/benchmarks.md).
 
 /** The flag, as the launcher passes it. */
 export const RUNTIME_FLAGS = ['--max-semi-space-size=64'] as const;

@@ -92,11 +92,8 @@ class BusyRetrySqliteDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    // Statements run synchronously, and background work (event poll, sweeps, mail passes, byte flushes)
-    // chains several with nothing but microtasks between them, which kept the proxies' requests waiting
-    // for the whole chain (2-4 ms every second or so, at the HTTP proxy's p99). One turn of the event
-    // loop before each use of the connection lets pending I/O in between: a use waits at most one
-    // statement plus the I/O already due (a transaction's statements still run back to back).
+    // Statements run synchronously and background work chains several; one event-loop turn before each
+    // use of the connection lets pending requests in between (a transaction still runs back to back).
     await new Promise<void>((resolve) => setImmediate(resolve));
     await this.mutex.lock();
     this.connection.statements = 0;

@@ -141,10 +141,8 @@ export function classify(err: unknown): UpstreamFailure {
  * before the response started (the caller shows a 502/504 page); after that, the client connection is cut.
  *
  * A dispatch handler of undici's, not `Pool.stream`: the response goes straight from undici's parser into
- * the client's response, with backpressure (a full client pauses the device's connection), and none of
- * the per-request stream plumbing (async resource, end-of-stream watchers, a header object) that
- * `stream()` adds (bench/http.ts: 137–140 µs of CPU per 64 KiB request here, 184–194 µs for the bare
- * `Pool.stream` proxy in the same runs).
+ * the client's response, with backpressure (a full client pauses the device's connection), without the
+ * per-request stream plumbing `stream()` adds (CPU per request: docs/benchmarks.md).
  */
 export function forward(req: IncomingMessage, res: ServerResponse, t: ForwardTarget, onFail: (kind: UpstreamFailure, err: unknown) => void, onDone: () => void): void {
   const method = req.method ?? 'GET';

@@ -242,9 +242,8 @@ export async function startHttpProxy(s: Services): Promise<HttpProxy | null> {
     );
   };
 
-  // A 256 KiB write buffer per client connection before backpressure (Node's default is 16 KiB): with
-  // 16 KiB, a 64 KiB answer paused and resumed the device's connection several times per response, and
-  // bench/http.ts measured twice the CPU per 64 KiB request and +25 ms p99 under paced load.
+  // A 256 KiB write buffer per client connection before backpressure (Node's default is 16 KiB), so a
+  // 64 KiB answer does not pause and resume the device's connection several times (docs/benchmarks.md).
   const opts = { highWaterMark: CLIENT_BUFFER_BYTES };
   const server: Server = cfg.tls ? createHttpsServer({ ...opts, cert: cfg.tls.cert, key: cfg.tls.key }, onRequest) : createHttpServer(opts, onRequest);
   server.keepAliveTimeout = 65_000;

@@ -1,12 +1,10 @@
 // Byte relay between the RDP client and the device. TLS (and NLA) stay end to end: we only copy bytes.
 // Byte counts come from the sockets' own counters, so nothing runs per chunk for bookkeeping.
 //
-// Device -> client carries the desktop (the bulk of RDP traffic), so that direction reads into large
-// slabs through `onread` (measured: reads of ~0.5 MiB instead of libuv's fixed 64 KiB, 0.72x -> 0.89x
-// direct throughput). Client -> device reads 64 KiB chunks ('data'; a server-accepted socket cannot
-// take `onread`). Both directions write each event-loop pass's chunks in one writev (corked until
-// setImmediate): device -> client 694-1032 MB/s through the gateway before, 1223 MB/s after.
-// `stream.pipeline()` is avoided on the hot path (measured slower).
+// Device -> client carries the desktop (the bulk of RDP traffic), so it reads into large `onread` slabs;
+// client -> device reads 64 KiB 'data' chunks (a server-accepted socket cannot take `onread`). Each
+// direction writes an event-loop pass's chunks in one writev; no `stream.pipeline()` on this hot path
+// (figures: docs/benchmarks.md).
 import type { OnReadOpts, Socket } from 'node:net';
 
 export interface Relay {
