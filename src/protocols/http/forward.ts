@@ -1,5 +1,5 @@
-// Proxying one request: undici Pool.stream straight into the client's response (no stream.pipeline on
-// the hot path: it cost 36-40% here), keep-alive pools per upstream, hop-by-hop and Gatehouse's own
+// Proxying one request: undici's dispatch straight into the client's response (no stream.pipeline on
+// the hot path), keep-alive pools per upstream, hop-by-hop and Gatehouse's own
 // cookies stripped, X-Forwarded-* set, the credential injected, Location rewritten back to the proxy.
 // For a device with an injected credential the answer is scanned and the secret masked (scrub.ts, body.ts).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
