@@ -3,7 +3,7 @@
 // proxy with any Host header.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, createServer as netServer } from 'node:net';
+import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { start, type Running } from '../../src/main.js';
 import type { Actor } from '../../src/core/admin/service.js';
 import type { Services } from '../../src/services.js';
 import { hasBinary, missing } from '../helpers/peers.js';
+import { freePort } from '../../bench/lib/net.js';
 
 export const ADMIN: Actor = { username: 'admin', id: null, channel: 'cli' };
 export const PW = { admin: 'admin-pass-123', alice: 'alice-S3cret-pass', bob: 'bob-S3cret-pass', carol: 'carol-S3cret-pass' } as const;
@@ -19,16 +20,7 @@ export const NGINX = '/usr/sbin/nginx';
 export const hasOpenssl = () => hasBinary('openssl');
 export const NGINX_SKIP = missing('nginx', hasBinary('nginx') || hasBinary(NGINX), 'apt-get install nginx');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = netServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 export interface NodeUpstream {
   port: number;

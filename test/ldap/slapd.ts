@@ -2,11 +2,11 @@
 // the memberof overlay, and a small organisation loaded through the server (so memberOf is maintained).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { hasBinary } from '../helpers/peers.js';
+import { freePort } from '../../bench/lib/net.js';
 
 export const SLAPD = ['/usr/sbin/slapd', 'slapd'].find((p) => existsSync(p) || hasBinary(p)) ?? null;
 export const BASE = 'dc=example,dc=com';
@@ -32,16 +32,6 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** A CA and a server certificate for 127.0.0.1 (openssl), for ldaps and StartTLS. */
 function makeCerts(dir: string): { ca: string; cert: string; key: string } {

@@ -1,13 +1,14 @@
 // Mail test kit: a real SMTP sink (smtp-server) that can go down and come back on the same port, a
 // gateway started with start(env) on a temp data dir, and small polling helpers.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { start, type Running } from '../../src/main.js';
+import { freePort } from '../../bench/lib/net.js';
 
 export interface SinkMessage {
   raw: string;
@@ -25,16 +26,7 @@ export interface Sink {
   to(addr: string): SinkMessage[];
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A real SMTP server on 127.0.0.1 that records what it accepts. */
 export async function startSink(): Promise<Sink> {

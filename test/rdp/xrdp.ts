@@ -7,19 +7,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasBinary } from '../helpers/peers.js';
+import { freePort } from '../../bench/lib/net.js';
 
 export const HAVE_XRDP = hasBinary('xrdp') && existsSync('/etc/xrdp/xrdp.ini') && hasBinary('openssl');
 export const HAVE_XFREERDP = hasBinary('xfreerdp') && hasBinary('xvfb-run') && hasBinary('xauth') && hasBinary('import');
 /** What xrdp 0.9.21 logs (at DEBUG) once the login screen is drawn. */
 export const LOGIN_MARK = 'draw login window';
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export { freePort };
 
 export interface Xrdp {
   port: number;

@@ -1,7 +1,6 @@
 // Real peers for the SSH tests: a throw-away sshd on 127.0.0.1, client keys, and the OpenSSH client.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { hasBinary, missing } from '../helpers/peers.js';
@@ -9,32 +8,9 @@ import { hasBinary, missing } from '../helpers/peers.js';
 export const SSHD = '/usr/sbin/sshd';
 export const SSHD_SKIP = missing('sshd', existsSync(SSHD) && hasBinary('ssh') && hasBinary('sftp') && hasBinary('scp') && hasBinary('ssh-keygen'), 'install openssh-server and openssh-client');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
+import { freePort, waitForPort } from '../../bench/lib/net.js';
 
-export async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { freePort, waitForPort };
 
 export interface KeyPair {
   path: string;
