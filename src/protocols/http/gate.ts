@@ -4,6 +4,7 @@
 // the grant cache); anything that changed sends them back through decide().
 import type { Duplex } from 'node:stream';
 import type { Services } from '../../services.js';
+import type { PolicySnapshot } from '../../core/policy/snapshot.js';
 import type { Device, User } from '../../core/types.js';
 import type { HttpProxyConfig, ProxyOrigin } from './config.js';
 import { deviceOrigin } from './config.js';
@@ -41,6 +42,11 @@ export type GateResult =
   | { kind: 'unavailable' }
   | { kind: 'approval'; user: User; device: Device; decision: Extract<Awaited<ReturnType<Services['approvals']['decide']>>, { outcome: 'approval-required' }> };
 
+/** The device a proxy host names (device names are matched without case, as host names are). */
+function deviceByHost(p: PolicySnapshot, host: string): Device | undefined {
+  return [...p.devicesById.values()].find((d) => d.name.toLowerCase() === host);
+}
+
 /**
  * Whether the user may open this device host at all: an http rule that lets them in, or one where they
  * may ask for approval (the waiting page). The same test as the gate's, before any token is handed out.
@@ -48,7 +54,7 @@ export type GateResult =
 export async function mayOpen(s: Services, userId: number, host: string): Promise<boolean> {
   const p = await s.policy.current();
   const user = p.usersById.get(userId);
-  const device = [...p.devicesById.values()].find((d) => d.name.toLowerCase() === host);
+  const device = deviceByHost(p, host);
   if (!user || user.disabled || !device || !device.enabled || !device.protocols.includes('http')) return false;
   return (await s.approvals.decide(user.username, device.name, 'http')).outcome !== 'denied';
 }
@@ -96,7 +102,7 @@ export class Gate {
     if (prev && !prev.ended && this.fast(userId, host, now)) return { kind: 'pass', access: prev };
     const p = await s.policy.current();
     const user = p.usersById.get(userId);
-    const device = [...p.devicesById.values()].find((d) => d.name.toLowerCase() === host);
+    const device = deviceByHost(p, host);
     if (!user || user.disabled || !device) return prev?.ended ? { kind: 'ended', access: prev } : { kind: 'unavailable' };
     const decision = await s.approvals.decide(user.username, device.name, 'http');
     if (prev?.ended) {
