@@ -5,7 +5,7 @@
 //  2. A decision made through the console's API (cookie session, channel web) reaching a subscriber of
 //     the live stream (SSE), as the requester's My Approvals page sees it. Target: < 1 s.
 // Runs on SQLite, and on PostgreSQL when GATEHOUSE_TEST_PG_URL is set (npm run bench -- api starts one).
-import { freshPgDatabase } from '../test/helpers/db.js';
+import { freshPgDatabase } from './lib/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import type { ApprovalRequestsTable } from '../src/storage/schema.js';
 import { start } from '../src/main.js';
 import type { Actor } from '../src/core/admin/service.js';
 import type { Services } from '../src/services.js';
-import { Client, login, sse } from '../test/api/helpers.js';
+import { Client, login, sse } from './lib/api.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);
 const REQUESTERS = 100;

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testServices } from '../test/helpers/services.js';
-import { launch, makeKey, startSshd } from '../test/ssh/peers.js';
+import { testServices } from './lib/services.js';
+import { launch, makeKey, startSshd } from './lib/ssh.js';
 import { login, startNode } from './lib/cluster.js';
 
 if (!process.env.GATEHOUSE_TEST_PG_URL) {

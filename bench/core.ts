@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshPgDatabase } from '../test/helpers/db.js';
+import { freshPgDatabase } from './lib/db.js';
 import { loadConfig } from '../src/config/env.js';
 import { makeLogger } from '../src/log.js';
 import { openServices, type Services } from '../src/services.js';

@@ -3,8 +3,8 @@
 // Also the cost of an LDAP login (a bind) and of a TOTP check. `npm run bench -- directory [N]`.
 import { generate } from 'otplib';
 import { directoryOf } from '../src/directory/index.js';
-import { ADMIN, testServices } from '../test/helpers/services.js';
-import { GROUPS, PEOPLE, SYNC_DN, SYNC_PW, addPerson, dnOf, gdnOf, pwOf, replace, startSlapd } from '../test/ldap/slapd.js';
+import { ADMIN, testServices } from './lib/services.js';
+import { GROUPS, PEOPLE, SYNC_DN, SYNC_PW, addPerson, dnOf, gdnOf, pwOf, replace, startSlapd } from './lib/slapd.js';
 
 const N = Number(process.argv[2] ?? 2000);
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;

@@ -18,7 +18,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { ADMIN, consoleLogin, api, freePort, proxyCookie, startGw, startNginx } from '../test/http/helpers.js';
+import { ADMIN, consoleLogin, api, proxyCookie, startGw, startNginx } from './lib/http.js';
+import { freePort } from './lib/net.js';
 import { RUNTIME_FLAGS } from '../src/runtime.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

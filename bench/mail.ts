@@ -3,14 +3,14 @@
 //  2. approval reply accepted by the SMTP listener -> the waiting request approved (as a waiting SSH
 //     session sees it: through the event bus).
 // `npm run bench -- mail [count]`. SQLite always; PostgreSQL too when available (GATEHOUSE_TEST_PG_URL).
-import { freshPgDatabase } from '../test/helpers/db.js';
+import { freshPgDatabase } from './lib/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApprovalRequest } from '../src/core/types.js';
-import { ADMIN, seedOrg } from '../test/helpers/services.js';
+import { ADMIN, seedOrg } from './lib/services.js';
 import nodemailer from 'nodemailer';
-import { replyTo, startGateway, startSink, SUBJECT, waitFor } from '../test/mail/helpers.js';
+import { replyTo, startGateway, startSink, SUBJECT, waitFor } from './lib/mail.js';
 
 const N = Number(process.argv[2] ?? 50);
 const pct = (xs: number[], p: number) => {

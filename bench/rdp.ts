@@ -15,10 +15,10 @@ import { createInterface } from 'node:readline';
 import { connect, createServer, type Socket } from 'node:net';
 import { issueTicket } from '../src/protocols/rdp/index.js';
 import { clientConnectionRequest } from '../src/protocols/rdp/x224.js';
-import { addRdpDevice, startGateway } from '../test/rdp/helpers.js';
-import { freePort, waitForPort } from '../test/ssh/peers.js';
-import { hasBinary } from '../test/helpers/peers.js';
-import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from '../test/rdp/xrdp.js';
+import { addRdpDevice, startGateway } from './lib/rdp.js';
+import { freePort, waitForPort } from './lib/net.js';
+import { hasBinary } from './lib/peers.js';
+import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from './lib/xrdp.js';
 
 const GIB = 1 << 30;
 const BYTES = Number(process.env.BENCH_RDP_BYTES ?? GIB);

@@ -3,7 +3,7 @@
 // Run: npm run bench -- reliability-held      (BENCH_HELD_N, BENCH_HELD_DEVICES, BENCH_HELD_DB=postgres)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { heldWaits } from '../test/reliability/held.js';
+import { heldWaits } from './lib/held.js';
 
 const n = Number(process.env.BENCH_HELD_N ?? 2000);
 const devices = Number(process.env.BENCH_HELD_DEVICES ?? 200);

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer, request } from 'node:http';
 import ssh2 from 'ssh2';
-import { freePort } from '../test/ssh/peers.js';
-import { testServices } from '../test/helpers/services.js';
-import { makeKey, startSshd } from '../test/ssh/peers.js';
-import { startServer, stopServer } from '../test/reliability/server.js';
-import { rssMb } from '../test/reliability/held.js';
+import { freePort } from './lib/net.js';
+import { testServices } from './lib/services.js';
+import { makeKey, startSshd } from './lib/ssh.js';
+import { startServer, stopServer } from './lib/server.js';
+import { rssMb } from './lib/held.js';
 
 const SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const DECISIONS = Math.round((2000 * SECONDS) / 600);

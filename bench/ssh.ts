@@ -15,7 +15,8 @@ import { loadConfig } from '../src/config/env.js';
 import { makeLogger } from '../src/log.js';
 import { ensureAdmin, openServices } from '../src/services.js';
 import type { Actor } from '../src/core/admin/service.js';
-import { freePort, makeKey, startSshd, waitForPort } from '../test/ssh/peers.js';
+import { freePort, waitForPort } from './lib/net.js';
+import { makeKey, startSshd } from './lib/ssh.js';
 
 const GiB = 1024 ** 3;
 const WAITERS = Number(process.env.BENCH_SSH_WAITERS ?? 1000);

@@ -5,6 +5,7 @@ import { mailDb } from '../../src/notify/schema.js';
 import type { Services } from '../../src/services.js';
 import type { Node } from './cluster.js';
 import { login } from './cluster.js';
+import { waitFor } from './wait.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const TERMINAL_ACTIONS = ['approval.approve', 'approval.reject', 'approval.expire'];
@@ -85,7 +86,7 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
     ]),
   );
   // Requests nobody decided expire on the sweep after the deadline.
-  await until(async () => (await s.store.db.selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000);
+  await waitFor('the race to settle', async () => (await s.store.db.selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000, 100);
   const rows = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
   const tally: Record<string, number> = {};
   for (const r of rows) tally[r.status] = (tally[r.status] ?? 0) + 1;
@@ -110,8 +111,8 @@ async function settledMail(o: RaceOptions, ids: number[], mark: number) {
   const { s } = o;
   const about = (who: string, id: number) => o.mails().slice(mark).filter((m) => m.rcpt.includes(who) && m.subject.endsWith(`#${id}`)).length;
   // Generous: on a machine at load ~25 three nodes took over a minute to deliver the ~200 mails.
-  await until(() => ids.every((id) => about(o.requester.email, id) >= 1), 240_000).catch(() => {});
-  await until(async () => (await mailDb(s).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000).catch(() => {});
+  await waitFor('every outcome mail', () => ids.every((id) => about(o.requester.email, id) >= 1), 240_000, 100).catch(() => {});
+  await waitFor('an idle outbox', async () => (await mailDb(s).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000, 100).catch(() => {});
   // Anything sent twice would arrive within moments of the first.
   await new Promise((r) => setTimeout(r, 2000));
   const dup = await mailDb(s)
@@ -134,10 +135,3 @@ async function settledMail(o: RaceOptions, ids: number[], mark: number) {
   };
 }
 
-async function until(f: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`not settled within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
