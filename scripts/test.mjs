@@ -2,6 +2,8 @@
 // PostgreSQL: uses GATEHOUSE_TEST_PG_URL, else starts a throw-away cluster when PostgreSQL is installed,
 // else the PostgreSQL tests skip with a reason (or fail when GATEHOUSE_TEST_REQUIRE_PEERS=1).
 // Pass file paths or name fragments to run a subset: npm test -- approvals
+// Tiers: test/unit/ is pure and in-memory (`npm run test:unit`, seconds, no PostgreSQL); every other
+// folder is integration (real SQLite/PostgreSQL, local sockets) or end-to-end (spawned gateways and peers).
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -27,7 +29,8 @@ if (!files.length) {
 
 const env = { ...process.env };
 let pg = null;
-if (!env.GATEHOUSE_TEST_PG_URL) {
+const unitOnly = files.every((f) => f.startsWith(join('test', 'unit')));
+if (!env.GATEHOUSE_TEST_PG_URL && !unitOnly) {
   pg = await startPostgres();
   if (pg.url) env.GATEHOUSE_TEST_PG_URL = pg.url;
   else env.GATEHOUSE_TEST_PG_SKIP_REASON = pg.reason;
