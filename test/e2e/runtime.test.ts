@@ -16,8 +16,23 @@ test('serve started with the shebang interpreter logs the young generation it go
   // The shebang's interpreter line, running the CLI from source (a build in dist/ may be stale here).
   const interp = readFileSync(join(root, 'bin/gatehouse.js'), 'utf8').split('\n')[0].slice(2).split(' ');
   const entry = join(root, 'test/helpers/cli-entry.ts');
-  const env = { ...process.env, NODE_OPTIONS: '', GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_ADMIN_PASSWORD: 'admin-password-1' };
-  const child = spawn(interp[0], [...interp.slice(1), '--import', 'tsx', entry, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    GATEHOUSE_DATA_DIR: dir,
+    GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
+    GATEHOUSE_WEB_PORT: '0',
+    GATEHOUSE_SSH_PORT: '0',
+    GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_HTTP_PROXY_PORT: '0',
+    GATEHOUSE_LOG_LEVEL: 'info',
+    GATEHOUSE_ADMIN_PASSWORD: 'admin-password-1',
+  };
+  const child = spawn(interp[0], [...interp.slice(1), '--import', 'tsx', entry, 'serve'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     // pino writes JSON lines on stdout; the deadline and the clear failure come from within().
     const lines = createInterface({ input: child.stdout });
