@@ -43,6 +43,8 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, ...size, IIFEs: true }],
     },
   },
+  // A shipped migration is never edited, so it is not split to fit the function size rule.
+  { files: ['src/storage/migrations/**'], rules: { 'max-lines-per-function': 'off' } },
   {
     files: ['src/**/*.ts'],
     ignores: ['src/storage/**'],
