@@ -33,7 +33,7 @@ export class KyselyRdpTicketRepository implements RdpTicketRepository {
   }
 
   async find(tokenHash: string): Promise<{ used: boolean } | undefined> {
-    const row = await this.db.selectFrom('rdp_tickets').select(['used_at', 'expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = await this.db.selectFrom('rdp_tickets').select('used_at').where('token_hash', '=', tokenHash).executeTakeFirst();
     return row ? { used: row.used_at !== null } : undefined;
   }
 }
