@@ -21,6 +21,6 @@ export function protocolRepositories(store: KyselyStore): ProtocolRepositories {
     recordings: new KyselyRecordings(store.db),
     reports: new KyselyReports(store),
     dbHealth: new KyselyDatabaseHealth(store),
-    nodes: new KyselyNodeStore(store.db),
+    nodeStore: new KyselyNodeStore(store.db),
   };
 }

@@ -46,7 +46,7 @@ export function registerSystem(program: Command): void {
       action(async (ctx) => {
         const s = await ctx.s();
         const { NodeService } = await import('../../core/nodes.js');
-        const svc = new NodeService(s.nodes, s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
+        const svc = new NodeService(s.nodeStore, s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
         const rows = (await svc.list()).map((n) => ({ ...n, self: undefined, startedAt: iso(n.startedAt), lastSeen: iso(n.lastSeen) }));
         ctx.out(rows, () => table(rows, ['id', 'host', 'pid', 'status', 'lastSeen', 'startedAt', 'liveSessions']));
       }),

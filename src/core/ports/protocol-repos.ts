@@ -17,5 +17,5 @@ export interface ProtocolRepositories {
   recordings: RecordingRepository;
   reports: ReportRepository;
   dbHealth: DatabaseHealth;
-  nodes: NodeStorePort;
+  nodeStore: NodeStorePort;
 }
