@@ -30,7 +30,7 @@ export async function startBackground(s: Services): Promise<Background> {
     : null;
 
   // SIEM export: each sink drains from its own durable cursor over the audit log.
-  const exporters = sinksFromConfig(config).map((sink) => new SiemExporter(s.store.db, sink));
+  const exporters = sinksFromConfig(config).map((sink) => new SiemExporter(s.auditFeed, sink));
   let exporting = false;
   const exportAudit = async () => {
     if (exporting) return;

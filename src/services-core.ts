@@ -23,11 +23,13 @@ import { SessionRegistry } from './core/sessions.js';
 import { AuthService, type DirectoryLogin, type SecondFactor } from './core/auth.js';
 import { LoginLimiter } from './core/limiter.js';
 import { KyselyLoginAttemptStore } from './storage/login-attempts.js';
+import type { ProtocolRepositories } from './core/ports/protocol-repos.js';
+import { protocolRepositories } from './storage/protocol-repos.js';
 import type { AuditEntry } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
 
-export interface Services {
+export interface Services extends ProtocolRepositories {
   config: Config;
   log: Logger;
   clock: Clock;
@@ -150,6 +152,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: parts.hasher, sessions,
+    ...protocolRepositories(store),
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
     limiter: new LoginLimiter(new KyselyLoginAttemptStore(store.db), clock),
     auditCounts,

@@ -15,7 +15,7 @@ const NOT_AVAILABLE = `<!doctype html><html lang="en"><head><meta charset="utf-8
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export async function registerHttpProxyLogin(app: FastifyInstance, s: Services): Promise<void> {
-  const tokens = new LoginTokens(s.store.db, () => s.clock.now());
+  const tokens = new LoginTokens(s.httpLoginTokens, () => s.clock.now());
 
   app.get(
     '/http-proxy/login',

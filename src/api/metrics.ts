@@ -48,9 +48,9 @@ export class Metrics {
   }
 
   async render(): Promise<string> {
-    const rows = await this.s.store.db.selectFrom('approval_requests').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const rows = await this.s.reports.approvalsByStatus();
     this.approvalsByStatus.reset();
-    for (const r of rows) this.approvalsByStatus.set({ status: r.status }, Number(r.n));
+    for (const r of rows) this.approvalsByStatus.set({ status: r.status }, r.n);
     this.busLag.set(this.s.bus.lastPollAt ? (Date.now() - this.s.bus.lastPollAt) / 1000 : 0);
     for (const p of PROTOCOLS) {
       this.waiting.set({ protocol: p }, this.s.sessions.waiting(p));

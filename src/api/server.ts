@@ -1,9 +1,7 @@
 // The web process: health, readiness and metrics now; the JSON API and console mount here.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { GatehouseError } from '../core/errors.js';
 import type { Services } from '../services.js';
-import { pendingMigrations } from '../storage/db.js';
 import { storageErrorToGatehouse } from '../storage/retry.js';
 import { Metrics } from './metrics.js';
 import { closeUnreadBodies } from './limits.js';
@@ -41,8 +39,8 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
-      await sql`select 1`.execute(s.store.db);
-      const pending = await pendingMigrations(s.store.handle);
+      await s.dbHealth.ping();
+      const pending = await s.dbHealth.pendingMigrations();
       if (pending.length) return reply.status(503).send({ status: 'not-ready', reason: `pending migrations: ${pending.join(', ')}` });
       return { status: 'ready', database: s.store.dialect };
     } catch {

@@ -10,8 +10,7 @@ import { createSocket } from 'node:dgram';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
-import type { Database } from '../storage/schema.js';
+import type { AuditFeed } from '../core/ports/audit-feed.js';
 
 export interface SiemRecord {
   seq: number;
@@ -121,18 +120,15 @@ export class SiemExporter {
   lastError: string | null = null;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly feed: AuditFeed,
     readonly sink: Sink,
     private readonly batch = 500,
   ) {
     this.cursorKey = `siem_cursor:${sink.name}`.slice(0, 64);
   }
 
-  private async cursor(): Promise<number> {
-    const r = await this.db.selectFrom('meta').select('value').where('key', '=', this.cursorKey).executeTakeFirst();
-    if (r) return Number(r.value);
-    await this.db.insertInto('meta').values({ key: this.cursorKey, value: '0' }).onConflict((oc) => oc.doNothing()).execute();
-    return 0;
+  private cursor(): Promise<number> {
+    return this.feed.cursor(this.cursorKey);
   }
 
   /** Sends what is pending; returns how many records went out. Throws nothing: failures retry next time. */
@@ -141,21 +137,20 @@ export class SiemExporter {
     try {
       for (;;) {
         const from = await this.cursor();
-        const rows = await this.db.selectFrom('audit_log').selectAll().where('seq', '>', from).orderBy('seq').limit(this.batch).execute();
+        const rows = await this.feed.after(from, this.batch);
         if (!rows.length) break;
         const records: SiemRecord[] = rows.map((r) => ({
           seq: r.seq ?? r.id, id: r.id, at: new Date(r.at).toISOString(), actor: r.actor, channel: r.channel, action: r.action,
-          target: r.target_type ? `${r.target_type}:${r.target_id}` : null, details: JSON.parse(r.details), hash: r.hash,
+          target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.parse(r.details), hash: r.hash,
         }));
         const to = records[records.length - 1].seq;
         // Claim the batch first (conditional), so two nodes never ship the same batch twice.
-        const claim = await this.db.updateTable('meta').set({ value: String(to) }).where('key', '=', this.cursorKey).where('value', '=', String(from)).executeTakeFirst();
-        if (Number(claim.numUpdatedRows) !== 1) continue;
+        if (!(await this.feed.move(this.cursorKey, from, to))) continue;
         try {
           await this.sink.send(records);
         } catch (err) {
           // Give the batch back: the next drain sends it again.
-          await this.db.updateTable('meta').set({ value: String(from) }).where('key', '=', this.cursorKey).where('value', '=', String(to)).execute();
+          await this.feed.move(this.cursorKey, to, from);
           throw err;
         }
         sent += records.length;
@@ -171,7 +166,6 @@ export class SiemExporter {
   /** Records written but not yet shipped. */
   async pending(): Promise<number> {
     const from = await this.cursor();
-    const r = await this.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', '>', from).executeTakeFirst();
-    return Number(r?.n ?? 0);
+    return this.feed.countAfter(from);
   }
 }

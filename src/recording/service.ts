@@ -50,16 +50,16 @@ export class Recordings {
       failed(err as Error);
       return null;
     }
-    await this.s.store.db.updateTable('sessions').set({ recording: rel }).where('id', '=', o.sessionId).execute();
+    await this.s.recordings.attach(o.sessionId, rel);
     return rec;
   }
 
   /** The absolute path of a session's recording, if it has one (never outside the recordings dir). */
   async pathOf(sessionId: number): Promise<string | null> {
-    const row = await this.s.store.db.selectFrom('sessions').select(['recording', 'recording_deleted_at']).where('id', '=', sessionId).executeTakeFirst();
-    if (!row?.recording || row.recording_deleted_at) return null;
+    const row = await this.s.recordings.find(sessionId);
+    if (!row?.path || row.deletedAt) return null;
     const root = resolve(this.s.config.recordingsDir);
-    const p = resolve(root, row.recording);
+    const p = resolve(root, row.path);
     return p.startsWith(root + sep) ? p : null;
   }
 
@@ -87,13 +87,7 @@ export class Recordings {
           n++;
           const id = Number(/session-(\d+)\.cast\.gz$/.exec(name)?.[1]);
           if (id)
-            void this.s.store.db
-              .updateTable('sessions')
-              .set({ recording_deleted_at: this.s.clock.now() })
-              .where('id', '=', id)
-              .where('recording', '=', relative(root, p))
-              .execute()
-              .catch(() => {});
+            void this.s.recordings.markDeleted(id, relative(root, p), this.s.clock.now()).catch(() => {});
         }
       }
     };

@@ -6,7 +6,6 @@ import { notFound, invalid } from '../../core/errors.js';
 import { approvalReport, reportCsv } from '../../core/reports.js';
 import { Recordings } from '../../recording/service.js';
 import { castStream } from '../../recording/read.js';
-import { requestsInPeriod } from '../../storage/store.js';
 import { errors } from '../schemas.js';
 import type { Ctx } from './context.js';
 
@@ -49,7 +48,7 @@ export async function recordingRoutes(app: FastifyInstance, { s, store }: Ctx) {
       const from = q.since ? Date.parse(q.since) : now - 30 * 86_400_000;
       const to = q.until ? Date.parse(q.until) : now + 1;
       if (Number.isNaN(from) || Number.isNaN(to) || to <= from) throw invalid('since and until must be ISO 8601 times, since before until', 'since');
-      const { requests, decisions } = await requestsInPeriod(s.store.db, from, to);
+      const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
       const p = await s.policy.current();
       const report = approvalReport(from, to, requests, decisions, (id) => p.userName(id), (id) => p.devicesById.get(id)?.name ?? `#${id}`, now);
       if (q.format === 'csv')

@@ -178,8 +178,8 @@ export function registerDirectory(program: Command): void {
       action(async (ctx, name: string, o: { host?: string; protocols?: string; port?: number; rdpPort?: number; httpPort?: number; group?: string; enable?: boolean; disable?: boolean; clearHostKey?: boolean } & HttpFlags) => {
         const s = await ctx.s();
         const pt = ports(o);
-        const row = await s.store.db.selectFrom('devices').select('options').where('name', '=', name).executeTakeFirst();
-        const options = httpOptions(o, row ? (JSON.parse(row.options) as Record<string, unknown>) : {});
+        const stored = await s.deviceOptions.byName(name);
+        const options = httpOptions(o, stored !== undefined ? (JSON.parse(stored) as Record<string, unknown>) : {});
         await s.admin.setDevice(await ctx.actor(), name, {
           host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: Object.keys(pt).length ? pt : undefined,
           enabled: o.enable ? true : o.disable ? false : undefined, hostKey: o.clearHostKey ? null : undefined, options,

@@ -21,8 +21,7 @@ export function registerReports(program: Command): void {
         const from = rel(o.since);
         const to = o.until ? rel(o.until) : now + 1;
         if (to <= from) throw new GatehouseError('invalid', '--until must be after --since');
-        const { requestsInPeriod } = await import('../../storage/store.js');
-        const { requests, decisions } = await requestsInPeriod(s.store.db, from, to);
+        const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
         const p = await s.policy.current();
         const report = approvalReport(from, to, requests, decisions, (id) => p.userName(id), (id) => p.devicesById.get(id)?.name ?? `#${id}`, now);
         if (o.csv && !ctx.json) {

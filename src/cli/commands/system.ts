@@ -45,8 +45,8 @@ export function registerSystem(program: Command): void {
     .action(
       action(async (ctx) => {
         const s = await ctx.s();
-        const [{ NodeService }, { KyselyNodeStore }] = await Promise.all([import('../../core/nodes.js'), import('../../storage/nodes-store.js')]);
-        const svc = new NodeService(new KyselyNodeStore(s.store.db), s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
+        const { NodeService } = await import('../../core/nodes.js');
+        const svc = new NodeService(s.nodeStore, s.clock, { id: s.nodeId, host: '', pid: 0, version: '' }, async () => {});
         const rows = (await svc.list()).map((n) => ({ ...n, self: undefined, startedAt: iso(n.startedAt), lastSeen: iso(n.lastSeen) }));
         ctx.out(rows, () => table(rows, ['id', 'host', 'pid', 'status', 'lastSeen', 'startedAt', 'liveSessions']));
       }),
@@ -105,9 +105,8 @@ export function registerSystem(program: Command): void {
     .action(
       action(async (ctx) => {
         const s = await ctx.s();
-        const { verifyAuditLog } = await import('../../storage/audit-log.js');
         const started = Date.now();
-        const res = await verifyAuditLog(s.store.db, s.store.auditKey, (n) => {
+        const res = await s.auditChain.verify((n) => {
           if (!ctx.json && process.stderr.isTTY) process.stderr.write(`\rread ${n} records…`);
         });
         if (!ctx.json && process.stderr.isTTY) process.stderr.write('\n');

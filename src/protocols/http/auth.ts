@@ -3,61 +3,34 @@
 // scoped to that host. The cookie is an HMAC over user, host and expiry: checking it needs no database,
 // and a cookie minted for one device never verifies on another.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Generated, Kysely } from 'kysely';
+import type { HttpLoginTokenRepository } from '../../core/ports/http-proxy.js';
 
 export const PROXY_COOKIE = '__gh_http';
 export const TOKEN_TTL_MS = 60_000;
 export const COOKIE_TTL_MS = 12 * 3600_000;
 const TOKEN_RE = /^ghh1\.[A-Za-z0-9_-]{43}$/;
 
-interface TokenTable {
-  id: Generated<number>;
-  token_hash: string;
-  user_id: number;
-  host: string;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-}
-interface TokenDb {
-  http_login_tokens: TokenTable;
-}
-
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 
 export class LoginTokens {
-  private readonly db: Kysely<TokenDb>;
   constructor(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    db: Kysely<any>,
+    private readonly repo: HttpLoginTokenRepository,
     private readonly now: () => number,
-  ) {
-    this.db = db as Kysely<TokenDb>;
-  }
+  ) {}
 
   /** A token for `userId` to present on device host `host` (the device name, lower case). */
   async issue(userId: number, host: string): Promise<string> {
     const token = `ghh1.${randomBytes(32).toString('base64url')}`;
     const now = this.now();
-    await this.db.insertInto('http_login_tokens').values({ token_hash: sha256(token), user_id: userId, host, created_at: now, expires_at: now + TOKEN_TTL_MS, used_at: null }).execute();
-    await this.db.deleteFrom('http_login_tokens').where('expires_at', '<', now - 3600_000).execute();
+    await this.repo.insert({ tokenHash: sha256(token), userId, host, createdAt: now, expiresAt: now + TOKEN_TTL_MS });
+    await this.repo.pruneExpired(now - 3600_000);
     return token;
   }
 
   /** The user id when the token is valid for this host; consumes it. Forged, used, expired or foreign: null. */
   async consume(token: string, host: string): Promise<number | null> {
     if (!TOKEN_RE.test(token)) return null;
-    const now = this.now();
-    const row = await this.db
-      .updateTable('http_login_tokens')
-      .set({ used_at: now })
-      .where('token_hash', '=', sha256(token))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where('host', '=', host)
-      .returning('user_id')
-      .executeTakeFirst();
-    return row ? row.user_id : null;
+    return this.repo.consume(sha256(token), host, this.now());
   }
 }
 

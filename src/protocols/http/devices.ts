@@ -1,7 +1,7 @@
 // Per-device HTTP settings from the device's `options` JSON, kept in memory and reloaded when policy
 // changes (the same event that refreshes decide()'s snapshot), so no request reads the database.
 //   { "http": { "scheme": "https", "tls": "verify" | "off" | "sha256:<hex>", "auth": "basic" | "header:X-Api-Key" } }
-import type { Kysely } from 'kysely';
+import type { DeviceOptionsRepository } from '../../core/ports/http-proxy.js';
 import type { Device } from '../../core/types.js';
 
 export interface HttpDeviceSettings {
@@ -33,10 +33,7 @@ export class DeviceSettingsCache {
   private loadedVersion = -1;
   private loading: Promise<void> | null = null;
 
-  constructor(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    private readonly db: Kysely<any>,
-  ) {}
+  constructor(private readonly repo: DeviceOptionsRepository) {}
 
   /** Settings for a device under policy `version`; reloads all devices once when the version moved. */
   async get(device: Device, version: number): Promise<HttpDeviceSettings> {
@@ -48,7 +45,7 @@ export class DeviceSettingsCache {
   }
 
   private async load(version: number): Promise<void> {
-    const rows = (await this.db.selectFrom('devices').select(['id', 'options']).execute()) as { id: number; options: string | null }[];
+    const rows = await this.repo.all();
     const next = new Map<number, HttpDeviceSettings>();
     for (const r of rows) {
       let parsed: unknown = null;

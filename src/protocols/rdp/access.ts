@@ -79,7 +79,7 @@ async function issueFor(s: Services, tickets: TicketStore, user: string, device:
 
 /** decide(), then a ticket when allowed; otherwise the waiting request (created or reused). */
 export async function issueTicket(s: Services, input: IssueInput): Promise<IssueResult> {
-  const tickets = new TicketStore(s.store.db, () => s.clock.now());
+  const tickets = new TicketStore(s.rdpTickets, () => s.clock.now());
   const p = await s.policy.current();
   const device = p.devicesByName.get(input.device);
   const user = p.usersByName.get(input.username);

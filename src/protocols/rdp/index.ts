@@ -17,7 +17,7 @@ export interface RdpGateway {
 }
 
 export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
-  const g: GatewayState = { s, tickets: new TicketStore(s.store.db, () => s.clock.now()), audit: new AuditQueue(s), live: new Set(), relays: new Map(), pending: 0 };
+  const g: GatewayState = { s, tickets: new TicketStore(s.rdpTickets, () => s.clock.now()), audit: new AuditQueue(s), live: new Set(), relays: new Map(), pending: 0 };
   const server: Server = createServer((sock) => handleClient(g, sock));
   try {
     await new Promise<void>((resolve, reject) => {
