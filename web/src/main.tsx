@@ -3,7 +3,8 @@
 // '#', so the server only serves index.html and the API.
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiError, del, get, post, setCsrf, type Me } from './api';
+import { ApiError, del, get, post, setCsrf } from './api';
+import type { Me } from './types';
 import { Field, FormError, startLive, useForm } from './ui';
 import { UsersPage } from './pages/Users';
 import { UserGroupsPage } from './pages/UserGroups';

@@ -1,9 +1,10 @@
 // Approval Requests, for approvers: what waits for me (Approve / Reject with a comment, Escalate), and
 // the history of what I decided (Revoke an approval). Live: new requests and decisions arrive over SSE.
 import { useState } from 'react';
-import { get, post, qs, type Approval } from '../api';
+import { get, post, qs } from '../api';
 import { Status, Table, Tabs, useLive, useLoad } from '../ui';
 import { ApprovalTimes, approverManager } from './MyApprovals';
+import type { Approval } from '../types';
 
 function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?: string) => void }) {
   const [comment, setComment] = useState('');

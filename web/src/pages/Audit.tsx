@@ -2,24 +2,14 @@
 import { useState } from 'react';
 import { get, qs } from '../api';
 import { Table, Time, useLoad } from '../ui';
-
-interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  channel: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-}
+import type { AuditRecord } from '../types';
 
 export function AuditPage() {
   const [f, setF] = useState({ action: '', actor: '', targetType: '', targetId: '', channel: '', from: '', to: '' });
   const [applied, setApplied] = useState(f);
-  const [more, setMore] = useState<AuditRow[]>([]);
+  const [more, setMore] = useState<AuditRecord[]>([]);
   const filter = { ...applied, from: applied.from ? new Date(applied.from).toISOString() : '', to: applied.to ? new Date(applied.to).toISOString() : '' };
-  const { data, error } = useLoad(() => get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100 })}`), [JSON.stringify(applied)]);
+  const { data, error } = useLoad(() => get<{ items: AuditRecord[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100 })}`), [JSON.stringify(applied)]);
   const [next, setNext] = useState<number | null | undefined>(undefined);
   const items = [...(data?.items ?? []), ...more];
   const nextId = next === undefined ? data?.nextBeforeId : next;
@@ -67,7 +57,7 @@ export function AuditPage() {
             type="button"
             className="secondary"
             onClick={() =>
-              void get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100, beforeId: nextId })}`).then((r) => {
+              void get<{ items: AuditRecord[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100, beforeId: nextId })}`).then((r) => {
                 setMore([...more, ...r.items]);
                 setNext(r.nextBeforeId);
               })

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { get, patch, put } from '../api';
 import { Field, FormError, Table, Toggle, names, useForm, useLoad } from '../ui';
-import type { DeviceRow } from './Inventory';
+import type { Device } from '../types';
 
 function AccountForm({ device, onDone }: { device: string; onDone: () => void }) {
   const f = useForm();
@@ -46,7 +46,7 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
 }
 
 export function DevicePage({ name }: { name: string }) {
-  const { data: d, error, reload } = useLoad(() => get<DeviceRow>(`/devices/${encodeURIComponent(name)}`), [name]);
+  const { data: d, error, reload } = useLoad(() => get<Device>(`/devices/${encodeURIComponent(name)}`), [name]);
   const f = useForm();
   const [edit, setEdit] = useState<{ host: string; protocols: string; group: string; enabled: boolean; hostKey: string } | null>(null);
   if (error) return <p className="error">{error}</p>;
@@ -60,7 +60,7 @@ export function DevicePage({ name }: { name: string }) {
         <dt>Host</dt>
         <dd>{d.host}</dd>
         <dt>Protocols</dt>
-        <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p]})`).join(', ')}</dd>
+        <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p as keyof Device['ports']]})`).join(', ')}</dd>
         <dt>Device group</dt>
         <dd>{d.group ?? '—'}</dd>
         <dt>Enabled</dt>

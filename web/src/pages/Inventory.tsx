@@ -3,30 +3,7 @@
 import { useState } from 'react';
 import { del, get, patch, post, put } from '../api';
 import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
-
-export interface DeviceRow {
-  name: string;
-  host: string;
-  ports: Record<string, number>;
-  protocols: string[];
-  group: string | null;
-  hostKey: string | null;
-  enabled: boolean;
-  accounts: { name: string; secretKind: string; default: boolean }[];
-}
-interface DeviceGroupRow {
-  name: string;
-  requireApproval: boolean;
-  requireReason: boolean;
-  managers: string[];
-  devices: string[];
-}
-interface RuleRow {
-  userGroup: string;
-  deviceGroup: string;
-  protocols: string[];
-  allowPortForwarding: boolean;
-}
+import type { AccessRule, Device, DeviceGroup } from '../types';
 
 function DeviceForm({ onDone }: { onDone: () => void }) {
   const f = useForm();
@@ -62,7 +39,7 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
 
 const DG_STEPS = ['General', 'Connection Approval Methods'] as const;
 
-function DeviceGroupWizard({ group, onDone }: { group: DeviceGroupRow | null; onDone: () => void }) {
+function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
   const [v, setV] = useState({ name: group?.name ?? '', managers: (group?.managers ?? []).join(', '), requireApproval: group?.requireApproval ?? false, requireReason: group?.requireReason ?? false });
@@ -139,10 +116,10 @@ function RuleForm({ onDone }: { onDone: () => void }) {
 
 export function InventoryPage() {
   const [tab, setTab] = useState<'devices' | 'groups' | 'rules'>('devices');
-  const devices = useLoad(() => get<{ items: DeviceRow[] }>('/devices'));
-  const groups = useLoad(() => get<{ items: DeviceGroupRow[] }>('/device-groups'));
-  const rules = useLoad(() => get<{ items: RuleRow[] }>('/access-rules'));
-  const [panel, setPanel] = useState<'device' | 'rule' | DeviceGroupRow | 'group' | null>(null);
+  const devices = useLoad(() => get<{ items: Device[] }>('/devices'));
+  const groups = useLoad(() => get<{ items: DeviceGroup[] }>('/device-groups'));
+  const rules = useLoad(() => get<{ items: AccessRule[] }>('/access-rules'));
+  const [panel, setPanel] = useState<'device' | 'rule' | DeviceGroup | 'group' | null>(null);
   const done = () => {
     setPanel(null);
     devices.reload();
@@ -166,7 +143,7 @@ export function InventoryPage() {
             rows={(devices.data?.items ?? []).map((d) => [
               <a href={`#/devices/inventory/${encodeURIComponent(d.name)}`}>{d.name}</a>,
               d.host,
-              d.protocols.map((p) => `${p}:${d.ports[p]}`).join(' '),
+              d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
               d.group ?? '—',
               d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
               d.hostKey ? 'pinned' : 'not pinned',

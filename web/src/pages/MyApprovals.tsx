@@ -1,8 +1,9 @@
 // My Approvals, for the requester: each request with device, protocol, account, reason, status, times
 // and the Approver Manager (who can decide it), with Cancel. Live: changes arrive over SSE.
 import { useState } from 'react';
-import { get, post, qs, type Approval } from '../api';
+import { get, post, qs } from '../api';
 import { Status, Table, Time, useLive, useLoad } from '../ui';
+import type { Approval } from '../types';
 
 export function approverManager(a: Approval): string {
   if (a.status === 'waiting') return a.approverManager.join(', ') || '—';

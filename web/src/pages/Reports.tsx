@@ -3,18 +3,7 @@
 import { useState } from 'react';
 import { get, qs } from '../api';
 import { Table, useLoad } from '../ui';
-
-interface Report {
-  from: string;
-  to: string;
-  requests: number;
-  expired: number;
-  autoApproved: number;
-  medianMinutesToDecision: number | null;
-  byStatus: Record<string, number>;
-  perApprover: { approver: string; approved: number; rejected: number; medianMinutesToDecision: number | null }[];
-  topDevices: { device: string; requests: number }[];
-}
+import type { Report } from '../types';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
