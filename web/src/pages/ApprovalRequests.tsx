@@ -5,6 +5,7 @@ import { get, post, qs } from '../api';
 import { Status, Table, Tabs, useLive, useLoad } from '../ui';
 import { ApprovalTimes, approverManager } from './MyApprovals';
 import type { Approval } from '../types';
+import { useTab } from '../url';
 
 function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?: string) => void }) {
   const [comment, setComment] = useState('');
@@ -31,7 +32,7 @@ function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?:
 }
 
 export function ApprovalRequestsPage() {
-  const [tab, setTab] = useState<'to-decide' | 'decided'>('to-decide');
+  const [tab, setTab] = useTab('tab', ['to-decide', 'decided']);
   const [err, setErr] = useState<string | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Approval[] }>(`/approvals${qs({ scope: tab, limit: 100 })}`), [tab]);
   useLive((ev) => ev === 'approval' && reload());

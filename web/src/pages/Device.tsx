@@ -1,5 +1,6 @@
 // One device: settings, its pinned SSH host key, and its accounts with write-only secrets.
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { get, patch, put } from '../api';
 import { Field, FormError, Table, Toggle, names, useForm, useLoad } from '../ui';
 import type { Device } from '../types';
@@ -54,7 +55,7 @@ export function DevicePage({ name }: { name: string }) {
   return (
     <>
       <p>
-        <a href="#/devices/inventory">← Inventory</a>
+        <Link to="/devices/inventory">← Inventory</Link>
       </p>
       <dl className="facts">
         <dt>Host</dt>

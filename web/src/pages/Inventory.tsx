@@ -1,9 +1,11 @@
 // Devices > Inventory: devices, device groups (Edit → Connection Approval Methods → Required
 // Managerial Approval), and access rules (who may connect to which device group at all).
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { del, get, patch, post, put } from '../api';
 import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
 import type { AccessRule, Device, DeviceGroup } from '../types';
+import { useTab } from '../url';
 
 function DeviceForm({ onDone }: { onDone: () => void }) {
   const f = useForm();
@@ -115,7 +117,7 @@ function RuleForm({ onDone }: { onDone: () => void }) {
 }
 
 export function InventoryPage() {
-  const [tab, setTab] = useState<'devices' | 'groups' | 'rules'>('devices');
+  const [tab, setTab] = useTab('tab', ['devices', 'groups', 'rules']);
   const devices = useLoad(() => get<{ items: Device[] }>('/devices'));
   const groups = useLoad(() => get<{ items: DeviceGroup[] }>('/device-groups'));
   const rules = useLoad(() => get<{ items: AccessRule[] }>('/access-rules'));
@@ -141,13 +143,13 @@ export function InventoryPage() {
             label="Devices"
             head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
             rows={(devices.data?.items ?? []).map((d) => [
-              <a href={`#/devices/inventory/${encodeURIComponent(d.name)}`}>{d.name}</a>,
+              <Link to={`/devices/inventory/${encodeURIComponent(d.name)}`}>{d.name}</Link>,
               d.host,
               d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
               d.group ?? '—',
               d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
               d.hostKey ? 'pinned' : 'not pinned',
-              <a className="button small" href={`#/devices/inventory/${encodeURIComponent(d.name)}`} aria-label={`Open device ${d.name}`}>Open</a>,
+              <Link className="button small" to={`/devices/inventory/${encodeURIComponent(d.name)}`} aria-label={`Open device ${d.name}`}>Open</Link>,
             ])}
           />
         </>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { get, post, qs } from '../api';
 import { Status, Table, Time, useLive, useLoad } from '../ui';
 import type { Approval } from '../types';
+import { useFilter } from '../url';
 
 export function approverManager(a: Approval): string {
   if (a.status === 'waiting') return a.approverManager.join(', ') || '—';
@@ -37,7 +38,8 @@ export function ApprovalTimes({ a }: { a: Approval }) {
 }
 
 export function MyApprovalsPage() {
-  const [status, setStatus] = useState('');
+  const [{ status }, setFilter] = useFilter({ status: '' });
+  const setStatus = (v: string) => setFilter({ status: v });
   const [pages, setPages] = useState<Approval[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [err, setErr] = useState<string | null>(null);

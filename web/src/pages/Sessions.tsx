@@ -4,11 +4,12 @@ import { get, post, qs } from '../api';
 import { Panel, Table, Tabs, Time, useLive, useLoad } from '../ui';
 import { RecordingPlayer } from './Player';
 import type { Session } from '../types';
+import { useTab } from '../url';
 
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
 export function SessionsPage({ admin }: { admin: boolean }) {
-  const [state, setState] = useState<'live' | 'past'>('live');
+  const [state, setState] = useTab('state', ['live', 'past']);
   const [err, setErr] = useState<string | null>(null);
   const [playing, setPlaying] = useState<Session | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Session[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
