@@ -5,7 +5,19 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {} from '@fastify/static';
 
 /** The first segment of every console page (web/src/routes.tsx). */
-export const CONSOLE_PATHS = ['users', 'devices', 'workflows', 'params', 'my-approvals', 'approval-requests', 'connect', 'sessions', 'audit', 'reports', 'tokens'] as const;
+export const CONSOLE_PATHS = [
+  'users',
+  'devices',
+  'workflows',
+  'params',
+  'my-approvals',
+  'approval-requests',
+  'connect',
+  'sessions',
+  'audit',
+  'reports',
+  'tokens',
+] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */
 export function registerConsoleFallback(app: FastifyInstance): void {

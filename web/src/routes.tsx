@@ -31,7 +31,11 @@ function Sessions() {
   return <SessionsPage admin={useMe().roles.admin} />;
 }
 
-const page = (path: string, title: RouteHandle['title'], element: ReactElement): RouteObject => ({ path, element, handle: { title } satisfies RouteHandle });
+const page = (path: string, title: RouteHandle['title'], element: ReactElement): RouteObject => ({
+  path,
+  element,
+  handle: { title } satisfies RouteHandle,
+});
 
 export const routes: RouteObject[] = [
   {

@@ -71,7 +71,15 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
         <span className="who">
           {me.user.displayName} ({me.user.username})
         </span>
-        <button type="button" className="link" onClick={() => void del('/session').catch(() => {}).then(onOut)}>
+        <button
+          type="button"
+          className="link"
+          onClick={() =>
+            void del('/session')
+              .catch(() => {})
+              .then(onOut)
+          }
+        >
           Log out
         </button>
       </header>

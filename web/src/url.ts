@@ -18,7 +18,9 @@ export function useTab<T extends string>(name: string, values: readonly [T, ...T
 }
 
 /** A filter: several text query parameters, each '' (or its default) when absent. */
-export function useFilter<K extends string>(defaults: Record<K, string>): [Record<K, string>, (v: Record<K, string>, replace?: boolean) => void] {
+export function useFilter<K extends string>(
+  defaults: Record<K, string>,
+): [Record<K, string>, (v: Record<K, string>, replace?: boolean) => void] {
   const [params, setParams] = useSearchParams();
   const keys = Object.keys(defaults) as K[];
   const value = Object.fromEntries(keys.map((k) => [k, params.get(k) ?? defaults[k]])) as Record<K, string>;

@@ -116,6 +116,81 @@ function RuleForm({ onDone }: { onDone: () => void }) {
   );
 }
 
+const deviceLink = (d: Device) => `/devices/inventory/${encodeURIComponent(d.name)}`;
+
+function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Add device</button>
+      </div>
+      <Table
+        label="Devices"
+        head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
+        rows={items.map((d) => [
+          <Link to={deviceLink(d)}>{d.name}</Link>,
+          d.host,
+          d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
+          d.group ?? '—',
+          d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
+          d.hostKey ? 'pinned' : 'not pinned',
+          <Link className="button small" to={deviceLink(d)} aria-label={`Open device ${d.name}`}>Open</Link>,
+        ])}
+      />
+    </>
+  );
+}
+
+function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () => void; onEdit: (g: DeviceGroup) => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Add device group</button>
+      </div>
+      <Table
+        label="Device groups"
+        head={['Device group', 'Devices', 'Managers', 'Managerial approval', 'Reason required', 'Action']}
+        rows={items.map((g) => [
+          g.name,
+          g.devices.join(', ') || '—',
+          g.managers.join(', ') || '—',
+          g.requireApproval ? 'Required' : 'Off',
+          g.requireReason ? 'Yes' : 'No',
+          <button type="button" className="small" onClick={() => onEdit(g)} aria-label={`Edit device group ${g.name}`}>Edit</button>,
+        ])}
+      />
+    </>
+  );
+}
+
+function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => void; onDone: () => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Grant access</button>
+      </div>
+      <Table
+        label="Access rules"
+        head={['User group', 'Device group', 'Protocols', 'Port forwarding', 'Action']}
+        rows={items.map((r) => [
+          r.userGroup,
+          r.deviceGroup,
+          r.protocols.join(', '),
+          r.allowPortForwarding ? 'allowed' : 'no',
+          <button
+            type="button"
+            className="small danger"
+            aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
+            onClick={() => void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) => alert(e.message))}
+          >
+            Remove
+          </button>,
+        ])}
+      />
+    </>
+  );
+}
+
 export function InventoryPage() {
   const [tab, setTab] = useTab('tab', ['devices', 'groups', 'rules']);
   const devices = useLoad(() => get<{ items: Device[] }>('/devices'));
@@ -134,70 +209,9 @@ export function InventoryPage() {
       {panel === 'device' && <DeviceForm onDone={done} />}
       {panel === 'rule' && <RuleForm onDone={done} />}
       {(panel === 'group' || (panel && typeof panel === 'object')) && <DeviceGroupWizard key={typeof panel === 'object' ? panel.name : 'new'} group={typeof panel === 'object' ? panel : null} onDone={done} />}
-      {tab === 'devices' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('device')}>Add device</button>
-          </div>
-          <Table
-            label="Devices"
-            head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
-            rows={(devices.data?.items ?? []).map((d) => [
-              <Link to={`/devices/inventory/${encodeURIComponent(d.name)}`}>{d.name}</Link>,
-              d.host,
-              d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
-              d.group ?? '—',
-              d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
-              d.hostKey ? 'pinned' : 'not pinned',
-              <Link className="button small" to={`/devices/inventory/${encodeURIComponent(d.name)}`} aria-label={`Open device ${d.name}`}>Open</Link>,
-            ])}
-          />
-        </>
-      )}
-      {tab === 'groups' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('group')}>Add device group</button>
-          </div>
-          <Table
-            label="Device groups"
-            head={['Device group', 'Devices', 'Managers', 'Managerial approval', 'Reason required', 'Action']}
-            rows={(groups.data?.items ?? []).map((g) => [
-              g.name,
-              g.devices.join(', ') || '—',
-              g.managers.join(', ') || '—',
-              g.requireApproval ? 'Required' : 'Off',
-              g.requireReason ? 'Yes' : 'No',
-              <button type="button" className="small" onClick={() => setPanel(g)} aria-label={`Edit device group ${g.name}`}>Edit</button>,
-            ])}
-          />
-        </>
-      )}
-      {tab === 'rules' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('rule')}>Grant access</button>
-          </div>
-          <Table
-            label="Access rules"
-            head={['User group', 'Device group', 'Protocols', 'Port forwarding', 'Action']}
-            rows={(rules.data?.items ?? []).map((r) => [
-              r.userGroup,
-              r.deviceGroup,
-              r.protocols.join(', '),
-              r.allowPortForwarding ? 'allowed' : 'no',
-              <button
-                type="button"
-                className="small danger"
-                aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
-                onClick={() => void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(done, (e: Error) => alert(e.message))}
-              >
-                Remove
-              </button>,
-            ])}
-          />
-        </>
-      )}
+      {tab === 'devices' && <DevicesTab items={devices.data?.items ?? []} onAdd={() => setPanel('device')} />}
+      {tab === 'groups' && <GroupsTab items={groups.data?.items ?? []} onAdd={() => setPanel('group')} onEdit={setPanel} />}
+      {tab === 'rules' && <RulesTab items={rules.data?.items ?? []} onAdd={() => setPanel('rule')} onDone={done} />}
       {(devices.error || groups.error || rules.error) && <p className="error">{devices.error ?? groups.error ?? rules.error}</p>}
     </>
   );
