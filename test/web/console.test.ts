@@ -11,6 +11,14 @@ import { directoryOf } from '../../src/directory/index.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, startServer, type Server } from '../api/helpers.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { CONSOLE_PATHS } from '../../src/api/console-fallback.js';
+
+test("the server's console fallback covers every path in the console's routes", () => {
+  const routes = readFileSync(new URL('../../web/src/routes.tsx', import.meta.url), 'utf8');
+  const firsts = new Set([...routes.matchAll(/page\('([a-z-]+)[/']/g)].map((m) => m[1]));
+  assert.ok(firsts.size >= 10, [...firsts].join(' '));
+  assert.deepEqual([...firsts].sort(), [...CONSOLE_PATHS].sort());
+});
 
 describe('console in Chromium', { skip: SKIP }, () => {
   let srv: Server;
@@ -308,6 +316,9 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await heading('Sessions');
     assert.equal(path(), '/sessions');
     assert.equal(await page.getByRole('link', { name: 'Sessions' }).getAttribute('aria-current'), 'page');
+    await page.evaluate("location.hash = '#/tokens'");
+    await heading('API Tokens');
+    assert.equal(path(), '/tokens');
 
     const admin = await open('admin');
     await go(admin, '/devices/inventory?tab=rules', 'Inventory');

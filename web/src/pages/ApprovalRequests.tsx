@@ -35,7 +35,7 @@ export function ApprovalRequestsPage() {
   const [tab, setTab] = useTab('tab', ['to-decide', 'decided']);
   const [err, setErr] = useState<string | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Approval[] }>(`/approvals${qs({ scope: tab, limit: 100 })}`), [tab]);
-  useLive((ev) => ev === 'approval' && reload());
+  useLive((ev) => (ev === 'approval' || ev === 'open') && reload());
   const items = data?.items ?? [];
   return (
     <>

@@ -49,6 +49,7 @@ export function MyApprovalsPage() {
     setNext(r.nextBeforeId);
   }, [status]);
   useLive((ev, d) => {
+    if (ev === 'open') return reload();
     if (ev !== 'approval') return;
     const r = d.request as Approval;
     setPages((list) => (list.some((x) => x.id === r.id) ? list.map((x) => (x.id === r.id ? { ...x, ...r, decisions: x.decisions } : x)) : list));

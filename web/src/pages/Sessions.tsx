@@ -13,7 +13,7 @@ export function SessionsPage({ admin }: { admin: boolean }) {
   const [err, setErr] = useState<string | null>(null);
   const [playing, setPlaying] = useState<Session | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Session[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
-  useLive((ev) => (ev === 'session' || ev === 'approval') && setTimeout(reload, 300));
+  useLive((ev) => (ev === 'session' || ev === 'approval' || ev === 'open') && setTimeout(reload, 300));
   return (
     <>
       <Tabs label="Sessions" value={state} onChange={setState} options={[['live', 'Live'], ['past', 'Past']]} />
