@@ -11,6 +11,14 @@ import { directoryOf } from '../../src/directory/index.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, startServer, type Server } from '../api/helpers.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { CONSOLE_PATHS } from '../../src/api/console-fallback.js';
+
+test("the server's console fallback covers every path in the console's routes", () => {
+  const routes = readFileSync(new URL('../../web/src/routes.tsx', import.meta.url), 'utf8');
+  const firsts = new Set([...routes.matchAll(/page\('([a-z-]+)[/']/g)].map((m) => m[1]));
+  assert.ok(firsts.size >= 10, [...firsts].join(' '));
+  assert.deepEqual([...firsts].sort(), [...CONSOLE_PATHS].sort());
+});
 
 describe('console in Chromium', { skip: SKIP }, () => {
   let srv: Server;
@@ -28,8 +36,8 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await page.getByRole('button', { name: 'Log out' }).waitFor();
     return page;
   };
-  const go = async (page: Page, hash: string, heading: string) => {
-    await page.goto(`${srv.base}/#${hash}`);
+  const go = async (page: Page, path: string, heading: string) => {
+    await page.goto(srv.base + path);
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
   const request = async (reason: string) => {
@@ -262,6 +270,68 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await page.keyboard.press('Enter');
     await page.locator(`tr[data-id="${id}"]`).waitFor({ state: 'detached' });
     assert.equal((await srv.running.services.approvals.get(id))!.decisionComment, 'typed');
+  });
+
+  test('deep links: a page and its tab load from the URL, survive a reload, and Back steps through them', async () => {
+    // The console's paths answer index.html; the API, assets and unknown paths keep their JSON 404.
+    for (const path of ['/approval-requests', '/devices/inventory/web01', '/users/groups', '/sessions?state=past']) {
+      const r = await fetch(srv.base + path);
+      assert.equal(r.status, 200, path);
+      assert.match(r.headers.get('content-type') ?? '', /^text\/html/, path);
+    }
+    for (const path of ['/api/v1/nope', '/api/v1/users/nobody/x', '/nope', '/assets/nope.js', '/usersx']) {
+      const r = await fetch(srv.base + path);
+      assert.equal(r.status, 404, path);
+      assert.match(r.headers.get('content-type') ?? '', /^application\/json/, path);
+    }
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    const path = () => new URL(page.url()).pathname + new URL(page.url()).search;
+    const heading = (name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
+    // Signed out, the link shows the login form and then the page and tab it named.
+    await page.goto(`${srv.base}/approval-requests?tab=decided`);
+    await page.getByLabel('Username').fill('bob');
+    await page.getByLabel('Password').fill(PW);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await heading('Approval Requests');
+    await page.getByRole('region', { name: 'Requests I decided' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'History' }).getAttribute('aria-pressed'), 'true');
+    await page.getByRole('button', { name: 'Waiting for me' }).click();
+    await page.getByRole('region', { name: 'Requests waiting for me' }).waitFor();
+    assert.equal(path(), '/approval-requests');
+    await page.goBack();
+    await page.getByRole('region', { name: 'Requests I decided' }).waitFor();
+    assert.equal(path(), '/approval-requests?tab=decided');
+    await page.reload();
+    await page.getByRole('region', { name: 'Requests I decided' }).waitFor();
+    await page.getByRole('link', { name: 'My Approvals' }).click();
+    await heading('My Approvals');
+    assert.equal(path(), '/my-approvals');
+    await page.goBack();
+    await heading('Approval Requests');
+    assert.equal(path(), '/approval-requests?tab=decided');
+    // An old hash link lands on its path.
+    await page.goto(`${srv.base}/#/sessions`);
+    await heading('Sessions');
+    assert.equal(path(), '/sessions');
+    assert.equal(await page.getByRole('link', { name: 'Sessions' }).getAttribute('aria-current'), 'page');
+    await page.evaluate("location.hash = '#/tokens'");
+    await heading('API Tokens');
+    assert.equal(path(), '/tokens');
+
+    const admin = await open('admin');
+    await go(admin, '/devices/inventory?tab=rules', 'Inventory');
+    await admin.getByRole('region', { name: 'Access rules' }).waitFor();
+    await admin.getByRole('button', { name: 'Devices', exact: true }).click();
+    await admin.getByRole('link', { name: 'Open device web01' }).click();
+    await admin.getByRole('heading', { level: 1, name: 'Device web01' }).waitFor();
+    assert.equal(new URL(admin.url()).pathname, '/devices/inventory/web01');
+    assert.equal(await admin.getByRole('link', { name: 'Devices › Inventory' }).getAttribute('aria-current'), 'page');
+    await admin.goBack();
+    await admin.getByRole('region', { name: 'Devices' }).waitFor();
+    await admin.goBack();
+    await admin.getByRole('region', { name: 'Access rules' }).waitFor();
   });
 
   const PAGES: [string, string][] = [

@@ -49,35 +49,3 @@ export const qs = (o: Record<string, string | number | undefined | null>) => {
   const s = p.toString();
   return s ? `?${s}` : '';
 };
-
-export interface Me {
-  user: { username: string; displayName: string; admin: boolean };
-  csrfToken: string | null;
-  roles: { admin: boolean; approver: boolean };
-  sshPort: number;
-  sshHost: string;
-}
-
-export interface Approval {
-  id: number;
-  status: string;
-  requester: string;
-  device: string;
-  account: string;
-  protocol: string;
-  reason: string | null;
-  kind: string;
-  createdAt: string | null;
-  expiresAt: string | null;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  comment: string | null;
-  grantStart: string | null;
-  grantEnd: string | null;
-  currentLevel: number;
-  levels: { level: number; authority: string; quorum: number; approvers: string[]; escalated: boolean }[];
-  approverManager: string[];
-  route: { source: string; name: string; why: string };
-  decisions?: { level: number; by: string; onBehalfOf: string | null; decision: string; channel: string; comment: string | null; at: string | null }[];
-  canDecide: boolean;
-}

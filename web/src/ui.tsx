@@ -28,6 +28,10 @@ let source: EventSource | null = null;
 export function startLive(): () => void {
   source?.close();
   source = new EventSource('/api/v1/events');
+  // 'open' on every (re)connection: a change made before the stream was up is not lost, pages reload.
+  source.addEventListener('open', () => {
+    for (const l of listeners) l('open', { type: 'open' });
+  });
   for (const ev of ['approval', 'policy', 'session'])
     source.addEventListener(ev, (m) => {
       const data = JSON.parse((m as MessageEvent).data);

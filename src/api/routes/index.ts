@@ -12,6 +12,7 @@ import { registerEmailLinks } from '../email-links.js';
 import { registerRdpRoutes } from '../rdp-routes.js';
 import { ApiStore } from '../store.js';
 import { registerTotpRoutes } from '../totp-routes.js';
+import { registerConsoleFallback } from '../console-fallback.js';
 import { accessRuleRoutes } from './access-rules.js';
 import { approvalRoutes } from './approvals.js';
 import { auditRoutes } from './audit.js';
@@ -60,7 +61,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   );
   await registerEmailLinks(app, s);
 
-  // The console: static files with strict headers; client-side routes live after '#', so no fallback is needed.
+  // The console: static files with strict headers, and index.html for its pages' paths.
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/')) return;
     reply.header('x-content-type-options', 'nosniff');
@@ -73,6 +74,7 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
     app.get('/', async (_req, reply) =>
       reply.type('text/html').send('<!doctype html><title>Gatehouse</title><p>The console is not built: run <code>npm run build</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
     );
+  if (existsSync(WEB_DIST)) registerConsoleFallback(app);
 }
 
 

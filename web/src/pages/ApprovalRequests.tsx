@@ -1,9 +1,11 @@
 // Approval Requests, for approvers: what waits for me (Approve / Reject with a comment, Escalate), and
 // the history of what I decided (Revoke an approval). Live: new requests and decisions arrive over SSE.
 import { useState } from 'react';
-import { get, post, qs, type Approval } from '../api';
+import { get, post, qs } from '../api';
 import { Status, Table, Tabs, useLive, useLoad } from '../ui';
 import { ApprovalTimes, approverManager } from './MyApprovals';
+import type { Approval } from '../types';
+import { useTab } from '../url';
 
 function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?: string) => void }) {
   const [comment, setComment] = useState('');
@@ -30,10 +32,10 @@ function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?:
 }
 
 export function ApprovalRequestsPage() {
-  const [tab, setTab] = useState<'to-decide' | 'decided'>('to-decide');
+  const [tab, setTab] = useTab('tab', ['to-decide', 'decided']);
   const [err, setErr] = useState<string | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Approval[] }>(`/approvals${qs({ scope: tab, limit: 100 })}`), [tab]);
-  useLive((ev) => ev === 'approval' && reload());
+  useLive((ev) => (ev === 'approval' || ev === 'open') && reload());
   const items = data?.items ?? [];
   return (
     <>

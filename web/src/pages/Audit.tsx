@@ -1,26 +1,26 @@
 // Audit log: filter by action, actor, target, channel and time; export what the filter selects as CSV or JSON.
-import { useState } from 'react';
+// The applied filter lives in the URL, so a filtered view can be shared.
+import { useEffect, useState } from 'react';
 import { get, qs } from '../api';
 import { Table, Time, useLoad } from '../ui';
+import type { AuditRecord, List } from '../types';
+import { useFilter } from '../url';
 
-interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  channel: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-}
+const NONE = { action: '', actor: '', targetType: '', targetId: '', channel: '', from: '', to: '' };
 
 export function AuditPage() {
-  const [f, setF] = useState({ action: '', actor: '', targetType: '', targetId: '', channel: '', from: '', to: '' });
-  const [applied, setApplied] = useState(f);
-  const [more, setMore] = useState<AuditRow[]>([]);
-  const filter = { ...applied, from: applied.from ? new Date(applied.from).toISOString() : '', to: applied.to ? new Date(applied.to).toISOString() : '' };
-  const { data, error } = useLoad(() => get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100 })}`), [JSON.stringify(applied)]);
+  const [applied, apply] = useFilter(NONE);
+  const key = JSON.stringify(applied);
+  const [f, setF] = useState(applied);
+  const [more, setMore] = useState<AuditRecord[]>([]);
   const [next, setNext] = useState<number | null | undefined>(undefined);
+  useEffect(() => {
+    setF(applied);
+    setMore([]);
+    setNext(undefined);
+  }, [key]); // a new filter, from the form or the back button
+  const filter = { ...applied, from: applied.from ? new Date(applied.from).toISOString() : '', to: applied.to ? new Date(applied.to).toISOString() : '' };
+  const { data, error, reload } = useLoad(() => get<List<AuditRecord>>(`/audit${qs({ ...filter, limit: 100 })}`), [key]);
   const items = [...(data?.items ?? []), ...more];
   const nextId = next === undefined ? data?.nextBeforeId : next;
   const field = (k: keyof typeof f, label: string, type = 'text') => (
@@ -36,9 +36,8 @@ export function AuditPage() {
         aria-label="Audit filter"
         onSubmit={(e) => {
           e.preventDefault();
-          setMore([]);
-          setNext(undefined);
-          setApplied(f);
+          if (JSON.stringify(f) === key) reload();
+          else apply(f);
         }}
       >
         {field('action', 'Action (prefix)')}
@@ -67,7 +66,7 @@ export function AuditPage() {
             type="button"
             className="secondary"
             onClick={() =>
-              void get<{ items: AuditRow[]; nextBeforeId: number | null }>(`/audit${qs({ ...filter, limit: 100, beforeId: nextId })}`).then((r) => {
+              void get<List<AuditRecord>>(`/audit${qs({ ...filter, limit: 100, beforeId: nextId })}`).then((r) => {
                 setMore([...more, ...r.items]);
                 setNext(r.nextBeforeId);
               })

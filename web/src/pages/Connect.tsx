@@ -1,25 +1,9 @@
 // Connect: the devices I may reach and, per protocol, how to connect (the exact ssh command to copy,
 // the HTTP app link), plus "request ahead": a reservation with start, end and reason.
 import { useState } from 'react';
-import { get, post, type Me } from '../api';
+import { get, post } from '../api';
 import { Field, FormError, Panel, Table, useForm, useLoad } from '../ui';
-
-interface Way {
-  protocol: string;
-  outcome: string;
-  why: string;
-  requireReason: boolean;
-  approverManager: string[];
-  noEligibleApprover: boolean;
-  command: string | null;
-  link: string | null;
-}
-interface Target {
-  device: string;
-  group: string | null;
-  accounts: string[];
-  ways: Way[];
-}
+import type { Me, Target } from '../types';
 
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 

@@ -1,8 +1,9 @@
 // One device: settings, its pinned SSH host key, and its accounts with write-only secrets.
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { get, patch, put } from '../api';
 import { Field, FormError, Table, Toggle, names, useForm, useLoad } from '../ui';
-import type { DeviceRow } from './Inventory';
+import type { Device } from '../types';
 
 function AccountForm({ device, onDone }: { device: string; onDone: () => void }) {
   const f = useForm();
@@ -46,7 +47,7 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
 }
 
 export function DevicePage({ name }: { name: string }) {
-  const { data: d, error, reload } = useLoad(() => get<DeviceRow>(`/devices/${encodeURIComponent(name)}`), [name]);
+  const { data: d, error, reload } = useLoad(() => get<Device>(`/devices/${encodeURIComponent(name)}`), [name]);
   const f = useForm();
   const [edit, setEdit] = useState<{ host: string; protocols: string; group: string; enabled: boolean; hostKey: string } | null>(null);
   if (error) return <p className="error">{error}</p>;
@@ -54,13 +55,13 @@ export function DevicePage({ name }: { name: string }) {
   return (
     <>
       <p>
-        <a href="#/devices/inventory">← Inventory</a>
+        <Link to="/devices/inventory">← Inventory</Link>
       </p>
       <dl className="facts">
         <dt>Host</dt>
         <dd>{d.host}</dd>
         <dt>Protocols</dt>
-        <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p]})`).join(', ')}</dd>
+        <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p as keyof Device['ports']]})`).join(', ')}</dd>
         <dt>Device group</dt>
         <dd>{d.group ?? '—'}</dd>
         <dt>Enabled</dt>

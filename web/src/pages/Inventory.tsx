@@ -1,32 +1,11 @@
 // Devices > Inventory: devices, device groups (Edit → Connection Approval Methods → Required
 // Managerial Approval), and access rules (who may connect to which device group at all).
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { del, get, patch, post, put } from '../api';
 import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
-
-export interface DeviceRow {
-  name: string;
-  host: string;
-  ports: Record<string, number>;
-  protocols: string[];
-  group: string | null;
-  hostKey: string | null;
-  enabled: boolean;
-  accounts: { name: string; secretKind: string; default: boolean }[];
-}
-interface DeviceGroupRow {
-  name: string;
-  requireApproval: boolean;
-  requireReason: boolean;
-  managers: string[];
-  devices: string[];
-}
-interface RuleRow {
-  userGroup: string;
-  deviceGroup: string;
-  protocols: string[];
-  allowPortForwarding: boolean;
-}
+import type { AccessRule, Device, DeviceGroup } from '../types';
+import { useTab } from '../url';
 
 function DeviceForm({ onDone }: { onDone: () => void }) {
   const f = useForm();
@@ -62,7 +41,7 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
 
 const DG_STEPS = ['General', 'Connection Approval Methods'] as const;
 
-function DeviceGroupWizard({ group, onDone }: { group: DeviceGroupRow | null; onDone: () => void }) {
+function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
   const [v, setV] = useState({ name: group?.name ?? '', managers: (group?.managers ?? []).join(', '), requireApproval: group?.requireApproval ?? false, requireReason: group?.requireReason ?? false });
@@ -137,12 +116,87 @@ function RuleForm({ onDone }: { onDone: () => void }) {
   );
 }
 
+const deviceLink = (d: Device) => `/devices/inventory/${encodeURIComponent(d.name)}`;
+
+function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Add device</button>
+      </div>
+      <Table
+        label="Devices"
+        head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
+        rows={items.map((d) => [
+          <Link to={deviceLink(d)}>{d.name}</Link>,
+          d.host,
+          d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
+          d.group ?? '—',
+          d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
+          d.hostKey ? 'pinned' : 'not pinned',
+          <Link className="button small" to={deviceLink(d)} aria-label={`Open device ${d.name}`}>Open</Link>,
+        ])}
+      />
+    </>
+  );
+}
+
+function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () => void; onEdit: (g: DeviceGroup) => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Add device group</button>
+      </div>
+      <Table
+        label="Device groups"
+        head={['Device group', 'Devices', 'Managers', 'Managerial approval', 'Reason required', 'Action']}
+        rows={items.map((g) => [
+          g.name,
+          g.devices.join(', ') || '—',
+          g.managers.join(', ') || '—',
+          g.requireApproval ? 'Required' : 'Off',
+          g.requireReason ? 'Yes' : 'No',
+          <button type="button" className="small" onClick={() => onEdit(g)} aria-label={`Edit device group ${g.name}`}>Edit</button>,
+        ])}
+      />
+    </>
+  );
+}
+
+function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => void; onDone: () => void }) {
+  return (
+    <>
+      <div className="actions">
+        <button type="button" onClick={onAdd}>Grant access</button>
+      </div>
+      <Table
+        label="Access rules"
+        head={['User group', 'Device group', 'Protocols', 'Port forwarding', 'Action']}
+        rows={items.map((r) => [
+          r.userGroup,
+          r.deviceGroup,
+          r.protocols.join(', '),
+          r.allowPortForwarding ? 'allowed' : 'no',
+          <button
+            type="button"
+            className="small danger"
+            aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
+            onClick={() => void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) => alert(e.message))}
+          >
+            Remove
+          </button>,
+        ])}
+      />
+    </>
+  );
+}
+
 export function InventoryPage() {
-  const [tab, setTab] = useState<'devices' | 'groups' | 'rules'>('devices');
-  const devices = useLoad(() => get<{ items: DeviceRow[] }>('/devices'));
-  const groups = useLoad(() => get<{ items: DeviceGroupRow[] }>('/device-groups'));
-  const rules = useLoad(() => get<{ items: RuleRow[] }>('/access-rules'));
-  const [panel, setPanel] = useState<'device' | 'rule' | DeviceGroupRow | 'group' | null>(null);
+  const [tab, setTab] = useTab('tab', ['devices', 'groups', 'rules']);
+  const devices = useLoad(() => get<{ items: Device[] }>('/devices'));
+  const groups = useLoad(() => get<{ items: DeviceGroup[] }>('/device-groups'));
+  const rules = useLoad(() => get<{ items: AccessRule[] }>('/access-rules'));
+  const [panel, setPanel] = useState<'device' | 'rule' | DeviceGroup | 'group' | null>(null);
   const done = () => {
     setPanel(null);
     devices.reload();
@@ -155,70 +209,9 @@ export function InventoryPage() {
       {panel === 'device' && <DeviceForm onDone={done} />}
       {panel === 'rule' && <RuleForm onDone={done} />}
       {(panel === 'group' || (panel && typeof panel === 'object')) && <DeviceGroupWizard key={typeof panel === 'object' ? panel.name : 'new'} group={typeof panel === 'object' ? panel : null} onDone={done} />}
-      {tab === 'devices' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('device')}>Add device</button>
-          </div>
-          <Table
-            label="Devices"
-            head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
-            rows={(devices.data?.items ?? []).map((d) => [
-              <a href={`#/devices/inventory/${encodeURIComponent(d.name)}`}>{d.name}</a>,
-              d.host,
-              d.protocols.map((p) => `${p}:${d.ports[p]}`).join(' '),
-              d.group ?? '—',
-              d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
-              d.hostKey ? 'pinned' : 'not pinned',
-              <a className="button small" href={`#/devices/inventory/${encodeURIComponent(d.name)}`} aria-label={`Open device ${d.name}`}>Open</a>,
-            ])}
-          />
-        </>
-      )}
-      {tab === 'groups' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('group')}>Add device group</button>
-          </div>
-          <Table
-            label="Device groups"
-            head={['Device group', 'Devices', 'Managers', 'Managerial approval', 'Reason required', 'Action']}
-            rows={(groups.data?.items ?? []).map((g) => [
-              g.name,
-              g.devices.join(', ') || '—',
-              g.managers.join(', ') || '—',
-              g.requireApproval ? 'Required' : 'Off',
-              g.requireReason ? 'Yes' : 'No',
-              <button type="button" className="small" onClick={() => setPanel(g)} aria-label={`Edit device group ${g.name}`}>Edit</button>,
-            ])}
-          />
-        </>
-      )}
-      {tab === 'rules' && (
-        <>
-          <div className="actions">
-            <button type="button" onClick={() => setPanel('rule')}>Grant access</button>
-          </div>
-          <Table
-            label="Access rules"
-            head={['User group', 'Device group', 'Protocols', 'Port forwarding', 'Action']}
-            rows={(rules.data?.items ?? []).map((r) => [
-              r.userGroup,
-              r.deviceGroup,
-              r.protocols.join(', '),
-              r.allowPortForwarding ? 'allowed' : 'no',
-              <button
-                type="button"
-                className="small danger"
-                aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
-                onClick={() => void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(done, (e: Error) => alert(e.message))}
-              >
-                Remove
-              </button>,
-            ])}
-          />
-        </>
-      )}
+      {tab === 'devices' && <DevicesTab items={devices.data?.items ?? []} onAdd={() => setPanel('device')} />}
+      {tab === 'groups' && <GroupsTab items={groups.data?.items ?? []} onAdd={() => setPanel('group')} onEdit={setPanel} />}
+      {tab === 'rules' && <RulesTab items={rules.data?.items ?? []} onAdd={() => setPanel('rule')} onDone={done} />}
       {(devices.error || groups.error || rules.error) && <p className="error">{devices.error ?? groups.error ?? rules.error}</p>}
     </>
   );

@@ -2,12 +2,7 @@
 import { useState } from 'react';
 import { ApiError, get, put } from '../api';
 import { Field, FormError, useLoad } from '../ui';
-
-interface MailView {
-  settings: { host?: string; port?: number; security?: 'tls' | 'starttls' | 'none'; user?: string; from?: string; hasPassword?: boolean };
-  environmentOverrides: boolean;
-  outbox: { queued: number; sending: number; sent: number; failed: number; oldestUnsentSeconds: number; lastError: string | null };
-}
+import type { MailView } from '../types';
 
 export function MailSettings() {
   const { data, reload } = useLoad(() => get<MailView>('/mail-settings'), []);

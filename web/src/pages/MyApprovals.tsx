@@ -1,8 +1,10 @@
 // My Approvals, for the requester: each request with device, protocol, account, reason, status, times
 // and the Approver Manager (who can decide it), with Cancel. Live: changes arrive over SSE.
 import { useState } from 'react';
-import { get, post, qs, type Approval } from '../api';
+import { get, post, qs } from '../api';
 import { Status, Table, Time, useLive, useLoad } from '../ui';
+import type { Approval } from '../types';
+import { useFilter } from '../url';
 
 export function approverManager(a: Approval): string {
   if (a.status === 'waiting') return a.approverManager.join(', ') || '—';
@@ -36,7 +38,8 @@ export function ApprovalTimes({ a }: { a: Approval }) {
 }
 
 export function MyApprovalsPage() {
-  const [status, setStatus] = useState('');
+  const [{ status }, setFilter] = useFilter({ status: '' });
+  const setStatus = (v: string) => setFilter({ status: v });
   const [pages, setPages] = useState<Approval[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [err, setErr] = useState<string | null>(null);
@@ -46,6 +49,7 @@ export function MyApprovalsPage() {
     setNext(r.nextBeforeId);
   }, [status]);
   useLive((ev, d) => {
+    if (ev === 'open') return reload();
     if (ev !== 'approval') return;
     const r = d.request as Approval;
     setPages((list) => (list.some((x) => x.id === r.id) ? list.map((x) => (x.id === r.id ? { ...x, ...r, decisions: x.decisions } : x)) : list));

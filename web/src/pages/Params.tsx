@@ -3,18 +3,9 @@ import { useState } from 'react';
 import { get, put } from '../api';
 import { Table, useLoad } from '../ui';
 import { MailSettings } from './Mail';
+import type { Param } from '../types';
 
-interface ParamRow {
-  name: string;
-  value: string;
-  default: string;
-  meaning: string;
-  kind: string;
-  min?: number;
-  max?: number;
-}
-
-function ParamEditor({ p, onSaved }: { p: ParamRow; onSaved: () => void }) {
+function ParamEditor({ p, onSaved }: { p: Param; onSaved: () => void }) {
   const [value, setValue] = useState(p.value);
   const [err, setErr] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -50,7 +41,7 @@ function ParamEditor({ p, onSaved }: { p: ParamRow; onSaved: () => void }) {
 }
 
 export function ParamsPage() {
-  const { data, error, reload } = useLoad(() => get<{ items: ParamRow[] }>('/params'));
+  const { data, error, reload } = useLoad(() => get<{ items: Param[] }>('/params'));
   return (
     <>
       {error && <p className="error">{error}</p>}

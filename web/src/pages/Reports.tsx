@@ -1,36 +1,25 @@
 // Reports: approvals over a period per approver, median time to decision, expired requests and the most
 // requested devices; exportable as CSV.
-import { useState } from 'react';
 import { get, qs } from '../api';
 import { Table, useLoad } from '../ui';
-
-interface Report {
-  from: string;
-  to: string;
-  requests: number;
-  expired: number;
-  autoApproved: number;
-  medianMinutesToDecision: number | null;
-  byStatus: Record<string, number>;
-  perApprover: { approver: string; approved: number; rejected: number; medianMinutesToDecision: number | null }[];
-  topDevices: { device: string; requests: number }[];
-}
+import type { Report } from '../types';
+import { useFilter } from '../url';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export function ReportsPage() {
-  const [since, setSince] = useState(day(new Date(Date.now() - 30 * 86_400_000)));
-  const [until, setUntil] = useState(day(new Date(Date.now() + 86_400_000)));
+  const [period, setPeriod] = useFilter({ since: day(new Date(Date.now() - 30 * 86_400_000)), until: day(new Date(Date.now() + 86_400_000)) });
+  const { since, until } = period;
   const q = qs({ since: new Date(since).toISOString(), until: new Date(until).toISOString() });
   const { data, error } = useLoad(() => get<Report>(`/reports/approvals${q}`), [q]);
   return (
     <>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Report period">
         <label>
-          From <input type="date" value={since} onChange={(e) => setSince(e.target.value)} />
+          From <input type="date" value={since} onChange={(e) => setPeriod({ ...period, since: e.target.value }, true)} />
         </label>
         <label>
-          Until <input type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
+          Until <input type="date" value={until} onChange={(e) => setPeriod({ ...period, until: e.target.value }, true)} />
         </label>
         <a className="button secondary" href={`/api/v1/reports/approvals${q}&format=csv`} download="approvals-report.csv">
           Export CSV

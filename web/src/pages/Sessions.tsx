@@ -3,32 +3,17 @@ import { useState } from 'react';
 import { get, post, qs } from '../api';
 import { Panel, Table, Tabs, Time, useLive, useLoad } from '../ui';
 import { RecordingPlayer } from './Player';
-
-interface SessionRow {
-  id: number;
-  user: string;
-  device: string;
-  account: string;
-  protocol: string;
-  approvalId: number | null;
-  clientAddress: string | null;
-  startedAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-  live: boolean;
-  bytesIn: number;
-  bytesOut: number;
-  recording: boolean;
-}
+import type { Session } from '../types';
+import { useTab } from '../url';
 
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
 export function SessionsPage({ admin }: { admin: boolean }) {
-  const [state, setState] = useState<'live' | 'past'>('live');
+  const [state, setState] = useTab('state', ['live', 'past']);
   const [err, setErr] = useState<string | null>(null);
-  const [playing, setPlaying] = useState<SessionRow | null>(null);
-  const { data, reload } = useLoad(() => get<{ items: SessionRow[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
-  useLive((ev) => (ev === 'session' || ev === 'approval') && setTimeout(reload, 300));
+  const [playing, setPlaying] = useState<Session | null>(null);
+  const { data, reload } = useLoad(() => get<{ items: Session[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
+  useLive((ev) => (ev === 'session' || ev === 'approval' || ev === 'open') && setTimeout(reload, 300));
   return (
     <>
       <Tabs label="Sessions" value={state} onChange={setState} options={[['live', 'Live'], ['past', 'Past']]} />

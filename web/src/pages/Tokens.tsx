@@ -2,19 +2,10 @@
 import { useState } from 'react';
 import { del, get, post } from '../api';
 import { Field, FormError, Table, Time, useForm, useLoad } from '../ui';
-
-interface TokenRow {
-  id: number;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+import type { Token } from '../types';
 
 export function TokensPage() {
-  const { data, reload } = useLoad(() => get<{ items: TokenRow[] }>('/tokens'));
+  const { data, reload } = useLoad(() => get<{ items: Token[] }>('/tokens'));
   const f = useForm();
   const [name, setName] = useState('');
   const [days, setDays] = useState('90');

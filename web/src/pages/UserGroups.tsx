@@ -4,18 +4,11 @@
 import { useState } from 'react';
 import { get, patch, post } from '../api';
 import { Field, FormError, Panel, Steps, Table, Toggle, names, useForm, useLoad } from '../ui';
-
-export interface UserGroupRow {
-  name: string;
-  requireApproval: boolean;
-  requireReason: boolean;
-  managers: string[];
-  members: string[];
-}
+import type { UserGroup } from '../types';
 
 const STEPS = ['General', 'Members', 'Require Connection Approval'] as const;
 
-function GroupWizard({ group, onDone }: { group: UserGroupRow | null; onDone: () => void }) {
+function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
   const [v, setV] = useState({
@@ -87,8 +80,8 @@ function GroupWizard({ group, onDone }: { group: UserGroupRow | null; onDone: ()
 }
 
 export function UserGroupsPage() {
-  const { data, error, reload } = useLoad(() => get<{ items: UserGroupRow[] }>('/user-groups'));
-  const [editing, setEditing] = useState<UserGroupRow | 'new' | null>(null);
+  const { data, error, reload } = useLoad(() => get<{ items: UserGroup[] }>('/user-groups'));
+  const [editing, setEditing] = useState<UserGroup | 'new' | null>(null);
   return (
     <>
       <div className="actions">

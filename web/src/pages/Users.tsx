@@ -2,18 +2,9 @@
 import { useState } from 'react';
 import { get, patch, post } from '../api';
 import { Field, FormError, Panel, Table, Toggle, useForm, useLoad } from '../ui';
+import type { User } from '../types';
 
-export interface UserRow {
-  username: string;
-  displayName: string;
-  email: string | null;
-  manager: string | null;
-  admin: boolean;
-  disabled: boolean;
-  groups: string[];
-}
-
-function UserForm({ user, onDone }: { user: UserRow | null; onDone: () => void }) {
+function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
   const f = useForm();
   const [v, setV] = useState({ username: user?.username ?? '', displayName: user?.displayName ?? '', email: user?.email ?? '', manager: user?.manager ?? '', password: '', admin: user?.admin ?? false, disabled: user?.disabled ?? false, sshKey: '' });
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
@@ -55,8 +46,8 @@ function UserForm({ user, onDone }: { user: UserRow | null; onDone: () => void }
 }
 
 export function UsersPage() {
-  const { data, error, reload } = useLoad(() => get<{ items: UserRow[] }>('/users'));
-  const [editing, setEditing] = useState<UserRow | 'new' | null>(null);
+  const { data, error, reload } = useLoad(() => get<{ items: User[] }>('/users'));
+  const [editing, setEditing] = useState<User | 'new' | null>(null);
   return (
     <>
       <div className="actions">

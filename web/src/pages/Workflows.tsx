@@ -2,13 +2,8 @@
 import { useState } from 'react';
 import { del, get, post } from '../api';
 import { Field, FormError, Panel, Table, useForm, useLoad } from '../ui';
+import type { Workflow } from '../types';
 
-interface WorkflowRow {
-  name: string;
-  userGroup: string;
-  deviceGroup: string;
-  levels: { level: number; authority: string; quorum: number; escalateAfterMinutes: number | null }[];
-}
 interface Level {
   kind: string;
   arg: string;
@@ -83,7 +78,7 @@ function WorkflowForm({ onDone }: { onDone: () => void }) {
 }
 
 export function WorkflowsPage() {
-  const { data, error, reload } = useLoad(() => get<{ items: WorkflowRow[] }>('/workflows'));
+  const { data, error, reload } = useLoad(() => get<{ items: Workflow[] }>('/workflows'));
   const [adding, setAdding] = useState(false);
   return (
     <>

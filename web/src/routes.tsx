@@ -1,0 +1,62 @@
+// Every console page has a path (tabs and filters live in its query string, see url.ts). The server
+// answers index.html for these paths (src/api/console-fallback.ts), so a link or a reload lands here.
+import type { ReactElement } from 'react';
+import { Navigate, useParams, type RouteObject } from 'react-router';
+import { App, useMe } from './shell';
+import type { RouteHandle } from './nav';
+import { UsersPage } from './pages/Users';
+import { UserGroupsPage } from './pages/UserGroups';
+import { InventoryPage } from './pages/Inventory';
+import { DevicePage } from './pages/Device';
+import { WorkflowsPage } from './pages/Workflows';
+import { ParamsPage } from './pages/Params';
+import { MyApprovalsPage } from './pages/MyApprovals';
+import { ApprovalRequestsPage } from './pages/ApprovalRequests';
+import { ConnectPage } from './pages/Connect';
+import { SessionsPage } from './pages/Sessions';
+import { AuditPage } from './pages/Audit';
+import { ReportsPage } from './pages/Reports';
+import { TokensPage } from './pages/Tokens';
+
+function Home() {
+  return <Navigate to={useMe().roles.admin ? '/users' : '/connect'} replace />;
+}
+function Device() {
+  return <DevicePage name={useParams().name ?? ''} />;
+}
+function Connect() {
+  return <ConnectPage me={useMe()} />;
+}
+function Sessions() {
+  return <SessionsPage admin={useMe().roles.admin} />;
+}
+
+const page = (path: string, title: RouteHandle['title'], element: ReactElement): RouteObject => ({
+  path,
+  element,
+  handle: { title } satisfies RouteHandle,
+});
+
+export const routes: RouteObject[] = [
+  {
+    path: '/',
+    element: <App />,
+    children: [
+      { index: true, element: <Home /> },
+      page('users', 'Users', <UsersPage />),
+      page('users/groups', 'User Groups', <UserGroupsPage />),
+      page('devices/inventory', 'Inventory', <InventoryPage />),
+      page('devices/inventory/:name', (p) => `Device ${p.name}`, <Device />),
+      page('workflows', 'Approval Workflows', <WorkflowsPage />),
+      page('params', 'System Parameters', <ParamsPage />),
+      page('my-approvals', 'My Approvals', <MyApprovalsPage />),
+      page('approval-requests', 'Approval Requests', <ApprovalRequestsPage />),
+      page('connect', 'Connect', <Connect />),
+      page('sessions', 'Sessions', <Sessions />),
+      page('audit', 'Audit Log', <AuditPage />),
+      page('reports', 'Reports', <ReportsPage />),
+      page('tokens', 'API Tokens', <TokensPage />),
+      page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
+    ],
+  },
+];
