@@ -1,10 +1,10 @@
 // User groups: members, managers, and the guide's "Require Connection Approval" settings.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../core/errors.js';
-import { presentUserGroup } from '../../presenters/index.js';
-import { Name, UserGroup, errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { notFound } from '../../../core/errors.js';
+import { presentUserGroup } from '../../../presenters/index.js';
+import { Name, UserGroup, errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
 const NewGroup = Type.Object(

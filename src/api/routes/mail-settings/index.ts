@@ -2,10 +2,10 @@
 // the vault and never returned) and the outbox's state, for administrators.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { readMailSettings, saveMailSettings } from '../../notify/config.js';
-import { outboxStats } from '../../notify/outbox.js';
-import { errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { readMailSettings, saveMailSettings } from '../../../notify/config.js';
+import { outboxStats } from '../../../notify/outbox.js';
+import { errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 const Settings = Type.Object({
   host: Type.Optional(Type.String()),

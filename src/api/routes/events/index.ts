@@ -2,10 +2,10 @@
 // the approval events about requests they may see (policy.ts), so a decision made anywhere (console,
 // CLI, mail, another node) shows without reload.
 import type { FastifyInstance } from 'fastify';
-import type { ApprovalRequest, GatehouseEvent } from '../../core/types.js';
-import { presentApproval } from '../../presenters/index.js';
-import { actingFor, canDecideNow, canSeeEvent } from '../policy.js';
-import { callerOf, type Ctx } from './context.js';
+import type { ApprovalRequest, GatehouseEvent } from '../../../core/types.js';
+import { presentApproval } from '../../../presenters/index.js';
+import { actingFor, canDecideNow, canSeeEvent } from '../../policy.js';
+import { callerOf, type Ctx } from '../context.js';
 
 const HEARTBEAT_MS = 15_000;
 const DELEGATION_REFRESH_MS = 30_000;

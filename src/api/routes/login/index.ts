@@ -1,15 +1,15 @@
 // Login (console session cookie), logout, who am I, and the caller's own API tokens.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentToken, presentUser } from '../../presenters/index.js';
-import { mayApproveSomething } from '../../core/approvals/approver.js';
-import type { Services } from '../../services.js';
-import type { User as UserT } from '../../core/types.js';
-import { SESSION_TTL_MS, deny, sessionCookie } from '../auth.js';
-import { limited } from '../limited.js';
-import { ErrorBody, Nullable, Ok, Token, User, errors } from '../schemas.js';
-import { callerOf, type Ctx, publicHost } from './context.js';
-import { secondFactorStep } from '../totp-routes.js';
+import { presentToken, presentUser } from '../../../presenters/index.js';
+import { mayApproveSomething } from '../../../core/approvals/approver.js';
+import type { Services } from '../../../services.js';
+import type { User as UserT } from '../../../core/types.js';
+import { SESSION_TTL_MS, deny, sessionCookie } from '../../auth.js';
+import { limited } from '../../limited.js';
+import { ErrorBody, Nullable, Ok, Token, User, errors } from '../../schemas.js';
+import { callerOf, type Ctx, publicHost } from '../context.js';
+import { secondFactorStep } from '../second-factor/index.js';
 
 const Me = Type.Object({
   user: User,

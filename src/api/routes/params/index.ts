@@ -2,9 +2,9 @@
 // read them (no secrets); administrators change them.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { paramDef } from '../../core/params.js';
-import { Param, errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { paramDef } from '../../../core/params.js';
+import { Param, errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 export async function paramRoutes(app: FastifyInstance, { s }: Ctx) {
   const all = async () => {

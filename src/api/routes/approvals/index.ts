@@ -3,13 +3,13 @@
 // eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError, notFound } from '../../core/errors.js';
-import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../core/types.js';
-import { presentApproval } from '../../presenters/index.js';
-import { actingFor, canDecideNow, canSeeApproval, isAdmin, proofOf, type Caller } from '../policy.js';
-import type { ApprovalScope } from '../store.js';
-import { Approval, Nullable, Page, Protocol, Status, errors, list } from '../schemas.js';
-import { callerOf, nextBefore, type Ctx } from './context.js';
+import { GatehouseError, notFound } from '../../../core/errors.js';
+import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../../core/types.js';
+import { presentApproval } from '../../../presenters/index.js';
+import { actingFor, canDecideNow, canSeeApproval, isAdmin, proofOf, type Caller } from '../../policy.js';
+import type { ApprovalScope } from '../../store.js';
+import { Approval, Nullable, Page, Protocol, Status, errors, list } from '../../schemas.js';
+import { callerOf, nextBefore, type Ctx } from '../context.js';
 
 const ById = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });

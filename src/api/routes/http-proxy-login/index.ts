@@ -5,9 +5,9 @@
 // The same answer for every device name: nothing here says whether a device exists.
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { safeRedirect } from '../core/redirect.js';
-import type { Services } from '../services.js';
-import { LoginTokens, deviceOrigin, mayOpen, proxyOrigin } from '../protocols/http/index.js';
+import { safeRedirect } from '../../../core/redirect.js';
+import type { Services } from '../../../services.js';
+import { LoginTokens, deviceOrigin, mayOpen, proxyOrigin } from '../../../protocols/http/index.js';
 
 const HOST_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Fixed bytes (no nonce, no name): unknown and unreachable hosts must not be told apart. */

@@ -3,16 +3,16 @@
 // With approval.email.link.requires.login = true the decision needs the approver's console login: a
 // console session cookie of that approver, or the approver's username and password on the form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError } from '../core/errors.js';
-import { waitWords, type Refusal } from '../core/limiter.js';
-import type { ApprovalRequest } from '../core/types.js';
-import { escapeHtml } from '../notify/templates.js';
-import { mailDb } from '../notify/schema.js';
-import { hashToken } from '../notify/tokens.js';
-import type { Services } from '../services.js';
-import { cookies, SESSION_COOKIE } from './auth.js';
-import { ApiStore } from './store.js';
-import { factorField, factorProof, missingFactor } from './email-link-factor.js';
+import { GatehouseError } from '../../../core/errors.js';
+import { waitWords, type Refusal } from '../../../core/limiter.js';
+import type { ApprovalRequest } from '../../../core/types.js';
+import { escapeHtml } from '../../../notify/templates.js';
+import { mailDb } from '../../../notify/schema.js';
+import { hashToken } from '../../../notify/tokens.js';
+import type { Services } from '../../../services.js';
+import { cookies, SESSION_COOKIE } from '../../auth.js';
+import { ApiStore } from '../../store.js';
+import { factorField, factorProof, missingFactor } from './factor.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
 

@@ -7,11 +7,11 @@
 // A missing device and a forbidden one give the same 404.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { levelApprovers } from '../core/approvals/rules.js';
-import type { Services } from '../services.js';
-import { issueTicket, type IssueResult } from '../protocols/rdp/index.js';
-import { callerOf } from './routes/context.js';
-import { Nullable, errors } from './schemas.js';
+import { levelApprovers } from '../../../core/approvals/rules.js';
+import type { Services } from '../../../services.js';
+import { issueTicket, type IssueResult } from '../../../protocols/rdp/index.js';
+import { callerOf } from '../context.js';
+import { Nullable, errors } from '../../schemas.js';
 
 const Target = Type.Object({
   device: Type.String({ minLength: 1, maxLength: 64 }),

@@ -1,9 +1,9 @@
 // Access rules: user group x device group x protocols. No rule, no connection.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentAccessRule } from '../../presenters/index.js';
-import { AccessRule, Ok, Protocols, errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { presentAccessRule } from '../../../presenters/index.js';
+import { AccessRule, Ok, Protocols, errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 const Pair = Type.Object({ userGroup: Type.String({ maxLength: 64 }), deviceGroup: Type.String({ maxLength: 64 }) });
 

@@ -1,11 +1,11 @@
 // Sessions: live and past proxied connections (the `sessions` table); administrators kill live ones.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../core/errors.js';
-import { presentSession } from '../../presenters/index.js';
-import { canSeeSession, isAdmin } from '../policy.js';
-import { Ok, Page, Session, errors, list } from '../schemas.js';
-import { actorOf, callerOf, nextBefore, type Ctx } from './context.js';
+import { notFound } from '../../../core/errors.js';
+import { presentSession } from '../../../presenters/index.js';
+import { canSeeSession, isAdmin } from '../../policy.js';
+import { Ok, Page, Session, errors, list } from '../../schemas.js';
+import { actorOf, callerOf, nextBefore, type Ctx } from '../context.js';
 
 export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx) {
   app.get(

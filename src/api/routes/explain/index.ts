@@ -3,10 +3,10 @@
 // is for administrators only, like `gatehouse policy explain`.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentDecision } from '../../presenters/index.js';
-import type { Protocol } from '../../core/types.js';
-import { Nullable, errors } from '../schemas.js';
-import type { Ctx } from './context.js';
+import { presentDecision } from '../../../presenters/index.js';
+import type { Protocol } from '../../../core/types.js';
+import { Nullable, errors } from '../../schemas.js';
+import type { Ctx } from '../context.js';
 
 const Level = Type.Object({ level: Type.Integer(), authority: Type.String(), quorum: Type.Integer(), escalateAfterMinutes: Nullable(Type.Integer()), approvers: Type.Array(Type.String()) });
 const Explained = Type.Object({

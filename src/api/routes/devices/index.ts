@@ -2,12 +2,12 @@
 // and change all; a user sees only the devices they may reach (the same 404 for the others).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../core/errors.js';
-import type { Device as DeviceT, User as UserT } from '../../core/types.js';
-import { presentDevice } from '../../presenters/index.js';
-import { isAdmin } from '../policy.js';
-import { Account, Device, Name, Nullable, PortsIn, Protocols, errors } from '../schemas.js';
-import { actorOf, callerOf, type Ctx } from './context.js';
+import { notFound } from '../../../core/errors.js';
+import type { Device as DeviceT, User as UserT } from '../../../core/types.js';
+import { presentDevice } from '../../../presenters/index.js';
+import { isAdmin } from '../../policy.js';
+import { Account, Device, Name, Nullable, PortsIn, Protocols, errors } from '../../schemas.js';
+import { actorOf, callerOf, type Ctx } from '../context.js';
 
 const NewDevice = Type.Object(
   {

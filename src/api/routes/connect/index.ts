@@ -2,9 +2,9 @@
 // and what approval it needs (who decides: the Approver Manager).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentDecision } from '../../presenters/index.js';
-import { Nullable, errors } from '../schemas.js';
-import { callerOf, type Ctx, publicHost } from './context.js';
+import { presentDecision } from '../../../presenters/index.js';
+import { Nullable, errors } from '../../schemas.js';
+import { callerOf, type Ctx, publicHost } from '../context.js';
 
 const Way = Type.Object({
   protocol: Type.String(),

@@ -3,13 +3,13 @@
 // limiter; a console session of the approver that proved the factor counts too. The approval engine
 // checks the resulting proof again, so a page that forgot to ask could still not decide.
 import type { FastifyRequest } from 'fastify';
-import type { FactorProof } from '../core/approvals/approver.js';
-import { waitWords } from '../core/limiter.js';
-import type { User } from '../core/types.js';
-import { directoryOf } from '../directory/index.js';
-import type { Services } from '../services.js';
-import { cookies, SESSION_COOKIE } from './auth.js';
-import type { ApiStore } from './store.js';
+import type { FactorProof } from '../../../core/approvals/approver.js';
+import { waitWords } from '../../../core/limiter.js';
+import type { User } from '../../../core/types.js';
+import { directoryOf } from '../../../directory/index.js';
+import type { Services } from '../../../services.js';
+import { cookies, SESSION_COOKIE } from '../../auth.js';
+import type { ApiStore } from '../../store.js';
 
 export interface LinkRefusal {
   status: 401 | 403 | 429;

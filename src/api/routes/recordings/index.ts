@@ -2,13 +2,13 @@
 import { access, constants } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound, invalid } from '../../core/errors.js';
-import { approvalReport, reportCsv } from '../../core/reports.js';
-import { Recordings } from '../../recording/service.js';
-import { castStream } from '../../recording/read.js';
-import { requestsInPeriod } from '../../storage/store.js';
-import { errors } from '../schemas.js';
-import type { Ctx } from './context.js';
+import { notFound, invalid } from '../../../core/errors.js';
+import { approvalReport, reportCsv } from '../../../core/reports.js';
+import { Recordings } from '../../../recording/service.js';
+import { castStream } from '../../../recording/read.js';
+import { requestsInPeriod } from '../../../storage/store.js';
+import { errors } from '../../schemas.js';
+import type { Ctx } from '../context.js';
 
 export async function recordingRoutes(app: FastifyInstance, { s, store }: Ctx) {
   const recordings = new Recordings(s);

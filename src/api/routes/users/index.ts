@@ -1,12 +1,12 @@
 // Users: administrators manage them; everyone may read their own record.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../core/errors.js';
-import { presentUser } from '../../presenters/index.js';
-import { isAdmin } from '../policy.js';
-import { Nullable, Ok, User, Username, errors } from '../schemas.js';
-import { actorOf, callerOf, type Ctx } from './context.js';
-import { limited } from '../limited.js';
+import { notFound } from '../../../core/errors.js';
+import { presentUser } from '../../../presenters/index.js';
+import { isAdmin } from '../../policy.js';
+import { Nullable, Ok, User, Username, errors } from '../../schemas.js';
+import { actorOf, callerOf, type Ctx } from '../context.js';
+import { limited } from '../../limited.js';
 
 const NewUser = Type.Object(
   {

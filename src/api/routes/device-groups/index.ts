@@ -1,10 +1,10 @@
 // Device groups (Devices > Inventory): managers and the "Connection Approval Methods" settings.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../core/errors.js';
-import { presentDeviceGroup } from '../../presenters/index.js';
-import { DeviceGroup, Name, errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { notFound } from '../../../core/errors.js';
+import { presentDeviceGroup } from '../../../presenters/index.js';
+import { DeviceGroup, Name, errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
 const NewGroup = Type.Object({ name: Name, managers: Type.Optional(Managers), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) }, { additionalProperties: false });

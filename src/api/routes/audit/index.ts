@@ -1,11 +1,11 @@
 // The audit log: filter, page, and export as CSV or JSON (administrators).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { invalid } from '../../core/errors.js';
-import { presentAudit } from '../../presenters/index.js';
-import { AuditRecord, errors, list } from '../schemas.js';
-import type { AuditFilter } from '../store.js';
-import { type Ctx, nextBefore } from './context.js';
+import { invalid } from '../../../core/errors.js';
+import { presentAudit } from '../../../presenters/index.js';
+import { AuditRecord, errors, list } from '../../schemas.js';
+import type { AuditFilter } from '../../store.js';
+import { type Ctx, nextBefore } from '../context.js';
 
 const Filter = Type.Object({
   action: Type.Optional(Type.String({ maxLength: 64, description: 'prefix, e.g. approval. or approval.approve' })),

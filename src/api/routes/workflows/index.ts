@@ -1,10 +1,10 @@
 // Approval workflows: user group x device group, ordered levels with authority, quorum and escalation.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentWorkflow } from '../../presenters/index.js';
-import type { WorkflowLevel } from '../../core/types.js';
-import { Name, Nullable, Ok, Workflow, errors } from '../schemas.js';
-import { actorOf, type Ctx } from './context.js';
+import { presentWorkflow } from '../../../presenters/index.js';
+import type { WorkflowLevel } from '../../../core/types.js';
+import { Name, Nullable, Ok, Workflow, errors } from '../../schemas.js';
+import { actorOf, type Ctx } from '../context.js';
 
 /** A level as the console sends it; `authority` is written as in the CLI (group-manager, group-members:dba, users:a,b, line-manager). */
 const LevelIn = Type.Object(

@@ -11,16 +11,16 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { User as UserT } from '../core/types.js';
-import { directoryOf } from '../directory/index.js';
-import { presentUser } from '../presenters/index.js';
-import type { Services } from '../services.js';
-import { SESSION_TTL_MS, deny, sessionCookie } from './auth.js';
-import { limited } from './limited.js';
-import { mayApprove } from './routes/session.js';
-import { callerOf } from './routes/context.js';
-import { ErrorBody, Ok, errors } from './schemas.js';
-import { ApiStore } from './store.js';
+import type { User as UserT } from '../../../core/types.js';
+import { directoryOf } from '../../../directory/index.js';
+import { presentUser } from '../../../presenters/index.js';
+import type { Services } from '../../../services.js';
+import { SESSION_TTL_MS, deny, sessionCookie } from '../../auth.js';
+import { limited } from '../../limited.js';
+import { mayApprove } from '../login/index.js';
+import { callerOf } from '../context.js';
+import { ErrorBody, Ok, errors } from '../../schemas.js';
+import { ApiStore } from '../../store.js';
 
 const TICKET_MS = 5 * 60_000;
 const TICKET_TRIES = 5;
