@@ -2,10 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { presentAccessRule } from '../../../presenters/index.js';
-import { AccessRule, Ok, Protocols, errors } from '../../schemas.js';
+import { Ok, errors } from '../schema.js';
+import { AccessRule, AccessRuleIn, AccessRulePair } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
-
-const Pair = Type.Object({ userGroup: Type.String({ maxLength: 64 }), deviceGroup: Type.String({ maxLength: 64 }) });
 
 export async function accessRuleRoutes(app: FastifyInstance, { s }: Ctx) {
   app.get('/access-rules', { schema: { tags: ['access rules'], summary: 'All access rules', response: { 200: Type.Object({ items: Type.Array(AccessRule) }), ...errors } } }, async () => {
@@ -19,8 +18,8 @@ export async function accessRuleRoutes(app: FastifyInstance, { s }: Ctx) {
       schema: {
         tags: ['access rules'],
         summary: 'Grant (or change) access of a user group to a device group',
-        params: Pair,
-        body: Type.Object({ protocols: Protocols, allowPortForwarding: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+        params: AccessRulePair,
+        body: AccessRuleIn,
         response: { 200: AccessRule, ...errors },
       },
     },
@@ -33,7 +32,7 @@ export async function accessRuleRoutes(app: FastifyInstance, { s }: Ctx) {
     },
   );
 
-  app.delete('/access-rules/:userGroup/:deviceGroup', { schema: { tags: ['access rules'], summary: 'Remove an access rule', params: Pair, response: { 200: Ok, ...errors } } }, async (req, reply) => {
+  app.delete('/access-rules/:userGroup/:deviceGroup', { schema: { tags: ['access rules'], summary: 'Remove an access rule', params: AccessRulePair, response: { 200: Ok, ...errors } } }, async (req, reply) => {
     const { userGroup, deviceGroup } = req.params as { userGroup: string; deviceGroup: string };
     if (!(await s.admin.revokeAccess(actorOf(req), userGroup, deviceGroup)))
       return reply.status(404).send({ error: { code: 'not_found', message: `no access rule for '${userGroup}' to '${deviceGroup}'` } });

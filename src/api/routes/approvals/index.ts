@@ -2,30 +2,14 @@
 // reject, cancel, revoke, escalate. Every transition goes through the approval engine, which checks
 // eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { GatehouseError, notFound } from '../../../core/errors.js';
 import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../../core/types.js';
 import { presentApproval } from '../../../presenters/index.js';
 import { actingFor, canDecideNow, canSeeApproval, isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
-import { Approval, Nullable, Page, Protocol, Status, errors, list } from '../../schemas.js';
+import { ById, errors, list } from '../schema.js';
+import { Approval, ApprovalAsked, ApprovalComment, ApprovalListQuery, NewApprovalRequest } from './schema.js';
 import { callerOf, nextBefore, type Ctx } from '../context.js';
-
-const ById = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const Comment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
-const NewRequest = Type.Object(
-  {
-    device: Type.String({ minLength: 1, maxLength: 64 }),
-    account: Type.Optional(Type.String({ maxLength: 64 })),
-    protocol: Protocol,
-    reason: Type.Optional(Type.String({ maxLength: 500 })),
-    /** Request ahead (a reservation): the grant window asked for, ISO 8601. */
-    start: Type.Optional(Type.String({ format: 'date-time' })),
-    end: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  { additionalProperties: false },
-);
-const Scope = Type.Union([Type.Literal('mine'), Type.Literal('to-decide'), Type.Literal('decided'), Type.Literal('all')]);
 
 export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
   // New and escalated requests change who is named where: the approver index re-reads on the next list.
@@ -60,7 +44,7 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
       schema: {
         tags: ['approvals'],
         summary: "Approval requests, newest first: scope 'mine' (My Approvals), 'to-decide' (waiting for me), 'decided' (my history), 'all' (admins)",
-        querystring: Type.Intersect([Page, Type.Object({ scope: Type.Optional(Scope), status: Type.Optional(Status) })]),
+        querystring: ApprovalListQuery,
         response: { 200: list(Approval), ...errors },
       },
     },
@@ -92,8 +76,8 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
       schema: {
         tags: ['approvals'],
         summary: 'Ask for access to a device: now, or ahead with start and end (a reservation)',
-        body: NewRequest,
-        response: { 200: Type.Object({ outcome: Type.String(), why: Type.String(), request: Nullable(Approval) }), 201: Type.Object({ outcome: Type.String(), why: Type.String(), request: Nullable(Approval) }), ...errors },
+        body: NewApprovalRequest,
+        response: { 200: ApprovalAsked, 201: ApprovalAsked, ...errors },
       },
     },
     async (req, reply) => {
@@ -119,7 +103,7 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
   const action = (name: string, summary: string, body: boolean, run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>) =>
     app.post(
       `/approvals/:id/${name}`,
-      { config: { allow: 'user' }, schema: { tags: ['approvals'], summary, params: ById, ...(body ? { body: Comment } : {}), response: { 200: Approval, ...errors } } },
+      { config: { allow: 'user' }, schema: { tags: ['approvals'], summary, params: ById, ...(body ? { body: ApprovalComment } : {}), response: { 200: Approval, ...errors } } },
       async (req: FastifyRequest) => {
         const c = callerOf(req);
         const { id } = req.params as { id: number };

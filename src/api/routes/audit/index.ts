@@ -1,21 +1,12 @@
 // The audit log: filter, page, and export as CSV or JSON (administrators).
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { invalid } from '../../../core/errors.js';
-import { presentAudit } from '../../../presenters/index.js';
-import { AuditRecord, errors, list } from '../../schemas.js';
+import { auditCsv, presentAudit } from '../../../presenters/audit.js';
+import { errors, list } from '../schema.js';
+import { AuditExportQuery, AuditListQuery, AuditRecord } from './schema.js';
 import type { AuditFilter } from '../../store.js';
 import { type Ctx, nextBefore } from '../context.js';
 
-const Filter = Type.Object({
-  action: Type.Optional(Type.String({ maxLength: 64, description: 'prefix, e.g. approval. or approval.approve' })),
-  actor: Type.Optional(Type.String({ maxLength: 64 })),
-  targetType: Type.Optional(Type.String({ maxLength: 32 })),
-  targetId: Type.Optional(Type.String({ maxLength: 64 })),
-  channel: Type.Optional(Type.String({ maxLength: 16 })),
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
-});
 const EXPORT_MAX = 100_000;
 
 type Q = { action?: string; actor?: string; targetType?: string; targetId?: string; channel?: string; from?: string; to?: string; beforeId?: number; limit?: number };
@@ -31,13 +22,6 @@ const filter = (q: Q, limit: number): AuditFilter => ({
   limit,
 });
 
-/** One CSV field: quoted, and a leading = + - @ neutralised so a spreadsheet never runs it as a formula. */
-export function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
 export async function auditRoutes(app: FastifyInstance, { store }: Ctx) {
   app.get(
     '/audit',
@@ -45,7 +29,7 @@ export async function auditRoutes(app: FastifyInstance, { store }: Ctx) {
       schema: {
         tags: ['audit'],
         summary: 'Audit records, newest first, filtered',
-        querystring: Type.Intersect([Filter, Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), beforeId: Type.Optional(Type.Integer({ minimum: 1 })) })]),
+        querystring: AuditListQuery,
         response: { 200: list(AuditRecord), ...errors },
       },
     },
@@ -63,7 +47,7 @@ export async function auditRoutes(app: FastifyInstance, { store }: Ctx) {
       schema: {
         tags: ['audit'],
         summary: `Export the filtered audit log (at most ${EXPORT_MAX} records) as CSV or JSON`,
-        querystring: Type.Intersect([Filter, Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]) })]),
+        querystring: AuditExportQuery,
       },
     },
     async (req, reply) => {
@@ -73,9 +57,7 @@ export async function auditRoutes(app: FastifyInstance, { store }: Ctx) {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       reply.header('content-disposition', `attachment; filename="gatehouse-audit-${stamp}.${q.format}"`);
       if (q.format === 'json') return reply.type('application/json').send(JSON.stringify(rows));
-      const cols = ['id', 'at', 'actor', 'channel', 'action', 'targetType', 'targetId', 'details'] as const;
-      const lines = [cols.join(','), ...rows.map((r) => cols.map((k) => csvField(r[k])).join(','))];
-      return reply.type('text/csv; charset=utf-8').send(lines.join('\r\n') + '\r\n');
+      return reply.type('text/csv; charset=utf-8').send(auditCsv(rows));
     },
   );
 }

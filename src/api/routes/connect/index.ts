@@ -3,26 +3,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { presentDecision } from '../../../presenters/index.js';
-import { Nullable, errors } from '../../schemas.js';
+import { errors } from '../schema.js';
+import { ConnectTarget } from './schema.js';
 import { callerOf, type Ctx, publicHost } from '../context.js';
-
-const Way = Type.Object({
-  protocol: Type.String(),
-  outcome: Type.String(),
-  why: Type.String(),
-  requireReason: Type.Boolean(),
-  approverManager: Type.Array(Type.String()),
-  noEligibleApprover: Type.Boolean(),
-  /** The command to copy (ssh, sftp) or the link to open (http); null where the console offers none yet (rdp). */
-  command: Nullable(Type.String()),
-  link: Nullable(Type.String()),
-});
-const Target = Type.Object({ device: Type.String(), group: Nullable(Type.String()), accounts: Type.Array(Type.String()), ways: Type.Array(Way) });
 
 export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
   const host = publicHost(s);
 
-  app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(Target) }), ...errors } } }, async (req) => {
+  app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(ConnectTarget) }), ...errors } } }, async (req) => {
     const me = callerOf(req).user;
     const p = await s.policy.current();
     const items = [];

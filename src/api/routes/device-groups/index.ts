@@ -3,13 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../../core/errors.js';
 import { presentDeviceGroup } from '../../../presenters/index.js';
-import { DeviceGroup, Name, errors } from '../../schemas.js';
+import { errors } from '../schema.js';
+import { DeviceGroup, DeviceGroupByName, DeviceGroupPatch, NewDeviceGroup } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
-
-const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
-const NewGroup = Type.Object({ name: Name, managers: Type.Optional(Managers), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-const GroupPatch = Type.Object({ rename: Type.Optional(Name), managers: Type.Optional(Managers), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-const ByName = Type.Object({ name: Type.String({ maxLength: 64 }) });
 
 export async function deviceGroupRoutes(app: FastifyInstance, { s }: Ctx) {
   const one = async (name: string) => {
@@ -24,9 +20,9 @@ export async function deviceGroupRoutes(app: FastifyInstance, { s }: Ctx) {
     return { items: [...p.deviceGroupsById.values()].sort((a, b) => a.name.localeCompare(b.name)).map((g) => presentDeviceGroup(p, g)) };
   });
 
-  app.get('/device-groups/:name', { schema: { tags: ['device groups'], summary: 'One device group', params: ByName, response: { 200: DeviceGroup, ...errors } } }, async (req) => one((req.params as { name: string }).name));
+  app.get('/device-groups/:name', { schema: { tags: ['device groups'], summary: 'One device group', params: DeviceGroupByName, response: { 200: DeviceGroup, ...errors } } }, async (req) => one((req.params as { name: string }).name));
 
-  app.post('/device-groups', { schema: { tags: ['device groups'], summary: 'Add a device group', body: NewGroup, response: { 201: DeviceGroup, ...errors } } }, async (req, reply) => {
+  app.post('/device-groups', { schema: { tags: ['device groups'], summary: 'Add a device group', body: NewDeviceGroup, response: { 201: DeviceGroup, ...errors } } }, async (req, reply) => {
     const b = req.body as { name: string; managers?: string[]; requireApproval?: boolean; requireReason?: boolean };
     await s.admin.addGroup(actorOf(req), 'device', b.name, b);
     return reply.status(201).send(await one(b.name));
@@ -34,7 +30,7 @@ export async function deviceGroupRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.patch(
     '/device-groups/:name',
-    { schema: { tags: ['device groups'], summary: 'Edit a device group (Connection Approval Methods: Required Managerial Approval)', params: ByName, body: GroupPatch, response: { 200: DeviceGroup, ...errors } } },
+    { schema: { tags: ['device groups'], summary: 'Edit a device group (Connection Approval Methods: Required Managerial Approval)', params: DeviceGroupByName, body: DeviceGroupPatch, response: { 200: DeviceGroup, ...errors } } },
     async (req) => {
       const { name } = req.params as { name: string };
       const b = req.body as { rename?: string; managers?: string[]; requireApproval?: boolean; requireReason?: boolean };

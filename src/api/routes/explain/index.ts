@@ -2,24 +2,11 @@
 // its real cause. Users never get this (they see one answer for unknown and forbidden), so the route
 // is for administrators only, like `gatehouse policy explain`.
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { presentDecision } from '../../../presenters/index.js';
 import type { Protocol } from '../../../core/types.js';
-import { Nullable, errors } from '../../schemas.js';
+import { errors } from '../schema.js';
+import { ExplainQuery, Explained } from './schema.js';
 import type { Ctx } from '../context.js';
-
-const Level = Type.Object({ level: Type.Integer(), authority: Type.String(), quorum: Type.Integer(), escalateAfterMinutes: Nullable(Type.Integer()), approvers: Type.Array(Type.String()) });
-const Explained = Type.Object({
-  outcome: Type.String(),
-  /** What a user is told. */
-  why: Type.String(),
-  /** For a denial: the real cause (no account, no rule, unknown device…); null otherwise. */
-  reason: Nullable(Type.String()),
-  approverManager: Type.Array(Type.String()),
-  noEligibleApprover: Type.Boolean(),
-  requesterIsApprover: Type.Boolean(),
-  route: Nullable(Type.Object({ source: Type.String(), name: Type.String(), levels: Type.Array(Level) })),
-});
 
 export async function explainRoutes(app: FastifyInstance, { s }: Ctx) {
   app.get(
@@ -28,12 +15,7 @@ export async function explainRoutes(app: FastifyInstance, { s }: Ctx) {
       schema: {
         tags: ['policy'],
         summary: "Admin: decide() for a user and a device, with the real cause of a denial and who approves",
-        querystring: Type.Object({
-          user: Type.String({ minLength: 1, maxLength: 200 }),
-          device: Type.String({ minLength: 1, maxLength: 200 }),
-          protocol: Type.Union([Type.Literal('ssh'), Type.Literal('sftp'), Type.Literal('rdp'), Type.Literal('http')], { default: 'ssh' }),
-          account: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-        }),
+        querystring: ExplainQuery,
         response: { 200: Explained, ...errors },
       },
     },

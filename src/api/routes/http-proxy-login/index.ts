@@ -6,15 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { safeRedirect } from '../../../core/redirect.js';
-import type { Services } from '../../../services.js';
 import { LoginTokens, deviceOrigin, mayOpen, proxyOrigin } from '../../../protocols/http/index.js';
+import type { Ctx } from '../context.js';
+import { HandOffQuery } from './schema.js';
 
 const HOST_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /** Fixed bytes (no nonce, no name): unknown and unreachable hosts must not be told apart. */
 const NOT_AVAILABLE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not available</title></head><body><main><h1>This address is not available</h1><p>There is no web console here that you may open. If you think you should have access, ask your Gatehouse administrator.</p></main></body></html>`;
 const esc = (v: string) => v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export async function registerHttpProxyLogin(app: FastifyInstance, s: Services): Promise<void> {
+export async function httpProxyLoginRoutes(app: FastifyInstance, { s }: Ctx): Promise<void> {
   const tokens = new LoginTokens(s.store.db, () => s.clock.now());
 
   app.get(
@@ -25,7 +26,7 @@ export async function registerHttpProxyLogin(app: FastifyInstance, s: Services):
         tags: ['session'],
         hide: true,
         summary: 'HTTP proxy sign-in hand-off: redirects to the device host with a one-time token (or shows a sign-in form)',
-        querystring: { type: 'object', properties: { host: { type: 'string', maxLength: 63 }, return: { type: 'string', maxLength: 2000 } }, required: ['host'] },
+        querystring: HandOffQuery,
       },
     },
     async (req, reply) => {

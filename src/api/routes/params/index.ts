@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { paramDef } from '../../../core/params.js';
-import { Param, errors } from '../../schemas.js';
+import { errors } from '../schema.js';
+import { Param, ParamByName, ParamValue } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
 
 export async function paramRoutes(app: FastifyInstance, { s }: Ctx) {
@@ -20,8 +21,8 @@ export async function paramRoutes(app: FastifyInstance, { s }: Ctx) {
       schema: {
         tags: ['params'],
         summary: 'Set a system parameter (validated against its kind and range)',
-        params: Type.Object({ name: Type.String({ maxLength: 128 }) }),
-        body: Type.Object({ value: Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]) }, { additionalProperties: false }),
+        params: ParamByName,
+        body: ParamValue,
         response: { 200: Param, ...errors },
       },
     },

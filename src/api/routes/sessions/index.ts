@@ -1,10 +1,10 @@
 // Sessions: live and past proxied connections (the `sessions` table); administrators kill live ones.
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { notFound } from '../../../core/errors.js';
 import { presentSession } from '../../../presenters/index.js';
 import { canSeeSession, isAdmin } from '../../policy.js';
-import { Ok, Page, Session, errors, list } from '../../schemas.js';
+import { ById, Ok, errors, list } from '../schema.js';
+import { KillReason, Session, SessionListQuery } from './schema.js';
 import { actorOf, callerOf, nextBefore, type Ctx } from '../context.js';
 
 export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx) {
@@ -15,7 +15,7 @@ export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx)
       schema: {
         tags: ['sessions'],
         summary: 'Sessions, newest first (admins: all; others: their own); approvalId= lists the sessions (and recordings) an approval let through',
-        querystring: Type.Intersect([Page, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('past'), Type.Literal('all')])), approvalId: Type.Optional(Type.Integer({ minimum: 1 })) })]),
+        querystring: SessionListQuery,
         response: { 200: list(Session), ...errors },
       },
     },
@@ -29,7 +29,7 @@ export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx)
     },
   );
 
-  app.get('/sessions/:id', { config: { allow: 'user' }, schema: { tags: ['sessions'], summary: 'One session', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), response: { 200: Session, ...errors } } }, async (req) => {
+  app.get('/sessions/:id', { config: { allow: 'user' }, schema: { tags: ['sessions'], summary: 'One session', params: ById, response: { 200: Session, ...errors } } }, async (req) => {
     const { id } = req.params as { id: number };
     const r = await store.getSession(id);
     if (!r || !canSeeSession(callerOf(req), r)) throw notFound(`session #${id}`);
@@ -42,8 +42,8 @@ export async function sessionListRoutes(app: FastifyInstance, { s, store }: Ctx)
       schema: {
         tags: ['sessions'],
         summary: 'End a live session (on whichever node holds it)',
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        params: ById,
+        body: KillReason,
         response: { 200: Ok, ...errors },
       },
     },

@@ -3,19 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../../core/errors.js';
 import { presentUserGroup } from '../../../presenters/index.js';
-import { Name, UserGroup, errors } from '../../schemas.js';
+import { errors } from '../schema.js';
+import { GroupMember, NewUserGroup, UserGroup, UserGroupByName, UserGroupPatch } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
-
-const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
-const NewGroup = Type.Object(
-  { name: Name, managers: Type.Optional(Managers), members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
-const GroupPatch = Type.Object(
-  { rename: Type.Optional(Name), managers: Type.Optional(Managers), members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
-const ByName = Type.Object({ name: Type.String({ maxLength: 64 }) });
 
 export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
   const one = async (name: string) => {
@@ -37,9 +27,9 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
     return { items: [...p.userGroupsById.values()].sort((a, b) => a.name.localeCompare(b.name)).map((g) => presentUserGroup(p, g)) };
   });
 
-  app.get('/user-groups/:name', { schema: { tags: ['user groups'], summary: 'One user group', params: ByName, response: { 200: UserGroup, ...errors } } }, async (req) => one((req.params as { name: string }).name));
+  app.get('/user-groups/:name', { schema: { tags: ['user groups'], summary: 'One user group', params: UserGroupByName, response: { 200: UserGroup, ...errors } } }, async (req) => one((req.params as { name: string }).name));
 
-  app.post('/user-groups', { schema: { tags: ['user groups'], summary: 'Add a user group', body: NewGroup, response: { 201: UserGroup, ...errors } } }, async (req, reply) => {
+  app.post('/user-groups', { schema: { tags: ['user groups'], summary: 'Add a user group', body: NewUserGroup, response: { 201: UserGroup, ...errors } } }, async (req, reply) => {
     const b = req.body as { name: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
     await s.admin.addGroup(actorOf(req), 'user', b.name, b);
     if (b.members) await syncMembers(req, b.name, b.members);
@@ -48,7 +38,7 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.patch(
     '/user-groups/:name',
-    { schema: { tags: ['user groups'], summary: 'Edit a user group (the wizard: members, managers, Require Connection Approval)', params: ByName, body: GroupPatch, response: { 200: UserGroup, ...errors } } },
+    { schema: { tags: ['user groups'], summary: 'Edit a user group (the wizard: members, managers, Require Connection Approval)', params: UserGroupByName, body: UserGroupPatch, response: { 200: UserGroup, ...errors } } },
     async (req) => {
       const { name } = req.params as { name: string };
       const b = req.body as { rename?: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
@@ -63,7 +53,7 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.put(
     '/user-groups/:name/members/:username',
-    { schema: { tags: ['user groups'], summary: 'Add a member', params: Type.Object({ name: Type.String({ maxLength: 64 }), username: Type.String({ maxLength: 64 }) }), response: { 200: UserGroup, ...errors } } },
+    { schema: { tags: ['user groups'], summary: 'Add a member', params: GroupMember, response: { 200: UserGroup, ...errors } } },
     async (req) => {
       const { name, username } = req.params as { name: string; username: string };
       await s.admin.addMember(actorOf(req), name, username);
@@ -73,7 +63,7 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.delete(
     '/user-groups/:name/members/:username',
-    { schema: { tags: ['user groups'], summary: 'Remove a member', params: Type.Object({ name: Type.String({ maxLength: 64 }), username: Type.String({ maxLength: 64 }) }), response: { 200: UserGroup, ...errors } } },
+    { schema: { tags: ['user groups'], summary: 'Remove a member', params: GroupMember, response: { 200: UserGroup, ...errors } } },
     async (req) => {
       const { name, username } = req.params as { name: string; username: string };
       await s.admin.addMember(actorOf(req), name, username, true);

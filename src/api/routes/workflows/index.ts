@@ -3,22 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { presentWorkflow } from '../../../presenters/index.js';
 import type { WorkflowLevel } from '../../../core/types.js';
-import { Name, Nullable, Ok, Workflow, errors } from '../../schemas.js';
+import { Ok, errors } from '../schema.js';
+import { NewWorkflow, Workflow, WorkflowByName } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
-
-/** A level as the console sends it; `authority` is written as in the CLI (group-manager, group-members:dba, users:a,b, line-manager). */
-const LevelIn = Type.Object(
-  {
-    authority: Type.String({ minLength: 1, maxLength: 600 }),
-    quorum: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-    escalateAfterMinutes: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 10080 }))),
-  },
-  { additionalProperties: false },
-);
-const NewWorkflow = Type.Object(
-  { name: Name, userGroup: Type.String({ maxLength: 64 }), deviceGroup: Type.String({ maxLength: 64 }), levels: Type.Array(LevelIn, { minItems: 1, maxItems: 5 }) },
-  { additionalProperties: false },
-);
 
 export function levelSpec(l: { authority: string; quorum?: number; escalateAfterMinutes?: number | null }): string {
   return [l.authority, ...(l.quorum ? [`quorum=${l.quorum}`] : []), ...(l.escalateAfterMinutes ? [`escalate=${l.escalateAfterMinutes}`] : [])].join(',');
@@ -37,7 +24,7 @@ export async function workflowRoutes(app: FastifyInstance, { s }: Ctx) {
     return reply.status(201).send(presentWorkflow(p, p.data.workflows.find((w) => w.id === id)!));
   });
 
-  app.delete('/workflows/:name', { schema: { tags: ['workflows'], summary: 'Remove an approval workflow', params: Type.Object({ name: Type.String({ maxLength: 64 }) }), response: { 200: Ok, ...errors } } }, async (req) => {
+  app.delete('/workflows/:name', { schema: { tags: ['workflows'], summary: 'Remove an approval workflow', params: WorkflowByName, response: { 200: Ok, ...errors } } }, async (req) => {
     await s.admin.removeWorkflow(actorOf(req), (req.params as { name: string }).name);
     return { ok: true };
   });
