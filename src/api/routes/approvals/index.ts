@@ -2,16 +2,17 @@
 // reject, cancel, revoke, escalate. Every transition goes through the approval engine, which checks
 // eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { GatehouseError, notFound } from '../../../core/errors.js';
+import { GatehouseError } from '../../../core/errors.js';
 import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../../core/types.js';
-import { presentApproval } from '../../../presenters/index.js';
-import { actingFor, canDecideNow, canSeeApproval, isAdmin, proofOf, type Caller } from '../../policy.js';
+import { isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
 import { ById, errors, list } from '../schema.js';
 import { Approval, ApprovalAsked, ApprovalComment, ApprovalListQuery, NewApprovalRequest } from './schema.js';
 import { callerOf, nextBefore, type Ctx } from '../context.js';
+import { approvalViews, type ApprovalViews } from './views.js';
 
-export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
+export async function approvalRoutes(app: FastifyInstance, ctx: Ctx) {
+  const { s, store } = ctx;
   // New and escalated requests change who is named where: the approver index re-reads on the next list.
   const off = s.bus.subscribe((e) => {
     if (e.type === 'approval.created' || e.type === 'approval.escalated') store.markDirty();
@@ -19,24 +20,13 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
   app.addHook('onClose', async () => {
     off();
   });
+  const views = approvalViews(ctx);
+  readRoutes(app, ctx, views);
+  askRoute(app, ctx, views);
+  decisionRoutes(app, ctx, views);
+}
 
-  const acting = async (c: Caller) => actingFor(c, await s.store.delegationsTo(c.user.id, s.clock.now()));
-
-  const show = async (c: Caller, r: ApprovalRequest, ids: number[], withDecisions = false) => {
-    const p = await s.policy.current();
-    const decisions = withDecisions ? await s.store.decisions(r.id) : undefined;
-    return { ...presentApproval(p, r, s.clock.now(), decisions), canDecide: canDecideNow(c, r, ids) };
-  };
-
-  /** Reads a request the caller may see; 404 when it does not exist, 403 when it is someone else's. */
-  const visible = async (c: Caller, id: number) => {
-    const r = await s.approvals.get(id);
-    if (!r) throw notFound(`approval request #${id}`);
-    const ids = await acting(c);
-    if (!canSeeApproval(c, r, ids, await store.hasDecided(id, c.user.id))) throw new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
-    return { r, ids };
-  };
-
+function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, visible }: ApprovalViews) {
   app.get(
     '/approvals',
     {
@@ -68,7 +58,9 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
     const { r, ids } = await visible(c, (req.params as { id: number }).id);
     return show(c, r, ids, true);
   });
+}
 
+function askRoute(app: FastifyInstance, { s }: Ctx, { acting, show }: ApprovalViews) {
   app.post(
     '/approvals',
     {
@@ -99,7 +91,9 @@ export async function approvalRoutes(app: FastifyInstance, { s, store }: Ctx) {
       return reply.status(res.outcome !== 'allowed' && res.created ? 201 : 200).send({ outcome: res.outcome, why: res.decision.why, request });
     },
   );
+}
 
+function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: ApprovalViews) {
   const action = (name: string, summary: string, body: boolean, run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>) =>
     app.post(
       `/approvals/:id/${name}`,

@@ -25,6 +25,13 @@ const NOT_ENROLLED: LinkRefusal = {
   html: '<p>Deciding needs your second factor, which is not set up yet: <a href="/">sign in to the console</a> to set it up, then use this link again. Nothing was changed.</p>',
 };
 
+/** The user signed in to the console in this browser, if any. */
+export async function consoleUserId(s: Services, sessions: ApiStore, req: FastifyRequest): Promise<number | null> {
+  const token = cookies(req)[SESSION_COOKIE];
+  if (!token || token.length > 200) return null;
+  return (await sessions.findSession(token, s.clock.now()).catch(() => undefined))?.userId ?? null;
+}
+
 /** Did this browser's console session belong to `user` and prove the second factor? */
 async function consoleProved(s: Services, sessions: ApiStore, req: FastifyRequest, user: User): Promise<boolean> {
   const token = cookies(req)[SESSION_COOKIE];
