@@ -1,4 +1,4 @@
-// The API's RDP routes (src/api/rdp-routes.ts) mounted the way the console wires them: inside /api/v1,
+// The API's RDP routes (src/api/routes/rdp) mounted the way the console wires them: inside /api/v1,
 // after the auth hook. Connect asks for approval when needed; the .rdp download works only when access
 // is allowed now; missing and forbidden devices look the same; the ticket in the file works once.
 import { describe, test, before, after } from 'node:test';
