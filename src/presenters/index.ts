@@ -10,3 +10,4 @@ export { presentToken } from './tokens.js';
 export { presentMe, presentUser } from './users.js';
 export { presentEnrolment } from './second-factor.js';
 export { presentRdpTicket, presentRdpWaiting, rdpFilename } from './rdp.js';
+export { presentTarget, presentWay } from './connect.js';

@@ -2,13 +2,17 @@
 // and what approval it needs (who decides: the Approver Manager).
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { presentDecision } from '../../../presenters/index.js';
+import { presentTarget, presentWay } from '../../../presenters/connect.js';
 import { errors } from '../schema.js';
 import { ConnectTarget } from './schema.js';
 import { callerOf, type Ctx, publicHost } from '../context.js';
 
 export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
   const host = publicHost(s);
+  const startOf = (pr: string, user: string, device: string) => ({
+    command: pr === 'ssh' ? `ssh -p ${s.config.sshPort} ${user}@${device}@${host}` : pr === 'sftp' ? `sftp -P ${s.config.sshPort} ${user}@${device}@${host}` : null,
+    link: pr === 'http' ? `http://${device}.localhost:${s.config.httpProxyPort}/` : null,
+  });
 
   app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(ConnectTarget) }), ...errors } } }, async (req) => {
     const me = callerOf(req).user;
@@ -18,24 +22,9 @@ export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
       const ways = [];
       for (const pr of d.protocols) {
         const dec = await s.approvals.decide(me.username, d.name, pr);
-        if (dec.outcome === 'denied') continue;
-        const shown = presentDecision(p, dec) as { approverManager?: string[]; noEligibleApprover?: boolean };
-        const command =
-          pr === 'ssh' ? `ssh -p ${s.config.sshPort} ${me.username}@${d.name}@${host}` : pr === 'sftp' ? `sftp -P ${s.config.sshPort} ${me.username}@${d.name}@${host}` : null;
-        const link = pr === 'http' ? `http://${d.name}.localhost:${s.config.httpProxyPort}/` : null;
-        ways.push({
-          protocol: pr,
-          outcome: dec.outcome,
-          why: dec.why,
-          requireReason: dec.outcome === 'approval-required' && dec.requireReason,
-          approverManager: shown.approverManager ?? [],
-          noEligibleApprover: shown.noEligibleApprover ?? false,
-          command,
-          link,
-        });
+        if (dec.outcome !== 'denied') ways.push(presentWay(p, pr, dec, startOf(pr, me.username, d.name)));
       }
-      if (ways.length)
-        items.push({ device: d.name, group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null), accounts: (p.accountsOfDevice.get(d.id) ?? []).map((a) => a.name), ways });
+      if (ways.length) items.push(presentTarget(p, d, ways));
     }
     return { items };
   });
