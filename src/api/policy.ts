@@ -84,6 +84,9 @@ export async function mayMintToken(s: Services, c: Caller): Promise<boolean> {
   return c.factor || !(await s.auth.secondFactorRequired(c.user));
 }
 
+/** A second factor is enrolled from the console, never with an API token (a token could not prove it). */
+export const mayEnrolSecondFactor = (c: Caller) => c.channel === 'web';
+
 /** Sessions: admins see all; a user sees their own. Only admins kill. */
 export function canSeeSession(c: Caller, s: { user_id: number }): boolean {
   return isAdmin(c) || s.user_id === c.user.id;

@@ -5,6 +5,7 @@ import { directoryOf } from '../../../directory/index.js';
 import { presentEnrolment } from '../../../presenters/second-factor.js';
 import { deny } from '../../auth.js';
 import { limited } from '../../limited.js';
+import { mayEnrolSecondFactor } from '../../policy.js';
 import { callerOf, type Ctx } from '../context.js';
 import { Ok, errors } from '../schema.js';
 import { CodeOnly, Enrolment, MySecondFactor, RecoveryCodes } from './schema.js';
@@ -26,7 +27,7 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
     { config: { allow: 'user' }, schema: { tags: ['second factor'], summary: 'Start enrolment: a new secret and its QR code (not in force until confirmed)', response: { 200: Enrolment, ...errors } } },
     async (req, reply) => {
       const c = callerOf(req);
-      if (c.channel !== 'web') return deny(reply, 403, 'forbidden', 'enrol from the console, not with an API token');
+      if (!mayEnrolSecondFactor(c)) return deny(reply, 403, 'forbidden', 'enrol from the console, not with an API token');
       if (await totp.enrolled(c.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'a second factor is already set up: remove it first (with a code)' } });
       const e = presentEnrolment(await totp.begin(c.user));
       await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.enrol-started', targetType: 'user', targetId: c.user.id });
