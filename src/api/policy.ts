@@ -1,9 +1,10 @@
 // Who may do what through the API. Every route names one rule (its `config.allow`); the request hook
 // checks it before the handler runs. Rules about one record (an approval, a session) are here too, so
 // handlers never decide authorization themselves.
-import type { FactorProof } from '../core/approvals/approver.js';
+import { mayApproveSomething, type FactorProof } from '../core/approvals/approver.js';
 import { levelApprovers } from '../core/approvals/rules.js';
-import type { ApprovalRequest, Channel, Delegation, User } from '../core/types.js';
+import type { ApprovalRequest, Channel, Delegation, Device, User } from '../core/types.js';
+import type { Services } from '../services.js';
 
 export interface Caller {
   user: User;
@@ -56,6 +57,35 @@ export function canDecideNow(c: Caller, r: ApprovalRequest, actingIds: number[])
   const now = levelApprovers(r, r.currentLevel);
   return actingIds.some((id) => now.includes(id));
 }
+
+/** May this user approve anything at all (the console's Approval Requests page)? The one answer is core's. */
+export async function mayApprove(s: Services, u: User): Promise<boolean> {
+  const now = s.clock.now();
+  return mayApproveSomething(await s.policy.current(), u, await s.store.delegationsTo(u.id, now), now);
+}
+
+/** Users: admins see anyone; others only themselves (another's record looks like a missing one). */
+export function canSeeUser(c: Caller, u: User): boolean {
+  return isAdmin(c) || u.id === c.user.id;
+}
+
+/** Devices: admins see all; a user sees those decide() lets them reach over some protocol. */
+export async function canSeeDevice(s: Services, c: Caller, d: Device): Promise<boolean> {
+  if (isAdmin(c)) return true;
+  for (const pr of d.protocols) if ((await s.approvals.decide(c.user.username, d.name, pr)).outcome !== 'denied') return true;
+  return false;
+}
+
+/**
+ * May `c` mint an API token? A token carries its session's proof: minting with less than the second
+ * factor the user needs would launder a missing one.
+ */
+export async function mayMintToken(s: Services, c: Caller): Promise<boolean> {
+  return c.factor || !(await s.auth.secondFactorRequired(c.user));
+}
+
+/** A second factor is enrolled from the console, never with an API token (a token could not prove it). */
+export const mayEnrolSecondFactor = (c: Caller) => c.channel === 'web';
 
 /** Sessions: admins see all; a user sees their own. Only admins kill. */
 export function canSeeSession(c: Caller, s: { user_id: number }): boolean {

@@ -63,10 +63,10 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/tokens', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'POST', path: '/api/v1/tokens', body: { name: 'matrix' }, expect: { alice: 201, bob: 201, admin: 201 } },
   { method: 'DELETE', path: '/api/v1/tokens/99999', expect: { alice: 404, bob: 404, admin: 404 } },
-  // RDP (src/api/rdp-routes.ts): win01 is reachable by nobody here, which looks like a missing device.
+  // RDP (src/api/routes/rdp): win01 is reachable by nobody here, which looks like a missing device.
   { method: 'POST', path: '/api/v1/rdp/tickets', body: { device: 'win01' }, expect: { alice: 404, bob: 404, admin: 404 } },
   { method: 'GET', path: '/api/v1/rdp/file?device=win01', expect: { alice: 404, bob: 404, admin: 404 } },
-  // Second factor and directory (src/api/totp-routes.ts; behaviour tested in test/ldap): who may call them.
+  // Second factor and directory (src/api/routes/second-factor, routes/directory; behaviour tested in test/ldap): who may call them.
   { method: 'POST', path: '/api/v1/session/second-factor', body: { ticket: 'not-a-ticket-0123', code: '123456' }, expect: { alice: 401, bob: 401, admin: 401 } },
   { method: 'POST', path: '/api/v1/session/second-factor/enrol', body: { ticket: 'not-a-ticket-0123' }, expect: { alice: 401, bob: 401, admin: 401 } },
   { method: 'GET', path: '/api/v1/me/second-factor', expect: { alice: 200, bob: 200, admin: 200 } },

@@ -1,4 +1,4 @@
-// The API's RDP routes (src/api/rdp-routes.ts) mounted the way the console wires them: inside /api/v1,
+// The API's RDP routes (src/api/routes/rdp) mounted the way the console wires them: inside /api/v1,
 // after the auth hook. Connect asks for approval when needed; the .rdp download works only when access
 // is allowed now; missing and forbidden devices look the same; the ticket in the file works once.
 import { describe, test, before, after } from 'node:test';
@@ -8,8 +8,8 @@ import { buildWebServer } from '../../src/api/server.js';
 import { Metrics } from '../../src/api/metrics.js';
 import { installAuth } from '../../src/api/auth.js';
 import { ApiStore } from '../../src/api/store.js';
-import { sessionRoutes } from '../../src/api/routes/session.js';
-import { registerRdpRoutes } from '../../src/api/rdp-routes.js';
+import { loginRoutes } from '../../src/api/routes/login/index.js';
+import { rdpRoutes } from '../../src/api/routes/rdp/index.js';
 import { clientConnectionRequest } from '../../src/protocols/rdp/x224.js';
 import { login, type Client } from '../api/helpers.js';
 import { addRdpDevice, CONNECTION_CONFIRM, fakeRdpServer, rawClient, startGateway, type FakeRdp, type Gw } from './helpers.js';
@@ -29,8 +29,8 @@ describe('API: RDP connect and .rdp download', () => {
     await app.register(
       async (api) => {
         installAuth(api, g.s, store);
-        await sessionRoutes(api, { s: g.s, store });
-        await registerRdpRoutes(api, g.s);
+        await loginRoutes(api, { s: g.s, store });
+        await rdpRoutes(api, { s: g.s, store });
       },
       { prefix: '/api/v1' },
     );

@@ -1,4 +1,6 @@
-// What every route module receives: the services, the API's store, and small shared helpers.
+// What every route module receives: the services, the API's store, and small shared helpers. Each
+// resource has a folder here: index.ts registers its routes, schema.ts holds its TypeBox schemas (all
+// re-exported by api/schemas.ts); who may do what is in api/policy.ts, the JSON shapes in presenters/.
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../../core/admin/service.js';
 import type { Services } from '../../services.js';

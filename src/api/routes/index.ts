@@ -7,29 +7,58 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../../services.js';
 import { installAuth } from '../auth.js';
-import { registerHttpProxyLogin } from '../http-proxy-login.js';
-import { registerEmailLinks } from '../email-links.js';
-import { registerRdpRoutes } from '../rdp-routes.js';
 import { ApiStore } from '../store.js';
-import { registerTotpRoutes } from '../totp-routes.js';
 import { registerConsoleFallback } from '../console-fallback.js';
-import { accessRuleRoutes } from './access-rules.js';
-import { approvalRoutes } from './approvals.js';
-import { auditRoutes } from './audit.js';
-import { connectRoutes } from './connect.js';
+import { accessRuleRoutes } from './access-rules/index.js';
+import { approvalRoutes } from './approvals/index.js';
+import { auditRoutes } from './audit/index.js';
+import { connectRoutes } from './connect/index.js';
 import type { Ctx } from './context.js';
-import { deviceGroupRoutes } from './device-groups.js';
-import { deviceRoutes } from './devices.js';
-import { eventRoutes } from './events.js';
-import { explainRoutes } from './explain.js';
-import { paramRoutes } from './params.js';
-import { sessionRoutes } from './session.js';
-import { sessionListRoutes } from './sessions.js';
-import { recordingRoutes } from './recordings.js';
-import { mailSettingsRoutes } from './mail-settings.js';
-import { userGroupRoutes } from './user-groups.js';
-import { userRoutes } from './users.js';
-import { workflowRoutes } from './workflows.js';
+import { deviceGroupRoutes } from './device-groups/index.js';
+import { deviceRoutes } from './devices/index.js';
+import { directoryRoutes } from './directory/index.js';
+import { emailLinkRoutes } from './email-links/index.js';
+import { eventRoutes } from './events/index.js';
+import { explainRoutes } from './explain/index.js';
+import { httpProxyLoginRoutes } from './http-proxy-login/index.js';
+import { loginRoutes } from './login/index.js';
+import { mailSettingsRoutes } from './mail-settings/index.js';
+import { paramRoutes } from './params/index.js';
+import { rdpRoutes } from './rdp/index.js';
+import { recordingRoutes } from './recordings/index.js';
+import { reportRoutes } from './reports/index.js';
+import { secondFactorRoutes } from './second-factor/index.js';
+import { sessionListRoutes } from './sessions/index.js';
+import { tokenRoutes } from './tokens/index.js';
+import { userGroupRoutes } from './user-groups/index.js';
+import { userRoutes } from './users/index.js';
+import { workflowRoutes } from './workflows/index.js';
+
+/** Every module under /api/v1, in the order the OpenAPI document lists them. */
+const API_ROUTES = [
+  loginRoutes,
+  tokenRoutes,
+  userRoutes,
+  userGroupRoutes,
+  deviceGroupRoutes,
+  deviceRoutes,
+  accessRuleRoutes,
+  workflowRoutes,
+  paramRoutes,
+  approvalRoutes,
+  sessionListRoutes,
+  recordingRoutes,
+  reportRoutes,
+  mailSettingsRoutes,
+  auditRoutes,
+  eventRoutes,
+  connectRoutes,
+  explainRoutes,
+  secondFactorRoutes,
+  directoryRoutes,
+  rdpRoutes,
+  httpProxyLoginRoutes,
+];
 
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
@@ -51,17 +80,13 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   await app.register(
     async (api) => {
       installAuth(api, s, ctx.store);
-      for (const routes of [sessionRoutes, userRoutes, userGroupRoutes, deviceGroupRoutes, deviceRoutes, accessRuleRoutes, workflowRoutes, paramRoutes, approvalRoutes, sessionListRoutes, recordingRoutes, mailSettingsRoutes, auditRoutes, eventRoutes, connectRoutes, explainRoutes])
-        await routes(api, ctx);
-      await registerTotpRoutes(api, s);
-      await registerRdpRoutes(api, s);
-      await registerHttpProxyLogin(api, s);
+      for (const routes of API_ROUTES) await routes(api, ctx);
     },
     { prefix: '/api/v1' },
   );
-  await registerEmailLinks(app, s);
+  await emailLinkRoutes(app, ctx);
 
-  // The console: static files with strict headers, and index.html for its pages' paths.
+  // The console: static files with strict headers; client-side routes live after '#', so no fallback is needed.
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/')) return;
     reply.header('x-content-type-options', 'nosniff');

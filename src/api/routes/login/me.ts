@@ -1,0 +1,10 @@
+// The "who am I" answer, shared by the password login, the second-factor step and GET /session.
+import type { User } from '../../../core/types.js';
+import { presentMe } from '../../../presenters/users.js';
+import type { Services } from '../../../services.js';
+import { mayApprove } from '../../policy.js';
+import { publicHost } from '../context.js';
+
+export async function meView(s: Services, u: User, channel: string, csrf: string | null) {
+  return presentMe(await s.policy.current(), u, channel, csrf, await mayApprove(s, u), { port: s.config.sshPort, host: publicHost(s) });
+}

@@ -1,0 +1,50 @@
+// The login's second step. After a right password, a user who needs a second factor gets a ticket
+// (202 {secondFactor: 'required' | 'enrol', ticket}) instead of a session; POST /session/second-factor
+// {ticket, code} then creates it. A ticket is good for 5 minutes and 5 tries, for the address that got it.
+// Tickets live in this process's memory: behind a load balancer, keep a user's login on one node.
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { User } from '../../../core/types.js';
+import { directoryOf } from '../../../directory/index.js';
+import type { Services } from '../../../services.js';
+
+const TICKET_MS = 5 * 60_000;
+const TICKET_TRIES = 5;
+
+export interface Pending {
+  userId: number;
+  addr: string;
+  expiresAt: number;
+  tries: number;
+}
+
+const pendingBy = new WeakMap<Services, Map<string, Pending>>();
+export const pendingOf = (s: Services) => {
+  let m = pendingBy.get(s);
+  if (!m) pendingBy.set(s, (m = new Map()));
+  return m;
+};
+
+/**
+ * The hook in POST /session: after a right password, when the user needs a second factor, answers
+ * 202 with a ticket instead of creating a session. Returns null when no second factor is needed.
+ */
+export async function secondFactorStep(s: Services, user: User, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> {
+  if (!(await s.auth.secondFactorRequired(user))) return null;
+  const now = s.clock.now();
+  const pending = pendingOf(s);
+  for (const [k, p] of pending) if (p.expiresAt <= now) pending.delete(k);
+  const ticket = randomBytes(24).toString('base64url');
+  pending.set(ticket, { userId: user.id, addr: req.ip, expiresAt: now + TICKET_MS, tries: 0 });
+  const enrolled = await directoryOf(s).totp.enrolled(user.id);
+  await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'auth.login.second-factor-asked', details: { address: req.ip, enrolled } });
+  return reply.status(202).send({ secondFactor: enrolled ? 'required' : 'enrol', ticket });
+}
+
+/** A live ticket for this client, or null. */
+export async function ticketOf(s: Services, ticket: string, req: FastifyRequest): Promise<{ p: Pending; user: User } | null> {
+  const p = pendingOf(s).get(ticket);
+  if (!p || p.expiresAt <= s.clock.now() || p.addr !== req.ip || p.tries >= TICKET_TRIES) return null;
+  const user = (await s.policy.current()).usersById.get(p.userId);
+  return user && !user.disabled ? { p, user } : null;
+}
