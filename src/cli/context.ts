@@ -17,8 +17,9 @@ export class Ctx {
       import('./data-services.js'),
       import('../services-core.js'),
     ]);
-    const config = loadConfig();
-    const log = makeLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn', 'stderr');
+    // The CLI's output is for people and scripts: it logs warnings and worse unless asked for more.
+    const config = loadConfig({ ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL || 'warn' });
+    const log = makeLogger(config.logLevel, 'stderr');
     this.services = await openDataServices(config, log);
     const admin = await ensureAdmin(this.services);
     if (admin.generatedPassword)
