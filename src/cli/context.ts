@@ -1,5 +1,6 @@
 // Shared plumbing for CLI commands: config, services, output (--json or text), errors, stdin.
 // Config, logger and services load on first use: `--help` and argument errors stay cheap.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
 import type { Actor } from '../core/admin/service.js';
@@ -80,6 +81,15 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A file named on the command line (a key, a certificate); a clear error when it cannot be read. */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new GatehouseError('invalid', `cannot read ${what} file '${path}'`);
+  }
 }
 
 export function table(rows: Record<string, unknown>[], cols: string[]): string {
