@@ -67,12 +67,15 @@ export function action<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promis
   };
 }
 
+/** By name, not instanceof: `serve` and `demo` run the server's own copy of the core (dist/), not the bundle's. */
+const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError || (err instanceof Error && err.name === 'GatehouseError' && 'code' in err);
+
 export function fail(json: boolean, err: unknown): never {
-  const code = err instanceof GatehouseError ? err.code : (err as { name?: string })?.name === 'ConfigError' ? 'config' : 'error';
+  const code = isGatehouseError(err) ? err.code : (err as { name?: string })?.name === 'ConfigError' ? 'config' : 'error';
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(JSON.stringify({ error: { code, message, field: (err as GatehouseError).field } }) + '\n');
   else process.stderr.write(`gatehouse: ${message}\n`);
-  if (!(err instanceof GatehouseError) && code !== 'config' && process.env.GATEHOUSE_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+  if (!isGatehouseError(err) && code !== 'config' && process.env.GATEHOUSE_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
   process.exit(code === 'invalid' || code === 'config' ? 2 : 1);
 }
 
