@@ -1,7 +1,7 @@
 // CLI start-up: the median of 20 runs of `node bin/gatehouse.js approvals list`, `--help` and
 // `policy explain` against a seeded SQLite data dir, beside `node -e 0` in the same rounds.
 // Targets: <= 150 ms median and <= 3x bare node. The ratio is the figure that survives a busy machine.
-// Run: npm run build (tsc is enough), then npm run bench -- cli [runs]
+// Run: npm run build (tsc, then build:cli for the bundle bin/gatehouse.js prefers), then npm run bench -- cli [runs]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { ensureAdmin, openServices, SYSTEM_ACTOR } from '../src/services.js';
 const RUNS = Number(process.argv[2] ?? 20);
 const BIN = join('bin', 'gatehouse.js');
 const ENTRY = join('dist', 'cli', 'main.js');
+const BUNDLE = join('dist', 'cli-bundle', 'main.js');
 const TARGET_MS = 150;
 const TARGET_RATIO = 3;
 
@@ -69,6 +70,7 @@ const fmtLoad = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 async function main(): Promise<void> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run npm run build (or npx tsc -p tsconfig.build.json) first`);
   if (newestSource('src') > statSync(ENTRY).mtimeMs) console.warn(`warning: src/ is newer than ${ENTRY}; rebuild for current figures`);
+  if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < statSync(ENTRY).mtimeMs) console.warn(`warning: ${BUNDLE} is missing or older than ${ENTRY}: these are the unbundled CLI's figures (npm run build:cli)`);
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-cli-'));
   const env: Record<string, string> = { GATEHOUSE_DATA_DIR: join(dir, 'data'), GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef', GATEHOUSE_LOG_LEVEL: 'warn' };
   try {

@@ -1,5 +1,6 @@
 // Composition root: config -> storage -> services -> listeners. The only file that knows every protocol.
 import { loadConfig } from './config/env.js';
+import { httpProxyConfig } from './config/http.js';
 import { makeLogger } from './log.js';
 import { ensureAdmin, openServices, type Services } from './services.js';
 import { startBackground } from './background.js';
@@ -8,7 +9,7 @@ import { buildWebServer } from './api/server.js';
 import { Metrics } from './api/metrics.js';
 import { registerApi } from './api/routes/index.js';
 import { startSshProxy, type Listener } from './protocols/ssh/index.js';
-import { httpProxyConfig, startHttpProxy } from './protocols/http/index.js';
+import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
 import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';

@@ -1,5 +1,6 @@
 // Shared plumbing for CLI commands: config, services, output (--json or text), errors, stdin.
 // Config, logger and services load on first use: `--help` and argument errors stay cheap.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
 import type { Actor } from '../core/admin/service.js';
@@ -17,8 +18,9 @@ export class Ctx {
       import('./data-services.js'),
       import('../services-core.js'),
     ]);
-    const config = loadConfig();
-    const log = makeLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn', 'stderr');
+    // The CLI's output is for people and scripts: it logs warnings and worse unless asked for more.
+    const config = loadConfig({ ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL || 'warn' });
+    const log = makeLogger(config.logLevel, 'stderr');
     this.services = await openDataServices(config, log);
     const admin = await ensureAdmin(this.services);
     if (admin.generatedPassword)
@@ -65,12 +67,15 @@ export function action<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promis
   };
 }
 
+/** By name, not instanceof: `serve` and `demo` run the server's own copy of the core (dist/), not the bundle's. */
+const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError || (err instanceof Error && err.name === 'GatehouseError' && 'code' in err);
+
 export function fail(json: boolean, err: unknown): never {
-  const code = err instanceof GatehouseError ? err.code : (err as { name?: string })?.name === 'ConfigError' ? 'config' : 'error';
+  const code = isGatehouseError(err) ? err.code : (err as { name?: string })?.name === 'ConfigError' ? 'config' : 'error';
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(JSON.stringify({ error: { code, message, field: (err as GatehouseError).field } }) + '\n');
   else process.stderr.write(`gatehouse: ${message}\n`);
-  if (!(err instanceof GatehouseError) && code !== 'config' && process.env.GATEHOUSE_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+  if (!isGatehouseError(err) && code !== 'config' && process.env.GATEHOUSE_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
   process.exit(code === 'invalid' || code === 'config' ? 2 : 1);
 }
 
@@ -79,6 +84,15 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A file named on the command line (a key, a certificate); a clear error when it cannot be read. */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new GatehouseError('invalid', `cannot read ${what} file '${path}'`);
+  }
 }
 
 export function table(rows: Record<string, unknown>[], cols: string[]): string {

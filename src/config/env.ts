@@ -1,86 +1,84 @@
 // Configuration, parsed once from the environment into a typed, validated object. Invalid config exits
 // with a message that names the variable. Every variable is documented in README.md.
-import { z } from 'zod';
 import { resolve } from 'node:path';
+import { integer, mapped, matching, oneOf, parseEnv, rules, str, url, type Parsed } from './checks.js';
 
-const port = (def: number) =>
-  z.coerce.number().int().min(0).max(65535).default(def);
+const port = (def: number) => ({ check: integer({ min: 0, max: 65535 }), default: def });
 /** An integer from `min` to `max`: a typo stops the process instead of becoming a default. */
-const int = (min: number, max: number, def: number) => z.coerce.number().int(`must be an integer from ${min} to ${max}`).min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`).default(def);
+const int = (min: number, max: number, def: number) => ({ check: integer({ min, max, message: `must be an integer from ${min} to ${max}` }), default: def });
+const optional = <T>(check: (raw: string) => T) => ({ check });
 const HOST_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const schema = z.object({
+const schema = {
   /** Where SQLite, the vault key, host keys and recordings live. */
-  GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  GATEHOUSE_DATA_DIR: { check: str(), default: './data' },
   /** postgres://… switches storage to PostgreSQL; unset = embedded SQLite in the data dir. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  DATABASE_URL: optional(matching(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   /** Address every listener binds to. */
-  GATEHOUSE_BIND: z.string().min(1).default('127.0.0.1'),
+  GATEHOUSE_BIND: { check: str(), default: '127.0.0.1' },
   GATEHOUSE_WEB_PORT: port(8080),
   GATEHOUSE_SSH_PORT: port(2222),
   GATEHOUSE_HTTP_PROXY_PORT: port(8081),
   GATEHOUSE_RDP_PORT: port(3389),
   /** Inbound SMTP for email replies; off unless set. */
-  GATEHOUSE_SMTP_IN_PORT: port(0).optional(),
+  GATEHOUSE_SMTP_IN_PORT: port(0),
   /** Password of the first admin, used on first run only. */
-  GATEHOUSE_ADMIN_PASSWORD: z.string().min(8, 'needs at least 8 characters').optional(),
+  GATEHOUSE_ADMIN_PASSWORD: optional(rules([(v) => v.length >= 8, 'needs at least 8 characters'])),
   /** Vault key; when unset a random key is generated into <data dir>/secret.key (mode 0600). */
-  GATEHOUSE_SECRET_KEY: z.string().min(16, 'needs at least 16 characters').optional(),
+  GATEHOUSE_SECRET_KEY: optional(rules([(v) => v.length >= 16, 'needs at least 16 characters'])),
   /** Base of links in mail. */
-  GATEHOUSE_PUBLIC_URL: z.string().url().optional(),
+  GATEHOUSE_PUBLIC_URL: optional(url()),
   /** smtp://user:pass@host:port or smtps://…; mail is off when unset. */
-  GATEHOUSE_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
-  GATEHOUSE_MAIL_FROM: z.string().optional(),
+  GATEHOUSE_SMTP_URL: optional(matching(/^smtps?:\/\//, 'must start with smtp:// or smtps://')),
+  GATEHOUSE_MAIL_FROM: optional(str()),
   /** Stable id of this node (several nodes on one PostgreSQL); generated into the data dir when unset. */
-  GATEHOUSE_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  GATEHOUSE_NODE_ID: optional(matching(/^[A-Za-z0-9._-]{1,64}$/)),
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
-  GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GATEHOUSE_LOG_LEVEL: { check: oneOf(LOG_LEVELS), default: 'info' as (typeof LOG_LEVELS)[number] },
   /** How often each process polls the event table, in ms. */
-  GATEHOUSE_EVENT_POLL_MS: z.coerce.number().int().min(20).max(5000).default(200),
+  GATEHOUSE_EVENT_POLL_MS: { check: integer({ min: 20, max: 5000 }), default: 200 },
   /** Where SSH session recordings go (default <data dir>/recordings). */
-  GATEHOUSE_RECORDINGS_DIR: z.string().min(1).optional(),
+  GATEHOUSE_RECORDINGS_DIR: optional(str()),
   /** SIEM export: append every audit record as a JSON line to this file. */
-  GATEHOUSE_SIEM_FILE: z.string().min(1).optional(),
+  GATEHOUSE_SIEM_FILE: optional(str()),
   /** SIEM export: RFC 5424 syslog to udp://host:514, tcp://host:514 or tls://host:6514 (?verify=off for self-signed). */
-  GATEHOUSE_SYSLOG_URL: z.string().regex(/^(udp|tcp|tls):\/\/[^/]+/, 'must look like udp://host:514, tcp://host:514 or tls://host:6514').optional(),
+  GATEHOUSE_SYSLOG_URL: optional(matching(/^(udp|tcp|tls):\/\/[^/]+/, 'must look like udp://host:514, tcp://host:514 or tls://host:6514')),
   /** How often expiry and escalation run, in ms. */
-  GATEHOUSE_SWEEP_MS: z.coerce.number().int().min(100).max(600000).default(2000),
+  GATEHOUSE_SWEEP_MS: { check: integer({ min: 100, max: 600000 }), default: 2000 },
 
   // The HTTP proxy (docs/http.md).
   /** Devices are served on `<device>.<base domain>`. */
-  GATEHOUSE_HTTP_BASE_DOMAIN: z
-    .string()
-    .transform((v) => v.toLowerCase().replace(/^\.+|\.+$/g, ''))
-    .refine((v) => HOST_RE.test(v), 'is not a domain name')
-    .default('localhost'),
+  GATEHOUSE_HTTP_BASE_DOMAIN: {
+    check: mapped((v) => v.toLowerCase().replace(/^\.+|\.+$/g, ''), matching(HOST_RE, 'is not a domain name')),
+    default: 'localhost',
+  },
   /** TLS on the proxy listener: PEM certificate and key files, both or neither. */
-  GATEHOUSE_HTTP_TLS_CERT: z.string().min(1).optional(),
-  GATEHOUSE_HTTP_TLS_KEY: z.string().min(1).optional(),
+  GATEHOUSE_HTTP_TLS_CERT: optional(str()),
+  GATEHOUSE_HTTP_TLS_KEY: optional(str()),
   /** The port browsers see (a load balancer in front); default: the listening port. */
-  GATEHOUSE_HTTP_PUBLIC_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  GATEHOUSE_HTTP_PUBLIC_PORT: optional(integer({ min: 1, max: 65535 })),
   GATEHOUSE_HTTP_UPSTREAM_TIMEOUT_MS: int(100, 600_000, 30_000),
   GATEHOUSE_HTTP_IDLE_MINUTES: int(1, 10_080, 30),
 
   // Mail (docs/email.md).
-  GATEHOUSE_MAIL_REPLY_TO: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an address like approvals@example.com').optional(),
-  GATEHOUSE_MAIL_TEMPLATES_DIR: z.string().min(1).optional(),
+  GATEHOUSE_MAIL_REPLY_TO: optional(matching(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an address like approvals@example.com')),
+  GATEHOUSE_MAIL_TEMPLATES_DIR: optional(str()),
   GATEHOUSE_MAIL_RETRY_BASE_MS: int(10, 3_600_000, 1000),
   GATEHOUSE_MAIL_RETRY_MAX_MS: int(10, 86_400_000, 300_000),
   GATEHOUSE_MAIL_GIVE_UP_HOURS: int(1, 8760, 48),
   GATEHOUSE_MAIL_POLL_MS: int(10, 600_000, 1000),
   GATEHOUSE_MAIL_LEASE_MS: int(100, 3_600_000, 60_000),
   /** imap://user:pass@host:143/INBOX or imaps://…: the mailbox replies are read from. */
-  GATEHOUSE_IMAP_URL: z
-    .string()
-    .regex(/^imaps?:\/\/[^/]+/, 'must look like imap://user:pass@host:143/INBOX or imaps://…')
-    .refine((v) => URL.canParse(v), 'is not a valid URL')
-    .optional(),
-  GATEHOUSE_IMAP_PROCESSED_MAILBOX: z.string().min(1).optional(),
+  GATEHOUSE_IMAP_URL: optional(
+    rules([(v) => /^imaps?:\/\/[^/]+/.test(v), 'must look like imap://user:pass@host:143/INBOX or imaps://…'], [(v) => URL.canParse(v), 'is not a valid URL']),
+  ),
+  GATEHOUSE_IMAP_PROCESSED_MAILBOX: optional(str()),
   GATEHOUSE_IMAP_POLL_MS: int(50, 3_600_000, 2000),
   GATEHOUSE_IMAP_TIMEOUT_MS: int(100, 600_000, 30_000),
-});
+};
 
-export type Env = z.infer<typeof schema>;
+export type Env = Parsed<typeof schema>;
 
 export interface Config {
   dataDir: string;
@@ -136,13 +134,9 @@ export interface MailEnv {
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const clean = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in schema.shape && v !== ''));
-  const r = schema.safeParse(clean);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  const e = r.data;
+  const r = parseEnv(schema, env);
+  if (!r.ok) throw new ConfigError(`invalid configuration:\n${r.errors.join('\n')}`);
+  const e = r.value;
   if (!!e.GATEHOUSE_HTTP_TLS_CERT !== !!e.GATEHOUSE_HTTP_TLS_KEY)
     throw new ConfigError(`invalid configuration:\n  ${e.GATEHOUSE_HTTP_TLS_CERT ? 'GATEHOUSE_HTTP_TLS_KEY' : 'GATEHOUSE_HTTP_TLS_CERT'}: GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither`);
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);

@@ -3,23 +3,12 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { loadConfig, type MailEnv } from '../config/env.js';
+import { loadConfig } from '../config/env.js';
+import { imapFromUrl, transportFromUrl, type ImapConfig } from '../config/mail.js';
 import type { Services } from '../services.js';
 import { mailDb } from './schema.js';
 
-export interface ImapConfig {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  pass: string;
-  mailbox: string;
-  /** Where processed mail is moved; unset = flagged \Seen and $GatehouseProcessed in place. */
-  processedMailbox?: string;
-  pollMs: number;
-  /** Silence on the IMAP connection (a hung server, a lost route) after which it is dropped and reopened. */
-  timeoutMs: number;
-}
+export { imapFromUrl, transportFromUrl, type ImapConfig };
 
 export interface MailConfig {
   /** Outbound transport; undefined = mail is off (mails still queue, nothing is sent). */
@@ -39,42 +28,6 @@ export interface MailConfig {
   workerPollMs: number;
   /** How long a worker holds a claimed mail; a worker that died releases it when this passes. */
   leaseMs: number;
-}
-
-export function transportFromUrl(url: string): SMTPTransport.Options {
-  const u = new URL(url);
-  const secure = u.protocol === 'smtps:';
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : secure ? 465 : 587,
-    secure,
-    auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : undefined,
-    // smtp:// upgrades with STARTTLS when the server offers it; ?starttls=required insists on it.
-    requireTLS: u.searchParams.get('starttls') === 'required',
-    ignoreTLS: u.searchParams.get('starttls') === 'off',
-    tls: u.searchParams.get('tls') === 'insecure' ? { rejectUnauthorized: false } : undefined,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  };
-}
-
-export function imapFromUrl(url: string, m: Pick<MailEnv, 'imapProcessedMailbox' | 'imapPollMs' | 'imapTimeoutMs'>): ImapConfig {
-  const u = new URL(url);
-  if (u.protocol !== 'imap:' && u.protocol !== 'imaps:') throw new Error('GATEHOUSE_IMAP_URL must start with imap:// or imaps://');
-  const secure = u.protocol === 'imaps:';
-  const mailbox = decodeURIComponent(u.pathname.replace(/^\/+/, '')) || 'INBOX';
-  return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : secure ? 993 : 143,
-    secure,
-    user: decodeURIComponent(u.username),
-    pass: decodeURIComponent(u.password),
-    mailbox,
-    processedMailbox: m.imapProcessedMailbox,
-    pollMs: m.imapPollMs,
-    timeoutMs: m.imapTimeoutMs,
-  };
 }
 
 /** The repo's default templates (templates/mail beside src/ and dist/). */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, sql, PostgresDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { allMigrations } from './migrations/index.js';
 import { ensurePrivateDir, ensurePrivateFile } from './private-files.js';
@@ -69,6 +69,9 @@ class StaticProvider implements MigrationProvider {
 
 /** Applies every pending migration. Safe to call from several processes: Kysely takes a lock. */
 export async function migrate(db: Db): Promise<string[]> {
+  // Most starts (every CLI command) find nothing to do: one query says so, without the Migrator's introspection.
+  const done = await sql<{ name: string }>`select name from kysely_migration`.execute(db.kysely).then((r) => new Set(r.rows.map((x) => x.name)), () => new Set<string>());
+  if (Object.keys(allMigrations(db.dialect)).every((n) => done.has(n))) return [];
   const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

@@ -3,12 +3,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/cli-bundle/main.js', import.meta.url));
+const TSC_ENTRY = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The launcher uses the bundle only when no later tsc build made it stale. */
+const bundleFresh = existsSync(BUNDLE) && existsSync(TSC_ENTRY) && statSync(BUNDLE).mtimeMs >= statSync(TSC_ENTRY).mtimeMs;
 
 // Runs after tsx's hooks (registered later, called first), so it sees the final URL of every import.
 const HOOKS = `
@@ -47,12 +52,12 @@ describe('CLI start: each command loads only what it needs', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function loaded(args: string[]): Promise<{ code: number; modules: string[]; stdout: string; stderr: string }> {
+  async function loaded(args: string[], entry: string[] = ['--import', 'tsx', '--import', join(dir, 'recorder.mjs'), ENTRY]): Promise<{ code: number; modules: string[]; stdout: string; stderr: string }> {
     const log = join(dir, `imports-${args.join('-').replace(/\W+/g, '_')}.txt`);
     writeFileSync(log, '');
     const env: NodeJS.ProcessEnv = { ...process.env, GH_IMPORT_LOG: log, GATEHOUSE_DATA_DIR: join(dir, 'data'), GATEHOUSE_LOG_LEVEL: 'silent' };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(dir, 'recorder.mjs'), ENTRY, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -74,6 +79,7 @@ describe('CLI start: each command loads only what it needs', () => {
     assert.match(r.stdout, /\(none\)/);
     assert.ok(r.modules.some((m) => m.includes('/src/cli/data-services.ts')), 'the recorder saw the CLI load');
     assertLean(r.modules);
+    assert.equal(r.modules.find((m) => /node_modules\/zod\//.test(m)), undefined, 'the config is validated without zod');
   });
 
   test('--help loads no database or config code either', async () => {
@@ -90,5 +96,15 @@ describe('CLI start: each command loads only what it needs', () => {
     const r = await loaded(['rdp-file', 'nosuch']);
     assert.notEqual(r.code, 0);
     assert.ok(r.modules.some((m) => /\/src\/protocols\//.test(m)), 'src/protocols seen');
+  });
+
+  test('the built bundle: approvals list loads a few chunks, and no server, proxy or protocol package', { skip: !bundleFresh && 'dist/cli-bundle is missing or stale (npm run build)' }, async () => {
+    const r = await loaded(['approvals', 'list'], ['--import', join(dir, 'recorder.mjs'), BIN]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\(none\)/);
+    assert.ok(r.modules.some((m) => m.includes('/dist/cli-bundle/')), 'the launcher used the bundle');
+    assertLean(r.modules);
+    for (const heavy of [/\/dist\/main\.js$/, /\/dist\/(api|protocols)\//, /node_modules\/(kysely|zod|pino|pg)\//, /node_modules\/undici\//])
+      assert.equal(r.modules.find((m) => heavy.test(m)), undefined, `the bundle loaded ${heavy}`);
   });
 });

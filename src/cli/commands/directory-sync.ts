@@ -1,5 +1,5 @@
-// gatehouse directory set|show|sync — the LDAP / Active Directory source of users, groups and managers;
-// gatehouse user totp enroll|disable|status and gatehouse group second-factor — the TOTP second factor.
+// gatehouse directory set|show|sync — the LDAP / Active Directory source of users, groups and managers.
+// The TOTP commands (user totp, group second-factor) are in totp.ts.
 import type { Command } from 'commander';
 import { GatehouseError } from '../../core/errors.js';
 import type { DirectorySettings } from '../../directory/config.js';
@@ -7,6 +7,7 @@ import type { SyncSummary } from '../../directory/diff.js';
 import type { DirectoryParts } from '../../directory/index.js';
 import type { Services } from '../../services-core.js';
 import { action, readStdin } from '../context.js';
+import { registerTotp } from './totp.js';
 
 /** The directory parts, loaded when a command uses them (ldapts, otplib and qrcode are not cheap). */
 async function directoryOf(s: Services): Promise<DirectoryParts> {
@@ -62,9 +63,14 @@ export function summaryText(s: SyncSummary, dryRun: boolean): string {
 
 export function registerDirectorySync(program: Command): void {
   const dir = program.command('directory').description('LDAP / Active Directory: users, groups and line managers from the directory');
-  dir
-    .command('set')
-    .description('configure the directory (flags not given keep their value)')
+  directorySet(dir);
+  directoryShow(dir);
+  directorySyncNow(dir);
+  registerTotp(program);
+}
+
+function setOptions(c: Command): Command {
+  return c
     .option('--url <url>', 'ldap://host:389 or ldaps://host:636')
     .option('--start-tls', 'upgrade ldap:// with StartTLS')
     .option('--no-start-tls', 'no StartTLS')
@@ -87,44 +93,56 @@ export function registerDirectorySync(program: Command): void {
     .option('--attr-member <a>', 'group member attribute (member)')
     .option('--attr-member-of <a>', 'user memberOf attribute (memberOf)')
     .option('--attr-group-name <a>', 'group name attribute (cn)')
-    .option('--attr-group-owner <a>', 'group owner DN attribute, made group manager (owner, managedBy)')
-    .action(
-      action(async (ctx, o: SetOpts) => {
-        const password = o.bindPasswordStdin ? await readStdin() : undefined;
-        const attributes = Object.fromEntries(
-          (
-            [
-              ['username', o.attrUsername],
-              ['email', o.attrEmail],
-              ['displayName', o.attrDisplayName],
-              ['manager', o.attrManager],
-              ['member', o.attrMember],
-              ['memberOf', o.attrMemberOf],
-              ['groupName', o.attrGroupName],
-              ['groupOwner', o.attrGroupOwner],
-            ] as const
-          ).filter(([, v]) => v !== undefined),
-        );
-        const patch: Partial<DirectorySettings> = {
-          url: o.url,
-          startTls: o.startTls,
-          caFile: o.caFile,
-          bindDn: o.bindDn,
-          userBase: o.userBase,
-          userFilter: o.userFilter,
-          groupBase: o.groupBase,
-          groupFilter: o.groupFilter,
-          membership: o.membership as DirectorySettings['membership'] | undefined,
-          inChain: o.inChain,
-          intervalMinutes: int(o.interval, 'interval'),
-          timeoutSeconds: int(o.timeout, 'timeout'),
-        };
-        for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete patch[k];
-        const s = await ctx.s();
-        const v = await (await directoryOf(s)).directory.configure(await ctx.actor(), { ...patch, attributes: attributes as DirectorySettings['attributes'] }, password);
-        ctx.out(v, () => `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`);
-      }),
-    );
+    .option('--attr-group-owner <a>', 'group owner DN attribute, made group manager (owner, managedBy)');
+}
+
+/** The settings the flags name; flags not given are left out, so they keep their value. */
+function settingsPatch(o: SetOpts): Partial<DirectorySettings> {
+  const attributes = Object.fromEntries(
+    (
+      [
+        ['username', o.attrUsername],
+        ['email', o.attrEmail],
+        ['displayName', o.attrDisplayName],
+        ['manager', o.attrManager],
+        ['member', o.attrMember],
+        ['memberOf', o.attrMemberOf],
+        ['groupName', o.attrGroupName],
+        ['groupOwner', o.attrGroupOwner],
+      ] as const
+    ).filter(([, v]) => v !== undefined),
+  );
+  const patch: Partial<DirectorySettings> = {
+    url: o.url,
+    startTls: o.startTls,
+    caFile: o.caFile,
+    bindDn: o.bindDn,
+    userBase: o.userBase,
+    userFilter: o.userFilter,
+    groupBase: o.groupBase,
+    groupFilter: o.groupFilter,
+    membership: o.membership as DirectorySettings['membership'] | undefined,
+    inChain: o.inChain,
+    intervalMinutes: int(o.interval, 'interval'),
+    timeoutSeconds: int(o.timeout, 'timeout'),
+  };
+  for (const k of Object.keys(patch) as (keyof typeof patch)[]) if (patch[k] === undefined) delete patch[k];
+  return { ...patch, attributes: attributes as DirectorySettings['attributes'] };
+}
+
+function directorySet(dir: Command): void {
+  setOptions(dir.command('set').description('configure the directory (flags not given keep their value)')).action(
+    action(async (ctx, o: SetOpts) => {
+      const password = o.bindPasswordStdin ? await readStdin() : undefined;
+      const patch = settingsPatch(o);
+      const s = await ctx.s();
+      const v = await (await directoryOf(s)).directory.configure(await ctx.actor(), patch, password);
+      ctx.out(v, () => `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`);
+    }),
+  );
+}
+
+function directoryShow(dir: Command): void {
   dir
     .command('show')
     .description('the directory settings (never the password) and the last sync')
@@ -143,6 +161,9 @@ export function registerDirectorySync(program: Command): void {
         );
       }),
     );
+}
+
+function directorySyncNow(dir: Command): void {
   dir
     .command('sync')
     .description('read the directory now and bring users, managers and groups in line')
@@ -152,97 +173,6 @@ export function registerDirectorySync(program: Command): void {
         const s = await ctx.s();
         const r = await (await directoryOf(s)).directory.sync(await ctx.actor(), { dryRun: !!o.dryRun });
         ctx.out(r, () => summaryText(r.summary, r.dryRun));
-      }),
-    );
-
-  // ---- TOTP: under the existing `user` and `group` commands when they exist.
-  const user = program.commands.find((c) => c.name() === 'user') ?? program.command('user');
-  const totp = user.command('totp').description('the TOTP second factor of a user');
-  totp
-    .command('enroll <username>')
-    .description('start enrolment: prints the otpauth URL (and QR code as SVG with --svg); confirm with `user totp confirm`')
-    .option('--svg <file>', 'also write the QR code as an SVG file')
-    .action(
-      action(async (ctx, username: string, o: { svg?: string }) => {
-        const s = await ctx.s();
-        const u = (await s.policy.current()).usersByName.get(username);
-        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        if (await (await directoryOf(s)).totp.enrolled(u.id)) throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
-        const e = await (await directoryOf(s)).totp.begin(u);
-        if (o.svg) (await import('node:fs')).writeFileSync(o.svg, e.qrSvg, { mode: 0o600 });
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrol-started', targetType: 'user', targetId: u.id, details: { username } });
-        ctx.out({ username, otpauthUrl: e.otpauthUrl, secret: e.secret }, () => `scan or type into the authenticator app (shown once):\n  ${e.otpauthUrl}\nthen: gatehouse user totp confirm ${username} <code>`);
-      }),
-    );
-  totp
-    .command('confirm <username> <code>')
-    .description('finish enrolment with a code from the app; prints the recovery codes once')
-    .action(
-      action(async (ctx, username: string, code: string) => {
-        const s = await ctx.s();
-        const u = (await s.policy.current()).usersByName.get(username);
-        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const codes = await (await directoryOf(s)).totp.confirm(u, code);
-        if (!codes) throw new GatehouseError('invalid', 'wrong code (or no enrolment started): check the app and the clock, then try again', 'code');
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrolled', targetType: 'user', targetId: u.id, details: { username } });
-        ctx.out({ username, recoveryCodes: codes }, () => `second factor on for ${username}. Recovery codes (each works once; shown once):\n  ${codes.join('\n  ')}`);
-      }),
-    );
-  totp
-    .command('disable <username>')
-    .description("remove a user's TOTP secret and recovery codes (they enrol again if a group requires it)")
-    .action(
-      action(async (ctx, username: string) => {
-        const s = await ctx.s();
-        const u = (await s.policy.current()).usersByName.get(username);
-        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const removed = await (await directoryOf(s)).totp.disable(u.id);
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.disabled', targetType: 'user', targetId: u.id, details: { username, removed } });
-        ctx.out({ username, removed }, () => (removed ? `second factor removed for ${username}` : `${username} had no second factor`));
-      }),
-    );
-  totp
-    .command('status <username>')
-    .description('enrolled? required by a group? recovery codes left')
-    .action(
-      action(async (ctx, username: string) => {
-        const s = await ctx.s();
-        const u = (await s.policy.current()).usersByName.get(username);
-        if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        const t = (await directoryOf(s)).totp;
-        const r = { username, enrolled: await t.enrolled(u.id), requiredByGroup: await t.requiredByGroup(u), recoveryCodesLeft: await t.recoveryLeft(u.id) };
-        ctx.out(r, () => `${username}: ${r.enrolled ? 'enrolled' : 'not enrolled'}; ${r.requiredByGroup ? 'required by a group' : 'not required by a group'}; ${r.recoveryCodesLeft} recovery codes left`);
-      }),
-    );
-
-  totp
-    .command('approvers <onOff>')
-    .description('require the second factor of everyone who may approve (admins, managers, workflow approvers): on|off')
-    .action(
-      action(async (ctx, onOff: string) => {
-        if (onOff !== 'on' && onOff !== 'off') throw new GatehouseError('invalid', "say 'on' or 'off'", 'onOff');
-        const s = await ctx.s();
-        const actor = await ctx.actor();
-        await (await directoryOf(s)).directory.store.setApproversNeedSecondFactor(onOff === 'on');
-        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'second-factor.approvers', details: { required: onOff === 'on' } });
-        ctx.out({ approversNeedSecondFactor: onOff === 'on' }, () => `approvers: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
-      }),
-    );
-
-  const group = program.commands.find((c) => c.name() === 'group') ?? program.command('group');
-  group
-    .command('second-factor <group> <onOff>')
-    .description("require the TOTP second factor of the group's members (on|off)")
-    .action(
-      action(async (ctx, name: string, onOff: string) => {
-        if (onOff !== 'on' && onOff !== 'off') throw new GatehouseError('invalid', "say 'on' or 'off'", 'onOff');
-        const s = await ctx.s();
-        const g = (await s.policy.current()).userGroupsByName.get(name);
-        if (!g) throw new GatehouseError('not_found', `unknown user group '${name}'`);
-        const actor = await ctx.actor();
-        await (await directoryOf(s)).directory.store.setSecondFactorGroup(g.id, onOff === 'on', s.clock.now());
-        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'user-group.second-factor', targetType: 'user-group', targetId: g.id, details: { group: name, required: onOff === 'on' } });
-        ctx.out({ group: name, secondFactorRequired: onOff === 'on' }, () => `group ${name}: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
       }),
     );
 }

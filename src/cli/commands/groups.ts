@@ -1,0 +1,85 @@
+// gatehouse group|device-group add|set|list, and group add-member|remove-member.
+import type { Command } from 'commander';
+import { action, collect, table } from '../context.js';
+
+type Kind = 'user' | 'device';
+
+export function registerGroups(program: Command): void {
+  for (const kind of ['user', 'device'] as const) {
+    const name = kind === 'user' ? 'group' : 'device-group';
+    const g = program.command(name).description(kind === 'user' ? 'manage user groups' : 'manage device groups');
+    groupAdd(g, kind);
+    groupSet(g, kind);
+    if (kind === 'user') groupMembers(g);
+    groupList(g, kind);
+  }
+}
+
+const common = (c: Command) =>
+  c
+    .option('--manager <username>', 'a group manager (repeatable)', collect)
+    .option('--require-approval', 'Required Managerial Approval (from the group manager)')
+    .option('--require-reason', 'require users to enter a reason for connection')
+    .option('--description <text>');
+
+function groupAdd(g: Command, kind: Kind): void {
+  common(g.command('add <name>').description(`add a ${kind} group`)).action(
+    action(async (ctx, gname: string, o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string }) => {
+      const s = await ctx.s();
+      const id = await s.admin.addGroup(await ctx.actor(), kind, gname, { managers: o.manager, requireApproval: o.requireApproval, requireReason: o.requireReason, description: o.description });
+      ctx.out({ id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason }, () => `added ${kind} group ${gname} (#${id})`);
+    }),
+  );
+}
+
+function groupSet(g: Command, kind: Kind): void {
+  common(g.command('set <name>').description(`change a ${kind} group (--manager replaces the managers)`))
+    .option('--no-require-approval', 'no managerial approval')
+    .option('--no-require-reason', 'no reason needed')
+    .option('--rename <new>', 'rename the group')
+    .action(
+      action(async (ctx, gname: string, o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string; rename?: string }, cmd: Command) => {
+        const src = (k: string) => (cmd.getOptionValueSource(k) === 'cli' ? (o as Record<string, unknown>)[k] : undefined) as boolean | undefined;
+        const s = await ctx.s();
+        await s.admin.setGroup(await ctx.actor(), kind, gname, { managers: o.manager, requireApproval: src('requireApproval'), requireReason: src('requireReason'), description: o.description, rename: o.rename });
+        ctx.out({ name: o.rename ?? gname, updated: true }, () => `updated ${kind} group ${gname}`);
+      }),
+    );
+}
+
+function groupMembers(g: Command): void {
+  for (const [verb, remove] of [['add-member', false], ['remove-member', true]] as const) {
+    g.command(`${verb} <group> <usernames...>`)
+      .description(remove ? 'remove users from a group' : 'add users to a group')
+      .action(
+        action(async (ctx, group: string, users: string[]) => {
+          const s = await ctx.s();
+          const actor = await ctx.actor();
+          for (const u of users) await s.admin.addMember(actor, group, u, remove);
+          ctx.out({ group, [remove ? 'removed' : 'added']: users }, () => `${remove ? 'removed' : 'added'} ${users.join(', ')} ${remove ? 'from' : 'to'} ${group}`);
+        }),
+      );
+  }
+}
+
+function groupList(g: Command, kind: Kind): void {
+  g.command('list')
+    .description(`list ${kind} groups`)
+    .action(
+      action(async (ctx) => {
+        const p = await (await ctx.s()).policy.current();
+        const groups = kind === 'user' ? [...p.userGroupsById.values()] : [...p.deviceGroupsById.values()];
+        const rows = groups.map((x) => ({
+          id: x.id,
+          name: x.name,
+          managers: x.managerIds.map((m) => p.userName(m)),
+          requireApproval: x.requireApproval,
+          requireReason: x.requireReason,
+          ...(kind === 'user'
+            ? { members: (p.userGroupsById.get(x.id)?.memberIds ?? []).map((m) => p.userName(m)) }
+            : { devices: [...p.devicesById.values()].filter((d) => d.groupId === x.id).map((d) => d.name) }),
+        }));
+        ctx.out(rows, () => table(rows, ['id', 'name', 'managers', 'requireApproval', 'requireReason', kind === 'user' ? 'members' : 'devices']));
+      }),
+    );
+}
