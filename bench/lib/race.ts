@@ -1,7 +1,7 @@
 // The decision race: 100 requests, each decided by three deciders on three nodes (approve, reject,
 // approve) while every node's sweeper expires them, all within ~2.4 s. Shared by the cluster test (which
 // asserts) and bench/race.ts (which repeats it and reports the worst case).
-import { mailDb } from '../../src/notify/schema.js';
+import { kyselyOf } from '../../src/storage/store.js';
 import type { Services } from '../../src/services.js';
 import type { Node } from './cluster.js';
 import { login } from './cluster.js';
@@ -111,10 +111,10 @@ async function settledMail(o: RaceOptions, ids: number[], mark: number) {
   const about = (who: string, id: number) => o.mails().slice(mark).filter((m) => m.rcpt.includes(who) && m.subject.endsWith(`#${id}`)).length;
   // Generous: on a machine at load ~25 three nodes took over a minute to deliver the ~200 mails.
   await until(() => ids.every((id) => about(o.requester.email, id) >= 1), 240_000).catch(() => {});
-  await until(async () => (await mailDb(s).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000).catch(() => {});
+  await until(async () => (await kyselyOf(s.store).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000).catch(() => {});
   // Anything sent twice would arrive within moments of the first.
   await new Promise((r) => setTimeout(r, 2000));
-  const dup = await mailDb(s)
+  const dup = await kyselyOf(s.store)
     .selectFrom('mail_outbox')
     .select(['request_id', 'to_addr', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
     .where('request_id', 'in', ids)

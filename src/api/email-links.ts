@@ -7,11 +7,9 @@ import { GatehouseError } from '../core/errors.js';
 import { waitWords, type Refusal } from '../core/limiter.js';
 import type { ApprovalRequest } from '../core/types.js';
 import { escapeHtml } from '../notify/templates.js';
-import { mailDb } from '../notify/schema.js';
 import { hashToken } from '../notify/tokens.js';
 import type { Services } from '../services.js';
 import { cookies, SESSION_COOKIE } from './auth.js';
-import { ApiStore } from './store.js';
 import { factorField, factorProof, missingFactor } from './email-link-factor.js';
 
 type TokenRow = { token_hash: string; request_id: number; approver_id: number; action: 'approve' | 'reject'; level: number; used_at: number | null; dead_at: number | null };
@@ -47,8 +45,7 @@ const STALE = {
 } as const;
 
 export async function registerEmailLinks(app: FastifyInstance, s: Services): Promise<void> {
-  const db = mailDb(s);
-  const sessions = new ApiStore(s.store.db);
+  const sessions = s.apiStore;
 
   /** The user signed in to the console in this browser, if any. */
   async function consoleUserId(req: FastifyRequest): Promise<number | null> {
@@ -62,7 +59,7 @@ export async function registerEmailLinks(app: FastifyInstance, s: Services): Pro
     if (r.first) await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-blocked', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, scope: r.scope } });
     reply.header('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
     if (r.scope === 'link') {
-      await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+      await s.mail.killLink(t.token_hash, Date.now());
       return send(reply, 429, 'Link disabled', '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>');
     }
     return send(reply, 429, 'Too many sign-ins', `<p>Too many failed sign-ins: try again in ${waitWords(r.retryAfterMs)}. Nothing was changed.</p>`);
@@ -70,7 +67,7 @@ export async function registerEmailLinks(app: FastifyInstance, s: Services): Pro
 
   async function lookup(token: string): Promise<TokenRow | undefined> {
     if (!TOKEN.test(token)) return undefined;
-    return (await db.selectFrom('mail_link_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst()) as TokenRow | undefined;
+    return s.mail.linkToken(hashToken(token));
   }
 
   /** Why this token cannot decide now, or null when it can. */
@@ -170,7 +167,7 @@ ${factor.html}
       // The approver's second factor, when deciding needs it: a code on this form (or their console session's).
       const factor = await factorProof(s, sessions, req, t.token_hash, approver, body);
       if (!('proof' in factor)) {
-        if (factor.killLink) await db.updateTable('mail_link_tokens').set({ dead_at: Date.now() }).where('token_hash', '=', t.token_hash).execute();
+        if (factor.killLink) await s.mail.killLink(t.token_hash, Date.now());
         // After a password on this form, a wrong code reads exactly like a wrong password (no password oracle).
         if (passwordAttempt && factor.status === 401) return send(reply, 401, 'Sign-in failed', SIGN_IN_FAILED);
         return send(reply, factor.status, factor.title, factor.html);
@@ -178,19 +175,18 @@ ${factor.html}
       await passwordAttempt?.succeeded();
       // Single use: one conditional update claims the token; a second POST finds it used.
       const now = Date.now();
-      const claimed = await db.updateTable('mail_link_tokens').set({ used_at: now }).where('token_hash', '=', t.token_hash).where('used_at', 'is', null).where('dead_at', 'is', null).executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) return send(reply, 410, STALE.used[0], `<p>${STALE.used[1]}</p>`);
+      if (!(await s.mail.useLink(t.token_hash, now))) return send(reply, 410, STALE.used[0], `<p>${STALE.used[1]}</p>`);
       const comment = typeof body.comment === 'string' ? body.comment : null;
       try {
         const out = t.action === 'approve' ? await s.approvals.approve(t.request_id, approver.username, { comment, channel: 'email-link', proof: factor.proof }) : await s.approvals.reject(t.request_id, approver.username, { comment, channel: 'email-link', proof: factor.proof });
         // The other link of this approver for this level dies with this decision.
-        await db.updateTable('mail_link_tokens').set({ dead_at: now }).where('request_id', '=', t.request_id).where('approver_id', '=', t.approver_id).where('level', '=', t.level).where('dead_at', 'is', null).where('used_at', 'is', null).execute();
+        await s.mail.killApproverLinks(t.request_id, t.approver_id, t.level, now);
         const what = out.status === 'waiting' ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.` : `Request #${out.id} is now ${h(out.status)}.`;
         return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
       } catch (err) {
         if (err instanceof GatehouseError) return send(reply, err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409, 'Not decided', `<p>${h(err.message)}. Nothing was changed.</p>`);
         // Something broke (database down…): give the link back so the approver can retry.
-        await db.updateTable('mail_link_tokens').set({ used_at: null }).where('token_hash', '=', t.token_hash).execute().catch(() => {});
+        await s.mail.unuseLink(t.token_hash).catch(() => {});
         s.log.error({ err: String(err) }, 'email link decision failed');
         return send(reply, 503, 'Try again', '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>');
       }

@@ -20,7 +20,6 @@ import { limited } from './limited.js';
 import { mayApprove } from './routes/session.js';
 import { callerOf } from './routes/context.js';
 import { ErrorBody, Ok, errors } from './schemas.js';
-import { ApiStore } from './store.js';
 
 const TICKET_MS = 5 * 60_000;
 const TICKET_TRIES = 5;
@@ -56,7 +55,7 @@ export async function secondFactorStep(s: Services, user: UserT, req: FastifyReq
 }
 
 export async function registerTotpRoutes(app: FastifyInstance, s: Services): Promise<void> {
-  const store = new ApiStore(s.store.db);
+  const store = s.apiStore;
   const { totp, directory } = directoryOf(s);
   const Enrolment = Type.Object({ otpauthUrl: Type.String(), secret: Type.String(), qrDataUrl: Type.String() });
   const Code = Type.String({ minLength: 6, maxLength: 32 });

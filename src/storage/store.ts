@@ -1,14 +1,17 @@
 // Kysely implementation of core's Store port. One code path for SQLite and PostgreSQL.
-import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ApprovalListFilter, NewApprovalRequest, Store, TxStore } from '../core/ports/store.js';
 import type { PolicyData } from '../core/policy/snapshot.js';
 import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, Delegation, GatehouseEvent, Protocol } from '../core/types.js';
-import type { Db, Dialect } from './db.js';
-import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database, DelegationsTable } from './schema.js';
+import { pendingMigrations, type Db, type Dialect } from './db.js';
+import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database } from './schema.js';
+import { KyselyDelegationStore } from './delegations.js';
+import { appendEvent } from './event-log.js';
 import { toAccount, toDevice, toUser } from './mappers.js';
 import { appendAudit } from './audit-log.js';
 import { withRaceRetry } from './retry.js';
 export { auditRow } from './audit-log.js';
+export { appendEvent } from './event-log.js';
 
 type Req = Selectable<ApprovalRequestsTable>;
 
@@ -62,11 +65,6 @@ function toDecision(d: Selectable<ApprovalDecisionsTable>): ApprovalDecision {
     decision: d.decision as 'approve' | 'reject', channel: d.channel as ApprovalDecision['channel'], comment: d.comment, createdAt: d.created_at,
   };
 }
-
-function toDelegation(d: Selectable<DelegationsTable>): Delegation {
-  return { id: d.id, fromUserId: d.from_user_id, toUserId: d.to_user_id, startsAt: d.starts_at, endsAt: d.ends_at, reason: d.reason, revokedAt: d.revoked_at };
-}
-
 
 class KyselyTx implements TxStore {
   constructor(
@@ -132,25 +130,30 @@ class KyselyTx implements TxStore {
   }
 }
 
-export async function appendEvent(db: Kysely<Database>, type: string, payload: Record<string, unknown>, at: number): Promise<void> {
-  await db.insertInto('events').values({ at, type, payload: JSON.stringify(payload) }).execute();
-  // On PostgreSQL, wake every listening node when this transaction commits (no-op text on SQLite).
-  if (isPostgres(db)) await sql`select pg_notify('gatehouse_events', '')`.execute(db);
-}
-
-function isPostgres(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
 export class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
   /** Signs the audit chain; set by services.ts from the vault key. */
   auditKey: Buffer = Buffer.alloc(32);
 
+  private readonly delegations: KyselyDelegationStore;
+
   constructor(readonly handle: Db) {
     this.db = handle.kysely;
     this.dialect = handle.dialect;
+    this.delegations = new KyselyDelegationStore(this.db, () => this.auditKey);
+  }
+
+  get where(): string {
+    return this.handle.where;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.handle);
   }
 
   /** One transaction; run again from the start when it loses a race in the database (retry.ts). */
@@ -237,35 +240,16 @@ export class KyselyStore implements Store {
     return (await q.execute()).map((r) => r.id);
   }
 
-  async delegationsTo(userId: number, at: number) {
-    const rows = await this.db
-      .selectFrom('delegations')
-      .selectAll()
-      .where('to_user_id', '=', userId)
-      .where('starts_at', '<=', at)
-      .where('ends_at', '>', at)
-      .where('revoked_at', 'is', null)
-      .execute();
-    return rows.map(toDelegation);
+  delegationsTo(userId: number, at: number) {
+    return this.delegations.delegationsTo(userId, at);
   }
 
-  async listDelegations(userId?: number) {
-    let q = this.db.selectFrom('delegations').selectAll().orderBy('id', 'desc');
-    if (userId !== undefined) q = q.where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)]));
-    return (await q.execute()).map(toDelegation);
+  listDelegations(userId?: number) {
+    return this.delegations.listDelegations(userId);
   }
 
-  async insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number) {
-    return this.db.transaction().execute(async (t) => {
-      const row = await t
-        .insertInto('delegations')
-        .values({ from_user_id: d.fromUserId, to_user_id: d.toUserId, starts_at: d.startsAt, ends_at: d.endsAt, reason: d.reason, created_at: at, revoked_at: null })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await appendAudit(t, this.auditKey, { ...audit, targetId: row.id }, at);
-      await appendEvent(t, 'delegation.created', { id: row.id, fromUserId: d.fromUserId, toUserId: d.toUserId }, at);
-      return toDelegation(row);
-    });
+  insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number) {
+    return this.delegations.insertDelegation(d, audit, at);
   }
 
   async eventsSince(afterId: number, sinceAt: number, limit: number): Promise<GatehouseEvent[]> {
@@ -349,4 +333,10 @@ export async function requestsInPeriod(db: Kysely<Database>, from: number, to: n
     decisions.push(...ds.map(toDecision));
   }
   return { requests, decisions };
+}
+
+/** The Kysely handle behind a Store: for storage code, and for tests and benchmarks that check rows directly. */
+export function kyselyOf(store: Store): Kysely<Database> {
+  if (!(store instanceof KyselyStore)) throw new Error('this store is not backed by Kysely');
+  return store.db;
 }

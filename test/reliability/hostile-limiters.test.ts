@@ -146,7 +146,7 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     const r = await s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: 'deploy 42' });
     if (r.outcome === 'allowed') throw new Error('expected a request');
     const bob = (await s.policy.current()).usersByName.get('bob')!;
-    const db = s.store.db as unknown as Parameters<typeof createToken>[0];
+    const db = s.mail;
     const form = (token: string, body: string) => fetch(`${srv.base}/email/approval/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 
     // The oracle first, on fresh counters: a wrong password and carol's right one get one answer.

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { OutboxBuilder } from '../../src/notify/builder.js';
 import { loadMailConfig, transportFromUrl } from '../../src/notify/config.js';
 import { OutboxWorker } from '../../src/notify/outbox.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import type { Services } from '../../src/services.js';
 import { storageErrorToGatehouse, withRaceRetry } from '../../src/storage/retry.js';
 import { DB_TARGETS, PG_SKIP } from '../helpers/db.js';

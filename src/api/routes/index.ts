@@ -10,7 +10,6 @@ import { installAuth } from '../auth.js';
 import { registerHttpProxyLogin } from '../http-proxy-login.js';
 import { registerEmailLinks } from '../email-links.js';
 import { registerRdpRoutes } from '../rdp-routes.js';
-import { ApiStore } from '../store.js';
 import { registerTotpRoutes } from '../totp-routes.js';
 import { accessRuleRoutes } from './access-rules.js';
 import { approvalRoutes } from './approvals.js';
@@ -36,7 +35,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.u
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function registerApi(app: FastifyInstance, s: Services): Promise<void> {
-  const ctx: Ctx = { s, store: new ApiStore(s.store.db, s.store.dialect) };
+  const ctx: Ctx = { s, store: s.apiStore };
 
   await app.register(swagger, {
     openapi: {

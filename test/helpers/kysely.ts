@@ -1,0 +1,12 @@
+// Direct database access for tests that check rows no port exposes.
+import type { Kysely } from 'kysely';
+import type { Store } from '../../src/core/ports/store.js';
+import type { Database } from '../../src/storage/schema.js';
+import { kyselyOf } from '../../src/storage/store.js';
+
+export function dbOf(s: { store: Store }): Kysely<Database> {
+  return kyselyOf(s.store);
+}
+
+/** The mail tables are part of Database: the same handle. */
+export const mailDb = dbOf;
