@@ -60,7 +60,7 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
   const deciders = [await login(nodes.b, b1.username, b1.password), await login(nodes.c, b2.username, b2.password), await login(nodes.a, b1.username, b1.password)];
   // Every deadline a moment from now: the sweepers on all three nodes race the deciders.
   const deadline = Date.now() + 1500;
-  await s.store.db.updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', ids).execute();
+  await kyselyOf(s.store).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', ids).execute();
   while (Date.now() < deadline - 1200) await new Promise((r) => setTimeout(r, 20));
   const statuses: Record<string, number> = {};
   const conflicts: Record<string, number> = {};
@@ -85,8 +85,8 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
     ]),
   );
   // Requests nobody decided expire on the sweep after the deadline.
-  await until(async () => (await s.store.db.selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000);
-  const rows = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
+  await until(async () => (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000);
+  const rows = await kyselyOf(s.store).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
   const tally: Record<string, number> = {};
   for (const r of rows) tally[r.status] = (tally[r.status] ?? 0) + 1;
   const notExactlyOnce: string[] = [];

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { FileSink, SiemExporter, SyslogSink } from '../../src/export/siem.js';
+import { dbOf } from '../helpers/kysely.js';
 
 /** A syslog receiver speaking RFC 6587 octet counting over TCP. */
 function tcpReceiver(port = 0): Promise<{ server: Server; port: number; messages: string[]; sockets: Set<Socket> }> {
@@ -44,7 +45,7 @@ describe('SIEM export', () => {
 
   test('every audit record goes to a JSON-lines file, in order, once', async () => {
     const path = join(t.dir, 'siem', 'audit.jsonl');
-    const ex = new SiemExporter(t.s.store.db, new FileSink(path), 7);
+    const ex = new SiemExporter(dbOf(t.s), new FileSink(path), 7);
     const n = await ex.drain();
     const total = (await t.s.adminStore.listAudit({ limit: 100000 })).length;
     assert.equal(n, total);
@@ -58,7 +59,7 @@ describe('SIEM export', () => {
   test('syslog over TCP: receiver down, records wait; receiver up, all arrive exactly once', async () => {
     const rx = await tcpReceiver();
     const sink = new SyslogSink(new URL(`tcp://127.0.0.1:${rx.port}`));
-    const ex = new SiemExporter(t.s.store.db, sink, 5);
+    const ex = new SiemExporter(dbOf(t.s), sink, 5);
     const first = await ex.drain();
     assert.ok(first > 0);
     for (let i = 0; i < 100 && rx.messages.length < first; i++) await new Promise((r) => setTimeout(r, 20));
@@ -94,7 +95,7 @@ describe('SIEM export', () => {
     sock.on('message', (m) => got.push(m.toString()));
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const port = sock.address().port;
-    const ex = new SiemExporter(t.s.store.db, new SyslogSink(new URL(`udp://127.0.0.1:${port}`)));
+    const ex = new SiemExporter(dbOf(t.s), new SyslogSink(new URL(`udp://127.0.0.1:${port}`)));
     const n = await ex.drain();
     for (let i = 0; i < 100 && got.length < n; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(got.length, n);

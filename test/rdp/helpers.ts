@@ -8,6 +8,7 @@ import { start, type Running } from '../../src/main.js';
 import type { Services } from '../../src/services.js';
 import { ADMIN, seedOrg } from '../helpers/services.js';
 import { freshPgDatabase } from '../helpers/db.js';
+import { dbOf } from '../helpers/kysely.js';
 
 export interface Gw {
   running: Running;
@@ -169,7 +170,7 @@ export async function rawClient(port: number): Promise<RawClient> {
 }
 
 export async function auditRows(s: Services, action: string) {
-  const rows = await s.store.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
+  const rows = await dbOf(s).selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
   return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
 }
 

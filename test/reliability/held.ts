@@ -11,6 +11,7 @@ import ssh2 from 'ssh2';
 import { testServices } from '../helpers/services.js';
 import { makeKey, startSshd } from '../ssh/peers.js';
 import { pool, startServer, stopServer } from './server.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 
@@ -105,7 +106,7 @@ export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 
     const rssWaitingMb = rssMb(pid);
     log(`${n} connections waiting after ${waitingAfterMs} ms; gateway RSS ${rssWaitingMb} MB (idle ${rssIdleMb} MB)`);
 
-    const ids = (await s.store.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map((r) => r.id);
+    const ids = (await dbOf(s).selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map((r) => r.id);
     const t1 = Date.now();
     const cpu1 = cpuMs(pid);
     await Promise.all(ids.map((id) => s.approvals.approve(id, 'bob', { channel: 'cli' })));
