@@ -3,7 +3,8 @@ import { sql, type Transaction, type Updateable } from 'kysely';
 import type { AdminStore, AuditRecord, DeviceRow, GroupKind, GroupRow, PolicyWriter, UserRow } from '../core/ports/admin-store.js';
 import type { AuditEntry, Protocol, WorkflowLevel } from '../core/types.js';
 import type { Database, DevicesTable, UserGroupsTable, UsersTable } from './schema.js';
-import { appendEvent, type KyselyStore } from './store.js';
+import { appendEvent } from './event-log.js';
+import type { KyselyStore } from './store.js';
 import { appendAudit } from './audit-log.js';
 
 const groupTable = (k: GroupKind) => (k === 'user' ? 'user_groups' : 'device_groups');
