@@ -1,10 +1,10 @@
 // Kysely implementation of core's Store port, one code path for SQLite and PostgreSQL. It composes the
 // repositories of requests (requests.ts), delegations and events, and reads policy and parameters.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { ApprovalListFilter, Store, TxStore } from '../core/ports/store.js';
 import type { PolicyData } from '../core/policy/snapshot.js';
 import type { AuditEntry, Delegation, Protocol } from '../core/types.js';
-import { pendingMigrations, type Db, type Dialect } from './db.js';
+import type { Db, Dialect } from './db.js';
 import type { Database } from './schema.js';
 import { KyselyDelegationStore } from './delegations.js';
 import { KyselyEventLog } from './event-log.js';
@@ -36,14 +36,6 @@ export class KyselyStore implements Store {
 
   get where(): string {
     return this.handle.where;
-  }
-
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
-  }
-
-  pendingMigrations(): Promise<string[]> {
-    return pendingMigrations(this.handle);
   }
 
   /** One transaction; run again from the start when it loses a race in the database (retry.ts). */

@@ -39,10 +39,6 @@ export interface Store extends DelegationStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a file path, or a URL with the password masked. */
   readonly where: string;
-  /** Answers when the database does (for readiness). */
-  ping(): Promise<void>;
-  /** Names of migrations not yet applied (for readiness). */
-  pendingMigrations(): Promise<string[]>;
   tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T>;
 
   // policy
