@@ -18,7 +18,7 @@ export interface NewDelegation {
 export class DelegationService {
   constructor(
     private readonly store: DelegationStore,
-    private readonly policy: { current(): Promise<PolicySnapshot> },
+    private readonly policy: { current(): Promise<Pick<PolicySnapshot, 'usersByName'>> },
     private readonly clock: Clock,
   ) {}
 
