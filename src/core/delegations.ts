@@ -10,8 +10,8 @@ import type { Delegation } from './types.js';
 export interface NewDelegation {
   /** The delegate's username. */
   to: string;
-  startsAt: number;
-  endsAt: number;
+  /** The period, read against the same `now` that checks it (so "+2h" means two hours from that now). */
+  period(now: number): { startsAt: number; endsAt: number };
   reason: string | null;
 }
 
@@ -30,10 +30,11 @@ export class DelegationService {
     if (!to || to.disabled) throw new GatehouseError('not_found', `unknown user '${d.to}'`);
     if (to.id === actor.id) throw new GatehouseError('invalid', 'you cannot delegate to yourself');
     const now = this.clock.now();
-    if (d.endsAt <= d.startsAt || d.endsAt <= now) throw new GatehouseError('invalid', 'the delegation must end after it starts, in the future');
+    const { startsAt, endsAt } = d.period(now);
+    if (endsAt <= startsAt || endsAt <= now) throw new GatehouseError('invalid', 'the delegation must end after it starts, in the future');
     return this.store.insertDelegation(
-      { fromUserId: actor.id, toUserId: to.id, startsAt: d.startsAt, endsAt: d.endsAt, reason: d.reason },
-      { actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'delegation.create', targetType: 'delegation', details: { to: d.to, start: d.startsAt, end: d.endsAt } },
+      { fromUserId: actor.id, toUserId: to.id, startsAt, endsAt, reason: d.reason },
+      { actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'delegation.create', targetType: 'delegation', details: { to: d.to, start: startsAt, end: endsAt } },
       now,
     );
   }

@@ -31,7 +31,7 @@ const bob = { username: 'bob', id: 1, channel: 'cli' as const };
 test('a delegation is recorded with its audit entry and is in force for its window', async () => {
   const { svc, audits, clock } = setup();
   const now = clock.now();
-  const d = await svc.delegate(bob, { to: 'frank', startsAt: now, endsAt: now + 3600_000, reason: 'holiday' });
+  const d = await svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now, endsAt: now + 3600_000 }), reason: 'holiday' });
   assert.deepEqual({ from: d.fromUserId, to: d.toUserId, reason: d.reason }, { from: 1, to: 2, reason: 'holiday' });
   assert.equal(audits[0].action, 'delegation.create');
   assert.equal(audits[0].channel, 'cli');
@@ -45,10 +45,10 @@ test('a delegation is recorded with its audit entry and is in force for its wind
 test('a delegation is refused to an unknown or disabled user, to oneself, and when it ends in the past', async () => {
   const { svc, rows, clock } = setup();
   const now = clock.now();
-  await assert.rejects(svc.delegate(bob, { to: 'nobody', startsAt: now, endsAt: now + 1000, reason: null }), { code: 'not_found', message: "unknown user 'nobody'" });
-  await assert.rejects(svc.delegate(bob, { to: 'gone', startsAt: now, endsAt: now + 1000, reason: null }), { code: 'not_found' });
-  await assert.rejects(svc.delegate(bob, { to: 'bob', startsAt: now, endsAt: now + 1000, reason: null }), { code: 'invalid', message: 'you cannot delegate to yourself' });
-  await assert.rejects(svc.delegate(bob, { to: 'frank', startsAt: now, endsAt: now, reason: null }), { code: 'invalid' });
-  await assert.rejects(svc.delegate(bob, { to: 'frank', startsAt: now - 2000, endsAt: now - 1000, reason: null }), { code: 'invalid' });
+  await assert.rejects(svc.delegate(bob, { to: 'nobody', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'not_found', message: "unknown user 'nobody'" });
+  await assert.rejects(svc.delegate(bob, { to: 'gone', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'not_found' });
+  await assert.rejects(svc.delegate(bob, { to: 'bob', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'invalid', message: 'you cannot delegate to yourself' });
+  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now, endsAt: now }), reason: null }), { code: 'invalid' });
+  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now - 2000, endsAt: now - 1000 }), reason: null }), { code: 'invalid' });
   assert.equal(rows.length, 0);
 });

@@ -172,11 +172,10 @@ export function registerApprovals(program: Command): void {
       action(async (ctx, o: { as?: string; to: string; start?: string; end: string; reason?: string }) => {
         const s = await ctx.s();
         const actor = await ctx.actor(o.as);
-        const now = s.clock.now();
-        const start = o.start ? parseTime(o.start, now) : now;
-        const end = parseTime(o.end, now);
-        const d = await s.delegations.delegate(actor, { to: o.to, startsAt: start, endsAt: end, reason: o.reason ?? null });
-        ctx.out({ id: d.id, from: actor.username, to: o.to, start: new Date(start).toISOString(), end: new Date(end).toISOString() }, () => `${actor.username}'s approval rights go to ${o.to} from ${new Date(start).toISOString()} until ${new Date(end).toISOString()}`);
+        const period = (now: number) => ({ startsAt: o.start ? parseTime(o.start, now) : now, endsAt: parseTime(o.end, now) });
+        const d = await s.delegations.delegate(actor, { to: o.to, period, reason: o.reason ?? null });
+        const [start, end] = [new Date(d.startsAt).toISOString(), new Date(d.endsAt).toISOString()];
+        ctx.out({ id: d.id, from: actor.username, to: o.to, start, end }, () => `${actor.username}'s approval rights go to ${o.to} from ${start} until ${end}`);
       }),
     );
 
