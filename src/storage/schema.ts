@@ -262,7 +262,6 @@ export interface SecondFactorGroupsTable {
 
 // Mail (migrations 003, 014): the outbox, the builder's progress, link tokens, reply secrets, inbound
 // messages already handled and the console's mail settings.
-
 export interface MailOutboxTable {
   id: Generated<number>;
   mail_key: string;
@@ -335,7 +334,6 @@ export interface MailTables {
   mail_inbound_seen: MailInboundSeenTable;
   mail_settings: MailSettingsTable;
 }
-
 
 export interface Database extends MailTables {
   users: UsersTable;
