@@ -15,6 +15,7 @@ import { start } from '../src/main.js';
 import type { Actor } from '../src/core/admin/service.js';
 import type { Services } from '../src/services.js';
 import { Client, login, sse } from './lib/api.js';
+import { kyselyOf } from '../src/storage/store.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100_000);
 const REQUESTERS = 100;
@@ -68,7 +69,7 @@ async function seed(s: Services): Promise<void> {
         decided_by: status === 'approved' || status === 'rejected' ? bob : null, decision_comment: null,
       });
     }
-    await s.store.db.transaction().execute(async (t) => {
+    await kyselyOf(s.store).transaction().execute(async (t) => {
       const ids = await t.insertInto('approval_requests').values(rows).returning(['id', 'status', 'created_at']).execute();
       const decided = ids.filter((r) => r.status === 'approved' || r.status === 'rejected');
       if (decided.length)
@@ -79,7 +80,7 @@ async function seed(s: Services): Promise<void> {
     });
   }
   // PostgreSQL's autovacuum analyzes a table after a bulk load like this one; do it now instead of waiting.
-  if (s.store.dialect === 'postgres') await sql`analyze`.execute(s.store.db);
+  if (s.store.dialect === 'postgres') await sql`analyze`.execute(kyselyOf(s.store));
   console.log(`  seeded ${REQUESTS} approval requests (${Math.round(REQUESTS * 0.4)} decided by bob) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 

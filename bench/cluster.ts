@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { testServices } from './lib/services.js';
 import { launch, makeKey, startSshd } from './lib/ssh.js';
 import { login, startNode } from './lib/cluster.js';
+import { kyselyOf } from '../src/storage/store.js';
 
 if (!process.env.GATEHOUSE_TEST_PG_URL) {
   console.log('cluster bench needs PostgreSQL (run through npm run bench)');
@@ -47,7 +48,7 @@ for (let i = 0; i < TRIALS; i++) {
   await ssh.waitFor(/go/, 30_000);
   firstOutput.push(Date.now() - t0);
   await ssh.done;
-  const sess = await s.store.db.selectFrom('sessions').select('started_at').where('approval_id', '=', id).executeTakeFirstOrThrow();
+  const sess = await kyselyOf(s.store).selectFrom('sessions').select('started_at').where('approval_id', '=', id).executeTakeFirstOrThrow();
   started.push(sess.started_at - (await s.store.getRequest(id))!.decidedAt!);
   await bob(`/approvals/${id}/revoke`, {});
   if ((i + 1) % 20 === 0) process.stderr.write(`  ${i + 1}/${TRIALS} trials\n`);

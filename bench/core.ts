@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/env.js';
 import { makeLogger } from '../src/log.js';
 import { openServices, type Services } from '../src/services.js';
 import type { Protocol } from '../src/core/types.js';
+import { kyselyOf } from '../src/storage/store.js';
 
 const USERS = 10_000;
 const GROUPS = 1_000;
@@ -36,7 +37,7 @@ async function open(dialect: 'sqlite' | 'postgres', onQuery?: (sql: string) => v
 
 /** Bulk-loads a large organisation straight into the tables (the admin service is per-object and audited). */
 async function seedLarge(s: Services): Promise<void> {
-  const db = s.store.db;
+  const db = kyselyOf(s.store);
   const now = Date.now();
   const chunk = async <T>(rows: T[], fn: (part: T[]) => Promise<unknown>) => {
     for (let i = 0; i < rows.length; i += 500) await fn(rows.slice(i, i + 500));

@@ -4,7 +4,6 @@
 import { hostname } from 'node:os';
 import { HEARTBEAT_MS, NodeService } from './core/nodes.js';
 import type { Services } from './services.js';
-import { KyselyNodeStore } from './storage/nodes-store.js';
 import { startPgListener } from './storage/pg-notify.js';
 import { SiemExporter, sinksFromConfig } from './export/siem.js';
 import { Recordings } from './recording/service.js';
@@ -18,7 +17,7 @@ export interface Background {
 
 export async function startBackground(s: Services): Promise<Background> {
   const { log, config } = s;
-  const nodes = new NodeService(new KyselyNodeStore(s.store.db), s.clock, { id: s.nodeId, host: hostname(), pid: process.pid, version: '0.1.0' }, (action, details) =>
+  const nodes = new NodeService(s.nodeStore, s.clock, { id: s.nodeId, host: hostname(), pid: process.pid, version: '0.1.0' }, (action, details) =>
     s.audit({ actor: 'system', channel: 'system', action, targetType: 'node', targetId: String(details.node), details }),
   );
   const lost = await nodes.register();

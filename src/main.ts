@@ -60,7 +60,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
   if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
   const semiSpace = semiSpaceMb();
-  log.info({ database: s.store.handle.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
+  log.info({ database: s.store.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
   if (http && semiSpace === null)
     log.warn({ want: RUNTIME_FLAGS.join(' ') }, `node runs with V8's default young generation: the HTTP proxy can spend up to 10x more time in garbage collection. Start it as the launcher does: node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`);
 

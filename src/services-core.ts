@@ -15,16 +15,22 @@ import type { Logger } from './log.js';
 import type { KeyTools, PasswordHasher } from './core/ports/crypto.js';
 import type { DeciderFactor } from './core/approvals/approver.js';
 import { AesGcmVault } from './crypto/vault.js';
-import { KyselyAdminStore } from './storage/admin-store.js';
 import { migrate, openDb } from './storage/db.js';
 import { auditKeyFrom } from './storage/audit-log.js';
-import { KyselySessionStore, KyselyStore } from './storage/store.js';
+import { repositories } from './storage/repositories.js';
+import { KyselyStore } from './storage/store.js';
 import { SessionRegistry } from './core/sessions.js';
 import { AuthService, type DirectoryLogin, type SecondFactor } from './core/auth.js';
 import { LoginLimiter } from './core/limiter.js';
-import { KyselyLoginAttemptStore } from './storage/login-attempts.js';
 import type { ProtocolRepositories } from './core/ports/protocol-repos.js';
 import { protocolRepositories } from './storage/protocol-repos.js';
+import { DelegationService } from './core/delegations.js';
+import type { AdminStore } from './core/ports/admin-store.js';
+import type { ApiStore } from './core/ports/api-store.js';
+import type { DirectoryStore } from './core/ports/directory-store.js';
+import type { MailStore } from './core/ports/mail.js';
+import type { Store } from './core/ports/store.js';
+import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
@@ -33,8 +39,20 @@ export interface Services extends ProtocolRepositories {
   config: Config;
   log: Logger;
   clock: Clock;
-  store: KyselyStore;
-  adminStore: KyselyAdminStore;
+  /** Approval requests, grants, decisions, delegations, events and policy reads. */
+  store: Store;
+  /** Policy writes with their audit records, password hashes, keys and the audit list. */
+  adminStore: AdminStore;
+  /** Console sessions, API tokens, the approver index and the console's list queries. */
+  apiStore: ApiStore;
+  /** The directory's settings, links and the second factor's secrets. */
+  directoryStore: DirectoryStore;
+  /** The mail outbox, link tokens, reply secrets and mail settings. */
+  mail: MailStore;
+  /** Cluster nodes and their heartbeats. */
+  nodeStore: NodeStorePort;
+  /** Delegation of approval rights, validated. */
+  delegations: DelegationService;
   bus: EventBus;
   policy: PolicyCache;
   grants: GrantCache;
@@ -78,7 +96,7 @@ export interface OpenOptions {
 class ParamsCache implements ParamSource {
   private cached: Params | null = null;
   constructor(
-    private readonly store: KyselyStore,
+    private readonly store: Pick<Store, 'loadParams'>,
     bus: EventBus,
   ) {
     bus.subscribe((e) => {
@@ -136,25 +154,30 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap((d) => tightenTree(d));
   if (loose.length) log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
   store.auditKey = auditKeyFrom(key);
-  const adminStore = new KyselyAdminStore(store, () => clock.now());
+  const repos = repositories(store, () => clock.now());
+  const { adminStore, sessionStore } = repos;
   const bus = new EventBus(store, config.eventPollMs, (err) => log.warn({ err: String(err) }, 'event poll failed'));
   const policy = new PolicyCache(store, bus);
   const grants = new GrantCache(bus);
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(key);
-  const dir = parts.directory({ db: store.db, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => new KyselySessionStore(store).appendAudit(e, clock.now()), delegationsTo: (u, at) => store.delegationsTo(u, at) });
+  const dir = parts.directory({ store: repos.directoryStore, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => sessionStore.appendAudit(e, clock.now()), delegationsTo: (u, at) => store.delegationsTo(u, at) });
   // The second factor is checked by the engine at every decision, whatever the channel.
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus, dir.totp);
   const admin = new AdminService(store, adminStore, policy, parts.hasher, vault, parts.keys, clock, () => params.invalidate(), dir.directory);
   await grants.load(store, clock.now());
-  const sessionStore = new KyselySessionStore(store);
   const auditCounts = new Map<string, number>();
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: parts.hasher, sessions,
     ...protocolRepositories(store),
+    apiStore: repos.apiStore,
+    directoryStore: repos.directoryStore,
+    mail: repos.mail,
+    nodeStore: repos.nodeStore,
+    delegations: new DelegationService(store, policy, clock),
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
-    limiter: new LoginLimiter(new KyselyLoginAttemptStore(store.db), clock),
+    limiter: new LoginLimiter(repos.loginAttempts, clock),
     auditCounts,
     audit: (e) => {
       auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);

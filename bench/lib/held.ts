@@ -3,6 +3,7 @@
 // approval spread over `devices` devices (connections to one device share one request), then every
 // request approved at once. Measures how long until every connection ran its command, and the
 // gateway's RSS (from /proc) idle, while holding the waits, and after.
+import { kyselyOf } from '../../src/storage/store.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 
     const rssWaitingMb = rssMb(pid);
     log(`${n} connections waiting after ${waitingAfterMs} ms; gateway RSS ${rssWaitingMb} MB (idle ${rssIdleMb} MB)`);
 
-    const ids = (await s.store.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map((r) => r.id);
+    const ids = (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map((r) => r.id);
     const t1 = Date.now();
     const cpu1 = cpuMs(pid);
     await Promise.all(ids.map((id) => s.approvals.approve(id, 'bob', { channel: 'cli' })));

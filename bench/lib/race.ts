@@ -1,7 +1,7 @@
 // The decision race: 100 requests, each decided by three deciders on three nodes (approve, reject,
 // approve) while every node's sweeper expires them, all within ~2.4 s. Shared by the cluster test (which
 // asserts) and bench/race.ts (which repeats it and reports the worst case).
-import { mailDb } from '../../src/notify/schema.js';
+import { kyselyOf } from '../../src/storage/store.js';
 import type { Services } from '../../src/services.js';
 import type { Node } from './cluster.js';
 import { login } from './cluster.js';
@@ -61,7 +61,7 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
   const deciders = [await login(nodes.b, b1.username, b1.password), await login(nodes.c, b2.username, b2.password), await login(nodes.a, b1.username, b1.password)];
   // Every deadline a moment from now: the sweepers on all three nodes race the deciders.
   const deadline = Date.now() + 1500;
-  await s.store.db.updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', ids).execute();
+  await kyselyOf(s.store).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', ids).execute();
   while (Date.now() < deadline - 1200) await new Promise((r) => setTimeout(r, 20));
   const statuses: Record<string, number> = {};
   const conflicts: Record<string, number> = {};
@@ -86,8 +86,8 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
     ]),
   );
   // Requests nobody decided expire on the sweep after the deadline.
-  await waitFor('the race to settle', async () => (await s.store.db.selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000, 100);
-  const rows = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
+  await waitFor('the race to settle', async () => (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000, 100);
+  const rows = await kyselyOf(s.store).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
   const tally: Record<string, number> = {};
   for (const r of rows) tally[r.status] = (tally[r.status] ?? 0) + 1;
   const notExactlyOnce: string[] = [];
@@ -112,10 +112,10 @@ async function settledMail(o: RaceOptions, ids: number[], mark: number) {
   const about = (who: string, id: number) => o.mails().slice(mark).filter((m) => m.rcpt.includes(who) && m.subject.endsWith(`#${id}`)).length;
   // Generous: on a machine at load ~25 three nodes took over a minute to deliver the ~200 mails.
   await waitFor('every outcome mail', () => ids.every((id) => about(o.requester.email, id) >= 1), 240_000, 100).catch(() => {});
-  await waitFor('an idle outbox', async () => (await mailDb(s).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000, 100).catch(() => {});
+  await waitFor('an idle outbox', async () => (await kyselyOf(s.store).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000, 100).catch(() => {});
   // Anything sent twice would arrive within moments of the first.
   await new Promise((r) => setTimeout(r, 2000));
-  const dup = await mailDb(s)
+  const dup = await kyselyOf(s.store)
     .selectFrom('mail_outbox')
     .select(['request_id', 'to_addr', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
     .where('request_id', 'in', ids)

@@ -1,5 +1,6 @@
 // RDP test plumbing: a real Gatehouse (start(env), all ports 0) seeded with an RDP device, a small
 // RDP server that answers the Connection Confirm and then echoes, and a raw client.
+import { kyselyOf } from '../../src/storage/store.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -170,7 +171,7 @@ export async function rawClient(port: number): Promise<RawClient> {
 }
 
 export async function auditRows(s: Services, action: string) {
-  const rows = await s.store.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
+  const rows = await kyselyOf(s.store).selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
   return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
 }
 

@@ -1,6 +1,6 @@
 // The directory's pieces, built once per Services: the sync/login service and the TOTP second factor.
 import type { ParamSource } from '../core/approvals/service.js';
-import type { Services } from '../services.js';
+import type { Store } from '../core/ports/store.js';
 import { DirectoryService, type DirectoryDeps } from './service.js';
 import { TotpService, type DelegationsTo } from './totp.js';
 
@@ -18,13 +18,22 @@ export function directoryParts(d: DirectoryDeps & { params: ParamSource; delegat
   return { directory, totp };
 }
 
-const cache = new WeakMap<Services, DirectoryParts>();
+/** What directoryOf reads from a running Services (declared here so this module does not import services.ts). */
+export interface DirectoryHost extends Omit<DirectoryDeps, 'store' | 'admin' | 'audit'> {
+  store: Pick<Store, 'delegationsTo'>;
+  directoryStore: DirectoryDeps['store'];
+  adminStore: DirectoryDeps['admin'];
+  params: ParamSource;
+  audit: DirectoryDeps['audit'];
+}
+
+const cache = new WeakMap<DirectoryHost, DirectoryParts>();
 
 /** The directory parts for a running Services (CLI, API, background). */
-export function directoryOf(s: Services): DirectoryParts {
+export function directoryOf(s: DirectoryHost): DirectoryParts {
   let parts = cache.get(s);
   if (!parts) {
-    parts = directoryParts({ db: s.store.db, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log, delegationsTo: (u, at) => s.store.delegationsTo(u, at) });
+    parts = directoryParts({ store: s.directoryStore, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log, delegationsTo: (u, at) => s.store.delegationsTo(u, at) });
     cache.set(s, parts);
   }
   return parts;

@@ -12,11 +12,10 @@ import { DIRECTORY_SOURCE, parseSettings, type DirectorySettings } from './confi
 import { isEmptyPlan, planSync, summarise, type SyncSummary } from './diff.js';
 import { bindAsUser, readDirectory } from './ldap.js';
 import { mapDirectory } from './mapping.js';
-import { DirectoryStore } from './store.js';
+import type { DirectoryStore } from '../core/ports/directory-store.js';
 
 export interface DirectoryDeps {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  db: any;
+  store: DirectoryStore;
   vault: Vault;
   admin: AdminStore;
   policy: PolicyCache;
@@ -47,7 +46,7 @@ const LEASE_MS = 10 * 60_000;
 export class DirectoryService {
   readonly store: DirectoryStore;
   constructor(private readonly d: DirectoryDeps) {
-    this.store = new DirectoryStore(d.db);
+    this.store = d.store;
   }
 
   async view(): Promise<DirectoryView | null> {

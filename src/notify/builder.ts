@@ -7,15 +7,13 @@
 // exactly once, and a crash anywhere leaves either nothing (the event is picked up again) or everything.
 // Events can commit out of id order on PostgreSQL, so the scan is "every event above a low-water cursor
 // without a marker"; the cursor only advances past events older than a minute that all have markers.
-import { sql } from 'kysely';
 import { levelApprovers } from '../core/approvals/rules.js';
+import type { MailTx } from '../core/ports/mail.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { ApprovalRequest, GatehouseEvent } from '../core/types.js';
 import type { Services } from '../services.js';
-import { toRequest } from '../storage/store.js';
 import { MAIL_EVENTS, mailsForEvent, type ComposeContext, type OutMail } from './compose.js';
 import { plusAddress, type MailConfig } from './config.js';
-import { mailDb, type MailDb } from './schema.js';
 import { createToken, killTokens, replySecret } from './tokens.js';
 
 const SCANNED = [...MAIL_EVENTS, 'approval.cancelled'];
@@ -27,20 +25,11 @@ const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
 
 /**
  * Inserts one outbox row unless that mail exists: the same key, or the same request × recipient × kind ×
- * occurrence (unique index, migration 014). ON CONFLICT DO NOTHING on either: exactly once by
- * construction, whichever builder, node or event gets there first.
+ * occurrence (unique index, migration 014): exactly once by construction, whichever builder, node or event
+ * gets there first.
  */
-export async function enqueue(db: MailDb, m: OutMail, now: number): Promise<boolean> {
-  const r = await db
-    .insertInto('mail_outbox')
-    .values({
-      mail_key: m.key, request_id: m.requestId, kind: m.kind, occurrence: m.occurrence, to_addr: m.to, subject: m.subject, text_body: m.text, html_body: m.html,
-      headers: JSON.stringify(m.headers), message_id: m.messageId, status: 'queued', attempts: 0, next_attempt_at: now, lease_until: null,
-      claimed_by: null, last_error: null, created_at: now, sent_at: null,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+export function enqueue(tx: Pick<MailTx, 'enqueue'>, m: OutMail, now: number): Promise<boolean> {
+  return tx.enqueue(m, now);
 }
 
 interface Inputs {
@@ -86,64 +75,32 @@ export class OutboxBuilder {
   /** The cursor's row is known to exist: later passes only read it. */
   private cursorRow = false;
 
-  private async cursor(db: MailDb): Promise<number> {
-    // An insert is a write, and takes SQLite's write lock even when it inserts nothing: only until the
-    // row is known to be there (the first pass, or again if it has gone).
-    if (!this.cursorRow) await db.insertInto('mail_state').values({ key: 'event_cursor', value: '0' }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    const r = await db.selectFrom('mail_state').select('value').where('key', '=', 'event_cursor').executeTakeFirst();
-    this.cursorRow = r !== undefined;
-    if (!r) throw new Error('the mail cursor row is missing; it is created again on the next pass');
-    return Number(r.value);
-  }
-
-  private pending(db: MailDb, cursor: number) {
-    return db
-      .selectFrom('events')
-      .where('id', '>', cursor)
-      .where('type', 'in', SCANNED)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('mail_event_done').select(sql`1`.as('one')).whereRef('mail_event_done.event_id', '=', 'events.id'))));
+  private async cursor(): Promise<number> {
+    const c = await this.s.mail.eventCursor(!this.cursorRow);
+    this.cursorRow = c !== undefined;
+    if (c === undefined) throw new Error('the mail cursor row is missing; it is created again on the next pass');
+    return c;
   }
 
   async runOnce(): Promise<number> {
-    const db = mailDb(this.s);
-    const cursor = await this.cursor(db);
-    const rows = await this.pending(db, cursor).selectAll().orderBy('id').limit(200).execute();
+    const cursor = await this.cursor();
+    const events = await this.s.mail.pendingEvents(cursor, SCANNED, 200);
     let queued = 0;
-    for (const row of rows) {
-      const e: GatehouseEvent = { id: row.id, at: row.at, type: row.type, payload: JSON.parse(row.payload) };
+    for (const e of events) {
       try {
-        queued += await this.buildOne(db, e);
+        queued += await this.buildOne(e);
       } catch (err) {
         this.lastError = err;
         this.s.log.warn({ err: String(err), event: e.id, type: e.type }, 'could not build mail for an event; will retry');
       }
     }
     if (queued) this.onQueued();
-    await this.advance(db, cursor);
+    await this.s.mail.advanceCursor(cursor, SCANNED, Date.now() - LATE_COMMIT_MS);
     if (Date.now() - this.lastHousekeeping > HOUSEKEEPING_EVERY_MS) {
       this.lastHousekeeping = Date.now();
-      await this.housekeep(db);
+      await this.s.mail.housekeep(Date.now() - KEEP_MS, this.s.clock.now() - KEEP_MS);
     }
     return queued;
-  }
-
-  private async housekeep(db: MailDb): Promise<void> {
-    const before = Date.now() - KEEP_MS;
-    await db.deleteFrom('mail_outbox').where('status', 'in', ['sent', 'failed']).where('created_at', '<', before).execute();
-    await db.deleteFrom('mail_link_tokens').where('created_at', '<', this.s.clock.now() - KEEP_MS).execute();
-    await db.deleteFrom('mail_inbound_seen').where('at', '<', before).execute();
-  }
-
-  private async advance(db: MailDb, cursor: number): Promise<void> {
-    const old = await db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).where('id', '>', cursor).where('at', '<', Date.now() - LATE_COMMIT_MS).executeTakeFirst();
-    let next = Number(old?.m ?? cursor) || cursor;
-    const undone = await this.pending(db, cursor).select((eb) => eb.fn.min('id').as('m')).executeTakeFirst();
-    if (undone?.m !== null && undone?.m !== undefined) next = Math.min(next, Number(undone.m) - 1);
-    if (next <= cursor) return;
-    await db.transaction().execute(async (t) => {
-      const r = await t.updateTable('mail_state').set({ value: String(next) }).where('key', '=', 'event_cursor').where('value', '=', String(cursor)).executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) await t.deleteFrom('mail_event_done').where('event_id', '<=', next).execute();
-    });
   }
 
   /** Policy and parameters, read before the transaction (SQLite has one connection: no reads on it inside). */
@@ -164,7 +121,7 @@ export class OutboxBuilder {
     return { policy, instance: (await this.s.params.params()).str('instance.name'), factorIds };
   }
 
-  private context(t: MailDb, r: ApprovalRequest, current: ApprovalRequest | undefined, now: number, inp: Inputs): ComposeContext {
+  private context(t: MailTx, r: ApprovalRequest, current: ApprovalRequest | undefined, now: number, inp: Inputs): ComposeContext {
     return {
       policy: inp.policy,
       instance: inp.instance,
@@ -180,16 +137,13 @@ export class OutboxBuilder {
     };
   }
 
-  private async buildOne(db: MailDb, e: GatehouseEvent): Promise<number> {
+  private async buildOne(e: GatehouseEvent): Promise<number> {
     const r = e.payload.request as ApprovalRequest | undefined;
     const now = this.s.clock.now();
     const inp = await this.inputs(r);
-    return db.transaction().execute(async (t) => {
-      const mark = await t.insertInto('mail_event_done').values({ event_id: e.id, at: Date.now() }).onConflict((oc) => oc.column('event_id').doNothing()).executeTakeFirst();
-      if (Number(mark.numInsertedOrUpdatedRows ?? 0) !== 1) return 0; // another builder has it
+    return this.s.mail.buildEvent(e.id, Date.now(), async (t) => {
       if (!r || typeof r.id !== 'number') return 0;
-      const row = await t.selectFrom('approval_requests').selectAll().where('id', '=', r.id).executeTakeFirst();
-      const current = row ? toRequest(row) : undefined;
+      const current = await t.getRequest(r.id);
       if (TERMINAL.includes(e.type)) await killTokens(t, r.id, now);
       if (e.type === 'approval.level-approved') await killTokens(t, r.id, now, { belowLevel: r.currentLevel });
       const mails = await mailsForEvent(this.context(t, r, current, now, inp), e);

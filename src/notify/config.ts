@@ -6,7 +6,6 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { loadConfig } from '../config/env.js';
 import { imapFromUrl, transportFromUrl, type ImapConfig } from '../config/mail.js';
 import type { Services } from '../services.js';
-import { mailDb } from './schema.js';
 
 export { imapFromUrl, transportFromUrl, type ImapConfig };
 
@@ -46,8 +45,7 @@ export interface MailSettings {
 
 /** The console's mail settings (for the settings page). The password never leaves. */
 export async function readMailSettings(s: Services): Promise<MailSettings> {
-  const rows = await mailDb(s).selectFrom('mail_settings').selectAll().execute();
-  const m = new Map(rows.map((r) => [r.key, r.value]));
+  const m = await s.mail.settings();
   return {
     host: m.get('host'),
     port: m.has('port') ? Number(m.get('port')) : undefined,
@@ -60,7 +58,6 @@ export async function readMailSettings(s: Services): Promise<MailSettings> {
 
 /** Saves console mail settings; `password` is encrypted with the vault. Env variables still win at start-up. */
 export async function saveMailSettings(s: Services, patch: Omit<MailSettings, 'hasPassword'> & { password?: string | null }): Promise<void> {
-  const db = mailDb(s);
   const now = Date.now();
   const entries: [string, string | null][] = [];
   for (const [k, v] of Object.entries(patch)) {
@@ -68,17 +65,11 @@ export async function saveMailSettings(s: Services, patch: Omit<MailSettings, 'h
     if (k === 'password') entries.push(['password', v === null ? null : s.vault.seal(String(v))]);
     else entries.push([k, v === null ? null : String(v)]);
   }
-  await db.transaction().execute(async (t) => {
-    for (const [key, value] of entries) {
-      await t.deleteFrom('mail_settings').where('key', '=', key).execute();
-      if (value !== null) await t.insertInto('mail_settings').values({ key, value, updated_at: now }).execute();
-    }
-  });
+  await s.mail.saveSettings(entries, now);
 }
 
 async function transportFromSettings(s: Services): Promise<{ transport?: SMTPTransport.Options; from?: string }> {
-  const rows = await mailDb(s).selectFrom('mail_settings').selectAll().execute();
-  const m = new Map(rows.map((r) => [r.key, r.value]));
+  const m = await s.mail.settings();
   const from = m.get('from');
   if (!m.get('host')) return { from };
   const security = m.get('security') ?? 'starttls';

@@ -3,7 +3,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Services } from '../services.js';
 import { outboxStats } from './outbox.js';
 
-export function registerMailMetrics(registry: Registry, s: Pick<Services, 'store'>): void {
+export function registerMailMetrics(registry: Registry, s: Pick<Services, 'mail'>): void {
   let last: Promise<Awaited<ReturnType<typeof outboxStats>>> | null = null;
   // One query per scrape, shared by the gauges below.
   const stats = () => {

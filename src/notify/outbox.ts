@@ -8,32 +8,12 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Services } from '../services.js';
 import type { MailHeaders } from './compose.js';
 import type { MailConfig } from './config.js';
-import { mailDb, type MailDb, type MailOutboxTable } from './schema.js';
-import type { Selectable } from 'kysely';
+import type { ClaimedMail, OutboxStats } from '../core/ports/mail.js';
 
-export interface OutboxStats {
-  queued: number;
-  sending: number;
-  failed: number;
-  sent: number;
-  /** Age in seconds of the oldest mail not yet sent (queued or sending); 0 when none. */
-  oldestUnsentSeconds: number;
-  lastError: string | null;
-}
+export type { OutboxStats } from '../core/ports/mail.js';
 
-export async function outboxStats(s: Pick<Services, 'store'>, now = Date.now()): Promise<OutboxStats> {
-  const db = mailDb(s);
-  const rows = await db.selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')]).groupBy('status').execute();
-  const out: OutboxStats = { queued: 0, sending: 0, failed: 0, sent: 0, oldestUnsentSeconds: 0, lastError: null };
-  let oldest = Infinity;
-  for (const r of rows) {
-    out[r.status as 'queued'] = Number(r.n);
-    if (r.status === 'queued' || r.status === 'sending') oldest = Math.min(oldest, Number(r.oldest));
-  }
-  if (oldest !== Infinity) out.oldestUnsentSeconds = Math.max(0, (now - oldest) / 1000);
-  const last = await db.selectFrom('mail_outbox').select('last_error').where('last_error', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirst();
-  out.lastError = last?.last_error ?? null;
-  return out;
+export function outboxStats(s: Pick<Services, 'mail'>, now = Date.now()): Promise<OutboxStats> {
+  return s.mail.outboxStats(now);
 }
 
 /** Strips anything credential-like from transport errors before they are stored or logged. */
@@ -100,52 +80,31 @@ export class OutboxWorker {
   }
 
   private async drain(): Promise<void> {
-    const db = mailDb(this.s);
     for (;;) {
       if (this.stopped) return;
-      const now = Date.now();
-      const due = await db
-        .selectFrom('mail_outbox')
-        .select('id')
-        .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]))
-        .orderBy('id')
-        .limit(20)
-        .execute();
+      const due = await this.s.mail.dueMail(Date.now(), 20);
       if (!due.length) return;
       let claimedAny = false;
-      for (const { id } of due) {
-        const mail = await this.claim(db, id);
+      for (const id of due) {
+        const mail = await this.s.mail.claimMail(id, this.me, Date.now(), this.cfg.leaseMs);
         if (!mail) continue;
         claimedAny = true;
-        await this.send(db, mail);
+        await this.send(mail);
       }
       if (!claimedAny) return;
     }
   }
 
-  /** One conditional update: exactly one worker gets the row. */
-  private async claim(db: MailDb, id: number): Promise<Selectable<MailOutboxTable> | undefined> {
-    const now = Date.now();
-    const r = await db
-      .updateTable('mail_outbox')
-      .set((eb) => ({ status: 'sending', lease_until: now + this.cfg.leaseMs, claimed_by: this.me, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]))
-      .executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) return undefined;
-    return db.selectFrom('mail_outbox').selectAll().where('id', '=', id).where('claimed_by', '=', this.me).executeTakeFirst();
-  }
-
-  private async send(db: MailDb, m: Selectable<MailOutboxTable>): Promise<void> {
+  private async send(m: ClaimedMail): Promise<void> {
     const h = JSON.parse(m.headers) as MailHeaders;
     try {
       await this.transporter!.sendMail({
         from: this.cfg.from,
-        to: m.to_addr,
+        to: m.to,
         subject: m.subject,
-        text: m.text_body ?? '',
-        html: m.html_body ?? undefined,
-        messageId: m.message_id,
+        text: m.text ?? '',
+        html: m.html ?? undefined,
+        messageId: m.messageId,
         replyTo: h.replyTo,
         inReplyTo: h.inReplyTo,
         references: h.references,
@@ -155,10 +114,10 @@ export class OutboxWorker {
         disableUrlAccess: true,
       });
     } catch (err) {
-      await this.failed(db, m, err);
+      await this.failed(m, err);
       return;
     }
-    await this.markSent(db, m);
+    await this.markSent(m);
     this.sentCount++;
   }
 
@@ -167,17 +126,11 @@ export class OutboxWorker {
    * be lost to a busy database: an unmarked row is sent again when its lease passes. It is tried again,
    * with backoff, for as long as the lease holds.
    */
-  private async markSent(db: MailDb, m: Selectable<MailOutboxTable>): Promise<void> {
+  private async markSent(m: ClaimedMail): Promise<void> {
     const until = Date.now() + Math.max(1000, this.cfg.leaseMs - 1000);
     for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        await db
-          .updateTable('mail_outbox')
-          .set({ status: 'sent', sent_at: Date.now(), lease_until: null, text_body: null, html_body: null, last_error: null })
-          .where('id', '=', m.id)
-          .where('claimed_by', '=', this.me)
-          .where('status', '=', 'sending')
-          .execute();
+        await this.s.mail.markSent(m.id, this.me, Date.now());
         return;
       } catch (err) {
         if (Date.now() + delay >= until) throw err;
@@ -187,20 +140,14 @@ export class OutboxWorker {
     }
   }
 
-  private async failed(db: MailDb, m: Selectable<MailOutboxTable>, err: unknown): Promise<void> {
+  private async failed(m: ClaimedMail, err: unknown): Promise<void> {
     const now = Date.now();
     const code = (err as { responseCode?: number }).responseCode;
     const permanent = typeof code === 'number' && code >= 500 && code < 600;
-    const giveUp = permanent || now - m.created_at > this.cfg.giveUpMs;
+    const giveUp = permanent || now - m.createdAt > this.cfg.giveUpMs;
     const backoff = Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** Math.min(20, m.attempts - 1));
     const jitter = Math.floor(Math.random() * Math.min(1000, backoff / 4));
-    await db
-      .updateTable('mail_outbox')
-      .set({ status: giveUp ? 'failed' : 'queued', next_attempt_at: now + backoff + jitter, lease_until: null, last_error: describe(err) })
-      .where('id', '=', m.id)
-      .where('claimed_by', '=', this.me)
-      .where('status', '=', 'sending')
-      .execute();
+    await this.s.mail.markFailed(m.id, this.me, { giveUp, nextAttemptAt: now + backoff + jitter, error: describe(err) });
     this.s.log.warn({ mail: m.id, kind: m.kind, attempts: m.attempts, err: describe(err), giveUp }, giveUp ? 'mail failed permanently' : 'mail not sent; will retry');
   }
 }

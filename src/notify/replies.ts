@@ -17,7 +17,6 @@ import type { Services } from '../services.js';
 import { enqueue } from './builder.js';
 import { refusalMail, secretFromMessageId, validEmail } from './compose.js';
 import type { MailConfig } from './config.js';
-import { mailDb, type MailDb } from './schema.js';
 import { lookupSecret, sameSecret } from './tokens.js';
 
 export type ReplyOutcome =
@@ -88,18 +87,17 @@ export class ReplyProcessor {
       return { accepted: false, reason: 'automatic message ignored', requestId, replied: false, ignored: true };
     }
     const messageId = (mail.messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`).slice(0, 400);
-    const db = mailDb(this.s);
-    if (!(await this.claim(db, messageId))) {
+    if (!(await this.s.mail.claimInbound(messageId, Date.now(), STALE_CLAIM_MS))) {
       await this.audit(from, requestId, 'replayed message (this Message-ID was already processed)', mail, meta);
       return { accepted: false, reason: 'replayed', requestId, replied: false };
     }
     try {
-      const out = await this.decide(db, mail, meta, from, requestId);
-      await db.updateTable('mail_inbound_seen').set({ outcome: out.accepted ? `accepted ${out.action}` : `refused: ${out.reason}`.slice(0, 200) }).where('message_id', '=', messageId).execute();
+      const out = await this.decide(mail, meta, from, requestId);
+      await this.s.mail.setInboundOutcome(messageId, out.accepted ? `accepted ${out.action}` : `refused: ${out.reason}`.slice(0, 200));
       return out;
     } catch (err) {
       // Not a refusal: something broke (database down…). Release the claim so a retry can process it.
-      await db.deleteFrom('mail_inbound_seen').where('message_id', '=', messageId).execute().catch(() => {});
+      await this.s.mail.releaseInbound(messageId).catch(() => {});
       throw err;
     }
   }
@@ -108,20 +106,12 @@ export class ReplyProcessor {
     return (/<([^>]+)>/.exec(this.cfg.from)?.[1] ?? this.cfg.from).toLowerCase();
   }
 
-  private async claim(db: MailDb, messageId: string): Promise<boolean> {
-    const now = Date.now();
-    const r = await db.insertInto('mail_inbound_seen').values({ message_id: messageId, at: now, outcome: 'processing' }).onConflict((oc) => oc.column('message_id').doNothing()).executeTakeFirst();
-    if (Number(r.numInsertedOrUpdatedRows ?? 0) === 1) return true;
-    const retake = await db.updateTable('mail_inbound_seen').set({ at: now }).where('message_id', '=', messageId).where('outcome', '=', 'processing').where('at', '<', now - STALE_CLAIM_MS).executeTakeFirst();
-    return Number(retake.numUpdatedRows) === 1;
-  }
-
-  private async decide(db: MailDb, mail: ParsedMail, meta: InboundMeta, from: string, requestId: number | null): Promise<ReplyOutcome> {
+  private async decide(mail: ParsedMail, meta: InboundMeta, from: string, requestId: number | null): Promise<ReplyOutcome> {
     const policy = await this.s.policy.current();
     const r = requestId === null ? undefined : await this.s.approvals.get(requestId);
     const refuse = async (reason: string, hint: string): Promise<ReplyOutcome> => {
       await this.audit(from, requestId, reason, mail, meta);
-      const replied = r ? await this.explain(db, r, from, reason, hint, mail) : false;
+      const replied = r ? await this.explain(r, from, reason, hint, mail) : false;
       return { accepted: false, reason, requestId, replied };
     };
     if (requestId === null || !r) return refuse('the subject names no approval request (#<id>)', 'Reply to the notification mail and keep its subject.');
@@ -133,7 +123,7 @@ export class ReplyProcessor {
       .filter((u): u is User => !!u && !u.disabled && validEmail(u.email));
     const approver = approvers.find((u) => u.email!.toLowerCase() === from);
     if (!approver) return refuse(`the sender is not an approver of request #${r.id} at its current level`, 'Reply from the address the notification was sent to.');
-    const secret = await lookupSecret(db, r.id);
+    const secret = await lookupSecret(this.s.mail, r.id);
     const found = this.secretsIn(mail, meta);
     if (!secret || !found.length) return refuse('the reply carries no reply code', 'Use Reply on the notification mail, so your reply goes to its Reply-To address.');
     if (!found.every((f) => sameSecret(f.toLowerCase(), secret.toLowerCase()))) return refuse('the reply code does not match this request', 'Use Reply on the notification mail for this request.');
@@ -164,7 +154,7 @@ export class ReplyProcessor {
   }
 
   /** A short reply to a genuine approver of the request (matched by the directory's address, never the From alone). */
-  private async explain(db: MailDb, r: ApprovalRequest, from: string, why: string, hint: string, mail: ParsedMail): Promise<boolean> {
+  private async explain(r: ApprovalRequest, from: string, why: string, hint: string, mail: ParsedMail): Promise<boolean> {
     const policy = await this.s.policy.current();
     const approverIds = new Set(r.route.levels.flatMap((_, i) => levelApprovers(r, i)));
     const user = [...approverIds].map((id) => policy.usersById.get(id)).find((u) => u && !u.disabled && u.email?.toLowerCase() === from);
@@ -172,7 +162,7 @@ export class ReplyProcessor {
     const params = await this.s.params.params();
     const key = `refused:${createHash('sha256').update(mail.messageId ?? mail.subject ?? '').update(String(Date.now())).digest('hex').slice(0, 32)}`;
     const m = refusalMail({ instance: params.str('instance.name'), domain: this.cfg.domain, templatesDirs: this.cfg.templatesDirs }, key, { ...user, email: user.email }, r.id, why, hint, mail.messageId);
-    const ok = await enqueue(db, m, Date.now());
+    const ok = await enqueue(this.s.mail, m, Date.now());
     if (ok) this.onQueued();
     return ok;
   }

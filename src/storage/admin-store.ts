@@ -1,15 +1,16 @@
 // Kysely implementation of the policy writes (AdminStore).
-import { sql, type Transaction } from 'kysely';
+import { sql, type Transaction, type Updateable } from 'kysely';
 import type { AdminStore, AuditRecord, DeviceRow, GroupKind, GroupRow, PolicyWriter, UserRow } from '../core/ports/admin-store.js';
 import type { AuditEntry, Protocol, WorkflowLevel } from '../core/types.js';
-import type { Database } from './schema.js';
-import { appendEvent, type KyselyStore } from './store.js';
+import type { Database, DevicesTable, UserGroupsTable, UsersTable } from './schema.js';
+import { appendEvent } from './event-log.js';
+import type { KyselyStore } from './store.js';
 import { appendAudit } from './audit-log.js';
 
 const groupTable = (k: GroupKind) => (k === 'user' ? 'user_groups' : 'device_groups');
 
-function userCols(u: Partial<UserRow>) {
-  const o: Record<string, unknown> = {};
+function userCols(u: Partial<UserRow>): Updateable<UsersTable> {
+  const o: Updateable<UsersTable> = {};
   if (u.username !== undefined) o.username = u.username;
   if (u.displayName !== undefined) o.display_name = u.displayName;
   if (u.email !== undefined) o.email = u.email;
@@ -21,8 +22,9 @@ function userCols(u: Partial<UserRow>) {
   return o;
 }
 
-function groupCols(g: Partial<GroupRow>) {
-  const o: Record<string, unknown> = {};
+// Both group tables have the same columns.
+function groupCols(g: Partial<GroupRow>): Updateable<UserGroupsTable> {
+  const o: Updateable<UserGroupsTable> = {};
   if (g.name !== undefined) o.name = g.name;
   if (g.description !== undefined) o.description = g.description;
   if (g.requireApproval !== undefined) o.require_approval = g.requireApproval ? 1 : 0;
@@ -30,8 +32,8 @@ function groupCols(g: Partial<GroupRow>) {
   return o;
 }
 
-function deviceCols(d: Partial<DeviceRow> & { hostKey?: string | null }, now: number) {
-  const o: Record<string, unknown> = {};
+function deviceCols(d: Partial<DeviceRow> & { hostKey?: string | null }, now: number): Updateable<DevicesTable> {
+  const o: Updateable<DevicesTable> = {};
   if (d.name !== undefined) o.name = d.name;
   if (d.host !== undefined) o.host = d.host;
   if (d.ports !== undefined) o.ports = JSON.stringify(d.ports);
@@ -46,7 +48,6 @@ function deviceCols(d: Partial<DeviceRow> & { hostKey?: string | null }, now: nu
   return o;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- table names chosen at run time from a fixed pair */
 class Writer implements PolicyWriter {
   constructor(
     private readonly t: Transaction<Database>,
@@ -56,28 +57,31 @@ class Writer implements PolicyWriter {
   async insertUser(u: UserRow) {
     const r = await this.t
       .insertInto('users')
-      .values({ ...(userCols(u) as any), source: u.source ?? 'local', created_at: this.now, updated_at: this.now })
+      .values({
+        username: u.username, display_name: u.displayName, email: u.email, password_hash: u.passwordHash, manager_id: u.managerId,
+        is_admin: u.isAdmin ? 1 : 0, disabled: u.disabled ? 1 : 0, source: u.source ?? 'local', created_at: this.now, updated_at: this.now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
   }
   async updateUser(id: number, patch: Partial<UserRow>) {
-    await this.t.updateTable('users').set({ ...(userCols(patch) as any), updated_at: this.now }).where('id', '=', id).execute();
+    await this.t.updateTable('users').set({ ...userCols(patch), updated_at: this.now }).where('id', '=', id).execute();
   }
   async addUserKey(userId: number, publicKey: string, fingerprint: string, comment: string | null) {
     await this.t.insertInto('user_keys').values({ user_id: userId, public_key: publicKey, fingerprint, comment, created_at: this.now }).execute();
   }
   async insertGroup(kind: GroupKind, g: GroupRow) {
-    const r = await (this.t as Transaction<any>)
+    const r = await this.t
       .insertInto(groupTable(kind))
-      .values({ ...groupCols(g), created_at: this.now })
+      .values({ name: g.name, description: g.description ?? null, require_approval: g.requireApproval ? 1 : 0, require_reason: g.requireReason ? 1 : 0, created_at: this.now })
       .returning('id')
       .executeTakeFirstOrThrow();
-    return r.id as number;
+    return r.id;
   }
   async updateGroup(kind: GroupKind, id: number, patch: Partial<GroupRow>) {
     const cols = groupCols(patch);
-    if (Object.keys(cols).length) await (this.t as Transaction<any>).updateTable(groupTable(kind)).set(cols).where('id', '=', id).execute();
+    if (Object.keys(cols).length) await this.t.updateTable(groupTable(kind)).set(cols).where('id', '=', id).execute();
   }
   async setManagers(kind: GroupKind, groupId: number, userIds: number[]) {
     const table = kind === 'user' ? 'user_group_managers' : 'device_group_managers';
@@ -95,14 +99,17 @@ class Writer implements PolicyWriter {
   async insertDevice(d: DeviceRow) {
     const r = await this.t
       .insertInto('devices')
-      .values({ ...(deviceCols(d, this.now) as any), options: JSON.stringify(d.options ?? {}), created_at: this.now })
+      .values({
+        name: d.name, host: d.host, ports: JSON.stringify(d.ports), protocols: d.protocols.join(','), group_id: d.groupId, enabled: d.enabled ? 1 : 0,
+        options: JSON.stringify(d.options ?? {}), created_at: this.now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
   }
   async updateDevice(id: number, patch: Partial<DeviceRow> & { hostKey?: string | null }) {
     const cols = deviceCols(patch, this.now);
-    if (Object.keys(cols).length) await this.t.updateTable('devices').set(cols as any).where('id', '=', id).execute();
+    if (Object.keys(cols).length) await this.t.updateTable('devices').set(cols).where('id', '=', id).execute();
   }
   async insertAccount(deviceId: number, a: { name: string; secretKind: 'password' | 'key'; secretEnc: string; isDefault: boolean }) {
     if (a.isDefault) await this.t.updateTable('accounts').set({ is_default: 0 }).where('device_id', '=', deviceId).execute();
@@ -147,7 +154,6 @@ class Writer implements PolicyWriter {
       .execute();
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export class KyselyAdminStore implements AdminStore {
   constructor(

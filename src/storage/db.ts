@@ -7,7 +7,7 @@ import { Kysely, Migrator, sql, PostgresDialect, type Migration, type MigrationP
 import type { Database } from './schema.js';
 import { allMigrations } from './migrations/index.js';
 import { ensurePrivateDir, ensurePrivateFile } from './private-files.js';
-import { BusyRetrySqliteDialect, type SqliteBusyOptions } from './sqlite-busy.js';
+import { BusyRetrySqliteDialect, type SqliteBusyOptions } from './sqlite-driver.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -51,7 +51,7 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
   ensurePrivateDir(dirname(opts.sqlitePath));
   ensurePrivateFile(opts.sqlitePath);
   // The timeout covers only the opening pragmas below; the dialect then sets it to 0 and waits for another
-  // process's lock itself, between attempts, without blocking the event loop (sqlite-busy.ts).
+  // process's lock itself, between attempts, without blocking the event loop (sqlite-driver.ts).
   const sqlite = new SQLite(opts.sqlitePath, { timeout: 10_000 });
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

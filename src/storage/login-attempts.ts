@@ -3,24 +3,10 @@
 // SQLite runs writers one at a time, so concurrent attempts on any number of nodes never pass the limit.
 import { sql, type Kysely } from 'kysely';
 import type { LoginAttemptStore } from '../core/ports/login-attempts.js';
-
-interface LoginAttemptsTable {
-  key: string;
-  n: number;
-  window_start: number;
-  refused: number;
-}
-interface Db {
-  login_attempts: LoginAttemptsTable;
-}
+import type { Database } from './schema.js';
 
 export class KyselyLoginAttemptStore implements LoginAttemptStore {
-  private readonly db: Kysely<Db>;
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(db: Kysely<any>) {
-    this.db = db as unknown as Kysely<Db>;
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   async reserve(key: string, limit: number, now: number, windowMs: number): Promise<number | null> {
     const cutoff = now - windowMs;

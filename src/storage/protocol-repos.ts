@@ -3,7 +3,6 @@ import type { ProtocolRepositories } from '../core/ports/protocol-repos.js';
 import { KyselyAuditFeed } from './audit-feed.js';
 import { KyselyAuditChainCheck, KyselyDatabaseHealth, KyselyReports } from './database.js';
 import { KyselyDeviceOptions, KyselyHttpLoginTokens, KyselyHttpSessionStats } from './http-proxy.js';
-import { KyselyNodeStore } from './nodes-store.js';
 import { withProtocolTables } from './protocol-tables.js';
 import { KyselyRecordings } from './recordings.js';
 import { KyselyRdpTicketRepository } from './rdp-tickets.js';
@@ -21,6 +20,5 @@ export function protocolRepositories(store: KyselyStore): ProtocolRepositories {
     recordings: new KyselyRecordings(store.db),
     reports: new KyselyReports(store),
     dbHealth: new KyselyDatabaseHealth(store),
-    nodeStore: new KyselyNodeStore(store.db),
   };
 }

@@ -2,12 +2,12 @@
 //
 // PostgreSQL aborts one side of a serialization failure (40001) or a deadlock (40P01), and a statement
 // that waited past lock_timeout fails with 55P03; SQLite answers SQLITE_BUSY / SQLITE_LOCKED once
-// sqlite-busy.ts has waited its budget for another process's write lock. In every case the transaction
+// sqlite-driver.ts has waited its budget for another process's write lock. In every case the transaction
 // did nothing (it was rolled back), so running it again from the start is safe. After a bounded number
 // of attempts the caller gets GatehouseError 'conflict' (HTTP 409), never an internal error.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatehouseError } from '../core/errors.js';
-import { isSqliteBusy } from './sqlite-busy.js';
+import { isSqliteBusy } from './sqlite-driver.js';
 
 /** PostgreSQL SQLSTATEs of a transaction that lost to a concurrent one. */
 const PG_LOST_RACE = new Set(['40001', '40P01', '55P03']);
@@ -33,7 +33,7 @@ export async function withRaceRetry<T>(run: () => Promise<T>, o: RetryOptions = 
       return await run();
     } catch (err) {
       if (!isLostRace(err)) throw err;
-      // A lock already waited for through sqlite-busy.ts's whole budget is not waited for again.
+      // A lock already waited for through sqlite-driver.ts's whole budget is not waited for again.
       const spent = typeof (err as { waitedMs?: unknown }).waitedMs === 'number';
       if (attempt >= attempts || spent) throw lostRace(err, attempt);
       o.onRetry?.(err, attempt);

@@ -1,6 +1,7 @@
 // Table types for Kysely. Times are milliseconds since the epoch (bigint); booleans are 0/1 integers so
 // one set of queries serves SQLite and PostgreSQL.
 import type { Generated } from 'kysely';
+import type { OutboxStatus } from '../core/ports/mail.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -183,7 +184,158 @@ export interface MetaTable {
   value: string;
 }
 
-export interface Database {
+// Login and code attempts per key (migration 012).
+export interface LoginAttemptsTable {
+  key: string;
+  n: number;
+  window_start: number;
+  refused: number;
+}
+
+// The console's sessions and API tokens, and the approver index (migrations 004, 013).
+export interface WebSessionsTable {
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  client_addr: string | null;
+  created_at: number;
+  expires_at: number;
+  /** 1 when the login that started this session proved the second factor. */
+  second_factor: Generated<number>;
+}
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  /** 1 when the token was created from a session that proved the second factor. */
+  second_factor: Generated<number>;
+}
+export interface ApprovalApproversTable {
+  request_id: number;
+  user_id: number;
+}
+
+// The directory (migration 009): settings, links from local users/groups to DNs, TOTP secrets,
+// recovery codes and the per-group second-factor flag.
+export interface DirectoryConfigTable {
+  id: number;
+  settings: string;
+  bind_password_enc: string | null;
+  updated_at: number;
+  last_sync_at: number | null;
+  last_summary: string | null;
+  lease_until: number | null;
+  lease_owner: string | null;
+}
+export interface DirectoryLinksTable {
+  kind: string;
+  name: string;
+  dn: string;
+  source: string;
+  disabled_by_sync: number;
+  synced_at: number;
+}
+export interface TotpSecretsTable {
+  user_id: number;
+  secret_enc: string;
+  enabled: number;
+  last_step: number | null;
+  created_at: number;
+  enabled_at: number | null;
+}
+export interface TotpRecoveryTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: number | null;
+}
+export interface SecondFactorGroupsTable {
+  group_id: number;
+  updated_at: number;
+}
+
+// Mail (migrations 003, 014): the outbox, the builder's progress, link tokens, reply secrets, inbound
+// messages already handled and the console's mail settings.
+export interface MailOutboxTable {
+  id: Generated<number>;
+  mail_key: string;
+  request_id: number | null;
+  kind: string;
+  /** Which occurrence of the kind (migration 014): unique with request_id, to_addr and kind. */
+  occurrence: Generated<string>;
+  to_addr: string;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  /** JSON: extra headers (Reply-To, In-Reply-To, References, Auto-Submitted). */
+  headers: string;
+  message_id: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  claimed_by: string | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface MailEventDoneTable {
+  event_id: number;
+  at: number;
+}
+
+export interface MailStateTable {
+  key: string;
+  value: string;
+}
+
+export interface MailLinkTokensTable {
+  token_hash: string;
+  request_id: number;
+  approver_id: number;
+  action: 'approve' | 'reject';
+  level: number;
+  created_at: number;
+  used_at: number | null;
+  dead_at: number | null;
+}
+
+export interface MailReplySecretsTable {
+  request_id: number;
+  secret: string;
+  created_at: number;
+}
+
+export interface MailInboundSeenTable {
+  message_id: string;
+  at: number;
+  outcome: string;
+}
+
+export interface MailSettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface MailTables {
+  mail_outbox: MailOutboxTable;
+  mail_event_done: MailEventDoneTable;
+  mail_state: MailStateTable;
+  mail_link_tokens: MailLinkTokensTable;
+  mail_reply_secrets: MailReplySecretsTable;
+  mail_inbound_seen: MailInboundSeenTable;
+  mail_settings: MailSettingsTable;
+}
+
+export interface Database extends MailTables {
   users: UsersTable;
   user_keys: UserKeysTable;
   user_groups: UserGroupsTable;
@@ -204,4 +356,13 @@ export interface Database {
   sessions: SessionsTable;
   meta: MetaTable;
   nodes: NodesTable;
+  login_attempts: LoginAttemptsTable;
+  web_sessions: WebSessionsTable;
+  api_tokens: ApiTokensTable;
+  approval_approvers: ApprovalApproversTable;
+  directory_config: DirectoryConfigTable;
+  directory_links: DirectoryLinksTable;
+  totp_secrets: TotpSecretsTable;
+  totp_recovery_codes: TotpRecoveryTable;
+  user_group_second_factor: SecondFactorGroupsTable;
 }

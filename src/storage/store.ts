@@ -1,146 +1,20 @@
-// Kysely implementation of core's Store port. One code path for SQLite and PostgreSQL.
-import { PostgresAdapter, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { ApprovalListFilter, NewApprovalRequest, Store, TxStore } from '../core/ports/store.js';
+// Kysely implementation of core's Store port, one code path for SQLite and PostgreSQL. It composes the
+// repositories of requests (requests.ts), delegations and events, and reads policy and parameters.
+import type { Kysely } from 'kysely';
+import type { ApprovalListFilter, Store, TxStore } from '../core/ports/store.js';
 import type { PolicyData } from '../core/policy/snapshot.js';
-import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, Delegation, GatehouseEvent, Protocol } from '../core/types.js';
+import type { AuditEntry, Delegation, Protocol } from '../core/types.js';
 import type { Db, Dialect } from './db.js';
-import type { ApprovalDecisionsTable, ApprovalRequestsTable, Database, DelegationsTable } from './schema.js';
+import type { Database } from './schema.js';
+import { KyselyDelegationStore } from './delegations.js';
+import { KyselyEventLog } from './event-log.js';
 import { toAccount, toDevice, toUser } from './mappers.js';
-import { appendAudit } from './audit-log.js';
+import { KyselyRequestReads, KyselyTx } from './requests.js';
 import { withRaceRetry } from './retry.js';
 export { auditRow } from './audit-log.js';
-
-type Req = Selectable<ApprovalRequestsTable>;
-
-export function toRequest(r: Req): ApprovalRequest {
-  return {
-    id: r.id,
-    requesterId: r.requester_id,
-    deviceId: r.device_id,
-    accountId: r.account_id,
-    protocol: r.protocol as Protocol,
-    reason: r.reason,
-    status: r.status as ApprovalStatus,
-    kind: r.kind as 'instant' | 'reservation',
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    decidedAt: r.decided_at,
-    currentLevel: r.current_level,
-    levelStartedAt: r.level_started_at,
-    route: JSON.parse(r.route),
-    autoApproved: r.auto_approved === 1,
-    grantStart: r.grant_start,
-    grantEnd: r.grant_end,
-    clientAddr: r.client_addr,
-    lastNotifiedAt: r.last_notified_at,
-    decidedBy: r.decided_by,
-    decisionComment: r.decision_comment,
-    escalateAt: r.escalate_at ?? null,
-  };
-}
-
-function fromRequest(r: Partial<NewApprovalRequest>): Partial<Omit<Req, 'id'>> {
-  const out: Partial<Omit<Req, 'id'>> = {};
-  const map: Record<string, string> = {
-    requesterId: 'requester_id', deviceId: 'device_id', accountId: 'account_id', protocol: 'protocol', reason: 'reason', status: 'status',
-    kind: 'kind', createdAt: 'created_at', expiresAt: 'expires_at', decidedAt: 'decided_at', currentLevel: 'current_level',
-    levelStartedAt: 'level_started_at', grantStart: 'grant_start', grantEnd: 'grant_end', clientAddr: 'client_addr',
-    lastNotifiedAt: 'last_notified_at', decidedBy: 'decided_by', decisionComment: 'decision_comment', escalateAt: 'escalate_at',
-  };
-  for (const [k, v] of Object.entries(r)) {
-    if (v === undefined) continue;
-    if (k === 'route') (out as Record<string, unknown>).route = JSON.stringify(v);
-    else if (k === 'autoApproved') out.auto_approved = v ? 1 : 0;
-    else if (map[k]) (out as Record<string, unknown>)[map[k]] = v;
-  }
-  return out;
-}
-
-function toDecision(d: Selectable<ApprovalDecisionsTable>): ApprovalDecision {
-  return {
-    id: d.id, requestId: d.request_id, level: d.level, approverId: d.approver_id, onBehalfOf: d.on_behalf_of,
-    decision: d.decision as 'approve' | 'reject', channel: d.channel as ApprovalDecision['channel'], comment: d.comment, createdAt: d.created_at,
-  };
-}
-
-function toDelegation(d: Selectable<DelegationsTable>): Delegation {
-  return { id: d.id, fromUserId: d.from_user_id, toUserId: d.to_user_id, startsAt: d.starts_at, endsAt: d.ends_at, reason: d.reason, revokedAt: d.revoked_at };
-}
-
-
-class KyselyTx implements TxStore {
-  constructor(
-    private readonly t: Transaction<Database>,
-    private readonly dialect: Dialect,
-    private readonly auditKey: Buffer,
-  ) {}
-
-  async lockRequest(id: number) {
-    let q = this.t.selectFrom('approval_requests').selectAll().where('id', '=', id);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    const r = await q.executeTakeFirst();
-    return r ? toRequest(r) : undefined;
-  }
-
-  async findWaiting(userId: number, deviceId: number, accountId: number, protocol: Protocol, kind: 'instant' | 'reservation') {
-    let q = this.t
-      .selectFrom('approval_requests')
-      .selectAll()
-      .where('requester_id', '=', userId)
-      .where('device_id', '=', deviceId)
-      .where('account_id', '=', accountId)
-      .where('protocol', '=', protocol)
-      .where('status', '=', 'waiting')
-      .where('kind', '=', kind)
-      .orderBy('id', 'desc')
-      .limit(1);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    const r = await q.executeTakeFirst();
-    return r ? toRequest(r) : undefined;
-  }
-
-  async insertRequest(r: NewApprovalRequest) {
-    const row = await this.t.insertInto('approval_requests').values(fromRequest(r) as Omit<Req, 'id'>).returningAll().executeTakeFirstOrThrow();
-    return toRequest(row);
-  }
-
-  async updateRequest(id: number, expect: { status: ApprovalStatus; level?: number }, patch: Partial<NewApprovalRequest>) {
-    let q = this.t.updateTable('approval_requests').set(fromRequest(patch)).where('id', '=', id).where('status', '=', expect.status);
-    if (expect.level !== undefined) q = q.where('current_level', '=', expect.level);
-    const res = await q.executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
-  }
-
-  async insertDecision(d: Omit<ApprovalDecision, 'id'>) {
-    await this.t
-      .insertInto('approval_decisions')
-      .values({ request_id: d.requestId, level: d.level, approver_id: d.approverId, on_behalf_of: d.onBehalfOf, decision: d.decision, channel: d.channel, comment: d.comment, created_at: d.createdAt })
-      .execute();
-  }
-
-  async decisions(requestId: number) {
-    const rows = await this.t.selectFrom('approval_decisions').selectAll().where('request_id', '=', requestId).orderBy('id').execute();
-    return rows.map(toDecision);
-  }
-
-  async appendAudit(e: AuditEntry, at: number) {
-    await appendAudit(this.t, this.auditKey, e, at);
-  }
-
-  async appendEvent(type: string, payload: Record<string, unknown>, at: number) {
-    await appendEvent(this.t, type, payload, at);
-  }
-}
-
-export async function appendEvent(db: Kysely<Database>, type: string, payload: Record<string, unknown>, at: number): Promise<void> {
-  await db.insertInto('events').values({ at, type, payload: JSON.stringify(payload) }).execute();
-  // On PostgreSQL, wake every listening node when this transaction commits (no-op text on SQLite).
-  if (isPostgres(db)) await sql`select pg_notify('gatehouse_events', '')`.execute(db);
-}
-
-function isPostgres(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
+export { appendEvent } from './event-log.js';
+export { requestsInPeriod, toRequest } from './requests.js';
+export { KyselySessionStore } from './sessions-store.js';
 
 export class KyselyStore implements Store {
   readonly dialect: Dialect;
@@ -148,9 +22,20 @@ export class KyselyStore implements Store {
   /** Signs the audit chain; set by services.ts from the vault key. */
   auditKey: Buffer = Buffer.alloc(32);
 
+  private readonly requests: KyselyRequestReads;
+  private readonly delegations: KyselyDelegationStore;
+  private readonly events: KyselyEventLog;
+
   constructor(readonly handle: Db) {
     this.db = handle.kysely;
     this.dialect = handle.dialect;
+    this.requests = new KyselyRequestReads(this.db);
+    this.delegations = new KyselyDelegationStore(this.db, () => this.auditKey);
+    this.events = new KyselyEventLog(this.db);
+  }
+
+  get where(): string {
+    return this.handle.where;
   }
 
   /** One transaction; run again from the start when it loses a race in the database (retry.ts). */
@@ -206,98 +91,53 @@ export class KyselyStore implements Store {
     return new Map(rows.map((r) => [r.name, r.value]));
   }
 
-  async getRequest(id: number) {
-    const r = await this.db.selectFrom('approval_requests').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toRequest(r) : undefined;
+  getRequest(id: number) {
+    return this.requests.getRequest(id);
   }
 
-  async listRequests(f: ApprovalListFilter) {
-    let q = this.db.selectFrom('approval_requests').selectAll().orderBy('id', 'desc').limit(Math.min(f.limit ?? 100, 1000));
-    if (f.requesterId !== undefined) q = q.where('requester_id', '=', f.requesterId);
-    if (f.status) q = q.where('status', '=', f.status);
-    if (f.ids) q = f.ids.length ? q.where('id', 'in', f.ids) : q.where(sql<boolean>`1 = 0`);
-    if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
-    return (await q.execute()).map(toRequest);
+  listRequests(f: ApprovalListFilter) {
+    return this.requests.listRequests(f);
   }
 
-  async decisions(requestId: number) {
-    const rows = await this.db.selectFrom('approval_decisions').selectAll().where('request_id', '=', requestId).orderBy('id').execute();
-    return rows.map(toDecision);
+  decisions(requestId: number) {
+    return this.requests.decisions(requestId);
   }
 
-  async activeGrants(now: number) {
-    const rows = await this.db.selectFrom('approval_requests').selectAll().where('status', '=', 'approved').where('grant_end', '>', now).execute();
-    return rows.map(toRequest);
+  activeGrants(now: number) {
+    return this.requests.activeGrants(now);
   }
 
-  async waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }) {
-    let q = this.db.selectFrom('approval_requests').select('id').where('status', '=', 'waiting').orderBy('id').limit(opts.limit);
-    if (!opts.all && opts.expiredBy !== undefined) q = q.where('expires_at', '<=', opts.expiredBy);
-    if (!opts.all && opts.escalateBy !== undefined) q = q.where('escalate_at', '<=', opts.escalateBy);
-    return (await q.execute()).map((r) => r.id);
+  waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }) {
+    return this.requests.waitingIds(opts);
   }
 
-  async delegationsTo(userId: number, at: number) {
-    const rows = await this.db
-      .selectFrom('delegations')
-      .selectAll()
-      .where('to_user_id', '=', userId)
-      .where('starts_at', '<=', at)
-      .where('ends_at', '>', at)
-      .where('revoked_at', 'is', null)
-      .execute();
-    return rows.map(toDelegation);
+
+  delegationsTo(userId: number, at: number) {
+    return this.delegations.delegationsTo(userId, at);
   }
 
-  async listDelegations(userId?: number) {
-    let q = this.db.selectFrom('delegations').selectAll().orderBy('id', 'desc');
-    if (userId !== undefined) q = q.where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)]));
-    return (await q.execute()).map(toDelegation);
+  listDelegations(userId?: number) {
+    return this.delegations.listDelegations(userId);
   }
 
-  async insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number) {
-    return this.db.transaction().execute(async (t) => {
-      const row = await t
-        .insertInto('delegations')
-        .values({ from_user_id: d.fromUserId, to_user_id: d.toUserId, starts_at: d.startsAt, ends_at: d.endsAt, reason: d.reason, created_at: at, revoked_at: null })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await appendAudit(t, this.auditKey, { ...audit, targetId: row.id }, at);
-      await appendEvent(t, 'delegation.created', { id: row.id, fromUserId: d.fromUserId, toUserId: d.toUserId }, at);
-      return toDelegation(row);
-    });
+  insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number) {
+    return this.delegations.insertDelegation(d, audit, at);
   }
 
-  async eventsSince(afterId: number, sinceAt: number, limit: number): Promise<GatehouseEvent[]> {
-    const rows = await this.db
-      .selectFrom('events')
-      .selectAll()
-      .where((eb) => eb.or([eb('id', '>', afterId), eb('at', '>=', sinceAt)]))
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, payload: JSON.parse(r.payload) }));
+  eventsSince(afterId: number, sinceAt: number, limit: number) {
+    return this.events.eventsSince(afterId, sinceAt, limit);
   }
 
-  async eventsAfter(afterId: number, alsoIds: readonly number[], limit: number): Promise<GatehouseEvent[]> {
-    const rows = await this.db
-      .selectFrom('events')
-      .selectAll()
-      .where((eb) => (alsoIds.length ? eb.or([eb('id', '>', afterId), eb('id', 'in', [...alsoIds])]) : eb('id', '>', afterId)))
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, payload: JSON.parse(r.payload) }));
+  eventsAfter(afterId: number, alsoIds: readonly number[], limit: number) {
+    return this.events.eventsAfter(afterId, alsoIds, limit);
   }
 
-  async maxEventId(): Promise<number> {
-    const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
-    return Number(r?.m ?? 0);
+  maxEventId() {
+    return this.events.maxEventId();
   }
 
-  async pruneEvents(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('events').where('at', '<', before).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  pruneEvents(before: number) {
+    return this.events.pruneEvents(before);
   }
 
   async close(): Promise<void> {
@@ -305,48 +145,8 @@ export class KyselyStore implements Store {
   }
 }
 
-/** Session rows and generic audit appends. */
-export class KyselySessionStore {
-  private readonly db: Kysely<Database>;
-  constructor(private readonly store: KyselyStore) {
-    this.db = store.db;
-  }
-
-  async insertSession(r: import('../core/sessions.js').SessionRecord, at: number): Promise<number> {
-    const row = await this.db
-      .insertInto('sessions')
-      .values({ user_id: r.userId, device_id: r.deviceId, account_id: r.accountId, protocol: r.protocol, approval_id: r.approvalId, client_addr: r.clientAddr, node_id: r.nodeId, started_at: at, ended_at: null, end_reason: null, bytes_in: 0, bytes_out: 0 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
-
-  async endSession(id: number, at: number, reason: string, bytesIn: number, bytesOut: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ ended_at: at, end_reason: reason.slice(0, 200), bytes_in: bytesIn, bytes_out: bytesOut }).where('id', '=', id).where('ended_at', 'is', null).execute();
-  }
-
-  async updateSessionBytes(id: number, bytesIn: number, bytesOut: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ bytes_in: bytesIn, bytes_out: bytesOut }).where('id', '=', id).execute();
-  }
-
-  async appendSessionEvent(type: string, payload: Record<string, unknown>, at: number): Promise<void> {
-    await appendEvent(this.db, type, payload, at);
-  }
-
-  async appendAudit(e: AuditEntry, at: number): Promise<void> {
-    await appendAudit(this.db, this.store.auditKey, e, at);
-  }
-}
-
-/** Requests created in [from, to) with their decisions, for reports. */
-export async function requestsInPeriod(db: Kysely<Database>, from: number, to: number): Promise<{ requests: ApprovalRequest[]; decisions: ApprovalDecision[] }> {
-  const rows = await db.selectFrom('approval_requests').selectAll().where('created_at', '>=', from).where('created_at', '<', to).orderBy('id').execute();
-  const requests = rows.map(toRequest);
-  const decisions: ApprovalDecision[] = [];
-  for (let i = 0; i < requests.length; i += 500) {
-    const ids = requests.slice(i, i + 500).map((r) => r.id);
-    const ds = await db.selectFrom('approval_decisions').selectAll().where('request_id', 'in', ids).execute();
-    decisions.push(...ds.map(toDecision));
-  }
-  return { requests, decisions };
+/** The Kysely handle behind a Store: for storage code, and for tests and benchmarks that check rows directly. */
+export function kyselyOf(store: Store): Kysely<Database> {
+  if (!(store instanceof KyselyStore)) throw new Error('this store is not backed by Kysely');
+  return store.db;
 }

@@ -3,6 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, login, startServer, tokenClient, PW, type Server } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 type Role = 'anon' | 'alice' | 'bob' | 'admin';
 interface Row {
@@ -134,11 +135,11 @@ describe('API authorization (SQLite)', () => {
   test('no secret, hash or token leaves through any GET route', async () => {
     const s = srv.running.services;
     const secrets = ['web01-root-secret', 'db01-pg-secret', 'win01-admin-secret', PW];
-    const enc = await s.store.db.selectFrom('accounts').select('secret_enc').execute();
-    const hashes = await s.store.db.selectFrom('users').select('password_hash').execute();
+    const enc = await dbOf(s).selectFrom('accounts').select('secret_enc').execute();
+    const hashes = await dbOf(s).selectFrom('users').select('password_hash').execute();
     const needles = [...secrets, ...enc.map((r) => r.secret_enc), ...hashes.map((r) => r.password_hash).filter((h): h is string => !!h)];
     const tok = await clients.alice.post('/api/v1/tokens', { name: 'leak-check' });
-    const tokenRows = await (s.store.db as any).selectFrom('api_tokens').select('token_hash').execute();
+    const tokenRows = await (dbOf(s) as any).selectFrom('api_tokens').select('token_hash').execute();
     needles.push(tok.body.token, ...tokenRows.map((r: { token_hash: string }) => r.token_hash));
     const gets = ROUTES.filter((r) => r.method === 'GET').map((r) => r.path);
     gets.push('/api/v1/devices/win01', '/api/v1/audit?limit=500', '/api/v1/audit/export?format=csv', '/api/v1/approvals?scope=all');
@@ -228,7 +229,7 @@ describe('API authorization (SQLite)', () => {
     assert.equal((await bearer.get('/api/v1/session')).status, 200);
     assert.equal((await web.del(`/api/v1/tokens/${row.id}`)).status, 200);
     assert.equal((await bearer.get('/api/v1/session')).status, 401);
-    const stored = await (srv.running.services.store.db as any).selectFrom('api_tokens').selectAll().where('id', '=', row.id).executeTakeFirst();
+    const stored = await (dbOf(srv.running.services) as any).selectFrom('api_tokens').selectAll().where('id', '=', row.id).executeTakeFirst();
     assert.notEqual(stored.token_hash, created.body.token, 'only a hash is stored');
     assert.equal(stored.token_hash.length, 64);
   });

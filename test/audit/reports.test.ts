@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { gh, ghJson } from '../helpers/cli.js';
 import { reportCsv, type ApprovalReport } from '../../src/core/reports.js';
+import { dbOf } from '../helpers/kysely.js';
 
 describe('approval reports', () => {
   let t: TestEnv;
@@ -18,7 +19,7 @@ describe('approval reports', () => {
     await t.s.approvals.approve(a.request.id, 'bob', { channel: 'cli' });
     await t.s.approvals.reject(b.request.id, 'bob', { channel: 'cli', comment: '=cmd|calc' });
     // c expires: move its deadline into the past.
-    await t.s.store.db.updateTable('approval_requests').set({ expires_at: Date.now() - 1 }).where('id', '=', c.request.id).execute();
+    await dbOf(t.s).updateTable('approval_requests').set({ expires_at: Date.now() - 1 }).where('id', '=', c.request.id).execute();
     await t.s.close();
   });
   after(async () => {

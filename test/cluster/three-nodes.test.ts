@@ -14,6 +14,7 @@ import { startSink, waitFor, type Sink } from '../mail/helpers.js';
 import { login, startNode, type Node } from './nodes.js';
 import { startHogs } from '../../bench/lib/cluster.js';
 import { race, type RaceResult } from '../../bench/lib/race.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 
@@ -74,7 +75,7 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     const output = Date.now() - t0;
     // "Started" = node A registered the proxied session (upstream connected); the output adds the
     // upstream handshake and the command itself.
-    const sess = await t.s.store.db.selectFrom('sessions').select(['started_at', 'node_id']).where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const sess = await dbOf(t.s).selectFrom('sessions').select(['started_at', 'node_id']).where('approval_id', '=', id).executeTakeFirstOrThrow();
     const req = (await t.s.store.getRequest(id))!;
     const started = sess.started_at - req.decidedAt!;
     console.log(`# node B approval -> session on node A started after ${started} ms, first output after ${output} ms`);
@@ -93,7 +94,7 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     assert.ok(ended < 2000, `ended ${ended} ms after the revocation on another node`);
     assert.notEqual(done.code, 0);
     assert.match(done.stderr + done.stdout, /revoked/i);
-    const row = await t.s.store.db.selectFrom('sessions').selectAll().where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const row = await dbOf(t.s).selectFrom('sessions').selectAll().where('approval_id', '=', id).executeTakeFirstOrThrow();
     assert.equal(row.node_id, 'node-a');
     assert.ok(row.ended_at);
   });
@@ -135,7 +136,7 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
       await s.approvals.approve(Number(m[1]), 'bob', { channel: 'cli' });
       await live.waitFor(/on-b/, 10_000);
     }
-    await waitFor('the session row on node B', async () => (await s.store.db.selectFrom('sessions').select('id').where('node_id', '=', 'node-b').where('ended_at', 'is', null).execute()).length > 0, 10_000);
+    await waitFor('the session row on node B', async () => (await dbOf(s).selectFrom('sessions').select('id').where('node_id', '=', 'node-b').where('ended_at', 'is', null).execute()).length > 0, 10_000);
     // Mail piles up while the SMTP server is down; every node's outbox worker keeps trying.
     await sink.down();
     const before = sink.messages.length;
@@ -161,14 +162,14 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     await waitFor(
       'node B marked down and its session lost',
       async () => {
-        const r = await s.store.db.selectFrom('sessions').select(['end_reason']).where('node_id', '=', 'node-b').where('ended_at', 'is not', null).execute();
+        const r = await dbOf(s).selectFrom('sessions').select(['end_reason']).where('node_id', '=', 'node-b').where('ended_at', 'is not', null).execute();
         return r.some((x) => /node lost/.test(x.end_reason ?? ''));
       },
       45_000,
       250,
     );
     console.log(`# node B killed: its session marked lost after ${Math.round((Date.now() - t0) / 1000)} s`);
-    const nodesRows = await s.store.db.selectFrom('nodes').select(['id', 'status']).orderBy('id').execute();
+    const nodesRows = await dbOf(s).selectFrom('nodes').select(['id', 'status']).orderBy('id').execute();
     assert.deepEqual(nodesRows.map((n) => [n.id, n.status]), [['node-a', 'up'], ['node-b', 'down'], ['node-c', 'up']]);
     live.killAll();
   });

@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { SKIP, launch, shot } from '../web/browser.js';
 import { PW, api, consoleLogin, nodeUpstream, startGw, type Gw, type NodeUpstream } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 describe('http proxy in a browser: wait, approve, reload, revoke, reject', { skip: SKIP }, () => {
   let up: NodeUpstream;
@@ -26,7 +27,7 @@ describe('http proxy in a browser: wait, approve, reload, revoke, reject', { ski
     await page.getByRole('heading', { name: /Waiting for approval #\d+ from Bob Manager/ }).waitFor({ timeout: 10_000 });
     return Number(/#(\d+)/.exec(await heading(page))![1]);
   };
-  const requests = async () => (await gw.s.store.db.selectFrom('approval_requests').select('id').where('protocol', '=', 'http').execute()).length;
+  const requests = async () => (await dbOf(gw.s).selectFrom('approval_requests').select('id').where('protocol', '=', 'http').execute()).length;
 
   before(async () => {
     up = await nodeUpstream();
@@ -84,7 +85,7 @@ describe('http proxy in a browser: wait, approve, reload, revoke, reject', { ski
     assert.match((await page.locator('#reason').textContent()) ?? '', /revoked: done for today/);
     await shot(page, 'http-access-ended');
 
-    const row = await gw.s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'http').executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s).selectFrom('sessions').selectAll().where('protocol', '=', 'http').executeTakeFirstOrThrow();
     assert.equal(row.approval_id, id);
     assert.ok(row.ended_at !== null);
     assert.match(String(row.end_reason), /revoked/);

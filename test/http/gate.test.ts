@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { CookieSigner, PROXY_COOKIE } from '../../src/protocols/http/auth.js';
 import { vaultKey } from '../../src/services.js';
 import { ADMIN, get, nodeUpstream, proxyCookie, startGw, type Gw, type NodeUpstream } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 /** The first `n` SSE events of a stream, as parsed data. */
 function sse(port: number, host: string, path: string, cookie: string, n: number, onOpen: () => void): Promise<Record<string, unknown>[]> {
@@ -87,7 +88,7 @@ describe('http proxy gate: reason, live status, expiry', () => {
   });
 
   test("another user's request is not visible on the SSE stream", async () => {
-    const [r] = await gw.s.store.db.selectFrom('approval_requests').select('id').execute();
+    const [r] = await dbOf(gw.s).selectFrom('approval_requests').select('id').execute();
     // bob has no rule for app, so the console gives him no token: a cookie signed with the gateway's key
     // stands for one he could hold (a rule removed since).
     const bob = (await gw.s.policy.current()).usersByName.get('bob')!;
@@ -100,7 +101,7 @@ describe('http proxy gate: reason, live status, expiry', () => {
 
   test('expiry is explained when the user comes back', async () => {
     await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: false });
-    await gw.s.approvals.revoke((await gw.s.store.db.selectFrom('approval_requests').select('id').executeTakeFirstOrThrow()).id, 'bob', { channel: 'api' });
+    await gw.s.approvals.revoke((await dbOf(gw.s).selectFrom('approval_requests').select('id').executeTakeFirstOrThrow()).id, 'bob', { channel: 'api' });
     await new Promise((r) => setTimeout(r, 200));
     let page = await get(gw.proxyPort, gw.host('app'), '/', { headers: { cookie } });
     assert.match(page.body, /Access ended/);
@@ -141,7 +142,7 @@ describe('http proxy gate: reason, live status, expiry', () => {
     await new Promise((r) => setTimeout(r, 200));
     page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
     assert.match(page.body, /hello from upstream/);
-    const rows = await gw.s.store.db.selectFrom('sessions').select(['approval_id', 'ended_at']).where('protocol', '=', 'http').execute();
+    const rows = await dbOf(gw.s).selectFrom('sessions').select(['approval_id', 'ended_at']).where('protocol', '=', 'http').execute();
     assert.ok(rows.some((r) => r.approval_id === second.request.id && r.ended_at === null), 'a new session for the new grant');
     await gw.s.approvals.revoke(second.request.id, 'bob', { channel: 'api' });
   });

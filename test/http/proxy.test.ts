@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { CookieSigner, PROXY_COOKIE } from '../../src/protocols/http/auth.js';
 import { vaultKey } from '../../src/services.js';
 import { NGINX_SKIP, consoleLogin, freePort, get, nodeUpstream, proxyCookie, raw, startGw, startNginx, type Gw, type Nginx, type NodeUpstream } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 /** Downloads `path` reading slowly at first: resolves with bytes received and the heap growth seen meanwhile. */
 function slowDownload(port: number, host: string, path: string, cookie: string, pauseMs: number, during?: () => number) {
@@ -112,14 +113,14 @@ describe('http proxy: forwarding to a Node upstream', () => {
 
   test('the session row counts requests and bytes; access is audited once', async () => {
     await new Promise((r) => setTimeout(r, 5300));
-    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'http').execute();
+    const rows = await dbOf(gw.s).selectFrom('sessions').selectAll().where('protocol', '=', 'http').execute();
     assert.equal(rows.length, 1);
     assert.ok(Number(rows[0].bytes_out) > 256 * 1024 * 1024, `bytes_out ${rows[0].bytes_out}`);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const st = await (gw.s.store.db as any).selectFrom('http_session_stats').selectAll().where('session_id', '=', rows[0].id).executeTakeFirst();
+    const st = await (dbOf(gw.s) as any).selectFrom('http_session_stats').selectAll().where('session_id', '=', rows[0].id).executeTakeFirst();
     assert.ok(Number(st.requests) >= 6, `requests ${st.requests}`);
     assert.ok(Number(st.last_request_at) >= Number(st.first_request_at));
-    const audits = await gw.s.store.db.selectFrom('audit_log').select('action').where('action', '=', 'http.access').execute();
+    const audits = await dbOf(gw.s).selectFrom('audit_log').select('action').where('action', '=', 'http.access').execute();
     assert.equal(audits.length, 1);
   });
 

@@ -8,6 +8,7 @@ import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.
 import { appendAudit, verifyAuditLog } from '../../src/storage/audit-log.js';
 import { recordHash, sign } from '../../src/core/audit.js';
 import { gh } from '../helpers/cli.js';
+import { dbOf, auditKeyOf } from '../helpers/kysely.js';
 
 for (const target of DB_TARGETS) {
   describe(`audit chain on ${target.name}`, { skip: target.skip }, () => {
@@ -20,8 +21,8 @@ for (const target of DB_TARGETS) {
     });
     after(async () => t?.cleanup());
 
-    const verify = () => verifyAuditLog(t.s.store.db, t.s.store.auditKey);
-    const db = () => t.s.store.db;
+    const verify = () => verifyAuditLog(dbOf(t.s), auditKeyOf(t.s));
+    const db = () => dbOf(t.s);
     const ids = async () => (await db().selectFrom('audit_log').select(['id', 'seq']).orderBy('id').execute()).map((r) => r.id);
 
     test('every write is chained and the clean log verifies, also through the CLI', async () => {
@@ -101,7 +102,7 @@ for (const target of DB_TARGETS) {
     });
 
     test('100k records verify in under 10 s', { timeout: 300_000 }, async () => {
-      const key = t.s.store.auditKey;
+      const key = auditKeyOf(t.s);
       // Build the chain exactly as appendAudit() does, but insert in batches so the test stays quick.
       const last = await db().selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
       let prevHash = last.hash!;

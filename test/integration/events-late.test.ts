@@ -9,6 +9,7 @@ import { appendEvent } from '../../src/storage/store.js';
 import { testServices, type TestEnv } from '../helpers/services.js';
 import { DB_TARGETS } from '../helpers/db.js';
 import { waitFor } from '../mail/helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 for (const target of DB_TARGETS) {
   describe(`event bus, late commits (${target.name})`, { skip: target.skip }, () => {
@@ -21,7 +22,7 @@ for (const target of DB_TARGETS) {
 
     test('an event committed after a later one is delivered once; nothing is delivered twice', async () => {
       t = await testServices(target.name);
-      const db = t.s.store.db;
+      const db = dbOf(t.s);
       bus = new EventBus(t.s.store, 20);
       await bus.start();
       const got: GatehouseEvent[] = [];

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/core/ports/clock.js';
 import { NodeService } from '../../src/core/nodes.js';
 import { KyselyNodeStore } from '../../src/storage/nodes-store.js';
 import { KyselySessionStore } from '../../src/storage/store.js';
+import { dbOf, kyselyStoreOf } from '../helpers/kysely.js';
 
 for (const target of DB_TARGETS) {
   describe(`nodes on ${target.name}`, { skip: target.skip }, () => {
@@ -20,12 +21,12 @@ for (const target of DB_TARGETS) {
 
     test('a silent node goes down after 30 s and its live sessions end as lost, once', async () => {
       const clock = new ManualClock(Date.now());
-      const store = new KyselyNodeStore(t.s.store.db);
+      const store = new KyselyNodeStore(dbOf(t.s));
       const audits: string[] = [];
       const mk = (id: string) => new NodeService(store, clock, { id, host: 'h', pid: 1, version: 'test' }, async (a, d) => void audits.push(`${a}:${d.node}`));
       const [a, b, c] = [mk('node-a'), mk('node-b'), mk('node-c')];
       for (const n of [a, b, c]) await n.register();
-      const sessions = new KyselySessionStore(t.s.store);
+      const sessions = new KyselySessionStore(kyselyStoreOf(t.s));
       const rec = { userId: 1, deviceId: 1, accountId: 1, protocol: 'ssh' as const, approvalId: null, clientAddr: '127.0.0.1' };
       const sb1 = await sessions.insertSession({ ...rec, nodeId: 'node-b' }, clock.now());
       const sb2 = await sessions.insertSession({ ...rec, nodeId: 'node-b' }, clock.now());
@@ -42,7 +43,7 @@ for (const target of DB_TARGETS) {
       assert.deepEqual([...ra.nodes, ...rc.nodes], ['node-b']);
       assert.equal(ra.sessions + rc.sessions, 2);
       assert.deepEqual(audits, ['node.down:node-b']);
-      const rows = await t.s.store.db.selectFrom('sessions').select(['id', 'ended_at', 'end_reason']).where('id', 'in', [sb1, sb2, sa]).orderBy('id').execute();
+      const rows = await dbOf(t.s).selectFrom('sessions').select(['id', 'ended_at', 'end_reason']).where('id', 'in', [sb1, sb2, sa]).orderBy('id').execute();
       assert.match(rows[0].end_reason!, /node lost/);
       assert.match(rows[1].end_reason!, /node lost/);
       assert.equal(rows[2].ended_at, null, "node-a's session lives on");

@@ -31,7 +31,7 @@ describe('email links and the second factor of approvers', () => {
   test('the password alone is refused for an approver who needs the second factor', async () => {
     const s = srv.running.services;
     const bob = (await s.policy.current()).usersByName.get('bob')!;
-    const token = await createToken(s.store.db as unknown as Parameters<typeof createToken>[0], requestId, bob.id, 'approve', 0, Date.now());
+    const token = await createToken(s.mail, requestId, bob.id, 'approve', 0, Date.now());
     const res = await form(null, token, { username: 'bob', password: PW });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /second factor/);
@@ -50,7 +50,7 @@ describe('email links and the second factor of approvers', () => {
     const step2 = await c.post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: await generate({ secret }) });
     assert.equal(step2.status, 200, step2.text);
     c.cookie = step2.headers.get('set-cookie')!.split(';')[0];
-    const token = await createToken(s.store.db as unknown as Parameters<typeof createToken>[0], requestId, bob.id, 'approve', 0, Date.now());
+    const token = await createToken(s.mail, requestId, bob.id, 'approve', 0, Date.now());
     const res = await form(c, token, {});
     assert.equal(res.status, 200, await res.text());
     assert.equal((await s.approvals.get(requestId))!.status, 'approved');

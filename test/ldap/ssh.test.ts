@@ -12,6 +12,7 @@ import { start, type Running } from '../../src/main.js';
 import { directoryOf } from '../../src/directory/index.js';
 import { missing } from '../helpers/peers.js';
 import { GROUPS, PEOPLE, SLAPD, SYNC_DN, SYNC_PW, pwOf, startSlapd, type Slapd } from './slapd.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 
@@ -116,7 +117,7 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
 
   test('a wrong code is refused; three wrong codes end the connection', async () => {
     // The per-user code limit (5 in the window) is not what this test is about: start from zero.
-    await g.services.store.db.deleteFrom('login_attempts' as never).execute();
+    await dbOf(g.services).deleteFrom('login_attempts' as never).execute();
     const r = await login(g.sshPort!, 'alice', { password: pwOf('alice'), codes: ['000000', '111111', '222222', '333333'] });
     assert.equal(r.ok, false);
     assert.equal(r.prompts.length, 3);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/env.js';
 import { makeLogger } from '../../src/log.js';
 import { openServices } from '../../src/services.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import { seedOrg } from '../helpers/services.js';
 import { fastMailEnv, sleep, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
 

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNotify, type RunningNotify } from '../../src/notify/index.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { fastMailEnv, sleep, startSink, SUBJECT, waitFor, type Sink } from './helpers.js';
 

@@ -8,6 +8,7 @@ import { seedOrg } from '../helpers/services.js';
 import { PROCESSED_KEYWORD } from '../../src/notify/imap.js';
 import { DOVECOT, startDovecot, type Dovecot } from './dovecot.js';
 import { fastMailEnv, rawMail, replyTo, sleep, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const skip = missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root');
 
@@ -59,7 +60,7 @@ describe('email reply over IMAP (Dovecot)', { skip }, () => {
     // Restart: the poller starts again on the same mailbox and finds nothing to do.
     await gw.restart();
     await sleep(1000);
-    const refused = async () => (await gw.g.services.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').execute()).length;
+    const refused = async () => (await dbOf(gw.g.services).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').execute()).length;
     assert.equal(await refused(), 0, 'nothing processed again after a restart');
 
     // A crash after processing but before flagging: the flag is lost, the Message-ID table still knows it.

@@ -8,7 +8,7 @@ import { makeLogger } from '../../src/log.js';
 import { startNotify, type RunningNotify } from '../../src/notify/index.js';
 import { registerMailMetrics } from '../../src/notify/metrics.js';
 import { outboxStats } from '../../src/notify/outbox.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import { openServices, type Services } from '../../src/services.js';
 import { DB_TARGETS, freshPgDatabase } from '../helpers/db.js';
 import { ADMIN, seedOrg } from '../helpers/services.js';

@@ -3,8 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, seedOrg } from '../helpers/services.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import { fastMailEnv, links, rawMail, replyTo, sendTo, sleep, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 fastMailEnv();
 
@@ -50,7 +51,7 @@ describe('refused mail and links', () => {
   }
   const status = async (id: number) => (await gw.g.services.approvals.get(id))!.status;
   const refusals = async (id: number) =>
-    (await gw.g.services.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').where('target_id', '=', String(id)).execute()).map((r) => JSON.parse(r.details).reason as string);
+    (await dbOf(gw.g.services).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').where('target_id', '=', String(id)).execute()).map((r) => JSON.parse(r.details).reason as string);
   const explained = (id: number) => sink.to('bob@example.com').filter((m) => m.parsed.subject === `Re: ${SUBJECT(id)}`);
 
   test('replies that must not decide: non-approver, wrong code, no code, then a replay of the good one', async () => {
@@ -96,7 +97,7 @@ describe('refused mail and links', () => {
     assert.equal(await status(a.id), 'rejected');
 
     const b = await waiting();
-    await gw.g.services.store.db.updateTable('approval_requests').set({ expires_at: Date.now() - 1000 }).where('id', '=', b.id).execute();
+    await dbOf(gw.g.services).updateTable('approval_requests').set({ expires_at: Date.now() - 1000 }).where('id', '=', b.id).execute();
     await sendTo(gw.g.smtpInPort!, replyTo(b.mail, 'bob@example.com', 'APPROVE'));
     await waitFor('refusal', async () => (await refusals(b.id)).some((r) => /expired/.test(r)));
     assert.equal(await status(b.id), 'expired');

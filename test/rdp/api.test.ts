@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildWebServer } from '../../src/api/server.js';
 import { Metrics } from '../../src/api/metrics.js';
 import { installAuth } from '../../src/api/auth.js';
-import { ApiStore } from '../../src/api/store.js';
 import { loginRoutes } from '../../src/api/routes/login/index.js';
 import { rdpRoutes } from '../../src/api/routes/rdp/index.js';
 import { clientConnectionRequest } from '../../src/protocols/rdp/x224.js';
@@ -25,7 +24,7 @@ describe('API: RDP connect and .rdp download', () => {
     dev = await fakeRdpServer();
     await addRdpDevice(g.s, 'rdp01', dev.port);
     app = await buildWebServer(g.s, new Metrics(g.s));
-    const store = new ApiStore(g.s.store.db);
+    const store = g.s.apiStore;
     await app.register(
       async (api) => {
         installAuth(api, g.s, store);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { gh } from '../helpers/cli.js';
 import { clientConnectionRequest } from '../../src/protocols/rdp/x224.js';
 import { addRdpDevice, CONNECTION_CONFIRM, fakeRdpServer, rawClient, startGateway, waitUntil, type FakeRdp, type Gw } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 describe('gatehouse rdp-file', () => {
   let g: Gw;
@@ -43,7 +44,7 @@ describe('gatehouse rdp-file', () => {
     c.sock.write(clientConnectionRequest({ routingToken: out.ticket, requestedProtocols: 1 }));
     await c.waitFor(CONNECTION_CONFIRM.length);
     c.sock.destroy();
-    await waitUntil(async () => (await g.s.store.db.selectFrom('sessions').select('id').where('approval_id', '=', id).execute()).length === 1, 3000, 'session');
+    await waitUntil(async () => (await dbOf(g.s).selectFrom('sessions').select('id').where('approval_id', '=', id).execute()).length === 1, 3000, 'session');
   });
 
   test('plain text output is the .rdp file; no access reads the same for a missing device; only rdp', async () => {

@@ -12,6 +12,7 @@ import { openServices } from '../../src/services.js';
 import { issueTicket } from '../../src/protocols/rdp/index.js';
 import { clientConnectionRequest, parseConnectionRequest } from '../../src/protocols/rdp/x224.js';
 import { addRdpDevice, auditRows, CONNECTION_CONFIRM, fakeRdpServer, rawClient, startGateway, waitUntil, type FakeRdp, type Gw } from './helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 async function ticketFor(g: Gw, user = 'alice', device = 'rdp01') {
   const r = await issueTicket(g.s, { username: user, device, channel: 'cli', reason: 'patch tuesday' });
@@ -78,13 +79,13 @@ for (const target of DB_TARGETS) {
       c.sock.write(payload);
       const got = await c.waitFor(before + payload.length);
       assert.ok(got.subarray(before).equals(payload));
-      const live = await g.s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').where('ended_at', 'is', null).execute();
+      const live = await dbOf(g.s).selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').where('ended_at', 'is', null).execute();
       assert.equal(live.length, 1);
       assert.equal(live[0].approval_id, null);
       c.sock.end();
       await c.closed;
-      await waitUntil(async () => !!(await g.s.store.db.selectFrom('sessions').select('ended_at').where('id', '=', live[0].id).executeTakeFirst())?.ended_at, 3000, 'session end');
-      const row = await g.s.store.db.selectFrom('sessions').selectAll().where('id', '=', live[0].id).executeTakeFirstOrThrow();
+      await waitUntil(async () => !!(await dbOf(g.s).selectFrom('sessions').select('ended_at').where('id', '=', live[0].id).executeTakeFirst())?.ended_at, 3000, 'session end');
+      const row = await dbOf(g.s).selectFrom('sessions').selectAll().where('id', '=', live[0].id).executeTakeFirstOrThrow();
       assert.ok(Number(row.bytes_in) >= payload.length && Number(row.bytes_out) >= payload.length, `bytes ${row.bytes_in}/${row.bytes_out}`);
       const connects = await auditRows(g.s, 'rdp.connect');
       assert.ok(connects.some((a) => a.details.sessionId === live[0].id && a.actor === 'alice'));
@@ -154,7 +155,7 @@ for (const target of DB_TARGETS) {
       const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
       const base = clientConnectionRequest({ routingToken: 'gh1.' + 'Q'.repeat(43), requestedProtocols: 3 });
       const n = dev.requests.length;
-      const audited = async () => (await g.s.store.db.selectFrom('audit_log').select(({ fn }) => fn.countAll<number>().as('n')).where('action', 'like', 'rdp.refused%').executeTakeFirstOrThrow()).n;
+      const audited = async () => (await dbOf(g.s).selectFrom('audit_log').select(({ fn }) => fn.countAll<number>().as('n')).where('action', 'like', 'rdp.refused%').executeTakeFirstOrThrow()).n;
       const before = Number(await audited());
       for (let i = 0; i < 300; i++) {
         let pkt = Buffer.from(base);
@@ -177,7 +178,7 @@ for (const target of DB_TARGETS) {
 
     test('an expired ticket and a ticket whose device changed are refused like an unknown one', async () => {
       const t1 = await ticketFor(g);
-      await g.s.store.db.updateTable('rdp_tickets' as never).set({ expires_at: Date.now() - 1 } as never).where('id' as never, '=', (await g.s.store.db.selectFrom('rdp_tickets' as never).select('id' as never).orderBy('id' as never, 'desc').executeTakeFirstOrThrow() as { id: number }).id as never).execute();
+      await dbOf(g.s).updateTable('rdp_tickets' as never).set({ expires_at: Date.now() - 1 } as never).where('id' as never, '=', (await dbOf(g.s).selectFrom('rdp_tickets' as never).select('id' as never).orderBy('id' as never, 'desc').executeTakeFirstOrThrow() as { id: number }).id as never).execute();
       await refused(g, clientConnectionRequest({ routingToken: t1.ticket, requestedProtocols: 1 }));
       const t2 = await ticketFor(g, 'alice', 'rdp02');
       await g.s.admin.setDevice({ username: 'admin', id: null, channel: 'cli' }, 'rdp02', { protocols: 'ssh', port: 22 });
@@ -229,15 +230,15 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     const c = await rawClient(g.port);
     c.sock.write(clientConnectionRequest({ routingToken: t.outcome === 'allowed' ? t.ticket : '', requestedProtocols: 1 }));
     await c.waitFor(CONNECTION_CONFIRM.length);
-    const row = await g.s.store.db.selectFrom('sessions').selectAll().where('approval_id', '=', reqId).executeTakeFirstOrThrow();
+    const row = await dbOf(g.s).selectFrom('sessions').selectAll().where('approval_id', '=', reqId).executeTakeFirstOrThrow();
     assert.equal(row.protocol, 'rdp');
     const t0 = Date.now();
     await g.s.approvals.revoke(reqId, 'bob', { channel: 'cli', comment: 'change window over' });
     await c.closed;
     const ms = Date.now() - t0;
     assert.ok(ms < 1000, `relay closed ${ms} ms after revocation`);
-    await waitUntil(async () => !!(await g.s.store.db.selectFrom('sessions').select('end_reason').where('id', '=', row.id).executeTakeFirst())?.end_reason, 3000, 'session end');
-    const ended = await g.s.store.db.selectFrom('sessions').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+    await waitUntil(async () => !!(await dbOf(g.s).selectFrom('sessions').select('end_reason').where('id', '=', row.id).executeTakeFirst())?.end_reason, 3000, 'session end');
+    const ended = await dbOf(g.s).selectFrom('sessions').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
     assert.match(String(ended.end_reason), /revoked/);
     // No new ticket without a new approval.
     assert.equal((await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'web', mayRequest: false })).outcome, 'approval-required');
@@ -271,7 +272,7 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     await c.closed;
     const late = Date.now() - (now + 3000);
     assert.ok(late >= -50 && late < 1000, `closed ${late} ms after the grant ended`);
-    await waitUntil(async () => /window is over/.test(String((await g.s.store.db.selectFrom('sessions').select('end_reason').where('approval_id', '=', id).executeTakeFirst())?.end_reason)), 3000, 'session end reason');
+    await waitUntil(async () => /window is over/.test(String((await dbOf(g.s).selectFrom('sessions').select('end_reason').where('approval_id', '=', id).executeTakeFirst())?.end_reason)), 3000, 'session end reason');
   });
 
   test('no access at all: the same answer for a missing device and a forbidden one', async () => {
@@ -296,7 +297,7 @@ describe('RDP gateway: shutdown', () => {
       stopped = true;
       await c.closed;
       const s = await openServices(loadConfig({ GATEHOUSE_DATA_DIR: g.dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef' }), makeLogger('silent'));
-      const row = await s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').executeTakeFirstOrThrow();
+      const row = await dbOf(s).selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').executeTakeFirstOrThrow();
       await s.close();
       assert.equal(row.end_reason, 'the gateway is shutting down');
     } finally {

@@ -9,6 +9,7 @@ import { missing } from '../helpers/peers.js';
 import { issueTicket } from '../../src/protocols/rdp/index.js';
 import { addRdpDevice, auditRows, startGateway, waitUntil, type Gw } from './helpers.js';
 import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp, type Xrdp } from './xrdp.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const skip = missing('xrdp', HAVE_XRDP, 'apt-get install -y xrdp') || missing('xfreerdp', HAVE_XFREERDP, 'apt-get install -y freerdp2-x11 xvfb xauth imagemagick');
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -38,7 +39,7 @@ describe('RDP gateway with real xfreerdp and xrdp', { skip }, () => {
     // xrdp saw the account's cookie, never the ticket.
     assert.ok(!xrdp.log().includes(ticket.slice(4)), 'the ticket never reaches the device');
     await waitUntil(async () => {
-      const rows = await g.s.store.db.selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').execute();
+      const rows = await dbOf(g.s).selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').execute();
       return rows.length === 1 && rows[0].ended_at !== null && Number(rows[0].bytes_out) > 1000;
     }, 5000, 'session recorded with its end and bytes');
 

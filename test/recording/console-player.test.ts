@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { launch as launchClient, SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
 import { startGateway, type Gw } from '../ssh/gateway.js';
 import { SKIP as CHROMIUM_SKIP, ensureConsoleBuilt, launch, shot } from '../web/browser.js';
+import { dbOf } from '../helpers/kysely.js';
 
 describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }, () => {
   let sshd: Sshd;
@@ -23,7 +24,7 @@ describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }
     p.write('exit\n');
     await p.done;
     for (let i = 0; i < 100; i++) {
-      const row = await gw.s.store.db.selectFrom('sessions').select('ended_at').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      const row = await dbOf(gw.s).selectFrom('sessions').select('ended_at').orderBy('id', 'desc').limit(1).executeTakeFirst();
       if (row?.ended_at) break;
       await new Promise((r) => setTimeout(r, 50));
     }

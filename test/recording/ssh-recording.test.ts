@@ -11,6 +11,7 @@ import { ADMIN, startGateway, type Gw } from '../ssh/gateway.js';
 import { Recordings } from '../../src/recording/service.js';
 import { castOutput, readCast } from '../../src/recording/read.js';
 import { hasBinary, missing } from '../helpers/peers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const ASCIINEMA = missing('asciinema', hasBinary('asciinema') && hasBinary('script'), 'apt-get install asciinema');
 
@@ -26,7 +27,7 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     await sshd?.stop();
   });
 
-  const lastSession = async () => gw.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+  const lastSession = async () => dbOf(gw.s).selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
   /** The gateway closes the recording, then the session row: wait for the row. */
   const endOfLastSession = async () => {
     for (let i = 0; i < 100; i++) {
@@ -72,7 +73,7 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     };
     const admin = await login('admin', 'admin-pass-123');
     const alice = await login('alice', 'alice-S3cret-pass');
-    const row = await gw.s.store.db.selectFrom('sessions').select('id').where('recording', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s).selectFrom('sessions').select('id').where('recording', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
     const res = await fetch(`${base}/sessions/${row.id}/recording`, { headers: { cookie: admin } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/x-asciicast/);
@@ -81,7 +82,7 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     const one = (await (await fetch(`${base}/sessions/${row.id}`, { headers: { cookie: admin } })).json()) as { recording: boolean };
     assert.equal(one.recording, true);
     // From an approval to the sessions (and recordings) it let through.
-    await gw.s.store.db.updateTable('sessions').set({ approval_id: 4242 }).where('id', '=', row.id).execute();
+    await dbOf(gw.s).updateTable('sessions').set({ approval_id: 4242 }).where('id', '=', row.id).execute();
     const byApproval = (await (await fetch(`${base}/sessions?approvalId=4242`, { headers: { cookie: admin } })).json()) as { items: { id: number; recording: boolean }[] };
     assert.deepEqual(byApproval.items.map((x) => [x.id, x.recording]), [[row.id, true]]);
     const none = (await (await fetch(`${base}/sessions?approvalId=999999`, { headers: { cookie: admin } })).json()) as { items: unknown[] };

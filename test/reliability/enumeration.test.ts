@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import ssh2 from 'ssh2';
 import { ADMIN } from '../helpers/services.js';
 import { startServer, PW, type Server } from '../api/helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 let srv: Server;
 before(async () => {
@@ -89,7 +90,7 @@ function sshTry(port: number, username: string, password: string, cmd: string | 
   });
 }
 
-const freshCounters = () => srv.running.services.store.db.deleteFrom('login_attempts' as never).execute();
+const freshCounters = () => dbOf(srv.running.services).deleteFrom('login_attempts' as never).execute();
 
 test('SSH password login: unknown user and wrong password are refused alike, argon2 in both', async () => {
   await freshCounters();

@@ -12,6 +12,7 @@ import { DB_TARGETS, freshPgDatabase } from '../helpers/db.js';
 import { ADMIN, seedOrg } from '../helpers/services.js';
 import { Client } from '../api/helpers.js';
 import { fastMailEnv, links, replyTo, sendTo, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from '../mail/helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 fastMailEnv();
 const PW = 'S3cret-pass';
@@ -91,7 +92,7 @@ for (const target of DB_TARGETS) describe(`hostile: every decision channel prove
   }
   const mailOf = (id: number) => waitFor(`bob's mail for #${id}`, () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)));
   const refusals = async (id: number) =>
-    (await svc().store.db.selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').where('target_id', '=', String(id)).execute()).map((r) => JSON.parse(r.details).reason as string);
+    (await dbOf(svc()).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').where('target_id', '=', String(id)).execute()).map((r) => JSON.parse(r.details).reason as string);
   const linkPost = (url: string, form: Record<string, string>) =>
     fetch(`${gw.web}${new URL(url).pathname}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
 

@@ -16,6 +16,7 @@ import { directoryOf } from '../../src/directory/index.js';
 import { DEFAULT_LIMITS } from '../../src/core/limiter.js';
 import { createToken } from '../../src/notify/tokens.js';
 import type { Services } from '../../src/services.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const LIMIT = DEFAULT_LIMITS.perUser;
 const PARALLEL = 20;
@@ -45,7 +46,7 @@ function sshTry(port: number, username: string, auth: { password?: string; priva
 }
 
 async function auditCount(s: Services, action: string, actor: string): Promise<number> {
-  const rows = await s.store.db.selectFrom('audit_log').select('id').where('action', '=', action).where('actor', '=', actor).execute();
+  const rows = await dbOf(s).selectFrom('audit_log').select('id').where('action', '=', action).where('actor', '=', actor).execute();
   return rows.length;
 }
 
@@ -62,7 +63,7 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
   });
   after(async () => srv?.stop());
   // Every test starts with clean counters: all attempts come from 127.0.0.1, one address.
-  const fresh = () => s.store.db.deleteFrom('login_attempts' as never).execute();
+  const fresh = () => dbOf(s).deleteFrom('login_attempts' as never).execute();
 
   test(`console password: ${PARALLEL} parallel wrong passwords, at most ${LIMIT} checked, the rest 429 with Retry-After`, async () => {
     await fresh();
@@ -146,7 +147,7 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     const r = await s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: 'deploy 42' });
     if (r.outcome === 'allowed') throw new Error('expected a request');
     const bob = (await s.policy.current()).usersByName.get('bob')!;
-    const db = s.store.db as unknown as Parameters<typeof createToken>[0];
+    const db = s.mail;
     const form = (token: string, body: string) => fetch(`${srv.base}/email/approval/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
 
     // The oracle first, on fresh counters: a wrong password and carol's right one get one answer.

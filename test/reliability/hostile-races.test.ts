@@ -12,12 +12,13 @@ import type { AddressInfo } from 'node:net';
 import { OutboxBuilder } from '../../src/notify/builder.js';
 import { loadMailConfig, transportFromUrl } from '../../src/notify/config.js';
 import { OutboxWorker } from '../../src/notify/outbox.js';
-import { mailDb } from '../../src/notify/schema.js';
+import { mailDb } from '../helpers/kysely.js';
 import type { Services } from '../../src/services.js';
 import { storageErrorToGatehouse, withRaceRetry } from '../../src/storage/retry.js';
 import { DB_TARGETS, PG_SKIP } from '../helpers/db.js';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { login, startServer } from '../api/helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 async function waitingRequest(s: Services, protocol: 'ssh' | 'sftp' = 'ssh'): Promise<number> {
   const r = await s.approvals.request({ username: 'alice', device: 'web01', protocol, channel: 'api', reason: 'race test' });
@@ -134,12 +135,12 @@ describe('mail is queued once per request × recipient × kind × occurrence', (
         const id = await waitingRequest(s);
         const db = mailDb(s);
         // The same news twice, as two writers (or a retried transaction) could record it.
-        const created = await s.store.db.selectFrom('events').selectAll().where('type', '=', 'approval.created').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
-        await s.store.db.insertInto('events').values({ at: created.at, type: created.type, payload: created.payload }).execute();
+        const created = await dbOf(s).selectFrom('events').selectAll().where('type', '=', 'approval.created').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+        await dbOf(s).insertInto('events').values({ at: created.at, type: created.type, payload: created.payload }).execute();
         const reminder = (at: number) => {
           const payload = JSON.parse(created.payload);
           payload.request.lastNotifiedAt = at;
-          return s.store.db.insertInto('events').values({ at, type: 'approval.reminder', payload: JSON.stringify(payload) }).execute();
+          return dbOf(s).insertInto('events').values({ at, type: 'approval.reminder', payload: JSON.stringify(payload) }).execute();
         };
         await reminder(created.at + 400_000);
         await reminder(created.at + 400_000);

@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { SKIP, launch } from '../web/browser.js';
 import { ADMIN, consoleLogin, get, nodeUpstream, proxyCookie, raw, startGw, type Gw, type NodeUpstream } from '../http/helpers.js';
 import { ODD_CHARS_ENCODED, OFFSITE, browserResolve, hostileTargets, pool } from './redirect-payloads.js';
+import { dbOf } from '../helpers/kysely.js';
 
 interface RawRes {
   status: number;
@@ -41,7 +42,7 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
 
   /** Revokes bob's auto-approved requests and waits until the gate asks again. */
   const revokeBob = async () => {
-    const rows = await gw.s.store.db.selectFrom('approval_requests').select('id').where('status', '=', 'approved').execute();
+    const rows = await dbOf(gw.s).selectFrom('approval_requests').select('id').where('status', '=', 'approved').execute();
     for (const r of rows) await gw.s.approvals.revoke(r.id, 'admin', { channel: 'cli' });
     for (let i = 0; (await gw.s.approvals.decide('bob', 'app', 'http')).outcome !== 'approval-required'; i++) {
       assert.ok(i < 200, 'the revoked grant stops counting');

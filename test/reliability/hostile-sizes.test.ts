@@ -21,6 +21,7 @@ import { DOVECOT, startDovecot } from '../mail/dovecot.js';
 import { missing } from '../helpers/peers.js';
 import { ADMIN, NGINX_SKIP, consoleLogin, freePort, get, nodeUpstream, proxyCookie, startGw, startNginx, type Gw, type Nginx, type NodeUpstream } from '../http/helpers.js';
 import { flood, MiB, peakRss, smtpFlood, type Flood } from './hostile-sizes-helpers.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const BIG = 300 * MiB;
 /** What a sender may get into the kernel's buffers before the gateway's close reaches it. */
@@ -277,7 +278,7 @@ describe('recordings', () => {
     const alice = p.usersByName.get('alice')!;
     const app = [...p.devicesById.values()].find((d) => d.name === 'app')!;
     const account = p.accountsOfDevice.get(app.id)![0];
-    const row = await s.store.db
+    const row = await dbOf(s)
       .insertInto('sessions')
       .values({ user_id: alice.id, device_id: app.id, account_id: account.id, protocol: 'http', node_id: 'test', started_at: Date.now(), ended_at: Date.now(), recording: 'hostile-big.cast.gz' } as never)
       .returning('id')
@@ -369,7 +370,7 @@ describe('SSH', () => {
     assert.ok(f.sent < STOPPED_BELOW, `kept reading: ${(f.sent / MiB).toFixed(1)} MiB`);
     assert.ok(f.ms < QUICK_MS);
     const dave = (await gw.s.policy.current()).usersByName.get('dave')!;
-    const waiting = await gw.s.store.db.selectFrom('approval_requests').select('id').where('requester_id', '=', dave.id).where('status', '=', 'waiting').execute();
+    const waiting = await dbOf(gw.s).selectFrom('approval_requests').select('id').where('requester_id', '=', dave.id).where('status', '=', 'waiting').execute();
     assert.equal(waiting.length, 1, 'the request still waits');
     await stillUp();
   });

@@ -22,6 +22,7 @@ import { PROCESSED_KEYWORD } from '../../src/notify/imap.js';
 import { dovecotCtl, type DovecotCtl } from './dovecot-ctl.js';
 import { startRelay, type Relay } from './relay.js';
 import { sshExec, seedSshOrg, startServer, stopServer, type Server } from './server.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const DOVECOT_SKIP = missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd; runs as root');
 const DEVICES = ['web01', 'web02', 'web03', 'web04', 'web05', 'web06', 'web07', 'web08'];
@@ -236,7 +237,7 @@ for (const db of DB_TARGETS) {
       await waitFor('every reply flagged processed', async () => (await flagged()) === replied.length, 30_000, 200);
       await sleep(1500); // more poll passes: nothing is read twice
       for (const id of replied) assert.equal((await decisions(id)).length, 1, `decisions about #${id}`);
-      const audit = async (action: string) => (await t.s.store.db.selectFrom('audit_log').select('id').where('action', '=', action).execute()).length;
+      const audit = async (action: string) => (await dbOf(t.s).selectFrom('audit_log').select('id').where('action', '=', action).execute()).length;
       assert.equal(await audit('mail.reply.refused'), 0, 'no reply refused (a replay would be)');
       assert.equal(server!.proc.exitCode, null, 'the server is alive');
       const log = server!.log.join('');

@@ -13,6 +13,7 @@ import { testServices, type TestEnv } from '../helpers/services.js';
 import { SSHD_SKIP, makeKey, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
 import { startSink, waitFor, sleep, type Sink } from '../mail/helpers.js';
 import { pool, sshExec, seedSshOrg, startServer, stopServer, type Server } from './server.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const N = 50;
 const EXPIRING = 5;
@@ -67,25 +68,25 @@ for (const db of DB_TARGETS) {
       // A few deadlines fall while the server is down.
       const expiring = ids.slice(0, EXPIRING);
       const deadline = Date.now() + 1500;
-      await s.store.db.updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', expiring).execute();
+      await dbOf(s).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', expiring).execute();
 
       await stopServer(server, 'SIGKILL');
       const ended = await Promise.all(first.map((c) => c.done));
       assert.ok(ended.every((r) => r.code !== 0), 'every client lost its connection');
       while (Date.now() < deadline + 300) await sleep(100);
 
-      const raw = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
+      const raw = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
       assert.ok(raw.every((r) => r.status === 'waiting'), `after the crash: ${JSON.stringify(raw.filter((r) => r.status !== 'waiting'))}`);
 
       const t1 = Date.now();
       server = await startServer({ dir: t.dir, env, web, ssh });
       console.log(`# restarted in ${Date.now() - t1} ms`);
       await waitFor('the past-deadline requests expired by the sweeper', async () => {
-        const rows = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', expiring).execute();
+        const rows = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', expiring).execute();
         return rows.every((r) => r.status === 'expired');
       }, 30_000, 200);
       const alive = ids.slice(EXPIRING);
-      const after = await s.store.db.selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', alive).execute();
+      const after = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', alive).execute();
       assert.deepEqual([...new Set(after.map((r) => r.status))], ['waiting']);
 
       // Reconnect: the same request, said to be already waiting; no new request is created.
@@ -98,7 +99,7 @@ for (const db of DB_TARGETS) {
         assert.equal(Number(/#(\d+)/.exec(out)![1]), id);
         assert.match(out, /already waiting/);
       }));
-      const count = await s.store.db.selectFrom('approval_requests').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const count = await dbOf(s).selectFrom('approval_requests').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(count.n), N, 'no request created by the reconnects');
 
       const t2 = Date.now();

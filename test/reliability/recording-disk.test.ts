@@ -18,6 +18,7 @@ import { SSHD_SKIP, launch, makeKey, startSshd, type KeyPair, type Running, type
 import { sleep, waitFor } from '../mail/helpers.js';
 import { castOutput, readCast } from '../../src/recording/read.js';
 import { seedSshOrg, startServer, stopServer, type Server } from './server.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const SIZE = '2m';
@@ -116,12 +117,12 @@ for (const db of DB_TARGETS) {
       await t.s.admin.setParam(ADMIN, 'recording.on.failure', v);
       await sleep(1000); // the server learns of the change through the event bus
     };
-    const lastSession = () => t.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const lastSession = () => dbOf(t.s).selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
     const failures = async (session?: number) =>
-      (await t.s.store.db.selectFrom('audit_log').selectAll().where('action', '=', 'recording.failed').execute())
+      (await dbOf(t.s).selectFrom('audit_log').selectAll().where('action', '=', 'recording.failed').execute())
         .filter((r) => session === undefined || r.target_id === String(session))
         .map((r) => JSON.parse(r.details) as { error: string; action: string });
-    const ended = (id: number) => waitFor(`session ${id} closed`, async () => (await t.s.store.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst())?.ended_at != null, 30_000, 100);
+    const ended = (id: number) => waitFor(`session ${id} closed`, async () => (await dbOf(t.s).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst())?.ended_at != null, 30_000, 100);
 
     /** A real `ssh -tt` shell through the gateway, at its prompt, with a line already recorded. */
     const shell = async (mark: string) => {
@@ -184,7 +185,7 @@ for (const db of DB_TARGETS) {
       const failed = await waitFor('recording.failed audited', async () => (await failures(id)).length > 0 && (await failures(id)), 30_000, 100);
       assert.equal(failed.length, 1);
       assert.equal(failed[0].action, 'terminate');
-      const row = await t.s.store.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await dbOf(t.s).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       console.log(`# ${db.name}, terminate: session end reason ${JSON.stringify(row.end_reason)}`);
       free();
     });

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import vm from 'node:vm';
 import { freePort, launch, makeKey, run, SSHD_SKIP, startSshd, type Sshd } from './peers.js';
 import { ADMIN, PASSWORD, startGateway, type Gw } from './gateway.js';
+import { dbOf } from '../helpers/kysely.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -53,7 +54,7 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     assert.equal(b?.details.scope, 'user');
     assert.equal(b?.details.clientAddr, '127.0.0.1');
     assert.equal((await gw.ssh('alice@web01', ['echo key-ok']).done).stdout, 'key-ok\n', 'a key cannot be guessed: key logins are not blocked');
-    await gw.s.store.db.deleteFrom('login_attempts' as never).execute();
+    await dbOf(gw.s).deleteFrom('login_attempts' as never).execute();
   });
 
   test('a store failure during login fails closed and says so (even in batch mode)', async () => {
@@ -134,7 +135,7 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const fd = openSync(big, 'w');
     ftruncateSync(fd, 1024 ** 3);
     closeSync(fd);
-    const before = (await gw.s.store.db.selectFrom('sessions').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0;
+    const before = (await dbOf(gw.s).selectFrom('sessions').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0;
     const liveSession = async (protocol: 'ssh' | 'sftp') => {
       for (let i = 0; i < 200 && gw.s.sessions.count(protocol) === 0; i++) await new Promise((r) => setTimeout(r, 25));
       assert.equal(gw.s.sessions.count(protocol), 1, `a live ${protocol} session`);
@@ -160,7 +161,7 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     while (gw.s.sessions.count() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     assert.equal(gw.s.sessions.count(), 0, 'no live session left');
     await new Promise((r) => setTimeout(r, 300));
-    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().where('id', '>', Number(before)).execute();
+    const rows = await dbOf(gw.s).selectFrom('sessions').selectAll().where('id', '>', Number(before)).execute();
     assert.equal(rows.length, 6);
     for (const row of rows) {
       assert.ok(row.ended_at !== null, `session ${row.id} closed`);

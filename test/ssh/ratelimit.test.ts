@@ -7,6 +7,7 @@ import { testServices, type TestEnv } from '../helpers/services.js';
 import { LoginLimiter, type Refusal, type Reservation } from '../../src/core/limiter.js';
 import { KyselyLoginAttemptStore } from '../../src/storage/login-attempts.js';
 import { openDb } from '../../src/storage/db.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const fail = async (l: LoginLimiter, user: string | null, addr: string) => {
   const r = await l.reserve({ kind: 'password', user, addr });
@@ -24,8 +25,8 @@ for (const target of DB_TARGETS) {
 
     test('per user and per address, shared by two limiters (two nodes), lifted when the window passes', async () => {
       const limits = { windowMs: 60_000, perUser: 3, perAddress: 5, perLink: 2 };
-      const a = new LoginLimiter(new KyselyLoginAttemptStore(t.s.store.db), t.clock, limits);
-      const b = new LoginLimiter(new KyselyLoginAttemptStore(t.s.store.db), t.clock, limits);
+      const a = new LoginLimiter(new KyselyLoginAttemptStore(dbOf(t.s)), t.clock, limits);
+      const b = new LoginLimiter(new KyselyLoginAttemptStore(dbOf(t.s)), t.clock, limits);
       await fail(a, 'alice', '10.0.0.1');
       await fail(b, 'alice', '10.0.0.2');
       await fail(b, 'alice', '10.0.0.1');
@@ -45,7 +46,7 @@ for (const target of DB_TARGETS) {
 
     test('a success clears the user and gives its slot back to the address; a refused key reserves nothing elsewhere', async () => {
       const limits = { windowMs: 60_000, perUser: 2, perAddress: 4, perLink: 2 };
-      const l = new LoginLimiter(new KyselyLoginAttemptStore(t.s.store.db), t.clock, limits);
+      const l = new LoginLimiter(new KyselyLoginAttemptStore(dbOf(t.s)), t.clock, limits);
       await fail(l, 'gina', '10.1.0.1');
       const ok = await l.reserve({ kind: 'password', user: 'gina', addr: '10.1.0.1' });
       assert.ok(ok.ok);
@@ -65,7 +66,7 @@ for (const target of DB_TARGETS) {
       const second = openDb({ databaseUrl: t.env.DATABASE_URL, sqlitePath: `${t.dir}/gatehouse.db` });
       try {
         const limits = { windowMs: 60_000, perUser: 5, perAddress: 1000, perLink: 5 };
-        const a = new LoginLimiter(new KyselyLoginAttemptStore(t.s.store.db), t.clock, limits);
+        const a = new LoginLimiter(new KyselyLoginAttemptStore(dbOf(t.s)), t.clock, limits);
         const b = new LoginLimiter(new KyselyLoginAttemptStore(second.kysely), t.clock, limits);
         const all = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve({ kind: 'password', user: 'race', addr: `10.2.0.${i}` })));
         assert.equal(all.filter((r) => r.ok).length, 5);

@@ -12,6 +12,7 @@ import ssh2 from 'ssh2';
 import { freePort, launch, run, SSHD_SKIP, startSshd, type Sshd } from './peers.js';
 import { ADMIN, startGateway, type Gw } from './gateway.js';
 import { TMUX_SKIP, Tmux } from './tmux.js';
+import { dbOf } from '../helpers/kysely.js';
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -172,7 +173,7 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     };
     const bytes = async (id: number) => {
       await gw.s.sessions.flushBytes();
-      const row = await gw.s.store.db.selectFrom('sessions').select(['bytes_in', 'bytes_out']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await dbOf(gw.s).selectFrom('sessions').select(['bytes_in', 'bytes_out']).where('id', '=', id).executeTakeFirstOrThrow();
       return { in: Number(row.bytes_in), out: Number(row.bytes_out) };
     };
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -259,7 +260,7 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     // The device reads the client's 5000 bytes to the end before answering, so every one is relayed.
     await gw.ssh('alice@web01', ['cat >/dev/null; head -c 100000 /dev/zero'], { input: 'x'.repeat(5000) }).done;
     await new Promise((r) => setTimeout(r, 200));
-    const rows = await gw.s.store.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).execute();
+    const rows = await dbOf(gw.s).selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(1).execute();
     const row = rows[0];
     const p = await gw.s.policy.current();
     assert.equal(row.user_id, p.usersByName.get('alice')!.id);

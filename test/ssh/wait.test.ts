@@ -7,6 +7,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, SSHD_SKIP, startSshd, type Running, type Sshd } from './peers.js';
 import { ADMIN, cliOk, startGateway, type Gw } from './gateway.js';
+import { dbOf } from '../helpers/kysely.js';
 
 describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
   let sshd: Sshd;
@@ -55,7 +56,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     assert.equal(again.code, 0);
     assert.equal(again.stdout, 'again\n');
     assert.equal(again.stderr, '', 'no waiting the second time');
-    const rows = await gw.s.store.db.selectFrom('sessions').select(['approval_id']).orderBy('id', 'desc').limit(2).execute();
+    const rows = await dbOf(gw.s).selectFrom('sessions').select(['approval_id']).orderBy('id', 'desc').limit(2).execute();
     assert.deepEqual(rows.map((x) => x.approval_id), [id, id], 'both sessions are tied to the approval');
   });
 
@@ -98,7 +99,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const p = gw.ssh('alice@web01', ['echo never']);
     const id = await requestId(p);
     // Bring the deadline near; the sweeper expires it and the event reaches the waiting connection.
-    await gw.s.store.db.updateTable('approval_requests').set({ expires_at: Date.now() + 300 }).where('id', '=', id).execute();
+    await dbOf(gw.s).updateTable('approval_requests').set({ expires_at: Date.now() + 300 }).where('id', '=', id).execute();
     const r = await p.done;
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`Request #${id} expired`));
@@ -132,7 +133,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const r = await p2.done;
     assert.equal(r.code, 0);
     assert.equal(r.stdout, 'two\n');
-    const count = await gw.s.store.db.selectFrom('approval_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '>=', id).executeTakeFirstOrThrow();
+    const count = await dbOf(gw.s).selectFrom('approval_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '>=', id).executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1, 'one request for both connections');
   });
 
@@ -188,7 +189,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /access revoked: maintenance over\. The session is closed/i);
     await new Promise((res) => setTimeout(res, 100));
-    const row = await gw.s.store.db.selectFrom('sessions').selectAll().where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s).selectFrom('sessions').selectAll().where('approval_id', '=', id).executeTakeFirstOrThrow();
     assert.ok(row.ended_at !== null);
     assert.match(row.end_reason ?? '', /revoked/);
   });
@@ -207,7 +208,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const clientLate = Date.now() - grantEnd;
     // The gateway's own record of the end: not before the window closes, and promptly after it. The
     // bound is generous (a loaded 2-core machine delays timers and the client's exit by seconds).
-    const row = await gw.s.store.db.selectFrom('sessions').select(['ended_at', 'end_reason']).where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s).selectFrom('sessions').select(['ended_at', 'end_reason']).where('approval_id', '=', id).executeTakeFirstOrThrow();
     const late = row.ended_at! - grantEnd;
     console.log(`# session ended ${late} ms after the window (client exited after ${clientLate} ms)`);
     assert.ok(late >= -100, `ended ${-late} ms before the window closed`);

@@ -7,7 +7,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from '../../services.js';
 import { installAuth } from '../auth.js';
-import { ApiStore } from '../store.js';
 import { registerConsoleFallback } from '../console-fallback.js';
 import { accessRuleRoutes } from './access-rules/index.js';
 import { approvalRoutes } from './approvals/index.js';
@@ -66,7 +65,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.u
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function registerApi(app: FastifyInstance, s: Services): Promise<void> {
-  const ctx: Ctx = { s, store: new ApiStore(s.store.db, s.store.dialect) };
+  const ctx: Ctx = { s, store: s.apiStore };
 
   await app.register(swagger, {
     openapi: {

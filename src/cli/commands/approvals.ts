@@ -172,20 +172,10 @@ export function registerApprovals(program: Command): void {
       action(async (ctx, o: { as?: string; to: string; start?: string; end: string; reason?: string }) => {
         const s = await ctx.s();
         const actor = await ctx.actor(o.as);
-        const p = await s.policy.current();
-        const to = p.usersByName.get(o.to);
-        if (!to || to.disabled) throw new GatehouseError('not_found', `unknown user '${o.to}'`);
-        if (to.id === actor.id) throw new GatehouseError('invalid', 'you cannot delegate to yourself');
-        const now = s.clock.now();
-        const start = o.start ? parseTime(o.start, now) : now;
-        const end = parseTime(o.end, now);
-        if (end <= start || end <= now) throw new GatehouseError('invalid', 'the delegation must end after it starts, in the future');
-        const d = await s.store.insertDelegation(
-          { fromUserId: actor.id!, toUserId: to.id, startsAt: start, endsAt: end, reason: o.reason ?? null },
-          { actor: actor.username, actorId: actor.id, channel: 'cli', action: 'delegation.create', targetType: 'delegation', details: { to: o.to, start, end } },
-          now,
-        );
-        ctx.out({ id: d.id, from: actor.username, to: o.to, start: new Date(start).toISOString(), end: new Date(end).toISOString() }, () => `${actor.username}'s approval rights go to ${o.to} from ${new Date(start).toISOString()} until ${new Date(end).toISOString()}`);
+        const period = (now: number) => ({ startsAt: o.start ? parseTime(o.start, now) : now, endsAt: parseTime(o.end, now) });
+        const d = await s.delegations.delegate(actor, { to: o.to, period, reason: o.reason ?? null });
+        const [start, end] = [new Date(d.startsAt).toISOString(), new Date(d.endsAt).toISOString()];
+        ctx.out({ id: d.id, from: actor.username, to: o.to, start, end }, () => `${actor.username}'s approval rights go to ${o.to} from ${start} until ${end}`);
       }),
     );
 

@@ -1,5 +1,4 @@
 // The repositories the protocols, exporters, recordings, metrics and reports use: Services carries them.
-import type { NodeStorePort } from '../nodes.js';
 import type { AuditFeed } from './audit-feed.js';
 import type { AuditChainCheck, DatabaseHealth, ReportRepository } from './database.js';
 import type { DeviceOptionsRepository, HttpLoginTokenRepository, HttpSessionStatsRepository } from './http-proxy.js';
@@ -17,5 +16,4 @@ export interface ProtocolRepositories {
   recordings: RecordingRepository;
   reports: ReportRepository;
   dbHealth: DatabaseHealth;
-  nodeStore: NodeStorePort;
 }

@@ -1,11 +1,11 @@
 // What the core needs from storage. Implemented in src/storage with Kysely (SQLite and PostgreSQL).
 import type { PolicyData } from '../policy/snapshot.js';
+import type { DelegationStore } from './delegations.js';
 import type {
   ApprovalDecision,
   ApprovalRequest,
   ApprovalStatus,
   AuditEntry,
-  Delegation,
   GatehouseEvent,
   Protocol,
 } from '../types.js';
@@ -35,8 +35,10 @@ export interface TxStore {
   appendEvent(type: string, payload: Record<string, unknown>, at: number): Promise<void>;
 }
 
-export interface Store {
+export interface Store extends DelegationStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, for messages: a file path, or a URL with the password masked. */
+  readonly where: string;
   tx<T>(fn: (tx: TxStore) => Promise<T>): Promise<T>;
 
   // policy
@@ -54,11 +56,6 @@ export interface Store {
   activeGrants(now: number): Promise<ApprovalRequest[]>;
   /** Waiting requests past their deadline (sweeper) or due for escalation. */
   waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }): Promise<number[]>;
-
-  // delegation
-  delegationsTo(userId: number, at: number): Promise<Delegation[]>;
-  listDelegations(userId?: number): Promise<Delegation[]>;
-  insertDelegation(d: Omit<Delegation, 'id' | 'revokedAt'>, audit: AuditEntry, at: number): Promise<Delegation>;
 
   // events
   eventsSince(afterId: number, sinceAt: number, limit: number): Promise<GatehouseEvent[]>;

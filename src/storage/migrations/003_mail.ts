@@ -1,7 +1,7 @@
 import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
 
 // Mail: the durable outbox, the event cursor that feeds it, link tokens, reply secrets, inbound
-// Message-IDs already processed, and the console's mail settings. Types live in src/notify/schema.ts.
+// Message-IDs already processed, and the console's mail settings. Types live in src/storage/schema.ts.
 export function migration003(dialect: 'sqlite' | 'postgres') {
   const id = (c: ColumnDefinitionBuilder) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
   const idType = dialect === 'postgres' ? 'serial' : 'integer';

@@ -1,4 +1,4 @@
-// SQLite's lock, waited for without stalling the gateway.
+// The SQLite driver for Kysely: SQLite's lock, waited for without stalling the gateway.
 //
 // better-sqlite3 is synchronous: with a busy timeout, a write that meets another process's lock blocks
 // the whole event loop until the lock is free (live sessions freeze, nothing else answers). So the

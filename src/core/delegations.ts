@@ -1,0 +1,50 @@
+// Delegation of approval rights: an approver hands their rights to another user for a period. While it
+// is in force the delegate may decide what the approver may (core/approvals/approver.ts).
+import type { Actor } from './admin/service.js';
+import { GatehouseError } from './errors.js';
+import type { Clock } from './ports/clock.js';
+import type { DelegationStore } from './ports/delegations.js';
+import type { PolicySnapshot } from './policy/snapshot.js';
+import type { Delegation } from './types.js';
+
+export interface NewDelegation {
+  /** The delegate's username. */
+  to: string;
+  /** The period, read against the same `now` that checks it (so "+2h" means two hours from that now). */
+  period(now: number): { startsAt: number; endsAt: number };
+  reason: string | null;
+}
+
+export class DelegationService {
+  constructor(
+    private readonly store: DelegationStore,
+    private readonly policy: { current(): Promise<Pick<PolicySnapshot, 'usersByName'>> },
+    private readonly clock: Clock,
+  ) {}
+
+  /** Validates and records a delegation from `actor`, audited on the actor's channel. */
+  async delegate(actor: Actor, d: NewDelegation): Promise<Delegation> {
+    if (actor.id === null) throw new GatehouseError('invalid', 'only a user can delegate approval rights');
+    const p = await this.policy.current();
+    const to = p.usersByName.get(d.to);
+    if (!to || to.disabled) throw new GatehouseError('not_found', `unknown user '${d.to}'`);
+    if (to.id === actor.id) throw new GatehouseError('invalid', 'you cannot delegate to yourself');
+    const now = this.clock.now();
+    const { startsAt, endsAt } = d.period(now);
+    if (endsAt <= startsAt || endsAt <= now) throw new GatehouseError('invalid', 'the delegation must end after it starts, in the future');
+    return this.store.insertDelegation(
+      { fromUserId: actor.id, toUserId: to.id, startsAt, endsAt, reason: d.reason },
+      { actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'delegation.create', targetType: 'delegation', details: { to: d.to, start: startsAt, end: endsAt } },
+      now,
+    );
+  }
+
+  /** Delegations to `userId` in force now. */
+  activeTo(userId: number): Promise<Delegation[]> {
+    return this.store.delegationsTo(userId, this.clock.now());
+  }
+
+  list(userId?: number): Promise<Delegation[]> {
+    return this.store.listDelegations(userId);
+  }
+}

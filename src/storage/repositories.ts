@@ -1,0 +1,39 @@
+// Every repository on one open database, typed by the core ports they implement. Only the composition
+// root (services-core.ts) calls this; everything else sees the ports.
+import type { AdminStore } from '../core/ports/admin-store.js';
+import type { ApiStore } from '../core/ports/api-store.js';
+import type { DirectoryStore } from '../core/ports/directory-store.js';
+import type { LoginAttemptStore } from '../core/ports/login-attempts.js';
+import type { MailStore } from '../core/ports/mail.js';
+import type { NodeStorePort } from '../core/nodes.js';
+import type { SessionStorePort } from '../core/sessions.js';
+import type { AuditEntry } from '../core/types.js';
+import { KyselyAdminStore } from './admin-store.js';
+import { KyselyApiStore } from './api-store.js';
+import { KyselyDirectoryStore } from './directory-store.js';
+import { KyselyLoginAttemptStore } from './login-attempts.js';
+import { KyselyMailStore } from './mail-store.js';
+import { KyselyNodeStore } from './nodes-store.js';
+import { KyselySessionStore, type KyselyStore } from './store.js';
+
+export interface Repositories {
+  adminStore: AdminStore;
+  apiStore: ApiStore;
+  directoryStore: DirectoryStore;
+  loginAttempts: LoginAttemptStore;
+  mail: MailStore;
+  nodeStore: NodeStorePort;
+  sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
+}
+
+export function repositories(store: KyselyStore, now: () => number): Repositories {
+  return {
+    adminStore: new KyselyAdminStore(store, now),
+    apiStore: new KyselyApiStore(store.db, store.dialect),
+    directoryStore: new KyselyDirectoryStore(store.db),
+    loginAttempts: new KyselyLoginAttemptStore(store.db),
+    mail: new KyselyMailStore(store.db),
+    nodeStore: new KyselyNodeStore(store.db),
+    sessionStore: new KyselySessionStore(store),
+  };
+}
