@@ -82,16 +82,15 @@ export function isEmptyPlan(p: SyncPlan): boolean {
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
-export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]): SyncPlan {
-  const plan: SyncPlan = { addUsers: [], changeUsers: [], disableUsers: [], enableUsers: [], addGroups: [], changeGroups: [], emptyGroups: [], conflicts: [], skipped: [...model.skipped], links: [] };
-  const userLinkByDn = new Map(links.filter((l) => l.kind === 'user').map((l) => [normDn(l.dn), l] as const));
-  const userLinkByName = new Map(links.filter((l) => l.kind === 'user').map((l) => [l.name, l] as const));
-  const groupLinkByDn = new Map(links.filter((l) => l.kind === 'group').map((l) => [normDn(l.dn), l] as const));
-  const groupLinkByName = new Map(links.filter((l) => l.kind === 'group').map((l) => [l.name, l] as const));
+const namesOf = (ids: number[], p: PolicySnapshot) => ids.map((id) => p.usersById.get(id)?.username).filter((x): x is string => !!x);
 
-  // ---- users: match by DN link, else adopt an unlinked synced user of the same name, else add.
-  const localNameOf = new Map<string, string>(); // directory key → local username
-  const matched = new Set<string>(); // local usernames present in the directory
+/**
+ * Users: match by DN link, else adopt an unlinked synced user of the same name, else add.
+ * Returns directory key → local username for every directory user that is kept.
+ */
+function matchUsers(model: DirectoryModel, p: PolicySnapshot, links: Link[], plan: SyncPlan): Map<string, string> {
+  const userLinkByDn = new Map(links.filter((l) => l.kind === 'user').map((l) => [normDn(l.dn), l] as const));
+  const localNameOf = new Map<string, string>();
   for (const du of model.users.values()) {
     const link = userLinkByDn.get(du.key);
     let name = link && p.usersByName.has(link.name) ? link.name : null;
@@ -105,9 +104,14 @@ export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]
       name = du.username;
     }
     localNameOf.set(du.key, name);
-    matched.add(name);
     plan.links.push({ kind: 'user', name, dn: du.dn, disabledBySync: false });
   }
+  return localNameOf;
+}
+
+/** New users, changed names/emails/managers, and users the sync disabled that are back. */
+function planUserChanges(model: DirectoryModel, p: PolicySnapshot, links: Link[], localNameOf: Map<string, string>, plan: SyncPlan): void {
+  const userLinkByName = new Map(links.filter((l) => l.kind === 'user').map((l) => [l.name, l] as const));
   for (const du of model.users.values()) {
     const name = localNameOf.get(du.key);
     if (!name) continue;
@@ -126,6 +130,10 @@ export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]
     const link = userLinkByName.get(name);
     if (local.disabled && link?.disabledBySync) plan.enableUsers.push({ username: name, id: local.id });
   }
+}
+
+/** Linked users no longer in the directory are disabled. */
+function planDepartedUsers(p: PolicySnapshot, links: Link[], matched: Set<string>, plan: SyncPlan): void {
   for (const l of links) {
     if (l.kind !== 'user' || matched.has(l.name)) continue;
     const local = p.usersByName.get(l.name);
@@ -134,8 +142,12 @@ export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]
     // Keep the link (and whether the sync disabled it), so the person is enabled again if they come back.
     plan.links.push({ kind: 'user', name: l.name, dn: l.dn, disabledBySync: !local.disabled || l.disabledBySync });
   }
+}
 
-  // ---- groups
+/** Groups: new ones, and member/manager changes on matched ones. Returns the local names matched. */
+function planGroups(model: DirectoryModel, p: PolicySnapshot, links: Link[], localNameOf: Map<string, string>, plan: SyncPlan): Set<string> {
+  const groupLinkByDn = new Map(links.filter((l) => l.kind === 'group').map((l) => [normDn(l.dn), l] as const));
+  const groupLinkByName = new Map(links.filter((l) => l.kind === 'group').map((l) => [l.name, l] as const));
   const matchedGroups = new Set<string>();
   for (const dg of model.groups.values()) {
     const link = groupLinkByDn.get(dg.key);
@@ -157,19 +169,33 @@ export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]
       plan.addGroups.push({ name, dn: dg.dn, members, managers });
       continue;
     }
-    const current = local.memberIds.map((id) => p.usersById.get(id)?.username).filter((x): x is string => !!x);
-    const currentManagers = local.managerIds.map((id) => p.usersById.get(id)?.username).filter((x): x is string => !!x);
+    const current = namesOf(local.memberIds, p);
+    const currentManagers = namesOf(local.managerIds, p);
     const c: GroupChange = { name, id: local.id, addMembers: members.filter((m) => !current.includes(m)), removeMembers: current.filter((m) => !members.includes(m)).sort() };
     if (!sameSet(managers, currentManagers)) c.managers = managers;
     if (c.addMembers.length || c.removeMembers.length || c.managers) plan.changeGroups.push(c);
   }
+  return matchedGroups;
+}
+
+/** Linked groups gone from the directory are emptied, never deleted. */
+function planGoneGroups(p: PolicySnapshot, links: Link[], matchedGroups: Set<string>, plan: SyncPlan): void {
   for (const l of links) {
     if (l.kind !== 'group' || matchedGroups.has(l.name)) continue;
     const local = p.userGroupsByName.get(l.name);
     if (!local) continue;
     plan.links.push(l);
-    const current = local.memberIds.map((id) => p.usersById.get(id)?.username).filter((x): x is string => !!x);
+    const current = namesOf(local.memberIds, p);
     if (current.length || local.managerIds.length) plan.emptyGroups.push({ name: l.name, id: local.id, addMembers: [], removeMembers: current.sort(), managers: local.managerIds.length ? [] : undefined });
   }
+}
+
+export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]): SyncPlan {
+  const plan: SyncPlan = { addUsers: [], changeUsers: [], disableUsers: [], enableUsers: [], addGroups: [], changeGroups: [], emptyGroups: [], conflicts: [], skipped: [...model.skipped], links: [] };
+  const localNameOf = matchUsers(model, p, links, plan);
+  planUserChanges(model, p, links, localNameOf, plan);
+  planDepartedUsers(p, links, new Set(localNameOf.values()), plan);
+  const matchedGroups = planGroups(model, p, links, localNameOf, plan);
+  planGoneGroups(p, links, matchedGroups, plan);
   return plan;
 }

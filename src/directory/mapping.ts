@@ -67,12 +67,14 @@ export function groupNameOf(cn: string): string | null {
   return n || null;
 }
 
-export function mapDirectory(raw: RawDirectory, s: DirectorySettings): DirectoryModel {
-  const a = s.attributes;
-  const skipped: DirectoryModel['skipped'] = [];
+type Skipped = DirectoryModel['skipped'];
+type Attributes = DirectorySettings['attributes'];
+
+/** Valid, unique usernames; line managers kept only when they point at another mapped user. */
+function mapUsers(entries: Entry[], a: Attributes, skipped: Skipped): Map<string, DirUser> {
   const users = new Map<string, DirUser>();
   const taken = new Set<string>();
-  for (const e of raw.users) {
+  for (const e of entries) {
     const username = (attr(e, a.username)[0] ?? '').trim().toLowerCase();
     if (!USERNAME.test(username)) {
       skipped.push({ dn: e.dn, why: username ? `username '${username.slice(0, 64)}' is not valid here` : `no ${a.username}` });
@@ -95,8 +97,18 @@ export function mapDirectory(raw: RawDirectory, s: DirectorySettings): Directory
     });
   }
   for (const u of users.values()) if (u.managerKey === u.key || (u.managerKey && !users.has(u.managerKey))) u.managerKey = null;
+  return users;
+}
 
-  // Direct edges: group → users, group → child groups; from `member` on groups or `memberOf` on users and groups.
+interface MembershipGraph {
+  groupKeys: Map<string, Entry>;
+  directUsers: Map<string, Set<string>>;
+  children: Map<string, Set<string>>;
+}
+
+/** Direct edges: group → users, group → child groups; from `member` on groups or `memberOf` on users and groups. */
+function membershipGraph(raw: RawDirectory, s: DirectorySettings, users: Map<string, DirUser>): MembershipGraph {
+  const a = s.attributes;
   const groupKeys = new Map(raw.groups.map((g) => [normDn(g.dn), g] as const));
   const directUsers = new Map<string, Set<string>>();
   const children = new Map<string, Set<string>>();
@@ -115,9 +127,13 @@ export function mapDirectory(raw: RawDirectory, s: DirectorySettings): Directory
     for (const e of raw.users) for (const g of attr(e, a.memberOf)) addEdge(normDn(g), normDn(e.dn));
     for (const [k, g] of groupKeys) for (const parent of attr(g, a.memberOf)) addEdge(normDn(parent), k);
   }
-  // Every group reachable below k (breadth-first, so cycles end), and the users directly in any of them.
+  return { groupKeys, directUsers, children };
+}
+
+/** Every group reachable below k (breadth-first, so cycles end), and the users directly in any of them. */
+function nestedResolver({ directUsers, children }: MembershipGraph): (k: string) => Set<string> {
   const resolved = new Map<string, Set<string>>();
-  const resolve = (k: string): Set<string> => {
+  return (k) => {
     const done = resolved.get(k);
     if (done) return done;
     const out = new Set<string>();
@@ -135,7 +151,18 @@ export function mapDirectory(raw: RawDirectory, s: DirectorySettings): Directory
     resolved.set(k, out);
     return out;
   };
+}
+
+export function mapDirectory(raw: RawDirectory, s: DirectorySettings): DirectoryModel {
+  const a = s.attributes;
+  const skipped: Skipped = [];
+  const users = mapUsers(raw.users, a, skipped);
+  const graph = membershipGraph(raw, s, users);
+  const { groupKeys } = graph;
+  const resolve = nestedResolver(graph);
   const chain = raw.chainMembers ? new Map([...raw.chainMembers].map(([g, list]) => [normDn(g), list.map(normDn).filter((u) => users.has(u))] as const)) : null;
+  // Members of a group at any depth: the server's own chain lookup when it gave one, else resolved here.
+  const membersOf = (k: string): Iterable<string> => chain?.get(k) ?? resolve(k);
 
   const groups = new Map<string, DirGroup>();
   const names = new Set<string>();
@@ -150,14 +177,13 @@ export function mapDirectory(raw: RawDirectory, s: DirectorySettings): Directory
       continue;
     }
     names.add(name.toLowerCase());
-    const members = chain?.get(k) ?? [...resolve(k)];
     const owners = new Set<string>();
     for (const o of attr(g, a.groupOwner)) {
       const ok = normDn(o);
       if (users.has(ok)) owners.add(ok);
-      else if (groupKeys.has(ok)) for (const u of chain?.get(ok) ?? resolve(ok)) owners.add(u);
+      else if (groupKeys.has(ok)) for (const u of membersOf(ok)) owners.add(u);
     }
-    groups.set(k, { dn: g.dn, key: k, name, memberKeys: [...new Set(members)].sort(), ownerKeys: [...owners].sort() });
+    groups.set(k, { dn: g.dn, key: k, name, memberKeys: [...new Set(membersOf(k))].sort(), ownerKeys: [...owners].sort() });
   }
   return { users, groups, skipped };
 }

@@ -45,6 +45,153 @@ async function localSshd(): Promise<{ account: string; keyFile: string } | null>
   return null;
 }
 
+type Services = Running['services'];
+interface DemoOptions {
+  dir: string;
+  fresh?: boolean;
+  builtinTarget?: boolean;
+}
+interface DemoDevice {
+  name: string;
+  note: string;
+  target: DemoTarget | null;
+}
+
+/** The demo data dir and its saved passwords (made up on the first run). */
+function openDemoDir(o: DemoOptions): { dir: string; state: DemoState; save: () => void } {
+  const dir = resolve(o.dir);
+  if (o.fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stateFile = join(dir, 'demo.json');
+  const state: DemoState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { alice: pw(), bob: pw(), admin: pw() };
+  const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  save();
+  return { dir, state, save };
+}
+
+function demoEnv(dir: string, state: DemoState): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ENV_NOT_INHERITED) delete env[k];
+  Object.assign(env, { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: state.admin, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
+  return env;
+}
+
+// The whole server, only for this command.
+async function loadServer() {
+  const [{ start }, { startDemoTarget }, { generateKey }] = await Promise.all([
+    import('../../main.js'),
+    import('../../protocols/ssh/demo-target.js'),
+    import('../../protocols/ssh/hostkeys.js'),
+  ]);
+  return { start, startDemoTarget, generateKey };
+}
+type Server = Awaited<ReturnType<typeof loadServer>>;
+
+async function startOrExit(start: Server['start'], env: NodeJS.ProcessEnv): Promise<Running> {
+  try {
+    return await start(env);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE')
+      process.stderr.write(`gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`);
+    else process.stderr.write(`gatehouse demo: ${e.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** alice, her manager bob, and a group whose connections need the manager's approval (first run only). */
+async function seedOrganisation(s: Services, admin: Actor, state: DemoState): Promise<void> {
+  await s.admin.addUser(admin, { username: 'bob', displayName: 'Bob', email: 'bob@example.com', password: state.bob });
+  await s.admin.addUser(admin, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: state.alice, manager: 'bob' });
+  await s.admin.addGroup(admin, 'user', 'demo-team', { managers: ['bob'], requireApproval: true, description: 'demo: connections need the manager’s approval' });
+  await s.admin.addMember(admin, 'demo-team', 'alice');
+  await s.admin.addGroup(admin, 'device', 'demo-devices', { description: 'demo devices' });
+  await s.admin.grantAccess(admin, 'demo-team', 'demo-devices', 'ssh,sftp');
+}
+
+async function localDevice(s: Services, admin: Actor, device: { account: string; keyFile: string }): Promise<DemoDevice> {
+  const name = 'localhost';
+  const note = `the local sshd on 127.0.0.1:22, logging in as ${device.account} with your key ${device.keyFile}`;
+  if (!(await s.policy.current()).devicesByName.has(name)) {
+    await s.admin.addDevice(admin, { name, host: '127.0.0.1', port: 22, protocols: 'ssh,sftp', group: 'demo-devices' });
+    await s.admin.addAccount(admin, name, device.account, { privateKey: readFileSync(device.keyFile, 'utf8') });
+  }
+  return { name, note, target: null };
+}
+
+async function builtinTarget(s: Services, admin: Actor, server: Server, dir: string, password: string): Promise<DemoDevice> {
+  const name = 'demo-target';
+  const known = (await s.policy.current()).devicesByName.has(name);
+  const keyFile = join(dir, 'demo_target_host_key');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, server.generateKey('ed25519').private, { mode: 0o600 });
+  const target = await server.startDemoTarget(readFileSync(keyFile), password);
+  const note = `Gatehouse's built-in DEMO TARGET on 127.0.0.1:${target.port} (a restricted demo shell, not a real server: no sshd was usable on 127.0.0.1:22)`;
+  if (!known) {
+    await s.admin.addDevice(admin, { name, host: '127.0.0.1', port: target.port, protocols: 'ssh', group: 'demo-devices' });
+    await s.admin.addAccount(admin, name, 'demo', { password });
+  } else await s.admin.setDevice(admin, name, { ports: { ssh: target.port } });
+  return { name, note, target };
+}
+
+function instructions(running: Running, dir: string, state: DemoState, device: DemoDevice): string {
+  const bind = running.services.config.bind;
+  const web = `http://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${running.webPort}/`;
+  const cli = `GATEHOUSE_DATA_DIR=${dir} npx gatehouse`;
+  return (
+    [
+      '',
+      'Gatehouse demo is running (its own data in ' + dir + '; Ctrl-C stops it).',
+      '',
+      `  alice  password ${state.alice}   (a member of demo-team; bob must approve her connections)`,
+      `  bob    password ${state.bob}   (alice's manager)`,
+      `  admin  password ${state.admin}`,
+      `  device ${device.name}: ${device.note}`,
+      '',
+      'See an approval in three steps:',
+      '',
+      `  1. In another terminal, connect as alice (password above):`,
+      `       ssh -p ${running.sshPort} alice@${device.name}@127.0.0.1`,
+      `     Her connection waits: a status line shows the request number, Bob as the approver,`,
+      `     and a countdown; q cancels.`,
+      '',
+      `  2. Approve as bob: open ${web} and log in as bob (password above), then Approve the request.`,
+      `     Or from a terminal:  ${cli} approvals list --as bob`,
+      `                          ${cli} approvals approve <number> --as bob --comment 'ok'`,
+      '',
+      `  3. Within a second alice's shell opens on ${device.name}. For the next hour she connects straight`,
+      `     through; "exit" ends the session. Try a rejection too: her terminal shows bob's comment.`,
+      '',
+    ].join('\n') + '\n'
+  );
+}
+
+async function runDemo(o: DemoOptions): Promise<void> {
+  const { dir, state, save } = openDemoDir(o);
+  const server = await loadServer();
+  const running = await startOrExit(server.start, demoEnv(dir, state));
+  const s = running.services;
+  const p0 = await s.policy.current();
+  const admin: Actor = { username: 'admin', id: p0.usersByName.get('admin')?.id ?? null, channel: 'cli' };
+  if (!p0.usersByName.has('alice')) await seedOrganisation(s, admin, state);
+
+  if (!state.device) {
+    const local = o.builtinTarget ? null : await localSshd();
+    state.device = local ? { kind: 'local', ...local } : { kind: 'target', password: pw() };
+    save();
+  }
+  const device = state.device.kind === 'local' ? await localDevice(s, admin, state.device) : await builtinTarget(s, admin, server, dir, state.device.password);
+  process.stdout.write(instructions(running, dir, state, device));
+
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  process.stdout.write('\nStopping the demo…\n');
+  await running.stop();
+  await device.target?.close();
+  process.exit(0);
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -52,113 +199,5 @@ export function registerDemo(program: Command): void {
     .option('--dir <path>', 'the demo data dir (never your real data)', join(tmpdir(), 'gatehouse-demo'))
     .option('--fresh', 'delete the demo data first and start over')
     .option('--builtin-target', 'use the built-in demo target even when the local sshd could be used')
-    .action(async (o: { dir: string; fresh?: boolean; builtinTarget?: boolean }) => {
-      const dir = resolve(o.dir);
-      if (o.fresh) rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const stateFile = join(dir, 'demo.json');
-      const state: DemoState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { alice: pw(), bob: pw(), admin: pw() };
-      const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
-      save();
-
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      for (const k of ENV_NOT_INHERITED) delete env[k];
-      Object.assign(env, { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: state.admin, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
-
-      // The whole server, only for this command.
-      const [{ start }, { startDemoTarget }, { generateKey }] = await Promise.all([
-        import('../../main.js'),
-        import('../../protocols/ssh/demo-target.js'),
-        import('../../protocols/ssh/hostkeys.js'),
-      ]);
-      let running: Running;
-      try {
-        running = await start(env);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException & { port?: number };
-        if (e.code === 'EADDRINUSE')
-          process.stderr.write(`gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`);
-        else process.stderr.write(`gatehouse demo: ${e.message}\n`);
-        process.exit(1);
-      }
-      const s = running.services;
-      const p0 = await s.policy.current();
-      const admin: Actor = { username: 'admin', id: p0.usersByName.get('admin')?.id ?? null, channel: 'cli' };
-
-      if (!p0.usersByName.has('alice')) {
-        await s.admin.addUser(admin, { username: 'bob', displayName: 'Bob', email: 'bob@example.com', password: state.bob });
-        await s.admin.addUser(admin, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: state.alice, manager: 'bob' });
-        await s.admin.addGroup(admin, 'user', 'demo-team', { managers: ['bob'], requireApproval: true, description: 'demo: connections need the manager’s approval' });
-        await s.admin.addMember(admin, 'demo-team', 'alice');
-        await s.admin.addGroup(admin, 'device', 'demo-devices', { description: 'demo devices' });
-        await s.admin.grantAccess(admin, 'demo-team', 'demo-devices', 'ssh,sftp');
-      }
-
-      if (!state.device) {
-        const local = o.builtinTarget ? null : await localSshd();
-        state.device = local ? { kind: 'local', ...local } : { kind: 'target', password: pw() };
-        save();
-      }
-      let target: DemoTarget | null = null;
-      let deviceName: string;
-      let deviceNote: string;
-      const devices = (await s.policy.current()).devicesByName;
-      if (state.device.kind === 'local') {
-        deviceName = 'localhost';
-        deviceNote = `the local sshd on 127.0.0.1:22, logging in as ${state.device.account} with your key ${state.device.keyFile}`;
-        if (!devices.has(deviceName)) {
-          await s.admin.addDevice(admin, { name: deviceName, host: '127.0.0.1', port: 22, protocols: 'ssh,sftp', group: 'demo-devices' });
-          await s.admin.addAccount(admin, deviceName, state.device.account, { privateKey: readFileSync(state.device.keyFile, 'utf8') });
-        }
-      } else {
-        deviceName = 'demo-target';
-        const keyFile = join(dir, 'demo_target_host_key');
-        if (!existsSync(keyFile)) writeFileSync(keyFile, generateKey('ed25519').private, { mode: 0o600 });
-        target = await startDemoTarget(readFileSync(keyFile), state.device.password);
-        deviceNote = `Gatehouse's built-in DEMO TARGET on 127.0.0.1:${target.port} (a restricted demo shell, not a real server: no sshd was usable on 127.0.0.1:22)`;
-        if (!devices.has(deviceName)) {
-          await s.admin.addDevice(admin, { name: deviceName, host: '127.0.0.1', port: target.port, protocols: 'ssh', group: 'demo-devices' });
-          await s.admin.addAccount(admin, deviceName, 'demo', { password: state.device.password });
-        } else await s.admin.setDevice(admin, deviceName, { ports: { ssh: target.port } });
-      }
-
-      const bind = s.config.bind;
-      const web = `http://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${running.webPort}/`;
-      const cli = `GATEHOUSE_DATA_DIR=${dir} npx gatehouse`;
-      process.stdout.write(
-        [
-          '',
-          'Gatehouse demo is running (its own data in ' + dir + '; Ctrl-C stops it).',
-          '',
-          `  alice  password ${state.alice}   (a member of demo-team; bob must approve her connections)`,
-          `  bob    password ${state.bob}   (alice's manager)`,
-          `  admin  password ${state.admin}`,
-          `  device ${deviceName}: ${deviceNote}`,
-          '',
-          'See an approval in three steps:',
-          '',
-          `  1. In another terminal, connect as alice (password above):`,
-          `       ssh -p ${running.sshPort} alice@${deviceName}@127.0.0.1`,
-          `     Her connection waits: a status line shows the request number, Bob as the approver,`,
-          `     and a countdown; q cancels.`,
-          '',
-          `  2. Approve as bob: open ${web} and log in as bob (password above), then Approve the request.`,
-          `     Or from a terminal:  ${cli} approvals list --as bob`,
-          `                          ${cli} approvals approve <number> --as bob --comment 'ok'`,
-          '',
-          `  3. Within a second alice's shell opens on ${deviceName}. For the next hour she connects straight`,
-          `     through; "exit" ends the session. Try a rejection too: her terminal shows bob's comment.`,
-          '',
-        ].join('\n') + '\n',
-      );
-
-      await new Promise<void>((done) => {
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-      });
-      process.stdout.write('\nStopping the demo…\n');
-      await running.stop();
-      await target?.close();
-      process.exit(0);
-    });
+    .action(runDemo);
 }

@@ -6,6 +6,14 @@ import { paramDef } from '../../core/params.js';
 import { action, fail, iso, table } from '../context.js';
 
 export function registerSystem(program: Command): void {
+  registerServe(program);
+  registerDb(program);
+  registerNodes(program);
+  registerParams(program);
+  registerAudit(program);
+}
+
+function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the gateway: web console/API and every protocol listener')
@@ -17,7 +25,9 @@ export function registerSystem(program: Command): void {
         fail(false, err);
       }
     });
+}
 
+function registerDb(program: Command): void {
   program
     .command('db')
     .description('database maintenance')
@@ -36,7 +46,9 @@ export function registerSystem(program: Command): void {
         }
       }),
     );
+}
 
+function registerNodes(program: Command): void {
   program
     .command('nodes')
     .description('gateway nodes on this database')
@@ -51,7 +63,9 @@ export function registerSystem(program: Command): void {
         ctx.out(rows, () => table(rows, ['id', 'host', 'pid', 'status', 'lastSeen', 'startedAt', 'liveSessions']));
       }),
     );
+}
 
+function registerParams(program: Command): void {
   const params = program.command('params').description('system parameters');
   params
     .command('list')
@@ -82,7 +96,9 @@ export function registerSystem(program: Command): void {
         ctx.out({ name, value: v }, () => `${name} = ${v}`);
       }),
     );
+}
 
+function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the audit log');
   audit
     .command('list')
