@@ -17,6 +17,7 @@ import { MAIL_EVENTS, mailsForEvent, type ComposeContext, type OutMail } from '.
 import { plusAddress, type MailConfig } from './config.js';
 import { mailDb, type MailDb } from './schema.js';
 import { createToken, killTokens, replySecret } from './tokens.js';
+import { requestOf } from '../core/events.js';
 
 const SCANNED = [...MAIL_EVENTS, 'approval.cancelled'];
 const TERMINAL = ['approval.approved', 'approval.rejected', 'approval.expired', 'approval.revoked', 'approval.cancelled'];
@@ -181,7 +182,7 @@ export class OutboxBuilder {
   }
 
   private async buildOne(db: MailDb, e: GatehouseEvent): Promise<number> {
-    const r = e.payload.request as ApprovalRequest | undefined;
+    const r = requestOf(e);
     const now = this.s.clock.now();
     const inp = await this.inputs(r);
     return db.transaction().execute(async (t) => {
