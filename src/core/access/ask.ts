@@ -1,10 +1,10 @@
 // Asking the engine for access: the request it creates or reuses, or why it refused, as data.
 import type { RequestInput, RequestResult } from '../approvals/service.js';
 import { GatehouseError } from '../errors.js';
-import type { ApprovalsPort, Refused } from './types.js';
+import type { ApprovalsPort, AskRefusal } from './types.js';
 
 /** The engine's refusal as the gate's: nothing else, and no other error, lets anyone through. */
-export function refusalOf(err: unknown): Refused {
+export function refusalOf(err: unknown): AskRefusal {
   if (!(err instanceof GatehouseError)) return { kind: 'refused', reason: 'error', error: err };
   const base = { kind: 'refused' as const, message: err.message, error: err };
   switch (err.code) {
@@ -21,7 +21,7 @@ export function refusalOf(err: unknown): Refused {
 }
 
 /** request(), with its refusals as values. */
-export async function ask(approvals: Pick<ApprovalsPort, 'request'>, input: RequestInput): Promise<RequestResult | Refused> {
+export async function ask(approvals: Pick<ApprovalsPort, 'request'>, input: RequestInput): Promise<RequestResult | AskRefusal> {
   try {
     return await approvals.request(input);
   } catch (err) {

@@ -93,6 +93,9 @@ export type Refused =
   /** The engine or its store failed: fail closed. */
   | { kind: 'refused'; reason: 'error'; error: unknown };
 
+/** How asking the engine can fail (before any wait). */
+export type AskRefusal = Extract<Refused, { reason: 'denied' | 'reason-required' | 'no-approver' | 'not-allowed' | 'error' }>;
+
 export type AccessOutcome = Granted | Refused;
 export type AccessStep = AccessUpdate | AccessOutcome;
 

@@ -1,6 +1,6 @@
 // Following one known request: what it is now, then every change, for waiters that did not create it
 // (the CLI's `approvals wait`, the HTTP waiting page's stream).
-import type { ApprovalRequest } from '../types.js';
+import type { ApprovalRequest, ApprovalStatus } from '../types.js';
 import { RequestFeed, type FeedPorts } from './feed.js';
 
 export interface Watch {
@@ -36,4 +36,15 @@ export async function watch(ports: FeedPorts, id: number, signal: AbortSignal, e
   }
   if (!first) feed.close();
   return { first, changes: changes(), close: () => feed.close() };
+}
+
+/** Waits until the request is decided: its status, 'waiting' if `signal` ends the wait first, undefined if there is no such request. */
+export async function untilDecided(ports: FeedPorts, id: number, signal: AbortSignal): Promise<ApprovalStatus | undefined> {
+  const w = await watch(ports, id, signal);
+  if (!w.first || w.first.status !== 'waiting') {
+    w.close();
+    return w.first?.status;
+  }
+  for await (const r of w.changes) if (r.status !== 'waiting') return r.status;
+  return 'waiting';
 }
