@@ -7,7 +7,6 @@ import { freshPgDatabase } from '../test/helpers/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApprovalRequest } from '../src/core/types.js';
 import { ADMIN, seedOrg } from '../test/helpers/services.js';
 import nodemailer from 'nodemailer';
 import { replyTo, startGateway, startSink, SUBJECT, waitFor } from '../test/mail/helpers.js';

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client) on a registry of our own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../services.js';
-import { PROTOCOLS, type ApprovalRequest } from '../core/types.js';
+import { PROTOCOLS } from '../core/types.js';
 import { registerMailMetrics } from '../notify/metrics.js';
 import { requestOf } from '../core/events.js';
 

@@ -3,7 +3,7 @@
 // and whichever node decided (events reach every process).
 import type { EventBus } from './events.js';
 import type { Clock } from './ports/clock.js';
-import type { ApprovalRequest, AuditEntry, Protocol } from './types.js';
+import type { AuditEntry, Protocol } from './types.js';
 import { requestOf } from './events.js';
 
 export interface SessionRecord {

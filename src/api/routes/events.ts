@@ -2,7 +2,7 @@
 // the approval events about requests they may see (policy.ts), so a decision made anywhere (console,
 // CLI, mail, another node) shows without reload.
 import type { FastifyInstance } from 'fastify';
-import type { ApprovalRequest, GatehouseEvent } from '../../core/types.js';
+import type { GatehouseEvent } from '../../core/types.js';
 import { presentApproval } from '../../presenters/index.js';
 import { actingFor, canDecideNow, canSeeEvent } from '../policy.js';
 import { callerOf, type Ctx } from './context.js';
