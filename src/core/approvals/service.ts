@@ -82,17 +82,7 @@ export class ApprovalService {
     const res = await this.store.tx(async (tx) => {
       if (!reservation && !auto) {
         const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
-        if (existing && effectiveStatus(existing, now) === 'waiting') {
-          let reminded = false;
-          if (existing.lastNotifiedAt === null || now - existing.lastNotifiedAt >= reuseMs) {
-            reminded = await tx.updateRequest(existing.id, { status: 'waiting' }, { lastNotifiedAt: now });
-            if (reminded) {
-              existing.lastNotifiedAt = now;
-              await tx.appendEvent('approval.reminder', { request: existing }, now);
-            }
-          }
-          return { request: existing, created: false, reminded };
-        }
+        if (existing && effectiveStatus(existing, now) === 'waiting') return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
       }
       const status: ApprovalStatus = auto ? 'approved' : 'waiting';
       const request = await tx.insertRequest({
@@ -358,4 +348,15 @@ export class ApprovalService {
     if (!u || u.disabled) throw new GatehouseError('not_found', `unknown user '${name}'`);
     return u;
   }
+}
+
+/** A reused request reminds its approvers again, at most once per reuse interval. */
+async function remind(tx: TxStore, r: ApprovalRequest, reuseMs: number, now: number): Promise<boolean> {
+  if (r.lastNotifiedAt !== null && now - r.lastNotifiedAt < reuseMs) return false;
+  const reminded = await tx.updateRequest(r.id, { status: 'waiting' }, { lastNotifiedAt: now });
+  if (reminded) {
+    r.lastNotifiedAt = now;
+    await tx.appendEvent('approval.reminder', { request: r }, now);
+  }
+  return reminded;
 }
