@@ -6,7 +6,7 @@ import { APPROVAL_EVENTS, type ApprovalEvent, type ApprovalRequest, type BusEven
 
 export type Listener = (e: BusEvent) => void;
 
-const KNOWN = new Set<string>([...APPROVAL_EVENTS, 'policy.changed', 'session.kill', 'delegation.created']);
+const KNOWN = new Set<string>([...APPROVAL_EVENTS, 'policy.changed', 'session.kill']);
 
 /**
  * A stored event read as its kind. The payload is JSON this code wrote in the same transaction as the
@@ -14,7 +14,7 @@ const KNOWN = new Set<string>([...APPROVAL_EVENTS, 'policy.changed', 'session.ki
  * is not delivered.
  */
 export function toBusEvent(e: GatehouseEvent): BusEvent | undefined {
-  if (!KNOWN.has(e.type)) return undefined;
+  if (!KNOWN.has(e.type) && !e.type.startsWith('delegation.')) return undefined;
   if (e.type.startsWith('approval.')) {
     const r = e.payload.request as { id?: unknown } | undefined;
     if (!r || typeof r.id !== 'number') return undefined;

@@ -209,6 +209,6 @@ export type BusEvent = { id: number; at: number } & (
   | { type: ApprovalEventType; payload: { request: ApprovalRequest } }
   | { type: 'policy.changed'; payload: { action?: string } }
   | { type: 'session.kill'; payload: { id: number; reason?: string } }
-  | { type: 'delegation.created'; payload: { id: number; fromUserId: number; toUserId: number } }
+  | { type: `delegation.${string}`; payload: { id: number; fromUserId?: number; toUserId?: number } }
 );
 export type ApprovalEvent = Extract<BusEvent, { type: ApprovalEventType }>;
