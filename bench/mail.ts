@@ -7,10 +7,10 @@ import { freshPgDatabase } from './lib/db.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApprovalRequest } from '../src/core/types.js';
 import { ADMIN, seedOrg } from './lib/services.js';
 import nodemailer from 'nodemailer';
 import { replyTo, startGateway, startSink, SUBJECT, waitFor } from './lib/mail.js';
+import { requestOf } from '../src/core/events.js';
 
 const N = Number(process.argv[2] ?? 50);
 const pct = (xs: number[], p: number) => {
@@ -37,7 +37,7 @@ async function run(label: string, extra: Record<string, string>) {
   const decided: number[] = [];
   const approvedAt = new Map<number, number>();
   s.bus.subscribe((e) => {
-    const r = e.payload.request as ApprovalRequest | undefined;
+    const r = requestOf(e);
     if (e.type === 'approval.approved' && r) approvedAt.set(r.id, performance.now());
   });
   // The approver's mail server keeps its connection to the listener open, as MTAs do.

@@ -1,8 +1,9 @@
 // Prometheus metrics (prom-client) on a registry of our own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../services.js';
-import { PROTOCOLS, type ApprovalRequest } from '../core/types.js';
+import { PROTOCOLS } from '../core/types.js';
 import { registerMailMetrics } from '../notify/metrics.js';
+import { requestOf } from '../core/events.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -36,7 +37,7 @@ export class Metrics {
     s.bus.subscribe((e) => {
       if (!e.type.startsWith('approval.')) return;
       this.transitions.inc({ type: e.type });
-      const r = e.payload.request as ApprovalRequest | undefined;
+      const r = requestOf(e);
       if (r && (e.type === 'approval.approved' || e.type === 'approval.rejected') && r.decidedAt && !r.autoApproved)
         this.decisionSeconds.observe({ outcome: r.status }, Math.max(0, (r.decidedAt - r.createdAt) / 1000));
     });

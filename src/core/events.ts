@@ -2,15 +2,41 @@
 // Each process polls the table (and PostgreSQL may wake it early), so a decision made anywhere —
 // this process, the CLI, another node — reaches subscribers here within one poll interval.
 import type { Store } from './ports/store.js';
-import type { GatehouseEvent } from './types.js';
+import { APPROVAL_EVENTS, type ApprovalEvent, type ApprovalRequest, type BusEvent, type GatehouseEvent } from './types.js';
 
-export type Listener = (e: GatehouseEvent) => void;
+export type Listener = (e: BusEvent) => void;
+
+const KNOWN = new Set<string>([...APPROVAL_EVENTS, 'policy.changed', 'session.kill']);
+
+/**
+ * A stored event read as its kind. The payload is JSON this code wrote in the same transaction as the
+ * change, so its shape follows from the type; an approval event without a request, or an unknown type,
+ * is not delivered.
+ */
+export function toBusEvent(e: GatehouseEvent): BusEvent | undefined {
+  if (!KNOWN.has(e.type) && !e.type.startsWith('delegation.')) return undefined;
+  if (e.type.startsWith('approval.')) {
+    const r = e.payload.request as { id?: unknown } | undefined;
+    if (!r || typeof r.id !== 'number') return undefined;
+  }
+  return e as BusEvent;
+}
+
+export function isApprovalEvent(e: BusEvent): e is ApprovalEvent {
+  return e.type.startsWith('approval.');
+}
+
+/** The approval request an event carries (stored or delivered), if it is an approval event. */
+export function requestOf(e: GatehouseEvent | BusEvent): ApprovalRequest | undefined {
+  const b = toBusEvent(e as GatehouseEvent);
+  return b && isApprovalEvent(b) ? b.payload.request : undefined;
+}
 
 /**
  * Events may commit out of id order under concurrency (PostgreSQL hands out ids before commit). An id
  * skipped by a poll is a "gap": the next polls ask for it by id for this long, then give up on it (a
- * rolled-back transaction leaves a gap that never fills). Before, every poll re-read the whole window
- * of events — thousands of rows per poll under load (2,000 sessions starting: 5 s of CPU in SQL).
+ * rolled-back transaction leaves a gap that never fills). Asking for the gaps by id keeps each poll
+ * small: re-reading the whole window costs thousands of rows per poll under load.
  */
 const LATE_COMMIT_WINDOW_MS = 30_000;
 /** More open gaps than this (a sequence jump, a burst of rollbacks): re-read the whole window instead. */
@@ -117,7 +143,9 @@ export class EventBus {
     for (let id = from + 1; id < to && this.gaps.size <= MAX_GAPS; id++) if (!this.seen.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
   }
 
-  private deliver(e: GatehouseEvent): void {
+  private deliver(stored: GatehouseEvent): void {
+    const e = toBusEvent(stored);
+    if (!e) return;
     for (const fn of this.listeners) {
       try {
         fn(e);

@@ -3,7 +3,8 @@
 // and whichever node decided (events reach every process).
 import type { EventBus } from './events.js';
 import type { Clock } from './ports/clock.js';
-import type { ApprovalRequest, AuditEntry, Protocol } from './types.js';
+import type { AuditEntry, Protocol } from './types.js';
+import { requestOf } from './events.js';
 
 export interface SessionRecord {
   userId: number;
@@ -53,7 +54,7 @@ export class SessionRegistry {
     private readonly onError: (err: unknown) => void = () => {},
   ) {
     bus.subscribe((e) => {
-      const r = e.payload.request as ApprovalRequest | undefined;
+      const r = requestOf(e);
       if (r && (e.type === 'approval.revoked' || e.type === 'approval.expired' || e.type === 'approval.cancelled')) this.endForApproval(r.id, `access ${e.type === 'approval.revoked' ? 'revoked' : 'ended'}${r.decisionComment ? `: ${r.decisionComment}` : ''}`);
       if (e.type === 'session.kill' && typeof e.payload.id === 'number') this.kill(e.payload.id, String(e.payload.reason ?? 'ended by an administrator'));
     });

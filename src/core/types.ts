@@ -181,9 +181,34 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** An event as stored in the `events` table: its payload is untyped JSON until read as a BusEvent. */
 export interface GatehouseEvent {
   id: number;
   at: number;
   type: string;
   payload: Record<string, unknown>;
 }
+
+/** Every transition of an approval request writes one of these, with the request as it now stands. */
+export const APPROVAL_EVENTS = [
+  'approval.created',
+  'approval.reminder',
+  'approval.vote',
+  'approval.level-approved',
+  'approval.escalated',
+  'approval.approved',
+  'approval.rejected',
+  'approval.expired',
+  'approval.cancelled',
+  'approval.revoked',
+] as const;
+export type ApprovalEventType = (typeof APPROVAL_EVENTS)[number];
+
+/** What the event bus delivers: one payload type per kind of event. */
+export type BusEvent = { id: number; at: number } & (
+  | { type: ApprovalEventType; payload: { request: ApprovalRequest } }
+  | { type: 'policy.changed'; payload: { action?: string } }
+  | { type: 'session.kill'; payload: { id: number; reason?: string } }
+  | { type: `delegation.${string}`; payload: { id: number; fromUserId?: number; toUserId?: number } }
+);
+export type ApprovalEvent = Extract<BusEvent, { type: ApprovalEventType }>;

@@ -15,6 +15,7 @@ import type { Services } from '../services.js';
 import { MAIL_EVENTS, mailsForEvent, type ComposeContext, type OutMail } from './compose.js';
 import { plusAddress, type MailConfig } from './config.js';
 import { createToken, killTokens, replySecret } from './tokens.js';
+import { requestOf } from '../core/events.js';
 
 const SCANNED = [...MAIL_EVENTS, 'approval.cancelled'];
 const TERMINAL = ['approval.approved', 'approval.rejected', 'approval.expired', 'approval.revoked', 'approval.cancelled'];
@@ -138,7 +139,7 @@ export class OutboxBuilder {
   }
 
   private async buildOne(e: GatehouseEvent): Promise<number> {
-    const r = e.payload.request as ApprovalRequest | undefined;
+    const r = requestOf(e);
     const now = this.s.clock.now();
     const inp = await this.inputs(r);
     return this.s.mail.buildEvent(e.id, Date.now(), async (t) => {

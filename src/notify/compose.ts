@@ -3,6 +3,7 @@ import { levelApprovers } from '../core/approvals/rules.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { ApprovalRequest, GatehouseEvent, User } from '../core/types.js';
 import { render, type Vars } from './templates.js';
+import { requestOf } from '../core/events.js';
 
 export interface OutMail {
   /** Unique per request × recipient × kind × occurrence: inserting it twice is a no-op. */
@@ -178,7 +179,7 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
 export const MAIL_EVENTS = ['approval.created', 'approval.reminder', 'approval.escalated', 'approval.level-approved', 'approval.approved', 'approval.rejected', 'approval.expired', 'approval.revoked'];
 
 export async function mailsForEvent(ctx: ComposeContext, e: GatehouseEvent): Promise<OutMail[]> {
-  const r = e.payload.request as ApprovalRequest | undefined;
+  const r = requestOf(e);
   if (!r || typeof r.id !== 'number') return [];
   switch (e.type) {
     case 'approval.created':

@@ -10,6 +10,7 @@ import { makeLogger } from '../../src/log.js';
 import { openServices, type Services } from '../../src/services.js';
 import { startPgListener, type PgListener } from '../../src/storage/pg-notify.js';
 import type { GatehouseEvent } from '../../src/core/types.js';
+import { requestOf } from '../../src/core/events.js';
 
 describe('PostgreSQL notifications', { skip: PG_SKIP }, () => {
   let t: TestEnv;
@@ -34,7 +35,7 @@ describe('PostgreSQL notifications', { skip: PG_SKIP }, () => {
   const nextEvent = (type: string, id: number) =>
     new Promise<{ e: GatehouseEvent; lag: number }>((resolve) => {
       const off = other.bus.subscribe((e) => {
-        if (e.type === type && (e.payload.request as { id: number }).id === id) {
+        if (e.type === type && requestOf(e)?.id === id) {
           off();
           resolve({ e, lag: Date.now() - e.at });
         }

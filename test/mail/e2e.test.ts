@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ADMIN, seedOrg } from '../helpers/services.js';
 import type { ApprovalRequest } from '../../src/core/types.js';
 import { fastMailEnv, links, replyTo, sendTo, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
+import { requestOf } from '../../src/core/events.js';
 
 fastMailEnv();
 
@@ -29,7 +30,7 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
     const done = new Promise<ApprovalRequest>((resolve) => (decided = resolve));
     let id = -1;
     const unsubscribe = s.bus.subscribe((e) => {
-      const r = e.payload.request as ApprovalRequest | undefined;
+      const r = requestOf(e);
       if (r && r.id === id && r.status !== 'waiting') decided(r);
     });
     const res = await s.approvals.request({ username, device, protocol: 'ssh', reason, clientAddr: '192.0.2.7', channel: 'ssh' });

@@ -1,5 +1,6 @@
 // gatehouse approvals … and gatehouse policy explain.
 import type { Command } from 'commander';
+import { untilDecided } from '../../core/access/watch.js';
 import { GatehouseError } from '../../core/errors.js';
 import { isProtocol, APPROVAL_STATUSES, type ApprovalStatus, type Protocol } from '../../core/types.js';
 import { effectiveStatus, levelApprovers } from '../../core/approvals/rules.js';
@@ -144,18 +145,11 @@ export function registerApprovals(program: Command): void {
         const s = await ctx.s();
         const n = idArg(id);
         await s.bus.start();
-        const status = await new Promise<string>((resolve) => {
-          const check = async () => {
-            const r = await s.approvals.get(n);
-            if (!r) return resolve('not_found');
-            if (r.status !== 'waiting') resolve(r.status);
-          };
-          s.bus.subscribe((e) => {
-            if ((e.payload.request as { id?: number } | undefined)?.id === n) void check();
-          });
-          void check();
-          if (o.timeout > 0) setTimeout(() => resolve('timeout'), o.timeout * 1000);
-        });
+        // A timer of our own (not AbortSignal.timeout): it keeps the process alive while it waits.
+        const stop = new AbortController();
+        const timer = o.timeout > 0 ? setTimeout(() => stop.abort(), o.timeout * 1000) : null;
+        const decided = await untilDecided(s, n, stop.signal).finally(() => timer && clearTimeout(timer));
+        const status = decided === undefined ? 'not_found' : decided === 'waiting' ? 'timeout' : decided;
         if (status === 'not_found') throw new GatehouseError('not_found', `approval request #${n} not found`);
         ctx.out({ id: n, status }, () => `request #${n}: ${status}`);
         if (status !== 'approved') process.exitCode = 1;

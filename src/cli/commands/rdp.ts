@@ -2,6 +2,7 @@
 // loadbalanceinfo carries a one-time ticket (60 s to start the connection) for the RDP gateway.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { untilDecided } from '../../core/access/watch.js';
 import { GatehouseError } from '../../core/errors.js';
 import { levelApprovers } from '../../core/approvals/rules.js';
 import type { ApprovalRequest } from '../../core/types.js';
@@ -15,15 +16,14 @@ function approvers(r: ApprovalRequest, names: Map<number, string>): string[] {
   return levelApprovers(r, r.currentLevel).map((id) => names.get(id) ?? `#${id}`);
 }
 
-/** Waits (polling the event table) until the request is decided or `ms` pass; returns its status. */
+/** Waits until the request is decided or `ms` pass; returns its status ('waiting' when time ran out). */
 async function waitForDecision(s: Services, id: number, ms: number): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    await s.bus.kick();
-    const r = await s.approvals.get(id);
-    if (!r || r.status !== 'waiting') return r?.status ?? 'missing';
-    if (Date.now() >= end) return 'waiting';
-    await new Promise((res) => setTimeout(res, 500));
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), ms);
+  try {
+    return (await untilDecided(s, id, stop.signal)) ?? 'missing';
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -5,54 +5,15 @@ import { GatehouseError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Store, TxStore } from '../ports/store.js';
 import type { EventBus } from '../events.js';
-import { Params } from '../params.js';
 import { decide, denialReason, NO_ACCESS } from '../policy/decide.js';
 import type { GrantCache, PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Protocol, User } from '../types.js';
 import { eligibility, effectiveStatus } from './rules.js';
 import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
+import { alreadyDecided, checkReason, cleanComment, escalateAt, foreign, requestWindow, type DecideOpts, type ParamSource, type RequestInput, type RequestResult } from './inputs.js';
 
-export interface RequestInput {
-  username: string;
-  device: string;
-  account?: string;
-  protocol: Protocol;
-  reason?: string | null;
-  clientAddr?: string | null;
-  /** A reservation: the grant window asked for ahead. */
-  start?: number;
-  end?: number;
-  channel: Channel;
-  /**
-   * What the channel proved, when it can say (the API). An auto-approval is the requester deciding:
-   * with 'none' and a second factor required, it is refused. Protocol logins ask the factor themselves.
-   */
-  proof?: FactorProof;
-}
-
-export type RequestResult =
-  | { outcome: 'allowed'; decision: Decision; request?: ApprovalRequest }
-  | { outcome: 'waiting' | 'approved'; request: ApprovalRequest; created: boolean; reminded: boolean; decision: Decision };
-
-export interface DecideOpts {
-  comment?: string | null;
-  channel: Channel;
-  /** What the channel proved about the decider; absent counts as nothing (fail closed). */
-  proof?: FactorProof;
-}
-
-export interface ParamSource {
-  params(): Promise<Params>;
-}
-
-const TERMINAL_MESSAGES: Record<Exclude<ApprovalStatus, 'waiting'>, string> = {
-  approved: 'already approved',
-  rejected: 'already rejected',
-  expired: 'expired',
-  cancelled: 'cancelled',
-  revoked: 'revoked',
-};
+export { cleanComment, type DecideOpts, type ParamSource, type RequestInput, type RequestResult };
 
 export class ApprovalService {
   constructor(
@@ -104,14 +65,7 @@ export class ApprovalService {
     if (decision.outcome === 'allowed' && !reservation) return { outcome: 'allowed', decision };
     const user = p.usersByName.get(input.username)!;
     const device = p.devicesByName.get(input.device)!;
-    const reason = (input.reason ?? '').trim() || null;
-    const requireReason = decision.requireReason;
-    if (requireReason) {
-      const min = params.int('approval.reason.min.length');
-      if (!reason) throw new GatehouseError('reason_required', `a reason is required (at least ${min} characters)`, 'reason');
-      if (reason.length < min) throw new GatehouseError('reason_required', `the reason must be at least ${min} characters`, 'reason');
-    }
-    if (reason && (reason.length > 500 || /[\0]/.test(reason))) throw new GatehouseError('invalid', 'the reason must be at most 500 characters', 'reason');
+    const reason = checkReason(input.reason, decision.requireReason, params);
     if (decision.outcome === 'allowed') {
       // A reservation where no approval is needed: nothing to ask.
       return { outcome: 'allowed', decision };
@@ -121,40 +75,14 @@ export class ApprovalService {
     if (decision.noApprover && !auto)
       throw new GatehouseError('no_approver', `no eligible approver for this request (${decision.why}); ask an administrator to name one`);
 
-    let grantStart: number | null = null;
-    let grantEnd: number | null = null;
-    let expiresAt: number | null = null;
-    const expireMin = params.int('approval.status.change.to.expire');
-    if (reservation) {
-      if (input.start === undefined || input.end === undefined) throw new GatehouseError('invalid', 'a reservation needs both --start and --end', 'start');
-      if (!(input.end > input.start)) throw new GatehouseError('invalid', 'the reservation must end after it starts', 'end');
-      if (input.end <= now) throw new GatehouseError('invalid', 'the reservation window has already ended', 'end');
-      grantStart = input.start;
-      grantEnd = input.end;
-      // A reservation waits at most until its window ends.
-      expiresAt = input.end;
-    } else {
-      if (params.bool(`disable.instant.approval.for.${input.protocol}`))
-        throw new GatehouseError('forbidden', `instant approval is disabled for ${input.protocol}: request ahead with a start and end (a reservation)`);
-      expiresAt = expireMin > 0 ? now + expireMin * 60_000 : null;
-    }
+    const { grantStart, grantEnd, expiresAt } = requestWindow(input, reservation, params, now);
     const reuseMs = params.int('approval.attempt.reuse.seconds') * 1000;
     const validityMs = params.int('approval.validity.minutes') * 60_000;
 
     const res = await this.store.tx(async (tx) => {
       if (!reservation && !auto) {
         const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
-        if (existing && effectiveStatus(existing, now) === 'waiting') {
-          let reminded = false;
-          if (existing.lastNotifiedAt === null || now - existing.lastNotifiedAt >= reuseMs) {
-            reminded = await tx.updateRequest(existing.id, { status: 'waiting' }, { lastNotifiedAt: now });
-            if (reminded) {
-              existing.lastNotifiedAt = now;
-              await tx.appendEvent('approval.reminder', { request: existing }, now);
-            }
-          }
-          return { request: existing, created: false, reminded };
-        }
+        if (existing && effectiveStatus(existing, now) === 'waiting') return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
       }
       const status: ApprovalStatus = auto ? 'approved' : 'waiting';
       const request = await tx.insertRequest({
@@ -422,26 +350,13 @@ export class ApprovalService {
   }
 }
 
-function escalateAt(level: { escalateAfterMinutes: number | null } | undefined, from: number): number | null {
-  return level?.escalateAfterMinutes ? from + level.escalateAfterMinutes * 60_000 : null;
-}
-
-/** The same answer as reading a request one may not see (GET /approvals/:id). */
-function foreign(id: number): GatehouseError {
-  return new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
-}
-
-function alreadyDecided(r: ApprovalRequest): GatehouseError {
-  const s = r.status as Exclude<ApprovalStatus, 'waiting'>;
-  if (r.status === 'waiting') return new GatehouseError('already_decided', `approval request #${r.id} changed while you were deciding; look again`);
-  if (s === 'expired') return new GatehouseError('expired', `approval request #${r.id} has expired and can no longer be decided`);
-  return new GatehouseError('already_decided', `approval request #${r.id} is ${TERMINAL_MESSAGES[s]}`);
-}
-
-/** Comments are shown in terminals and mail: strip control characters, keep one reasonable length. */
-export function cleanComment(c: string | null | undefined): string | null {
-  if (c === null || c === undefined) return null;
-  const s = c.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
-  if (s.length > 1000) throw new GatehouseError('invalid', 'the comment must be at most 1000 characters', 'comment');
-  return s || null;
+/** A reused request reminds its approvers again, at most once per reuse interval. */
+async function remind(tx: TxStore, r: ApprovalRequest, reuseMs: number, now: number): Promise<boolean> {
+  if (r.lastNotifiedAt !== null && now - r.lastNotifiedAt < reuseMs) return false;
+  const reminded = await tx.updateRequest(r.id, { status: 'waiting' }, { lastNotifiedAt: now });
+  if (reminded) {
+    r.lastNotifiedAt = now;
+    await tx.appendEvent('approval.reminder', { request: r }, now);
+  }
+  return reminded;
 }

@@ -4,6 +4,7 @@ import type { EventBus } from '../events.js';
 import type { Store } from '../ports/store.js';
 import type { ApprovalRequest, GatehouseEvent, Protocol } from '../types.js';
 import { PolicySnapshot } from './snapshot.js';
+import { requestOf } from '../events.js';
 
 export class PolicyCache {
   private snapshot: PolicySnapshot | null = null;
@@ -107,7 +108,7 @@ export class GrantCache {
 
   private onEvent(e: GatehouseEvent): void {
     if (!e.type.startsWith('approval.')) return;
-    const r = e.payload.request as ApprovalRequest | undefined;
+    const r = requestOf(e);
     if (r && typeof r.id === 'number') this.put(r);
   }
 }

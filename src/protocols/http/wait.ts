@@ -2,6 +2,7 @@
 // stream the request's status over SSE (events from the bus reach every node's proxy), cancel, and
 // explain a rejection or expiry when the user comes back.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ask, watch } from '../../core/access/index.js';
 import { levelApprovers, effectiveStatus } from '../../core/approvals/rules.js';
 import { GatehouseError } from '../../core/errors.js';
 import { safeRedirect } from '../../core/redirect.js';
@@ -46,17 +47,15 @@ export class Waiter {
     }
     if (!r || r.status !== 'waiting') {
       if (requireReason && reason === undefined) return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), null), t.instance);
-      try {
-        const out = await s.approvals.request({ username: user.username, device: device.name, protocol: 'http', channel: 'web', reason: reason ?? null, clientAddr: req.socket.remoteAddress ?? null });
-        if (out.outcome !== 'waiting') return again(res, req.method === 'GET' ? (req.url ?? '/') : '/');
-        r = out.request;
-        this.requests.set(key, r.id);
-      } catch (err) {
-        if (err instanceof GatehouseError && err.code === 'reason_required')
-          return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), err.message), t.instance);
-        if (err instanceof GatehouseError) return send(res, message(403, 'Cannot ask for approval', err.message), t.instance);
-        throw err;
+      const out = await ask(s.approvals, { username: user.username, device: device.name, protocol: 'http', channel: 'web', reason: reason ?? null, clientAddr: req.socket.remoteAddress ?? null });
+      if ('kind' in out) {
+        if (out.reason === 'error') throw out.error;
+        if (out.reason === 'reason-required') return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), out.message), t.instance);
+        return send(res, message(403, 'Cannot ask for approval', out.message), t.instance);
       }
+      if (out.outcome !== 'waiting') return again(res, req.method === 'GET' ? (req.url ?? '/') : '/');
+      r = out.request;
+      this.requests.set(key, r.id);
     }
     const p = await s.policy.current();
     const names = levelApprovers(r, r.currentLevel).map((id) => p.usersById.get(id)?.displayName || p.usersById.get(id)?.username || `#${id}`);
@@ -66,25 +65,28 @@ export class Waiter {
 
   /** SSE: the status of one of the caller's requests, now and on every change. */
   async events(res: ServerResponse, userId: number, id: number): Promise<void> {
-    const r = Number.isSafeInteger(id) && id > 0 ? await this.s.approvals.get(id) : undefined;
-    if (!r || r.requesterId !== userId) return send(res, message(404, 'Not found', 'No such request.'));
+    if (!Number.isSafeInteger(id) || id <= 0) return send(res, message(404, 'Not found', 'No such request.'));
+    const stop = new AbortController();
+    // The expiry is known in advance: say so on time even if the sweeper runs late.
+    const w = await watch(this.s, id, stop.signal, 50);
+    const r = w.first;
+    if (!r || r.requesterId !== userId) {
+      w.close();
+      return send(res, message(404, 'Not found', 'No such request.'));
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     const push = (x: ApprovalRequest) => res.write(`event: status\ndata: ${JSON.stringify({ id: x.id, status: effectiveStatus(x, this.s.clock.now()), level: x.currentLevel, comment: x.decisionComment })}\n\n`);
     push(r);
-    const unsubscribe = this.s.bus.subscribe((e) => {
-      const x = e.payload.request as ApprovalRequest | undefined;
-      if (e.type.startsWith('approval.') && x && x.id === id) push(x);
-    });
-    // The expiry is known in advance: say so on time even if the sweeper runs late.
-    const expiry = r.expiresAt !== null ? setTimeout(() => void this.s.approvals.get(id).then((x) => x && push(x)).catch(() => {}), Math.max(0, r.expiresAt - this.s.clock.now() + 50)) : null;
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     this.streams.add(res);
     res.on('close', () => {
-      unsubscribe();
+      stop.abort();
       clearInterval(ping);
-      if (expiry) clearTimeout(expiry);
       this.streams.delete(res);
     });
+    void (async () => {
+      for await (const x of w.changes) push(x);
+    })().catch(() => {});
   }
 
   async cancel(res: ServerResponse, user: User, id: number): Promise<void> {

@@ -1,5 +1,6 @@
 // The RDP side of decide(): issuing a ticket once access is allowed (CLI and API), and checking a
 // consumed ticket again at connection time (the gateway). The .rdp file is built here too.
+import { ask } from '../../core/access/ask.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { ApprovalRequest, Channel, Device } from '../../core/types.js';
 import type { Services } from '../../services.js';
@@ -87,9 +88,11 @@ export async function issueTicket(s: Services, input: IssueInput): Promise<Issue
   if (!device || !user || user.disabled || decision.outcome === 'denied') throw new GatehouseError('not_found', NO_RDP_ACCESS(input.device));
   if (decision.outcome === 'allowed') return issueFor(s, tickets, input.username, device, decision.accountId, decision.grantId ?? null, input.channel);
   if (input.mayRequest === false) return { outcome: 'approval-required', why: decision.why };
-  const res = await s.approvals.request({
+  const res = await ask(s.approvals, {
     username: input.username, device: input.device, account: input.account, protocol: 'rdp', reason: input.reason, clientAddr: input.clientAddr, channel: input.channel,
   });
+  // Refusals reach the CLI and the API as the engine's own errors (their codes pick the status).
+  if ('kind' in res) throw res.error;
   if (res.outcome === 'allowed') {
     const d = res.decision;
     if (d.outcome !== 'allowed') throw new GatehouseError('forbidden', NO_RDP_ACCESS(input.device));

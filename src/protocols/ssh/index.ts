@@ -1,8 +1,9 @@
 // SSH/SFTP proxy entry point: stock OpenSSH clients log in here (`ssh -p 2222 alice@web01@gateway`),
 // their connection waits for approval when the policy asks for it, then is relayed to the device.
-// Split by job: login.ts (authentication), target.ts (the username syntax), gate.ts (decide and the
-// wait), waitview.ts (what the user sees), upstream.ts (the device login), relay.ts, sftp-audit.ts,
-// menu.ts, connection.ts (one client connection, tying them together).
+// The path of one connection: this listener -> login.ts (authentication; target.ts parses the
+// username) -> connection.ts (its channels; menu.ts when no target was named) -> session.ts: the gate
+// (gate.ts renders core/access, waitview.ts shows the wait) -> upstream.ts (the device login) ->
+// relay.ts (with sftp-audit.ts) -> the session's end. forwarding.ts carries ssh -L.
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Services } from '../../services.js';

@@ -2,7 +2,6 @@
 // connected at once; `exit` on a device brings her back here.
 import type { Services } from '../../services.js';
 import type { User } from '../../core/types.js';
-import type { ChannelState, ProxyConnection } from './connection.js';
 import { needsReason } from './gate.js';
 import type { ServerChannel } from 'ssh2';
 import { finish, readLine, say } from './terminal.js';
@@ -35,11 +34,19 @@ export async function reachable(s: Services, user: User): Promise<MenuEntry[]> {
   return out;
 }
 
-export async function runMenu(s: Services, conn: ProxyConnection, ch: ServerChannel, st: ChannelState): Promise<void> {
-  const user = conn.user;
+/** What the menu needs of its connection: who is in, whether it is still open, and a way to connect. */
+export interface MenuHost {
+  user: User;
+  closed(): boolean;
+  /** Runs one session to the device; the channel stays open afterwards (back to the menu). */
+  connect(device: string, account: string, reason: string | null): Promise<boolean>;
+}
+
+export async function runMenu(s: Services, host: MenuHost, ch: ServerChannel): Promise<void> {
+  const user = host.user;
   let first = true;
   for (;;) {
-    if (conn.closed || !ch.writable) return;
+    if (host.closed() || !ch.writable) return;
     const entries = await reachable(s, user);
     if (!entries.length) {
       say(ch, true, 'No device is open to you. Ask an administrator for an access rule.');
@@ -72,6 +79,6 @@ export async function runMenu(s: Services, conn: ProxyConnection, ch: ServerChan
       reason = await readLine(ch, 'Reason: ');
       if (reason === null) continue;
     }
-    await conn.proxy(ch, st, { kind: 'shell' }, pick.device, pick.account, true, reason);
+    await host.connect(pick.device, pick.account, reason);
   }
 }

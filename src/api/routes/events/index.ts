@@ -2,10 +2,11 @@
 // the approval events about requests they may see (policy.ts), so a decision made anywhere (console,
 // CLI, mail, another node) shows without reload.
 import type { FastifyInstance } from 'fastify';
-import type { ApprovalRequest, GatehouseEvent } from '../../../core/types.js';
+import type { GatehouseEvent } from '../../../core/types.js';
 import { presentApproval } from '../../../presenters/index.js';
 import { actingFor, canDecideNow, canSeeEvent } from '../../policy.js';
 import { callerOf, type Ctx } from '../context.js';
+import { requestOf } from '../../../core/events.js';
 
 const HEARTBEAT_MS = 15_000;
 const DELEGATION_REFRESH_MS = 30_000;
@@ -42,7 +43,7 @@ export async function eventRoutes(app: FastifyInstance, { s, store }: Ctx) {
               ids = actingFor(c, await s.store.delegationsTo(c.user.id, s.clock.now()));
               idsAt = Date.now();
             }
-            const r = e.payload.request as ApprovalRequest | undefined;
+            const r = requestOf(e);
             if (!canSeeEvent(c, e.type, r, ids)) continue;
             if (r) {
               const p = await s.policy.current();
