@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { FileSink, SiemExporter, SyslogSink } from '../../src/export/siem.js';
-import { dbOf } from '../helpers/kysely.js';
 
 /** A syslog receiver speaking RFC 6587 octet counting over TCP. */
 function tcpReceiver(port = 0): Promise<{ server: Server; port: number; messages: string[]; sockets: Set<Socket> }> {

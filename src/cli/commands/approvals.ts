@@ -43,6 +43,18 @@ async function show(ctx: Ctx, s: Services, id: number, verb?: string): Promise<v
 
 export function registerApprovals(program: Command): void {
   const a = program.command('approvals').description('approval requests: ask, list, decide');
+  registerRequest(a);
+  registerList(a);
+  a.command('show <id>')
+    .description('one request with its route, approvers and decisions')
+    .action(action(async (ctx, id: string) => show(ctx, await ctx.s(), idArg(id))));
+  registerDecisions(a);
+  registerWait(a);
+  registerDelegate(a);
+  registerExplain(program);
+}
+
+function registerRequest(a: Command): void {
   a.command('request <device>')
     .description('ask for access now, or ahead as a reservation with --start/--end')
     .option('--as <user>', 'the requester (default: admin)')
@@ -66,6 +78,9 @@ export function registerApprovals(program: Command): void {
         await show(ctx, s, res.request.id, res.created ? (res.outcome === 'approved' ? 'auto-approved' : 'created') : 'reused waiting request');
       }),
     );
+}
+
+function registerList(a: Command): void {
   a.command('list')
     .description('list requests (newest first)')
     .option('--status <status>', APPROVAL_STATUSES.join('|'))
@@ -89,9 +104,9 @@ export function registerApprovals(program: Command): void {
         ctx.out(views, () => table(views, ['id', 'status', 'requester', 'device', 'account', 'protocol', 'createdAt', 'approverManager', 'reason']));
       }),
     );
-  a.command('show <id>')
-    .description('one request with its route, approvers and decisions')
-    .action(action(async (ctx, id: string) => show(ctx, await ctx.s(), idArg(id))));
+}
+
+function registerDecisions(a: Command): void {
   for (const verb of ['approve', 'reject'] as const) {
     a.command(`${verb} <id>`)
       .description(`${verb} a request you may decide`)
@@ -137,6 +152,9 @@ export function registerApprovals(program: Command): void {
         await show(ctx, s, r.id, 'escalated');
       }),
     );
+}
+
+function registerWait(a: Command): void {
   a.command('wait <id>')
     .description('wait until the request is decided; exit 0 when approved, 1 otherwise')
     .option('--timeout <seconds>', 'give up after this long', Number, 0)
@@ -155,6 +173,9 @@ export function registerApprovals(program: Command): void {
         if (status !== 'approved') process.exitCode = 1;
       }),
     );
+}
+
+function registerDelegate(a: Command): void {
   a.command('delegate')
     .description('hand your approval rights to another user for a period')
     .option('--as <user>', 'the approver who delegates (default: admin)')
@@ -172,7 +193,9 @@ export function registerApprovals(program: Command): void {
         ctx.out({ id: d.id, from: actor.username, to: o.to, start, end }, () => `${actor.username}'s approval rights go to ${o.to} from ${start} until ${end}`);
       }),
     );
+}
 
+function registerExplain(program: Command): void {
   program
     .command('policy')
     .description('inspect policy')
