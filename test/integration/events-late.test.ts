@@ -26,7 +26,8 @@ for (const target of DB_TARGETS) {
       bus = new EventBus(t.s.store, 20);
       await bus.start();
       const got: GatehouseEvent[] = [];
-      bus.subscribe((e) => e.type.startsWith('test.') && got.push(e));
+      bus.subscribe((e) => e.type === 'policy.changed' && typeof e.payload.action === 'string' && e.payload.action.startsWith('test.') && got.push(e));
+      const tagOf = (e: GatehouseEvent) => String(e.payload.action);
 
       if (target.name === 'postgres') {
         // Transaction A takes an id and stays open; B takes the next id and commits first.
@@ -35,29 +36,29 @@ for (const target of DB_TARGETS) {
         let aInserted!: () => void;
         const aHasId = new Promise<void>((r) => (aInserted = r));
         const a = db.transaction().execute(async (tx) => {
-          await appendEvent(tx, 'test.a', {}, Date.now());
+          await appendEvent(tx, 'policy.changed', { action: 'test.a' }, Date.now());
           aInserted();
           await aHeld;
         });
         await aHasId;
-        await appendEvent(db, 'test.b', {}, Date.now());
-        await waitFor('B delivered', () => got.some((e) => e.type === 'test.b'), 5000, 10);
-        assert.ok(!got.some((e) => e.type === 'test.a'), 'A is not visible before it commits');
+        await appendEvent(db, 'policy.changed', { action: 'test.b' }, Date.now());
+        await waitFor('B delivered', () => got.some((e) => tagOf(e) === 'test.b'), 5000, 10);
+        assert.ok(!got.some((e) => tagOf(e) === 'test.a'), 'A is not visible before it commits');
         releaseA();
         await a;
       } else {
         // SQLite commits in id order; the same gap is made by inserting the higher id first.
         const max = Number((await db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
-        await sql`insert into events (id, at, type, payload) values (${max + 2}, ${Date.now()}, 'test.b', '{}')`.execute(db);
-        await waitFor('B delivered', () => got.some((e) => e.type === 'test.b'), 5000, 10);
-        await sql`insert into events (id, at, type, payload) values (${max + 1}, ${Date.now()}, 'test.a', '{}')`.execute(db);
+        await sql`insert into events (id, at, type, payload) values (${max + 2}, ${Date.now()}, 'policy.changed', '{"action":"test.b"}')`.execute(db);
+        await waitFor('B delivered', () => got.some((e) => tagOf(e) === 'test.b'), 5000, 10);
+        await sql`insert into events (id, at, type, payload) values (${max + 1}, ${Date.now()}, 'policy.changed', '{"action":"test.a"}')`.execute(db);
       }
-      await waitFor('A delivered after it committed', () => got.some((e) => e.type === 'test.a'), 5000, 10);
+      await waitFor('A delivered after it committed', () => got.some((e) => tagOf(e) === 'test.a'), 5000, 10);
       // More polls: still exactly one of each.
-      await appendEvent(db, 'test.c', {}, Date.now());
-      await waitFor('C delivered', () => got.some((e) => e.type === 'test.c'), 5000, 10);
+      await appendEvent(db, 'policy.changed', { action: 'test.c' }, Date.now());
+      await waitFor('C delivered', () => got.some((e) => tagOf(e) === 'test.c'), 5000, 10);
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(got.map((e) => e.type).sort(), ['test.a', 'test.b', 'test.c']);
+      assert.deepEqual(got.map(tagOf).sort(), ['test.a', 'test.b', 'test.c']);
     });
   });
 }
