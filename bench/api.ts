@@ -51,7 +51,12 @@ async function seed(s: Services): Promise<void> {
   const bob = p.usersByName.get('bob')!.id;
   const users = Array.from({ length: REQUESTERS }, (_, i) => p.usersByName.get(`u${i}`)!.id);
   const devices = Array.from({ length: 10 }, (_, d) => p.devicesByName.get(`web${d}`)!);
-  const route = JSON.stringify({ source: 'user-group', sourceName: 'ops', why: "user group 'ops' requires managerial approval", levels: [{ authority: 'group-manager', quorum: 1, escalateAfterMinutes: null, approverIds: [bob] }] });
+  const route = JSON.stringify({
+    source: 'user-group',
+    sourceName: 'ops',
+    why: "user group 'ops' requires managerial approval",
+    levels: [{ authority: 'group-manager', quorum: 1, escalateAfterMinutes: null, approverIds: [bob] }],
+  });
   const statuses = ['approved', 'approved', 'rejected', 'expired', 'cancelled', 'revoked', 'approved', 'expired', 'rejected', 'waiting'];
   const now = Date.now();
   const t0 = Date.now();
@@ -63,25 +68,56 @@ async function seed(s: Services): Promise<void> {
       const d = devices[j % devices.length];
       const at = now - (REQUESTS - j) * 60_000;
       rows.push({
-        requester_id: users[j % users.length], device_id: d.id, account_id: p.accountsOfDevice.get(d.id)![0].id, protocol: 'ssh', reason: `change ${j}`, status, kind: 'instant',
-        created_at: at, expires_at: status === 'waiting' ? now + 30 * 60_000 : at + 30 * 60_000, decided_at: status === 'waiting' ? null : at + 60_000, current_level: 0,
-        level_started_at: at, route, auto_approved: 0, grant_start: null, grant_end: null, client_addr: '127.0.0.1', last_notified_at: at,
-        decided_by: status === 'approved' || status === 'rejected' ? bob : null, decision_comment: null,
+        requester_id: users[j % users.length],
+        device_id: d.id,
+        account_id: p.accountsOfDevice.get(d.id)![0].id,
+        protocol: 'ssh',
+        reason: `change ${j}`,
+        status,
+        kind: 'instant',
+        created_at: at,
+        expires_at: status === 'waiting' ? now + 30 * 60_000 : at + 30 * 60_000,
+        decided_at: status === 'waiting' ? null : at + 60_000,
+        current_level: 0,
+        level_started_at: at,
+        route,
+        auto_approved: 0,
+        grant_start: null,
+        grant_end: null,
+        client_addr: '127.0.0.1',
+        last_notified_at: at,
+        decided_by: status === 'approved' || status === 'rejected' ? bob : null,
+        decision_comment: null,
       });
     }
-    await kyselyOf(s.store).transaction().execute(async (t) => {
-      const ids = await t.insertInto('approval_requests').values(rows).returning(['id', 'status', 'created_at']).execute();
-      const decided = ids.filter((r) => r.status === 'approved' || r.status === 'rejected');
-      if (decided.length)
-        await t
-          .insertInto('approval_decisions')
-          .values(decided.map((r) => ({ request_id: r.id, level: 0, approver_id: bob, on_behalf_of: null, decision: r.status === 'approved' ? 'approve' : 'reject', channel: 'web', comment: null, created_at: r.created_at + 60_000 })))
-          .execute();
-    });
+    await kyselyOf(s.store)
+      .transaction()
+      .execute(async (t) => {
+        const ids = await t.insertInto('approval_requests').values(rows).returning(['id', 'status', 'created_at']).execute();
+        const decided = ids.filter((r) => r.status === 'approved' || r.status === 'rejected');
+        if (decided.length)
+          await t
+            .insertInto('approval_decisions')
+            .values(
+              decided.map((r) => ({
+                request_id: r.id,
+                level: 0,
+                approver_id: bob,
+                on_behalf_of: null,
+                decision: r.status === 'approved' ? 'approve' : 'reject',
+                channel: 'web',
+                comment: null,
+                created_at: r.created_at + 60_000,
+              })),
+            )
+            .execute();
+      });
   }
   // PostgreSQL's autovacuum analyzes a table after a bulk load like this one; do it now instead of waiting.
   if (s.store.dialect === 'postgres') await sql`analyze`.execute(kyselyOf(s.store));
-  console.log(`  seeded ${REQUESTS} approval requests (${Math.round(REQUESTS * 0.4)} decided by bob) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  seeded ${REQUESTS} approval requests (${Math.round(REQUESTS * 0.4)} decided by bob) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }
 
 /** Wall times of SAMPLES calls, and the CPU time (client and server: one process) per call. */
@@ -105,8 +141,16 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<void> {
   if (dialect === 'postgres' && !db) return;
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-api-'));
   const g = await start({
-    GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_ADMIN_PASSWORD: PW, GATEHOUSE_EVENT_POLL_MS: '50',
-    GATEHOUSE_LOG_LEVEL: 'silent', GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef', ...(db ? { DATABASE_URL: db.url } : {}),
+    GATEHOUSE_DATA_DIR: dir,
+    GATEHOUSE_WEB_PORT: '0',
+    GATEHOUSE_SSH_PORT: '0',
+    GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_HTTP_PROXY_PORT: '0',
+    GATEHOUSE_ADMIN_PASSWORD: PW,
+    GATEHOUSE_EVENT_POLL_MS: '50',
+    GATEHOUSE_LOG_LEVEL: 'silent',
+    GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef',
+    ...(db ? { DATABASE_URL: db.url } : {}),
     ...(process.env.BENCH_SWEEP_MS ? { GATEHOUSE_SWEEP_MS: process.env.BENCH_SWEEP_MS } : {}),
   });
   try {
@@ -118,7 +162,9 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<void> {
     const u0 = await login(base, 'u0', PW);
     const t = performance.now();
     await bob.get('/api/v1/approvals?scope=to-decide&limit=1');
-    console.log(`  approver index built for ${REQUESTS} requests on first use: ${(performance.now() - t).toFixed(0)} ms (once per process start)`);
+    console.log(
+      `  approver index built for ${REQUESTS} requests on first use: ${(performance.now() - t).toFixed(0)} ms (once per process start)`,
+    );
     const mid = Math.floor(REQUESTS / 2);
     const lists: [string, Client, string][] = [
       ['all, newest 50 (admin)', admin, '/api/v1/approvals?scope=all&limit=50'],
@@ -135,7 +181,9 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<void> {
       console.log(`  GET approvals ${name.padEnd(36)} ${fmt(xs)}  cpu ${cpuMs.toFixed(1)} ms/call`);
     }
     const load = (await import('node:os')).loadavg()[0];
-    console.log(`  => approvals list p99 (worst of the lists): ${worst.toFixed(1)} ms (target < 50 ms): ${worst < 50 ? 'PASS' : 'FAIL'}; machine load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`);
+    console.log(
+      `  => approvals list p99 (worst of the lists): ${worst.toFixed(1)} ms (target < 50 ms): ${worst < 50 ? 'PASS' : 'FAIL'}; machine load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores`,
+    );
 
     // Decision in the console -> the requester's live stream.
     const s = g.services;
@@ -154,7 +202,9 @@ async function run(dialect: 'sqlite' | 'postgres'): Promise<void> {
       await s.approvals.revoke(id, 'bob', { channel: 'cli' });
     }
     live.stop();
-    console.log(`  console approve -> event on the requester's SSE stream: ${fmt(lat)} (target < 1 s: ${pct(lat, 99) < 1000 ? 'PASS' : 'FAIL'})`);
+    console.log(
+      `  console approve -> event on the requester's SSE stream: ${fmt(lat)} (target < 1 s: ${pct(lat, 99) < 1000 ? 'PASS' : 'FAIL'})`,
+    );
   } finally {
     await g.stop();
     await db?.drop();

@@ -65,14 +65,22 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const fmtLoad = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const fmtLoad = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run npm run build (or npx tsc -p tsconfig.build.json) first`);
   if (newestSource('src') > statSync(ENTRY).mtimeMs) console.warn(`warning: src/ is newer than ${ENTRY}; rebuild for current figures`);
-  if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < statSync(ENTRY).mtimeMs) console.warn(`warning: ${BUNDLE} is missing or older than ${ENTRY}: these are the unbundled CLI's figures (npm run build:cli)`);
+  if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < statSync(ENTRY).mtimeMs)
+    console.warn(`warning: ${BUNDLE} is missing or older than ${ENTRY}: these are the unbundled CLI's figures (npm run build:cli)`);
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-cli-'));
-  const env: Record<string, string> = { GATEHOUSE_DATA_DIR: join(dir, 'data'), GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef', GATEHOUSE_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = {
+    GATEHOUSE_DATA_DIR: join(dir, 'data'),
+    GATEHOUSE_SECRET_KEY: 'bench-key-0123456789abcdef',
+    GATEHOUSE_LOG_LEVEL: 'warn',
+  };
   try {
     await seed(env);
     const childEnv = { ...process.env, ...env };
@@ -89,12 +97,21 @@ async function main(): Promise<void> {
     for (const [, args] of cases) time(args, childEnv);
     for (let i = 0; i < RUNS; i++) for (const [name, args] of cases) samples.get(name)!.push(time(args, childEnv));
     const bare = median(samples.get('node -e 0')!);
-    console.log(`CLI start-up, median of ${RUNS} runs (node ${process.version}, ${cpus().length} CPUs, load average ${loadBefore} before, ${fmtLoad()} after)`);
+    console.log(
+      `CLI start-up, median of ${RUNS} runs (node ${process.version}, ${cpus().length} CPUs, load average ${loadBefore} before, ${fmtLoad()} after)`,
+    );
     console.log(`${'command'.padEnd(30)} ${'median ms'.padStart(10)} ${'x bare'.padStart(8)}  target`);
     for (const [name] of cases) {
       const m = median(samples.get(name)!);
       const ratio = m / bare;
-      const verdict = name === 'node -e 0' ? '' : m <= TARGET_MS && ratio <= TARGET_RATIO ? 'met' : ratio <= TARGET_RATIO ? `ratio met, over ${TARGET_MS} ms` : 'NOT met';
+      const verdict =
+        name === 'node -e 0'
+          ? ''
+          : m <= TARGET_MS && ratio <= TARGET_RATIO
+            ? 'met'
+            : ratio <= TARGET_RATIO
+              ? `ratio met, over ${TARGET_MS} ms`
+              : 'NOT met';
       console.log(`${name.padEnd(30)} ${m.toFixed(0).padStart(10)} ${ratio.toFixed(2).padStart(8)}  ${verdict}`);
     }
   } finally {

@@ -39,7 +39,28 @@ const bob = await login(b, 'bob', 'bob-S3cret-pass');
 const started: number[] = [];
 const firstOutput: number[] = [];
 for (let i = 0; i < TRIALS; i++) {
-  const ssh = launch('ssh', ['-p', String(a.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1', 'echo go'], { timeoutMs: 60_000 });
+  const ssh = launch(
+    'ssh',
+    [
+      '-p',
+      String(a.ssh),
+      '-i',
+      alice.path,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      'alice@web01@127.0.0.1',
+      'echo go',
+    ],
+    { timeoutMs: 60_000 },
+  );
   const shown = await ssh.waitFor(/#(\d+)/, 30_000);
   const id = Number(/#(\d+)/.exec(shown)![1]);
   const t0 = Date.now();

@@ -26,7 +26,9 @@ try {
   await d.configure(ADMIN, { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0 }, SYNC_PW);
   t0 = process.hrtime.bigint();
   const first = await d.sync(ADMIN);
-  console.log(`first sync: ${first.summary.users.added.length} users, ${first.summary.groups.added.length} groups in ${ms(t0).toFixed(0)} ms`);
+  console.log(
+    `first sync: ${first.summary.users.added.length} users, ${first.summary.groups.added.length} groups in ${ms(t0).toFixed(0)} ms`,
+  );
   t0 = process.hrtime.bigint();
   const none = await d.sync(ADMIN);
   console.log(`sync with nothing to change: applied=${none.applied} in ${ms(t0).toFixed(0)} ms`);
@@ -38,7 +40,9 @@ try {
   await c.unbind();
   t0 = process.hrtime.bigint();
   const changed = await d.sync(ADMIN);
-  console.log(`sync after ${k} changes: ${changed.summary.users.disabled.length} disabled, ${changed.summary.users.changed.length} changed in ${ms(t0).toFixed(0)} ms`);
+  console.log(
+    `sync after ${k} changes: ${changed.summary.users.disabled.length} disabled, ${changed.summary.users.changed.length} changed in ${ms(t0).toFixed(0)} ms`,
+  );
 
   const p5 = (await t.s.policy.current()).usersByName.get('p5')!;
   t0 = process.hrtime.bigint();

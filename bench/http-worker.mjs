@@ -11,6 +11,7 @@ delay.enable();
 process.send?.({ ready: g.httpProxyPort });
 process.on('SIGTERM', () => {
   const ms = (n) => (n / 1e6).toFixed(1);
-  if (process.env.BENCH_VERBOSE) process.stderr.write(`worker ${process.pid}: event-loop delay p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms\n`);
+  if (process.env.BENCH_VERBOSE)
+    process.stderr.write(`worker ${process.pid}: event-loop delay p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms\n`);
   void g.stop().then(() => process.exit(0));
 });

@@ -30,7 +30,10 @@ const CONNS = 50;
  * the gateway runs as in production and the bare proxy on the same runtime; BENCH_DEFAULT_RUNTIME=1 runs
  * both without them (the A/B for src/runtime.ts), BENCH_NODE_FLAGS adds more.
  */
-const NODE_FLAGS = [...(process.env.BENCH_DEFAULT_RUNTIME ? [] : RUNTIME_FLAGS), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+const NODE_FLAGS = [
+  ...(process.env.BENCH_DEFAULT_RUNTIME ? [] : RUNTIME_FLAGS),
+  ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 
 interface Figure {
   rps: number;
@@ -47,7 +50,15 @@ writeFileSync(paceScript, `function delay() return ${PACE_MS} end\n`);
  * paced (each connection pauses between requests, so the proxy is not the bottleneck: the latency it adds).
  */
 async function wrk(url: string, headers: string[], paced = false): Promise<Figure> {
-  const args = ['-t2', `-c${CONNS}`, `-d${SECONDS}s`, '--latency', ...(paced ? ['-s', paceScript] : []), ...headers.flatMap((h) => ['-H', h]), url];
+  const args = [
+    '-t2',
+    `-c${CONNS}`,
+    `-d${SECONDS}s`,
+    '--latency',
+    ...(paced ? ['-s', paceScript] : []),
+    ...headers.flatMap((h) => ['-H', h]),
+    url,
+  ];
   const { stdout: out } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
   if (process.env.BENCH_WRK_OUT) console.log(`wrk ${args.join(' ')}\n${out}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -57,14 +68,16 @@ async function wrk(url: string, headers: string[], paced = false): Promise<Figur
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} error responses on ${url}:\n${out}`);
   // No answer at all, or connections that failed or timed out: a broken run, not a slow one.
   const errors = /Socket errors: connect (\d+), read \d+, write \d+, timeout (\d+)/.exec(out);
-  if (!(rps > 0) || (errors && (Number(errors[1]) > 0 || Number(errors[2]) > 0))) throw new Error(`wrk got no answers or saw failed connections on ${url}:\n${out}`);
+  if (!(rps > 0) || (errors && (Number(errors[1]) > 0 || Number(errors[2]) > 0)))
+    throw new Error(`wrk got no answers or saw failed connections on ${url}:\n${out}`);
   return { rps, p99 };
 }
 
 /** Two seconds of load on each size, results discarded. */
 async function warm(...targets: [string, string[]][]): Promise<void> {
   for (const [base, headers] of targets)
-    for (const size of ['1k', '64k']) await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, '-d2s', ...headers.flatMap((h) => ['-H', h]), `${base}/${size}.bin`]);
+    for (const size of ['1k', '64k'])
+      await promisify(execFile)('wrk', ['-t2', `-c${CONNS}`, '-d2s', ...headers.flatMap((h) => ['-H', h]), `${base}/${size}.bin`]);
 }
 
 /** A process's peak resident memory so far, in MiB (VmHWM). */
@@ -83,7 +96,8 @@ function cpuMs(pid: number): number {
 function sizeSpecs(): string[] {
   const specs = (process.env.BENCH_SIZES ?? '1k,64k').split(',');
   for (const spec of specs)
-    if (!/^(1k|64k)(:paced|:saturated)?$|^idle:\d+(\.\d+)?$/.test(spec)) throw new Error(`BENCH_SIZES: "${spec}" is not 1k or 64k (optionally :paced or :saturated), or idle:<seconds>`);
+    if (!/^(1k|64k)(:paced|:saturated)?$|^idle:\d+(\.\d+)?$/.test(spec))
+      throw new Error(`BENCH_SIZES: "${spec}" is not 1k or 64k (optionally :paced or :saturated), or idle:<seconds>`);
   return specs;
 }
 
@@ -98,7 +112,14 @@ async function main() {
   // The device's console is the same static upstream; alice needs bob's approval, which bob gives.
   const gw = await startGw({ approval: true, nodePort: upstream.port });
   // `plain`: the same upstream with no injected credential, so its answers are not scanned.
-  await gw.s.admin.addDevice(ADMIN, { name: 'plain', host: '127.0.0.1', protocols: 'http', group: 'web', ports: { http: upstream.port }, options: { http: { auth: 'none' } } });
+  await gw.s.admin.addDevice(ADMIN, {
+    name: 'plain',
+    host: '127.0.0.1',
+    protocols: 'http',
+    group: 'web',
+    ports: { http: upstream.port },
+    options: { http: { auth: 'none' } },
+  });
   await gw.s.admin.addAccount(ADMIN, 'plain', 'viewer', { password: 'plain-bench-pw' });
   const bob = await consoleLogin(gw, 'bob');
   for (const device of ['app', 'plain']) {
@@ -118,18 +139,39 @@ async function main() {
   await gw.g.stop();
   // Must be set before setupPrimary() to take effect: each worker accepts its own connections.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ exec: 'bench/http-worker.mjs', execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : [])], silent: false });
+  cluster.setupPrimary({
+    exec: 'bench/http-worker.mjs',
+    execArgv: [
+      ...NODE_FLAGS,
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof', '--cpu-prof-interval=100'] : []),
+    ],
+    silent: false,
+  });
   const workers = async (n: number) => {
     const port = await freePort();
-    const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_HTTP_PROXY_PORT: String(port), GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
+    const env = {
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
+      GATEHOUSE_HTTP_PROXY_PORT: String(port),
+      GATEHOUSE_WEB_PORT: '0',
+      GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'silent',
+    };
     const ws: { once(e: string, f: (...a: unknown[]) => void): unknown; kill(): unknown; pid?: number; process?: { pid?: number } }[] = [];
     // One after the other: the first runs the migrations check alone.
     for (let i = 0; i < n; i++) {
-      const w = process.env.BENCH_NO_CLUSTER ? fork('bench/http-worker.mjs', [], { env: { ...process.env, ...env }, execArgv: NODE_FLAGS }) : cluster.fork(env);
+      const w = process.env.BENCH_NO_CLUSTER
+        ? fork('bench/http-worker.mjs', [], { env: { ...process.env, ...env }, execArgv: NODE_FLAGS })
+        : cluster.fork(env);
       await new Promise((res) => w.once('message', res));
       ws.push(w);
     }
-    return { port, pids: ws.map((w) => w.pid ?? w.process?.pid ?? 0), stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))) };
+    return {
+      port,
+      pids: ws.map((w) => w.pid ?? w.process?.pid ?? 0),
+      stop: () => Promise.all(ws.map((w) => new Promise((res) => (w.once('exit', res), w.kill())))),
+    };
   };
 
   /** A reference proxy script (bench/http-*.mjs) to the upstream on a free port, once it says it is ready. */
@@ -139,7 +181,10 @@ async function main() {
     await new Promise((res) => proc.once('message', res));
     return { port, proc };
   };
-  const { port: barePort, proc: bareProc } = await reference('bench/http-bare.mjs', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : []);
+  const { port: barePort, proc: bareProc } = await reference(
+    'bench/http-bare.mjs',
+    process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-http-prof/bare', '--cpu-prof-interval=100'] : [],
+  );
   const { port: relayPort, proc: relayProc } = await reference('bench/http-relay.mjs');
   /** What both modes started and must stop (a failed run too): the reference proxies, both nginx, the data dir, the wrk script. */
   const stopShared = async () => {
@@ -154,7 +199,10 @@ async function main() {
   const one = await workers(1);
   const host = `app.localhost:${one.port}`;
   // Warm-up: the Node processes' first seconds of load run unoptimised code (the JIT has not seen it yet).
-  await warm([`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]], [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]]);
+  await warm(
+    [`http://127.0.0.1:${one.port}`, [`Host: ${host}`, `Cookie: ${cookie}`]],
+    [`http://127.0.0.1:${barePort}`, [`Cookie: ${cookie}`]],
+  );
   // BENCH_ONLY_GATEWAY=1: only the one-process gateway runs (for profiling: BENCH_PROFILE=1).
   if (process.env.BENCH_ONLY_GATEWAY) {
     // BENCH_SIZES=1k:paced,64k,1k:paced runs those loads in that order on the same processes (each
@@ -176,7 +224,10 @@ async function main() {
         return [r, ((cpuMs(pid) - c0) * 1000) / (r.rps * SECONDS)];
       };
       const [g, gCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [`Host: ${host}`, `Cookie: ${cookie}`]);
-      const [p, pCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [`Host: plain.localhost:${one.port}`, `Cookie: ${plainCookie}`]);
+      const [p, pCpu] = await measured(one.pids[0], `http://127.0.0.1:${one.port}/${size}.bin`, [
+        `Host: plain.localhost:${one.port}`,
+        `Cookie: ${plainCookie}`,
+      ]);
       const [b, bCpu] = await measured(bareProc.pid!, `http://127.0.0.1:${barePort}/${size}.bin`, [`Cookie: ${cookie}`]);
       console.log(
         `${size}: nginx ${Math.round(n.rps)} req/s p99 ${n.p99} ms, gateway ${Math.round(g.rps)} req/s p99 ${g.p99} ms = ${(g.rps / n.rps).toFixed(2)}x nginx; no credential ${Math.round(p.rps)} req/s = ${(p.rps / n.rps).toFixed(2)}x nginx; bare ${Math.round(b.rps)} req/s p99 ${b.p99} ms (gateway ${(g.rps / b.rps).toFixed(2)}x bare); CPU per request: gateway ${gCpu.toFixed(0)} us, no credential ${pCpu.toFixed(0)} us, bare ${bCpu.toFixed(0)} us; load ${loadavg()[0].toFixed(1)}`,
@@ -215,9 +266,11 @@ async function main() {
         const c0 = cpuMs(one.pids[0]);
         const fr = await wrk(`${base}/${size}.bin`, headers);
         add(`${size} ${name}`, fr);
-        if (name === 'gateway' || name === 'plain') (cpu[`${size} ${name}`] ??= []).push(((cpuMs(one.pids[0]) - c0) * 1000) / (fr.rps * SECONDS));
+        if (name === 'gateway' || name === 'plain')
+          (cpu[`${size} ${name}`] ??= []).push(((cpuMs(one.pids[0]) - c0) * 1000) / (fr.rps * SECONDS));
       }
-      for (const name of ['direct', 'nginx', 'relay', 'bare', 'gateway', 'plain', 'gateway2']) add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
+      for (const name of ['direct', 'nginx', 'relay', 'bare', 'gateway', 'plain', 'gateway2'])
+        add(`${size} paced ${name}`, await wrk(`${targets[name][0]}/${size}.bin`, targets[name][1], true));
     }
   }
   const rss = `peak RSS: gateway (one process) ${peakRssMb(one.pids[0])} MiB, each of two workers ${two.pids.map(peakRssMb).join(' / ')} MiB, bare proxy ${peakRssMb(bareProc.pid!)} MiB`;
@@ -235,7 +288,9 @@ async function main() {
   const rps = (x: Figure, y: Figure) => x.rps / y.rps;
   const added = (x: Figure, y: Figure) => x.p99 - y.p99;
   const f = (x: Figure) => `${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99.toFixed(2).padStart(6)} ms`;
-  console.log(`\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; node ${NODE_FLAGS.join(' ') || 'without flags'})`);
+  console.log(
+    `\nHTTP proxy, ${CONNS} connections, wrk -t2, ${SECONDS} s per run, median of ${ROUNDS} rounds (machine: ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores; node ${NODE_FLAGS.join(' ') || 'without flags'})`,
+  );
   console.log(rss);
   console.log(`load average (1 min): ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`);
   for (const size of sizes) {
@@ -243,20 +298,38 @@ async function main() {
     console.log(`\n${size === '1k' ? '1 KiB' : '64 KiB'} responses`);
     console.log(`  direct to upstream      ${f(fig(k('direct')))}`);
     console.log(`  nginx reverse proxy     ${f(fig(k('nginx')))}`);
-    console.log(`  Node TCP relay          ${f(fig(k('relay')))}   = ${ratio(k('relay'), k('nginx'), rps)}x nginx (reference: bytes piped, no HTTP)`);
-    console.log(`  bare undici proxy       ${f(fig(k('bare')))}   = ${ratio(k('bare'), k('nginx'), rps)}x nginx (reference: no gate, no header work)`);
+    console.log(
+      `  Node TCP relay          ${f(fig(k('relay')))}   = ${ratio(k('relay'), k('nginx'), rps)}x nginx (reference: bytes piped, no HTTP)`,
+    );
+    console.log(
+      `  bare undici proxy       ${f(fig(k('bare')))}   = ${ratio(k('bare'), k('nginx'), rps)}x nginx (reference: no gate, no header work)`,
+    );
     console.log(`  gateway, 1 process      ${f(fig(k('gateway')))}   = ${ratio(k('gateway'), k('nginx'), rps)}x nginx`);
     console.log(`  gateway, no credential  ${f(fig(k('plain')))}   = ${ratio(k('plain'), k('nginx'), rps)}x nginx (answers not scanned)`);
-    console.log(`    injected credential (scanned) vs none: ${ratio(k('gateway'), k('plain'), rps)}x req/s; CPU per request ${med(cpu[k('gateway')]).toFixed(0)} us vs ${med(cpu[k('plain')]).toFixed(0)} us`);
+    console.log(
+      `    injected credential (scanned) vs none: ${ratio(k('gateway'), k('plain'), rps)}x req/s; CPU per request ${med(cpu[k('gateway')]).toFixed(0)} us vs ${med(cpu[k('plain')]).toFixed(0)} us`,
+    );
     console.log(`  gateway, 2 workers      ${f(fig(k('gateway2')))}   = ${ratio(k('gateway2'), k('gateway'), rps)}x one process`);
     console.log(`  paced (${CONNS} connections, ${PACE_MS} ms between requests on each): latency added by the proxy`);
     console.log(`    direct                ${f(fig(k('paced direct')))}`);
-    console.log(`    nginx reverse proxy   ${f(fig(k('paced nginx')))}   p99 +${ratio(k('paced nginx'), k('paced direct'), added)} ms over direct`);
-    console.log(`    Node TCP relay        ${f(fig(k('paced relay')))}   p99 +${ratio(k('paced relay'), k('paced direct'), added)} ms over direct`);
-    console.log(`    bare undici proxy     ${f(fig(k('paced bare')))}   p99 +${ratio(k('paced bare'), k('paced direct'), added)} ms over direct`);
-    console.log(`    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`);
-    console.log(`    gateway, no credential ${f(fig(k('paced plain')))}  p99 +${ratio(k('paced plain'), k('paced direct'), added)} ms over direct`);
-    console.log(`    gateway, 2 workers    ${f(fig(k('paced gateway2')))}   p99 +${ratio(k('paced gateway2'), k('paced direct'), added)} ms over direct`);
+    console.log(
+      `    nginx reverse proxy   ${f(fig(k('paced nginx')))}   p99 +${ratio(k('paced nginx'), k('paced direct'), added)} ms over direct`,
+    );
+    console.log(
+      `    Node TCP relay        ${f(fig(k('paced relay')))}   p99 +${ratio(k('paced relay'), k('paced direct'), added)} ms over direct`,
+    );
+    console.log(
+      `    bare undici proxy     ${f(fig(k('paced bare')))}   p99 +${ratio(k('paced bare'), k('paced direct'), added)} ms over direct`,
+    );
+    console.log(
+      `    gateway, 1 process    ${f(fig(k('paced gateway')))}   p99 +${ratio(k('paced gateway'), k('paced direct'), added)} ms over direct`,
+    );
+    console.log(
+      `    gateway, no credential ${f(fig(k('paced plain')))}  p99 +${ratio(k('paced plain'), k('paced direct'), added)} ms over direct`,
+    );
+    console.log(
+      `    gateway, 2 workers    ${f(fig(k('paced gateway2')))}   p99 +${ratio(k('paced gateway2'), k('paced direct'), added)} ms over direct`,
+    );
   }
 }
 

@@ -54,7 +54,8 @@ async function run(label: string, extra: Record<string, string>) {
     decided.push(approvedAt.get(id)! - t1);
   }
   mta.close();
-  if (process.env.GH_BENCH_SAMPLES) console.log(delivered.map((x) => x.toFixed(0)).join(" "), "\n", decided.map((x) => x.toFixed(0)).join(" "));
+  if (process.env.GH_BENCH_SAMPLES)
+    console.log(delivered.map((x) => x.toFixed(0)).join(' '), '\n', decided.map((x) => x.toFixed(0)).join(' '));
   const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(0)} ms, p99 ${pct(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
   console.log(`${label}: request created -> mail accepted at the SMTP sink (n=${N}): ${fmt(delivered)}`);
   console.log(`${label}: reply handed to the SMTP listener -> waiting request approved (bus event) (n=${N}): ${fmt(decided)}`);

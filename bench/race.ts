@@ -59,8 +59,14 @@ try {
     let r: RaceResult;
     try {
       r = await race({
-        s, nodes: { a, b, c }, device: 'web01', mails: () => sink.messages,
-        approvers: [{ username: 'bob', password: 'bob-S3cret-pass', email: 'bob@example.com' }, { username: 'carol', password: 'carol-S3cret-pass', email: 'carol@example.com' }],
+        s,
+        nodes: { a, b, c },
+        device: 'web01',
+        mails: () => sink.messages,
+        approvers: [
+          { username: 'bob', password: 'bob-S3cret-pass', email: 'bob@example.com' },
+          { username: 'carol', password: 'carol-S3cret-pass', email: 'carol@example.com' },
+        ],
         requester: { username: 'alice', email: 'alice@example.com' },
       });
     } finally {
@@ -69,7 +75,9 @@ try {
     const load = loadavg()[0];
     results.push({ ...r, load });
     const bad = (r.statuses['500'] ?? 0) + r.outboxDuplicates.length + r.deliveredDuplicates.length + r.notExactlyOnce.length;
-    process.stderr.write(`  ${i + 1}/${REPS}: ${JSON.stringify(r.statuses)} ${JSON.stringify(r.tally)} slowest ${r.maxDecideMs} ms, load ${load.toFixed(1)}${bad ? ` PROBLEMS ${bad}` : ''}\n`);
+    process.stderr.write(
+      `  ${i + 1}/${REPS}: ${JSON.stringify(r.statuses)} ${JSON.stringify(r.tally)} slowest ${r.maxDecideMs} ms, load ${load.toFixed(1)}${bad ? ` PROBLEMS ${bad}` : ''}\n`,
+    );
     for (const f of r.failures.slice(0, 3)) process.stderr.write(`    ${f.slice(0, 300)}\n`);
   }
 } finally {
@@ -81,9 +89,18 @@ try {
 }
 
 const max = (f: (r: (typeof results)[number]) => number) => Math.max(0, ...results.map(f));
-const non409 = (r: RaceResult) => Object.entries(r.statuses).filter(([k]) => k !== '200' && k !== '409').reduce((n, [, v]) => n + v, 0);
+const non409 = (r: RaceResult) =>
+  Object.entries(r.statuses)
+    .filter(([k]) => k !== '200' && k !== '409')
+    .reduce((n, [, v]) => n + v, 0);
 console.log(`decision race, ${results.length} repetitions × 300 decisions on 3 nodes, ${HOGS} CPU hogs (${availableParallelism()} cores):`);
-console.log(`  worst repetition: ${max((r) => r.statuses['500'] ?? 0)} answers 500, ${max(non409)} losses other than 409, ${max((r) => r.notExactlyOnce.length)} requests not ended exactly once`);
-console.log(`  worst repetition: ${max((r) => r.outboxDuplicates.length)} duplicate outbox rows, ${max((r) => r.deliveredDuplicates.length)} duplicate deliveries, ${max((r) => r.missingOutcome.length)} missing outcome mails`);
+console.log(
+  `  worst repetition: ${max((r) => r.statuses['500'] ?? 0)} answers 500, ${max(non409)} losses other than 409, ${max((r) => r.notExactlyOnce.length)} requests not ended exactly once`,
+);
+console.log(
+  `  worst repetition: ${max((r) => r.outboxDuplicates.length)} duplicate outbox rows, ${max((r) => r.deliveredDuplicates.length)} duplicate deliveries, ${max((r) => r.missingOutcome.length)} missing outcome mails`,
+);
 console.log(`  slowest decision answer: ${max((r) => r.maxDecideMs)} ms (worst median ${max((r) => r.p50DecideMs)} ms)`);
-console.log(`  load average (1 min) after each repetition: max ${max((r) => r.load).toFixed(1)}, min ${Math.min(...results.map((r) => r.load)).toFixed(1)}`);
+console.log(
+  `  load average (1 min) after each repetition: max ${max((r) => r.load).toFixed(1)}, min ${Math.min(...results.map((r) => r.load)).toFixed(1)}`,
+);

@@ -77,7 +77,11 @@ function transfer(port: number, ticket: string | null, dir: 'up' | 'down'): Prom
   return new Promise((resolve, reject) => {
     const sock = connect({ port, host: '127.0.0.1', noDelay: true });
     // The direction rides in the cookie (direct) — through the gateway the device sees the account's cookie, named after the direction.
-    sock.write(ticket ? clientConnectionRequest({ routingToken: ticket, requestedProtocols: 1 }) : clientConnectionRequest({ cookie: dir, requestedProtocols: 1 }));
+    sock.write(
+      ticket
+        ? clientConnectionRequest({ routingToken: ticket, requestedProtocols: 1 })
+        : clientConnectionRequest({ cookie: dir, requestedProtocols: 1 }),
+    );
     let seen = 0;
     let t0 = 0;
     let started = false;
@@ -119,7 +123,12 @@ interface Reference {
 async function startReferences(to: number, pin: boolean): Promise<{ refs: Reference[]; skipped: string[] }> {
   const refs: Reference[] = [];
   const skipped: string[] = [];
-  const start = async (name: string, file: string, conf: (port: number, dir: string) => string, argv: (cfg: string, dir: string) => string[]) => {
+  const start = async (
+    name: string,
+    file: string,
+    conf: (port: number, dir: string) => string,
+    argv: (cfg: string, dir: string) => string[],
+  ) => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-relay-'));
     const port = await freePort();
     writeFileSync(join(dir, file), conf(port, dir));
@@ -134,7 +143,10 @@ async function startReferences(to: number, pin: boolean): Promise<{ refs: Refere
     await start(
       'nginx stream',
       'nginx.conf',
-      (port, dir) => `load_module ${NGINX_STREAM}; daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+      (
+        port,
+        dir,
+      ) => `load_module ${NGINX_STREAM}; daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
 events { worker_connections 64; }
 stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_buffer_size 64k; } }`,
       (cfg, dir) => ['nginx', '-c', cfg, '-p', dir, '-e', join(dir, 'error.log')],
@@ -144,7 +156,8 @@ stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_bu
     await start(
       'haproxy splice',
       'haproxy.cfg',
-      (port) => `global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option splice-request\n  option splice-response\nlisten relay\n  bind 127.0.0.1:${port}\n  server device 127.0.0.1:${to}\n`,
+      (port) =>
+        `global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option splice-request\n  option splice-response\nlisten relay\n  bind 127.0.0.1:${port}\n  server device 127.0.0.1:${to}\n`,
       (cfg) => ['haproxy', '-f', cfg, '-db'],
     );
   else skipped.push('haproxy splice (apt-get install haproxy)');
@@ -158,13 +171,20 @@ async function main(): Promise<void> {
   // a machine of its own; by default the scheduler places them, and they compete for both cores.
   const pin = !!process.env.BENCH_RDP_PIN;
   if (pin) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const child = spawn(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '0', process.execPath] : []), '--import', 'tsx', 'bench/rdp.ts', 'peer'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_RDP_BYTES: String(BYTES) } });
+  const child = spawn(
+    pin ? 'taskset' : process.execPath,
+    [...(pin ? ['-c', '0', process.execPath] : []), '--import', 'tsx', 'bench/rdp.ts', 'peer'],
+    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_RDP_BYTES: String(BYTES) } },
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
   const { port: devicePort } = await next();
   // Two devices on the same peer, whose accounts name the direction (the peer reads it from the cookie).
   for (const dir of ['up', 'down'] as const) {
-    await g.s.admin.addDevice({ username: 'admin', id: null, channel: 'cli' }, { name: `bench-${dir}`, host: '127.0.0.1', protocols: 'rdp', group: 'windows', port: devicePort });
+    await g.s.admin.addDevice(
+      { username: 'admin', id: null, channel: 'cli' },
+      { name: `bench-${dir}`, host: '127.0.0.1', protocols: 'rdp', group: 'windows', port: devicePort },
+    );
     await g.s.admin.addAccount({ username: 'admin', id: null, channel: 'cli' }, `bench-${dir}`, dir, { password: 'unused-secret' });
   }
   const { refs, skipped } = await startReferences(devicePort, pin);
@@ -180,7 +200,9 @@ async function main(): Promise<void> {
     }
     const cpu0 = process.cpuUsage();
     const faults0 = process.resourceUsage().minorPageFault;
-    child.stdin!.write(JSON.stringify({ port: through ? g.port : (refs.find((r) => r.name === path)?.port ?? devicePort), ticket, dir }) + '\n');
+    child.stdin!.write(
+      JSON.stringify({ port: through ? g.port : (refs.find((r) => r.name === path)?.port ?? devicePort), ticket, dir }) + '\n',
+    );
     const ms = (await next()).ms;
     const cpu = process.cpuUsage(cpu0);
     if (through) {
@@ -193,7 +215,9 @@ async function main(): Promise<void> {
   /** Minor page faults of the gateway process per GiB relayed, per direction (fresh memory touched). */
   const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
-  console.log(`RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`);
+  console.log(
+    `RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`,
+  );
   const paths: Path[] = ['direct', 'gateway', ...refs.map((r) => r.name)];
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const dir of ['up', 'down'] as const) {
@@ -210,9 +234,14 @@ async function main(): Promise<void> {
       const rs = mb[p].map((x, i) => x / mb[q][i]);
       return `${med(rs).toFixed(2)}x (rounds ${rs.map((r) => r.toFixed(2)).join(' ')})`;
     };
-    console.log(`  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds): direct ${med(mb.direct).toFixed(0)} MB/s, gateway ${med(mb.gateway).toFixed(0)} MB/s; gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`);
+    console.log(
+      `  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds): direct ${med(mb.direct).toFixed(0)} MB/s, gateway ${med(mb.gateway).toFixed(0)} MB/s; gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`,
+    );
     console.log(`    gateway = ${ratio('gateway', 'direct')} direct`);
-    for (const r of refs) console.log(`    ${r.name} ${med(mb[r.name]).toFixed(0)} MB/s = ${ratio(r.name, 'direct')} direct; gateway = ${ratio('gateway', r.name)} ${r.name}`);
+    for (const r of refs)
+      console.log(
+        `    ${r.name} ${med(mb[r.name]).toFixed(0)} MB/s = ${ratio(r.name, 'direct')} direct; gateway = ${ratio('gateway', r.name)} ${r.name}`,
+      );
   }
   if (skipped.length) console.log(`  reference relays skipped: ${skipped.join(', ')}`);
   for (const r of refs) r.stop();
@@ -234,7 +263,9 @@ async function main(): Promise<void> {
       v.push(b.loginMs);
     }
     await xrdp.stop();
-    console.log(`Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (${med(v) - med(d) >= 0 ? '+' : ''}${med(v) - med(d)} ms)`);
+    console.log(
+      `Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (${med(v) - med(d) >= 0 ? '+' : ''}${med(v) - med(d)} ms)`,
+    );
     console.log(`  runs direct: ${d.join(', ')} ms; through gateway: ${v.join(', ')} ms`);
   } else console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
   await g.stop();

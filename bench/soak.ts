@@ -60,16 +60,28 @@ await s.admin.grantAccess(ADMIN, 'ops', 'webs', 'http');
 await s.admin.setParam(ADMIN, 'approval.validity.minutes', '1');
 console.log(`set up: ${DEVICES} devices; ${SECONDS} s, target ${DECISIONS} decisions`);
 const httpPort = await freePort();
-const server = await startServer({ dir: t.dir, http: httpPort, env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) } });
+const server = await startServer({
+  dir: t.dir,
+  http: httpPort,
+  env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) },
+});
 const pid = server.proc.pid!;
 const api = `http://127.0.0.1:${server.web}/api/v1`;
 
 async function session(username: string) {
-  const r = await fetch(`${api}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PW }) });
+  const r = await fetch(`${api}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: PW }),
+  });
   const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0];
   const csrf = ((await r.json()) as any).csrfToken as string;
   return async (path: string, body: unknown) => {
-    const res = await fetch(api + path, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(api + path, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json().catch(() => null)) as any };
   };
 }
@@ -77,14 +89,21 @@ const alice = await session('alice');
 const bob = await session('bob');
 
 /** One request through the HTTP proxy, as a browser with alice's cookie for that device would make it. */
-function proxied(device: string, path: string, cookie = ''): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function proxied(
+  device: string,
+  path: string,
+  cookie = '',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((done, fail) => {
-    const r = request({ host: '127.0.0.1', port: httpPort, path, headers: { host: `${device}.localhost:${httpPort}`, ...(cookie ? { cookie } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', fail);
-    });
+    const r = request(
+      { host: '127.0.0.1', port: httpPort, path, headers: { host: `${device}.localhost:${httpPort}`, ...(cookie ? { cookie } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', fail);
+      },
+    );
     r.on('error', fail);
     r.end();
   });
@@ -95,14 +114,18 @@ const cookies = new Map<string, string>();
 async function proxyCookie(device: string): Promise<string> {
   const have = cookies.get(device);
   if (have) return have;
-  const login = await fetch(`${api}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: PW }) });
+  const login = await fetch(`${api}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: PW }),
+  });
   const consoleCookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
   const hand = await fetch(`${api}/http-proxy/login?host=${device}&return=%2F`, { headers: { cookie: consoleCookie }, redirect: 'manual' });
   if (hand.status !== 303) throw new Error(`proxy hand-off for ${device}: ${hand.status}`);
   const loc = new URL(hand.headers.get('location')!);
   const swap = await proxied(device, loc.pathname + loc.search);
   const sc = swap.headers['set-cookie'];
-  const c = (Array.isArray(sc) ? sc[0] : sc ?? '').split(';')[0];
+  const c = (Array.isArray(sc) ? sc[0] : (sc ?? '')).split(';')[0];
   if (swap.status !== 303 || !c) throw new Error(`proxy token swap for ${device}: ${swap.status}`);
   cookies.set(device, c);
   return c;
@@ -164,7 +187,8 @@ async function decider() {
     for (let k = 0; k < DEVICES * 2 && !key; k++) {
       const n = next++;
       // Every 6th request is for a web device (HTTP proxy), the others alternate SSH and SFTP.
-      const d = n % 6 === 5 ? `web${Math.floor(n / 6) % WEB_DEVICES}/http` : `soak${n % DEVICES}/${Math.floor(n / DEVICES) % 2 ? 'sftp' : 'ssh'}`;
+      const d =
+        n % 6 === 5 ? `web${Math.floor(n / 6) % WEB_DEVICES}/http` : `soak${n % DEVICES}/${Math.floor(n / DEVICES) % 2 ? 'sftp' : 'ssh'}`;
       if ((grantedUntil.get(d) ?? 0) < Date.now()) key = d;
     }
     const [device, protocol] = key.split('/');
@@ -176,7 +200,8 @@ async function decider() {
       const r = await alice('/approvals', { device, protocol, reason: `soak ${next}` });
       // 201: a new request; 200 with a waiting request: one the gateway made a moment ago for a
       // connection that arrived as the previous grant ended (reuse, by design) — decided the same way.
-      if (!(r.status === 201 || (r.status === 200 && r.body?.request?.status === 'waiting'))) throw new Error(`request ${device}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (!(r.status === 201 || (r.status === 200 && r.body?.request?.status === 'waiting')))
+        throw new Error(`request ${device}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
       const id = r.body.request.id as number;
       const reject = counts.decisions % 5 !== 4;
       const d = await bob(`/approvals/${id}/${reject ? 'reject' : 'approve'}`, { comment: 'soak' });
@@ -207,7 +232,10 @@ async function revokeDuring(id: number, device: string) {
     grantedUntil.delete(`${device}/ssh`);
     const r = await bob(`/approvals/${id}/revoke`, { comment: 'soak revocation' });
     if (r.status !== 200) throw new Error(`revoke #${id}: ${r.status}`);
-    const out = await Promise.race([live, new Promise<string>((_, no) => setTimeout(() => no(new Error(`session on revoked #${id} still running after 10 s`)), 10_000))]);
+    const out = await Promise.race([
+      live,
+      new Promise<string>((_, no) => setTimeout(() => no(new Error(`session on revoked #${id} still running after 10 s`)), 10_000)),
+    ]);
     if (/revoked|access ended|closed/i.test(out)) counts.revokedEnded++;
     else throw new Error(`revoked session ended without saying why: ${out.slice(-200)}`);
   } catch (err) {
@@ -232,11 +260,13 @@ async function webTraffic() {
         // A grant that ended a moment ago: the waiting or access-ended page (expected, not an error).
         else if (/Waiting for approval|access ended|needs approval/i.test(r.body.toString())) {
           counts.httpGated++;
-          if (gatedSamples.length < 5) gatedSamples.push(`${device} ${r.status} ${/<title>([^<]*)/.exec(r.body.toString())?.[1] ?? ''} until ${Math.round(((grantedUntil.get(`${device}/http`) ?? 0) - Date.now()) / 1000)} s`);
+          if (gatedSamples.length < 5)
+            gatedSamples.push(
+              `${device} ${r.status} ${/<title>([^<]*)/.exec(r.body.toString())?.[1] ?? ''} until ${Math.round(((grantedUntil.get(`${device}/http`) ?? 0) - Date.now()) / 1000)} s`,
+            );
           // Like a browser on the waiting page: do not hammer; the grant may be on its way.
           await new Promise((res) => setTimeout(res, 200));
-        }
-        else throw new Error(`unexpected answer ${r.status}: ${r.body.toString().slice(0, 200)}`);
+        } else throw new Error(`unexpected answer ${r.status}: ${r.body.toString().slice(0, 200)}`);
       }
     } catch (err) {
       errors.push(`${device} (http): ${String((err as Error).message ?? err)}`);
@@ -273,7 +303,17 @@ rss.push({ at: Date.now() - t0, mb: rssMb(pid) });
 const warm = rss.find((x) => x.at >= SECONDS * 200) ?? rss[0];
 const last = rss[rss.length - 1];
 const growth = (last.mb - warm.mb) / warm.mb;
-const figures = { seconds: SECONDS, ...counts, gatedSamples, errors: errors.length, firstErrors: errors.slice(0, 10), rssWarmMb: warm.mb, rssEndMb: last.mb, rssMaxMb: Math.max(...rss.map((x) => x.mb)), growthPct: Math.round(growth * 1000) / 10 };
+const figures = {
+  seconds: SECONDS,
+  ...counts,
+  gatedSamples,
+  errors: errors.length,
+  firstErrors: errors.slice(0, 10),
+  rssWarmMb: warm.mb,
+  rssEndMb: last.mb,
+  rssMaxMb: Math.max(...rss.map((x) => x.mb)),
+  growthPct: Math.round(growth * 1000) / 10,
+};
 console.log(JSON.stringify(figures, null, 2));
 mkdirSync(resolve('.bench-out'), { recursive: true });
 writeFileSync(resolve('.bench-out/soak.json'), JSON.stringify({ ...figures, rss }, null, 2));

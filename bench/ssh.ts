@@ -7,7 +7,18 @@
 // The gateway runs compiled (tsc into a temp dir) in its own process, as in production.
 // Run: npm run bench -- ssh        (figures also in .bench-out/ssh.json)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, existsSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  existsSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ssh2 from 'ssh2';
@@ -56,7 +67,9 @@ async function main() {
   // The gateway, compiled as in production (in a temp dir: compiled files in the tree would be linted).
   const build = mkdtempSync(join(tmpdir(), 'gh-bench-build-'));
   try {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], { stdio: 'pipe' });
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')], {
+      stdio: 'pipe',
+    });
   } catch {
     // Type errors elsewhere in the tree still emit JavaScript.
   }
@@ -99,22 +112,43 @@ async function main() {
     await s.admin.grantAccess(ADMIN, 'ops', 'gated', 'ssh,sftp');
     await s.close();
   }
-  const gw: ChildProcess = spawn(process.execPath, ['-e', `import(${JSON.stringify(join(build, 'dist', 'cli', 'main.js'))}).then((m) => m.run(['node', 'gatehouse', 'serve']))`], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const gw: ChildProcess = spawn(
+    process.execPath,
+    ['-e', `import(${JSON.stringify(join(build, 'dist', 'cli', 'main.js'))}).then((m) => m.run(['node', 'gatehouse', 'serve']))`],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const gwPort = Number(env.GATEHOUSE_SSH_PORT);
   await waitForPort(gwPort, 30_000);
   const pid = gw.pid!;
 
-  const common = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes'];
+  const common = [
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'IdentitiesOnly=yes',
+  ];
   const paths: Record<string, (cmd: string) => string[]> = {
     direct: (cmd) => ['-p', String(target.port), '-i', target.accountKey.path, ...common, `${target.account}@127.0.0.1`, cmd],
     gateway: (cmd) => ['-p', String(gwPort), '-i', alice.path, ...common, 'alice@web01@127.0.0.1', cmd],
     proxyjump: (cmd) => [
-      '-p', String(target.port), '-i', target.accountKey.path, ...common,
-      '-o', `ProxyCommand=ssh -i ${target.accountKey.path} ${common.join(' ')} -W %h:%p -p ${bastion.port} ${bastion.account}@127.0.0.1`,
-      `${target.account}@127.0.0.1`, cmd,
+      '-p',
+      String(target.port),
+      '-i',
+      target.accountKey.path,
+      ...common,
+      '-o',
+      `ProxyCommand=ssh -i ${target.accountKey.path} ${common.join(' ')} -W %h:%p -p ${bastion.port} ${bastion.account}@127.0.0.1`,
+      `${target.account}@127.0.0.1`,
+      cmd,
     ],
   };
 
@@ -178,7 +212,14 @@ async function main() {
           ch.resume();
         }),
       );
-      c.connect({ host: '127.0.0.1', port: gwPort, username: 'alice@web02', privateKey: alice.private, readyTimeout: 60_000, keepaliveInterval: 0 });
+      c.connect({
+        host: '127.0.0.1',
+        port: gwPort,
+        username: 'alice@web02',
+        privateKey: alice.private,
+        readyTimeout: 60_000,
+        keepaliveInterval: 0,
+      });
     });
   const t0 = Date.now();
   for (let i = 0; i < WAITERS; i += 50) await Promise.all(Array.from({ length: Math.min(50, WAITERS - i) }, connectOne));
@@ -211,14 +252,25 @@ async function main() {
   writeFileSync(join(out, 'ssh.json'), JSON.stringify(result, null, 2));
   const f = (n: number) => n.toFixed(0).padStart(6);
   const r2 = (n: number) => n.toFixed(2);
-  console.log(`\nSSH proxy benchmark (${result.machine.cpus} CPUs, ${process.version}, load average ${load0[0].toFixed(1)} at start); client-side cipher: direct ${ciphers.direct}, via gateway ${ciphers.gateway}`);
+  console.log(
+    `\nSSH proxy benchmark (${result.machine.cpus} CPUs, ${process.version}, load average ${load0[0].toFixed(1)} at start); client-side cipher: direct ${ciphers.direct}, via gateway ${ciphers.gateway}`,
+  );
   console.log('\n1 GiB transfer, MB/s        up    down');
-  for (const n of ['direct', 'gateway', 'proxyjump']) console.log(`  ${n.padEnd(24)}${f(throughput[n].upMBs)}  ${f(throughput[n].downMBs)}`);
-  console.log(`  gateway / direct          ${r2(result.ratios.upVsDirect).padStart(6)}  ${r2(result.ratios.downVsDirect).padStart(6)}   (target >= 0.75)`);
-  console.log(`  gateway / ProxyJump       ${r2(result.ratios.upVsProxyJump).padStart(6)}  ${r2(result.ratios.downVsProxyJump).padStart(6)}   (target >= 1.3)`);
+  for (const n of ['direct', 'gateway', 'proxyjump'])
+    console.log(`  ${n.padEnd(24)}${f(throughput[n].upMBs)}  ${f(throughput[n].downMBs)}`);
+  console.log(
+    `  gateway / direct          ${r2(result.ratios.upVsDirect).padStart(6)}  ${r2(result.ratios.downVsDirect).padStart(6)}   (target >= 0.75)`,
+  );
+  console.log(
+    `  gateway / ProxyJump       ${r2(result.ratios.upVsProxyJump).padStart(6)}  ${r2(result.ratios.downVsProxyJump).padStart(6)}   (target >= 1.3)`,
+  );
   console.log(`  gateway CPU per GiB: ${throughput.gateway.gatewayCpuSPerGiB!.toFixed(2)} s`);
-  console.log(`\nssh … true, median of ${SETUP_RUNS}: direct ${setup.direct.toFixed(0)} ms, gateway ${setup.gateway.toFixed(0)} ms, ProxyJump ${setup.proxyjump.toFixed(0)} ms (target: gateway <= direct)`);
-  console.log(`\n${waiting} connections waiting for approval (ramp ${rampS.toFixed(1)} s): gateway RSS ${before.rssMB.toFixed(0)} MB -> ${idle.rssMB.toFixed(0)} MB (target < 300), CPU while they wait ${idleCpuPct.toFixed(1)} % of one core`);
+  console.log(
+    `\nssh … true, median of ${SETUP_RUNS}: direct ${setup.direct.toFixed(0)} ms, gateway ${setup.gateway.toFixed(0)} ms, ProxyJump ${setup.proxyjump.toFixed(0)} ms (target: gateway <= direct)`,
+  );
+  console.log(
+    `\n${waiting} connections waiting for approval (ramp ${rampS.toFixed(1)} s): gateway RSS ${before.rssMB.toFixed(0)} MB -> ${idle.rssMB.toFixed(0)} MB (target < 300), CPU while they wait ${idleCpuPct.toFixed(1)} % of one core`,
+  );
   console.log(`\n(written to ${join(out, 'ssh.json')})`);
 
   await target.stop();
@@ -232,4 +284,3 @@ void (main() as Promise<void>).catch((err) => {
   console.error(err);
   process.exit(1);
 });
-

@@ -7,14 +7,32 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 
-const external = ['better-sqlite3', 'pg-native', 'ssh2', 'cpu-features', '@node-rs/argon2', 'fastify', '@fastify/*', 'undici', 'nodemailer', 'imapflow', 'ldapts', 'mailparser', 'smtp-server', 'qrcode', 'prom-client'];
+const external = [
+  'better-sqlite3',
+  'pg-native',
+  'ssh2',
+  'cpu-features',
+  '@node-rs/argon2',
+  'fastify',
+  '@fastify/*',
+  'undici',
+  'nodemailer',
+  'imapflow',
+  'ldapts',
+  'mailparser',
+  'smtp-server',
+  'qrcode',
+  'prom-client',
+];
 
 /** `import('../../main.js')` (serve, demo) loads the tsc output beside the bundle, not a bundled copy. */
 const serverExternal = {
   name: 'server-external',
   setup(b) {
     const server = resolve('src/main.js');
-    b.onResolve({ filter: /\/main\.js$/ }, (args) => (resolve(args.resolveDir, args.path) === server ? { path: '../main.js', external: true } : undefined));
+    b.onResolve({ filter: /\/main\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === server ? { path: '../main.js', external: true } : undefined,
+    );
   },
 };
 
@@ -28,7 +46,8 @@ const pgNodeStreams = {
     b.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');
       const probe = 'if (isCloudflareRuntime()) {';
-      if (!src.includes(probe)) return { contents: src, loader: 'js', warnings: [{ text: `pg's Cloudflare probe changed: CLI start-up may load undici` }] };
+      if (!src.includes(probe))
+        return { contents: src, loader: 'js', warnings: [{ text: `pg's Cloudflare probe changed: CLI start-up may load undici` }] };
       return { contents: src.replace(probe, 'if (false) {'), loader: 'js' };
     });
   },

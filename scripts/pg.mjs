@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function which(bin) {
-  const dirs = ['/usr/local/bin', '/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', ...(process.env.PATH ?? '').split(':')];
+  const dirs = [
+    '/usr/local/bin',
+    '/usr/lib/postgresql/17/bin',
+    '/usr/lib/postgresql/16/bin',
+    '/usr/lib/postgresql/15/bin',
+    ...(process.env.PATH ?? '').split(':'),
+  ];
   for (const d of dirs) if (d && existsSync(join(d, bin))) return join(d, bin);
   return null;
 }
@@ -42,7 +48,8 @@ export async function startPostgres() {
   chmodSync(dir, 0o755);
   const data = join(dir, 'data');
   if (root) chownSync(dir, uid, gid);
-  const as = (cmd, args) => (root ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' }));
+  const as = (cmd, args) =>
+    root ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, 'gatehouse\n');
   if (root) chownSync(pwfile, uid, gid);

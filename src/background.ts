@@ -17,15 +17,23 @@ export interface Background {
 
 export async function startBackground(s: Services): Promise<Background> {
   const { log, config } = s;
-  const nodes = new NodeService(s.nodeStore, s.clock, { id: s.nodeId, host: hostname(), pid: process.pid, version: '0.1.0' }, (action, details) =>
-    s.audit({ actor: 'system', channel: 'system', action, targetType: 'node', targetId: String(details.node), details }),
+  const nodes = new NodeService(
+    s.nodeStore,
+    s.clock,
+    { id: s.nodeId, host: hostname(), pid: process.pid, version: '0.1.0' },
+    (action, details) =>
+      s.audit({ actor: 'system', channel: 'system', action, targetType: 'node', targetId: String(details.node), details }),
   );
   const lost = await nodes.register();
   if (lost) log.warn({ sessions: lost }, 'closed sessions this node held before it restarted');
 
   // PostgreSQL: be woken by NOTIFY the moment another node commits an event (polling stays as the safety net).
   const pgListener = config.databaseUrl
-    ? startPgListener(config.databaseUrl, () => void s.bus.kick(), (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting'))
+    ? startPgListener(
+        config.databaseUrl,
+        () => void s.bus.kick(),
+        (err) => log.warn({ err: String(err) }, 'event notification connection lost; reconnecting'),
+      )
     : null;
 
   // SIEM export: each sink drains from its own durable cursor over the audit log.
@@ -65,13 +73,20 @@ export async function startBackground(s: Services): Promise<Background> {
     setInterval(() => void sweep(), config.sweepMs),
     setInterval(() => void s.sessions.check().catch(() => {}), 1000),
     setInterval(() => void exportAudit(), 1000),
-    setInterval(() => void recordings.applyRetention().catch((err) => log.warn({ err: String(err) }, 'recording retention failed')), 3600_000),
+    setInterval(
+      () => void recordings.applyRetention().catch((err) => log.warn({ err: String(err) }, 'recording retention failed')),
+      3600_000,
+    ),
     setInterval(() => void nodes.heartbeat().catch((err) => log.warn({ err: String(err) }, 'heartbeat failed')), HEARTBEAT_MS),
   ];
   for (const t of timers) t.unref();
   void sweep();
   // Directory sync on its schedule (directory set --interval); one node at a time by a lease.
-  const stopDirectorySync = directoryOf(s).directory.schedule({ username: 'system', id: null, channel: 'system' }, (err) => log.warn({ err: String(err) }, 'directory sync failed; will retry'), (r) => r.applied && log.info({ summary: r.summary }, 'directory sync'));
+  const stopDirectorySync = directoryOf(s).directory.schedule(
+    { username: 'system', id: null, channel: 'system' },
+    (err) => log.warn({ err: String(err) }, 'directory sync failed; will retry'),
+    (r) => r.applied && log.info({ summary: r.summary }, 'directory sync'),
+  );
 
   return {
     nodes,

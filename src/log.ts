@@ -2,11 +2,26 @@
 import pino, { type Logger } from 'pino';
 
 export const REDACT = [
-  'password', '*.password', 'secret', '*.secret', 'privateKey', '*.privateKey', 'token', '*.token', 'passwordHash', '*.passwordHash',
-  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'privateKey',
+  '*.privateKey',
+  'token',
+  '*.token',
+  'passwordHash',
+  '*.passwordHash',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
 export function makeLogger(level: string, dest: 'stdout' | 'stderr' = 'stdout'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, pino.destination(dest === 'stdout' ? 1 : 2));
+  return pino(
+    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } },
+    pino.destination(dest === 'stdout' ? 1 : 2),
+  );
 }
 export type { Logger };

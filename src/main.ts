@@ -36,7 +36,9 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   const s = await openServices(config, log);
   const admin = await ensureAdmin(s);
   if (admin.generatedPassword)
-    process.stdout.write(`\nFirst run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n\n`);
+    process.stdout.write(
+      `\nFirst run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n\n`,
+    );
   await s.bus.start();
   const background = await startBackground(s);
 
@@ -62,7 +64,10 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   const semiSpace = semiSpaceMb();
   log.info({ database: s.store.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
   if (http && semiSpace === null)
-    log.warn({ want: RUNTIME_FLAGS.join(' ') }, `node runs with V8's default young generation: the HTTP proxy can spend up to 10x more time in garbage collection. Start it as the launcher does: node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`);
+    log.warn(
+      { want: RUNTIME_FLAGS.join(' ') },
+      `node runs with V8's default young generation: the HTTP proxy can spend up to 10x more time in garbage collection. Start it as the launcher does: node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`,
+    );
 
   return {
     services: s,
@@ -91,7 +96,9 @@ const FATAL_STOP_MS = 5000;
 /** `gatehouse serve`: start, then stop in order on SIGINT/SIGTERM; exit 1 on an uncaught exception. */
 export async function serve(): Promise<void> {
   const running = await start();
-  process.stdout.write(`Gatehouse is running: console and API on http://${running.services.config.bind}:${running.webPort}/ (Ctrl-C stops it)\n`);
+  process.stdout.write(
+    `Gatehouse is running: console and API on http://${running.services.config.bind}:${running.webPort}/ (Ctrl-C stops it)\n`,
+  );
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -104,7 +111,9 @@ export async function serve(): Promise<void> {
   };
   // A gateway holding live sessions must not fall over on one missed promise: log it loudly and go on.
   // (Each background loop catches its own errors; this is the net under them.)
-  process.on('unhandledRejection', (err) => running.services.log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (bug): logged, the gateway goes on'));
+  process.on('unhandledRejection', (err) =>
+    running.services.log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (bug): logged, the gateway goes on'),
+  );
   // Whatever escapes to the process is fatal: the process state is unknown. Log it, give the sessions a
   // bounded moment to close, exit non-zero so the supervisor restarts it. Connection handlers catch
   // their own errors, so one hostile client never gets here.

@@ -10,7 +10,10 @@
 export const RUNTIME_FLAGS = ['--max-semi-space-size=64'] as const;
 
 /** The semi-space limit this process was started with, in MiB (from node's arguments or NODE_OPTIONS); null when left at V8's default. */
-export function semiSpaceMb(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): number | null {
+export function semiSpaceMb(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string = process.env.NODE_OPTIONS ?? '',
+): number | null {
   let mb: number | null = null;
   const args = [...nodeOptions.split(/\s+/), ...execArgv];
   for (let i = 0; i < args.length; i++) {

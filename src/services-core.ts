@@ -151,8 +151,11 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   }
   const key = vaultKey(config);
   // Whatever an older version or an operator left readable in the data dir is tightened (0700/0600).
-  const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap((d) => tightenTree(d));
-  if (loose.length) log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
+  const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap(
+    (d) => tightenTree(d),
+  );
+  if (loose.length)
+    log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
   store.auditKey = auditKeyFrom(key);
   const repos = repositories(store, () => clock.now());
   const { adminStore, sessionStore } = repos;
@@ -161,15 +164,49 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   const grants = new GrantCache(bus);
   const params = new ParamsCache(store, bus);
   const vault = new AesGcmVault(key);
-  const dir = parts.directory({ store: repos.directoryStore, vault, admin: adminStore, policy, clock, nodeId: nodeId(config), params, log, audit: (e) => sessionStore.appendAudit(e, clock.now()), delegationsTo: (u, at) => store.delegationsTo(u, at) });
+  const dir = parts.directory({
+    store: repos.directoryStore,
+    vault,
+    admin: adminStore,
+    policy,
+    clock,
+    nodeId: nodeId(config),
+    params,
+    log,
+    audit: (e) => sessionStore.appendAudit(e, clock.now()),
+    delegationsTo: (u, at) => store.delegationsTo(u, at),
+  });
   // The second factor is checked by the engine at every decision, whatever the channel.
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus, dir.totp);
-  const admin = new AdminService(store, adminStore, policy, parts.hasher, vault, parts.keys, clock, () => params.invalidate(), dir.directory);
+  const admin = new AdminService(
+    store,
+    adminStore,
+    policy,
+    parts.hasher,
+    vault,
+    parts.keys,
+    clock,
+    () => params.invalidate(),
+    dir.directory,
+  );
   await grants.load(store, clock.now());
   const auditCounts = new Map<string, number>();
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
-    config, log, clock, store, adminStore, bus, policy, grants, params, approvals, admin, vault, hasher: parts.hasher, sessions,
+    config,
+    log,
+    clock,
+    store,
+    adminStore,
+    bus,
+    policy,
+    grants,
+    params,
+    approvals,
+    admin,
+    vault,
+    hasher: parts.hasher,
+    sessions,
     ...protocolRepositories(store),
     apiStore: repos.apiStore,
     directoryStore: repos.directoryStore,
@@ -199,7 +236,12 @@ export async function ensureAdmin(s: Services): Promise<{ created: boolean; gene
   if (p.usersByName.has('admin')) return { created: false };
   const generated = s.config.adminPassword ? undefined : randomBytes(12).toString('base64url');
   try {
-    await s.admin.addUser(SYSTEM_ACTOR, { username: 'admin', displayName: 'Administrator', password: s.config.adminPassword ?? generated, admin: true });
+    await s.admin.addUser(SYSTEM_ACTOR, {
+      username: 'admin',
+      displayName: 'Administrator',
+      password: s.config.adminPassword ?? generated,
+      admin: true,
+    });
   } catch (err) {
     // Another process created it at the same moment: fine.
     if ((err as { code?: string }).code === 'conflict') return { created: false };

@@ -17,7 +17,11 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startServer(dialect: 'sqlite' | 'postgres' = 'sqlite', extra: Record<string, string> = {}, opts: { seed?: boolean } = {}): Promise<Server> {
+export async function startServer(
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+  extra: Record<string, string> = {},
+  opts: { seed?: boolean } = {},
+): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-api-'));
   const pg = dialect === 'postgres' ? await freshPgDatabase() : null;
   const env: Record<string, string> = {
@@ -114,9 +118,18 @@ export async function tokenClient(base: string, username: string): Promise<Clien
 }
 
 /** Collects SSE events from /api/v1/events until `stop()`. */
-export async function sse(c: Client): Promise<{ events: { event: string; data: any }[]; stop(): void; wait(pred: (e: { event: string; data: any }) => boolean, ms?: number): Promise<{ event: string; data: any }> }> {
+export async function sse(
+  c: Client,
+): Promise<{
+  events: { event: string; data: any }[];
+  stop(): void;
+  wait(pred: (e: { event: string; data: any }) => boolean, ms?: number): Promise<{ event: string; data: any }>;
+}> {
   const ac = new AbortController();
-  const res = await fetch(c.base + '/api/v1/events', { headers: { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.token ? { authorization: `Bearer ${c.token}` } : {}) }, signal: ac.signal });
+  const res = await fetch(c.base + '/api/v1/events', {
+    headers: { ...(c.cookie ? { cookie: c.cookie } : {}), ...(c.token ? { authorization: `Bearer ${c.token}` } : {}) },
+    signal: ac.signal,
+  });
   if (res.status !== 200) throw new Error(`events: ${res.status}`);
   const events: { event: string; data: any }[] = [];
   const waiters = new Set<() => void>();

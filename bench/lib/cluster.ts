@@ -30,9 +30,19 @@ export async function startNode(name: string, env: Record<string, string>): Prom
   const log: string[] = [];
   const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve'], {
     env: {
-      ...process.env, ...env, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_NODE_ID: `node-${name}`, GATEHOUSE_WEB_PORT: String(web), GATEHOUSE_SSH_PORT: String(ssh),
-      GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_SWEEP_MS: '300',
-      GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100',
+      ...process.env,
+      ...env,
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_NODE_ID: `node-${name}`,
+      GATEHOUSE_WEB_PORT: String(web),
+      GATEHOUSE_SSH_PORT: String(ssh),
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_SWEEP_MS: '300',
+      GATEHOUSE_MAIL_RETRY_BASE_MS: '100',
+      GATEHOUSE_MAIL_RETRY_MAX_MS: '400',
+      GATEHOUSE_MAIL_POLL_MS: '100',
       // A mail claimed by a node that is then killed goes out again once its lease passes: with the
       // default 60 s that fell right at the kill -9 test's 60 s wait under load.
       GATEHOUSE_MAIL_LEASE_MS: '15000',
@@ -62,13 +72,21 @@ export async function stopNode(n: Node): Promise<void> {
 
 /** A console login on one node: cookie + CSRF token, as the browser holds them. */
 export async function login(node: Node, username: string, password: string) {
-  const res = await fetch(`http://127.0.0.1:${node.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`http://127.0.0.1:${node.web}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   assert.equal(res.status, 200, await res.clone().text());
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
   const body = (await res.json()) as { csrf?: string; csrfToken?: string };
   const csrf = body.csrf ?? body.csrfToken ?? '';
   return async (path: string, payload: unknown = {}) => {
-    const r = await fetch(`http://127.0.0.1:${node.web}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf }, body: JSON.stringify(payload) });
+    const r = await fetch(`http://127.0.0.1:${node.web}/api/v1${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+      body: JSON.stringify(payload),
+    });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
 }
@@ -120,7 +138,12 @@ export async function startMailSink(): Promise<MailSink> {
     onData(stream, session, cb) {
       simpleParser(stream)
         .then((p) => {
-          messages.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), subject: p.subject ?? '', messageId: p.messageId ?? '', at: Date.now() });
+          messages.push({
+            rcpt: session.envelope.rcptTo.map((r) => r.address),
+            subject: p.subject ?? '',
+            messageId: p.messageId ?? '',
+            at: Date.now(),
+          });
           cb();
         })
         .catch(cb);

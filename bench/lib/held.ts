@@ -45,7 +45,13 @@ export const rssMb = (pid: number) => {
  * 'ssh2' is Gatehouse's built-in demo target (an ssh2 server answering `echo`) in a process of its own,
  * so the figure shows what the gateway itself can release.
  */
-export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 'postgres' = 'sqlite', log: (s: string) => void = () => {}, device: 'sshd' | 'ssh2' = 'sshd'): Promise<HeldFigures> {
+export async function heldWaits(
+  n: number,
+  devices: number,
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+  log: (s: string) => void = () => {},
+  device: 'sshd' | 'ssh2' = 'sshd',
+): Promise<HeldFigures> {
   const sshd: Device = device === 'sshd' ? await sshdDevice() : await startSsh2Device();
   const dir = mkdtempSync(join(tmpdir(), 'gh-rel-held-'));
   const key = makeKey(dir, 'alice');
@@ -64,7 +70,14 @@ export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 
       await s.admin.addAccount(ADMIN, `load${i}`, sshd.account, sshd.secret);
     }
     await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
-    server = await startServer({ dir: t.dir, env: { GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100', ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}) } });
+    server = await startServer({
+      dir: t.dir,
+      env: {
+        GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+        GATEHOUSE_EVENT_POLL_MS: '100',
+        ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
+      },
+    });
     const pid = server.proc.pid!;
     const rssIdleMb = rssMb(pid);
 
@@ -72,41 +85,53 @@ export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 
     const through: Promise<boolean>[] = [];
     const failures: string[] = [];
     const t0 = Date.now();
-    await pool(Array.from({ length: n }, (_, i) => i), 50, (i) =>
-      new Promise<void>((shown, fail) => {
-        const c = new ssh2.Client();
-        clients.push(c);
-        let out = '';
-        let waiting = false;
-        let resolveThrough: (ok: boolean) => void = () => {};
-        through.push(new Promise((r) => (resolveThrough = (ok) => (ok || failures.push(out.slice(-300)), r(ok)))));
-        c.on('error', (e) => ((out += ` [client error: ${e.message}]`), waiting ? resolveThrough(false) : fail(e)));
-        c.on('ready', () =>
-          c.exec('echo through', (err, ch) => {
-            if (err) return fail(err);
-            const seen = () => {
-              if (!waiting && /#\d+/.test(out)) {
-                waiting = true;
-                shown();
-              }
-              if (/through/.test(out)) resolveThrough(true);
-            };
-            ch.on('data', (d: Buffer) => ((out += d), seen()));
-            ch.stderr.on('data', (d: Buffer) => ((out += d), seen()));
-            ch.on('close', () => {
-              if (!waiting) fail(new Error(`connection ${i} closed before waiting: ${out}`));
-              resolveThrough(/through/.test(out));
-            });
-          }),
-        );
-        c.connect({ host: '127.0.0.1', port: server!.ssh, username: `alice@load${i % devices}`, privateKey: key.private, readyTimeout: 120_000, keepaliveInterval: 0 });
-      }),
+    await pool(
+      Array.from({ length: n }, (_, i) => i),
+      50,
+      (i) =>
+        new Promise<void>((shown, fail) => {
+          const c = new ssh2.Client();
+          clients.push(c);
+          let out = '';
+          let waiting = false;
+          let resolveThrough: (ok: boolean) => void = () => {};
+          through.push(new Promise((r) => (resolveThrough = (ok) => (ok || failures.push(out.slice(-300)), r(ok)))));
+          c.on('error', (e) => ((out += ` [client error: ${e.message}]`), waiting ? resolveThrough(false) : fail(e)));
+          c.on('ready', () =>
+            c.exec('echo through', (err, ch) => {
+              if (err) return fail(err);
+              const seen = () => {
+                if (!waiting && /#\d+/.test(out)) {
+                  waiting = true;
+                  shown();
+                }
+                if (/through/.test(out)) resolveThrough(true);
+              };
+              ch.on('data', (d: Buffer) => ((out += d), seen()));
+              ch.stderr.on('data', (d: Buffer) => ((out += d), seen()));
+              ch.on('close', () => {
+                if (!waiting) fail(new Error(`connection ${i} closed before waiting: ${out}`));
+                resolveThrough(/through/.test(out));
+              });
+            }),
+          );
+          c.connect({
+            host: '127.0.0.1',
+            port: server!.ssh,
+            username: `alice@load${i % devices}`,
+            privateKey: key.private,
+            readyTimeout: 120_000,
+            keepaliveInterval: 0,
+          });
+        }),
     );
     const waitingAfterMs = Date.now() - t0;
     const rssWaitingMb = rssMb(pid);
     log(`${n} connections waiting after ${waitingAfterMs} ms; gateway RSS ${rssWaitingMb} MB (idle ${rssIdleMb} MB)`);
 
-    const ids = (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map((r) => r.id);
+    const ids = (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('status', '=', 'waiting').execute()).map(
+      (r) => r.id,
+    );
     const t1 = Date.now();
     const cpu1 = cpuMs(pid);
     await Promise.all(ids.map((id) => s.approvals.approve(id, 'bob', { channel: 'cli' })));
@@ -115,8 +140,21 @@ export async function heldWaits(n: number, devices: number, dialect: 'sqlite' | 
     const gatewayCpuMs = cpuMs(pid) - cpu1;
     const rssAfterMb = rssMb(pid);
     const failed = results.filter((x) => !x).length;
-    log(`${ids.length} requests approved at once: ${n - failed}/${n} connections through after ${allThroughMs} ms (gateway CPU ${gatewayCpuMs} ms in that time); RSS after ${rssAfterMb} MB`);
-    return { connections: n, requests: ids.length, waitingAfterMs, allThroughMs, gatewayCpuMs, failed, failures, rssIdleMb, rssWaitingMb, rssAfterMb };
+    log(
+      `${ids.length} requests approved at once: ${n - failed}/${n} connections through after ${allThroughMs} ms (gateway CPU ${gatewayCpuMs} ms in that time); RSS after ${rssAfterMb} MB`,
+    );
+    return {
+      connections: n,
+      requests: ids.length,
+      waitingAfterMs,
+      allThroughMs,
+      gatewayCpuMs,
+      failed,
+      failures,
+      rssIdleMb,
+      rssWaitingMb,
+      rssAfterMb,
+    };
   } finally {
     for (const c of clients) c.end();
     await stopServer(server);
@@ -146,7 +184,10 @@ async function startSsh2Device(): Promise<Device> {
   const code = `import { startDemoTarget } from ${JSON.stringify(new URL('../../src/protocols/ssh/demo-target.ts', import.meta.url).href)};
 const t = await startDemoTarget(Buffer.from(process.env.HOST_KEY), process.env.DEVICE_PASSWORD);
 console.log(t.port);`;
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, HOST_KEY: hostKey.private, DEVICE_PASSWORD: password }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    env: { ...process.env, HOST_KEY: hostKey.private, DEVICE_PASSWORD: password },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     proc.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
     proc.once('exit', (c) => reject(new Error(`demo target exited (${c})`)));

@@ -120,7 +120,9 @@ http { access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}
   upstream up { server 127.0.0.1:${opts.proxyTo ?? 1}; keepalive 64; }
   server { listen 127.0.0.1:${port}; ${locations.replace(`http://127.0.0.1:${opts.proxyTo}`, 'http://up')} } }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const proc = spawn(hasBinary('nginx') ? 'nginx' : NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(hasBinary('nginx') ? 'nginx' : NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   proc.stderr?.on('data', (d) => (err += d));
   for (let i = 0; ; i++) {
@@ -217,14 +219,22 @@ export interface Res {
 }
 
 /** One request to 127.0.0.1:port with the given Host header. */
-export function get(port: number, host: string, path: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Res> {
+export function get(
+  port: number,
+  host: string,
+  path: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: { host, ...o.headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const r = request(
+      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', headers: { host, ...o.headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
     r.on('error', reject);
     r.end(o.body);
   });
@@ -245,7 +255,10 @@ export function raw(port: number, data: string): Promise<string> {
 /** Console login through the API, then the hand-off: returns the proxy cookie for `device` ("name=value"). */
 export async function proxyCookie(gw: Gw, user: keyof typeof PW, device: string): Promise<string> {
   const consoleCookie = await consoleLogin(gw, user);
-  const res = await fetch(`${gw.web}/api/v1/http-proxy/login?host=${device}&return=%2F`, { headers: { cookie: consoleCookie.cookie }, redirect: 'manual' });
+  const res = await fetch(`${gw.web}/api/v1/http-proxy/login?host=${device}&return=%2F`, {
+    headers: { cookie: consoleCookie.cookie },
+    redirect: 'manual',
+  });
   if (res.status !== 303) throw new Error(`hand-off answered ${res.status}`);
   const loc = new URL(res.headers.get('location')!);
   const swap = await get(gw.proxyPort, gw.host(device), loc.pathname + loc.search);
@@ -255,13 +268,21 @@ export async function proxyCookie(gw: Gw, user: keyof typeof PW, device: string)
 }
 
 export async function consoleLogin(gw: Gw, user: keyof typeof PW): Promise<{ cookie: string; csrf: string }> {
-  const r = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: PW[user] }) });
+  const r = await fetch(`${gw.web}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user, password: PW[user] }),
+  });
   const body = (await r.json()) as { csrfToken: string };
   return { cookie: r.headers.get('set-cookie')!.split(';')[0], csrf: body.csrfToken };
 }
 
 /** The manager's API call, as the console would make it. */
 export async function api(gw: Gw, who: { cookie: string; csrf: string }, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${gw.web}/api/v1${path}`, { method, headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(`${gw.web}/api/v1${path}`, {
+    method,
+    headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json().catch(() => null)) as Record<string, unknown> | null };
 }

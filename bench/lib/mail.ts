@@ -83,7 +83,12 @@ export async function startSink(): Promise<Sink> {
 /** Test knobs for mail: startGateway passes them in start(env); child processes inherit them from process.env. */
 export const mailKnobs: Record<string, string> = {};
 export function fastMailEnv(extra: Record<string, string> = {}): void {
-  Object.assign(mailKnobs, { GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100', ...extra });
+  Object.assign(mailKnobs, {
+    GATEHOUSE_MAIL_RETRY_BASE_MS: '100',
+    GATEHOUSE_MAIL_RETRY_MAX_MS: '400',
+    GATEHOUSE_MAIL_POLL_MS: '100',
+    ...extra,
+  });
   Object.assign(process.env, mailKnobs);
 }
 
@@ -96,7 +101,11 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(sinkPort: number, extra: Record<string, string> = {}, dir = mkdtempSync(join(tmpdir(), 'gh-mail-'))): Promise<Gateway> {
+export async function startGateway(
+  sinkPort: number,
+  extra: Record<string, string> = {},
+  dir = mkdtempSync(join(tmpdir(), 'gh-mail-')),
+): Promise<Gateway> {
   const env: Record<string, string> = {
     GATEHOUSE_DATA_DIR: dir,
     GATEHOUSE_WEB_PORT: '0',
@@ -146,10 +155,18 @@ export function links(m: SinkMessage): { approve: string; reject: string } {
 }
 
 /** A reply to an approver mail, the way a mail client writes one. */
-export function replyTo(m: SinkMessage, from: string, firstLine: string, o: { replyTo?: string; references?: string | null; messageId?: string } = {}) {
+export function replyTo(
+  m: SinkMessage,
+  from: string,
+  firstLine: string,
+  o: { replyTo?: string; references?: string | null; messageId?: string } = {},
+) {
   const rt = o.replyTo ?? m.parsed.replyTo?.value[0]?.address ?? '';
   const refs = o.references === null ? undefined : (o.references ?? m.parsed.messageId);
-  const quoted = (m.parsed.text ?? '').split('\n').map((l) => `> ${l}`).join('\n');
+  const quoted = (m.parsed.text ?? '')
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\n');
   return {
     from,
     to: rt,

@@ -53,12 +53,24 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
   await s.admin.setParam(ADMIN, 'approval.status.change.to.expire', '1');
   const base = Date.now();
   for (let i = 0; i < n; i++) {
-    const r = await s.approvals.request({ username: o.requester.username, device: o.device, protocol: i % 2 ? 'ssh' : 'sftp', channel: 'api', reason: `race ${i}`, start: base + i * 1000, end: base + 3_600_000 + i * 1000 });
+    const r = await s.approvals.request({
+      username: o.requester.username,
+      device: o.device,
+      protocol: i % 2 ? 'ssh' : 'sftp',
+      channel: 'api',
+      reason: `race ${i}`,
+      start: base + i * 1000,
+      end: base + 3_600_000 + i * 1000,
+    });
     if (r.outcome === 'allowed') throw new Error('expected a request');
     ids.push(r.request.id);
   }
   const [b1, b2] = o.approvers;
-  const deciders = [await login(nodes.b, b1.username, b1.password), await login(nodes.c, b2.username, b2.password), await login(nodes.a, b1.username, b1.password)];
+  const deciders = [
+    await login(nodes.b, b1.username, b1.password),
+    await login(nodes.c, b2.username, b2.password),
+    await login(nodes.a, b1.username, b1.password),
+  ];
   // Every deadline a moment from now: the sweepers on all three nodes race the deciders.
   const deadline = Date.now() + 1500;
   await kyselyOf(s.store).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', ids).execute();
@@ -86,7 +98,20 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
     ]),
   );
   // Requests nobody decided expire on the sweep after the deadline.
-  await waitFor('the race to settle', async () => (await kyselyOf(s.store).selectFrom('approval_requests').select('id').where('id', 'in', ids).where('status', '=', 'waiting').execute()).length === 0, 30_000, 100);
+  await waitFor(
+    'the race to settle',
+    async () =>
+      (
+        await kyselyOf(s.store)
+          .selectFrom('approval_requests')
+          .select('id')
+          .where('id', 'in', ids)
+          .where('status', '=', 'waiting')
+          .execute()
+      ).length === 0,
+    30_000,
+    100,
+  );
   const rows = await kyselyOf(s.store).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
   const tally: Record<string, number> = {};
   for (const r of rows) tally[r.status] = (tally[r.status] ?? 0) + 1;
@@ -95,24 +120,52 @@ export async function race(o: RaceOptions): Promise<RaceResult> {
     const audit = await s.adminStore.listAudit({ limit: 50, targetType: 'approval', targetId: String(id) });
     const terminal = audit.filter((a) => TERMINAL_ACTIONS.includes(a.action));
     const row = rows.find((r) => r.id === id);
-    if (terminal.length !== 1 || !['approved', 'rejected', 'expired'].includes(row?.status ?? '')) notExactlyOnce.push(`#${id} ${row?.status}: ${terminal.map((a) => a.action).join(',')}`);
+    if (terminal.length !== 1 || !['approved', 'rejected', 'expired'].includes(row?.status ?? ''))
+      notExactlyOnce.push(`#${id} ${row?.status}: ${terminal.map((a) => a.action).join(',')}`);
   }
   const mail = await settledMail(o, ids, mailMark);
   return {
-    statuses, conflicts, tally, notExactlyOnce, ...mail,
+    statuses,
+    conflicts,
+    tally,
+    notExactlyOnce,
+    ...mail,
     maxDecideMs: Math.max(0, ...took),
     p50DecideMs: took.sort((x, y) => x - y)[Math.floor(took.length / 2)] ?? 0,
-    failures: Object.values(nodes).flatMap((x, i) => x.log.slice(logMark[i]).join('').split('\n').filter((l) => /"level":(50|60)/.test(l))),
+    failures: Object.values(nodes).flatMap((x, i) =>
+      x.log
+        .slice(logMark[i])
+        .join('')
+        .split('\n')
+        .filter((l) => /"level":(50|60)/.test(l)),
+    ),
   };
 }
 
 /** Waits until every outcome mail is delivered and the outbox is idle, then counts. */
 async function settledMail(o: RaceOptions, ids: number[], mark: number) {
   const { s } = o;
-  const about = (who: string, id: number) => o.mails().slice(mark).filter((m) => m.rcpt.includes(who) && m.subject.endsWith(`#${id}`)).length;
+  const about = (who: string, id: number) =>
+    o
+      .mails()
+      .slice(mark)
+      .filter((m) => m.rcpt.includes(who) && m.subject.endsWith(`#${id}`)).length;
   // Generous: on a machine at load ~25 three nodes took over a minute to deliver the ~200 mails.
   await waitFor('every outcome mail', () => ids.every((id) => about(o.requester.email, id) >= 1), 240_000, 100).catch(() => {});
-  await waitFor('an idle outbox', async () => (await kyselyOf(s.store).selectFrom('mail_outbox').select('id').where('request_id', 'in', ids).where('status', 'in', ['queued', 'sending']).execute()).length === 0, 60_000, 100).catch(() => {});
+  await waitFor(
+    'an idle outbox',
+    async () =>
+      (
+        await kyselyOf(s.store)
+          .selectFrom('mail_outbox')
+          .select('id')
+          .where('request_id', 'in', ids)
+          .where('status', 'in', ['queued', 'sending'])
+          .execute()
+      ).length === 0,
+    60_000,
+    100,
+  ).catch(() => {});
   // Anything sent twice would arrive within moments of the first.
   await new Promise((r) => setTimeout(r, 2000));
   const dup = await kyselyOf(s.store)
@@ -134,4 +187,3 @@ async function settledMail(o: RaceOptions, ids: number[], mark: number) {
     missingOutcome: ids.filter((id) => about(o.requester.email, id) === 0),
   };
 }
-

@@ -19,7 +19,9 @@ export interface Gw {
   stop(): Promise<void>;
 }
 
-export async function startGateway(o: { dialect?: 'sqlite' | 'postgres'; opsApproval?: boolean; env?: Record<string, string> } = {}): Promise<Gw> {
+export async function startGateway(
+  o: { dialect?: 'sqlite' | 'postgres'; opsApproval?: boolean; env?: Record<string, string> } = {},
+): Promise<Gw> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-rdp-'));
   const pg = o.dialect === 'postgres' ? await freshPgDatabase() : null;
   const running = await start({

@@ -35,10 +35,18 @@ export async function startServer(o: ServerOpts): Promise<Server> {
   const proc = spawn(process.execPath, [...extra, '--import', 'tsx', ENTRY, 'serve'], {
     env: {
       ...process.env,
-      GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_SWEEP_MS: '300', GATEHOUSE_MAIL_RETRY_BASE_MS: '100', GATEHOUSE_MAIL_RETRY_MAX_MS: '400', GATEHOUSE_MAIL_POLL_MS: '100',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_SWEEP_MS: '300',
+      GATEHOUSE_MAIL_RETRY_BASE_MS: '100',
+      GATEHOUSE_MAIL_RETRY_MAX_MS: '400',
+      GATEHOUSE_MAIL_POLL_MS: '100',
       ...o.env,
-      GATEHOUSE_DATA_DIR: o.dir, GATEHOUSE_NODE_ID: 'node-rel', GATEHOUSE_WEB_PORT: String(web), GATEHOUSE_SSH_PORT: String(ssh),
-      GATEHOUSE_HTTP_PROXY_PORT: String(o.http ?? 0), GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_DATA_DIR: o.dir,
+      GATEHOUSE_NODE_ID: 'node-rel',
+      GATEHOUSE_WEB_PORT: String(web),
+      GATEHOUSE_SSH_PORT: String(ssh),
+      GATEHOUSE_HTTP_PROXY_PORT: String(o.http ?? 0),
+      GATEHOUSE_RDP_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,7 +55,8 @@ export async function startServer(o: ServerOpts): Promise<Server> {
   const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
   // A server that dies on its own (not stopped by stopServer) says so, with its log, in the test output.
   proc.once('exit', (code, signal) => {
-    if (!stopping.has(proc)) process.stderr.write(`# gatehouse serve exited unexpectedly (code ${code}, signal ${signal}); its log:\n${log.join('')}\n`);
+    if (!stopping.has(proc))
+      process.stderr.write(`# gatehouse serve exited unexpectedly (code ${code}, signal ${signal}); its log:\n${log.join('')}\n`);
   });
   await Promise.race([
     Promise.all([waitForPort(web, 90_000), waitForPort(ssh, 90_000)]),
@@ -67,7 +76,26 @@ export async function stopServer(s: Server | undefined, signal: NodeJS.Signals =
 export function sshExec(port: number, key: KeyPair, target: string, cmd: string, timeoutMs = 120_000): Running {
   return launch(
     'ssh',
-    ['-p', String(port), '-i', key.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ConnectTimeout=30', `${target}@127.0.0.1`, cmd],
+    [
+      '-p',
+      String(port),
+      '-i',
+      key.path,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-o',
+      'ConnectTimeout=30',
+      `${target}@127.0.0.1`,
+      cmd,
+    ],
     { timeoutMs },
   );
 }
@@ -93,11 +121,22 @@ export async function pool<T, R>(items: T[], n: number, fn: (x: T, i: number) =>
  */
 export async function seedSshOrg(
   s: import('../../src/services.js').Services,
-  o: { alicePublic: string; sshd: { port: number; account: string; accountKey: { private: string } }; devices: string[]; requireApproval?: boolean },
+  o: {
+    alicePublic: string;
+    sshd: { port: number; account: string; accountKey: { private: string } };
+    devices: string[];
+    requireApproval?: boolean;
+  },
 ): Promise<void> {
   const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
   await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
-  await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [o.alicePublic] });
+  await s.admin.addUser(ADMIN, {
+    username: 'alice',
+    email: 'alice@example.com',
+    password: 'alice-S3cret-pass',
+    manager: 'bob',
+    sshKeys: [o.alicePublic],
+  });
   await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], ...(o.requireApproval === false ? {} : { requireApproval: true }) });
   await s.admin.addMember(ADMIN, 'ops', 'alice');
   await s.admin.addGroup(ADMIN, 'device', 'linux', {});

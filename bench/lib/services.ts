@@ -61,7 +61,8 @@ export async function seedOrg(s: Services, o: { opsApproval?: boolean; linuxAppr
   const a = ADMIN;
   const pw = 'S3cret-pass';
   await s.admin.addUser(a, { username: 'admin', password: pw, admin: true }).catch(() => {});
-  for (const u of ['bob', 'carol', 'erin', 'frank', 'gina', 'hank']) await s.admin.addUser(a, { username: u, email: `${u}@example.com`, password: pw });
+  for (const u of ['bob', 'carol', 'erin', 'frank', 'gina', 'hank'])
+    await s.admin.addUser(a, { username: u, email: `${u}@example.com`, password: pw });
   await s.admin.addUser(a, { username: 'alice', email: 'alice@example.com', password: pw, manager: 'bob' });
   await s.admin.addUser(a, { username: 'dave', email: 'dave@example.com', password: pw, manager: 'erin' });
   await s.admin.addGroup(a, 'user', 'ops', { managers: ['bob'], requireApproval: o.opsApproval ?? true });

@@ -32,15 +32,44 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
-
 /** A CA and a server certificate for 127.0.0.1 (openssl), for ldaps and StartTLS. */
 function makeCerts(dir: string): { ca: string; cert: string; key: string } {
   const f = (n: string) => join(dir, n);
   const ossl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=Gatehouse Test CA', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  ossl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=Gatehouse Test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+  ]);
   ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
   writeFileSync(f('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ossl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.pem')]);
+  ossl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('server.pem'),
+  ]);
   return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
 }
 
@@ -88,7 +117,21 @@ export async function startSlapd(opts: { tls?: boolean; ppolicy?: boolean } = {}
     port = await freePort();
     url = `ldap://127.0.0.1:${port}`;
     ldapsUrl = certs ? `ldaps://127.0.0.1:${await freePort()}` : undefined;
-    const p = spawn(SLAPD, ['-d', '0', '-h', [url, ldapsUrl].filter(Boolean).map((u) => `${u}/`).join(' '), '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(
+      SLAPD,
+      [
+        '-d',
+        '0',
+        '-h',
+        [url, ldapsUrl]
+          .filter(Boolean)
+          .map((u) => `${u}/`)
+          .join(' '),
+        '-f',
+        conf,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     p.stderr!.on('data', (d) => (err += String(d)));
     if (await waitUp(url, p)) proc = p;
@@ -107,7 +150,14 @@ export async function startSlapd(opts: { tls?: boolean; ppolicy?: boolean } = {}
     await loadOrg(c);
     if (opts.ppolicy) {
       await c.add(`ou=policies,${BASE}`, { objectClass: ['organizationalUnit'], ou: 'policies' });
-      await c.add(POLICY_DN, { objectClass: ['organizationalRole', 'pwdPolicy'], cn: 'default', pwdAttribute: 'userPassword', pwdMaxFailure: '3', pwdLockout: 'TRUE', pwdLockoutDuration: '0' });
+      await c.add(POLICY_DN, {
+        objectClass: ['organizationalRole', 'pwdPolicy'],
+        cn: 'default',
+        pwdAttribute: 'userPassword',
+        pwdMaxFailure: '3',
+        pwdLockout: 'TRUE',
+        pwdLockoutDuration: '0',
+      });
     }
   } finally {
     await c.unbind();

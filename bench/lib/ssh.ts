@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { hasBinary, missing } from './peers.js';
 
 export const SSHD = '/usr/sbin/sshd';
-export const SSHD_SKIP = missing('sshd', existsSync(SSHD) && hasBinary('ssh') && hasBinary('sftp') && hasBinary('scp') && hasBinary('ssh-keygen'), 'install openssh-server and openssh-client');
+export const SSHD_SKIP = missing(
+  'sshd',
+  existsSync(SSHD) && hasBinary('ssh') && hasBinary('sftp') && hasBinary('scp') && hasBinary('ssh-keygen'),
+  'install openssh-server and openssh-client',
+);
 
 import { freePort, waitForPort } from './net.js';
 
@@ -36,7 +40,9 @@ export interface Sshd {
 }
 
 /** Starts a real sshd on 127.0.0.1 with a temporary config, its own host key and authorized key. */
-export async function startSshd(opts: { port?: number; extraConfig?: string; hostKey?: KeyPair; accountKey?: KeyPair } = {}): Promise<Sshd> {
+export async function startSshd(
+  opts: { port?: number; extraConfig?: string; hostKey?: KeyPair; accountKey?: KeyPair } = {},
+): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-sshd-'));
   const hostKey = opts.hostKey ?? makeKey(dir, 'host_key');
   const accountKey = opts.accountKey ?? makeKey(dir, 'account_key');
@@ -118,7 +124,13 @@ export interface Running {
 export function launch(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number; /** Never read stdout: a client that stops reading. */ stalled?: boolean } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    input?: string | Buffer;
+    cwd?: string;
+    timeoutMs?: number;
+    /** Never read stdout: a client that stops reading. */ stalled?: boolean;
+  } = {},
 ): Running {
   const t0 = Date.now();
   // Its own process group, so killAll() reaches ssh children too.
@@ -190,6 +202,10 @@ export function launch(
   };
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {}): Promise<Run> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<Run> {
   return launch(cmd, args, opts).done;
 }

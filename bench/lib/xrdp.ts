@@ -27,7 +27,25 @@ export interface Xrdp {
 
 export async function startXrdp(): Promise<Xrdp> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-xrdp-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   const port = await freePort();
   const logFile = join(dir, 'xrdp.log');
   // Debian's ini, with our port (0.9.21 has no address= key), TLS, our cert and a private log.
@@ -41,7 +59,10 @@ export async function startXrdp(): Promise<Xrdp> {
     .replace(/^LogLevel=.*$/m, 'LogLevel=DEBUG')
     .replace(/^EnableSyslog=.*$/m, 'EnableSyslog=false');
   writeFileSync(join(dir, 'xrdp.ini'), ini);
-  const child: ChildProcess = spawn('xrdp', ['--nodaemon', '--config', join(dir, 'xrdp.ini')], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn('xrdp', ['--nodaemon', '--config', join(dir, 'xrdp.ini')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
@@ -99,7 +120,13 @@ export function runXfreerdp(o: { port: number; ticket?: string; xrdp: Xrdp; scre
   const before = o.xrdp.logins();
   const dir = mkdtempSync(join(tmpdir(), 'gh-xfreerdp-'));
   const go = join(dir, 'go');
-  const args = [`/v:127.0.0.1:${o.port}`, ...(o.ticket ? [`/load-balance-info:${o.ticket}`] : []), '/cert:ignore', '/sec:tls', '/size:1024x768'];
+  const args = [
+    `/v:127.0.0.1:${o.port}`,
+    ...(o.ticket ? [`/load-balance-info:${o.ticket}`] : []),
+    '/cert:ignore',
+    '/sec:tls',
+    '/size:1024x768',
+  ];
   // The shell waits for the test to say "login screen is up" (file go), takes the screenshot, ends xfreerdp.
   const script = [
     'xfreerdp "$@" >"$GH_DIR/xf.log" 2>&1 & p=$!',
@@ -111,10 +138,14 @@ export function runXfreerdp(o: { port: number; ticket?: string; xrdp: Xrdp; scre
     'wait $p',
   ].join('\n');
   const t0 = Date.now();
-  const child = spawn('xvfb-run', ['-a', '-s', '-screen 0 1024x768x24', 'timeout', String(o.timeoutS ?? 20), 'sh', '-c', script, 'sh', ...args], {
-    env: { ...process.env, GH_DIR: dir, GH_SHOT: o.screenshot ?? '' },
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'xvfb-run',
+    ['-a', '-s', '-screen 0 1024x768x24', 'timeout', String(o.timeoutS ?? 20), 'sh', '-c', script, 'sh', ...args],
+    {
+      env: { ...process.env, GH_DIR: dir, GH_SHOT: o.screenshot ?? '' },
+      stdio: 'ignore',
+    },
+  );
   return new Promise((resolve) => {
     let loginMs: number | null = null;
     const poll = setInterval(() => {

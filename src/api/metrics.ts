@@ -19,9 +19,23 @@ export class Metrics {
 
   constructor(private readonly s: Services) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
-    this.approvalsByStatus = new Gauge({ name: 'gatehouse_approvals', help: 'Approval requests by status', labelNames: ['status'], registers: [this.registry] });
-    this.transitions = new Counter({ name: 'gatehouse_approval_events_total', help: 'Approval events seen by this process', labelNames: ['type'], registers: [this.registry] });
-    this.busLag = new Gauge({ name: 'gatehouse_event_bus_lag_seconds', help: 'Seconds since the event bus last polled successfully', registers: [this.registry] });
+    this.approvalsByStatus = new Gauge({
+      name: 'gatehouse_approvals',
+      help: 'Approval requests by status',
+      labelNames: ['status'],
+      registers: [this.registry],
+    });
+    this.transitions = new Counter({
+      name: 'gatehouse_approval_events_total',
+      help: 'Approval events seen by this process',
+      labelNames: ['type'],
+      registers: [this.registry],
+    });
+    this.busLag = new Gauge({
+      name: 'gatehouse_event_bus_lag_seconds',
+      help: 'Seconds since the event bus last polled successfully',
+      registers: [this.registry],
+    });
     this.decisionSeconds = new Histogram({
       name: 'gatehouse_approval_decision_seconds',
       help: 'Time from request to decision (approved or rejected), seen by this process',
@@ -29,11 +43,35 @@ export class Metrics {
       buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
       registers: [this.registry],
     });
-    this.waiting = new Gauge({ name: 'gatehouse_waiting_connections', help: 'Connections held open on this node waiting for approval', labelNames: ['protocol'], registers: [this.registry] });
-    this.liveSessions = new Gauge({ name: 'gatehouse_live_sessions', help: 'Live proxied sessions on this node', labelNames: ['protocol'], registers: [this.registry] });
-    this.bytes = new Gauge({ name: 'gatehouse_bytes_relayed', help: 'Bytes relayed by this node since it started (in = client to device)', labelNames: ['protocol', 'direction'], registers: [this.registry] });
-    this.audits = new Gauge({ name: 'gatehouse_audit_records_written', help: 'Audit records written by this process since start, by action (approval transitions count under gatehouse_approval_events_total)', labelNames: ['action'], registers: [this.registry] });
-    this.loginFailures = new Gauge({ name: 'gatehouse_login_failures', help: 'Failed logins seen by this process since start', registers: [this.registry] });
+    this.waiting = new Gauge({
+      name: 'gatehouse_waiting_connections',
+      help: 'Connections held open on this node waiting for approval',
+      labelNames: ['protocol'],
+      registers: [this.registry],
+    });
+    this.liveSessions = new Gauge({
+      name: 'gatehouse_live_sessions',
+      help: 'Live proxied sessions on this node',
+      labelNames: ['protocol'],
+      registers: [this.registry],
+    });
+    this.bytes = new Gauge({
+      name: 'gatehouse_bytes_relayed',
+      help: 'Bytes relayed by this node since it started (in = client to device)',
+      labelNames: ['protocol', 'direction'],
+      registers: [this.registry],
+    });
+    this.audits = new Gauge({
+      name: 'gatehouse_audit_records_written',
+      help: 'Audit records written by this process since start, by action (approval transitions count under gatehouse_approval_events_total)',
+      labelNames: ['action'],
+      registers: [this.registry],
+    });
+    this.loginFailures = new Gauge({
+      name: 'gatehouse_login_failures',
+      help: 'Failed logins seen by this process since start',
+      registers: [this.registry],
+    });
     s.bus.subscribe((e) => {
       if (!e.type.startsWith('approval.')) return;
       this.transitions.inc({ type: e.type });

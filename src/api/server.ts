@@ -16,21 +16,47 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
   app.setErrorHandler((error, _req, reply) => {
     // A lost database race is a 409 and an exhausted pool a 503, wherever they surface (storage/retry.ts).
     const mapped = storageErrorToGatehouse(error);
-    if (mapped) s.log.warn({ err: String(error) }, `database ${mapped.code === 'conflict' ? 'race lost' : 'busy'}; answered ${mapped.code}`);
+    if (mapped)
+      s.log.warn({ err: String(error) }, `database ${mapped.code === 'conflict' ? 'race lost' : 'busy'}; answered ${mapped.code}`);
     const err = mapped ?? error;
     if (err instanceof GatehouseError) {
-      const status = { not_found: 404, forbidden: 403, invalid: 400, conflict: 409, already_decided: 409, expired: 409, self_approval: 403, second_factor_required: 403, no_approver: 409, reason_required: 400, unavailable: 503 }[err.code];
+      const status = {
+        not_found: 404,
+        forbidden: 403,
+        invalid: 400,
+        conflict: 409,
+        already_decided: 409,
+        expired: 409,
+        self_approval: 403,
+        second_factor_required: 403,
+        no_approver: 409,
+        reason_required: 400,
+        unavailable: 503,
+      }[err.code];
       return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
     }
-    const e = err as { statusCode?: number; validation?: { keyword?: string; instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[]; message?: string };
+    const e = err as {
+      statusCode?: number;
+      validation?: { keyword?: string; instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[];
+      message?: string;
+    };
     // Schema errors name the field, so a form can show the message next to it.
     const v = e.validation?.[0];
     const unknown = v?.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
     const at = v?.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : '';
-    const field = unknown !== undefined ? (at ? `${at}.${unknown}` : unknown) : v ? (v.instancePath?.split('/')[1] || v.params?.missingProperty) : undefined;
+    const field =
+      unknown !== undefined
+        ? at
+          ? `${at}.${unknown}`
+          : unknown
+        : v
+          ? v.instancePath?.split('/')[1] || v.params?.missingProperty
+          : undefined;
     const message = unknown !== undefined ? `unknown field '${field}'` : (e.message ?? 'bad request');
     if (e.validation || (e.statusCode && e.statusCode < 500))
-      return reply.status(e.statusCode ?? 400).send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message, ...(field ? { field } : {}) } });
+      return reply
+        .status(e.statusCode ?? 400)
+        .send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message, ...(field ? { field } : {}) } });
     s.log.error({ err: String(err) }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
@@ -62,19 +88,37 @@ export function closeObjects(schema: unknown): unknown {
   if (schema === null || typeof schema !== 'object') return schema;
   // An intersection of objects is one object: merged, it can be closed (closing each part refuses the other's fields).
   const all = (schema as Schema).allOf;
-  if (Array.isArray(all) && all.length > 0 && all.every((x: Schema) => x?.type === 'object' && x.properties !== undefined && x.additionalProperties === undefined)) {
+  if (
+    Array.isArray(all) &&
+    all.length > 0 &&
+    all.every((x: Schema) => x?.type === 'object' && x.properties !== undefined && x.additionalProperties === undefined)
+  ) {
     const { allOf: _parts, ...rest } = schema as Schema;
     void _parts;
-    const merged = { ...rest, type: 'object', properties: Object.assign({}, ...all.map((x: Schema) => x.properties)), required: [...new Set(all.flatMap((x: Schema) => (x.required as string[]) ?? []))] };
+    const merged = {
+      ...rest,
+      type: 'object',
+      properties: Object.assign({}, ...all.map((x: Schema) => x.properties)),
+      required: [...new Set(all.flatMap((x: Schema) => (x.required as string[]) ?? []))],
+    };
     return closeObjects(merged);
   }
   const out: Schema = {};
   for (const [k, v] of Object.entries(schema as Schema)) {
-    if (k === 'properties' && v && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)]));
-    else if (['items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties', 'patternProperties'].includes(k)) out[k] = k === 'patternProperties' ? Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)])) : closeObjects(v);
+    if (k === 'properties' && v && typeof v === 'object')
+      out[k] = Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)]));
+    else if (['items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties', 'patternProperties'].includes(k))
+      out[k] =
+        k === 'patternProperties' ? Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)])) : closeObjects(v);
     else out[k] = v;
   }
-  if (out.type === 'object' && out.properties !== undefined && out.additionalProperties === undefined && out.patternProperties === undefined) out.additionalProperties = false;
+  if (
+    out.type === 'object' &&
+    out.properties !== undefined &&
+    out.additionalProperties === undefined &&
+    out.patternProperties === undefined
+  )
+    out.additionalProperties = false;
   return out;
 }
 

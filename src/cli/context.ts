@@ -24,7 +24,9 @@ export class Ctx {
     this.services = await openDataServices(config, log);
     const admin = await ensureAdmin(this.services);
     if (admin.generatedPassword)
-      process.stderr.write(`First run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n`);
+      process.stderr.write(
+        `First run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n`,
+      );
     return this.services;
   }
 
@@ -68,22 +70,27 @@ export function action<A extends unknown[]>(fn: (ctx: Ctx, ...args: A) => Promis
 }
 
 /** By name, not instanceof: `serve` and `demo` run the server's own copy of the core (dist/), not the bundle's. */
-const isGatehouseError = (err: unknown): err is GatehouseError => err instanceof GatehouseError || (err instanceof Error && err.name === 'GatehouseError' && 'code' in err);
+const isGatehouseError = (err: unknown): err is GatehouseError =>
+  err instanceof GatehouseError || (err instanceof Error && err.name === 'GatehouseError' && 'code' in err);
 
 export function fail(json: boolean, err: unknown): never {
   const code = isGatehouseError(err) ? err.code : (err as { name?: string })?.name === 'ConfigError' ? 'config' : 'error';
   const message = err instanceof Error ? err.message : String(err);
   if (json) process.stdout.write(JSON.stringify({ error: { code, message, field: (err as GatehouseError).field } }) + '\n');
   else process.stderr.write(`gatehouse: ${message}\n`);
-  if (!isGatehouseError(err) && code !== 'config' && process.env.GATEHOUSE_DEBUG) process.stderr.write(String((err as Error)?.stack) + '\n');
+  if (!isGatehouseError(err) && code !== 'config' && process.env.GATEHOUSE_DEBUG)
+    process.stderr.write(String((err as Error)?.stack) + '\n');
   process.exit(code === 'invalid' || code === 'config' ? 2 : 1);
 }
 
 export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new GatehouseError('invalid', 'expected the secret on standard input (pipe it in, e.g. printf "..." | gatehouse ...)');
+  if (process.stdin.isTTY)
+    throw new GatehouseError('invalid', 'expected the secret on standard input (pipe it in, e.g. printf "..." | gatehouse ...)');
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** A file named on the command line (a key, a certificate); a clear error when it cannot be read. */
@@ -99,7 +106,11 @@ export function table(rows: Record<string, unknown>[], cols: string[]): string {
   if (!rows.length) return '(none)';
   const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
 }
 

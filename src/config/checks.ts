@@ -68,11 +68,18 @@ export function mapped(fn: (v: string) => string, then: Check<string>): Check<st
 
 export type Spec = Record<string, { check: Check<unknown>; default?: unknown }>;
 export type Parsed<S extends Spec> = {
-  [K in keyof S]: S[K] extends { check: Check<infer T>; default: unknown } ? T : S[K] extends { check: Check<infer T> } ? T | undefined : never;
+  [K in keyof S]: S[K] extends { check: Check<infer T>; default: unknown }
+    ? T
+    : S[K] extends { check: Check<infer T> }
+      ? T | undefined
+      : never;
 };
 
 /** Validates every variable of `spec` present in `env` (empty = unset); all problems at once, in spec order. */
-export function parseEnv<S extends Spec>(spec: S, env: Record<string, string | undefined>): { ok: true; value: Parsed<S> } | { ok: false; errors: string[] } {
+export function parseEnv<S extends Spec>(
+  spec: S,
+  env: Record<string, string | undefined>,
+): { ok: true; value: Parsed<S> } | { ok: false; errors: string[] } {
   const out: Record<string, unknown> = {};
   const errors: string[] = [];
   for (const [name, field] of Object.entries(spec)) {

@@ -5,7 +5,10 @@ import { integer, mapped, matching, oneOf, parseEnv, rules, str, url, type Parse
 
 const port = (def: number) => ({ check: integer({ min: 0, max: 65535 }), default: def });
 /** An integer from `min` to `max`: a typo stops the process instead of becoming a default. */
-const int = (min: number, max: number, def: number) => ({ check: integer({ min, max, message: `must be an integer from ${min} to ${max}` }), default: def });
+const int = (min: number, max: number, def: number) => ({
+  check: integer({ min, max, message: `must be an integer from ${min} to ${max}` }),
+  default: def,
+});
 const optional = <T>(check: (raw: string) => T) => ({ check });
 const HOST_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -71,7 +74,10 @@ const schema = {
   GATEHOUSE_MAIL_LEASE_MS: int(100, 3_600_000, 60_000),
   /** imap://user:pass@host:143/INBOX or imaps://…: the mailbox replies are read from. */
   GATEHOUSE_IMAP_URL: optional(
-    rules([(v) => /^imaps?:\/\/[^/]+/.test(v), 'must look like imap://user:pass@host:143/INBOX or imaps://…'], [(v) => URL.canParse(v), 'is not a valid URL']),
+    rules(
+      [(v) => /^imaps?:\/\/[^/]+/.test(v), 'must look like imap://user:pass@host:143/INBOX or imaps://…'],
+      [(v) => URL.canParse(v), 'is not a valid URL'],
+    ),
   ),
   GATEHOUSE_IMAP_PROCESSED_MAILBOX: optional(str()),
   GATEHOUSE_IMAP_POLL_MS: int(50, 3_600_000, 2000),
@@ -138,7 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!r.ok) throw new ConfigError(`invalid configuration:\n${r.errors.join('\n')}`);
   const e = r.value;
   if (!!e.GATEHOUSE_HTTP_TLS_CERT !== !!e.GATEHOUSE_HTTP_TLS_KEY)
-    throw new ConfigError(`invalid configuration:\n  ${e.GATEHOUSE_HTTP_TLS_CERT ? 'GATEHOUSE_HTTP_TLS_KEY' : 'GATEHOUSE_HTTP_TLS_CERT'}: GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither`);
+    throw new ConfigError(
+      `invalid configuration:\n  ${e.GATEHOUSE_HTTP_TLS_CERT ? 'GATEHOUSE_HTTP_TLS_KEY' : 'GATEHOUSE_HTTP_TLS_CERT'}: GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither`,
+    );
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);
   return {
     dataDir,

@@ -25,12 +25,17 @@ export function httpProxyConfig(c: HttpSettings): HttpProxyConfig {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new ConfigError(`invalid configuration:\n  ${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
     }
   };
   return {
     baseDomain: c.baseDomain,
-    tls: c.tlsCertFile && c.tlsKeyFile ? { cert: read('GATEHOUSE_HTTP_TLS_CERT', c.tlsCertFile), key: read('GATEHOUSE_HTTP_TLS_KEY', c.tlsKeyFile) } : null,
+    tls:
+      c.tlsCertFile && c.tlsKeyFile
+        ? { cert: read('GATEHOUSE_HTTP_TLS_CERT', c.tlsCertFile), key: read('GATEHOUSE_HTTP_TLS_KEY', c.tlsKeyFile) }
+        : null,
     publicPort: c.publicPort,
     upstreamTimeoutMs: c.upstreamTimeoutMs,
     idleMs: c.idleMs,

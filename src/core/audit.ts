@@ -45,7 +45,12 @@ export interface VerifyResult {
 export function verifyChain(rows: ChainedRow[], key: Buffer): VerifyResult {
   let prev: ChainedRow | null = null;
   let legacy = 0;
-  const fail = (r: ChainedRow, kind: Breakage, detail: string): VerifyResult => ({ ok: false, records: rows.length, legacy, problem: { id: r.id, seq: r.seq, kind, detail } });
+  const fail = (r: ChainedRow, kind: Breakage, detail: string): VerifyResult => ({
+    ok: false,
+    records: rows.length,
+    legacy,
+    problem: { id: r.id, seq: r.seq, kind, detail },
+  });
   const sigOk = (r: ChainedRow) => {
     if (!r.sig || !r.hash) return false;
     const want = Buffer.from(sign(key, r.hash), 'hex');
@@ -68,12 +73,19 @@ export function verifyChain(rows: ChainedRow[], key: Buffer): VerifyResult {
       // Content that no longer matches its hash was edited; a self-consistent record without a valid
       // signature was written by someone without the key (inserted, or replaced wholesale).
       const kind = contentOk ? 'inserted' : 'edited';
-      return fail(r, kind, kind === 'edited' ? `record ${r.id} (seq ${r.seq}) was changed after it was written` : `record ${r.id} was not written by this installation`);
+      return fail(
+        r,
+        kind,
+        kind === 'edited'
+          ? `record ${r.id} (seq ${r.seq}) was changed after it was written`
+          : `record ${r.id} was not written by this installation`,
+      );
     }
     if (r.seq !== expectedSeq || r.prevHash !== prevHash) {
       // Intact records out of place: the missing one appears later (reordered) or nowhere (deleted).
       const later = rows.slice(i + 1).some((x) => x.seq === expectedSeq);
-      if (later || r.seq < expectedSeq) return fail(r, 'reordered', `record ${r.id} (seq ${r.seq}) stands where seq ${expectedSeq} belongs`);
+      if (later || r.seq < expectedSeq)
+        return fail(r, 'reordered', `record ${r.id} (seq ${r.seq}) stands where seq ${expectedSeq} belongs`);
       return fail(r, 'deleted', `${r.seq - expectedSeq} record(s) missing before record ${r.id} (seq ${expectedSeq}..${r.seq - 1})`);
     }
     prev = r;

@@ -34,7 +34,14 @@ export class DelegationService {
     if (endsAt <= startsAt || endsAt <= now) throw new GatehouseError('invalid', 'the delegation must end after it starts, in the future');
     return this.store.insertDelegation(
       { fromUserId: actor.id, toUserId: to.id, startsAt, endsAt, reason: d.reason },
-      { actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'delegation.create', targetType: 'delegation', details: { to: d.to, start: startsAt, end: endsAt } },
+      {
+        actor: actor.username,
+        actorId: actor.id,
+        channel: actor.channel,
+        action: 'delegation.create',
+        targetType: 'delegation',
+        details: { to: d.to, start: startsAt, end: endsAt },
+      },
       now,
     );
   }

@@ -140,7 +140,8 @@ export class EventBus {
 
   /** Ids in (from, to) not seen yet are gaps (capped: past MAX_GAPS the window is re-read instead). */
   private noteGaps(from: number, to: number, now: number): void {
-    for (let id = from + 1; id < to && this.gaps.size <= MAX_GAPS; id++) if (!this.seen.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
+    for (let id = from + 1; id < to && this.gaps.size <= MAX_GAPS; id++)
+      if (!this.seen.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
   }
 
   private deliver(stored: GatehouseEvent): void {

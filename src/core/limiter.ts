@@ -60,7 +60,9 @@ export class LoginLimiter {
   }
 
   private keysOf(a: AttemptKeys): { key: string; limit: number; scope: LimitScope }[] {
-    const keys: { key: string; limit: number; scope: LimitScope }[] = [{ key: `addr:${part(a.addr)}`, limit: this.limits.perAddress, scope: 'address' }];
+    const keys: { key: string; limit: number; scope: LimitScope }[] = [
+      { key: `addr:${part(a.addr)}`, limit: this.limits.perAddress, scope: 'address' },
+    ];
     if (a.link) keys.push({ key: `link:${part(a.link)}`, limit: this.limits.perLink, scope: 'link' });
     if (a.user) keys.push({ key: this.userKey(a.kind, a.user), limit: this.limits.perUser, scope: 'user' });
     return keys;
@@ -80,7 +82,12 @@ export class LoginLimiter {
       }
       for (const t of taken) await this.store.release(t.key, t.windowStart);
       const r = await this.store.refused(k.key);
-      return { ok: false, scope: k.scope, retryAfterMs: Math.max(1000, (r?.windowStart ?? now) + windowMs - now), first: r?.first ?? false };
+      return {
+        ok: false,
+        scope: k.scope,
+        retryAfterMs: Math.max(1000, (r?.windowStart ?? now) + windowMs - now),
+        first: r?.first ?? false,
+      };
     }
     return {
       ok: true,

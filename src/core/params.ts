@@ -54,14 +54,12 @@ const defs: ParamDef[] = [
     max: 1000,
     meaning: 'Minimum length of a reason, when a reason is required.',
   },
-  ...(['ssh', 'sftp', 'rdp', 'http'] as const).map(
-    (p): ParamDef => ({
-      name: `disable.instant.approval.for.${p}`,
-      kind: 'boolean',
-      default: 'false',
-      meaning: `Only reservations (requests made ahead, with a window) for ${p.toUpperCase()}; no instant approval.`,
-    }),
-  ),
+  ...(['ssh', 'sftp', 'rdp', 'http'] as const).map((p): ParamDef => ({
+    name: `disable.instant.approval.for.${p}`,
+    kind: 'boolean',
+    default: 'false',
+    meaning: `Only reservations (requests made ahead, with a window) for ${p.toUpperCase()}; no instant approval.`,
+  })),
   {
     name: 'approval.email.link.requires.login',
     kind: 'boolean',
@@ -84,7 +82,7 @@ const defs: ParamDef[] = [
     name: 'http.proxy.approval.rejected.message',
     kind: 'string',
     default: 'Your request for access to {device} was rejected.',
-    meaning: 'HTTP proxy: text shown when the request is rejected ({device} and {id} are replaced); the approver\'s comment follows.',
+    meaning: "HTTP proxy: text shown when the request is rejected ({device} and {id} are replaced); the approver's comment follows.",
   },
   {
     name: 'ssh.upstream.sessions.per.connection',
@@ -95,8 +93,18 @@ const defs: ParamDef[] = [
     meaning:
       "SSH sessions of the same user, device account and approval that may share one SSH connection to the device, each as its own channel (1 = a connection per session). Keep it at or below the device's sshd MaxSessions (10 by default).",
   },
-  { name: 'recording.enabled', kind: 'boolean', default: 'true', meaning: 'Record SSH sessions that have a terminal (PTY) in asciicast v2.' },
-  { name: 'recording.input', kind: 'boolean', default: 'false', meaning: 'Also record what the user types (passwords typed into the device would be recorded too).' },
+  {
+    name: 'recording.enabled',
+    kind: 'boolean',
+    default: 'true',
+    meaning: 'Record SSH sessions that have a terminal (PTY) in asciicast v2.',
+  },
+  {
+    name: 'recording.input',
+    kind: 'boolean',
+    default: 'false',
+    meaning: 'Also record what the user types (passwords typed into the device would be recorded too).',
+  },
   {
     name: 'recording.retention.days',
     kind: 'integer',
@@ -110,7 +118,8 @@ const defs: ParamDef[] = [
     kind: 'string',
     default: 'continue',
     choices: ['continue', 'terminate'],
-    meaning: 'When a recording cannot be written (disk full): continue the session unrecorded, or terminate it. Either way the audit log records it.',
+    meaning:
+      'When a recording cannot be written (disk full): continue the session unrecorded, or terminate it. Either way the audit log records it.',
   },
 ];
 
@@ -142,7 +151,8 @@ export function normaliseParam(name: string, raw: string): string {
       return String(n);
     }
     default:
-      if (d.choices && !d.choices.includes(v)) throw new GatehouseError('invalid', `${name} must be one of ${d.choices.join(', ')} (got '${raw}')`, 'value');
+      if (d.choices && !d.choices.includes(v))
+        throw new GatehouseError('invalid', `${name} must be one of ${d.choices.join(', ')} (got '${raw}')`, 'value');
       if (v.length === 0 || v.length > 200) throw new GatehouseError('invalid', `${name} must be 1-200 characters`, 'value');
       if (/[\r\n\0]/.test(v)) throw new GatehouseError('invalid', `${name} must be one line`, 'value');
       return v;

@@ -27,7 +27,8 @@ export function safeRedirect(target: unknown, base: string = REDIRECT_BASE): str
     if (u.origin !== b.origin || u.username !== '' || u.password !== '') return REDIRECT_FALLBACK;
     const out = u.pathname + u.search + u.hash;
     // A path that normalises to '//x' ('/..//x', '/.//x') would read as another host in Location.
-    if (!out.startsWith('/') || out.startsWith('//') || out.length > REDIRECT_MAX_LENGTH || !HEADER_SAFE.test(out)) return REDIRECT_FALLBACK;
+    if (!out.startsWith('/') || out.startsWith('//') || out.length > REDIRECT_MAX_LENGTH || !HEADER_SAFE.test(out))
+      return REDIRECT_FALLBACK;
     // The browser reading our answer must land where we checked.
     const back = new URL(out, b);
     if (back.origin !== b.origin || back.pathname + back.search + back.hash !== out) return REDIRECT_FALLBACK;

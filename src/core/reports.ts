@@ -51,7 +51,8 @@ export function approvalReport(
     e.times.push(d.createdAt - c);
     per.set(d.approverId, e);
   }
-  for (const r of requests) if (r.decidedAt !== null && !r.autoApproved && ['approved', 'rejected'].includes(r.status)) allTimes.push(r.decidedAt - r.createdAt);
+  for (const r of requests)
+    if (r.decidedAt !== null && !r.autoApproved && ['approved', 'rejected'].includes(r.status)) allTimes.push(r.decidedAt - r.createdAt);
   const med = median(allTimes);
   return {
     from: new Date(from).toISOString(),
@@ -62,9 +63,17 @@ export function approvalReport(
     autoApproved: requests.filter((r) => r.autoApproved).length,
     medianMinutesToDecision: med === null ? null : minutes(med),
     perApprover: [...per.entries()]
-      .map(([id, e]) => ({ approver: name(id), approved: e.approved, rejected: e.rejected, medianMinutesToDecision: median(e.times) === null ? null : minutes(median(e.times)!) }))
+      .map(([id, e]) => ({
+        approver: name(id),
+        approved: e.approved,
+        rejected: e.rejected,
+        medianMinutesToDecision: median(e.times) === null ? null : minutes(median(e.times)!),
+      }))
       .sort((a, b) => b.approved + b.rejected - (a.approved + a.rejected) || a.approver.localeCompare(b.approver)),
-    topDevices: [...devices.entries()].map(([device, n]) => ({ device, requests: n })).sort((a, b) => b.requests - a.requests || a.device.localeCompare(b.device)).slice(0, 20),
+    topDevices: [...devices.entries()]
+      .map(([device, n]) => ({ device, requests: n }))
+      .sort((a, b) => b.requests - a.requests || a.device.localeCompare(b.device))
+      .slice(0, 20),
   };
 }
 

@@ -55,8 +55,13 @@ export class SessionRegistry {
   ) {
     bus.subscribe((e) => {
       const r = requestOf(e);
-      if (r && (e.type === 'approval.revoked' || e.type === 'approval.expired' || e.type === 'approval.cancelled')) this.endForApproval(r.id, `access ${e.type === 'approval.revoked' ? 'revoked' : 'ended'}${r.decisionComment ? `: ${r.decisionComment}` : ''}`);
-      if (e.type === 'session.kill' && typeof e.payload.id === 'number') this.kill(e.payload.id, String(e.payload.reason ?? 'ended by an administrator'));
+      if (r && (e.type === 'approval.revoked' || e.type === 'approval.expired' || e.type === 'approval.cancelled'))
+        this.endForApproval(
+          r.id,
+          `access ${e.type === 'approval.revoked' ? 'revoked' : 'ended'}${r.decisionComment ? `: ${r.decisionComment}` : ''}`,
+        );
+      if (e.type === 'session.kill' && typeof e.payload.id === 'number')
+        this.kill(e.payload.id, String(e.payload.reason ?? 'ended by an administrator'));
     });
   }
 
@@ -64,7 +69,18 @@ export class SessionRegistry {
   async open(record: SessionRecord, handle: SessionHandle, grantEnd: number | null): Promise<number> {
     const id = await this.store.insertSession(record, this.clock.now());
     void this.store
-      .appendAudit({ actor: 'system', actorId: record.userId, channel: 'system', action: 'session.start', targetType: 'session', targetId: id, details: { ...record } }, this.clock.now())
+      .appendAudit(
+        {
+          actor: 'system',
+          actorId: record.userId,
+          channel: 'system',
+          action: 'session.start',
+          targetType: 'session',
+          targetId: id,
+          details: { ...record },
+        },
+        this.clock.now(),
+      )
       .catch(this.onError);
     const l: Live = { id, record, handle, grantEnd, timer: null, written: { in: 0, out: 0 } };
     this.live.set(id, l);
@@ -91,7 +107,18 @@ export class SessionRegistry {
     this.endedBytes.set(`${k}:out`, (this.endedBytes.get(`${k}:out`) ?? 0) + b.out);
     await this.store.endSession(id, this.clock.now(), reason, b.in, b.out).catch(this.onError);
     await this.store
-      .appendAudit({ actor: 'system', actorId: l.record.userId, channel: 'system', action: 'session.end', targetType: 'session', targetId: id, details: { reason, bytesIn: b.in, bytesOut: b.out, protocol: l.record.protocol } }, this.clock.now())
+      .appendAudit(
+        {
+          actor: 'system',
+          actorId: l.record.userId,
+          channel: 'system',
+          action: 'session.end',
+          targetType: 'session',
+          targetId: id,
+          details: { reason, bytesIn: b.in, bytesOut: b.out, protocol: l.record.protocol },
+        },
+        this.clock.now(),
+      )
       .catch(this.onError);
   }
 
@@ -156,7 +183,8 @@ export class SessionRegistry {
    */
   async check(): Promise<void> {
     const now = this.clock.now();
-    for (const l of [...this.live.values()]) if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
+    for (const l of [...this.live.values()])
+      if (l.grantEnd !== null && now >= l.grantEnd) this.kill(l.id, 'access ended: the approval window is over');
     if (now - this.lastFlush >= 2_000) await this.flushBytes();
   }
 

@@ -69,10 +69,7 @@ export interface AccessRule {
 
 /** A workflow level's authority, written as in the CLI: group-manager, group-members:<g>, users:<a,b>, line-manager. */
 export type Authority =
-  | { kind: 'group-manager' }
-  | { kind: 'group-members'; group: string }
-  | { kind: 'users'; users: string[] }
-  | { kind: 'line-manager' };
+  { kind: 'group-manager' } | { kind: 'group-members'; group: string } | { kind: 'users'; users: string[] } | { kind: 'line-manager' };
 
 export interface WorkflowLevel {
   authority: Authority;

@@ -7,7 +7,8 @@ import { GatehouseError } from '../core/errors.js';
 // ssh2 is loaded on first use: the CLI's data commands reach this module but rarely parse a key.
 let loaded: typeof ssh2.utils | null = null;
 const utils = {
-  parseKey: (...a: Parameters<typeof ssh2.utils.parseKey>) => (loaded ??= (createRequire(import.meta.url)('ssh2') as typeof ssh2).utils).parseKey(...a),
+  parseKey: (...a: Parameters<typeof ssh2.utils.parseKey>) =>
+    (loaded ??= (createRequire(import.meta.url)('ssh2') as typeof ssh2).utils).parseKey(...a),
 };
 
 export const sshKeyTools: KeyTools = {

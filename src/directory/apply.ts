@@ -7,12 +7,32 @@ import { DIRECTORY_SOURCE } from './config.js';
 import type { SyncPlan, SyncSummary } from './diff.js';
 
 export async function applyPlan(admin: AdminStore, actor: Actor, p: PolicySnapshot, plan: SyncPlan, summary: SyncSummary): Promise<void> {
-  const audit = { actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'directory.sync', targetType: 'directory', targetId: 'ldap', details: { ...summary } };
+  const audit = {
+    actor: actor.username,
+    actorId: actor.id,
+    channel: actor.channel,
+    action: 'directory.sync',
+    targetType: 'directory',
+    targetId: 'ldap',
+    details: { ...summary },
+  };
   await admin.write(audit, async (w) => {
     const ids = new Map([...p.usersByName].map(([n, u]) => [n, u.id] as const));
     const id = (name: string) => ids.get(name) ?? null;
     for (const u of plan.addUsers)
-      ids.set(u.username, await w.insertUser({ username: u.username, displayName: u.displayName, email: u.email, passwordHash: null, managerId: null, isAdmin: false, disabled: false, source: DIRECTORY_SOURCE }));
+      ids.set(
+        u.username,
+        await w.insertUser({
+          username: u.username,
+          displayName: u.displayName,
+          email: u.email,
+          passwordHash: null,
+          managerId: null,
+          isAdmin: false,
+          disabled: false,
+          source: DIRECTORY_SOURCE,
+        }),
+      );
     // Managers after every insert: a new person's manager may be new too.
     for (const u of plan.addUsers) if (u.manager) await w.updateUser(id(u.username)!, { managerId: id(u.manager) });
     for (const c of plan.changeUsers)
@@ -24,8 +44,17 @@ export async function applyPlan(admin: AdminStore, actor: Actor, p: PolicySnapsh
     for (const u of plan.disableUsers) await w.updateUser(u.id, { disabled: true });
     for (const u of plan.enableUsers) await w.updateUser(u.id, { disabled: false });
     for (const g of plan.addGroups) {
-      const gid = await w.insertGroup('user', { name: g.name, description: `from the directory: ${g.dn}`.slice(0, 1000), requireApproval: false, requireReason: false });
-      await w.setManagers('user', gid, g.managers.map(id).filter((x): x is number => x !== null));
+      const gid = await w.insertGroup('user', {
+        name: g.name,
+        description: `from the directory: ${g.dn}`.slice(0, 1000),
+        requireApproval: false,
+        requireReason: false,
+      });
+      await w.setManagers(
+        'user',
+        gid,
+        g.managers.map(id).filter((x): x is number => x !== null),
+      );
       for (const m of g.members) {
         const uid = id(m);
         if (uid !== null) await w.addMember(gid, uid);
@@ -40,7 +69,12 @@ export async function applyPlan(admin: AdminStore, actor: Actor, p: PolicySnapsh
         const uid = id(m);
         if (uid !== null) await w.removeMember(g.id, uid);
       }
-      if (g.managers) await w.setManagers('user', g.id, g.managers.map(id).filter((x): x is number => x !== null));
+      if (g.managers)
+        await w.setManagers(
+          'user',
+          g.id,
+          g.managers.map(id).filter((x): x is number => x !== null),
+        );
     }
   });
 }

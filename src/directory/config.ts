@@ -36,7 +36,12 @@ export const DirectorySettings = z.object({
   inChain: z.boolean().default(false),
   attributes: DirectoryAttributes.default(DirectoryAttributes.parse({})),
   /** Minutes between scheduled syncs; 0 = only on demand. */
-  intervalMinutes: z.number().int().min(0).max(7 * 24 * 60).default(60),
+  intervalMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(60),
   /** Seconds to wait for the server (connect and each operation). */
   timeoutSeconds: z.number().int().min(1).max(300).default(10),
 });
@@ -50,7 +55,8 @@ export const DIRECTORY_SOURCE = 'ldap';
 export function parseSettings(raw: unknown): DirectorySettings {
   const r = DirectorySettings.safeParse(raw);
   if (r.success) {
-    for (const f of [r.data.userFilter, r.data.groupFilter]) if (!/^\(.*\)$/s.test(f.trim())) throw invalid(`LDAP filter '${f.slice(0, 80)}' must be in parentheses`, 'filter');
+    for (const f of [r.data.userFilter, r.data.groupFilter])
+      if (!/^\(.*\)$/s.test(f.trim())) throw invalid(`LDAP filter '${f.slice(0, 80)}' must be in parentheses`, 'filter');
     return r.data;
   }
   const i = r.error.issues[0];

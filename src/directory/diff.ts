@@ -53,7 +53,11 @@ export interface SyncPlan {
 
 export interface SyncSummary {
   users: { added: string[]; changed: { username: string; fields: string[] }[]; disabled: string[]; enabled: string[] };
-  groups: { added: string[]; changed: { name: string; membersAdded: string[]; membersRemoved: string[]; managers?: string[] }[]; emptied: string[] };
+  groups: {
+    added: string[];
+    changed: { name: string; membersAdded: string[]; membersRemoved: string[]; managers?: string[] }[];
+    emptied: string[];
+  };
   conflicts: SyncPlan['conflicts'];
   skipped: SyncPlan['skipped'];
 }
@@ -62,13 +66,22 @@ export function summarise(p: SyncPlan): SyncSummary {
   return {
     users: {
       added: p.addUsers.map((u) => u.username).sort(),
-      changed: p.changeUsers.map((c) => ({ username: c.username, fields: Object.keys(c).filter((k) => k !== 'username' && k !== 'id') })).sort((a, b) => a.username.localeCompare(b.username)),
+      changed: p.changeUsers
+        .map((c) => ({ username: c.username, fields: Object.keys(c).filter((k) => k !== 'username' && k !== 'id') }))
+        .sort((a, b) => a.username.localeCompare(b.username)),
       disabled: p.disableUsers.map((u) => u.username).sort(),
       enabled: p.enableUsers.map((u) => u.username).sort(),
     },
     groups: {
       added: p.addGroups.map((g) => g.name).sort(),
-      changed: p.changeGroups.map((g) => ({ name: g.name, membersAdded: g.addMembers, membersRemoved: g.removeMembers, ...(g.managers ? { managers: g.managers } : {}) })).sort((a, b) => a.name.localeCompare(b.name)),
+      changed: p.changeGroups
+        .map((g) => ({
+          name: g.name,
+          membersAdded: g.addMembers,
+          membersRemoved: g.removeMembers,
+          ...(g.managers ? { managers: g.managers } : {}),
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
       emptied: p.emptyGroups.map((g) => g.name).sort(),
     },
     conflicts: p.conflicts,
@@ -77,7 +90,15 @@ export function summarise(p: SyncPlan): SyncSummary {
 }
 
 export function isEmptyPlan(p: SyncPlan): boolean {
-  return !p.addUsers.length && !p.changeUsers.length && !p.disableUsers.length && !p.enableUsers.length && !p.addGroups.length && !p.changeGroups.length && !p.emptyGroups.length;
+  return (
+    !p.addUsers.length &&
+    !p.changeUsers.length &&
+    !p.disableUsers.length &&
+    !p.enableUsers.length &&
+    !p.addGroups.length &&
+    !p.changeGroups.length &&
+    !p.emptyGroups.length
+  );
 }
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
@@ -145,14 +166,26 @@ function planDepartedUsers(p: PolicySnapshot, links: Link[], matched: Set<string
 }
 
 /** Groups: new ones, and member/manager changes on matched ones. Returns the local names matched. */
-function planGroups(model: DirectoryModel, p: PolicySnapshot, links: Link[], localNameOf: Map<string, string>, plan: SyncPlan): Set<string> {
+function planGroups(
+  model: DirectoryModel,
+  p: PolicySnapshot,
+  links: Link[],
+  localNameOf: Map<string, string>,
+  plan: SyncPlan,
+): Set<string> {
   const groupLinkByDn = new Map(links.filter((l) => l.kind === 'group').map((l) => [normDn(l.dn), l] as const));
   const groupLinkByName = new Map(links.filter((l) => l.kind === 'group').map((l) => [l.name, l] as const));
   const matchedGroups = new Set<string>();
   for (const dg of model.groups.values()) {
     const link = groupLinkByDn.get(dg.key);
-    const members = dg.memberKeys.map((k) => localNameOf.get(k)).filter((x): x is string => !!x).sort();
-    const managers = dg.ownerKeys.map((k) => localNameOf.get(k)).filter((x): x is string => !!x).sort();
+    const members = dg.memberKeys
+      .map((k) => localNameOf.get(k))
+      .filter((x): x is string => !!x)
+      .sort();
+    const managers = dg.ownerKeys
+      .map((k) => localNameOf.get(k))
+      .filter((x): x is string => !!x)
+      .sort();
     let name = link && p.userGroupsByName.has(link.name) ? link.name : null;
     if (!name) {
       // A local group of that name is only taken over when it came from the directory (its DN moved).
@@ -171,7 +204,12 @@ function planGroups(model: DirectoryModel, p: PolicySnapshot, links: Link[], loc
     }
     const current = namesOf(local.memberIds, p);
     const currentManagers = namesOf(local.managerIds, p);
-    const c: GroupChange = { name, id: local.id, addMembers: members.filter((m) => !current.includes(m)), removeMembers: current.filter((m) => !members.includes(m)).sort() };
+    const c: GroupChange = {
+      name,
+      id: local.id,
+      addMembers: members.filter((m) => !current.includes(m)),
+      removeMembers: current.filter((m) => !members.includes(m)).sort(),
+    };
     if (!sameSet(managers, currentManagers)) c.managers = managers;
     if (c.addMembers.length || c.removeMembers.length || c.managers) plan.changeGroups.push(c);
   }
@@ -186,12 +224,30 @@ function planGoneGroups(p: PolicySnapshot, links: Link[], matchedGroups: Set<str
     if (!local) continue;
     plan.links.push(l);
     const current = namesOf(local.memberIds, p);
-    if (current.length || local.managerIds.length) plan.emptyGroups.push({ name: l.name, id: local.id, addMembers: [], removeMembers: current.sort(), managers: local.managerIds.length ? [] : undefined });
+    if (current.length || local.managerIds.length)
+      plan.emptyGroups.push({
+        name: l.name,
+        id: local.id,
+        addMembers: [],
+        removeMembers: current.sort(),
+        managers: local.managerIds.length ? [] : undefined,
+      });
   }
 }
 
 export function planSync(model: DirectoryModel, p: PolicySnapshot, links: Link[]): SyncPlan {
-  const plan: SyncPlan = { addUsers: [], changeUsers: [], disableUsers: [], enableUsers: [], addGroups: [], changeGroups: [], emptyGroups: [], conflicts: [], skipped: [...model.skipped], links: [] };
+  const plan: SyncPlan = {
+    addUsers: [],
+    changeUsers: [],
+    disableUsers: [],
+    enableUsers: [],
+    addGroups: [],
+    changeGroups: [],
+    emptyGroups: [],
+    conflicts: [],
+    skipped: [...model.skipped],
+    links: [],
+  };
   const localNameOf = matchUsers(model, p, links, plan);
   planUserChanges(model, p, links, localNameOf, plan);
   planDepartedUsers(p, links, new Set(localNameOf.values()), plan);

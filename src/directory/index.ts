@@ -14,7 +14,14 @@ export interface DirectoryParts {
 
 export function directoryParts(d: DirectoryDeps & { params: ParamSource; delegationsTo: DelegationsTo }): DirectoryParts {
   const directory = new DirectoryService(d);
-  const totp = new TotpService(directory.store, d.vault, d.policy, d.clock, async () => (await d.params.params()).str('instance.name'), d.delegationsTo);
+  const totp = new TotpService(
+    directory.store,
+    d.vault,
+    d.policy,
+    d.clock,
+    async () => (await d.params.params()).str('instance.name'),
+    d.delegationsTo,
+  );
   return { directory, totp };
 }
 
@@ -33,7 +40,18 @@ const cache = new WeakMap<DirectoryHost, DirectoryParts>();
 export function directoryOf(s: DirectoryHost): DirectoryParts {
   let parts = cache.get(s);
   if (!parts) {
-    parts = directoryParts({ store: s.directoryStore, vault: s.vault, admin: s.adminStore, policy: s.policy, clock: s.clock, nodeId: s.nodeId, params: s.params, audit: (e) => s.audit(e), log: s.log, delegationsTo: (u, at) => s.store.delegationsTo(u, at) });
+    parts = directoryParts({
+      store: s.directoryStore,
+      vault: s.vault,
+      admin: s.adminStore,
+      policy: s.policy,
+      clock: s.clock,
+      nodeId: s.nodeId,
+      params: s.params,
+      audit: (e) => s.audit(e),
+      log: s.log,
+      delegationsTo: (u, at) => s.store.delegationsTo(u, at),
+    });
     cache.set(s, parts);
   }
   return parts;

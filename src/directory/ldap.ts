@@ -39,7 +39,13 @@ export function escapeFilter(v: string): string {
 
 async function connect(s: DirectorySettings): Promise<Client> {
   const tls = tlsOptions(s);
-  const client = new Client({ url: s.url, timeout: s.timeoutSeconds * 1000, connectTimeout: s.timeoutSeconds * 1000, tlsOptions: s.url.toLowerCase().startsWith('ldaps:') ? tls : undefined, strictDN: false });
+  const client = new Client({
+    url: s.url,
+    timeout: s.timeoutSeconds * 1000,
+    connectTimeout: s.timeoutSeconds * 1000,
+    tlsOptions: s.url.toLowerCase().startsWith('ldaps:') ? tls : undefined,
+    strictDN: false,
+  });
   if (s.startTls) await client.startTLS(tls);
   return client;
 }
@@ -52,7 +58,9 @@ function unavailable(what: string, err: unknown): GatehouseError {
       ? 'invalid credentials for the bind DN'
       : e?.code === 4
         ? "the server's size limit was reached: allow the bind DN more entries (OpenLDAP: limits ... size=unlimited) or narrow the filter"
-        : String(e?.message ?? err).trim().slice(0, 200);
+        : String(e?.message ?? err)
+            .trim()
+            .slice(0, 200);
   return new GatehouseError('unavailable', `directory ${what} failed: ${msg}`);
 }
 
@@ -87,7 +95,10 @@ export async function readDirectory(s: DirectorySettings, bindPassword: string):
       chainMembers = new Map();
       for (const g of groups) {
         const f = `(&${s.userFilter}(${a.memberOf}:${IN_CHAIN_OID}:=${escapeFilter(g.dn)}))`;
-        chainMembers.set(g.dn, (await search(s.userBase, f, ['dn'])).map((e) => e.dn));
+        chainMembers.set(
+          g.dn,
+          (await search(s.userBase, f, ['dn'])).map((e) => e.dn),
+        );
       }
     }
     return { users, groups, chainMembers };

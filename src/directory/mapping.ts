@@ -63,7 +63,12 @@ export function attr(e: Entry, name: string): string[] {
 
 /** A local group name from a directory name: letters, digits, '.', '_' and '-' only. */
 export function groupNameOf(cn: string): string | null {
-  const n = cn.trim().replace(/[^a-z0-9._-]+/gi, '-').replace(/^[^a-z0-9]+/i, '').slice(0, 64).replace(/-+$/, '');
+  const n = cn
+    .trim()
+    .replace(/[^a-z0-9._-]+/gi, '-')
+    .replace(/^[^a-z0-9]+/i, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
   return n || null;
 }
 
@@ -160,7 +165,9 @@ export function mapDirectory(raw: RawDirectory, s: DirectorySettings): Directory
   const graph = membershipGraph(raw, s, users);
   const { groupKeys } = graph;
   const resolve = nestedResolver(graph);
-  const chain = raw.chainMembers ? new Map([...raw.chainMembers].map(([g, list]) => [normDn(g), list.map(normDn).filter((u) => users.has(u))] as const)) : null;
+  const chain = raw.chainMembers
+    ? new Map([...raw.chainMembers].map(([g, list]) => [normDn(g), list.map(normDn).filter((u) => users.has(u))] as const))
+    : null;
   // Members of a group at any depth: the server's own chain lookup when it gave one, else resolved here.
   const membersOf = (k: string): Iterable<string> => chain?.get(k) ?? resolve(k);
 

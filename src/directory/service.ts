@@ -52,26 +52,46 @@ export class DirectoryService {
   async view(): Promise<DirectoryView | null> {
     const c = await this.store.config();
     if (!c) return null;
-    return { settings: parseSettings(c.settings), bindPasswordSet: !!c.bindPasswordEnc, updatedAt: c.updatedAt, lastSyncAt: c.lastSyncAt, lastSummary: c.lastSummary as SyncSummary | null };
+    return {
+      settings: parseSettings(c.settings),
+      bindPasswordSet: !!c.bindPasswordEnc,
+      updatedAt: c.updatedAt,
+      lastSyncAt: c.lastSyncAt,
+      lastSummary: c.lastSummary as SyncSummary | null,
+    };
   }
 
   private async loaded(): Promise<{ settings: DirectorySettings; password: string }> {
     const c = await this.store.config();
     if (!c) throw new GatehouseError('not_found', 'no directory is configured: run gatehouse directory set first');
-    if (!c.bindPasswordEnc) throw new GatehouseError('invalid', 'the directory has no bind password: gatehouse directory set --bind-password-stdin');
+    if (!c.bindPasswordEnc)
+      throw new GatehouseError('invalid', 'the directory has no bind password: gatehouse directory set --bind-password-stdin');
     return { settings: parseSettings(c.settings), password: this.d.vault.open(c.bindPasswordEnc) };
   }
 
   /** Sets (or changes) the settings; fields not given keep their value. */
-  async configure(actor: Actor, patch: Partial<DirectorySettings> & { attributes?: Partial<DirectorySettings['attributes']> }, bindPassword?: string): Promise<DirectoryView> {
+  async configure(
+    actor: Actor,
+    patch: Partial<DirectorySettings> & { attributes?: Partial<DirectorySettings['attributes']> },
+    bindPassword?: string,
+  ): Promise<DirectoryView> {
     const current = (await this.store.config())?.settings as Partial<DirectorySettings> | undefined;
     const merged = { ...current, ...patch, attributes: { ...current?.attributes, ...patch.attributes } };
     const settings = parseSettings(merged);
-    if (bindPassword !== undefined && bindPassword.length === 0) throw new GatehouseError('invalid', 'the bind password is empty', 'bindPassword');
+    if (bindPassword !== undefined && bindPassword.length === 0)
+      throw new GatehouseError('invalid', 'the bind password is empty', 'bindPassword');
     const now = this.d.clock.now();
     await this.store.saveConfig(settings, bindPassword !== undefined ? this.d.vault.seal(bindPassword) : undefined, now);
     const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-    await this.d.audit({ actor: actor.username, actorId: actor.id, channel: actor.channel, action: 'directory.configure', targetType: 'directory', targetId: 'ldap', details: { changed, bindPassword: bindPassword !== undefined ? '(changed)' : undefined } });
+    await this.d.audit({
+      actor: actor.username,
+      actorId: actor.id,
+      channel: actor.channel,
+      action: 'directory.configure',
+      targetType: 'directory',
+      targetId: 'ldap',
+      details: { changed, bindPassword: bindPassword !== undefined ? '(changed)' : undefined },
+    });
     return (await this.view())!;
   }
 
@@ -79,7 +99,8 @@ export class DirectoryService {
   async sync(actor: Actor, opts: { dryRun?: boolean } = {}): Promise<SyncResult> {
     const { settings, password } = await this.loaded();
     const owner = `${this.d.nodeId}:${process.pid}`;
-    if (!opts.dryRun && !(await this.store.takeLease(owner, this.d.clock.now(), LEASE_MS))) throw new GatehouseError('conflict', 'another directory sync is running; try again in a moment');
+    if (!opts.dryRun && !(await this.store.takeLease(owner, this.d.clock.now(), LEASE_MS)))
+      throw new GatehouseError('conflict', 'another directory sync is running; try again in a moment');
     try {
       const model = mapDirectory(await readDirectory(settings, password), settings);
       const p = await this.d.policy.current();
@@ -109,7 +130,8 @@ export class DirectoryService {
     const c = await this.store.config();
     if (!c) return false;
     const r = await bindAsUser(parseSettings(c.settings), link.dn, password);
-    if (r === 'unavailable') this.d.log?.warn({ username }, 'LDAP login: the directory could not be reached or refused the connection; login refused');
+    if (r === 'unavailable')
+      this.d.log?.warn({ username }, 'LDAP login: the directory could not be reached or refused the connection; login refused');
     return r === 'ok';
   }
 

@@ -119,7 +119,14 @@ export class TotpService implements DeciderFactor {
   private async match(secretEnc: string, code: string, lastStep: number | null): Promise<number | null> {
     const token = normCode(code);
     if (!/^\d{6}$/.test(token)) return null;
-    const r = await verify({ secret: this.vault.open(secretEnc), token, epoch: Math.floor(this.clock.now() / 1000), epochTolerance: PERIOD, period: PERIOD, ...(lastStep !== null ? { afterTimeStep: Number(lastStep) } : {}) });
+    const r = await verify({
+      secret: this.vault.open(secretEnc),
+      token,
+      epoch: Math.floor(this.clock.now() / 1000),
+      epochTolerance: PERIOD,
+      period: PERIOD,
+      ...(lastStep !== null ? { afterTimeStep: Number(lastStep) } : {}),
+    });
     return r.valid && 'timeStep' in r ? r.timeStep : null;
   }
 }

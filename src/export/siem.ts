@@ -64,7 +64,9 @@ export class SyslogSink implements Sink {
     const sock = await new Promise<Socket>((resolve, reject) => {
       const s =
         this.url.protocol === 'tls:'
-          ? tlsConnect({ host, port, servername: host, rejectUnauthorized: this.url.searchParams.get('verify') !== 'off' }, () => resolve(s))
+          ? tlsConnect({ host, port, servername: host, rejectUnauthorized: this.url.searchParams.get('verify') !== 'off' }, () =>
+              resolve(s),
+            )
           : netConnect({ host, port }, () => resolve(s));
       s.once('error', reject);
       s.setTimeout(10_000, () => s.destroy(new Error('syslog collector timed out')));
@@ -79,7 +81,11 @@ export class SyslogSink implements Sink {
       const sock = createSocket(this.url.hostname.includes(':') ? 'udp6' : 'udp4');
       try {
         for (const r of records)
-          await new Promise<void>((resolve, reject) => sock.send(Buffer.from(syslogLine(r)), Number(this.url.port || 514), this.url.hostname, (err) => (err ? reject(err) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            sock.send(Buffer.from(syslogLine(r)), Number(this.url.port || 514), this.url.hostname, (err) =>
+              err ? reject(err) : resolve(),
+            ),
+          );
       } finally {
         sock.close();
       }
@@ -140,8 +146,15 @@ export class SiemExporter {
         const rows = await this.feed.after(from, this.batch);
         if (!rows.length) break;
         const records: SiemRecord[] = rows.map((r) => ({
-          seq: r.seq ?? r.id, id: r.id, at: new Date(r.at).toISOString(), actor: r.actor, channel: r.channel, action: r.action,
-          target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.parse(r.details), hash: r.hash,
+          seq: r.seq ?? r.id,
+          id: r.id,
+          at: new Date(r.at).toISOString(),
+          actor: r.actor,
+          channel: r.channel,
+          action: r.action,
+          target: r.targetType ? `${r.targetType}:${r.targetId}` : null,
+          details: JSON.parse(r.details),
+          hash: r.hash,
         }));
         const to = records[records.length - 1].seq;
         // Claim the batch first (conditional), so two nodes never ship the same batch twice.

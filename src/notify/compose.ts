@@ -103,7 +103,13 @@ function approverOccurrence(kind: string, r: ApprovalRequest, e: GatehouseEvent)
   return '';
 }
 
-async function approverMails(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalRequest, kind: string, recipients: number[]): Promise<OutMail[]> {
+async function approverMails(
+  ctx: ComposeContext,
+  e: GatehouseEvent,
+  r: ApprovalRequest,
+  kind: string,
+  recipients: number[],
+): Promise<OutMail[]> {
   // Skip mail that could no longer be acted on: the request moved on before we got to it.
   const cur = ctx.current ?? r;
   if (cur.status !== 'waiting' || cur.currentLevel !== r.currentLevel) return [];
@@ -156,7 +162,12 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
     status: r.status,
     decidedBy: r.status === 'expired' ? null : decider ? `${decider.displayName} (${decider.username})` : null,
     comment: r.decisionComment,
-    window: r.status === 'approved' && r.grantEnd ? `from ${iso(r.grantStart)} until ${iso(r.grantEnd)}` : r.status === 'revoked' ? `ended ${iso(r.grantEnd)}` : null,
+    window:
+      r.status === 'approved' && r.grantEnd
+        ? `from ${iso(r.grantStart)} until ${iso(r.grantEnd)}`
+        : r.status === 'revoked'
+          ? `ended ${iso(r.grantEnd)}`
+          : null,
   };
   const { text, html } = render(ctx.templatesDirs, 'requester', vars);
   return [
@@ -176,7 +187,16 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
 }
 
 /** Event types that may cause mail. */
-export const MAIL_EVENTS = ['approval.created', 'approval.reminder', 'approval.escalated', 'approval.level-approved', 'approval.approved', 'approval.rejected', 'approval.expired', 'approval.revoked'];
+export const MAIL_EVENTS = [
+  'approval.created',
+  'approval.reminder',
+  'approval.escalated',
+  'approval.level-approved',
+  'approval.approved',
+  'approval.rejected',
+  'approval.expired',
+  'approval.revoked',
+];
 
 export async function mailsForEvent(ctx: ComposeContext, e: GatehouseEvent): Promise<OutMail[]> {
   const r = requestOf(e);
@@ -187,7 +207,13 @@ export async function mailsForEvent(ctx: ComposeContext, e: GatehouseEvent): Pro
     case 'approval.reminder':
       return approverMails(ctx, e, r, 'reminder', levelApprovers(r, r.currentLevel));
     case 'approval.escalated':
-      return approverMails(ctx, e, r, 'escalated', (r.route.levels[r.currentLevel]?.escalatedApproverIds ?? []).filter((u) => u !== r.requesterId));
+      return approverMails(
+        ctx,
+        e,
+        r,
+        'escalated',
+        (r.route.levels[r.currentLevel]?.escalatedApproverIds ?? []).filter((u) => u !== r.requesterId),
+      );
     case 'approval.level-approved':
       return approverMails(ctx, e, r, 'next-level', levelApprovers(r, r.currentLevel));
     case 'approval.approved':
@@ -202,7 +228,15 @@ export async function mailsForEvent(ctx: ComposeContext, e: GatehouseEvent): Pro
   }
 }
 
-export function refusalMail(ctx: Pick<ComposeContext, 'instance' | 'domain' | 'templatesDirs'>, key: string, to: User & { email: string }, requestId: number | null, why: string, hint: string, inReplyTo?: string): OutMail {
+export function refusalMail(
+  ctx: Pick<ComposeContext, 'instance' | 'domain' | 'templatesDirs'>,
+  key: string,
+  to: User & { email: string },
+  requestId: number | null,
+  why: string,
+  hint: string,
+  inReplyTo?: string,
+): OutMail {
   const { text } = render(ctx.templatesDirs, 'refused', { instance: ctx.instance, id: requestId ?? '?', why, hint });
   return {
     key,

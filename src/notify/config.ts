@@ -57,7 +57,10 @@ export async function readMailSettings(s: Services): Promise<MailSettings> {
 }
 
 /** Saves console mail settings; `password` is encrypted with the vault. Env variables still win at start-up. */
-export async function saveMailSettings(s: Services, patch: Omit<MailSettings, 'hasPassword'> & { password?: string | null }): Promise<void> {
+export async function saveMailSettings(
+  s: Services,
+  patch: Omit<MailSettings, 'hasPassword'> & { password?: string | null },
+): Promise<void> {
   const now = Date.now();
   const entries: [string, string | null][] = [];
   for (const [k, v] of Object.entries(patch)) {

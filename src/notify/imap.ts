@@ -99,7 +99,10 @@ export class ImapPoller {
         if (!meta) continue;
         if ((meta.size ?? 0) > MAX_BYTES) {
           // Not downloaded: marked processed so it is not looked at again, and logged for the admin.
-          this.s.log.warn({ uid, size: meta.size, limit: MAX_BYTES, mailbox: this.cfg.mailbox }, 'imap: message larger than a reply may be; skipped');
+          this.s.log.warn(
+            { uid, size: meta.size, limit: MAX_BYTES, mailbox: this.cfg.mailbox },
+            'imap: message larger than a reply may be; skipped',
+          );
           this.tooLarge++;
         } else {
           const msg = await c.fetchOne(String(uid), { source: { maxLength: MAX_BYTES } }, { uid: true });
@@ -121,7 +124,13 @@ export class ImapPoller {
     if (this.running) {
       // A pass gets a moment to finish; one stuck on a silent server is cut off (a reply processed but
       // not yet flagged is recognised by its Message-ID next time, so cutting is safe).
-      const finished = await Promise.race([this.running.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 2000).unref())]);
+      const finished = await Promise.race([
+        this.running.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((r) => setTimeout(() => r(false), 2000).unref()),
+      ]);
       if (!finished) {
         this.client?.close();
         await this.running.catch(() => {});

@@ -148,6 +148,9 @@ export class OutboxWorker {
     const backoff = Math.min(this.cfg.retryMaxMs, this.cfg.retryBaseMs * 2 ** Math.min(20, m.attempts - 1));
     const jitter = Math.floor(Math.random() * Math.min(1000, backoff / 4));
     await this.s.mail.markFailed(m.id, this.me, { giveUp, nextAttemptAt: now + backoff + jitter, error: describe(err) });
-    this.s.log.warn({ mail: m.id, kind: m.kind, attempts: m.attempts, err: describe(err), giveUp }, giveUp ? 'mail failed permanently' : 'mail not sent; will retry');
+    this.s.log.warn(
+      { mail: m.id, kind: m.kind, attempts: m.attempts, err: describe(err), giveUp },
+      giveUp ? 'mail failed permanently' : 'mail not sent; will retry',
+    );
   }
 }

@@ -67,10 +67,11 @@ export class ReplyProcessor {
       out.push(l.slice(local.length + 1));
     }
     const refs = [mail.inReplyTo ?? '', ...(Array.isArray(mail.references) ? mail.references : mail.references ? [mail.references] : [])];
-    for (const r of refs) for (const id of r.split(/\s+/)) {
-      const s = secretFromMessageId(id);
-      if (s) out.push(s.secret);
-    }
+    for (const r of refs)
+      for (const id of r.split(/\s+/)) {
+        const s = secretFromMessageId(id);
+        if (s) out.push(s.secret);
+      }
     return out;
   }
 
@@ -114,26 +115,40 @@ export class ReplyProcessor {
       const replied = r ? await this.explain(r, from, reason, hint, mail) : false;
       return { accepted: false, reason, requestId, replied };
     };
-    if (requestId === null || !r) return refuse('the subject names no approval request (#<id>)', 'Reply to the notification mail and keep its subject.');
+    if (requestId === null || !r)
+      return refuse('the subject names no approval request (#<id>)', 'Reply to the notification mail and keep its subject.');
     const cmd = parseCommand(mail.text ?? '');
-    if (!cmd) return refuse('the first line does not start with APPROVE or REJECT', 'Put APPROVE or REJECT at the start of the first line of your reply.');
+    if (!cmd)
+      return refuse(
+        'the first line does not start with APPROVE or REJECT',
+        'Put APPROVE or REJECT at the start of the first line of your reply.',
+      );
     if (r.status !== 'waiting') return refuse(`request #${r.id} is ${r.status}`, 'It can no longer be decided.');
     const approvers = levelApprovers(r, r.currentLevel)
       .map((id) => policy.usersById.get(id))
       .filter((u): u is User => !!u && !u.disabled && validEmail(u.email));
     const approver = approvers.find((u) => u.email!.toLowerCase() === from);
-    if (!approver) return refuse(`the sender is not an approver of request #${r.id} at its current level`, 'Reply from the address the notification was sent to.');
+    if (!approver)
+      return refuse(
+        `the sender is not an approver of request #${r.id} at its current level`,
+        'Reply from the address the notification was sent to.',
+      );
     const secret = await lookupSecret(this.s.mail, r.id);
     const found = this.secretsIn(mail, meta);
-    if (!secret || !found.length) return refuse('the reply carries no reply code', 'Use Reply on the notification mail, so your reply goes to its Reply-To address.');
-    if (!found.every((f) => sameSecret(f.toLowerCase(), secret.toLowerCase()))) return refuse('the reply code does not match this request', 'Use Reply on the notification mail for this request.');
+    if (!secret || !found.length)
+      return refuse('the reply carries no reply code', 'Use Reply on the notification mail, so your reply goes to its Reply-To address.');
+    if (!found.every((f) => sameSecret(f.toLowerCase(), secret.toLowerCase())))
+      return refuse('the reply code does not match this request', 'Use Reply on the notification mail for this request.');
     try {
       const opts = { comment: cmd.comment || null, channel: 'email-reply' as const, proof: 'none' as const };
       if (cmd.action === 'approve') await this.s.approvals.approve(r.id, approver.username, opts);
       else await this.s.approvals.reject(r.id, approver.username, opts);
     } catch (err) {
       if (err instanceof GatehouseError && err.code === 'second_factor_required')
-        return refuse('a reply cannot prove your second factor, which deciding needs', 'Use the Approve or Reject link in the notification mail (its page asks for your code) or the console. Nothing was changed.');
+        return refuse(
+          'a reply cannot prove your second factor, which deciding needs',
+          'Use the Approve or Reject link in the notification mail (its page asks for your code) or the console. Nothing was changed.',
+        );
       if (err instanceof GatehouseError) return refuse(err.message, 'Nothing was changed.');
       throw err;
     }
@@ -160,8 +175,20 @@ export class ReplyProcessor {
     const user = [...approverIds].map((id) => policy.usersById.get(id)).find((u) => u && !u.disabled && u.email?.toLowerCase() === from);
     if (!user || !validEmail(user.email)) return false;
     const params = await this.s.params.params();
-    const key = `refused:${createHash('sha256').update(mail.messageId ?? mail.subject ?? '').update(String(Date.now())).digest('hex').slice(0, 32)}`;
-    const m = refusalMail({ instance: params.str('instance.name'), domain: this.cfg.domain, templatesDirs: this.cfg.templatesDirs }, key, { ...user, email: user.email }, r.id, why, hint, mail.messageId);
+    const key = `refused:${createHash('sha256')
+      .update(mail.messageId ?? mail.subject ?? '')
+      .update(String(Date.now()))
+      .digest('hex')
+      .slice(0, 32)}`;
+    const m = refusalMail(
+      { instance: params.str('instance.name'), domain: this.cfg.domain, templatesDirs: this.cfg.templatesDirs },
+      key,
+      { ...user, email: user.email },
+      r.id,
+      why,
+      hint,
+      mail.messageId,
+    );
     const ok = await enqueue(this.s.mail, m, Date.now());
     if (ok) this.onQueued();
     return ok;

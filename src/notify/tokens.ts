@@ -6,7 +6,14 @@ import type { MailStore, MailTx } from '../core/ports/mail.js';
 export const hashToken = (t: string) => createHash('sha256').update(t).digest('hex');
 export const newSecret = () => randomBytes(16).toString('hex');
 
-export async function createToken(tx: Pick<MailTx, 'insertLinkToken'>, requestId: number, approverId: number, action: 'approve' | 'reject', level: number, now: number): Promise<string> {
+export async function createToken(
+  tx: Pick<MailTx, 'insertLinkToken'>,
+  requestId: number,
+  approverId: number,
+  action: 'approve' | 'reject',
+  level: number,
+  now: number,
+): Promise<string> {
   const token = randomBytes(24).toString('base64url');
   await tx.insertLinkToken({ tokenHash: hashToken(token), requestId, approverId, action, level }, now);
   return token;
@@ -28,6 +35,11 @@ export function sameSecret(a: string, b: string): boolean {
 }
 
 /** Every link of a request dies when it is decided, expires, is cancelled or revoked. */
-export function killTokens(tx: Pick<MailTx, 'killLinks'>, requestId: number, now: number, opts: { belowLevel?: number; approverId?: number } = {}): Promise<void> {
+export function killTokens(
+  tx: Pick<MailTx, 'killLinks'>,
+  requestId: number,
+  now: number,
+  opts: { belowLevel?: number; approverId?: number } = {},
+): Promise<void> {
   return tx.killLinks(requestId, now, opts);
 }

@@ -52,7 +52,8 @@ export function presentApproval(p: PolicySnapshot, r: ApprovalRequest, now: numb
 }
 
 export function presentDecision(p: PolicySnapshot, d: Decision) {
-  if (d.outcome !== 'approval-required') return { outcome: d.outcome, why: d.why, ...(d.outcome === 'allowed' ? { grant: d.grantId ?? null } : {}) };
+  if (d.outcome !== 'approval-required')
+    return { outcome: d.outcome, why: d.why, ...(d.outcome === 'allowed' ? { grant: d.grantId ?? null } : {}) };
   return {
     outcome: d.outcome,
     why: d.why,
@@ -62,7 +63,13 @@ export function presentDecision(p: PolicySnapshot, d: Decision) {
     route: {
       source: d.route.source,
       name: d.route.sourceName,
-      levels: d.route.levels.map((l, i) => ({ level: i + 1, authority: l.authority, quorum: l.quorum, escalateAfterMinutes: l.escalateAfterMinutes, approvers: l.approverIds.map((id) => p.userName(id)) })),
+      levels: d.route.levels.map((l, i) => ({
+        level: i + 1,
+        authority: l.authority,
+        quorum: l.quorum,
+        escalateAfterMinutes: l.escalateAfterMinutes,
+        approvers: l.approverIds.map((id) => p.userName(id)),
+      })),
     },
     approverManager: (d.route.levels[0]?.approverIds ?? []).map((id) => p.userName(id)),
   };

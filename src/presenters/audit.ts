@@ -1,8 +1,26 @@
 // Audit records: details parsed back into an object.
 import { iso } from './time.js';
 
-export function presentAudit(r: { id: number; at: number; actor: string; channel: string; action: string; target_type: string | null; target_id: string | null; details: string }) {
-  return { id: r.id, at: iso(r.at), actor: r.actor, channel: r.channel, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details) as Record<string, unknown> };
+export function presentAudit(r: {
+  id: number;
+  at: number;
+  actor: string;
+  channel: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: string;
+}) {
+  return {
+    id: r.id,
+    at: iso(r.at),
+    actor: r.actor,
+    channel: r.channel,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
 }
 
 /** One CSV field: quoted, and a leading = + - @ neutralised so a spreadsheet never runs it as a formula. */

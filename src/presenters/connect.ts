@@ -24,5 +24,10 @@ export function presentWay(p: PolicySnapshot, protocol: string, dec: Decision, s
 }
 
 export function presentTarget(p: PolicySnapshot, d: Device, ways: ReturnType<typeof presentWay>[]) {
-  return { device: d.name, group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null), accounts: (p.accountsOfDevice.get(d.id) ?? []).map((a) => a.name), ways };
+  return {
+    device: d.name,
+    group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null),
+    accounts: (p.accountsOfDevice.get(d.id) ?? []).map((a) => a.name),
+    ways,
+  };
 }

@@ -6,8 +6,24 @@ import type { ApprovalRequest } from '../core/types.js';
 /** The .rdp file's name: the device's, with anything a file system could mind replaced. */
 export const rdpFilename = (device: string) => `${device.replace(/[^A-Za-z0-9._-]/g, '_')}.rdp`;
 
-export function presentRdpTicket(r: { device: string; account: string; approvalId: number | null; expiresAt: number; ticket: string; file: string }) {
-  return { outcome: 'allowed' as const, device: r.device, account: r.account, approvalId: r.approvalId, expiresAt: new Date(r.expiresAt).toISOString(), ticket: r.ticket, filename: rdpFilename(r.device), file: r.file };
+export function presentRdpTicket(r: {
+  device: string;
+  account: string;
+  approvalId: number | null;
+  expiresAt: number;
+  ticket: string;
+  file: string;
+}) {
+  return {
+    outcome: 'allowed' as const,
+    device: r.device,
+    account: r.account,
+    approvalId: r.approvalId,
+    expiresAt: new Date(r.expiresAt).toISOString(),
+    ticket: r.ticket,
+    filename: rdpFilename(r.device),
+    file: r.file,
+  };
 }
 
 /** The request an RDP connection waits for, with who can decide it now. */

@@ -19,6 +19,11 @@ export function presentWorkflow(p: PolicySnapshot, w: Workflow) {
     name: w.name,
     userGroup: p.userGroupsById.get(w.userGroupId)?.name ?? `#${w.userGroupId}`,
     deviceGroup: p.deviceGroupsById.get(w.deviceGroupId)?.name ?? `#${w.deviceGroupId}`,
-    levels: w.levels.map((l, i) => ({ level: i + 1, authority: authorityLabel(l.authority), quorum: l.quorum, escalateAfterMinutes: l.escalateAfterMinutes })),
+    levels: w.levels.map((l, i) => ({
+      level: i + 1,
+      authority: authorityLabel(l.authority),
+      quorum: l.quorum,
+      escalateAfterMinutes: l.escalateAfterMinutes,
+    })),
   };
 }

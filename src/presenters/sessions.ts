@@ -4,7 +4,23 @@ import { iso } from './time.js';
 
 export function presentSession(
   p: PolicySnapshot,
-  r: { id: number; user_id: number; device_id: number; account_id: number; protocol: string; approval_id: number | null; client_addr: string | null; node_id: string; started_at: number; ended_at: number | null; end_reason: string | null; bytes_in: number; bytes_out: number; recording?: string | null; recording_deleted_at?: number | null },
+  r: {
+    id: number;
+    user_id: number;
+    device_id: number;
+    account_id: number;
+    protocol: string;
+    approval_id: number | null;
+    client_addr: string | null;
+    node_id: string;
+    started_at: number;
+    ended_at: number | null;
+    end_reason: string | null;
+    bytes_in: number;
+    bytes_out: number;
+    recording?: string | null;
+    recording_deleted_at?: number | null;
+  },
 ) {
   return {
     id: r.id,

@@ -17,6 +17,13 @@ export function presentUser(p: PolicySnapshot, u: User) {
 }
 
 /** Who is logged in, as the console's start needs it: roles decide its menu, ssh the commands it shows. */
-export function presentMe(p: PolicySnapshot, u: User, channel: string, csrf: string | null, approver: boolean, ssh: { port: number; host: string }) {
+export function presentMe(
+  p: PolicySnapshot,
+  u: User,
+  channel: string,
+  csrf: string | null,
+  approver: boolean,
+  ssh: { port: number; host: string },
+) {
   return { user: presentUser(p, u), channel, csrfToken: csrf, roles: { admin: u.isAdmin, approver }, sshPort: ssh.port, sshHost: ssh.host };
 }

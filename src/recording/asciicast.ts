@@ -43,7 +43,14 @@ export class AsciicastRecorder {
     };
     this.file.on('error', fail);
     this.gz.on('error', fail);
-    const header = { version: 2, width: o.width, height: o.height, timestamp: Math.floor(Date.now() / 1000), env: { TERM: o.term ?? 'xterm', SHELL: '/bin/sh' }, title: o.title };
+    const header = {
+      version: 2,
+      width: o.width,
+      height: o.height,
+      timestamp: Math.floor(Date.now() / 1000),
+      env: { TERM: o.term ?? 'xterm', SHELL: '/bin/sh' },
+      title: o.title,
+    };
     this.write(JSON.stringify(header) + '\n');
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();

@@ -29,7 +29,14 @@ export class Recordings {
     const onFailure = params.str('recording.on.failure');
     const failed = (err: Error) => {
       void this.s
-        .audit({ actor: 'system', channel: 'system', action: 'recording.failed', targetType: 'session', targetId: o.sessionId, details: { error: err.message, action: onFailure } })
+        .audit({
+          actor: 'system',
+          channel: 'system',
+          action: 'recording.failed',
+          targetType: 'session',
+          targetId: o.sessionId,
+          details: { error: err.message, action: onFailure },
+        })
         .catch((e) => this.s.log.error({ session: o.sessionId, err: String(e) }, 'recording.failed could not be audited'));
       this.s.log.error({ session: o.sessionId, err: err.message, action: onFailure }, 'recording failed');
       if (onFailure === 'terminate') o.terminate('the session recording could not be written, and policy requires one');
@@ -86,13 +93,18 @@ export class Recordings {
           rmSync(p, { force: true });
           n++;
           const id = Number(/session-(\d+)\.cast\.gz$/.exec(name)?.[1]);
-          if (id)
-            void this.s.recordings.markDeleted(id, relative(root, p), this.s.clock.now()).catch(() => {});
+          if (id) void this.s.recordings.markDeleted(id, relative(root, p), this.s.clock.now()).catch(() => {});
         }
       }
     };
     walk(root);
-    if (n) await this.s.audit({ actor: 'system', channel: 'system', action: 'recording.retention', details: { deleted: n, olderThanDays: days } });
+    if (n)
+      await this.s.audit({
+        actor: 'system',
+        channel: 'system',
+        action: 'recording.retention',
+        details: { deleted: n, olderThanDays: days },
+      });
     return n;
   }
 }

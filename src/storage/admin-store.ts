@@ -58,23 +58,44 @@ class Writer implements PolicyWriter {
     const r = await this.t
       .insertInto('users')
       .values({
-        username: u.username, display_name: u.displayName, email: u.email, password_hash: u.passwordHash, manager_id: u.managerId,
-        is_admin: u.isAdmin ? 1 : 0, disabled: u.disabled ? 1 : 0, source: u.source ?? 'local', created_at: this.now, updated_at: this.now,
+        username: u.username,
+        display_name: u.displayName,
+        email: u.email,
+        password_hash: u.passwordHash,
+        manager_id: u.managerId,
+        is_admin: u.isAdmin ? 1 : 0,
+        disabled: u.disabled ? 1 : 0,
+        source: u.source ?? 'local',
+        created_at: this.now,
+        updated_at: this.now,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
   }
   async updateUser(id: number, patch: Partial<UserRow>) {
-    await this.t.updateTable('users').set({ ...userCols(patch), updated_at: this.now }).where('id', '=', id).execute();
+    await this.t
+      .updateTable('users')
+      .set({ ...userCols(patch), updated_at: this.now })
+      .where('id', '=', id)
+      .execute();
   }
   async addUserKey(userId: number, publicKey: string, fingerprint: string, comment: string | null) {
-    await this.t.insertInto('user_keys').values({ user_id: userId, public_key: publicKey, fingerprint, comment, created_at: this.now }).execute();
+    await this.t
+      .insertInto('user_keys')
+      .values({ user_id: userId, public_key: publicKey, fingerprint, comment, created_at: this.now })
+      .execute();
   }
   async insertGroup(kind: GroupKind, g: GroupRow) {
     const r = await this.t
       .insertInto(groupTable(kind))
-      .values({ name: g.name, description: g.description ?? null, require_approval: g.requireApproval ? 1 : 0, require_reason: g.requireReason ? 1 : 0, created_at: this.now })
+      .values({
+        name: g.name,
+        description: g.description ?? null,
+        require_approval: g.requireApproval ? 1 : 0,
+        require_reason: g.requireReason ? 1 : 0,
+        created_at: this.now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
@@ -86,22 +107,40 @@ class Writer implements PolicyWriter {
   async setManagers(kind: GroupKind, groupId: number, userIds: number[]) {
     const table = kind === 'user' ? 'user_group_managers' : 'device_group_managers';
     await this.t.deleteFrom(table).where('group_id', '=', groupId).execute();
-    if (userIds.length) await this.t.insertInto(table).values(userIds.map((user_id) => ({ group_id: groupId, user_id }))).execute();
+    if (userIds.length)
+      await this.t
+        .insertInto(table)
+        .values(userIds.map((user_id) => ({ group_id: groupId, user_id })))
+        .execute();
   }
   async addMember(groupId: number, userId: number) {
-    const r = await this.t.insertInto('user_group_members').values({ group_id: groupId, user_id: userId }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    const r = await this.t
+      .insertInto('user_group_members')
+      .values({ group_id: groupId, user_id: userId })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
   async removeMember(groupId: number, userId: number) {
-    const r = await this.t.deleteFrom('user_group_members').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    const r = await this.t
+      .deleteFrom('user_group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
   async insertDevice(d: DeviceRow) {
     const r = await this.t
       .insertInto('devices')
       .values({
-        name: d.name, host: d.host, ports: JSON.stringify(d.ports), protocols: d.protocols.join(','), group_id: d.groupId, enabled: d.enabled ? 1 : 0,
-        options: JSON.stringify(d.options ?? {}), created_at: this.now,
+        name: d.name,
+        host: d.host,
+        ports: JSON.stringify(d.ports),
+        protocols: d.protocols.join(','),
+        group_id: d.groupId,
+        enabled: d.enabled ? 1 : 0,
+        options: JSON.stringify(d.options ?? {}),
+        created_at: this.now,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -115,8 +154,19 @@ class Writer implements PolicyWriter {
     if (a.isDefault) await this.t.updateTable('accounts').set({ is_default: 0 }).where('device_id', '=', deviceId).execute();
     const r = await this.t
       .insertInto('accounts')
-      .values({ device_id: deviceId, name: a.name, secret_kind: a.secretKind, secret_enc: a.secretEnc, is_default: a.isDefault ? 1 : 0, created_at: this.now })
-      .onConflict((oc) => oc.columns(['device_id', 'name']).doUpdateSet({ secret_kind: a.secretKind, secret_enc: a.secretEnc, is_default: a.isDefault ? 1 : 0 }))
+      .values({
+        device_id: deviceId,
+        name: a.name,
+        secret_kind: a.secretKind,
+        secret_enc: a.secretEnc,
+        is_default: a.isDefault ? 1 : 0,
+        created_at: this.now,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['device_id', 'name'])
+          .doUpdateSet({ secret_kind: a.secretKind, secret_enc: a.secretEnc, is_default: a.isDefault ? 1 : 0 }),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
@@ -124,14 +174,28 @@ class Writer implements PolicyWriter {
   async upsertAccessRule(userGroupId: number, deviceGroupId: number, protocols: Protocol[], allowPortForwarding: boolean) {
     const r = await this.t
       .insertInto('access_rules')
-      .values({ user_group_id: userGroupId, device_group_id: deviceGroupId, protocols: protocols.join(','), allow_port_forwarding: allowPortForwarding ? 1 : 0, created_at: this.now })
-      .onConflict((oc) => oc.columns(['user_group_id', 'device_group_id']).doUpdateSet({ protocols: protocols.join(','), allow_port_forwarding: allowPortForwarding ? 1 : 0 }))
+      .values({
+        user_group_id: userGroupId,
+        device_group_id: deviceGroupId,
+        protocols: protocols.join(','),
+        allow_port_forwarding: allowPortForwarding ? 1 : 0,
+        created_at: this.now,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['user_group_id', 'device_group_id'])
+          .doUpdateSet({ protocols: protocols.join(','), allow_port_forwarding: allowPortForwarding ? 1 : 0 }),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
   }
   async deleteAccessRule(userGroupId: number, deviceGroupId: number) {
-    const r = await this.t.deleteFrom('access_rules').where('user_group_id', '=', userGroupId).where('device_group_id', '=', deviceGroupId).executeTakeFirst();
+    const r = await this.t
+      .deleteFrom('access_rules')
+      .where('user_group_id', '=', userGroupId)
+      .where('device_group_id', '=', deviceGroupId)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
   async insertWorkflow(name: string, userGroupId: number, deviceGroupId: number, levels: WorkflowLevel[]) {
@@ -178,7 +242,11 @@ export class KyselyAdminStore implements AdminStore {
   }
 
   async passwordHash(username: string) {
-    const r = await this.store.db.selectFrom('users').select(['id', 'password_hash', 'disabled']).where('username', '=', username).executeTakeFirst();
+    const r = await this.store.db
+      .selectFrom('users')
+      .select(['id', 'password_hash', 'disabled'])
+      .where('username', '=', username)
+      .executeTakeFirst();
     return r ? { userId: r.id, hash: r.password_hash, disabled: r.disabled === 1 } : undefined;
   }
 
@@ -189,18 +257,35 @@ export class KyselyAdminStore implements AdminStore {
   }
 
   async accountSecret(accountId: number) {
-    const r = await this.store.db.selectFrom('accounts').select(['secret_kind', 'secret_enc']).where('id', '=', accountId).executeTakeFirst();
+    const r = await this.store.db
+      .selectFrom('accounts')
+      .select(['secret_kind', 'secret_enc'])
+      .where('id', '=', accountId)
+      .executeTakeFirst();
     return r ? { kind: r.secret_kind as 'password' | 'key', enc: r.secret_enc } : undefined;
   }
 
-  async listAudit(f: { limit: number; action?: string; targetType?: string; targetId?: string; beforeId?: number }): Promise<AuditRecord[]> {
+  async listAudit(f: {
+    limit: number;
+    action?: string;
+    targetType?: string;
+    targetId?: string;
+    beforeId?: number;
+  }): Promise<AuditRecord[]> {
     let q = this.store.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(f.limit);
     if (f.action) q = q.where('action', 'like', `${f.action}%`);
     if (f.targetType) q = q.where('target_type', '=', f.targetType);
     if (f.targetId) q = q.where('target_id', '=', f.targetId);
     if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
     return (await q.execute()).map((r) => ({
-      id: r.id, at: r.at, actor: r.actor, channel: r.channel, action: r.action, targetType: r.target_type, targetId: r.target_id, details: JSON.parse(r.details),
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      channel: r.channel,
+      action: r.action,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      details: JSON.parse(r.details),
     }));
   }
 }

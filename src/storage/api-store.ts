@@ -27,18 +27,39 @@ export class KyselyApiStore implements ApiStore {
 
   // ---- console sessions
 
-  async createSession(userId: number, clientAddr: string | null, now: number, ttlMs: number, secondFactor = false): Promise<{ token: string; csrf: string; expiresAt: number }> {
+  async createSession(
+    userId: number,
+    clientAddr: string | null,
+    now: number,
+    ttlMs: number,
+    secondFactor = false,
+  ): Promise<{ token: string; csrf: string; expiresAt: number }> {
     const token = secretToken('');
     const csrf = randomBytes(24).toString('base64url');
     const expiresAt = now + ttlMs;
-    await this.db.insertInto('web_sessions').values({ id: sha256(token), user_id: userId, csrf_token: csrf, client_addr: clientAddr, created_at: now, expires_at: expiresAt, second_factor: secondFactor ? 1 : 0 }).execute();
+    await this.db
+      .insertInto('web_sessions')
+      .values({
+        id: sha256(token),
+        user_id: userId,
+        csrf_token: csrf,
+        client_addr: clientAddr,
+        created_at: now,
+        expires_at: expiresAt,
+        second_factor: secondFactor ? 1 : 0,
+      })
+      .execute();
     // Housekeeping: expired sessions go when anyone logs in.
     await this.db.deleteFrom('web_sessions').where('expires_at', '<', now).execute();
     return { token, csrf, expiresAt };
   }
 
   async findSession(token: string, now: number): Promise<{ userId: number; csrf: string; id: string; secondFactor: boolean } | undefined> {
-    const r = await this.db.selectFrom('web_sessions').select(['id', 'user_id', 'csrf_token', 'expires_at', 'second_factor']).where('id', '=', sha256(token)).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('web_sessions')
+      .select(['id', 'user_id', 'csrf_token', 'expires_at', 'second_factor'])
+      .where('id', '=', sha256(token))
+      .executeTakeFirst();
     if (!r || r.expires_at <= now) return undefined;
     return { id: r.id, userId: r.user_id, csrf: r.csrf_token, secondFactor: Number(r.second_factor) === 1 };
   }
@@ -54,11 +75,27 @@ export class KyselyApiStore implements ApiStore {
 
   // ---- API tokens
 
-  async createToken(userId: number, name: string, now: number, expiresAt: number | null, secondFactor = false): Promise<{ token: string; row: ApiToken }> {
+  async createToken(
+    userId: number,
+    name: string,
+    now: number,
+    expiresAt: number | null,
+    secondFactor = false,
+  ): Promise<{ token: string; row: ApiToken }> {
     const token = secretToken('ghp_');
     const row = await this.db
       .insertInto('api_tokens')
-      .values({ user_id: userId, name, token_hash: sha256(token), prefix: token.slice(0, 10), created_at: now, expires_at: expiresAt, last_used_at: null, revoked_at: null, second_factor: secondFactor ? 1 : 0 })
+      .values({
+        user_id: userId,
+        name,
+        token_hash: sha256(token),
+        prefix: token.slice(0, 10),
+        created_at: now,
+        expires_at: expiresAt,
+        last_used_at: null,
+        revoked_at: null,
+        second_factor: secondFactor ? 1 : 0,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return { token, row: toToken(row) };
@@ -71,7 +108,13 @@ export class KyselyApiStore implements ApiStore {
 
   /** Revokes a token of `userId`; false when it is not theirs or already revoked. */
   async revokeToken(userId: number, id: number, now: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
@@ -79,7 +122,8 @@ export class KyselyApiStore implements ApiStore {
     const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', sha256(token)).executeTakeFirst();
     if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) return undefined;
     // last_used_at is informational: written at most once a minute.
-    if (r.last_used_at === null || now - r.last_used_at > 60_000) await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
+    if (r.last_used_at === null || now - r.last_used_at > 60_000)
+      await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', r.id).execute();
     return toToken(r);
   }
 
@@ -102,7 +146,10 @@ export class KyselyApiStore implements ApiStore {
     this.syncedAt = now;
     this.indexing = (async () => {
       if (this.indexedUpTo < 0) {
-        const m = await this.db.selectFrom('approval_approvers').select((eb) => eb.fn.max('request_id').as('m')).executeTakeFirst();
+        const m = await this.db
+          .selectFrom('approval_approvers')
+          .select((eb) => eb.fn.max('request_id').as('m'))
+          .executeTakeFirst();
         this.indexedUpTo = Number(m?.m ?? 0);
       }
       let added = 0;
@@ -111,7 +158,12 @@ export class KyselyApiStore implements ApiStore {
         const cols = ['id', 'requester_id', 'route'] as const;
         const [fresh, recent] = await Promise.all([
           this.db.selectFrom('approval_requests').select(cols).where('id', '>', this.indexedUpTo).orderBy('id').limit(2000).execute(),
-          this.db.selectFrom('approval_requests').select(cols).where('created_at', '>=', now - LATE_COMMIT_WINDOW_MS).limit(2000).execute(),
+          this.db
+            .selectFrom('approval_requests')
+            .select(cols)
+            .where('created_at', '>=', now - LATE_COMMIT_WINDOW_MS)
+            .limit(2000)
+            .execute(),
         ]);
         const rows = [...recent.filter((r) => r.id <= this.indexedUpTo), ...fresh];
         const values: ApprovalApproversTable[] = [];
@@ -123,7 +175,11 @@ export class KyselyApiStore implements ApiStore {
         }
         added += values.length;
         for (let i = 0; i < values.length; i += 400)
-          await this.db.insertInto('approval_approvers').values(values.slice(i, i + 400)).onConflict((oc) => oc.columns(['request_id', 'user_id']).doNothing()).execute();
+          await this.db
+            .insertInto('approval_approvers')
+            .values(values.slice(i, i + 400))
+            .onConflict((oc) => oc.columns(['request_id', 'user_id']).doNothing())
+            .execute();
         const max = fresh.length ? fresh[fresh.length - 1].id : this.indexedUpTo;
         const advanced = max > this.indexedUpTo;
         this.indexedUpTo = Math.max(this.indexedUpTo, max);
@@ -143,7 +199,15 @@ export class KyselyApiStore implements ApiStore {
     await this.indexing;
   }
 
-  async listApprovals(o: { scope: ApprovalScope; userId: number; approverIds: number[]; admin: boolean; status?: ApprovalStatus; beforeId?: number; limit: number }): Promise<ApprovalRequest[]> {
+  async listApprovals(o: {
+    scope: ApprovalScope;
+    userId: number;
+    approverIds: number[];
+    admin: boolean;
+    status?: ApprovalStatus;
+    beforeId?: number;
+    limit: number;
+  }): Promise<ApprovalRequest[]> {
     if (o.scope === 'decided') {
       // Driven by the approver's own decisions, newest first (index approver_id, request_id): fast
       // whether they decided ten requests or forty thousand.
@@ -187,7 +251,14 @@ export class KyselyApiStore implements ApiStore {
       const ids = (await q.execute()).map((r) => r.id);
       if (!ids.length) break;
       const named = new Set(
-        (await this.db.selectFrom('approval_approvers').select('request_id').where('request_id', 'in', ids).where('user_id', 'in', approverIds).execute()).map((r) => r.request_id),
+        (
+          await this.db
+            .selectFrom('approval_approvers')
+            .select('request_id')
+            .where('request_id', 'in', ids)
+            .where('user_id', 'in', approverIds)
+            .execute()
+        ).map((r) => r.request_id),
       );
       for (const id of ids) if (named.has(id) && found.length < limit) found.push(id);
       if (ids.length < CHUNK) break;
@@ -200,12 +271,22 @@ export class KyselyApiStore implements ApiStore {
 
   async isNamedApprover(requestId: number, userIds: number[]): Promise<boolean> {
     if (!userIds.length) return false;
-    const r = await this.db.selectFrom('approval_approvers').select('request_id').where('request_id', '=', requestId).where('user_id', 'in', userIds).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('approval_approvers')
+      .select('request_id')
+      .where('request_id', '=', requestId)
+      .where('user_id', 'in', userIds)
+      .executeTakeFirst();
     return !!r;
   }
 
   async hasDecided(requestId: number, userId: number): Promise<boolean> {
-    const r = await this.db.selectFrom('approval_decisions').select('id').where('request_id', '=', requestId).where('approver_id', '=', userId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('approval_decisions')
+      .select('id')
+      .where('request_id', '=', requestId)
+      .where('approver_id', '=', userId)
+      .executeTakeFirst();
     return !!r;
   }
 
@@ -239,6 +320,26 @@ export class KyselyApiStore implements ApiStore {
   }
 }
 
-function toToken(r: { id: number; user_id: number; name: string; prefix: string; created_at: number; expires_at: number | null; last_used_at: number | null; revoked_at: number | null; second_factor: number }): ApiToken {
-  return { id: r.id, userId: r.user_id, name: r.name, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at, secondFactor: Number(r.second_factor) === 1 };
+function toToken(r: {
+  id: number;
+  user_id: number;
+  name: string;
+  prefix: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  second_factor: number;
+}): ApiToken {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+    secondFactor: Number(r.second_factor) === 1,
+  };
 }

@@ -16,8 +16,14 @@ export function auditKeyFrom(vaultKey: string): Buffer {
 
 export function auditRow(e: AuditEntry, at: number) {
   return {
-    at, actor: e.actor, actor_id: e.actorId ?? null, channel: e.channel, action: e.action, target_type: e.targetType ?? null,
-    target_id: e.targetId === undefined ? null : String(e.targetId), details: JSON.stringify(e.details ?? {}),
+    at,
+    actor: e.actor,
+    actor_id: e.actorId ?? null,
+    channel: e.channel,
+    action: e.action,
+    target_type: e.targetType ?? null,
+    target_id: e.targetId === undefined ? null : String(e.targetId),
+    details: JSON.stringify(e.details ?? {}),
   };
 }
 
@@ -81,20 +87,43 @@ class AuditBatcher {
 
 async function appendChained(db: Kysely<Database>, key: Buffer, entries: { e: AuditEntry; at: number }[]): Promise<void> {
   if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(db);
-  const last = await db.selectFrom('audit_log').select(['seq', 'hash']).where('hash', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  const maxSeq = await db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+  const last = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where('hash', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const maxSeq = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.max('seq').as('m'))
+    .executeTakeFirst();
   let seq = Number(maxSeq?.m ?? 0);
   let prevHash = last?.hash ?? GENESIS;
   const rows = entries.map(({ e, at }) => {
     seq++;
     const row = auditRow(e, at);
-    const hash = recordHash(prevHash, { seq, at, actor: row.actor, actorId: row.actor_id, channel: row.channel, action: row.action, targetType: row.target_type, targetId: row.target_id, details: row.details });
+    const hash = recordHash(prevHash, {
+      seq,
+      at,
+      actor: row.actor,
+      actorId: row.actor_id,
+      channel: row.channel,
+      action: row.action,
+      targetType: row.target_type,
+      targetId: row.target_id,
+      details: row.details,
+    });
     const out = { ...row, seq, prev_hash: prevHash, hash, sig: sign(key, hash) };
     prevHash = hash;
     return out;
   });
   // Multi-row inserts, 50 rows (550 parameters) at a time.
-  for (let i = 0; i < rows.length; i += 50) await db.insertInto('audit_log').values(rows.slice(i, i + 50)).execute();
+  for (let i = 0; i < rows.length; i += 50)
+    await db
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 50))
+      .execute();
   const head = JSON.stringify({ seq, hash: prevHash, sig: sign(key, `head:${seq}:${prevHash}`) });
   await db
     .insertInto('meta')
@@ -111,7 +140,21 @@ export async function verifyAuditLog(db: Kysely<Database>, key: Buffer, onProgre
     const page = await db.selectFrom('audit_log').selectAll().where('id', '>', after).orderBy('id').limit(20_000).execute();
     if (!page.length) break;
     for (const r of page)
-      rows.push({ id: r.id, seq: r.seq ?? r.id, at: r.at, actor: r.actor, actorId: r.actor_id, channel: r.channel, action: r.action, targetType: r.target_type, targetId: r.target_id, details: r.details, prevHash: r.prev_hash, hash: r.hash, sig: r.sig });
+      rows.push({
+        id: r.id,
+        seq: r.seq ?? r.id,
+        at: r.at,
+        actor: r.actor,
+        actorId: r.actor_id,
+        channel: r.channel,
+        action: r.action,
+        targetType: r.target_type,
+        targetId: r.target_id,
+        details: r.details,
+        prevHash: r.prev_hash,
+        hash: r.hash,
+        sig: r.sig,
+      });
     after = page[page.length - 1].id;
     onProgress?.(rows.length);
   }
@@ -121,10 +164,20 @@ export async function verifyAuditLog(db: Kysely<Database>, key: Buffer, onProgre
   const lastChained = [...rows].reverse().find((r) => r.hash !== null);
   if (headRow) {
     const head = JSON.parse(headRow.value) as { seq: number; hash: string; sig: string };
-    if (head.sig !== sign(key, `head:${head.seq}:${head.hash}`)) return { ...res, ok: false, problem: { id: 0, seq: head.seq, kind: 'edited', detail: 'the signed head of the log was altered' } };
+    if (head.sig !== sign(key, `head:${head.seq}:${head.hash}`))
+      return { ...res, ok: false, problem: { id: 0, seq: head.seq, kind: 'edited', detail: 'the signed head of the log was altered' } };
     if (!lastChained || lastChained.seq !== head.seq || lastChained.hash !== head.hash) {
       const lastSeq = lastChained?.seq ?? 0;
-      return { ...res, ok: false, problem: { id: lastChained?.id ?? 0, seq: lastSeq, kind: 'deleted', detail: `the log ends at seq ${lastSeq} but its signed head is seq ${head.seq}: ${head.seq - lastSeq} record(s) cut off the end` } };
+      return {
+        ...res,
+        ok: false,
+        problem: {
+          id: lastChained?.id ?? 0,
+          seq: lastSeq,
+          kind: 'deleted',
+          detail: `the log ends at seq ${lastSeq} but its signed head is seq ${head.seq}: ${head.seq - lastSeq} record(s) cut off the end`,
+        },
+      };
     }
   }
   return res;

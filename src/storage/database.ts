@@ -24,7 +24,11 @@ export class KyselyReports implements ReportRepository {
   constructor(private readonly store: KyselyStore) {}
 
   async approvalsByStatus(): Promise<{ status: string; n: number }[]> {
-    const rows = await this.store.db.selectFrom('approval_requests').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const rows = await this.store.db
+      .selectFrom('approval_requests')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
     return rows.map((r) => ({ status: r.status, n: Number(r.n) }));
   }
 

@@ -31,7 +31,13 @@ export function maskUrl(url: string): string {
   }
 }
 
-export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSize?: number; onQuery?: (sql: string) => void; sqliteBusy?: SqliteBusyOptions }): Db {
+export function openDb(opts: {
+  databaseUrl?: string;
+  sqlitePath: string;
+  poolSize?: number;
+  onQuery?: (sql: string) => void;
+  sqliteBusy?: SqliteBusyOptions;
+}): Db {
   const log = opts.onQuery ? (e: { query: { sql: string } }) => opts.onQuery!(e.query.sql) : undefined;
   if (opts.databaseUrl) {
     // Under load a request waits its turn for a connection rather than failing; past 30 s it is a 503
@@ -44,7 +50,11 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
     // 'error' and killed the gateway (found by test/reliability/db-down.test.ts under load). The
     // statement in progress still fails; the dead client is dropped when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
-    return { kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }), dialect: 'postgres', where: maskUrl(opts.databaseUrl) };
+    return {
+      kysely: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log }),
+      dialect: 'postgres',
+      where: maskUrl(opts.databaseUrl),
+    };
   }
   // The database and its WAL and shared-memory files are private (0600 in a 0700 dir); SQLite gives
   // the -wal and -shm files the database file's mode, and any left from an older run are tightened.
@@ -57,7 +67,11 @@ export function openDb(opts: { databaseUrl?: string; sqlitePath: string; poolSiz
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   for (const f of [`${opts.sqlitePath}-wal`, `${opts.sqlitePath}-shm`]) if (existsSync(f)) ensurePrivateFile(f);
-  return { kysely: new Kysely<Database>({ dialect: new BusyRetrySqliteDialect(sqlite, opts.sqliteBusy), log }), dialect: 'sqlite', where: opts.sqlitePath };
+  return {
+    kysely: new Kysely<Database>({ dialect: new BusyRetrySqliteDialect(sqlite, opts.sqliteBusy), log }),
+    dialect: 'sqlite',
+    where: opts.sqlitePath,
+  };
 }
 
 class StaticProvider implements MigrationProvider {
@@ -70,7 +84,10 @@ class StaticProvider implements MigrationProvider {
 /** Applies every pending migration. Safe to call from several processes: Kysely takes a lock. */
 export async function migrate(db: Db): Promise<string[]> {
   // Most starts (every CLI command) find nothing to do: one query says so, without the Migrator's introspection.
-  const done = await sql<{ name: string }>`select name from kysely_migration`.execute(db.kysely).then((r) => new Set(r.rows.map((x) => x.name)), () => new Set<string>());
+  const done = await sql<{ name: string }>`select name from kysely_migration`.execute(db.kysely).then(
+    (r) => new Set(r.rows.map((x) => x.name)),
+    () => new Set<string>(),
+  );
   if (Object.keys(allMigrations(db.dialect)).every((n) => done.has(n))) return [];
   const migrator = new Migrator({ db: db.kysely, provider: new StaticProvider(db.dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();

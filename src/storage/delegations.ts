@@ -8,7 +8,15 @@ import { appendEvent } from './event-log.js';
 import type { Database, DelegationsTable } from './schema.js';
 
 function toDelegation(d: Selectable<DelegationsTable>): Delegation {
-  return { id: d.id, fromUserId: d.from_user_id, toUserId: d.to_user_id, startsAt: d.starts_at, endsAt: d.ends_at, reason: d.reason, revokedAt: d.revoked_at };
+  return {
+    id: d.id,
+    fromUserId: d.from_user_id,
+    toUserId: d.to_user_id,
+    startsAt: d.starts_at,
+    endsAt: d.ends_at,
+    reason: d.reason,
+    revokedAt: d.revoked_at,
+  };
 }
 
 export class KyselyDelegationStore implements DelegationStore {
@@ -39,7 +47,15 @@ export class KyselyDelegationStore implements DelegationStore {
     return this.db.transaction().execute(async (t) => {
       const row = await t
         .insertInto('delegations')
-        .values({ from_user_id: d.fromUserId, to_user_id: d.toUserId, starts_at: d.startsAt, ends_at: d.endsAt, reason: d.reason, created_at: at, revoked_at: null })
+        .values({
+          from_user_id: d.fromUserId,
+          to_user_id: d.toUserId,
+          starts_at: d.startsAt,
+          ends_at: d.endsAt,
+          reason: d.reason,
+          created_at: at,
+          revoked_at: null,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
       await appendAudit(t, this.auditKey(), { ...audit, targetId: row.id }, at);

@@ -12,7 +12,13 @@ export class KyselyDirectoryStore implements DirectoryStore {
   async config(): Promise<StoredConfig | undefined> {
     const r = await this.db.selectFrom('directory_config').selectAll().where('id', '=', 1).executeTakeFirst();
     if (!r) return undefined;
-    return { settings: JSON.parse(r.settings), bindPasswordEnc: r.bind_password_enc, updatedAt: r.updated_at, lastSyncAt: r.last_sync_at, lastSummary: r.last_summary ? JSON.parse(r.last_summary) : null };
+    return {
+      settings: JSON.parse(r.settings),
+      bindPasswordEnc: r.bind_password_enc,
+      updatedAt: r.updated_at,
+      lastSyncAt: r.last_sync_at,
+      lastSummary: r.last_summary ? JSON.parse(r.last_summary) : null,
+    };
   }
 
   async saveConfig(settings: unknown, bindPasswordEnc: string | null | undefined, now: number): Promise<void> {
@@ -21,13 +27,26 @@ export class KyselyDirectoryStore implements DirectoryStore {
     if (bindPasswordEnc !== undefined) set.bind_password_enc = bindPasswordEnc;
     await this.db
       .insertInto('directory_config')
-      .values({ id: 1, settings: json, bind_password_enc: bindPasswordEnc ?? null, updated_at: now, last_sync_at: null, last_summary: null, lease_until: null, lease_owner: null })
+      .values({
+        id: 1,
+        settings: json,
+        bind_password_enc: bindPasswordEnc ?? null,
+        updated_at: now,
+        last_sync_at: null,
+        last_summary: null,
+        lease_until: null,
+        lease_owner: null,
+      })
       .onConflict((oc) => oc.column('id').doUpdateSet(set))
       .execute();
   }
 
   async recordSync(summary: unknown, now: number): Promise<void> {
-    await this.db.updateTable('directory_config').set({ last_sync_at: now, last_summary: JSON.stringify(summary) }).where('id', '=', 1).execute();
+    await this.db
+      .updateTable('directory_config')
+      .set({ last_sync_at: now, last_summary: JSON.stringify(summary) })
+      .where('id', '=', 1)
+      .execute();
   }
 
   /** One node at a time: takes the sync lease when it is free or lapsed. */
@@ -42,7 +61,12 @@ export class KyselyDirectoryStore implements DirectoryStore {
   }
 
   async releaseLease(owner: string): Promise<void> {
-    await this.db.updateTable('directory_config').set({ lease_until: null, lease_owner: null }).where('id', '=', 1).where('lease_owner', '=', owner).execute();
+    await this.db
+      .updateTable('directory_config')
+      .set({ lease_until: null, lease_owner: null })
+      .where('id', '=', 1)
+      .where('lease_owner', '=', owner)
+      .execute();
   }
 
   async links(kind?: LinkKind): Promise<Link[]> {
@@ -84,14 +108,21 @@ export class KyselyDirectoryStore implements DirectoryStore {
 
   async putTotp(userId: number, secretEnc: string, now: number): Promise<void> {
     await this.db.deleteFrom('totp_secrets').where('user_id', '=', userId).execute();
-    await this.db.insertInto('totp_secrets').values({ user_id: userId, secret_enc: secretEnc, enabled: 0, last_step: null, created_at: now, enabled_at: null }).execute();
+    await this.db
+      .insertInto('totp_secrets')
+      .values({ user_id: userId, secret_enc: secretEnc, enabled: 0, last_step: null, created_at: now, enabled_at: null })
+      .execute();
   }
 
   async enableTotp(userId: number, step: number, recoveryHashes: string[], now: number): Promise<void> {
     await this.db.transaction().execute(async (t) => {
       await t.updateTable('totp_secrets').set({ enabled: 1, enabled_at: now, last_step: step }).where('user_id', '=', userId).execute();
       await t.deleteFrom('totp_recovery_codes').where('user_id', '=', userId).execute();
-      if (recoveryHashes.length) await t.insertInto('totp_recovery_codes').values(recoveryHashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).execute();
+      if (recoveryHashes.length)
+        await t
+          .insertInto('totp_recovery_codes')
+          .values(recoveryHashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
+          .execute();
     });
   }
 
@@ -126,7 +157,12 @@ export class KyselyDirectoryStore implements DirectoryStore {
   }
 
   async recoveryLeft(userId: number): Promise<number> {
-    const r = await this.db.selectFrom('totp_recovery_codes').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('totp_recovery_codes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 

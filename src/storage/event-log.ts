@@ -4,7 +4,10 @@ import type { GatehouseEvent } from '../core/types.js';
 import type { Database } from './schema.js';
 
 export async function appendEvent(db: Kysely<Database>, type: string, payload: Record<string, unknown>, at: number): Promise<void> {
-  await db.insertInto('events').values({ at, type, payload: JSON.stringify(payload) }).execute();
+  await db
+    .insertInto('events')
+    .values({ at, type, payload: JSON.stringify(payload) })
+    .execute();
   // On PostgreSQL, wake every listening node when this transaction commits (no-op text on SQLite).
   if (isPostgres(db)) await sql`select pg_notify('gatehouse_events', '')`.execute(db);
 }
@@ -40,7 +43,10 @@ export class KyselyEventLog {
   }
 
   async maxEventId(): Promise<number> {
-    const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('m'))
+      .executeTakeFirst();
     return Number(r?.m ?? 0);
   }
 

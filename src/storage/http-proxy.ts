@@ -1,14 +1,23 @@
 // The HTTP proxy's rows: one-time login tokens (by hash, consumed by one conditional update), request
 // figures per session, and the devices' options its per-device settings come from.
 import type { Kysely } from 'kysely';
-import type { DeviceOptionsRepository, HttpLoginTokenRepository, HttpSessionFigures, HttpSessionStatsRepository, NewHttpLoginToken } from '../core/ports/http-proxy.js';
+import type {
+  DeviceOptionsRepository,
+  HttpLoginTokenRepository,
+  HttpSessionFigures,
+  HttpSessionStatsRepository,
+  NewHttpLoginToken,
+} from '../core/ports/http-proxy.js';
 import type { ProtocolDatabase } from './protocol-tables.js';
 
 export class KyselyHttpLoginTokens implements HttpLoginTokenRepository {
   constructor(private readonly db: Kysely<ProtocolDatabase>) {}
 
   async insert(t: NewHttpLoginToken): Promise<void> {
-    await this.db.insertInto('http_login_tokens').values({ token_hash: t.tokenHash, user_id: t.userId, host: t.host, created_at: t.createdAt, expires_at: t.expiresAt, used_at: null }).execute();
+    await this.db
+      .insertInto('http_login_tokens')
+      .values({ token_hash: t.tokenHash, user_id: t.userId, host: t.host, created_at: t.createdAt, expires_at: t.expiresAt, used_at: null })
+      .execute();
   }
 
   async pruneExpired(before: number): Promise<void> {

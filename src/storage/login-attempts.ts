@@ -12,7 +12,11 @@ export class KyselyLoginAttemptStore implements LoginAttemptStore {
     const cutoff = now - windowMs;
     // Twice at most: prune() may delete an expired row between the insert and the update.
     for (let round = 0; round < 2; round++) {
-      await this.db.insertInto('login_attempts').values({ key, n: 0, window_start: now, refused: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await this.db
+        .insertInto('login_attempts')
+        .values({ key, n: 0, window_start: now, refused: 0 })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
       const expired = sql<boolean>`window_start <= ${cutoff}`;
       const row = await this.db
         .updateTable('login_attempts')
@@ -33,7 +37,13 @@ export class KyselyLoginAttemptStore implements LoginAttemptStore {
   }
 
   async release(key: string, windowStart: number): Promise<void> {
-    await this.db.updateTable('login_attempts').set({ n: sql`n - 1` }).where('key', '=', key).where('window_start', '=', windowStart).where('n', '>', 0).execute();
+    await this.db
+      .updateTable('login_attempts')
+      .set({ n: sql`n - 1` })
+      .where('key', '=', key)
+      .where('window_start', '=', windowStart)
+      .where('n', '>', 0)
+      .execute();
   }
 
   async clear(key: string): Promise<void> {
@@ -41,13 +51,23 @@ export class KyselyLoginAttemptStore implements LoginAttemptStore {
   }
 
   async refused(key: string): Promise<{ windowStart: number; first: boolean } | null> {
-    const first = await this.db.updateTable('login_attempts').set({ refused: 1 }).where('key', '=', key).where('refused', '=', 0).executeTakeFirst();
+    const first = await this.db
+      .updateTable('login_attempts')
+      .set({ refused: 1 })
+      .where('key', '=', key)
+      .where('refused', '=', 0)
+      .executeTakeFirst();
     const row = await this.db.selectFrom('login_attempts').select('window_start').where('key', '=', key).executeTakeFirst();
     return row ? { windowStart: Number(row.window_start), first: Number(first.numUpdatedRows) === 1 } : null;
   }
 
   async count(key: string, now: number, windowMs: number): Promise<{ n: number; windowStart: number } | null> {
-    const row = await this.db.selectFrom('login_attempts').select(['n', 'window_start']).where('key', '=', key).where('window_start', '>', now - windowMs).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('login_attempts')
+      .select(['n', 'window_start'])
+      .where('key', '=', key)
+      .where('window_start', '>', now - windowMs)
+      .executeTakeFirst();
     return row ? { n: Number(row.n), windowStart: Number(row.window_start) } : null;
   }
 

@@ -20,9 +20,24 @@ class KyselyMailTx implements MailTx {
     const r = await this.db
       .insertInto('mail_outbox')
       .values({
-        mail_key: m.key, request_id: m.requestId, kind: m.kind, occurrence: m.occurrence, to_addr: m.to, subject: m.subject, text_body: m.text, html_body: m.html,
-        headers: JSON.stringify(m.headers), message_id: m.messageId, status: 'queued', attempts: 0, next_attempt_at: now, lease_until: null,
-        claimed_by: null, last_error: null, created_at: now, sent_at: null,
+        mail_key: m.key,
+        request_id: m.requestId,
+        kind: m.kind,
+        occurrence: m.occurrence,
+        to_addr: m.to,
+        subject: m.subject,
+        text_body: m.text,
+        html_body: m.html,
+        headers: JSON.stringify(m.headers),
+        message_id: m.messageId,
+        status: 'queued',
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: null,
+        claimed_by: null,
+        last_error: null,
+        created_at: now,
+        sent_at: null,
       })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
@@ -30,14 +45,34 @@ class KyselyMailTx implements MailTx {
   }
 
   async insertLinkToken(t: NewLinkToken, now: number): Promise<void> {
-    await this.db.insertInto('mail_link_tokens').values({ token_hash: t.tokenHash, request_id: t.requestId, approver_id: t.approverId, action: t.action, level: t.level, created_at: now, used_at: null, dead_at: null }).execute();
+    await this.db
+      .insertInto('mail_link_tokens')
+      .values({
+        token_hash: t.tokenHash,
+        request_id: t.requestId,
+        approver_id: t.approverId,
+        action: t.action,
+        level: t.level,
+        created_at: now,
+        used_at: null,
+        dead_at: null,
+      })
+      .execute();
   }
 
   async replySecret(requestId: number, candidate: string, now: number): Promise<string> {
     const got = await this.db.selectFrom('mail_reply_secrets').select('secret').where('request_id', '=', requestId).executeTakeFirst();
     if (got) return got.secret;
-    await this.db.insertInto('mail_reply_secrets').values({ request_id: requestId, secret: candidate, created_at: now }).onConflict((oc) => oc.column('request_id').doNothing()).execute();
-    const row = await this.db.selectFrom('mail_reply_secrets').select('secret').where('request_id', '=', requestId).executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('mail_reply_secrets')
+      .values({ request_id: requestId, secret: candidate, created_at: now })
+      .onConflict((oc) => oc.column('request_id').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('mail_reply_secrets')
+      .select('secret')
+      .where('request_id', '=', requestId)
+      .executeTakeFirstOrThrow();
     return row.secret;
   }
 
@@ -53,7 +88,11 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   // ---- outbox
 
   async outboxStats(now: number): Promise<OutboxStats> {
-    const rows = await this.db.selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')]).groupBy('status').execute();
+    const rows = await this.db
+      .selectFrom('mail_outbox')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')])
+      .groupBy('status')
+      .execute();
     const out: OutboxStats = { queued: 0, sending: 0, failed: 0, sent: 0, oldestUnsentSeconds: 0, lastError: null };
     let oldest = Infinity;
     for (const r of rows) {
@@ -61,7 +100,13 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
       if (r.status === 'queued' || r.status === 'sending') oldest = Math.min(oldest, Number(r.oldest));
     }
     if (oldest !== Infinity) out.oldestUnsentSeconds = Math.max(0, (now - oldest) / 1000);
-    const last = await this.db.selectFrom('mail_outbox').select('last_error').where('last_error', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const last = await this.db
+      .selectFrom('mail_outbox')
+      .select('last_error')
+      .where('last_error', 'is not', null)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     out.lastError = last?.last_error ?? null;
     return out;
   }
@@ -70,7 +115,12 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
     const due = await this.db
       .selectFrom('mail_outbox')
       .select('id')
-      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
       .orderBy('id')
       .limit(limit)
       .execute();
@@ -82,12 +132,28 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
       .updateTable('mail_outbox')
       .set((eb) => ({ status: 'sending', lease_until: now + leaseMs, claimed_by: owner, attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]), eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)])]))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
     const m = await this.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).where('claimed_by', '=', owner).executeTakeFirst();
     if (!m) return undefined;
-    return { id: m.id, kind: m.kind, to: m.to_addr, subject: m.subject, text: m.text_body, html: m.html_body, headers: m.headers, messageId: m.message_id, attempts: m.attempts, createdAt: m.created_at };
+    return {
+      id: m.id,
+      kind: m.kind,
+      to: m.to_addr,
+      subject: m.subject,
+      text: m.text_body,
+      html: m.html_body,
+      headers: m.headers,
+      messageId: m.message_id,
+      attempts: m.attempts,
+      createdAt: m.created_at,
+    };
   }
 
   async markSent(id: number, owner: string, now: number): Promise<void> {
@@ -115,7 +181,12 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   async eventCursor(create: boolean): Promise<number | undefined> {
     // An insert is a write, and takes SQLite's write lock even when it inserts nothing: the caller asks
     // for it only until the row is known to be there.
-    if (create) await this.db.insertInto('mail_state').values({ key: 'event_cursor', value: '0' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    if (create)
+      await this.db
+        .insertInto('mail_state')
+        .values({ key: 'event_cursor', value: '0' })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
     const r = await this.db.selectFrom('mail_state').select('value').where('key', '=', 'event_cursor').executeTakeFirst();
     return r ? Number(r.value) : undefined;
   }
@@ -125,7 +196,15 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
       .selectFrom('events')
       .where('id', '>', cursor)
       .where('type', 'in', [...types])
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('mail_event_done').select(sql`1`.as('one')).whereRef('mail_event_done.event_id', '=', 'events.id'))));
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('mail_event_done')
+              .select(sql`1`.as('one'))
+              .whereRef('mail_event_done.event_id', '=', 'events.id'),
+          ),
+        ),
+      );
   }
 
   async pendingEvents(cursor: number, types: readonly string[], limit: number): Promise<GatehouseEvent[]> {
@@ -134,20 +213,36 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   }
 
   async advanceCursor(cursor: number, types: readonly string[], settledBefore: number): Promise<void> {
-    const old = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).where('id', '>', cursor).where('at', '<', settledBefore).executeTakeFirst();
+    const old = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('m'))
+      .where('id', '>', cursor)
+      .where('at', '<', settledBefore)
+      .executeTakeFirst();
     let next = Number(old?.m ?? cursor) || cursor;
-    const undone = await this.pending(cursor, types).select((eb) => eb.fn.min('id').as('m')).executeTakeFirst();
+    const undone = await this.pending(cursor, types)
+      .select((eb) => eb.fn.min('id').as('m'))
+      .executeTakeFirst();
     if (undone?.m !== null && undone?.m !== undefined) next = Math.min(next, Number(undone.m) - 1);
     if (next <= cursor) return;
     await this.db.transaction().execute(async (t) => {
-      const r = await t.updateTable('mail_state').set({ value: String(next) }).where('key', '=', 'event_cursor').where('value', '=', String(cursor)).executeTakeFirst();
+      const r = await t
+        .updateTable('mail_state')
+        .set({ value: String(next) })
+        .where('key', '=', 'event_cursor')
+        .where('value', '=', String(cursor))
+        .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 1) await t.deleteFrom('mail_event_done').where('event_id', '<=', next).execute();
     });
   }
 
   buildEvent(eventId: number, at: number, fn: (tx: MailTx) => Promise<number>): Promise<number> {
     return this.db.transaction().execute(async (t) => {
-      const mark = await t.insertInto('mail_event_done').values({ event_id: eventId, at }).onConflict((oc) => oc.column('event_id').doNothing()).executeTakeFirst();
+      const mark = await t
+        .insertInto('mail_event_done')
+        .values({ event_id: eventId, at })
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .executeTakeFirst();
       if (Number(mark.numInsertedOrUpdatedRows ?? 0) !== 1) return 0; // another builder has it
       return fn(new KyselyMailTx(t));
     });
@@ -162,9 +257,19 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   // ---- inbound replies
 
   async claimInbound(messageId: string, now: number, staleMs: number): Promise<boolean> {
-    const r = await this.db.insertInto('mail_inbound_seen').values({ message_id: messageId, at: now, outcome: 'processing' }).onConflict((oc) => oc.column('message_id').doNothing()).executeTakeFirst();
+    const r = await this.db
+      .insertInto('mail_inbound_seen')
+      .values({ message_id: messageId, at: now, outcome: 'processing' })
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .executeTakeFirst();
     if (Number(r.numInsertedOrUpdatedRows ?? 0) === 1) return true;
-    const retake = await this.db.updateTable('mail_inbound_seen').set({ at: now }).where('message_id', '=', messageId).where('outcome', '=', 'processing').where('at', '<', now - staleMs).executeTakeFirst();
+    const retake = await this.db
+      .updateTable('mail_inbound_seen')
+      .set({ at: now })
+      .where('message_id', '=', messageId)
+      .where('outcome', '=', 'processing')
+      .where('at', '<', now - staleMs)
+      .executeTakeFirst();
     return Number(retake.numUpdatedRows) === 1;
   }
 
@@ -191,11 +296,25 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   }
 
   async killApproverLinks(requestId: number, approverId: number, level: number, now: number): Promise<void> {
-    await this.db.updateTable('mail_link_tokens').set({ dead_at: now }).where('request_id', '=', requestId).where('approver_id', '=', approverId).where('level', '=', level).where('dead_at', 'is', null).where('used_at', 'is', null).execute();
+    await this.db
+      .updateTable('mail_link_tokens')
+      .set({ dead_at: now })
+      .where('request_id', '=', requestId)
+      .where('approver_id', '=', approverId)
+      .where('level', '=', level)
+      .where('dead_at', 'is', null)
+      .where('used_at', 'is', null)
+      .execute();
   }
 
   async useLink(tokenHash: string, now: number): Promise<boolean> {
-    const claimed = await this.db.updateTable('mail_link_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).where('dead_at', 'is', null).executeTakeFirst();
+    const claimed = await this.db
+      .updateTable('mail_link_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('dead_at', 'is', null)
+      .executeTakeFirst();
     return Number(claimed.numUpdatedRows) === 1;
   }
 

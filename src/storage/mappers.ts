@@ -4,15 +4,27 @@ import type { Account, Device, Protocol, User } from '../core/types.js';
 
 export function toUser(u: Selectable<UsersTable>): User {
   return {
-    id: u.id, username: u.username, displayName: u.display_name, email: u.email, managerId: u.manager_id,
-    isAdmin: u.is_admin === 1, disabled: u.disabled === 1, source: u.source,
+    id: u.id,
+    username: u.username,
+    displayName: u.display_name,
+    email: u.email,
+    managerId: u.manager_id,
+    isAdmin: u.is_admin === 1,
+    disabled: u.disabled === 1,
+    source: u.source,
   };
 }
 
 export function toDevice(d: Selectable<DevicesTable>): Device {
   return {
-    id: d.id, name: d.name, host: d.host, ports: JSON.parse(d.ports), protocols: (d.protocols ? d.protocols.split(',') : []) as Protocol[],
-    groupId: d.group_id, hostKey: d.host_key, enabled: d.enabled === 1,
+    id: d.id,
+    name: d.name,
+    host: d.host,
+    ports: JSON.parse(d.ports),
+    protocols: (d.protocols ? d.protocols.split(',') : []) as Protocol[],
+    groupId: d.group_id,
+    hostKey: d.host_key,
+    enabled: d.enabled === 1,
   };
 }
 

@@ -9,7 +9,18 @@ export class KyselyRdpTicketRepository implements RdpTicketRepository {
   async insert(t: NewRdpTicket): Promise<number> {
     const row = await this.db
       .insertInto('rdp_tickets')
-      .values({ token_hash: t.tokenHash, user_id: t.userId, device_id: t.deviceId, account_id: t.accountId, approval_id: t.approvalId, channel: t.channel, created_at: t.createdAt, expires_at: t.expiresAt, used_at: null, used_by: null })
+      .values({
+        token_hash: t.tokenHash,
+        user_id: t.userId,
+        device_id: t.deviceId,
+        account_id: t.accountId,
+        approval_id: t.approvalId,
+        channel: t.channel,
+        created_at: t.createdAt,
+        expires_at: t.expiresAt,
+        used_at: null,
+        used_by: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -29,7 +40,14 @@ export class KyselyRdpTicketRepository implements RdpTicketRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) return undefined;
-    return { id: row.id, userId: row.user_id, deviceId: row.device_id, accountId: row.account_id, approvalId: row.approval_id, expiresAt: Number(row.expires_at) };
+    return {
+      id: row.id,
+      userId: row.user_id,
+      deviceId: row.device_id,
+      accountId: row.account_id,
+      approvalId: row.approval_id,
+      expiresAt: Number(row.expires_at),
+    };
   }
 
   async find(tokenHash: string): Promise<{ used: boolean } | undefined> {

@@ -11,11 +11,20 @@ export class KyselyRecordings implements RecordingRepository {
   }
 
   async find(sessionId: number): Promise<{ path: string | null; deletedAt: number | null } | undefined> {
-    const row = await this.db.selectFrom('sessions').select(['recording', 'recording_deleted_at']).where('id', '=', sessionId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(['recording', 'recording_deleted_at'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
     return row ? { path: row.recording, deletedAt: row.recording_deleted_at } : undefined;
   }
 
   async markDeleted(sessionId: number, path: string, at: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ recording_deleted_at: at }).where('id', '=', sessionId).where('recording', '=', path).execute();
+    await this.db
+      .updateTable('sessions')
+      .set({ recording_deleted_at: at })
+      .where('id', '=', sessionId)
+      .where('recording', '=', path)
+      .execute();
   }
 }

@@ -40,10 +40,25 @@ export function toRequest(r: Req): ApprovalRequest {
 function fromRequest(r: Partial<NewApprovalRequest>): Partial<Omit<Req, 'id'>> {
   const out: Partial<Omit<Req, 'id'>> = {};
   const map: Record<string, string> = {
-    requesterId: 'requester_id', deviceId: 'device_id', accountId: 'account_id', protocol: 'protocol', reason: 'reason', status: 'status',
-    kind: 'kind', createdAt: 'created_at', expiresAt: 'expires_at', decidedAt: 'decided_at', currentLevel: 'current_level',
-    levelStartedAt: 'level_started_at', grantStart: 'grant_start', grantEnd: 'grant_end', clientAddr: 'client_addr',
-    lastNotifiedAt: 'last_notified_at', decidedBy: 'decided_by', decisionComment: 'decision_comment', escalateAt: 'escalate_at',
+    requesterId: 'requester_id',
+    deviceId: 'device_id',
+    accountId: 'account_id',
+    protocol: 'protocol',
+    reason: 'reason',
+    status: 'status',
+    kind: 'kind',
+    createdAt: 'created_at',
+    expiresAt: 'expires_at',
+    decidedAt: 'decided_at',
+    currentLevel: 'current_level',
+    levelStartedAt: 'level_started_at',
+    grantStart: 'grant_start',
+    grantEnd: 'grant_end',
+    clientAddr: 'client_addr',
+    lastNotifiedAt: 'last_notified_at',
+    decidedBy: 'decided_by',
+    decisionComment: 'decision_comment',
+    escalateAt: 'escalate_at',
   };
   for (const [k, v] of Object.entries(r)) {
     if (v === undefined) continue;
@@ -56,8 +71,15 @@ function fromRequest(r: Partial<NewApprovalRequest>): Partial<Omit<Req, 'id'>> {
 
 export function toDecision(d: Selectable<ApprovalDecisionsTable>): ApprovalDecision {
   return {
-    id: d.id, requestId: d.request_id, level: d.level, approverId: d.approver_id, onBehalfOf: d.on_behalf_of,
-    decision: d.decision as 'approve' | 'reject', channel: d.channel as ApprovalDecision['channel'], comment: d.comment, createdAt: d.created_at,
+    id: d.id,
+    requestId: d.request_id,
+    level: d.level,
+    approverId: d.approver_id,
+    onBehalfOf: d.on_behalf_of,
+    decision: d.decision as 'approve' | 'reject',
+    channel: d.channel as ApprovalDecision['channel'],
+    comment: d.comment,
+    createdAt: d.created_at,
   };
 }
 
@@ -93,7 +115,11 @@ export class KyselyTx implements TxStore {
   }
 
   async insertRequest(r: NewApprovalRequest) {
-    const row = await this.t.insertInto('approval_requests').values(fromRequest(r) as Omit<Req, 'id'>).returningAll().executeTakeFirstOrThrow();
+    const row = await this.t
+      .insertInto('approval_requests')
+      .values(fromRequest(r) as Omit<Req, 'id'>)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return toRequest(row);
   }
 
@@ -107,7 +133,16 @@ export class KyselyTx implements TxStore {
   async insertDecision(d: Omit<ApprovalDecision, 'id'>) {
     await this.t
       .insertInto('approval_decisions')
-      .values({ request_id: d.requestId, level: d.level, approver_id: d.approverId, on_behalf_of: d.onBehalfOf, decision: d.decision, channel: d.channel, comment: d.comment, created_at: d.createdAt })
+      .values({
+        request_id: d.requestId,
+        level: d.level,
+        approver_id: d.approverId,
+        on_behalf_of: d.onBehalfOf,
+        decision: d.decision,
+        channel: d.channel,
+        comment: d.comment,
+        created_at: d.createdAt,
+      })
       .execute();
   }
 
@@ -135,7 +170,11 @@ export class KyselyRequestReads {
   }
 
   async listRequests(f: ApprovalListFilter) {
-    let q = this.db.selectFrom('approval_requests').selectAll().orderBy('id', 'desc').limit(Math.min(f.limit ?? 100, 1000));
+    let q = this.db
+      .selectFrom('approval_requests')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(Math.min(f.limit ?? 100, 1000));
     if (f.requesterId !== undefined) q = q.where('requester_id', '=', f.requesterId);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.ids) q = f.ids.length ? q.where('id', 'in', f.ids) : q.where(sql<boolean>`1 = 0`);
@@ -149,7 +188,12 @@ export class KyselyRequestReads {
   }
 
   async activeGrants(now: number) {
-    const rows = await this.db.selectFrom('approval_requests').selectAll().where('status', '=', 'approved').where('grant_end', '>', now).execute();
+    const rows = await this.db
+      .selectFrom('approval_requests')
+      .selectAll()
+      .where('status', '=', 'approved')
+      .where('grant_end', '>', now)
+      .execute();
     return rows.map(toRequest);
   }
 
@@ -162,8 +206,18 @@ export class KyselyRequestReads {
 }
 
 /** Requests created in [from, to) with their decisions, for reports. */
-export async function requestsInPeriod(db: Kysely<Database>, from: number, to: number): Promise<{ requests: ApprovalRequest[]; decisions: ApprovalDecision[] }> {
-  const rows = await db.selectFrom('approval_requests').selectAll().where('created_at', '>=', from).where('created_at', '<', to).orderBy('id').execute();
+export async function requestsInPeriod(
+  db: Kysely<Database>,
+  from: number,
+  to: number,
+): Promise<{ requests: ApprovalRequest[]; decisions: ApprovalDecision[] }> {
+  const rows = await db
+    .selectFrom('approval_requests')
+    .selectAll()
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .orderBy('id')
+    .execute();
   const requests = rows.map(toRequest);
   const decisions: ApprovalDecision[] = [];
   for (let i = 0; i < requests.length; i += 500) {

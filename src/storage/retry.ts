@@ -46,7 +46,10 @@ export async function withRaceRetry<T>(run: () => Promise<T>, o: RetryOptions = 
 
 /** The 409 a lost race ends in. */
 export function lostRace(err: unknown, attempts = 1): GatehouseError {
-  return new GatehouseError('conflict', `a concurrent change to the same data won${attempts > 1 ? ` ${attempts} times in a row` : ''}; try again (${describe(err)})`);
+  return new GatehouseError(
+    'conflict',
+    `a concurrent change to the same data won${attempts > 1 ? ` ${attempts} times in a row` : ''}; try again (${describe(err)})`,
+  );
 }
 
 /** The pool found no free connection in time: the database is overloaded, not wrong (503). */

@@ -16,14 +16,32 @@ export class KyselySessionStore implements SessionStorePort {
   async insertSession(r: SessionRecord, at: number): Promise<number> {
     const row = await this.db
       .insertInto('sessions')
-      .values({ user_id: r.userId, device_id: r.deviceId, account_id: r.accountId, protocol: r.protocol, approval_id: r.approvalId, client_addr: r.clientAddr, node_id: r.nodeId, started_at: at, ended_at: null, end_reason: null, bytes_in: 0, bytes_out: 0 })
+      .values({
+        user_id: r.userId,
+        device_id: r.deviceId,
+        account_id: r.accountId,
+        protocol: r.protocol,
+        approval_id: r.approvalId,
+        client_addr: r.clientAddr,
+        node_id: r.nodeId,
+        started_at: at,
+        ended_at: null,
+        end_reason: null,
+        bytes_in: 0,
+        bytes_out: 0,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
   }
 
   async endSession(id: number, at: number, reason: string, bytesIn: number, bytesOut: number): Promise<void> {
-    await this.db.updateTable('sessions').set({ ended_at: at, end_reason: reason.slice(0, 200), bytes_in: bytesIn, bytes_out: bytesOut }).where('id', '=', id).where('ended_at', 'is', null).execute();
+    await this.db
+      .updateTable('sessions')
+      .set({ ended_at: at, end_reason: reason.slice(0, 200), bytes_in: bytesIn, bytes_out: bytesOut })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .execute();
   }
 
   async updateSessionBytes(id: number, bytesIn: number, bytesOut: number): Promise<void> {

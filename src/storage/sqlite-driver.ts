@@ -219,7 +219,10 @@ const STATEMENT_CACHE = 500;
 
 function gaveUp(err: unknown, waitedMs: number): Error {
   const e = err as { message?: string; code: string };
-  const out = new SQLite.SqliteError(`${e.message ?? 'database is locked'} (gave up after ${waitedMs} ms waiting for another process's lock)`, e.code);
+  const out = new SQLite.SqliteError(
+    `${e.message ?? 'database is locked'} (gave up after ${waitedMs} ms waiting for another process's lock)`,
+    e.code,
+  );
   // Marks a wait already spent: retry.ts does not wait the whole budget again.
   return Object.assign(out, { waitedMs });
 }

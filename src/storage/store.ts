@@ -68,16 +68,36 @@ export class KyselyStore implements Store {
     return {
       users: users.map(toUser),
       userGroups: ugs.map((g) => ({
-        id: g.id, name: g.name, requireApproval: g.require_approval === 1, requireReason: g.require_reason === 1,
-        memberIds: mem.get(g.id) ?? [], managerIds: ugm.get(g.id) ?? [],
+        id: g.id,
+        name: g.name,
+        requireApproval: g.require_approval === 1,
+        requireReason: g.require_reason === 1,
+        memberIds: mem.get(g.id) ?? [],
+        managerIds: ugm.get(g.id) ?? [],
       })),
-      deviceGroups: dgs.map((g) => ({ id: g.id, name: g.name, requireApproval: g.require_approval === 1, requireReason: g.require_reason === 1, managerIds: dgm.get(g.id) ?? [] })),
+      deviceGroups: dgs.map((g) => ({
+        id: g.id,
+        name: g.name,
+        requireApproval: g.require_approval === 1,
+        requireReason: g.require_reason === 1,
+        managerIds: dgm.get(g.id) ?? [],
+      })),
       devices: devices.map(toDevice),
       accounts: accounts.map(toAccount),
       accessRules: rules.map((r) => ({
-        id: r.id, userGroupId: r.user_group_id, deviceGroupId: r.device_group_id, protocols: r.protocols.split(',') as Protocol[], allowPortForwarding: r.allow_port_forwarding === 1,
+        id: r.id,
+        userGroupId: r.user_group_id,
+        deviceGroupId: r.device_group_id,
+        protocols: r.protocols.split(',') as Protocol[],
+        allowPortForwarding: r.allow_port_forwarding === 1,
       })),
-      workflows: workflows.map((w) => ({ id: w.id, name: w.name, userGroupId: w.user_group_id, deviceGroupId: w.device_group_id, levels: JSON.parse(w.levels) })),
+      workflows: workflows.map((w) => ({
+        id: w.id,
+        name: w.name,
+        userGroupId: w.user_group_id,
+        deviceGroupId: w.device_group_id,
+        levels: JSON.parse(w.levels),
+      })),
     };
   }
 
@@ -110,7 +130,6 @@ export class KyselyStore implements Store {
   waitingIds(opts: { expiredBy?: number; escalateBy?: number; all?: boolean; limit: number }) {
     return this.requests.waitingIds(opts);
   }
-
 
   delegationsTo(userId: number, at: number) {
     return this.delegations.delegationsTo(userId, at);

@@ -30,11 +30,17 @@ for (const target of DB_TARGETS) {
         assert.equal(seen.data.type, 'approval.created');
         assert.equal(seen.data.request.canDecide, true);
         const waiting = await bob.get('/api/v1/approvals?scope=to-decide');
-        assert.deepEqual(waiting.body.items.map((r: any) => r.id), [id]);
+        assert.deepEqual(
+          waiting.body.items.map((r: any) => r.id),
+          [id],
+        );
         const ok = await bob.post(`/api/v1/approvals/${id}/approve`, { comment: 'go ahead' });
         assert.equal(ok.status, 200);
         assert.equal(ok.body.status, 'approved');
-        assert.deepEqual(ok.body.decisions.map((d: any) => [d.by, d.decision, d.channel, d.comment]), [['bob', 'approve', 'web', 'go ahead']]);
+        assert.deepEqual(
+          ok.body.decisions.map((d: any) => [d.by, d.decision, d.channel, d.comment]),
+          [['bob', 'approve', 'web', 'go ahead']],
+        );
         await bobLive.wait((e) => e.data.type === 'approval.approved' && e.data.request.id === id);
         const mine = await alice.get('/api/v1/approvals?scope=mine');
         const row = mine.body.items.find((r: any) => r.id === id);
@@ -70,7 +76,7 @@ for (const target of DB_TARGETS) {
       assert.equal(done.body.status, 'cancelled');
     });
 
-    test('IDOR: approving, reading or listing someone else\'s request is refused', async () => {
+    test("IDOR: approving, reading or listing someone else's request is refused", async () => {
       const r = await alice.post('/api/v1/approvals', { device: 'web01', protocol: 'sftp', reason: 'upload' });
       const id = r.body.request.id;
       // dave (a peer in ops, not an approver) and carol (an approver elsewhere)
@@ -98,14 +104,27 @@ for (const target of DB_TARGETS) {
       assert.ok(esc.body.levels[0].escalated);
       assert.ok(esc.body.approverManager.includes('admin'));
       const adminQueue = await admin.get('/api/v1/approvals?scope=to-decide');
-      assert.ok(adminQueue.body.items.some((x: any) => x.id === id && x.canDecide), 'admins find every waiting request in their queue');
+      assert.ok(
+        adminQueue.body.items.some((x: any) => x.id === id && x.canDecide),
+        'admins find every waiting request in their queue',
+      );
     });
 
-    test('delegation: a delegate sees and decides the delegator\'s requests', async () => {
+    test("delegation: a delegate sees and decides the delegator's requests", async () => {
       const s = srv.running.services;
       const p = await s.policy.current();
       const now = s.clock.now();
-      await s.store.insertDelegation({ fromUserId: p.usersByName.get('bob')!.id, toUserId: p.usersByName.get('frank')!.id, startsAt: now - 1000, endsAt: now + 3600_000, reason: 'holiday' }, { actor: 'bob', channel: 'cli', action: 'delegation.create' }, now);
+      await s.store.insertDelegation(
+        {
+          fromUserId: p.usersByName.get('bob')!.id,
+          toUserId: p.usersByName.get('frank')!.id,
+          startsAt: now - 1000,
+          endsAt: now + 3600_000,
+          reason: 'holiday',
+        },
+        { actor: 'bob', channel: 'cli', action: 'delegation.create' },
+        now,
+      );
       const frank = await login(srv.base, 'frank');
       const r = await dave.post('/api/v1/approvals', { device: 'db01', protocol: 'ssh', reason: 'check logs' });
       const id = r.body.request.id;
@@ -144,7 +163,10 @@ for (const target of DB_TARGETS) {
         before = page.body.nextBeforeId;
       } while (before);
       assert.ok(all.length >= 5);
-      assert.deepEqual(all, [...all].sort((a, b) => b - a));
+      assert.deepEqual(
+        all,
+        [...all].sort((a, b) => b - a),
+      );
       assert.equal(new Set(all).size, all.length);
     });
 
@@ -163,13 +185,24 @@ for (const target of DB_TARGETS) {
       const p = await s.policy.current();
       let closedWith: string | null = null;
       const id = await s.sessions.open(
-        { userId: p.usersByName.get('alice')!.id, deviceId: p.devicesByName.get('web01')!.id, accountId: p.accountsOfDevice.get(p.devicesByName.get('web01')!.id)![0].id, protocol: 'ssh', approvalId: null, clientAddr: '127.0.0.1', nodeId: s.nodeId },
+        {
+          userId: p.usersByName.get('alice')!.id,
+          deviceId: p.devicesByName.get('web01')!.id,
+          accountId: p.accountsOfDevice.get(p.devicesByName.get('web01')!.id)![0].id,
+          protocol: 'ssh',
+          approvalId: null,
+          clientAddr: '127.0.0.1',
+          nodeId: s.nodeId,
+        },
         { close: (r) => void (closedWith = r), bytes: () => ({ in: 10, out: 20 }) },
         null,
       );
       const live = await admin.get('/api/v1/sessions?state=live');
       assert.ok(live.body.items.some((x: any) => x.id === id && x.user === 'alice' && x.live));
-      assert.ok((await alice.get('/api/v1/sessions')).body.items.some((x: any) => x.id === id), 'alice sees her own');
+      assert.ok(
+        (await alice.get('/api/v1/sessions')).body.items.some((x: any) => x.id === id),
+        'alice sees her own',
+      );
       assert.ok(!(await dave.get('/api/v1/sessions')).body.items.some((x: any) => x.id === id), 'dave does not');
       assert.equal((await alice.post(`/api/v1/sessions/${id}/kill`, {})).status, 403);
       assert.equal((await admin.post(`/api/v1/sessions/${id}/kill`, { reason: 'maintenance' })).status, 200);

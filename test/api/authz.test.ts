@@ -34,7 +34,12 @@ const ROUTES: Row[] = [
   { method: 'PATCH', path: '/api/v1/device-groups/win', body: { requireApproval: true, managers: ['carol'] }, expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/devices', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'GET', path: '/api/v1/devices/web01', expect: { alice: 200, bob: 404, admin: 200 } },
-  { method: 'POST', path: '/api/v1/devices', body: { name: 'win01', host: '10.0.0.9', protocols: ['rdp'], group: 'win' }, expect: { admin: 201 } },
+  {
+    method: 'POST',
+    path: '/api/v1/devices',
+    body: { name: 'win01', host: '10.0.0.9', protocols: ['rdp'], group: 'win' },
+    expect: { admin: 201 },
+  },
   { method: 'PATCH', path: '/api/v1/devices/win01', body: { enabled: false }, expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/devices/web01/accounts', expect: { admin: 200 } },
   { method: 'PUT', path: '/api/v1/devices/win01/accounts/Administrator', body: { password: 'win01-admin-secret' }, expect: { admin: 200 } },
@@ -42,7 +47,17 @@ const ROUTES: Row[] = [
   { method: 'PUT', path: '/api/v1/access-rules/qa/win', body: { protocols: ['rdp'] }, expect: { admin: 200 } },
   { method: 'DELETE', path: '/api/v1/access-rules/qa/win', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/workflows', expect: { admin: 200 } },
-  { method: 'POST', path: '/api/v1/workflows', body: { name: 'qa-win', userGroup: 'qa', deviceGroup: 'win', levels: [{ authority: 'group-manager' }, { authority: 'group-members:dba', quorum: 2, escalateAfterMinutes: 30 }] }, expect: { admin: 201 } },
+  {
+    method: 'POST',
+    path: '/api/v1/workflows',
+    body: {
+      name: 'qa-win',
+      userGroup: 'qa',
+      deviceGroup: 'win',
+      levels: [{ authority: 'group-manager' }, { authority: 'group-members:dba', quorum: 2, escalateAfterMinutes: 30 }],
+    },
+    expect: { admin: 201 },
+  },
   { method: 'DELETE', path: '/api/v1/workflows/qa-win', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/params', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'PUT', path: '/api/v1/params/instance.name', body: { value: 'Acme Gate' }, expect: { admin: 200 } },
@@ -56,7 +71,12 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/sessions/999/recording', expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/reports/approvals', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/mail-settings', expect: { admin: 200 } },
-  { method: 'PUT', path: '/api/v1/mail-settings', body: { host: 'mail.example.com', port: 587, security: 'starttls', user: 'gh', password: 'Mail-S3cret-pw', from: 'gh@example.com' }, expect: { admin: 200 } },
+  {
+    method: 'PUT',
+    path: '/api/v1/mail-settings',
+    body: { host: 'mail.example.com', port: 587, security: 'starttls', user: 'gh', password: 'Mail-S3cret-pw', from: 'gh@example.com' },
+    expect: { admin: 200 },
+  },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },
@@ -68,8 +88,18 @@ const ROUTES: Row[] = [
   { method: 'POST', path: '/api/v1/rdp/tickets', body: { device: 'win01' }, expect: { alice: 404, bob: 404, admin: 404 } },
   { method: 'GET', path: '/api/v1/rdp/file?device=win01', expect: { alice: 404, bob: 404, admin: 404 } },
   // Second factor and directory (src/api/routes/second-factor, routes/directory; behaviour tested in test/ldap): who may call them.
-  { method: 'POST', path: '/api/v1/session/second-factor', body: { ticket: 'not-a-ticket-0123', code: '123456' }, expect: { alice: 401, bob: 401, admin: 401 } },
-  { method: 'POST', path: '/api/v1/session/second-factor/enrol', body: { ticket: 'not-a-ticket-0123' }, expect: { alice: 401, bob: 401, admin: 401 } },
+  {
+    method: 'POST',
+    path: '/api/v1/session/second-factor',
+    body: { ticket: 'not-a-ticket-0123', code: '123456' },
+    expect: { alice: 401, bob: 401, admin: 401 },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/session/second-factor/enrol',
+    body: { ticket: 'not-a-ticket-0123' },
+    expect: { alice: 401, bob: 401, admin: 401 },
+  },
   { method: 'GET', path: '/api/v1/me/second-factor', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'POST', path: '/api/v1/me/second-factor', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'POST', path: '/api/v1/me/second-factor/confirm', body: { code: '000000' }, expect: { alice: 400, bob: 400, admin: 400 } },
@@ -106,7 +136,8 @@ describe('API authorization (SQLite)', () => {
         const want = role === 'anon' ? 401 : (row.expect[role] ?? 403);
         const r = await clients[role].req(row.method, row.path, row.body ?? (row.method === 'POST' ? {} : undefined));
         if (r.status !== want) failures.push(`${role} ${row.method} ${row.path}: ${r.status} (want ${want}) ${r.text.slice(0, 120)}`);
-        if (r.status >= 400 && r.body) assert.ok(r.body.error?.code && r.body.error?.message, `error shape for ${row.method} ${row.path}: ${r.text}`);
+        if (r.status >= 400 && r.body)
+          assert.ok(r.body.error?.code && r.body.error?.message, `error shape for ${row.method} ${row.path}: ${r.text}`);
       }
     }
     assert.deepEqual(failures, []);
@@ -115,7 +146,14 @@ describe('API authorization (SQLite)', () => {
   test('every route in the OpenAPI document is covered by the matrix or the approval tests', async () => {
     const doc = (await clients.admin.get('/api/docs/json')).body;
     const covered = ROUTES.map((r) => `${r.method} ${r.path.split('?')[0]}`);
-    const elsewhere = ['POST /api/v1/session', 'DELETE /api/v1/session', 'GET /api/v1/events', 'GET /api/v1/approvals/{id}', 'POST /api/v1/approvals', 'PATCH /api/v1/me/password'];
+    const elsewhere = [
+      'POST /api/v1/session',
+      'DELETE /api/v1/session',
+      'GET /api/v1/events',
+      'GET /api/v1/approvals/{id}',
+      'POST /api/v1/approvals',
+      'PATCH /api/v1/me/password',
+    ];
     for (const a of ['approve', 'reject', 'cancel', 'revoke', 'escalate']) elsewhere.push(`POST /api/v1/approvals/{id}/${a}`);
     const missing: string[] = [];
     let seen = 0;
@@ -229,7 +267,11 @@ describe('API authorization (SQLite)', () => {
     assert.equal((await bearer.get('/api/v1/session')).status, 200);
     assert.equal((await web.del(`/api/v1/tokens/${row.id}`)).status, 200);
     assert.equal((await bearer.get('/api/v1/session')).status, 401);
-    const stored = await (dbOf(srv.running.services) as any).selectFrom('api_tokens').selectAll().where('id', '=', row.id).executeTakeFirst();
+    const stored = await (dbOf(srv.running.services) as any)
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', row.id)
+      .executeTakeFirst();
     assert.notEqual(stored.token_hash, created.body.token, 'only a hash is stored');
     assert.equal(stored.token_hash.length, 64);
   });

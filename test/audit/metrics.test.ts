@@ -8,7 +8,11 @@ import { createRequire } from 'node:module';
 import { start, type Running } from '../../src/main.js';
 import { seedOrg } from '../helpers/services.js';
 
-type Family = { name: string; type: string; metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string }[] };
+type Family = {
+  name: string;
+  type: string;
+  metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string }[];
+};
 const parse = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
 
 describe('/metrics', () => {
@@ -17,7 +21,16 @@ describe('/metrics', () => {
   let base: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gh-metrics-'));
-    g = await start({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent', GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word', GATEHOUSE_EVENT_POLL_MS: '50' });
+    g = await start({
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_WEB_PORT: '0',
+      GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'silent',
+      GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word',
+      GATEHOUSE_EVENT_POLL_MS: '50',
+    });
     base = `http://127.0.0.1:${g.webPort}`;
     await seedOrg(g.services);
   });
@@ -42,7 +55,17 @@ describe('/metrics', () => {
   test('the families are there and parse', async () => {
     const fams = await scrape();
     const names = fams.map((f) => f.name);
-    for (const n of ['gatehouse_approvals', 'gatehouse_approval_events_total', 'gatehouse_approval_decision_seconds', 'gatehouse_waiting_connections', 'gatehouse_live_sessions', 'gatehouse_login_failures', 'gatehouse_event_bus_lag_seconds', 'gatehouse_mail_outbox', 'gatehouse_process_resident_memory_bytes'])
+    for (const n of [
+      'gatehouse_approvals',
+      'gatehouse_approval_events_total',
+      'gatehouse_approval_decision_seconds',
+      'gatehouse_waiting_connections',
+      'gatehouse_live_sessions',
+      'gatehouse_login_failures',
+      'gatehouse_event_bus_lag_seconds',
+      'gatehouse_mail_outbox',
+      'gatehouse_process_resident_memory_bytes',
+    ])
       assert.ok(names.includes(n), `${n} is exported`);
   });
 
@@ -60,7 +83,11 @@ describe('/metrics', () => {
       if (value(f, 'gatehouse_approval_events_total', { type: 'approval.approved' }) === 1) break;
       await new Promise((res) => setTimeout(res, 50));
     }
-    const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'wrong-password' }) });
+    const login = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'wrong-password' }),
+    });
     assert.equal(login.status, 401);
     const after = await scrape();
     assert.equal(value(after, 'gatehouse_approvals', { status: 'approved' }), 1);

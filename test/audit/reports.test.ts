@@ -11,7 +11,8 @@ describe('approval reports', () => {
   before(async () => {
     t = await testServices('sqlite', { real: true });
     await seedOrg(t.s);
-    const ask = (u: string, proto: 'ssh' | 'sftp') => t.s.approvals.request({ username: u, device: 'web01', protocol: proto, channel: 'cli', reason: 'report' });
+    const ask = (u: string, proto: 'ssh' | 'sftp') =>
+      t.s.approvals.request({ username: u, device: 'web01', protocol: proto, channel: 'cli', reason: 'report' });
     const a = await ask('alice', 'ssh');
     const b = await ask('dave', 'ssh');
     const c = await ask('alice', 'sftp');
@@ -19,7 +20,11 @@ describe('approval reports', () => {
     await t.s.approvals.approve(a.request.id, 'bob', { channel: 'cli' });
     await t.s.approvals.reject(b.request.id, 'bob', { channel: 'cli', comment: '=cmd|calc' });
     // c expires: move its deadline into the past.
-    await dbOf(t.s).updateTable('approval_requests').set({ expires_at: Date.now() - 1 }).where('id', '=', c.request.id).execute();
+    await dbOf(t.s)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', c.request.id)
+      .execute();
     await t.s.close();
   });
   after(async () => {
@@ -31,7 +36,10 @@ describe('approval reports', () => {
     const r = await ghJson<ApprovalReport>(['reports', 'approvals', '--since', '-1d'], { env: t.env });
     assert.equal(r.requests, 3);
     assert.equal(r.expired, 1);
-    assert.deepEqual(r.perApprover.map((a) => [a.approver, a.approved, a.rejected]), [['bob', 1, 1]]);
+    assert.deepEqual(
+      r.perApprover.map((a) => [a.approver, a.approved, a.rejected]),
+      [['bob', 1, 1]],
+    );
     assert.deepEqual(r.topDevices, [{ device: 'web01', requests: 3 }]);
     assert.equal(typeof r.medianMinutesToDecision, 'number');
   });
@@ -41,7 +49,17 @@ describe('approval reports', () => {
     assert.equal(csv.code, 0, csv.stderr);
     assert.match(csv.stdout, /^section,key,value,extra1,extra2\r\n/);
     assert.match(csv.stdout, /approver,bob,1,1,/);
-    const r: ApprovalReport = { from: 'a', to: 'b', requests: 0, byStatus: {}, expired: 0, autoApproved: 0, medianMinutesToDecision: null, perApprover: [], topDevices: [{ device: '=HYPERLINK("x")', requests: 1 }] };
+    const r: ApprovalReport = {
+      from: 'a',
+      to: 'b',
+      requests: 0,
+      byStatus: {},
+      expired: 0,
+      autoApproved: 0,
+      medianMinutesToDecision: null,
+      perApprover: [],
+      topDevices: [{ device: '=HYPERLINK("x")', requests: 1 }],
+    };
     assert.match(reportCsv(r), /device,"'=HYPERLINK\(""x""\)",1/);
   });
 });

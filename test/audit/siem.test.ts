@@ -29,7 +29,9 @@ function tcpReceiver(port = 0): Promise<{ server: Server; port: number; messages
       }
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, messages, sockets })));
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, messages, sockets })),
+  );
 }
 
 const seqOf = (m: string) => Number(/seq="(\d+)"/.exec(m)![1]);
@@ -49,9 +51,15 @@ describe('SIEM export', () => {
     const total = (await t.s.adminStore.listAudit({ limit: 100000 })).length;
     assert.equal(n, total);
     assert.equal(await ex.drain(), 0, 'nothing twice');
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, total);
-    assert.deepEqual(lines.map((l) => l.seq), [...lines.map((l) => l.seq)].sort((a, b) => a - b));
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      [...lines.map((l) => l.seq)].sort((a, b) => a - b),
+    );
     assert.ok(lines.every((l) => typeof l.hash === 'string' && l.action));
   });
 
@@ -68,7 +76,13 @@ describe('SIEM export', () => {
     for (const s of rx.sockets) s.destroy();
     await new Promise((r) => rx.server.close(r));
     await sink.close();
-    const r = await t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: 'while syslog is down' });
+    const r = await t.s.approvals.request({
+      username: 'alice',
+      device: 'web01',
+      protocol: 'ssh',
+      channel: 'cli',
+      reason: 'while syslog is down',
+    });
     if (r.outcome !== 'allowed') await t.s.approvals.approve(r.request.id, 'bob', { channel: 'cli' });
     assert.equal(await ex.drain(), 0, 'nothing sent while down');
     assert.ok(ex.lastError, 'the failure is visible');

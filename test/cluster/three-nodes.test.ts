@@ -37,14 +37,25 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     await s.admin.addUser(ADMIN, { username: 'admin', password: 'Adm1n-pass-word', admin: true });
     await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
     await s.admin.addUser(ADMIN, { username: 'carol', email: 'carol@example.com', password: 'carol-S3cret-pass' });
-    await s.admin.addUser(ADMIN, { username: 'alice', email: 'alice@example.com', password: 'alice-S3cret-pass', manager: 'bob', sshKeys: [alice.public] });
+    await s.admin.addUser(ADMIN, {
+      username: 'alice',
+      email: 'alice@example.com',
+      password: 'alice-S3cret-pass',
+      manager: 'bob',
+      sshKeys: [alice.public],
+    });
     await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob', 'carol'], requireApproval: true });
     await s.admin.addMember(ADMIN, 'ops', 'alice');
     await s.admin.addGroup(ADMIN, 'device', 'linux', {});
     await s.admin.addDevice(ADMIN, { name: 'web01', host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: sshd.port });
     await s.admin.addAccount(ADMIN, 'web01', sshd.account, { privateKey: sshd.accountKey.private });
     await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh,sftp');
-    env = { DATABASE_URL: t.env.DATABASE_URL, GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@example.com' };
+    env = {
+      DATABASE_URL: t.env.DATABASE_URL,
+      GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+      GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      GATEHOUSE_MAIL_FROM: 'gatehouse@example.com',
+    };
     for (const n of ['a', 'b', 'c']) nodes[n] = await startNode(n, env);
   });
 
@@ -61,7 +72,28 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
   });
 
   const ssh = (node: Node, cmd: string) =>
-    launch('ssh', ['-p', String(node.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1', cmd], { timeoutMs: 120_000 });
+    launch(
+      'ssh',
+      [
+        '-p',
+        String(node.ssh),
+        '-i',
+        alice.path,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        'alice@web01@127.0.0.1',
+        cmd,
+      ],
+      { timeoutMs: 120_000 },
+    );
 
   test('waiting on node A, approved through node B, revoked on node C', async () => {
     const wait = ssh(nodes.a, 'echo cluster-ok; sleep 60');
@@ -75,7 +107,11 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     const output = Date.now() - t0;
     // "Started" = node A registered the proxied session (upstream connected); the output adds the
     // upstream handshake and the command itself.
-    const sess = await dbOf(t.s).selectFrom('sessions').select(['started_at', 'node_id']).where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const sess = await dbOf(t.s)
+      .selectFrom('sessions')
+      .select(['started_at', 'node_id'])
+      .where('approval_id', '=', id)
+      .executeTakeFirstOrThrow();
     const req = (await t.s.store.getRequest(id))!;
     const started = sess.started_at - req.decidedAt!;
     console.log(`# node B approval -> session on node A started after ${started} ms, first output after ${output} ms`);
@@ -105,21 +141,36 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     let r: RaceResult;
     try {
       r = await race({
-        s: t.s, nodes: { a: nodes.a, b: nodes.b, c: nodes.c }, device: 'web01',
+        s: t.s,
+        nodes: { a: nodes.a, b: nodes.b, c: nodes.c },
+        device: 'web01',
         mails: () => sink.messages.map((m) => ({ rcpt: m.rcpt, subject: m.parsed.subject ?? '' })),
-        approvers: [{ username: 'bob', password: 'bob-S3cret-pass', email: 'bob@example.com' }, { username: 'carol', password: 'carol-S3cret-pass', email: 'carol@example.com' }],
+        approvers: [
+          { username: 'bob', password: 'bob-S3cret-pass', email: 'bob@example.com' },
+          { username: 'carol', password: 'carol-S3cret-pass', email: 'carol@example.com' },
+        ],
         requester: { username: 'alice', email: 'alice@example.com' },
       });
     } finally {
       await hogs.stop();
       await t.s.admin.setParam(ADMIN, 'approval.status.change.to.expire', '30');
     }
-    console.log(`# ${hogs.count} CPU hogs; API answers: ${JSON.stringify(r.statuses)}, 409 codes: ${JSON.stringify(r.conflicts)}; slowest ${r.maxDecideMs} ms, median ${r.p50DecideMs} ms`);
+    console.log(
+      `# ${hogs.count} CPU hogs; API answers: ${JSON.stringify(r.statuses)}, 409 codes: ${JSON.stringify(r.conflicts)}; slowest ${r.maxDecideMs} ms, median ${r.p50DecideMs} ms`,
+    );
     console.log(`# final states: ${JSON.stringify(r.tally)}`);
     assert.deepEqual(r.failures, [], 'the nodes logged failed requests');
     // Every racing decision either won (200) or lost with 409; never a 500.
-    assert.deepEqual(Object.keys(r.statuses).filter((k) => k !== '200' && k !== '409'), [], `answers ${JSON.stringify(r.statuses)}`);
-    assert.deepEqual(Object.keys(r.conflicts).filter((k) => !['already_decided', 'expired', 'conflict'].includes(k)), [], `409 codes ${JSON.stringify(r.conflicts)}`);
+    assert.deepEqual(
+      Object.keys(r.statuses).filter((k) => k !== '200' && k !== '409'),
+      [],
+      `answers ${JSON.stringify(r.statuses)}`,
+    );
+    assert.deepEqual(
+      Object.keys(r.conflicts).filter((k) => !['already_decided', 'expired', 'conflict'].includes(k)),
+      [],
+      `409 codes ${JSON.stringify(r.conflicts)}`,
+    );
     assert.deepEqual(r.notExactlyOnce, [], 'each request ends in exactly one terminal transition');
     assert.deepEqual(r.outboxDuplicates, [], 'one outbox row per request × recipient × kind');
     assert.deepEqual(r.deliveredDuplicates, [], 'one delivered mail per request × recipient');
@@ -136,13 +187,27 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
       await s.approvals.approve(Number(m[1]), 'bob', { channel: 'cli' });
       await live.waitFor(/on-b/, 10_000);
     }
-    await waitFor('the session row on node B', async () => (await dbOf(s).selectFrom('sessions').select('id').where('node_id', '=', 'node-b').where('ended_at', 'is', null).execute()).length > 0, 10_000);
+    await waitFor(
+      'the session row on node B',
+      async () =>
+        (await dbOf(s).selectFrom('sessions').select('id').where('node_id', '=', 'node-b').where('ended_at', 'is', null).execute()).length >
+        0,
+      10_000,
+    );
     // Mail piles up while the SMTP server is down; every node's outbox worker keeps trying.
     await sink.down();
     const before = sink.messages.length;
     const ids: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const r = await s.approvals.request({ username: 'alice', device: 'web01', protocol: 'sftp', channel: 'api', reason: `queued ${i}`, start: Date.now() + 5000 + i, end: Date.now() + 3_600_000 + i });
+      const r = await s.approvals.request({
+        username: 'alice',
+        device: 'web01',
+        protocol: 'sftp',
+        channel: 'api',
+        reason: `queued ${i}`,
+        start: Date.now() + 5000 + i,
+        end: Date.now() + 3_600_000 + i,
+      });
       if (r.outcome !== 'allowed') ids.push(r.request.id);
     }
     await new Promise((r) => setTimeout(r, 1500));
@@ -154,7 +219,9 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     await new Promise((r) => setTimeout(r, 2000));
     for (const id of ids)
       for (const who of ['bob@example.com', 'carol@example.com']) {
-        const n = sink.messages.slice(before).filter((x) => x.rcpt.includes(who) && new RegExp(`#${id}$`).test(x.parsed.subject ?? '')).length;
+        const n = sink.messages
+          .slice(before)
+          .filter((x) => x.rcpt.includes(who) && new RegExp(`#${id}$`).test(x.parsed.subject ?? '')).length;
         assert.equal(n, 1, `${who} got ${n} mails about #${id}`);
       }
     // Node B's session is marked lost once B is silent for 30 s.
@@ -162,7 +229,12 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     await waitFor(
       'node B marked down and its session lost',
       async () => {
-        const r = await dbOf(s).selectFrom('sessions').select(['end_reason']).where('node_id', '=', 'node-b').where('ended_at', 'is not', null).execute();
+        const r = await dbOf(s)
+          .selectFrom('sessions')
+          .select(['end_reason'])
+          .where('node_id', '=', 'node-b')
+          .where('ended_at', 'is not', null)
+          .execute();
         return r.some((x) => /node lost/.test(x.end_reason ?? ''));
       },
       45_000,
@@ -170,7 +242,14 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
     );
     console.log(`# node B killed: its session marked lost after ${Math.round((Date.now() - t0) / 1000)} s`);
     const nodesRows = await dbOf(s).selectFrom('nodes').select(['id', 'status']).orderBy('id').execute();
-    assert.deepEqual(nodesRows.map((n) => [n.id, n.status]), [['node-a', 'up'], ['node-b', 'down'], ['node-c', 'up']]);
+    assert.deepEqual(
+      nodesRows.map((n) => [n.id, n.status]),
+      [
+        ['node-a', 'up'],
+        ['node-b', 'down'],
+        ['node-c', 'up'],
+      ],
+    );
     live.killAll();
   });
 });

@@ -52,10 +52,18 @@ describe('CLI start: each command loads only what it needs', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function loaded(args: string[], entry: string[] = ['--import', 'tsx', '--import', join(dir, 'recorder.mjs'), ENTRY]): Promise<{ code: number; modules: string[]; stdout: string; stderr: string }> {
+  async function loaded(
+    args: string[],
+    entry: string[] = ['--import', 'tsx', '--import', join(dir, 'recorder.mjs'), ENTRY],
+  ): Promise<{ code: number; modules: string[]; stdout: string; stderr: string }> {
     const log = join(dir, `imports-${args.join('-').replace(/\W+/g, '_')}.txt`);
     writeFileSync(log, '');
-    const env: NodeJS.ProcessEnv = { ...process.env, GH_IMPORT_LOG: log, GATEHOUSE_DATA_DIR: join(dir, 'data'), GATEHOUSE_LOG_LEVEL: 'silent' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GH_IMPORT_LOG: log,
+      GATEHOUSE_DATA_DIR: join(dir, 'data'),
+      GATEHOUSE_LOG_LEVEL: 'silent',
+    };
     delete env.DATABASE_URL;
     const child = spawn(process.execPath, [...entry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -77,9 +85,16 @@ describe('CLI start: each command loads only what it needs', () => {
     const r = await loaded(['approvals', 'list']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\(none\)/);
-    assert.ok(r.modules.some((m) => m.includes('/src/cli/data-services.ts')), 'the recorder saw the CLI load');
+    assert.ok(
+      r.modules.some((m) => m.includes('/src/cli/data-services.ts')),
+      'the recorder saw the CLI load',
+    );
     assertLean(r.modules);
-    assert.equal(r.modules.find((m) => /node_modules\/zod\//.test(m)), undefined, 'the config is validated without zod');
+    assert.equal(
+      r.modules.find((m) => /node_modules\/zod\//.test(m)),
+      undefined,
+      'the config is validated without zod',
+    );
   });
 
   test('--help loads no database or config code either', async () => {
@@ -88,23 +103,46 @@ describe('CLI start: each command loads only what it needs', () => {
     assert.match(r.stdout, /Usage: gatehouse/);
     assertLean(r.modules);
     for (const heavy of [/node_modules\/kysely\//, /node_modules\/zod\//, /\/src\/storage\//, /node_modules\/better-sqlite3\//])
-      assert.equal(r.modules.find((m) => heavy.test(m)), undefined, `--help loaded ${heavy}`);
+      assert.equal(
+        r.modules.find((m) => heavy.test(m)),
+        undefined,
+        `--help loaded ${heavy}`,
+      );
   });
 
   test('the recorder catches a command that does load the protocols', async () => {
     // rdp-file needs the RDP front-end's ticket code: the recorder must see src/protocols there.
     const r = await loaded(['rdp-file', 'nosuch']);
     assert.notEqual(r.code, 0);
-    assert.ok(r.modules.some((m) => /\/src\/protocols\//.test(m)), 'src/protocols seen');
+    assert.ok(
+      r.modules.some((m) => /\/src\/protocols\//.test(m)),
+      'src/protocols seen',
+    );
   });
 
-  test('the built bundle: approvals list loads a few chunks, and no server, proxy or protocol package', { skip: !bundleFresh && 'dist/cli-bundle is missing or stale (npm run build)' }, async () => {
-    const r = await loaded(['approvals', 'list'], ['--import', join(dir, 'recorder.mjs'), BIN]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /\(none\)/);
-    assert.ok(r.modules.some((m) => m.includes('/dist/cli-bundle/')), 'the launcher used the bundle');
-    assertLean(r.modules);
-    for (const heavy of [/\/dist\/main\.js$/, /\/dist\/(api|protocols)\//, /node_modules\/(kysely|zod|pino|pg)\//, /node_modules\/undici\//])
-      assert.equal(r.modules.find((m) => heavy.test(m)), undefined, `the bundle loaded ${heavy}`);
-  });
+  test(
+    'the built bundle: approvals list loads a few chunks, and no server, proxy or protocol package',
+    { skip: !bundleFresh && 'dist/cli-bundle is missing or stale (npm run build)' },
+    async () => {
+      const r = await loaded(['approvals', 'list'], ['--import', join(dir, 'recorder.mjs'), BIN]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /\(none\)/);
+      assert.ok(
+        r.modules.some((m) => m.includes('/dist/cli-bundle/')),
+        'the launcher used the bundle',
+      );
+      assertLean(r.modules);
+      for (const heavy of [
+        /\/dist\/main\.js$/,
+        /\/dist\/(api|protocols)\//,
+        /node_modules\/(kysely|zod|pino|pg)\//,
+        /node_modules\/undici\//,
+      ])
+        assert.equal(
+          r.modules.find((m) => heavy.test(m)),
+          undefined,
+          `the bundle loaded ${heavy}`,
+        );
+    },
+  );
 });

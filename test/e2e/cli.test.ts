@@ -45,7 +45,10 @@ describe('CLI walkthrough (README) on SQLite', () => {
       return r.stdout;
     };
     await ok(['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin'], 'S3cret-pass\n');
-    await ok(['user', 'add', 'alice', '--email', 'alice@example.com', '--password-stdin', '--ssh-key', join(dir, 'alice.pub'), '--manager', 'bob'], 'S3cret-pass\n');
+    await ok(
+      ['user', 'add', 'alice', '--email', 'alice@example.com', '--password-stdin', '--ssh-key', join(dir, 'alice.pub'), '--manager', 'bob'],
+      'S3cret-pass\n',
+    );
     await ok(['group', 'add', 'ops', '--manager', 'bob', '--require-approval', '--require-reason']);
     await ok(['group', 'add-member', 'ops', 'alice']);
     await ok(['device-group', 'add', 'linux', '--manager', 'carol'].slice(0, 3));
@@ -56,9 +59,24 @@ describe('CLI walkthrough (README) on SQLite', () => {
     await ok(['group', 'add', 'dev', '--manager', 'bob']);
     await ok(['group', 'add', 'dba']);
     await ok(['device-group', 'add', 'db', '--require-approval']);
-    await ok(['workflow', 'add', 'prod-db', '--user-group', 'dev', '--device-group', 'db', '--level', 'group-manager', '--level', 'group-members:dba,quorum=2,escalate=30']);
+    await ok([
+      'workflow',
+      'add',
+      'prod-db',
+      '--user-group',
+      'dev',
+      '--device-group',
+      'db',
+      '--level',
+      'group-manager',
+      '--level',
+      'group-members:dba,quorum=2,escalate=30',
+    ]);
 
-    const explain = await ghJson<{ outcome: string; approverManager: string[]; requireReason: boolean; why: string }>(['policy', 'explain', 'alice', 'web01'], { env });
+    const explain = await ghJson<{ outcome: string; approverManager: string[]; requireReason: boolean; why: string }>(
+      ['policy', 'explain', 'alice', 'web01'],
+      { env },
+    );
     assert.equal(explain.outcome, 'approval-required');
     assert.deepEqual(explain.approverManager, ['bob']);
     assert.equal(explain.requireReason, true);
@@ -66,17 +84,29 @@ describe('CLI walkthrough (README) on SQLite', () => {
     const text = await ok(['policy', 'explain', 'alice', 'web01']);
     assert.match(text, /Approver Manager: bob/);
 
-    const req = await ghJson<{ id: number; status: string; approverManager: string[] }>(['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'ssh', '--reason', 'deploy 42'], { env });
+    const req = await ghJson<{ id: number; status: string; approverManager: string[] }>(
+      ['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'ssh', '--reason', 'deploy 42'],
+      { env },
+    );
     assert.equal(req.status, 'waiting');
     assert.deepEqual(req.approverManager, ['bob']);
-    const approved = await ghJson<{ status: string; decisions: { by: string; comment: string; channel: string }[] }>(['approvals', 'approve', String(req.id), '--as', 'bob', '--comment', 'ok'], { env });
+    const approved = await ghJson<{ status: string; decisions: { by: string; comment: string; channel: string }[] }>(
+      ['approvals', 'approve', String(req.id), '--as', 'bob', '--comment', 'ok'],
+      { env },
+    );
     assert.equal(approved.status, 'approved');
-    assert.deepEqual(approved.decisions.map((d) => [d.by, d.comment, d.channel]), [['bob', 'ok', 'cli']]);
+    assert.deepEqual(
+      approved.decisions.map((d) => [d.by, d.comment, d.channel]),
+      [['bob', 'ok', 'cli']],
+    );
     const after = await ghJson<{ outcome: string }>(['policy', 'explain', 'alice', 'web01'], { env });
     assert.equal(after.outcome, 'allowed', 'the grant lets alice through');
 
     const list = await ghJson<{ id: number; status: string }[]>(['approvals', 'list', '--as', 'alice'], { env });
-    assert.deepEqual(list.map((x) => [x.id, x.status]), [[req.id, 'approved']]);
+    assert.deepEqual(
+      list.map((x) => [x.id, x.status]),
+      [[req.id, 'approved']],
+    );
     const wf = await ghJson<{ name: string; levels: string[] }[]>(['workflow', 'list'], { env });
     assert.equal(wf[0].name, 'prod-db');
   });
@@ -93,7 +123,10 @@ describe('CLI walkthrough (README) on SQLite', () => {
     assert.notEqual(unknownParam.code, 0);
     assert.match(unknownParam.stderr, /unknown parameter/);
 
-    const r = await ghJson<{ id: number }>(['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'sftp', '--reason', 'fetch logs'], { env });
+    const r = await ghJson<{ id: number }>(
+      ['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'sftp', '--reason', 'fetch logs'],
+      { env },
+    );
     const own = await run(['approvals', 'approve', String(r.id), '--as', 'alice']);
     assert.equal(own.code, 1);
     assert.match(own.stderr, /cannot approve your own request/);
@@ -128,7 +161,25 @@ describe('CLI walkthrough (README) on SQLite', () => {
   });
 
   test('HTTP device options from the CLI, validated', async () => {
-    const add = await run(['device', 'add', 'graf', '--host', '127.0.0.1', '--http-port', '3000', '--protocols', 'http', '--group', 'linux', '--http-scheme', 'https', '--http-tls', 'off', '--http-auth', 'header:X-Api-Key']);
+    const add = await run([
+      'device',
+      'add',
+      'graf',
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '3000',
+      '--protocols',
+      'http',
+      '--group',
+      'linux',
+      '--http-scheme',
+      'https',
+      '--http-tls',
+      'off',
+      '--http-auth',
+      'header:X-Api-Key',
+    ]);
     assert.equal(add.code, 0, add.stderr);
     assert.equal((await run(['device', 'set', 'graf', '--http-tls', 'verify'])).code, 0);
     const db = new Database(join(env.GATEHOUSE_DATA_DIR, 'gatehouse.db'));
@@ -138,7 +189,9 @@ describe('CLI walkthrough (README) on SQLite', () => {
     assert.deepEqual(JSON.parse(row.ports), { http: 3000 });
     // --port changes an existing device's port (it used to be ignored once the device had ports).
     assert.equal((await run(['device', 'set', 'web01', '--port', '2200'])).code, 0);
-    const web01 = (await ghJson<{ name: string; ports: Record<string, number> }[]>(['device', 'list'], { env })).find((d) => d.name === 'web01')!;
+    const web01 = (await ghJson<{ name: string; ports: Record<string, number> }[]>(['device', 'list'], { env })).find(
+      (d) => d.name === 'web01',
+    )!;
     assert.deepEqual(web01.ports, { ssh: 2200, sftp: 2200 });
     const bad = await run(['device', 'set', 'graf', '--http-tls', 'bogus']);
     assert.equal(bad.code, 2);
@@ -162,7 +215,12 @@ describe('CLI walkthrough (README) on SQLite', () => {
   });
 
   test('every command has --help and takes --json', async () => {
-    for (const cmd of [['approvals', '--help'], ['approvals', 'request', '--help'], ['user', 'add', '--help'], ['policy', 'explain', '--help']]) {
+    for (const cmd of [
+      ['approvals', '--help'],
+      ['approvals', 'request', '--help'],
+      ['user', 'add', '--help'],
+      ['policy', 'explain', '--help'],
+    ]) {
       const r = await run(cmd);
       assert.equal(r.code, 0);
       assert.match(r.stdout, /Usage: gatehouse/);

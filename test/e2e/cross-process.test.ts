@@ -22,7 +22,13 @@ for (const target of DB_TARGETS) {
     after(async () => t?.cleanup());
 
     test('a CLI approval reaches a subscriber here within 1 s', async () => {
-      const r = await t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'ssh', reason: 'cross process' });
+      const r = await t.s.approvals.request({
+        username: 'alice',
+        device: 'web01',
+        protocol: 'ssh',
+        channel: 'ssh',
+        reason: 'cross process',
+      });
       if (r.outcome === 'allowed') throw new Error('expected a request');
       const seen = within<{ e: GatehouseEvent; at: number }>(10_000, 'the approval event', (resolve) =>
         t.s.bus.subscribe((e) => {
@@ -71,7 +77,16 @@ describe('the real `gatehouse serve` process', () => {
     await t.s.close();
     const entry = fileURLToPath(new URL('../helpers/cli-entry.ts', import.meta.url));
     server = spawn(process.execPath, ['--import', 'tsx', entry, 'serve'], {
-      env: { ...process.env, ...t.env, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word' },
+      env: {
+        ...process.env,
+        ...t.env,
+        GATEHOUSE_WEB_PORT: '0',
+        GATEHOUSE_SSH_PORT: '0',
+        GATEHOUSE_RDP_PORT: '0',
+        GATEHOUSE_HTTP_PROXY_PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'info',
+        GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     port = await new Promise<number>((resolve, reject) => {
@@ -96,7 +111,9 @@ describe('the real `gatehouse serve` process', () => {
     assert.deepEqual(await (await fetch(`${base}/healthz`)).json(), { status: 'ok' });
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200);
-    const req = await ghJson<{ id: number }>(['approvals', 'request', 'web01', '--as', 'alice', '--reason', 'metrics test'], { env: t.env });
+    const req = await ghJson<{ id: number }>(['approvals', 'request', 'web01', '--as', 'alice', '--reason', 'metrics test'], {
+      env: t.env,
+    });
     const metric = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return /gatehouse_approval_events_total\{type="approval.approved"\} (\d+)/.exec(text)?.[1] ?? '0';

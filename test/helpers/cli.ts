@@ -26,7 +26,10 @@ export function gh(args: string[], opts: { env: Record<string, string>; input?: 
 }
 
 /** Runs and parses --json output; throws with stderr on a non-zero exit. */
-export async function ghJson<T = Record<string, unknown>>(args: string[], opts: { env: Record<string, string>; input?: string }): Promise<T> {
+export async function ghJson<T = Record<string, unknown>>(
+  args: string[],
+  opts: { env: Record<string, string>; input?: string },
+): Promise<T> {
   const r = await gh([...args, '--json'], opts);
   if (r.code !== 0) throw new Error(`gatehouse ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as T;

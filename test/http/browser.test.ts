@@ -27,7 +27,8 @@ describe('http proxy in a browser: wait, approve, reload, revoke, reject', { ski
     await page.getByRole('heading', { name: /Waiting for approval #\d+ from Bob Manager/ }).waitFor({ timeout: 10_000 });
     return Number(/#(\d+)/.exec(await heading(page))![1]);
   };
-  const requests = async () => (await dbOf(gw.s).selectFrom('approval_requests').select('id').where('protocol', '=', 'http').execute()).length;
+  const requests = async () =>
+    (await dbOf(gw.s).selectFrom('approval_requests').select('id').where('protocol', '=', 'http').execute()).length;
 
   before(async () => {
     up = await nodeUpstream();
@@ -47,7 +48,7 @@ describe('http proxy in a browser: wait, approve, reload, revoke, reject', { ski
     const page = await ctx.newPage();
     await signIn(page, '/hello');
     const id = await waitingId(page);
-    assert.match(await page.locator('#status').textContent() ?? '', /expires in/);
+    assert.match((await page.locator('#status').textContent()) ?? '', /expires in/);
     await shot(page, 'http-waiting');
     assert.equal(up.seen.length, 0, 'nothing reached the device while waiting');
 
@@ -92,7 +93,11 @@ describe('http proxy in a browser: wait, approve, reload, revoke, reject', { ski
   });
 
   test('reject: the page shows the comment and the configured message; asking again makes a new request', async () => {
-    await gw.s.admin.setParam({ username: 'admin', id: null, channel: 'cli' }, 'http.proxy.approval.rejected.message', 'No access to {device} for now.');
+    await gw.s.admin.setParam(
+      { username: 'admin', id: null, channel: 'cli' },
+      'http.proxy.approval.rejected.message',
+      'No access to {device} for now.',
+    );
     const ctx = await browser.newContext();
     contexts.push(ctx);
     const page = await ctx.newPage();

@@ -46,7 +46,16 @@ describe('http proxy gate: reason, live status, expiry', () => {
   let gw: Gw;
   let cookie: string;
   const form = (path: string, body: string, headers: Record<string, string> = {}) =>
-    get(gw.proxyPort, gw.host('app'), path, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(body)), ...headers }, body });
+    get(gw.proxyPort, gw.host('app'), path, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(Buffer.byteLength(body)),
+        ...headers,
+      },
+      body,
+    });
 
   before(async () => {
     up = await nodeUpstream();
@@ -101,7 +110,9 @@ describe('http proxy gate: reason, live status, expiry', () => {
 
   test('expiry is explained when the user comes back', async () => {
     await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: false });
-    await gw.s.approvals.revoke((await dbOf(gw.s).selectFrom('approval_requests').select('id').executeTakeFirstOrThrow()).id, 'bob', { channel: 'api' });
+    await gw.s.approvals.revoke((await dbOf(gw.s).selectFrom('approval_requests').select('id').executeTakeFirstOrThrow()).id, 'bob', {
+      channel: 'api',
+    });
     await new Promise((r) => setTimeout(r, 200));
     let page = await get(gw.proxyPort, gw.host('app'), '/', { headers: { cookie } });
     assert.match(page.body, /Access ended/);
@@ -143,7 +154,10 @@ describe('http proxy gate: reason, live status, expiry', () => {
     page = await get(gw.proxyPort, gw.host('app'), '/hello', { headers: { cookie } });
     assert.match(page.body, /hello from upstream/);
     const rows = await dbOf(gw.s).selectFrom('sessions').select(['approval_id', 'ended_at']).where('protocol', '=', 'http').execute();
-    assert.ok(rows.some((r) => r.approval_id === second.request.id && r.ended_at === null), 'a new session for the new grant');
+    assert.ok(
+      rows.some((r) => r.approval_id === second.request.id && r.ended_at === null),
+      'a new session for the new grant',
+    );
     await gw.s.approvals.revoke(second.request.id, 'bob', { channel: 'api' });
   });
 
@@ -160,7 +174,15 @@ describe('http proxy gate: reason, live status, expiry', () => {
     await gw.s.admin.setGroup(ADMIN, 'user', 'ops', { managers: ['bob'] });
     await form('/.gatehouse/again', '');
     const now = gw.s.clock.now();
-    const r = await gw.s.approvals.request({ username: 'alice', device: 'app', protocol: 'http', channel: 'web', reason: 'short window', start: now, end: now + 2500 });
+    const r = await gw.s.approvals.request({
+      username: 'alice',
+      device: 'app',
+      protocol: 'http',
+      channel: 'web',
+      reason: 'short window',
+      start: now,
+      end: now + 2500,
+    });
     assert.ok('request' in r && r.request);
     await gw.s.approvals.approve(r.request!.id, 'bob', { channel: 'api' });
     await new Promise((res) => setTimeout(res, 150));
@@ -168,11 +190,14 @@ describe('http proxy gate: reason, live status, expiry', () => {
     await new Promise((res, rej) => (ws.once('open', res), ws.once('error', rej)));
     const wsClosed = new Promise<number>((res) => ws.once('close', () => res(Date.now())));
     const download = new Promise<number>((res) => {
-      const req = request({ host: '127.0.0.1', port: gw.proxyPort, path: '/big?mb=4096', headers: { host: gw.host('app'), cookie }, agent: false }, (resp) => {
-        resp.resume();
-        resp.on('close', () => res(Date.now()));
-        resp.on('error', () => res(Date.now()));
-      });
+      const req = request(
+        { host: '127.0.0.1', port: gw.proxyPort, path: '/big?mb=4096', headers: { host: gw.host('app'), cookie }, agent: false },
+        (resp) => {
+          resp.resume();
+          resp.on('close', () => res(Date.now()));
+          resp.on('error', () => res(Date.now()));
+        },
+      );
       req.on('error', () => res(Date.now()));
       req.end();
     });

@@ -8,7 +8,20 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { CookieSigner, PROXY_COOKIE } from '../../src/protocols/http/auth.js';
 import { vaultKey } from '../../src/services.js';
-import { NGINX_SKIP, consoleLogin, freePort, get, nodeUpstream, proxyCookie, raw, startGw, startNginx, type Gw, type Nginx, type NodeUpstream } from './helpers.js';
+import {
+  NGINX_SKIP,
+  consoleLogin,
+  freePort,
+  get,
+  nodeUpstream,
+  proxyCookie,
+  raw,
+  startGw,
+  startNginx,
+  type Gw,
+  type Nginx,
+  type NodeUpstream,
+} from './helpers.js';
 import { dbOf } from '../helpers/kysely.js';
 
 /** Downloads `path` reading slowly at first: resolves with bytes received and the heap growth seen meanwhile. */
@@ -55,7 +68,13 @@ describe('http proxy: forwarding to a Node upstream', () => {
 
   test('the credential is injected as Basic auth; Gatehouse cookies, hop-by-hop and client X-Forwarded-For are stripped', async () => {
     const r = await get(gw.proxyPort, gw.host('app'), '/headers', {
-      headers: { cookie: `${cookie}; app=keep; gh_session=console-secret`, 'x-forwarded-for': '6.6.6.6', connection: 'keep-alive, x-private', 'x-private': 'hop', authorization: 'Basic Zm9vOmJhcg==' },
+      headers: {
+        cookie: `${cookie}; app=keep; gh_session=console-secret`,
+        'x-forwarded-for': '6.6.6.6',
+        connection: 'keep-alive, x-private',
+        'x-private': 'hop',
+        authorization: 'Basic Zm9vOmJhcg==',
+      },
     });
     assert.equal(r.status, 200);
     const h = JSON.parse(r.body) as Record<string, string>;
@@ -84,7 +103,11 @@ describe('http proxy: forwarding to a Node upstream', () => {
 
   test('request bodies stream to the device', async () => {
     const body = 'x'.repeat(300_000);
-    const r = await get(gw.proxyPort, gw.host('app'), '/post', { method: 'POST', headers: { cookie, 'content-length': String(body.length) }, body });
+    const r = await get(gw.proxyPort, gw.host('app'), '/post', {
+      method: 'POST',
+      headers: { cookie, 'content-length': String(body.length) },
+      body,
+    });
     assert.equal(r.body, `got ${body.length}`);
   });
 
@@ -117,7 +140,11 @@ describe('http proxy: forwarding to a Node upstream', () => {
     assert.equal(rows.length, 1);
     assert.ok(Number(rows[0].bytes_out) > 256 * 1024 * 1024, `bytes_out ${rows[0].bytes_out}`);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const st = await (dbOf(gw.s) as any).selectFrom('http_session_stats').selectAll().where('session_id', '=', rows[0].id).executeTakeFirst();
+    const st = await (dbOf(gw.s) as any)
+      .selectFrom('http_session_stats')
+      .selectAll()
+      .where('session_id', '=', rows[0].id)
+      .executeTakeFirst();
     assert.ok(Number(st.requests) >= 6, `requests ${st.requests}`);
     assert.ok(Number(st.last_request_at) >= Number(st.first_request_at));
     const audits = await dbOf(gw.s).selectFrom('audit_log').select('action').where('action', '=', 'http.access').execute();
@@ -144,7 +171,10 @@ describe('http proxy: forwarding to a Node upstream', () => {
   });
 
   test('an oversized header gets 431 and never reaches the device', async () => {
-    const out = await raw(gw.proxyPort, `GET /hello HTTP/1.1\r\nHost: ${gw.host('app')}\r\nCookie: ${cookie}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const out = await raw(
+      gw.proxyPort,
+      `GET /hello HTTP/1.1\r\nHost: ${gw.host('app')}\r\nCookie: ${cookie}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     assert.match(out, /^HTTP\/1\.1 431 /);
   });
 
@@ -161,7 +191,10 @@ describe('http proxy: forwarding to a Node upstream', () => {
     // A real token works once, on its own host only.
     const c = await consoleLogin(gw, 'alice');
     const hand = async (host: string) => {
-      const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=${host}&return=%2F`, { headers: { cookie: c.cookie }, redirect: 'manual' });
+      const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=${host}&return=%2F`, {
+        headers: { cookie: c.cookie },
+        redirect: 'manual',
+      });
       const loc = new URL(r.headers.get('location')!);
       return loc.pathname + loc.search;
     };

@@ -18,7 +18,27 @@ const SKIP = missing('openssl', hasOpenssl(), 'apt-get install openssl');
 function selfSigned(dir: string, cn: string) {
   const key = join(dir, `${cn}.key`);
   const cert = join(dir, `${cn}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn},DNS:*.${cn},IP:127.0.0.1`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      `subjectAltName=DNS:${cn},DNS:*.${cn},IP:127.0.0.1`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert), keyFile: key, certFile: cert };
 }
 
@@ -31,25 +51,40 @@ describe('http proxy and TLS', { skip: SKIP }, () => {
 
   /** Cookie for `app` over the TLS listener (the hand-off answers with an https device URL). */
   const tlsCookie = async () => {
-    const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=app&return=%2F`, { headers: { cookie: consoleCookie.cookie }, redirect: 'manual' });
+    const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=app&return=%2F`, {
+      headers: { cookie: consoleCookie.cookie },
+      redirect: 'manual',
+    });
     const loc = new URL(r.headers.get('location')!);
     assert.equal(loc.protocol, 'https:');
     return new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: gw.proxyPort, path: loc.pathname + loc.search, headers: { host: gw.host('app') }, rejectUnauthorized: false }, (res) => {
-        res.resume();
-        resolve(String(res.headers['set-cookie']?.[0] ?? ''));
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: gw.proxyPort,
+          path: loc.pathname + loc.search,
+          headers: { host: gw.host('app') },
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(String(res.headers['set-cookie']?.[0] ?? ''));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
   };
   const fetchTls = (cookie: string, path: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: gw.proxyPort, path, headers: { host: gw.host('app'), cookie }, rejectUnauthorized: false }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        { host: '127.0.0.1', port: gw.proxyPort, path, headers: { host: gw.host('app'), cookie }, rejectUnauthorized: false },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -62,10 +97,16 @@ describe('http proxy and TLS', { skip: SKIP }, () => {
     // The device says which credential it got (an echo of the secret would reach the browser masked).
     const basic = `Basic ${Buffer.from('operator:app-Secret-pw').toString('base64')}`;
     device = createServer({ key: dev.key, cert: dev.cert }, (req, res) =>
-      res.end(`tls device; token=${req.headers['x-api-token'] === 'app-Secret-pw' ? 'injected' : ''}; auth=${req.headers.authorization === basic ? 'injected' : ''}`),
+      res.end(
+        `tls device; token=${req.headers['x-api-token'] === 'app-Secret-pw' ? 'injected' : ''}; auth=${req.headers.authorization === basic ? 'injected' : ''}`,
+      ),
     );
     await new Promise<void>((r) => device.listen(0, '127.0.0.1', r));
-    gw = await startGw({ approval: false, nodePort: (device.address() as { port: number }).port, env: { GATEHOUSE_HTTP_TLS_CERT: proxy.certFile, GATEHOUSE_HTTP_TLS_KEY: proxy.keyFile } });
+    gw = await startGw({
+      approval: false,
+      nodePort: (device.address() as { port: number }).port,
+      env: { GATEHOUSE_HTTP_TLS_CERT: proxy.certFile, GATEHOUSE_HTTP_TLS_KEY: proxy.keyFile },
+    });
     consoleCookie = await consoleLogin(gw, 'alice');
   });
   after(async () => {

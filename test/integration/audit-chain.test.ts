@@ -76,7 +76,13 @@ for (const target of DB_TARGETS) {
       const rb = await db().selectFrom('audit_log').selectAll().where('id', '=', b).executeTakeFirstOrThrow();
       // Swap the two records' positions: each row keeps its own (intact) content under the other's id.
       await db().deleteFrom('audit_log').where('id', 'in', [a, b]).execute();
-      await db().insertInto('audit_log').values([{ ...rb, id: a }, { ...ra, id: b }]).execute();
+      await db()
+        .insertInto('audit_log')
+        .values([
+          { ...rb, id: a },
+          { ...ra, id: b },
+        ])
+        .execute();
       const res = await verify();
       assert.equal(res.problem?.kind, 'reordered');
       assert.equal(res.problem?.id, a);
@@ -87,13 +93,40 @@ for (const target of DB_TARGETS) {
 
     test('an inserted record is found, even with a correct hash (no signing key)', async () => {
       const all = await ids();
-      const prev = await db().selectFrom('audit_log').selectAll().where('id', '=', all[all.length - 1]).executeTakeFirstOrThrow();
+      const prev = await db()
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('id', '=', all[all.length - 1])
+        .executeTakeFirstOrThrow();
       // A forger who knows the hash rule but not the key appends a plausible record.
-      const fields = { seq: prev.seq! + 1, at: Date.now(), actor: 'mallory', actorId: null, channel: 'cli', action: 'approval.approve', targetType: 'approval', targetId: '1', details: '{}' };
+      const fields = {
+        seq: prev.seq! + 1,
+        at: Date.now(),
+        actor: 'mallory',
+        actorId: null,
+        channel: 'cli',
+        action: 'approval.approve',
+        targetType: 'approval',
+        targetId: '1',
+        details: '{}',
+      };
       const hash = recordHash(prev.hash!, fields);
       await db()
         .insertInto('audit_log')
-        .values({ at: fields.at, actor: fields.actor, actor_id: null, channel: fields.channel, action: fields.action, target_type: fields.targetType, target_id: fields.targetId, details: fields.details, seq: fields.seq, prev_hash: prev.hash, hash, sig: 'f'.repeat(64) })
+        .values({
+          at: fields.at,
+          actor: fields.actor,
+          actor_id: null,
+          channel: fields.channel,
+          action: fields.action,
+          target_type: fields.targetType,
+          target_id: fields.targetId,
+          details: fields.details,
+          seq: fields.seq,
+          prev_hash: prev.hash,
+          hash,
+          sig: 'f'.repeat(64),
+        })
         .execute();
       const res = await verify();
       assert.equal(res.problem?.kind, 'inserted');
@@ -111,9 +144,32 @@ for (const target of DB_TARGETS) {
         const batch = [];
         for (let i = 0; i < 1000; i++) {
           seq++;
-          const f = { seq, at: Date.now(), actor: 'load', actorId: null, channel: 'system', action: 'load.test', targetType: 'n', targetId: String(done + i), details: JSON.stringify({ i }) };
+          const f = {
+            seq,
+            at: Date.now(),
+            actor: 'load',
+            actorId: null,
+            channel: 'system',
+            action: 'load.test',
+            targetType: 'n',
+            targetId: String(done + i),
+            details: JSON.stringify({ i }),
+          };
           const hash = recordHash(prevHash, f);
-          batch.push({ at: f.at, actor: f.actor, actor_id: null, channel: f.channel, action: f.action, target_type: f.targetType, target_id: f.targetId, details: f.details, seq, prev_hash: prevHash, hash, sig: sign(key, hash) });
+          batch.push({
+            at: f.at,
+            actor: f.actor,
+            actor_id: null,
+            channel: f.channel,
+            action: f.action,
+            target_type: f.targetType,
+            target_id: f.targetId,
+            details: f.details,
+            seq,
+            prev_hash: prevHash,
+            hash,
+            sig: sign(key, hash),
+          });
           prevHash = hash;
         }
         await db().insertInto('audit_log').values(batch).execute();

@@ -26,7 +26,9 @@ for (const target of DB_TARGETS) {
       bus = new EventBus(t.s.store, 20);
       await bus.start();
       const got: GatehouseEvent[] = [];
-      bus.subscribe((e) => e.type === 'policy.changed' && typeof e.payload.action === 'string' && e.payload.action.startsWith('test.') && got.push(e));
+      bus.subscribe(
+        (e) => e.type === 'policy.changed' && typeof e.payload.action === 'string' && e.payload.action.startsWith('test.') && got.push(e),
+      );
       const tagOf = (e: GatehouseEvent) => String(e.payload.action);
 
       if (target.name === 'postgres') {
@@ -48,10 +50,21 @@ for (const target of DB_TARGETS) {
         await a;
       } else {
         // SQLite commits in id order; the same gap is made by inserting the higher id first.
-        const max = Number((await db.selectFrom('events').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
-        await sql`insert into events (id, at, type, payload) values (${max + 2}, ${Date.now()}, 'policy.changed', '{"action":"test.b"}')`.execute(db);
+        const max = Number(
+          (
+            await db
+              .selectFrom('events')
+              .select((eb) => eb.fn.max('id').as('m'))
+              .executeTakeFirst()
+          )?.m ?? 0,
+        );
+        await sql`insert into events (id, at, type, payload) values (${max + 2}, ${Date.now()}, 'policy.changed', '{"action":"test.b"}')`.execute(
+          db,
+        );
         await waitFor('B delivered', () => got.some((e) => tagOf(e) === 'test.b'), 5000, 10);
-        await sql`insert into events (id, at, type, payload) values (${max + 1}, ${Date.now()}, 'policy.changed', '{"action":"test.a"}')`.execute(db);
+        await sql`insert into events (id, at, type, payload) values (${max + 1}, ${Date.now()}, 'policy.changed', '{"action":"test.a"}')`.execute(
+          db,
+        );
       }
       await waitFor('A delivered after it committed', () => got.some((e) => tagOf(e) === 'test.a'), 5000, 10);
       // More polls: still exactly one of each.

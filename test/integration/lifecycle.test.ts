@@ -76,7 +76,11 @@ for (const target of DB_TARGETS) {
       await assert.rejects(t.s.approvals.revoke(c.request.id, 'carol', { channel: 'cli' }), code('forbidden'));
       const rv = await t.s.approvals.revoke(c.request.id, 'bob', { comment: 'done', channel: 'cli' });
       assert.equal(rv.status, 'revoked');
-      assert.equal((await t.s.approvals.decide('dave', 'web01', 'ssh')).outcome, 'approval-required', 'revoked grant no longer lets through');
+      assert.equal(
+        (await t.s.approvals.decide('dave', 'web01', 'ssh')).outcome,
+        'approval-required',
+        'revoked grant no longer lets through',
+      );
       const audit = await t.s.adminStore.listAudit({ limit: 10, targetType: 'approval', targetId: String(c.request.id) });
       assert.deepEqual(audit.map((x) => x.action).reverse(), ['approval.create', 'approval.approve', 'approval.revoke']);
     });
@@ -109,7 +113,10 @@ for (const target of DB_TARGETS) {
     test('a required reason is enforced with approval.reason.min.length', async () => {
       await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: true });
       await assert.rejects(req('dave', 'web01', { reason: '' }), code('reason_required'));
-      await assert.rejects(req('dave', 'web01', { reason: 'abc' }), (e: unknown) => code('reason_required')(e) && /at least 5/.test((e as Error).message));
+      await assert.rejects(
+        req('dave', 'web01', { reason: 'abc' }),
+        (e: unknown) => code('reason_required')(e) && /at least 5/.test((e as Error).message),
+      );
       const ok = await req('dave', 'web01', { reason: 'patching' });
       assert.equal(ok.outcome, 'waiting');
       await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: false });
@@ -120,7 +127,11 @@ for (const target of DB_TARGETS) {
       const off = await req('dave');
       assert.equal(off.outcome, 'waiting', 'auto-approve is off by default');
       const snap = await t.s.policy.current();
-      assert.deepEqual(off.request.route.levels[0].approverIds.map((id) => snap.userName(id)), ['bob'], 'the requester is not among the approvers');
+      assert.deepEqual(
+        off.request.route.levels[0].approverIds.map((id) => snap.userName(id)),
+        ['bob'],
+        'the requester is not among the approvers',
+      );
       await t.s.approvals.cancel(off.request.id, 'dave', 'cli');
       await t.s.admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', 'true');
       const on = await req('dave');
@@ -153,7 +164,11 @@ for (const target of DB_TARGETS) {
       if (r.outcome === 'allowed') throw new Error('expected a request');
       assert.equal(r.request.route.source, 'workflow');
       const id = r.request.id;
-      await assert.rejects(t.s.approvals.approve(id, 'frank', { channel: 'cli' }), code('forbidden'), 'level 2 approvers cannot decide level 1');
+      await assert.rejects(
+        t.s.approvals.approve(id, 'frank', { channel: 'cli' }),
+        code('forbidden'),
+        'level 2 approvers cannot decide level 1',
+      );
       const l1 = await t.s.approvals.approve(id, 'bob', { channel: 'cli' });
       assert.equal(l1.status, 'waiting');
       assert.equal(l1.currentLevel, 1, 'first level approved');
@@ -180,7 +195,11 @@ for (const target of DB_TARGETS) {
       await t.s.admin.addWorkflow(ADMIN, 'slow', 'ops', 'db', ['line-manager']);
       const r = await req('dave', 'db01');
       if (r.outcome === 'allowed') throw new Error('expected a request');
-      assert.deepEqual(r.request.route.levels[0].approverIds, [(await t.s.policy.current()).usersByName.get('erin')!.id], "dave's line manager");
+      assert.deepEqual(
+        r.request.route.levels[0].approverIds,
+        [(await t.s.policy.current()).usersByName.get('erin')!.id],
+        "dave's line manager",
+      );
       t.clock.advance(30 * MIN);
       await assert.rejects(t.s.approvals.approve(r.request.id, 'erin', { channel: 'cli' }), code('expired'));
       await t.s.admin.removeWorkflow(ADMIN, 'slow');
@@ -190,7 +209,11 @@ for (const target of DB_TARGETS) {
       const now = t.clock.now();
       const bob = (await t.s.policy.current()).usersByName.get('bob')!;
       const hank = (await t.s.policy.current()).usersByName.get('hank')!;
-      await t.s.store.insertDelegation({ fromUserId: bob.id, toUserId: hank.id, startsAt: now + 10 * MIN, endsAt: now + 20 * MIN, reason: 'holiday' }, { actor: 'bob', channel: 'cli', action: 'delegation.create' }, now);
+      await t.s.store.insertDelegation(
+        { fromUserId: bob.id, toUserId: hank.id, startsAt: now + 10 * MIN, endsAt: now + 20 * MIN, reason: 'holiday' },
+        { actor: 'bob', channel: 'cli', action: 'delegation.create' },
+        now,
+      );
       const r = await req('dave', 'web01', { protocol: 'sftp' });
       if (r.outcome === 'allowed') throw new Error('expected a request');
       await assert.rejects(t.s.approvals.approve(r.request.id, 'hank', { channel: 'cli' }), code('forbidden'), 'before the period');

@@ -23,7 +23,8 @@ for (const target of DB_TARGETS) {
       const clock = new ManualClock(Date.now());
       const store = new KyselyNodeStore(dbOf(t.s));
       const audits: string[] = [];
-      const mk = (id: string) => new NodeService(store, clock, { id, host: 'h', pid: 1, version: 'test' }, async (a, d) => void audits.push(`${a}:${d.node}`));
+      const mk = (id: string) =>
+        new NodeService(store, clock, { id, host: 'h', pid: 1, version: 'test' }, async (a, d) => void audits.push(`${a}:${d.node}`));
       const [a, b, c] = [mk('node-a'), mk('node-b'), mk('node-c')];
       for (const n of [a, b, c]) await n.register();
       const sessions = new KyselySessionStore(kyselyStoreOf(t.s));
@@ -43,12 +44,24 @@ for (const target of DB_TARGETS) {
       assert.deepEqual([...ra.nodes, ...rc.nodes], ['node-b']);
       assert.equal(ra.sessions + rc.sessions, 2);
       assert.deepEqual(audits, ['node.down:node-b']);
-      const rows = await dbOf(t.s).selectFrom('sessions').select(['id', 'ended_at', 'end_reason']).where('id', 'in', [sb1, sb2, sa]).orderBy('id').execute();
+      const rows = await dbOf(t.s)
+        .selectFrom('sessions')
+        .select(['id', 'ended_at', 'end_reason'])
+        .where('id', 'in', [sb1, sb2, sa])
+        .orderBy('id')
+        .execute();
       assert.match(rows[0].end_reason!, /node lost/);
       assert.match(rows[1].end_reason!, /node lost/);
       assert.equal(rows[2].ended_at, null, "node-a's session lives on");
       const list = await a.list();
-      assert.deepEqual(list.map((n) => [n.id, n.status]), [['node-a', 'up'], ['node-b', 'down'], ['node-c', 'up']]);
+      assert.deepEqual(
+        list.map((n) => [n.id, n.status]),
+        [
+          ['node-a', 'up'],
+          ['node-b', 'down'],
+          ['node-c', 'up'],
+        ],
+      );
       assert.equal(list.find((n) => n.id === 'node-a')!.liveSessions, 1);
       // node-a restarts after a crash: the session it held is closed, and it is up again.
       const lost = await a.register();

@@ -23,7 +23,11 @@ describe('PostgreSQL notifications', { skip: PG_SKIP }, () => {
     const slow = loadConfig({ ...t.env, GATEHOUSE_EVENT_POLL_MS: '5000' });
     other = await openServices(slow, makeLogger('silent'));
     await other.bus.start();
-    listener = startPgListener(t.env.DATABASE_URL, () => void other.bus.kick(), () => {});
+    listener = startPgListener(
+      t.env.DATABASE_URL,
+      () => void other.bus.kick(),
+      () => {},
+    );
     for (let i = 0; i < 100 && !listener.connected; i++) await new Promise((r) => setTimeout(r, 50));
   });
   after(async () => {
@@ -54,7 +58,9 @@ describe('PostgreSQL notifications', { skip: PG_SKIP }, () => {
   test('after pg_terminate_backend on the listening connection, it reconnects and misses nothing', async () => {
     const admin = new pg.Client({ connectionString: t.env.DATABASE_URL });
     await admin.connect();
-    const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'LISTEN%' and datname = current_database()`);
+    const killed = await admin.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'LISTEN%' and datname = current_database()`,
+    );
     await admin.end();
     assert.ok(killed.rowCount! >= 1, 'the listening backend was terminated');
     // Decide while the listener is down: the catch-up read after reconnect must deliver it.

@@ -29,7 +29,10 @@ for (const target of DB_TARGETS) {
       const config = loadConfig(t.env);
       if (target.name === 'postgres') {
         // A second "node" deciding at the same wall time, and a sweeper whose clock is past the deadline: separate pools.
-        others = [await openServices(config, makeLogger('silent'), { clock: t.clock }), await openServices(config, makeLogger('silent'), { clock: late })];
+        others = [
+          await openServices(config, makeLogger('silent'), { clock: t.clock }),
+          await openServices(config, makeLogger('silent'), { clock: late }),
+        ];
       } else {
         // SQLite has one writer connection per process (other processes wait on the file lock); in one
         // process the contenders share it, and the sweeper runs with its own, later clock.
@@ -47,7 +50,13 @@ for (const target of DB_TARGETS) {
       const sweeper = others[1]?.approvals ?? sweeperOnly!;
       const wins: Record<string, number> = {};
       for (let i = 0; i < rounds; i++) {
-        const r = await t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: `round ${i}` });
+        const r = await t.s.approvals.request({
+          username: 'alice',
+          device: 'web01',
+          protocol: 'ssh',
+          channel: 'cli',
+          reason: `round ${i}`,
+        });
         if (r.outcome === 'allowed') throw new Error('expected a request');
         const id = r.request.id;
         late.t = r.request.expiresAt! + 1;
@@ -69,7 +78,10 @@ for (const target of DB_TARGETS) {
         for (const a of attempts.slice(0, 3)) {
           if (a.status === 'rejected') {
             const e = a.reason as GatehouseError;
-            assert.ok(e instanceof GatehouseError && ['already_decided', 'expired'].includes(e.code), `round ${i}: unexpected ${String(e)}`);
+            assert.ok(
+              e instanceof GatehouseError && ['already_decided', 'expired'].includes(e.code),
+              `round ${i}: unexpected ${String(e)}`,
+            );
           }
         }
         const fulfilled = attempts.slice(0, 3).filter((a) => a.status === 'fulfilled').length + (final.status === 'expired' ? 1 : 0);
@@ -77,12 +89,25 @@ for (const target of DB_TARGETS) {
         const audit = await t.s.adminStore.listAudit({ limit: 20, targetType: 'approval', targetId: String(id) });
         const terminal = audit.filter((x) => TERMINAL_ACTIONS.includes(x.action));
         assert.equal(terminal.length, 1, `round ${i}: audit holds exactly the winning transition (${terminal.map((x) => x.action)})`);
-        assert.equal(terminal[0].action, ({ approved: 'approval.approve', rejected: 'approval.reject', cancelled: 'approval.cancel', expired: 'approval.expire' } as Record<string, string>)[final.status]);
+        assert.equal(
+          terminal[0].action,
+          (
+            {
+              approved: 'approval.approve',
+              rejected: 'approval.reject',
+              cancelled: 'approval.cancel',
+              expired: 'approval.expire',
+            } as Record<string, string>
+          )[final.status],
+        );
         // A decided request never flips afterwards.
         await assert.rejects(t.s.approvals.approve(id, 'bob', { channel: 'cli' }));
         if (final.status === 'approved') await t.s.approvals.revoke(id, 'bob', { channel: 'cli' });
       }
-      assert.equal(Object.values(wins).reduce((a, b) => a + b, 0), rounds);
+      assert.equal(
+        Object.values(wins).reduce((a, b) => a + b, 0),
+        rounds,
+      );
       // Every contender won sometimes or the race was not real; print the spread for the record.
       console.log(`# ${target.name} race winners over ${rounds} rounds: ${JSON.stringify(wins)}`);
     });

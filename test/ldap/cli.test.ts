@@ -17,7 +17,12 @@ describe('gatehouse directory and user totp', { skip: missing('slapd', SLAPD !==
   before(async () => {
     ldap = await startSlapd();
     dir = mkdtempSync(join(tmpdir(), 'gh-ldap-cli-'));
-    env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123', GATEHOUSE_LOG_LEVEL: 'silent' };
+    env = {
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
+      GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
+      GATEHOUSE_LOG_LEVEL: 'silent',
+    };
   });
   after(async () => {
     await ldap?.stop();
@@ -25,7 +30,26 @@ describe('gatehouse directory and user totp', { skip: missing('slapd', SLAPD !==
   });
 
   test('set, show (no password), a bad URL refused with the field named', async () => {
-    const set = await gh(['directory', 'set', '--url', ldap.url, '--bind-dn', SYNC_DN, '--bind-password-stdin', '--user-base', PEOPLE, '--group-base', GROUPS, '--attr-group-owner', 'owner', '--interval', '0'], { env, input: SYNC_PW + '\n' });
+    const set = await gh(
+      [
+        'directory',
+        'set',
+        '--url',
+        ldap.url,
+        '--bind-dn',
+        SYNC_DN,
+        '--bind-password-stdin',
+        '--user-base',
+        PEOPLE,
+        '--group-base',
+        GROUPS,
+        '--attr-group-owner',
+        'owner',
+        '--interval',
+        '0',
+      ],
+      { env, input: SYNC_PW + '\n' },
+    );
     assert.equal(set.code, 0, set.stderr);
     assert.ok(!set.stdout.includes(SYNC_PW));
     const show = await gh(['directory', 'show'], { env });
@@ -55,7 +79,9 @@ describe('gatehouse directory and user totp', { skip: missing('slapd', SLAPD !==
     assert.match(e.otpauthUrl, /^otpauth:\/\/totp\//);
     const wrong = await gh(['user', 'totp', 'confirm', 'alice', '000000'], { env });
     assert.equal(wrong.code, 2);
-    const c = await ghJson<{ recoveryCodes: string[] }>(['user', 'totp', 'confirm', 'alice', await generate({ secret: e.secret })], { env });
+    const c = await ghJson<{ recoveryCodes: string[] }>(['user', 'totp', 'confirm', 'alice', await generate({ secret: e.secret })], {
+      env,
+    });
     assert.equal(c.recoveryCodes.length, 10);
     assert.equal((await gh(['group', 'second-factor', 'ops', 'on'], { env })).code, 0);
     const st = await ghJson(['user', 'totp', 'status', 'alice'], { env });

@@ -21,7 +21,11 @@ describe('console login with the directory and TOTP', { skip: missing('slapd', S
     ldap = await startSlapd();
     srv = await startServer('sqlite', {}, { seed: false });
     const s = srv.running.services;
-    await directoryOf(s).directory.configure(ADMIN, { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0 }, SYNC_PW);
+    await directoryOf(s).directory.configure(
+      ADMIN,
+      { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0 },
+      SYNC_PW,
+    );
   });
   after(async () => {
     await srv?.stop();
@@ -79,7 +83,11 @@ describe('console login with the directory and TOTP', { skip: missing('slapd', S
     c.cookie = done.headers.get('set-cookie')!.split(';')[0];
     const me = await c.get('/api/v1/me/second-factor');
     assert.deepEqual(me.body, { enrolled: true, required: true, recoveryCodesLeft: 10 });
-    assert.equal((await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: lastCode })).status, 401, 'the ticket is spent');
+    assert.equal(
+      (await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: lastCode })).status,
+      401,
+      'the ticket is spent',
+    );
   });
 
   test('next login: the code is asked; a replayed code is refused; a recovery code works once', async () => {
@@ -93,12 +101,19 @@ describe('console login with the directory and TOTP', { skip: missing('slapd', S
     const viaRecovery = await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: recovery[0] });
     assert.equal(viaRecovery.status, 200, viaRecovery.text);
     const again = await post('/api/v1/session', { username: 'alice', password: pwOf('alice') });
-    assert.equal((await post('/api/v1/session/second-factor', { ticket: again.body.ticket, code: recovery[0] })).status, 401, 'a recovery code works once');
+    assert.equal(
+      (await post('/api/v1/session/second-factor', { ticket: again.body.ticket, code: recovery[0] })).status,
+      401,
+      'a recovery code works once',
+    );
     // The next time step's code (a phone clock a little fast) is accepted.
     const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
     assert.equal((await post('/api/v1/session/second-factor', { ticket: again.body.ticket, code: next })).status, 200);
     const audit = await srv.running.services.adminStore.listAudit({ limit: 50, action: 'auth.login' });
-    assert.ok(audit.some((a) => a.actor === 'alice' && a.details.secondFactor === 'totp'), 'the audit log records the second factor');
+    assert.ok(
+      audit.some((a) => a.actor === 'alice' && a.details.secondFactor === 'totp'),
+      'the audit log records the second factor',
+    );
   });
 
   test('approvers can be required to pass the second factor; their console decisions then follow it', async () => {
@@ -114,12 +129,21 @@ describe('console login with the directory and TOTP', { skip: missing('slapd', S
     assert.equal((await post('/api/v1/session', { username: 'bob', password: pwOf('bob') })).status, 200);
   });
 
-  test('five wrong codes end the ticket, and the user\'s code limit holds across new logins', async () => {
+  test("five wrong codes end the ticket, and the user's code limit holds across new logins", async () => {
     const step1 = await post('/api/v1/session', { username: 'alice', password: pwOf('alice') });
-    for (let i = 0; i < 5; i++) assert.equal((await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: '111111' })).status, 401);
-    assert.notEqual((await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: recovery[1] })).status, 200, 'even an unused recovery code');
+    for (let i = 0; i < 5; i++)
+      assert.equal((await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: '111111' })).status, 401);
+    assert.notEqual(
+      (await post('/api/v1/session/second-factor', { ticket: step1.body.ticket, code: recovery[1] })).status,
+      200,
+      'even an unused recovery code',
+    );
     // The limiter counts codes per user in the database, not per ticket: a new login does not reset it.
     const fresh = await post('/api/v1/session', { username: 'alice', password: pwOf('alice') });
-    assert.equal((await post('/api/v1/session/second-factor', { ticket: fresh.body.ticket, code: recovery[1] })).status, 429, 'a new login is limited too');
+    assert.equal(
+      (await post('/api/v1/session/second-factor', { ticket: fresh.body.ticket, code: recovery[1] })).status,
+      429,
+      'a new login is limited too',
+    );
   });
 });

@@ -73,7 +73,9 @@ describe('TOTP with OpenSSH: ssh, sftp and scp', { skip: SSHD_SKIP }, () => {
     const remote = REMOTE;
     const r = await run('scp', ['-P', String(gw.port), ...gw.opts(interactive), src, `alice@web01@127.0.0.1:${remote}`], { env: env() });
     assert.equal(r.code, 0, r.stderr);
-    const again = await run('scp', ['-P', String(gw.port), ...gw.opts(interactive), src, `alice@web01@127.0.0.1:${remote}`], { env: env() });
+    const again = await run('scp', ['-P', String(gw.port), ...gw.opts(interactive), src, `alice@web01@127.0.0.1:${remote}`], {
+      env: env(),
+    });
     assert.notEqual(again.code, 0, 'a recovery code works once');
   });
 });

@@ -48,13 +48,19 @@ function login(port: number, username: string, o: { password?: string; privateKe
       authHandler: (methodsLeft, _partial, next) => {
         if (!tried) {
           tried = true;
-          return next(o.privateKey ? { type: 'publickey', username, key: o.privateKey } : { type: 'password', username, password: o.password! });
+          return next(
+            o.privateKey ? { type: 'publickey', username, key: o.privateKey } : { type: 'password', username, password: o.password! },
+          );
         }
         if (!methodsLeft?.includes('keyboard-interactive') || rounds++ >= 5) return next(false as never);
-        return next({ type: 'keyboard-interactive', username, prompt: (_n, _i, _l, ps, finish) => {
-          for (const p of ps) prompts.push(p.prompt);
-          finish(ps.map(() => codes.shift() ?? ''));
-        } });
+        return next({
+          type: 'keyboard-interactive',
+          username,
+          prompt: (_n, _i, _l, ps, finish) => {
+            for (const p of ps) prompts.push(p.prompt);
+            finish(ps.map(() => codes.shift() ?? ''));
+          },
+        });
       },
       readyTimeout: 10_000,
     });
@@ -83,7 +89,11 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
     });
     const s = g.services;
     const d = directoryOf(s);
-    await d.directory.configure(ADMIN, { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0 }, SYNC_PW);
+    await d.directory.configure(
+      ADMIN,
+      { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0 },
+      SYNC_PW,
+    );
     await d.directory.sync(ADMIN);
     const ops = (await s.policy.current()).userGroupsByName.get('ops')!;
     await d.directory.store.setSecondFactorGroup(ops.id, true, Date.now());
@@ -117,7 +127,9 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
 
   test('a wrong code is refused; three wrong codes end the connection', async () => {
     // The per-user code limit (5 in the window) is not what this test is about: start from zero.
-    await dbOf(g.services).deleteFrom('login_attempts' as never).execute();
+    await dbOf(g.services)
+      .deleteFrom('login_attempts' as never)
+      .execute();
     const r = await login(g.sshPort!, 'alice', { password: pwOf('alice'), codes: ['000000', '111111', '222222', '333333'] });
     assert.equal(r.ok, false);
     assert.equal(r.prompts.length, 3);
@@ -127,7 +139,10 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
 
   test('a key, then the next step code (a fast phone clock) at the prompt', async () => {
     const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
-    assert.deepEqual(await login(g.sshPort!, 'alice', { privateKey: key.private, codes: [next] }), { ok: true, prompts: ['Verification code: '] });
+    assert.deepEqual(await login(g.sshPort!, 'alice', { privateKey: key.private, codes: [next] }), {
+      ok: true,
+      prompts: ['Verification code: '],
+    });
     assert.equal((await login(g.sshPort!, 'alice', { privateKey: key.private, codes: [] })).ok, false, 'a key alone is not enough');
   });
 });

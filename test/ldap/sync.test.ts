@@ -8,7 +8,21 @@ import { missing } from '../helpers/peers.js';
 import { ADMIN, testServices, type TestEnv } from '../helpers/services.js';
 import { GatehouseError } from '../../src/core/errors.js';
 import { directoryOf } from '../../src/directory/index.js';
-import { GROUPS, PEOPLE, SLAPD, SYNC_DN, SYNC_PW, addPerson, addValue, dnOf, gdnOf, pwOf, replace, startSlapd, type Slapd } from './slapd.js';
+import {
+  GROUPS,
+  PEOPLE,
+  SLAPD,
+  SYNC_DN,
+  SYNC_PW,
+  addPerson,
+  addValue,
+  dnOf,
+  gdnOf,
+  pwOf,
+  replace,
+  startSlapd,
+  type Slapd,
+} from './slapd.js';
 
 const code = (c: string) => (e: unknown) => e instanceof GatehouseError && e.code === c;
 const skip = missing('slapd', SLAPD !== null, 'apt-get install slapd');
@@ -24,7 +38,14 @@ for (const target of DB_TARGETS) {
       await t.s.admin.addUser(ADMIN, { username: 'local1', password: 'S3cret-pass' });
       await directoryOf(t.s).directory.configure(
         ADMIN,
-        { url: ldap.url, bindDn: SYNC_DN, userBase: PEOPLE, groupBase: GROUPS, intervalMinutes: 0, attributes: { groupOwner: 'owner' } as never },
+        {
+          url: ldap.url,
+          bindDn: SYNC_DN,
+          userBase: PEOPLE,
+          groupBase: GROUPS,
+          intervalMinutes: 0,
+          attributes: { groupOwner: 'owner' } as never,
+        },
         SYNC_PW,
       );
     });
@@ -37,7 +58,10 @@ for (const target of DB_TARGETS) {
     const groupMembers = async (name: string) => {
       const p = await t.s.policy.current();
       const g = p.userGroupsByName.get(name)!;
-      return { members: g.memberIds.map((id) => p.usersById.get(id)!.username).sort(), managers: g.managerIds.map((id) => p.usersById.get(id)!.username).sort() };
+      return {
+        members: g.memberIds.map((id) => p.usersById.get(id)!.username).sort(),
+        managers: g.managerIds.map((id) => p.usersById.get(id)!.username).sort(),
+      };
     };
 
     test('the bind password is sealed and never shown', async () => {
@@ -71,8 +95,16 @@ for (const target of DB_TARGETS) {
       assert.equal(p.usersById.get((await user('bob')).managerId!)!.username, 'carol');
       assert.equal((await user('carol')).managerId, null);
       assert.deepEqual(await groupMembers('oncall'), { members: ['dave'], managers: [] });
-      assert.deepEqual(await groupMembers('ops'), { members: ['alice', 'dave'], managers: ['bob'] }, 'dave through the nested oncall group; bob as owner');
-      assert.deepEqual(await groupMembers('engineering'), { members: ['alice', 'dave'], managers: ['bob', 'carol'] }, 'two levels of nesting; the owner is a group');
+      assert.deepEqual(
+        await groupMembers('ops'),
+        { members: ['alice', 'dave'], managers: ['bob'] },
+        'dave through the nested oncall group; bob as owner',
+      );
+      assert.deepEqual(
+        await groupMembers('engineering'),
+        { members: ['alice', 'dave'], managers: ['bob', 'carol'] },
+        'two levels of nesting; the owner is a group',
+      );
       assert.equal((await user('local1')).source, 'local', 'local users stay');
       const audit = await t.s.adminStore.listAudit({ limit: 5, action: 'directory.sync' });
       assert.equal(audit.length, 1);
@@ -187,7 +219,11 @@ for (const target of DB_TARGETS) {
       // Runs the schedule (its first tick is at once) until `done` or `ms` pass, then stops it.
       const during = async (done: () => boolean, ms: number) => {
         const errors: unknown[] = [];
-        const stop = d.schedule(ADMIN, (e) => errors.push(e), (r) => runs.push(r.summary.users.added));
+        const stop = d.schedule(
+          ADMIN,
+          (e) => errors.push(e),
+          (r) => runs.push(r.summary.users.added),
+        );
         const end = Date.now() + ms;
         while (!done() && errors.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
         stop();
@@ -206,7 +242,10 @@ for (const target of DB_TARGETS) {
     test('an unreachable directory is a clear error and changes nothing', async () => {
       const d = directoryOf(t.s).directory;
       await d.configure(ADMIN, { url: 'ldap://127.0.0.1:1', timeoutSeconds: 2 });
-      await assert.rejects(d.sync(ADMIN), (e: unknown) => e instanceof GatehouseError && e.code === 'unavailable' && !String(e.message).includes(SYNC_PW));
+      await assert.rejects(
+        d.sync(ADMIN),
+        (e: unknown) => e instanceof GatehouseError && e.code === 'unavailable' && !String(e.message).includes(SYNC_PW),
+      );
       assert.equal((await user('alice')).disabled, false);
       await d.configure(ADMIN, { url: ldap.url });
     });

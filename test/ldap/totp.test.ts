@@ -61,8 +61,16 @@ for (const target of DB_TARGETS) {
     test('window ±1 step: a code from the next step is accepted, one two steps old is not', async () => {
       t.clock.advance(120_000);
       assert.equal(await t.s.auth.verifyTotp(await alice(), await codeAt(t.clock.now() - 60_000)), false, 'two steps old');
-      assert.equal(await t.s.auth.verifyTotp(await alice(), await codeAt(t.clock.now() + 30_000)), true, 'the next step (a fast phone clock)');
-      assert.equal(await t.s.auth.verifyTotp(await alice(), await codeAt(t.clock.now())), false, 'an earlier step after a later one was used');
+      assert.equal(
+        await t.s.auth.verifyTotp(await alice(), await codeAt(t.clock.now() + 30_000)),
+        true,
+        'the next step (a fast phone clock)',
+      );
+      assert.equal(
+        await t.s.auth.verifyTotp(await alice(), await codeAt(t.clock.now())),
+        false,
+        'an earlier step after a later one was used',
+      );
     });
 
     test('recovery codes work once each, with or without the dash', async () => {

@@ -16,7 +16,10 @@ fastMailEnv();
 const CHILD = fileURLToPath(new URL('./child-gateway.ts', import.meta.url));
 
 function runChild(env: Record<string, string>): { committed: Promise<number>; exited: Promise<NodeJS.Signals | null>; kill(): void } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const committed = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
@@ -61,14 +64,25 @@ describe('crash between commit and send', () => {
 
     // 2. The whole gateway; killed while its worker is inside the SMTP conversation.
     const holePort = (hole.address() as AddressInfo).port;
-    const b = runChild({ ...base, GH_CHILD_MODE: 'serve', GH_CHILD_REQUEST: 'dave:web01', GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${holePort}`, GATEHOUSE_SMTP_IN_PORT: '', GATEHOUSE_MAIL_LEASE_MS: '1500' });
+    const b = runChild({
+      ...base,
+      GH_CHILD_MODE: 'serve',
+      GH_CHILD_REQUEST: 'dave:web01',
+      GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${holePort}`,
+      GATEHOUSE_SMTP_IN_PORT: '',
+      GATEHOUSE_MAIL_LEASE_MS: '1500',
+    });
     const idB = await b.committed;
     const s = await openServices(loadConfig(base), makeLogger('silent'));
     try {
-      await waitFor('the child to be mid-send', async () => {
-        const rows = await mailDb(s).selectFrom('mail_outbox').select(['request_id', 'status']).execute();
-        return rows.length === 2 && rows.some((r) => r.status === 'sending');
-      }, 20_000);
+      await waitFor(
+        'the child to be mid-send',
+        async () => {
+          const rows = await mailDb(s).selectFrom('mail_outbox').select(['request_id', 'status']).execute();
+          return rows.length === 2 && rows.some((r) => r.status === 'sending');
+        },
+        20_000,
+      );
       // The first request's mail was built by this child too: its event was committed before it started.
       b.kill();
       assert.equal(await b.exited, 'SIGKILL');

@@ -41,10 +41,13 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
 
   test('the Approve link: GET shows a confirm page and changes nothing; POST approves', async () => {
     const { id, decided } = await waitingRequest('alice', 'web01');
-    const mail = await waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
+    const mail = await waitFor('the approver mail', () =>
+      sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')),
+    );
     assert.equal(mail.parsed.subject, `Acme PAM - Connection Approval Notification - #${id}`);
     assert.ok(mail.parsed.html, 'an HTML part');
-    for (const want of ['alice', 'alice@example.com', 'web01', 'root', 'ssh', '192.0.2.7', 'deploy 42', 'APPROVE']) assert.match(mail.parsed.text!, new RegExp(want));
+    for (const want of ['alice', 'alice@example.com', 'web01', 'root', 'ssh', '192.0.2.7', 'deploy 42', 'APPROVE'])
+      assert.match(mail.parsed.text!, new RegExp(want));
     assert.match(mail.parsed.replyTo!.value[0].address!, /^approvals\+[0-9a-f]{32}@gh\.test$/);
     const { approve } = links(mail);
     assert.ok(approve.startsWith(gw.g.services.config.publicUrl.replace(/\/$/, '')) || approve.includes('/email/approval/'));
@@ -57,7 +60,11 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
     }
     assert.equal((await gw.g.services.approvals.get(id))!.status, 'waiting', 'GET changes nothing');
 
-    const post = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=ok+from+mail' });
+    const post = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'comment=ok+from+mail',
+    });
     assert.equal(post.status, 200, await post.clone().text());
     const r = await decided;
     assert.equal(r.status, 'approved');
@@ -65,7 +72,9 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
     assert.equal(d[0].channel, 'email-link');
     assert.equal(d[0].comment, 'ok from mail');
     // The requester hears about it, with the grant window.
-    const note = await waitFor('the requester mail', () => sink.to('alice@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
+    const note = await waitFor('the requester mail', () =>
+      sink.to('alice@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')),
+    );
     assert.match(note.parsed.text!, /was approved/);
     assert.match(note.parsed.text!, /from \d{4}-.* until \d{4}-/);
     const metrics = await (await fetch(`${gw.web}/metrics`)).text();
@@ -75,7 +84,9 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
 
   test('a reply "APPROVE looks fine" over SMTP approves the waiting request', async () => {
     const { id, decided } = await waitingRequest('dave', 'web01');
-    const mail = await waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
+    const mail = await waitFor('the approver mail', () =>
+      sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')),
+    );
     await sendTo(gw.g.smtpInPort!, replyTo(mail, 'Bob <bob@example.com>', 'APPROVE looks fine'));
     const r = await decided;
     assert.equal(r.status, 'approved');
@@ -86,10 +97,14 @@ describe('email end to end (SMTP sink, gateway started with start(env))', () => 
 
   test('a reply "REJECT not now" rejects; the requester is told, with the comment', async () => {
     const { id, decided } = await waitingRequest('alice', 'db01');
-    const mail = await waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
+    const mail = await waitFor('the approver mail', () =>
+      sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')),
+    );
     await sendTo(gw.g.smtpInPort!, replyTo(mail, 'bob@example.com', 'reject: not now'));
     assert.equal((await decided).status, 'rejected');
-    const note = await waitFor('the requester mail', () => sink.to('alice@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')));
+    const note = await waitFor('the requester mail', () =>
+      sink.to('alice@example.com').find((m) => m.parsed.subject === SUBJECT(id, 'Acme PAM')),
+    );
     assert.match(note.parsed.text!, /was rejected/);
     assert.match(note.parsed.text!, /not now/);
   });

@@ -29,7 +29,8 @@ describe('mail for each approval event', () => {
   });
 
   const mails = (to: string, id: number) => sink.to(to).filter((m) => m.parsed.subject === SUBJECT(id));
-  const req = (username: string, device: string) => t.s.approvals.request({ username, device, protocol: 'ssh', reason: 'events test', channel: 'ssh' });
+  const req = (username: string, device: string) =>
+    t.s.approvals.request({ username, device, protocol: 'ssh', reason: 'events test', channel: 'ssh' });
 
   test('a repeat attempt reminds the approver only once the last mail is older than the reuse window', async () => {
     const r = await req('alice', 'web01');
@@ -53,7 +54,7 @@ describe('mail for each approval event', () => {
     assert.match(rev.parsed.text!, /done now/);
   });
 
-  test('the next level of a workflow notifies its approvers; the first level\'s links die', async () => {
+  test("the next level of a workflow notifies its approvers; the first level's links die", async () => {
     const r = await req('alice', 'db01');
     const id = r.outcome === 'waiting' ? r.request.id : -1;
     await waitFor('level 1 mail', () => mails('bob@example.com', id).length === 1);
@@ -64,7 +65,10 @@ describe('mail for each approval event', () => {
       assert.match(m.parsed.text!, /Level: +2 of 2/);
     }
     const tokens = await mailDb(t.s).selectFrom('mail_link_tokens').selectAll().where('request_id', '=', id).execute();
-    assert.ok(tokens.filter((x) => x.level === 0).every((x) => x.dead_at !== null), 'level 1 links are dead');
+    assert.ok(
+      tokens.filter((x) => x.level === 0).every((x) => x.dead_at !== null),
+      'level 1 links are dead',
+    );
     assert.ok(tokens.filter((x) => x.level === 1).every((x) => x.dead_at === null));
   });
 

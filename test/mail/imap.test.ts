@@ -49,7 +49,10 @@ describe('email reply over IMAP (Dovecot)', { skip }, () => {
     const res = await s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', reason: 'deploy 42', channel: 'ssh' });
     const id = res.outcome === 'waiting' ? res.request.id : -1;
     const mail = await waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)));
-    await imap.append('INBOX', await rawMail(replyTo(mail, 'Bob <bob@example.com>', 'APPROVE looks fine', { messageId: `<imap-${id}@client.test>` })));
+    await imap.append(
+      'INBOX',
+      await rawMail(replyTo(mail, 'Bob <bob@example.com>', 'APPROVE looks fine', { messageId: `<imap-${id}@client.test>` })),
+    );
     await waitFor('approved over IMAP', async () => (await s.approvals.get(id))!.status === 'approved', 15_000);
     const d = await s.store.decisions(id);
     assert.equal(d.length, 1);
@@ -60,7 +63,8 @@ describe('email reply over IMAP (Dovecot)', { skip }, () => {
     // Restart: the poller starts again on the same mailbox and finds nothing to do.
     await gw.restart();
     await sleep(1000);
-    const refused = async () => (await dbOf(gw.g.services).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').execute()).length;
+    const refused = async () =>
+      (await dbOf(gw.g.services).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').execute()).length;
     assert.equal(await refused(), 0, 'nothing processed again after a restart');
 
     // A crash after processing but before flagging: the flag is lost, the Message-ID table still knows it.

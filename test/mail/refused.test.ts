@@ -4,7 +4,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN, seedOrg } from '../helpers/services.js';
 import { mailDb } from '../helpers/kysely.js';
-import { fastMailEnv, links, rawMail, replyTo, sendTo, sleep, startGateway, startSink, SUBJECT, waitFor, type Gateway, type Sink } from './helpers.js';
+import {
+  fastMailEnv,
+  links,
+  rawMail,
+  replyTo,
+  sendTo,
+  sleep,
+  startGateway,
+  startSink,
+  SUBJECT,
+  waitFor,
+  type Gateway,
+  type Sink,
+} from './helpers.js';
 import { dbOf } from '../helpers/kysely.js';
 
 fastMailEnv();
@@ -51,7 +64,14 @@ describe('refused mail and links', () => {
   }
   const status = async (id: number) => (await gw.g.services.approvals.get(id))!.status;
   const refusals = async (id: number) =>
-    (await dbOf(gw.g.services).selectFrom('audit_log').selectAll().where('action', '=', 'mail.reply.refused').where('target_id', '=', String(id)).execute()).map((r) => JSON.parse(r.details).reason as string);
+    (
+      await dbOf(gw.g.services)
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'mail.reply.refused')
+        .where('target_id', '=', String(id))
+        .execute()
+    ).map((r) => JSON.parse(r.details).reason as string);
   const explained = (id: number) => sink.to('bob@example.com').filter((m) => m.parsed.subject === `Re: ${SUBJECT(id)}`);
 
   test('replies that must not decide: non-approver, wrong code, no code, then a replay of the good one', async () => {
@@ -63,7 +83,13 @@ describe('refused mail and links', () => {
     assert.match((await refusals(id))[0], /not an approver/);
     assert.equal(explained(id).length, 0, 'no reply to someone who is not an approver');
 
-    await sendTo(port, replyTo(mail, 'bob@example.com', 'APPROVE', { replyTo: 'approvals+00000000000000000000000000000000@gh.test', references: '<gh.' + id + '.00000000000000000000000000000000.1.1@gh.test>' }));
+    await sendTo(
+      port,
+      replyTo(mail, 'bob@example.com', 'APPROVE', {
+        replyTo: 'approvals+00000000000000000000000000000000@gh.test',
+        references: '<gh.' + id + '.00000000000000000000000000000000.1.1@gh.test>',
+      }),
+    );
     await waitFor('refusal audited', async () => (await refusals(id)).length === 2);
     assert.match((await refusals(id))[1], /does not match/);
 
@@ -97,7 +123,11 @@ describe('refused mail and links', () => {
     assert.equal(await status(a.id), 'rejected');
 
     const b = await waiting();
-    await dbOf(gw.g.services).updateTable('approval_requests').set({ expires_at: Date.now() - 1000 }).where('id', '=', b.id).execute();
+    await dbOf(gw.g.services)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('id', '=', b.id)
+      .execute();
     await sendTo(gw.g.smtpInPort!, replyTo(b.mail, 'bob@example.com', 'APPROVE'));
     await waitFor('refusal', async () => (await refusals(b.id)).some((r) => /expired/.test(r)));
     assert.equal(await status(b.id), 'expired');
@@ -110,7 +140,10 @@ describe('refused mail and links', () => {
     const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=' } as const;
     for (const u of [approve, reject]) assert.equal((await fetch(path(u))).status, 200);
     const used = await mailDb(gw.g.services).selectFrom('mail_link_tokens').select('used_at').where('request_id', '=', id).execute();
-    assert.ok(used.every((t) => t.used_at === null), 'GET used no token');
+    assert.ok(
+      used.every((t) => t.used_at === null),
+      'GET used no token',
+    );
     assert.equal(await status(id), 'waiting');
 
     assert.equal((await fetch(path(approve), form)).status, 200);
@@ -127,7 +160,7 @@ describe('refused mail and links', () => {
     assert.equal(await status(id), 'approved');
   });
 
-  test('links with approval.email.link.requires.login ask for the approver\'s own login', async () => {
+  test("links with approval.email.link.requires.login ask for the approver's own login", async () => {
     await gw.g.services.admin.setParam({ username: 'admin', id: null, channel: 'cli' }, 'approval.email.link.requires.login', 'true');
     try {
       const { id, mail } = await waiting();
@@ -136,7 +169,11 @@ describe('refused mail and links', () => {
       const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
       assert.equal((await post('comment=x')).status, 401);
       assert.equal((await post('username=bob&password=wrong')).status, 401);
-      assert.equal((await post('username=carol&password=S3cret-pass')).status, 401, 'another user cannot use bob\'s link, and learns nothing of their password');
+      assert.equal(
+        (await post('username=carol&password=S3cret-pass')).status,
+        401,
+        "another user cannot use bob's link, and learns nothing of their password",
+      );
       assert.equal(await status(id), 'waiting');
       assert.equal((await post('username=bob&password=S3cret-pass&comment=ok')).status, 200);
       assert.equal(await status(id), 'approved');
@@ -145,7 +182,11 @@ describe('refused mail and links', () => {
       const second = await waiting();
       const url2 = `${gw.web}${new URL(links(second.mail).approve).pathname}`;
       const login = async (username: string) => {
-        const r = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'S3cret-pass' }) });
+        const r = await fetch(`${gw.web}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username, password: 'S3cret-pass' }),
+        });
         assert.equal(r.status, 200);
         return r.headers.get('set-cookie')!.split(';')[0];
       };
@@ -155,14 +196,19 @@ describe('refused mail and links', () => {
       const page = await (await fetch(url2, { headers: { cookie: bob } })).text();
       assert.match(page, /Signed in to the console as bob/);
       assert.doesNotMatch(page, /type="password"/);
-      const ok = await fetch(url2, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: bob }, body: 'comment=' });
+      const ok = await fetch(url2, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: bob },
+        body: 'comment=',
+      });
       assert.equal(ok.status, 200);
       assert.equal(await status(second.id), 'approved');
 
       // Guessing the password through a link: five are checked, the next kills the link.
       const third = await waiting();
       const url3 = `${gw.web}${new URL(links(third.mail).approve).pathname}`;
-      const post3 = (body: string) => fetch(url3, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      const post3 = (body: string) =>
+        fetch(url3, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
       for (let i = 0; i < 5; i++) assert.equal((await post3(`username=bob&password=guess${i}`)).status, 401);
       assert.match(await (await post3('username=bob&password=guess5')).text(), /no longer works/);
       assert.equal((await post3('username=bob&password=S3cret-pass')).status, 410);

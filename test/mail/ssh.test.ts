@@ -20,7 +20,15 @@ describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () 
     sink = await startSink();
     if (DOVECOT) dc = await startDovecot();
     fastMailEnv(dc ? { GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${dc.port}/INBOX`, GATEHOUSE_IMAP_POLL_MS: '200' } : {});
-    gw = await startSshGateway(sshd, { approval: true, env: { ...mailKnobs, GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test', GATEHOUSE_SMTP_IN_PORT: '0' } });
+    gw = await startSshGateway(sshd, {
+      approval: true,
+      env: {
+        ...mailKnobs,
+        GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+        GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test',
+        GATEHOUSE_SMTP_IN_PORT: '0',
+      },
+    });
   });
   after(async () => {
     await gw?.stop();
@@ -29,7 +37,8 @@ describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () 
     await sshd?.stop();
   });
   afterEach(async () => {
-    for (const r of await gw.s.store.listRequests({ status: 'approved' })) await gw.s.approvals.revoke(r.id, 'admin', { channel: 'cli' }).catch(() => {});
+    for (const r of await gw.s.store.listRequests({ status: 'approved' }))
+      await gw.s.approvals.revoke(r.id, 'admin', { channel: 'cli' }).catch(() => {});
   });
 
   async function waitingSsh(): Promise<{ p: Running; id: number; mail: Awaited<ReturnType<typeof mailFor>> }> {
@@ -37,7 +46,8 @@ describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () 
     const id = Number(/[Rr]equest #(\d+)/.exec(await p.waitFor(/[Rr]equest #\d+/))![1]);
     return { p, id, mail: await mailFor(id) };
   }
-  const mailFor = (id: number) => waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)));
+  const mailFor = (id: number) =>
+    waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)));
 
   test('Approve link: the confirm form starts the waiting SSH session', async () => {
     const { p, id, mail } = await waitingSsh();
@@ -58,16 +68,26 @@ describe('email end to end with a real SSH connection', { skip: SSHD_SKIP }, () 
     assert.equal((await p.done).code, 0);
   });
 
-  test('reply "APPROVE looks fine" through an IMAP mailbox starts the waiting SSH session', { skip: missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd') }, async () => {
-    const { p, mail } = await waitingSsh();
-    const imap = new ImapFlow({ host: '127.0.0.1', port: dc!.port, secure: false, auth: { user: dc!.user, pass: dc!.pass }, logger: false });
-    await imap.connect();
-    try {
-      await imap.append('INBOX', await rawMail(replyTo(mail, 'bob@example.com', 'APPROVE looks fine')));
-    } finally {
-      await imap.logout();
-    }
-    await p.waitFor(/started-42/, 20_000);
-    assert.equal((await p.done).code, 0);
-  });
+  test(
+    'reply "APPROVE looks fine" through an IMAP mailbox starts the waiting SSH session',
+    { skip: missing('dovecot', DOVECOT, 'apt-get install dovecot-imapd') },
+    async () => {
+      const { p, mail } = await waitingSsh();
+      const imap = new ImapFlow({
+        host: '127.0.0.1',
+        port: dc!.port,
+        secure: false,
+        auth: { user: dc!.user, pass: dc!.pass },
+        logger: false,
+      });
+      await imap.connect();
+      try {
+        await imap.append('INBOX', await rawMail(replyTo(mail, 'bob@example.com', 'APPROVE looks fine')));
+      } finally {
+        await imap.logout();
+      }
+      await p.waitFor(/started-42/, 20_000);
+      assert.equal((await p.done).code, 0);
+    },
+  );
 });

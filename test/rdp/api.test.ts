@@ -57,7 +57,10 @@ describe('API: RDP connect and .rdp download', () => {
     assert.match(String(d.headers.get('content-type')), /^application\/x-rdp/);
     assert.equal(d.headers.get('content-disposition'), 'attachment; filename="rdp01.rdp"');
     assert.equal(d.headers.get('cache-control'), 'no-store');
-    assert.match(d.text, new RegExp(`^full address:s:127\\.0\\.0\\.1:${g.port}\\r\\nusername:s:Administrator\\r\\nloadbalanceinfo:s:gh1\\.`));
+    assert.match(
+      d.text,
+      new RegExp(`^full address:s:127\\.0\\.0\\.1:${g.port}\\r\\nusername:s:Administrator\\r\\nloadbalanceinfo:s:gh1\\.`),
+    );
     const ticket = /loadbalanceinfo:s:(\S+)/.exec(d.text)![1];
     const c = await rawClient(g.port);
     c.sock.write(clientConnectionRequest({ routingToken: ticket, requestedProtocols: 1 }));

@@ -11,7 +11,17 @@ import { makeLogger } from '../../src/log.js';
 import { openServices } from '../../src/services.js';
 import { issueTicket } from '../../src/protocols/rdp/index.js';
 import { clientConnectionRequest, parseConnectionRequest } from '../../src/protocols/rdp/x224.js';
-import { addRdpDevice, auditRows, CONNECTION_CONFIRM, fakeRdpServer, rawClient, startGateway, waitUntil, type FakeRdp, type Gw } from './helpers.js';
+import {
+  addRdpDevice,
+  auditRows,
+  CONNECTION_CONFIRM,
+  fakeRdpServer,
+  rawClient,
+  startGateway,
+  waitUntil,
+  type FakeRdp,
+  type Gw,
+} from './helpers.js';
 import { dbOf } from '../helpers/kysely.js';
 
 async function ticketFor(g: Gw, user = 'alice', device = 'rdp01') {
@@ -84,9 +94,16 @@ for (const target of DB_TARGETS) {
       assert.equal(live[0].approval_id, null);
       c.sock.end();
       await c.closed;
-      await waitUntil(async () => !!(await dbOf(g.s).selectFrom('sessions').select('ended_at').where('id', '=', live[0].id).executeTakeFirst())?.ended_at, 3000, 'session end');
+      await waitUntil(
+        async () => !!(await dbOf(g.s).selectFrom('sessions').select('ended_at').where('id', '=', live[0].id).executeTakeFirst())?.ended_at,
+        3000,
+        'session end',
+      );
       const row = await dbOf(g.s).selectFrom('sessions').selectAll().where('id', '=', live[0].id).executeTakeFirstOrThrow();
-      assert.ok(Number(row.bytes_in) >= payload.length && Number(row.bytes_out) >= payload.length, `bytes ${row.bytes_in}/${row.bytes_out}`);
+      assert.ok(
+        Number(row.bytes_in) >= payload.length && Number(row.bytes_out) >= payload.length,
+        `bytes ${row.bytes_in}/${row.bytes_out}`,
+      );
       const connects = await auditRows(g.s, 'rdp.connect');
       assert.ok(connects.some((a) => a.details.sessionId === live[0].id && a.actor === 'alice'));
     });
@@ -102,7 +119,11 @@ for (const target of DB_TARGETS) {
       a.sock.destroy();
       b.sock.destroy();
       await refused(g, cr);
-      await waitUntil(async () => (await auditRows(g.s, 'rdp.refused')).filter((r) => r.details.reason === 'ticket used').length >= 2, 3000, 'two audited refusals');
+      await waitUntil(
+        async () => (await auditRows(g.s, 'rdp.refused')).filter((r) => r.details.reason === 'ticket used').length >= 2,
+        3000,
+        'two audited refusals',
+      );
     });
 
     test('bad input closes at once, audited, and a refusal looks the same whatever the cause', async () => {
@@ -150,54 +171,91 @@ for (const target of DB_TARGETS) {
       ok.sock.destroy();
     });
 
-    test('300 random and mutated packets against the live gateway: each closed, nothing relayed, the gateway still serves', { timeout: 60_000 }, async () => {
-      let seed = 42;
-      const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-      const base = clientConnectionRequest({ routingToken: 'gh1.' + 'Q'.repeat(43), requestedProtocols: 3 });
-      const n = dev.requests.length;
-      const audited = async () => (await dbOf(g.s).selectFrom('audit_log').select(({ fn }) => fn.countAll<number>().as('n')).where('action', 'like', 'rdp.refused%').executeTakeFirstOrThrow()).n;
-      const before = Number(await audited());
-      for (let i = 0; i < 300; i++) {
-        let pkt = Buffer.from(base);
-        if (i % 3 === 0) pkt = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) + 1 }, () => Math.floor(rnd() * 256)));
-        else for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
-        const c = await rawClient(g.port);
-        c.sock.end(pkt);
-        await c.closed;
-        assert.equal(c.received().length, 0, `packet ${i} got an answer`);
-      }
-      assert.equal(dev.requests.length, n, 'nothing reached the device');
-      // Every one is audited (written one at a time, behind the connections).
-      await waitUntil(async () => Number(await audited()) >= before + 300, 45_000, 'the flood audited');
-      const t = await ticketFor(g);
-      const ok = await rawClient(g.port);
-      ok.sock.write(clientConnectionRequest({ routingToken: t.ticket, requestedProtocols: 1 }));
-      await ok.waitFor(CONNECTION_CONFIRM.length);
-      ok.sock.destroy();
-    });
+    test(
+      '300 random and mutated packets against the live gateway: each closed, nothing relayed, the gateway still serves',
+      { timeout: 60_000 },
+      async () => {
+        let seed = 42;
+        const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+        const base = clientConnectionRequest({ routingToken: 'gh1.' + 'Q'.repeat(43), requestedProtocols: 3 });
+        const n = dev.requests.length;
+        const audited = async () =>
+          (
+            await dbOf(g.s)
+              .selectFrom('audit_log')
+              .select(({ fn }) => fn.countAll<number>().as('n'))
+              .where('action', 'like', 'rdp.refused%')
+              .executeTakeFirstOrThrow()
+          ).n;
+        const before = Number(await audited());
+        for (let i = 0; i < 300; i++) {
+          let pkt = Buffer.from(base);
+          if (i % 3 === 0) pkt = Buffer.from(Array.from({ length: Math.floor(rnd() * 64) + 1 }, () => Math.floor(rnd() * 256)));
+          else for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
+          const c = await rawClient(g.port);
+          c.sock.end(pkt);
+          await c.closed;
+          assert.equal(c.received().length, 0, `packet ${i} got an answer`);
+        }
+        assert.equal(dev.requests.length, n, 'nothing reached the device');
+        // Every one is audited (written one at a time, behind the connections).
+        await waitUntil(async () => Number(await audited()) >= before + 300, 45_000, 'the flood audited');
+        const t = await ticketFor(g);
+        const ok = await rawClient(g.port);
+        ok.sock.write(clientConnectionRequest({ routingToken: t.ticket, requestedProtocols: 1 }));
+        await ok.waitFor(CONNECTION_CONFIRM.length);
+        ok.sock.destroy();
+      },
+    );
 
     test('an expired ticket and a ticket whose device changed are refused like an unknown one', async () => {
       const t1 = await ticketFor(g);
-      await dbOf(g.s).updateTable('rdp_tickets' as never).set({ expires_at: Date.now() - 1 } as never).where('id' as never, '=', (await dbOf(g.s).selectFrom('rdp_tickets' as never).select('id' as never).orderBy('id' as never, 'desc').executeTakeFirstOrThrow() as { id: number }).id as never).execute();
+      await dbOf(g.s)
+        .updateTable('rdp_tickets' as never)
+        .set({ expires_at: Date.now() - 1 } as never)
+        .where(
+          'id' as never,
+          '=',
+          (
+            (await dbOf(g.s)
+              .selectFrom('rdp_tickets' as never)
+              .select('id' as never)
+              .orderBy('id' as never, 'desc')
+              .executeTakeFirstOrThrow()) as { id: number }
+          ).id as never,
+        )
+        .execute();
       await refused(g, clientConnectionRequest({ routingToken: t1.ticket, requestedProtocols: 1 }));
       const t2 = await ticketFor(g, 'alice', 'rdp02');
       await g.s.admin.setDevice({ username: 'admin', id: null, channel: 'cli' }, 'rdp02', { protocols: 'ssh', port: 22 });
       await waitUntil(async () => (await g.s.approvals.decide('alice', 'rdp02', 'rdp')).outcome === 'denied', 3000, 'policy change');
       await refused(g, clientConnectionRequest({ routingToken: t2.ticket, requestedProtocols: 1 }));
-      await waitUntil(async () => {
-        const reasons = (await auditRows(g.s, 'rdp.refused')).map((r) => String(r.details.reason));
-        return reasons.includes('ticket expired') && reasons.some((r) => /access re-check failed/.test(r));
-      }, 3000, 'audited refusals');
+      await waitUntil(
+        async () => {
+          const reasons = (await auditRows(g.s, 'rdp.refused')).map((r) => String(r.details.reason));
+          return reasons.includes('ticket expired') && reasons.some((r) => /access re-check failed/.test(r));
+        },
+        3000,
+        'audited refusals',
+      );
     });
 
     // The deadline does not depend on the database: run its 10 s once.
-    test('a client that never sends its request is dropped at the 10 s deadline', { timeout: 20_000, skip: target.name !== 'sqlite' && 'runs on SQLite only' }, async () => {
-      const c = await rawClient(g.port);
-      c.sock.write(Buffer.from([3, 0]));
-      const ms = await c.closed;
-      assert.ok(ms >= 9_500 && ms < 12_000, `closed after ${ms} ms`);
-      await waitUntil(async () => (await auditRows(g.s, 'rdp.refused')).some((r) => /deadline/.test(String(r.details.reason))), 3000, 'audit');
-    });
+    test(
+      'a client that never sends its request is dropped at the 10 s deadline',
+      { timeout: 20_000, skip: target.name !== 'sqlite' && 'runs on SQLite only' },
+      async () => {
+        const c = await rawClient(g.port);
+        c.sock.write(Buffer.from([3, 0]));
+        const ms = await c.closed;
+        assert.ok(ms >= 9_500 && ms < 12_000, `closed after ${ms} ms`);
+        await waitUntil(
+          async () => (await auditRows(g.s, 'rdp.refused')).some((r) => /deadline/.test(String(r.details.reason))),
+          3000,
+          'audit',
+        );
+      },
+    );
   });
 }
 
@@ -221,7 +279,10 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     assert.equal(first.outcome === 'waiting' && first.request.protocol, 'rdp');
     const again = await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'cli', reason: 'patch tuesday' });
     assert.equal(again.outcome === 'waiting' && again.request.id, reqId, 'a second attempt reuses the waiting request');
-    assert.equal((await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'web', mayRequest: false })).outcome, 'approval-required');
+    assert.equal(
+      (await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'web', mayRequest: false })).outcome,
+      'approval-required',
+    );
     await g.s.approvals.approve(reqId, 'bob', { channel: 'cli', comment: 'ok' });
     await waitUntil(async () => (await g.s.approvals.decide('alice', 'rdp01', 'rdp')).outcome === 'allowed', 3000, 'grant');
     const t = await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'cli' });
@@ -237,11 +298,18 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     await c.closed;
     const ms = Date.now() - t0;
     assert.ok(ms < 1000, `relay closed ${ms} ms after revocation`);
-    await waitUntil(async () => !!(await dbOf(g.s).selectFrom('sessions').select('end_reason').where('id', '=', row.id).executeTakeFirst())?.end_reason, 3000, 'session end');
+    await waitUntil(
+      async () => !!(await dbOf(g.s).selectFrom('sessions').select('end_reason').where('id', '=', row.id).executeTakeFirst())?.end_reason,
+      3000,
+      'session end',
+    );
     const ended = await dbOf(g.s).selectFrom('sessions').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
     assert.match(String(ended.end_reason), /revoked/);
     // No new ticket without a new approval.
-    assert.equal((await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'web', mayRequest: false })).outcome, 'approval-required');
+    assert.equal(
+      (await issueTicket(g.s, { username: 'alice', device: 'rdp01', channel: 'web', mayRequest: false })).outcome,
+      'approval-required',
+    );
   });
 
   test('a ticket issued before its grant was revoked is refused at connect', async () => {
@@ -254,12 +322,24 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     assert.equal(t.outcome, 'allowed');
     await g.s.approvals.revoke(id, 'bob', { channel: 'cli' });
     await refused(g, clientConnectionRequest({ routingToken: t.outcome === 'allowed' ? t.ticket : '', requestedProtocols: 1 }));
-    await waitUntil(async () => (await auditRows(g.s, 'rdp.refused')).some((x) => /access re-check failed/.test(String(x.details.reason))), 3000, 'audited re-check refusal');
+    await waitUntil(
+      async () => (await auditRows(g.s, 'rdp.refused')).some((x) => /access re-check failed/.test(String(x.details.reason))),
+      3000,
+      'audited re-check refusal',
+    );
   });
 
   test('the end of the grant window closes the relay within 1 s', { timeout: 20_000 }, async () => {
     const now = Date.now();
-    const res = await g.s.approvals.request({ username: 'alice', device: 'rdp01', protocol: 'rdp', channel: 'cli', reason: 'short window', start: now, end: now + 3000 });
+    const res = await g.s.approvals.request({
+      username: 'alice',
+      device: 'rdp01',
+      protocol: 'rdp',
+      channel: 'cli',
+      reason: 'short window',
+      start: now,
+      end: now + 3000,
+    });
     assert.equal(res.outcome, 'waiting');
     const id = res.outcome === 'waiting' ? res.request.id : 0;
     await g.s.approvals.approve(id, 'bob', { channel: 'cli' });
@@ -272,7 +352,16 @@ describe('RDP gateway: approval before the desktop, revocation ends the relay', 
     await c.closed;
     const late = Date.now() - (now + 3000);
     assert.ok(late >= -50 && late < 1000, `closed ${late} ms after the grant ended`);
-    await waitUntil(async () => /window is over/.test(String((await dbOf(g.s).selectFrom('sessions').select('end_reason').where('approval_id', '=', id).executeTakeFirst())?.end_reason)), 3000, 'session end reason');
+    await waitUntil(
+      async () =>
+        /window is over/.test(
+          String(
+            (await dbOf(g.s).selectFrom('sessions').select('end_reason').where('approval_id', '=', id).executeTakeFirst())?.end_reason,
+          ),
+        ),
+      3000,
+      'session end reason',
+    );
   });
 
   test('no access at all: the same answer for a missing device and a forbidden one', async () => {
@@ -296,7 +385,10 @@ describe('RDP gateway: shutdown', () => {
       await g.running.stop();
       stopped = true;
       await c.closed;
-      const s = await openServices(loadConfig({ GATEHOUSE_DATA_DIR: g.dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef' }), makeLogger('silent'));
+      const s = await openServices(
+        loadConfig({ GATEHOUSE_DATA_DIR: g.dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef' }),
+        makeLogger('silent'),
+      );
       const row = await dbOf(s).selectFrom('sessions').selectAll().where('protocol', '=', 'rdp').executeTakeFirstOrThrow();
       await s.close();
       assert.equal(row.end_reason, 'the gateway is shutting down');

@@ -74,8 +74,7 @@ function readAll(sock: Socket, total: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = 0;
     const onData = (b: Buffer) => {
-      for (let i = 0; i < b.length; i++)
-        if (b[i] !== ((seen + i) & 0xff)) return reject(new Error(`byte ${seen + i} corrupted`));
+      for (let i = 0; i < b.length; i++) if (b[i] !== ((seen + i) & 0xff)) return reject(new Error(`byte ${seen + i} corrupted`));
       seen += b.length;
       if (seen >= total) {
         sock.off('data', onData);
@@ -88,21 +87,28 @@ function readAll(sock: Socket, total: number): Promise<void> {
 }
 
 for (const dir of ['client->device', 'device->client'] as const) {
-  test(`${dir}: a reader that stops holds the writer back; at most the queue waits in the gateway; nothing lost`, { timeout: 60_000 }, async () => {
-    const p = await pair();
-    try {
-      const [from, to, gwOut] = dir === 'client->device' ? [p.client, p.device, p.upstream] : [p.device, p.client, p.gwClient];
-      to.pause();
-      const total = 256 * 1024 * 1024;
-      const sent = await writeUntilStalled(from, total, 700);
-      assert.ok(sent < total, 'the writer was never held back');
-      // What the gateway itself holds for the stopped side: the queue plus one read (a 1 MiB slab or a 64 KiB chunk).
-      assert.ok(gwOut.writableLength <= RELAY_QUEUE_BYTES + (1 << 20), `the gateway holds ${gwOut.writableLength} bytes for the stopped reader`);
-      // Everything accepted so far arrives intact once the reader reads again, and the writer can go on.
-      await readAll(to, sent);
-      assert.ok(sent < 64 * 1024 * 1024, `the writer got ${sent} bytes in before it stalled`);
-    } finally {
-      await p.close();
-    }
-  });
+  test(
+    `${dir}: a reader that stops holds the writer back; at most the queue waits in the gateway; nothing lost`,
+    { timeout: 60_000 },
+    async () => {
+      const p = await pair();
+      try {
+        const [from, to, gwOut] = dir === 'client->device' ? [p.client, p.device, p.upstream] : [p.device, p.client, p.gwClient];
+        to.pause();
+        const total = 256 * 1024 * 1024;
+        const sent = await writeUntilStalled(from, total, 700);
+        assert.ok(sent < total, 'the writer was never held back');
+        // What the gateway itself holds for the stopped side: the queue plus one read (a 1 MiB slab or a 64 KiB chunk).
+        assert.ok(
+          gwOut.writableLength <= RELAY_QUEUE_BYTES + (1 << 20),
+          `the gateway holds ${gwOut.writableLength} bytes for the stopped reader`,
+        );
+        // Everything accepted so far arrives intact once the reader reads again, and the writer can go on.
+        await readAll(to, sent);
+        assert.ok(sent < 64 * 1024 * 1024, `the writer got ${sent} bytes in before it stalled`);
+      } finally {
+        await p.close();
+      }
+    },
+  );
 }

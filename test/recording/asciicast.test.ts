@@ -31,10 +31,16 @@ test('a recording holds header, output, input (when enabled) and resizes, in ord
   assert.equal(header.width, 80);
   assert.equal(header.env.TERM, 'xterm-256color');
   const events = cast.slice(1).map((l) => JSON.parse(l));
-  assert.deepEqual(events.map((e) => e[1]), ['o', 'i', 'o', 'r']);
+  assert.deepEqual(
+    events.map((e) => e[1]),
+    ['o', 'i', 'o', 'r'],
+  );
   assert.equal(events[2][2], '€ done\r\n');
   assert.equal(events[3][2], '120x40');
-  assert.ok(events.every((e, i) => i === 0 || e[0] >= events[i - 1][0]), 'times never go back');
+  assert.ok(
+    events.every((e, i) => i === 0 || e[0] >= events[i - 1][0]),
+    'times never go back',
+  );
   const noInput = new AsciicastRecorder({ path: join(dir, 'b.cast.gz'), width: 80, height: 24 });
   noInput.input(Buffer.from('secret-typed\r'));
   await noInput.close();
@@ -42,22 +48,28 @@ test('a recording holds header, output, input (when enabled) and resizes, in ord
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('the real asciinema cat prints the recorded terminal text', { skip: missing('asciinema', hasBinary('asciinema') && hasBinary('script'), 'apt-get install asciinema') }, async () => {
-  const dir = tmp();
-  const path = join(dir, 'c.cast.gz');
-  const r = new AsciicastRecorder({ path, width: 80, height: 24 });
-  r.output(Buffer.from('hello from the device\r\n'));
-  r.output(Buffer.from('uid=0(root)\r\n'));
-  await r.close();
-  const cast = readCast(path);
-  writeFileSync(join(dir, 'c.cast'), cast);
-  // asciinema cat wants a terminal: give it one with script(1), then undo the tty's newline mapping.
-  const raw = execFileSync('script', ['-qec', `asciinema cat ${join(dir, 'c.cast')}`, '/dev/null'], { env: { ...process.env, LANG: 'C.UTF-8' } }).toString();
-  const norm = (x: string) => x.replace(/\r+\n/g, '\n');
-  assert.equal(norm(raw), norm(castOutput(cast)));
-  assert.match(norm(raw), /hello from the device\nuid=0\(root\)/);
-  rmSync(dir, { recursive: true, force: true });
-});
+test(
+  'the real asciinema cat prints the recorded terminal text',
+  { skip: missing('asciinema', hasBinary('asciinema') && hasBinary('script'), 'apt-get install asciinema') },
+  async () => {
+    const dir = tmp();
+    const path = join(dir, 'c.cast.gz');
+    const r = new AsciicastRecorder({ path, width: 80, height: 24 });
+    r.output(Buffer.from('hello from the device\r\n'));
+    r.output(Buffer.from('uid=0(root)\r\n'));
+    await r.close();
+    const cast = readCast(path);
+    writeFileSync(join(dir, 'c.cast'), cast);
+    // asciinema cat wants a terminal: give it one with script(1), then undo the tty's newline mapping.
+    const raw = execFileSync('script', ['-qec', `asciinema cat ${join(dir, 'c.cast')}`, '/dev/null'], {
+      env: { ...process.env, LANG: 'C.UTF-8' },
+    }).toString();
+    const norm = (x: string) => x.replace(/\r+\n/g, '\n');
+    assert.equal(norm(raw), norm(castOutput(cast)));
+    assert.match(norm(raw), /hello from the device\nuid=0\(root\)/);
+    rmSync(dir, { recursive: true, force: true });
+  },
+);
 
 test('a recording cut off by SIGKILL still reads up to the cut', async () => {
   const dir = tmp();
@@ -80,6 +92,10 @@ setInterval(() => { r.output(Buffer.from('line ' + i++ + '\\r\\n')); if (i === 2
   const out = castOutput(readCast(path));
   const lines = out.split('\r\n').filter(Boolean);
   assert.ok(lines.length >= 20, `${lines.length} lines survived the crash`);
-  assert.deepEqual(lines, lines.map((_, i) => `line ${i}`), 'every surviving line intact and in order');
+  assert.deepEqual(
+    lines,
+    lines.map((_, i) => `line ${i}`),
+    'every surviving line intact and in order',
+  );
   rmSync(dir, { recursive: true, force: true });
 });

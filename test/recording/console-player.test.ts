@@ -48,7 +48,10 @@ describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }
     await page.getByRole('button', { name: 'Log out' }).waitFor();
     await page.goto(`${base}/#/sessions`);
     await page.getByRole('button', { name: 'Past', exact: true }).click();
-    await page.getByRole('button', { name: /^Play the recording of session \d+$/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Play the recording of session \d+$/ })
+      .first()
+      .click();
     const player = page.getByTestId('player');
     await player.waitFor();
     // No bypassCSP: the player must work under the console's own Content-Security-Policy.
@@ -71,11 +74,18 @@ describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }
     const live = launchClient('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
     await live.waitFor(/[#$] /);
     await page.goto(`${base}/#/sessions`);
-    await page.getByRole('button', { name: /^Watch the recording of session \d+$/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Watch the recording of session \d+$/ })
+      .first()
+      .click();
     await page.getByTestId('player').waitFor();
     live.write('echo watched-$((7*6))x\n');
     await live.waitFor(/watched-42x/);
-    await page.getByTestId('player').getByText(/watched-42x/).first().waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId('player')
+      .getByText(/watched-42x/)
+      .first()
+      .waitFor({ timeout: 15_000 });
     await shot(page, 'console-session-live');
     live.write('exit\n');
     await live.done;

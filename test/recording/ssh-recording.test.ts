@@ -57,7 +57,9 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     if (!ASCIINEMA) {
       const file = join(gw.dir, 'play.cast');
       writeFileSync(file, cast);
-      const played = execFileSync('script', ['-qec', `asciinema cat ${file}`, '/dev/null'], { env: { ...process.env, LANG: 'C.UTF-8' } }).toString();
+      const played = execFileSync('script', ['-qec', `asciinema cat ${file}`, '/dev/null'], {
+        env: { ...process.env, LANG: 'C.UTF-8' },
+      }).toString();
       const norm = (x: string) => x.replace(/\r+\n/g, '\n');
       assert.equal(norm(played), norm(castOutput(cast)));
       assert.match(played, /recorded-42/);
@@ -67,13 +69,23 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
   test('the API serves the recording to admins only, and the session shows it has one', async () => {
     const base = `http://127.0.0.1:${gw.g.webPort}/api/v1`;
     const login = async (username: string, password: string) => {
-      const r = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      const r = await fetch(`${base}/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
       assert.equal(r.status, 200);
       return (r.headers.get('set-cookie') ?? '').split(';')[0];
     };
     const admin = await login('admin', 'admin-pass-123');
     const alice = await login('alice', 'alice-S3cret-pass');
-    const row = await dbOf(gw.s).selectFrom('sessions').select('id').where('recording', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s)
+      .selectFrom('sessions')
+      .select('id')
+      .where('recording', 'is not', null)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     const res = await fetch(`${base}/sessions/${row.id}/recording`, { headers: { cookie: admin } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/x-asciicast/);
@@ -83,8 +95,13 @@ describe('SSH session recording', { skip: SSHD_SKIP }, () => {
     assert.equal(one.recording, true);
     // From an approval to the sessions (and recordings) it let through.
     await dbOf(gw.s).updateTable('sessions').set({ approval_id: 4242 }).where('id', '=', row.id).execute();
-    const byApproval = (await (await fetch(`${base}/sessions?approvalId=4242`, { headers: { cookie: admin } })).json()) as { items: { id: number; recording: boolean }[] };
-    assert.deepEqual(byApproval.items.map((x) => [x.id, x.recording]), [[row.id, true]]);
+    const byApproval = (await (await fetch(`${base}/sessions?approvalId=4242`, { headers: { cookie: admin } })).json()) as {
+      items: { id: number; recording: boolean }[];
+    };
+    assert.deepEqual(
+      byApproval.items.map((x) => [x.id, x.recording]),
+      [[row.id, true]],
+    );
     const none = (await (await fetch(`${base}/sessions?approvalId=999999`, { headers: { cookie: admin } })).json()) as { items: unknown[] };
     assert.deepEqual(none.items, []);
   });

@@ -120,7 +120,9 @@ for (const name of ['postgres', 'sqlite', 'sqlite-readonly'] as const) {
       if (name === 'sqlite') assert.ok(ticksAtRefusal > ticksAtDown, 'the live session goes on while the gateway waits for the lock');
       await sleep(1500);
       const ticksLater = ticks();
-      console.log(`# live session while the database is down: ${ticksLater - ticksAtDown} more lines (${ticksAtRefusal - ticksAtDown} until the refusal)`);
+      console.log(
+        `# live session while the database is down: ${ticksLater - ticksAtDown} more lines (${ticksAtRefusal - ticksAtDown} until the refusal)`,
+      );
       assert.ok(ticksLater > ticksAtDown, 'the live session goes on');
 
       // It comes back: no restart of the gateway, the next connection works as before.
@@ -130,24 +132,34 @@ for (const name of ['postgres', 'sqlite', 'sqlite-readonly'] as const) {
         lock.close();
       } else chattr('-i');
       const t1 = Date.now();
-      const back = await waitFor('a request made once the database is back', async () => {
-        const c = sshExec(port, alice, 'alice@web02', 'echo back-again', 60_000);
-        const out = await c.waitFor(/#\d+|Permission denied|internal error|unavailable|refused/i, 60_000).catch((e: Error) => e.message);
-        if (/#\d+/.test(out)) return { c, id: Number(/#(\d+)/.exec(out)![1]) };
-        c.killAll();
-        await sleep(500);
-        return null;
-      }, 60_000, 100);
+      const back = await waitFor(
+        'a request made once the database is back',
+        async () => {
+          const c = sshExec(port, alice, 'alice@web02', 'echo back-again', 60_000);
+          const out = await c.waitFor(/#\d+|Permission denied|internal error|unavailable|refused/i, 60_000).catch((e: Error) => e.message);
+          if (/#\d+/.test(out)) return { c, id: Number(/#(\d+)/.exec(out)![1]) };
+          c.killAll();
+          await sleep(500);
+          return null;
+        },
+        60_000,
+        100,
+      );
       console.log(`# ${name} back: a new request waits ${Date.now() - t1} ms after the database returned`);
-      await waitFor('approve through the recovered store', async () => {
-        try {
-          await s.approvals.approve(back.id, 'bob', { channel: 'cli' });
-          return true;
-        } catch {
-          await sleep(300);
-          return false;
-        }
-      }, 30_000, 100);
+      await waitFor(
+        'approve through the recovered store',
+        async () => {
+          try {
+            await s.approvals.approve(back.id, 'bob', { channel: 'cli' });
+            return true;
+          } catch {
+            await sleep(300);
+            return false;
+          }
+        },
+        30_000,
+        100,
+      );
       const run = await back.c.done;
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /back-again/);

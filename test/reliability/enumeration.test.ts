@@ -41,7 +41,11 @@ test('API login: unknown user and wrong password — same answer, argon2 in both
   const answers = new Set<string>();
   const tryLogin = async (username: string, password: string) => {
     const t0 = performance.now();
-    const r = await fetch(`${srv.base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const r = await fetch(`${srv.base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     const text = await r.text();
     const ms = performance.now() - t0;
     answers.add(`${r.status} ${text}`);
@@ -90,7 +94,10 @@ function sshTry(port: number, username: string, password: string, cmd: string | 
   });
 }
 
-const freshCounters = () => dbOf(srv.running.services).deleteFrom('login_attempts' as never).execute();
+const freshCounters = () =>
+  dbOf(srv.running.services)
+    .deleteFrom('login_attempts' as never)
+    .execute();
 
 test('SSH password login: unknown user and wrong password are refused alike, argon2 in both', async () => {
   await freshCounters();
@@ -122,5 +129,10 @@ test('SSH: an unknown device and a forbidden one get the same answer and similar
   const answers = new Set([...unknown, ...forbidden].map(norm));
   console.log(`# SSH device answers: ${[...answers].map((a) => JSON.stringify(a)).join(' | ')}`);
   assert.equal(answers.size, 1);
-  similar('SSH unknown vs forbidden device', unknown.map((t) => t.ms), forbidden.map((t) => t.ms), 0.3);
+  similar(
+    'SSH unknown vs forbidden device',
+    unknown.map((t) => t.ms),
+    forbidden.map((t) => t.ms),
+    0.3,
+  );
 });

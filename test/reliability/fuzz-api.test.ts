@@ -47,10 +47,33 @@ test('every API route: hostile bodies and parameters never give a 5xx or hang', 
     }
   assert.ok(ops.length > 20, `only ${ops.length} operations documented`);
 
-  const clients: Record<string, Client> = { admin: await tokenClient(srv.base, 'admin'), alice: await tokenClient(srv.base, 'alice'), anonymous: new Client(srv.base) };
+  const clients: Record<string, Client> = {
+    admin: await tokenClient(srv.base, 'admin'),
+    alice: await tokenClient(srv.base, 'alice'),
+    anonymous: new Client(srv.base),
+  };
   const statuses: Record<number, number> = {};
   const failures: string[] = [];
-  const param = () => String(r.pick<unknown>([1, 2, 3, 0, -1, 99999999, 'web01', 'alice', 'abc', "1' OR '1'='1", '1;DROP TABLE users', '%00', '..%2f..', encodeURIComponent(Buffer.from(r.str(20)).toString()) || 'x', 'x'.repeat(5000)]));
+  const param = () =>
+    String(
+      r.pick<unknown>([
+        1,
+        2,
+        3,
+        0,
+        -1,
+        99999999,
+        'web01',
+        'alice',
+        'abc',
+        "1' OR '1'='1",
+        '1;DROP TABLE users',
+        '%00',
+        '..%2f..',
+        encodeURIComponent(Buffer.from(r.str(20)).toString()) || 'x',
+        'x'.repeat(5000),
+      ]),
+    );
   const send = async (who: string, op: (typeof ops)[number]) => {
     const path = op.path.replace(/\{[^}]+\}/g, () => param()).replace(/:[A-Za-z]+/g, () => param());
     const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : r.next() < 0.8 ? bodyFor(r, op.schema) : r.json(3);
@@ -59,10 +82,18 @@ test('every API route: hostile bodies and parameters never give a 5xx or hang', 
     if (c.token) h.authorization = `Bearer ${c.token}`;
     let status: number;
     try {
-      const res = await fetch(srv.base + path, { method: op.method, headers: body === undefined ? (c.token ? { authorization: h.authorization } : {}) : h, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(srv.base + path, {
+        method: op.method,
+        headers: body === undefined ? (c.token ? { authorization: h.authorization } : {}) : h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
       status = res.status;
       const text = await res.text();
-      if (status >= 500) failures.push(`${who} ${op.method} ${path.slice(0, 120)} ${JSON.stringify(body)?.slice(0, 300)} -> ${status} ${text.slice(0, 200)}`);
+      if (status >= 500)
+        failures.push(
+          `${who} ${op.method} ${path.slice(0, 120)} ${JSON.stringify(body)?.slice(0, 300)} -> ${status} ${text.slice(0, 200)}`,
+        );
     } catch (err) {
       status = 0;
       failures.push(`${who} ${op.method} ${path.slice(0, 120)} -> no answer: ${(err as Error).message}`);
@@ -74,7 +105,9 @@ test('every API route: hostile bodies and parameters never give a 5xx or hang', 
   // Every operation at least once per caller, then random ones until the budget is spent.
   for (const op of ops) for (const who of Object.keys(clients)) await send(who, op);
   const n = await forAWhile(BUDGET_MS, 50_000, () => send(r.pick(Object.keys(clients)), r.pick(ops)));
-  console.log(`# API: ${ops.length} operations, ${ops.length * 3 + n} hostile requests, statuses ${JSON.stringify(statuses)}, seed ${SEED}`);
+  console.log(
+    `# API: ${ops.length} operations, ${ops.length * 3 + n} hostile requests, statuses ${JSON.stringify(statuses)}, seed ${SEED}`,
+  );
   assert.deepEqual(failures.slice(0, 20), []);
   const health = await fetch(`${srv.base}/healthz`);
   assert.ok(health.status < 500);

@@ -86,11 +86,16 @@ test('X.224: random and mutated Connection Requests never throw and never claim 
 test('email reply commands: never throws; only a first unquoted line starting approve/reject decides', async () => {
   const r = new Rng(SEED + 2);
   const n = await forAWhile(BUDGET_MS, 200_000, () => {
-    const lines = Array.from({ length: r.int(6) }, () => (r.next() < 0.3 ? r.pick(['approve', 'Reject', 'APPROVE: ok', '> approve', '  reject - no', '']) + r.str(20) : r.str(40)));
+    const lines = Array.from({ length: r.int(6) }, () =>
+      r.next() < 0.3 ? r.pick(['approve', 'Reject', 'APPROVE: ok', '> approve', '  reject - no', '']) + r.str(20) : r.str(40),
+    );
     const text = lines.join(r.pick(['\n', '\r\n', '\r']));
     const c = timed('parseCommand', text, () => parseCommand(text));
     if (c) {
-      const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('>'))!;
+      const first = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l && !l.startsWith('>'))!;
       assert.match(first, /^(approve|reject)\b/i);
       assert.equal(c.action, first.slice(0, 7).toLowerCase().startsWith('approve') ? 'approve' : 'reject');
     }

@@ -132,13 +132,32 @@ describe('every request has someone who is told (four eyes, auto-approve)', () =
 
 /** A body that satisfies `schema`'s required fields (types only), so the next check is for unknown ones. */
 function minimalBody(schema: Record<string, any>): unknown {
-  const s = schema.allOf ? { type: 'object', properties: Object.assign({}, ...schema.allOf.map((x: any) => x.properties)), required: schema.allOf.flatMap((x: any) => x.required ?? []) } : (schema.anyOf?.find((x: any) => x.type === 'object') ?? schema);
+  const s = schema.allOf
+    ? {
+        type: 'object',
+        properties: Object.assign({}, ...schema.allOf.map((x: any) => x.properties)),
+        required: schema.allOf.flatMap((x: any) => x.required ?? []),
+      }
+    : (schema.anyOf?.find((x: any) => x.type === 'object') ?? schema);
   if (s.type !== 'object') return undefined;
   const out: Record<string, unknown> = {};
   for (const name of s.required ?? []) {
     const p = s.properties?.[name] ?? {};
     const t = p.type ?? p.anyOf?.[0]?.type;
-    out[name] = p.enum?.[0] ?? p.const ?? (t === 'string' ? 'x'.repeat(Math.max(1, p.minLength ?? 1)) : t === 'integer' || t === 'number' ? (p.minimum ?? 1) : t === 'boolean' ? true : t === 'array' ? [] : t === 'object' ? minimalBody(p) : 'x');
+    out[name] =
+      p.enum?.[0] ??
+      p.const ??
+      (t === 'string'
+        ? 'x'.repeat(Math.max(1, p.minLength ?? 1))
+        : t === 'integer' || t === 'number'
+          ? (p.minimum ?? 1)
+          : t === 'boolean'
+            ? true
+            : t === 'array'
+              ? []
+              : t === 'object'
+                ? minimalBody(p)
+                : 'x');
   }
   return out;
 }
@@ -189,7 +208,8 @@ describe('unknown JSON fields are refused with 400 naming the field, on every bo
         const url = path.replace(/\{id\}/g, '999999').replace(/\{[^}]+\}/g, 'nosuch');
         const r = await admin.req(method.toUpperCase(), url, { ...(body as object), zzUnknownField: 1 });
         tried.push(`${method} ${path}`);
-        if (r.status !== 400 || r.body?.error?.field !== 'zzUnknownField') failures.push(`${method.toUpperCase()} ${path}: ${r.status} ${r.text.slice(0, 160)}`);
+        if (r.status !== 400 || r.body?.error?.field !== 'zzUnknownField')
+          failures.push(`${method.toUpperCase()} ${path}: ${r.status} ${r.text.slice(0, 160)}`);
       }
     }
     assert.ok(tried.length >= 25, `body routes found: ${tried.length}`);
@@ -203,9 +223,20 @@ describe('npm ci is clean on the running Node', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-npmci-'));
     try {
       for (const f of ['package.json', 'package-lock.json']) copyFileSync(f, join(dir, f));
-      const out = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], { cwd: dir, encoding: 'utf8', timeout: 100_000 });
+      const out = spawnSync('npm', ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 100_000,
+      });
       const text = `${out.stdout}${out.stderr}`;
-      assert.equal(text.match(/EBADENGINE/g)?.length ?? 0, 0, text.split('\n').filter((l) => /EBADENGINE|package:|required:/.test(l)).join('\n'));
+      assert.equal(
+        text.match(/EBADENGINE/g)?.length ?? 0,
+        0,
+        text
+          .split('\n')
+          .filter((l) => /EBADENGINE|package:|required:/.test(l))
+          .join('\n'),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -233,14 +264,19 @@ describe('the data dir is private: 0700 dirs, 0600 files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-modes-'));
     const env = {
       GATEHOUSE_DATA_DIR: join(dir, 'data'),
-      GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0',
-      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass', GATEHOUSE_LOG_LEVEL: 'silent',
+      GATEHOUSE_WEB_PORT: '0',
+      GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass',
+      GATEHOUSE_LOG_LEVEL: 'silent',
     };
     try {
       let running = await start(env);
       const data = env.GATEHOUSE_DATA_DIR;
       const files = readdirSync(data);
-      for (const f of ['gatehouse.db', 'gatehouse.db-wal', 'secret.key', 'node-id', 'ssh_host_ed25519_key']) assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
+      for (const f of ['gatehouse.db', 'gatehouse.db-wal', 'secret.key', 'node-id', 'ssh_host_ed25519_key'])
+        assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
       assert.deepEqual(loosePaths(data), [], 'after the first start');
       await running.stop();
       // An operator (or an older version) loosened everything; the next start tightens it.
@@ -277,15 +313,28 @@ describe('configuration: every variable is validated once, and the config reache
   ];
   for (const [name, value] of bad) {
     test(`${name}=${JSON.stringify(value)} stops loadConfig naming the variable`, () => {
-      assert.throws(() => loadConfig({ ...base, [name]: value }), (e: unknown) => e instanceof ConfigError && e.message.includes(name));
+      assert.throws(
+        () => loadConfig({ ...base, [name]: value }),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(name),
+      );
     });
   }
 
   test('an invalid GATEHOUSE_HTTP_* value stops start(), before anything listens', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-badcfg-'));
     try {
-      const env = { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' };
-      await assert.rejects(start({ ...env, GATEHOUSE_HTTP_IDLE_MINUTES: 'abc' }), (e: unknown) => e instanceof ConfigError && /GATEHOUSE_HTTP_IDLE_MINUTES/.test(e.message));
+      const env = {
+        GATEHOUSE_DATA_DIR: dir,
+        GATEHOUSE_WEB_PORT: '0',
+        GATEHOUSE_SSH_PORT: '0',
+        GATEHOUSE_RDP_PORT: '0',
+        GATEHOUSE_HTTP_PROXY_PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'silent',
+      };
+      await assert.rejects(
+        start({ ...env, GATEHOUSE_HTTP_IDLE_MINUTES: 'abc' }),
+        (e: unknown) => e instanceof ConfigError && /GATEHOUSE_HTTP_IDLE_MINUTES/.test(e.message),
+      );
       // Syntactically fine, but the files cannot be read: also a stop naming the variable.
       await assert.rejects(
         start({ ...env, GATEHOUSE_HTTP_TLS_CERT: join(dir, 'missing.crt'), GATEHOUSE_HTTP_TLS_KEY: join(dir, 'missing.key') }),
@@ -300,9 +349,16 @@ describe('configuration: every variable is validated once, and the config reache
   test("start(env) passes its env to the HTTP proxy and mail, not process.env's", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-envdown-'));
     const env = {
-      GATEHOUSE_DATA_DIR: dir, GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0',
-      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass', GATEHOUSE_LOG_LEVEL: 'silent',
-      GATEHOUSE_HTTP_BASE_DOMAIN: 'pam.example.test', GATEHOUSE_MAIL_REPLY_TO: 'answers@example.test', GATEHOUSE_MAIL_LEASE_MS: '4321',
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_WEB_PORT: '0',
+      GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass',
+      GATEHOUSE_LOG_LEVEL: 'silent',
+      GATEHOUSE_HTTP_BASE_DOMAIN: 'pam.example.test',
+      GATEHOUSE_MAIL_REPLY_TO: 'answers@example.test',
+      GATEHOUSE_MAIL_LEASE_MS: '4321',
     };
     assert.equal(process.env.GATEHOUSE_HTTP_BASE_DOMAIN, undefined);
     const running = await start(env);
@@ -334,10 +390,16 @@ describe('configuration: every variable is validated once, and the config reache
   });
 
   test('nothing in src/ reads process.env after start-up', () => {
-    const hits = spawnSync('grep', ['-rn', 'process\\.env', 'src', '--include=*.ts'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const hits = spawnSync('grep', ['-rn', 'process\\.env', 'src', '--include=*.ts'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
     // Allowed: the config's default argument, the CLI's own start-up, and V8 flags read at start.
     const allowed = /^src\/(config\/env\.ts|cli\/|runtime\.ts|main\.ts:\d+:export async function start)/;
-    assert.deepEqual(hits.filter((h) => !allowed.test(h)), []);
+    assert.deepEqual(
+      hits.filter((h) => !allowed.test(h)),
+      [],
+    );
   });
 });
 
@@ -368,7 +430,15 @@ describe('console: a failing server is shown, never mistaken for a logout', { sk
         ['network', /cannot be reached/],
       ] as const) {
         await page.route('**/api/v1/session', (route) =>
-          route.request().method() === 'GET' ? (how === '500' ? route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"internal","message":"internal error"}}' }) : route.abort('connectionrefused')) : route.continue(),
+          route.request().method() === 'GET'
+            ? how === '500'
+              ? route.fulfill({
+                  status: 500,
+                  contentType: 'application/json',
+                  body: '{"error":{"code":"internal","message":"internal error"}}',
+                })
+              : route.abort('connectionrefused')
+            : route.continue(),
         );
         await page.reload();
         const alert = page.getByRole('alert');

@@ -21,7 +21,10 @@ const BASIC = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
 function leaks(secret: string, extra: string[] = []): string[] {
   const b64 = (s: string) => Buffer.from(s).toString('base64').replace(/=+$/, '');
   // The characters of base64("x" * k + secret) that only the secret's bytes decide (whole 3-byte groups).
-  const core = (k: number) => Buffer.from('x'.repeat(k) + secret).toString('base64').slice(4, Math.floor((k + Buffer.byteLength(secret)) / 3) * 4);
+  const core = (k: number) =>
+    Buffer.from('x'.repeat(k) + secret)
+      .toString('base64')
+      .slice(4, Math.floor((k + Buffer.byteLength(secret)) / 3) * 4);
   return [
     secret,
     encodeURIComponent(secret),
@@ -38,10 +41,19 @@ const BASIC_LEAKS = leaks(PASSWORD, [BASIC.replace(/=+$/, ''), `${USER}:${PASSWO
 const KEY_LEAKS = leaks(API_KEY);
 
 /** A whole response read from a raw socket (Connection: close), and its body with chunked framing removed. */
-async function rawGet(port: number, host: string, path: string, cookie: string, method = 'GET', extra = ''): Promise<{ raw: Buffer; head: string; body: Buffer }> {
+async function rawGet(
+  port: number,
+  host: string,
+  path: string,
+  cookie: string,
+  method = 'GET',
+  extra = '',
+): Promise<{ raw: Buffer; head: string; body: Buffer }> {
   const raw = await new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = [];
-    const c = connect(port, '127.0.0.1', () => c.write(`${method} ${path} HTTP/1.1\r\nhost: ${host}\r\ncookie: ${cookie}\r\nconnection: close\r\n${extra}\r\n`));
+    const c = connect(port, '127.0.0.1', () =>
+      c.write(`${method} ${path} HTTP/1.1\r\nhost: ${host}\r\ncookie: ${cookie}\r\nconnection: close\r\n${extra}\r\n`),
+    );
     c.on('data', (d: Buffer) => parts.push(d));
     c.on('close', () => resolve(Buffer.concat(parts)));
     c.on('error', reject);
@@ -52,7 +64,7 @@ async function rawGet(port: number, host: string, path: string, cookie: string, 
   let body = raw.subarray(sep + 4);
   if (/\r\ntransfer-encoding: chunked/i.test(head)) {
     const out: Buffer[] = [];
-    for (let p = 0; ; ) {
+    for (let p = 0; ;) {
       const eol = body.indexOf('\r\n', p);
       const n = parseInt(body.subarray(p, eol).toString('latin1'), 16);
       if (!(n > 0)) break;
@@ -98,7 +110,15 @@ async function leakyDevice(): Promise<{ server: Server; port: number; seen: Inco
     if (u.pathname === '/forms') {
       const b64 = (s: string) => Buffer.from(s).toString('base64');
       return res.end(
-        [pw, encodeURIComponent(pw), JSON.stringify({ pw }), pw.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'), b64(text), b64(`x${text}`), b64(`xy${text}`)].join('\n'),
+        [
+          pw,
+          encodeURIComponent(pw),
+          JSON.stringify({ pw }),
+          pw.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+          b64(text),
+          b64(`x${text}`),
+          b64(`xy${text}`),
+        ].join('\n'),
       );
     }
     if (u.pathname === '/pieces') {
@@ -116,7 +136,13 @@ async function leakyDevice(): Promise<{ server: Server; port: number; seen: Inco
       return;
     }
     const coding = decodeURIComponent(u.pathname.slice(1));
-    const zipped: Record<string, (b: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, zstd: (b) => b, 'gzip, gzip': (b) => gzipSync(gzipSync(b)) };
+    const zipped: Record<string, (b: Buffer) => Buffer> = {
+      gzip: gzipSync,
+      deflate: deflateSync,
+      br: brotliCompressSync,
+      zstd: (b) => b,
+      'gzip, gzip': (b) => gzipSync(gzipSync(b)),
+    };
     if (coding in zipped || u.pathname === '/gzip-empty') {
       const body = u.pathname === '/gzip-empty' ? Buffer.alloc(0) : zipped[coding](Buffer.from(text.repeat(50)));
       res.writeHead(200, { 'content-encoding': u.pathname === '/gzip-empty' ? 'gzip' : coding, 'content-length': body.length });
@@ -186,7 +212,15 @@ describe('the scanner, alone', () => {
         const got = Buffer.concat(out);
         assert.equal(got.length, body.length);
         assert.ok(!got.includes(form), `${form} at seam offset ${o}`);
-        assert.equal(got.toString().replace(/\*/g, '').replace(/[xyz]/g, '').replace(/operator:/g, ''), '', 'all of the form (the user name is not secret) was masked');
+        assert.equal(
+          got
+            .toString()
+            .replace(/\*/g, '')
+            .replace(/[xyz]/g, '')
+            .replace(/operator:/g, ''),
+          '',
+          'all of the form (the user name is not secret) was masked',
+        );
       }
     }
   });
@@ -224,9 +258,23 @@ describe('hostile device: the injected credential never reaches the browser', ()
     // `leaky` injects Basic with the hostile password; `keyed` an API key header; `plain` nothing.
     await s.admin.addDevice(ADMIN, { name: 'leaky', host: '127.0.0.1', protocols: 'http', group: 'web', ports: { http: dev.port } });
     await s.admin.addAccount(ADMIN, 'leaky', USER, { password: PASSWORD });
-    await s.admin.addDevice(ADMIN, { name: 'keyed', host: '127.0.0.1', protocols: 'http', group: 'web', ports: { http: dev.port }, options: { http: { auth: 'header:X-Api-Key' } } });
+    await s.admin.addDevice(ADMIN, {
+      name: 'keyed',
+      host: '127.0.0.1',
+      protocols: 'http',
+      group: 'web',
+      ports: { http: dev.port },
+      options: { http: { auth: 'header:X-Api-Key' } },
+    });
     await s.admin.addAccount(ADMIN, 'keyed', 'api', { password: API_KEY });
-    await s.admin.addDevice(ADMIN, { name: 'plain', host: '127.0.0.1', protocols: 'http', group: 'web', ports: { http: dev.port }, options: { http: { auth: 'none' } } });
+    await s.admin.addDevice(ADMIN, {
+      name: 'plain',
+      host: '127.0.0.1',
+      protocols: 'http',
+      group: 'web',
+      ports: { http: dev.port },
+      options: { http: { auth: 'none' } },
+    });
     await s.admin.addAccount(ADMIN, 'plain', 'nobody', { password: 'plain-device-pw-1234' });
     cookie = await proxyCookie(gw, 'alice', 'leaky');
     keyCookie = await proxyCookie(gw, 'alice', 'keyed');
@@ -305,7 +353,9 @@ describe('hostile device: the injected credential never reaches the browser', ()
   test('an event stream is not held back: a complete line goes out at once', async () => {
     const t0 = Date.now();
     const first = await new Promise<string>((resolve, reject) => {
-      const c = connect(gw.proxyPort, '127.0.0.1', () => c.write(`GET /sse HTTP/1.1\r\nhost: ${gw.host('leaky')}\r\ncookie: ${cookie}\r\n\r\n`));
+      const c = connect(gw.proxyPort, '127.0.0.1', () =>
+        c.write(`GET /sse HTTP/1.1\r\nhost: ${gw.host('leaky')}\r\ncookie: ${cookie}\r\n\r\n`),
+      );
       let got = '';
       c.on('data', (d: Buffer) => {
         got += d.toString('latin1');

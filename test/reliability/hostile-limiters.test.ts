@@ -41,7 +41,15 @@ function sshTry(port: number, username: string, auth: { password?: string; priva
     c.on('close', () => done(false, 'closed'));
     c.on('ready', () => done(true));
     c.on('keyboard-interactive', (_n, _i, _l, prompts, finish) => finish(prompts.map(() => auth.answer ?? '')));
-    c.connect({ host: '127.0.0.1', port, username, password: auth.password, privateKey: auth.privateKey, tryKeyboard: auth.answer !== undefined, readyTimeout: 60_000 });
+    c.connect({
+      host: '127.0.0.1',
+      port,
+      username,
+      password: auth.password,
+      privateKey: auth.privateKey,
+      tryKeyboard: auth.answer !== undefined,
+      readyTimeout: 60_000,
+    });
   });
 }
 
@@ -52,7 +60,11 @@ async function auditCount(s: Services, action: string, actor: string): Promise<n
 
 /** Two logins of this user, as the console does them. */
 const loginOnce = (base: string, username: string, password: string) =>
-  fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
 
 describe('hostile: parallel attempts at every limiter (one node, SQLite)', () => {
   let srv: Server;
@@ -63,7 +75,10 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
   });
   after(async () => srv?.stop());
   // Every test starts with clean counters: all attempts come from 127.0.0.1, one address.
-  const fresh = () => dbOf(s).deleteFrom('login_attempts' as never).execute();
+  const fresh = () =>
+    dbOf(s)
+      .deleteFrom('login_attempts' as never)
+      .execute();
 
   test(`console password: ${PARALLEL} parallel wrong passwords, at most ${LIMIT} checked, the rest 429 with Retry-After`, async () => {
     await fresh();
@@ -89,13 +104,23 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
       assert.equal(r.status, 202, r.text);
       tickets.push(r.body.ticket);
     }
-    const res = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => new Client(srv.base).post('/api/v1/session/second-factor', { ticket: tickets[i % 4], code: '000000' })));
+    const res = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        new Client(srv.base).post('/api/v1/session/second-factor', { ticket: tickets[i % 4], code: '000000' }),
+      ),
+    );
     const statuses = res.map((r) => r.status);
     assert.ok(statuses.filter((x) => x === 401).length <= LIMIT, `statuses: ${statuses}`);
-    assert.ok(statuses.every((x) => x === 401 || x === 429), `statuses: ${statuses}`);
+    assert.ok(
+      statuses.every((x) => x === 401 || x === 429),
+      `statuses: ${statuses}`,
+    );
     assert.equal(await auditCount(s, 'auth.second-factor-failed', 'gina'), LIMIT, 'codes checked across every ticket');
     const r = await new Client(srv.base).post('/api/v1/session', { username: 'gina', password: PW });
-    const right = await new Client(srv.base).post('/api/v1/session/second-factor', { ticket: r.body.ticket, code: await generate({ secret }) });
+    const right = await new Client(srv.base).post('/api/v1/session/second-factor', {
+      ticket: r.body.ticket,
+      code: await generate({ secret }),
+    });
     assert.equal(right.status, 429, 'a right code waits for the window too');
   });
 
@@ -103,12 +128,18 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     await fresh();
     const erin = await login(srv.base, 'erin');
     assert.equal((await erin.post('/api/v1/me/second-factor')).status, 200);
-    const codes = await Promise.all(Array.from({ length: PARALLEL }, () => erin.post('/api/v1/me/second-factor/confirm', { code: '000000' })));
+    const codes = await Promise.all(
+      Array.from({ length: PARALLEL }, () => erin.post('/api/v1/me/second-factor/confirm', { code: '000000' })),
+    );
     const cs = codes.map((r) => r.status);
     assert.equal(cs.filter((x) => x === 400).length, LIMIT, `statuses: ${cs}`);
     assert.equal(cs.filter((x) => x === 429).length, PARALLEL - LIMIT);
     await fresh();
-    const pws = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => erin.patch('/api/v1/me/password', { current: `wrong-${i}`, password: 'N3w-password-long' })));
+    const pws = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        erin.patch('/api/v1/me/password', { current: `wrong-${i}`, password: 'N3w-password-long' }),
+      ),
+    );
     const ps = pws.map((r) => r.status);
     assert.equal(ps.filter((x) => x === 400).length, LIMIT, `statuses: ${ps}`);
     assert.equal(ps.filter((x) => x === 429).length, PARALLEL - LIMIT);
@@ -135,7 +166,9 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     const secret = (await totp.begin(kim)).secret;
     await totp.confirm(kim, await generate({ secret, epoch: Math.floor(Date.now() / 1000) - 30 }));
     const port = srv.running.sshPort!;
-    const res = await Promise.all(Array.from({ length: PARALLEL }, () => sshTry(port, 'kim@web01', { privateKey: key.private, answer: '000000' })));
+    const res = await Promise.all(
+      Array.from({ length: PARALLEL }, () => sshTry(port, 'kim@web01', { privateKey: key.private, answer: '000000' })),
+    );
     assert.ok(res.every((r) => !r.ok));
     assert.equal(await auditCount(s, 'ssh.login.second-factor-failed', 'kim'), LIMIT, 'only the reserved codes were checked');
     assert.equal(await auditCount(s, 'ssh.login.blocked', 'kim'), 1);
@@ -148,7 +181,12 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     if (r.outcome === 'allowed') throw new Error('expected a request');
     const bob = (await s.policy.current()).usersByName.get('bob')!;
     const db = s.mail;
-    const form = (token: string, body: string) => fetch(`${srv.base}/email/approval/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const form = (token: string, body: string) =>
+      fetch(`${srv.base}/email/approval/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
 
     // The oracle first, on fresh counters: a wrong password and carol's right one get one answer.
     const link = await createToken(db, r.request.id, bob.id, 'approve', 0, Date.now());
@@ -166,7 +204,10 @@ describe('hostile: parallel attempts at every limiter (one node, SQLite)', () =>
     const statuses = res.map((x) => x.status);
     assert.equal(statuses.filter((x) => x === 401).length, LIMIT, `statuses: ${statuses}`);
     // Refused unchecked: 429, and once the link's own limit killed it, 410 for the stragglers.
-    assert.ok(statuses.every((x) => x === 401 || x === 429 || x === 410), `statuses: ${statuses}`);
+    assert.ok(
+      statuses.every((x) => x === 401 || x === 429 || x === 410),
+      `statuses: ${statuses}`,
+    );
     assert.equal((await auditCount(s, 'auth.login-failed', 'bob')) - before, LIMIT);
     assert.equal((await form(bulk, `username=bob&password=${PW}`)).status, 410, 'the link died at its limit');
     assert.equal((await s.approvals.get(r.request.id))!.status, 'waiting');
@@ -211,7 +252,9 @@ describe('hostile: two gateway processes on one PostgreSQL database share the li
 
   test(`SSH: ${PARALLEL} parallel wrong passwords split over two nodes: at most ${LIMIT} checked`, async () => {
     const [a, b] = nodes;
-    const res = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => sshTry((i % 2 ? a : b).ssh, 'ghost@web01', { password: `wrong-${i}` })));
+    const res = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) => sshTry((i % 2 ? a : b).ssh, 'ghost@web01', { password: `wrong-${i}` })),
+    );
     assert.ok(res.every((r) => !r.ok));
     const c = new pg.Client({ connectionString: db!.url });
     await c.connect();

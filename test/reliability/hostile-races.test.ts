@@ -30,24 +30,35 @@ describe('a transaction that loses a race runs again; what still loses is a 409'
   test('every lost-race code is retried with backoff, then ends in conflict (409), never the raw error', async () => {
     for (const code of ['40001', '40P01', '55P03', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']) {
       let calls = 0;
-      const err = await withRaceRetry(async () => {
-        calls++;
-        throw Object.assign(new Error(`lost (${code})`), { code });
-      }, { firstDelayMs: 1 }).catch((e: unknown) => e);
+      const err = await withRaceRetry(
+        async () => {
+          calls++;
+          throw Object.assign(new Error(`lost (${code})`), { code });
+        },
+        { firstDelayMs: 1 },
+      ).catch((e: unknown) => e);
       assert.ok(err instanceof GatehouseError, `${code}: ${String(err)}`);
       assert.equal(err.code, 'conflict');
       assert.equal(calls, 5, `${code} tried 5 times`);
     }
     // Anything else is not a race: thrown as it is, at once.
     let calls = 0;
-    await assert.rejects(withRaceRetry(async () => {
-      calls++;
-      throw Object.assign(new Error('syntax'), { code: '42601' });
-    }), /syntax/);
+    await assert.rejects(
+      withRaceRetry(async () => {
+        calls++;
+        throw Object.assign(new Error('syntax'), { code: '42601' });
+      }),
+      /syntax/,
+    );
     assert.equal(calls, 1);
     // A race lost once, then won: the caller sees only the result.
     let n = 0;
-    assert.equal(await withRaceRetry(async () => (++n < 3 ? Promise.reject(Object.assign(new Error('x'), { code: '40001' })) : 'won'), { firstDelayMs: 1 }), 'won');
+    assert.equal(
+      await withRaceRetry(async () => (++n < 3 ? Promise.reject(Object.assign(new Error('x'), { code: '40001' })) : 'won'), {
+        firstDelayMs: 1,
+      }),
+      'won',
+    );
   });
 
   test('errors that surface outside a transaction are mapped too: lost race 409, exhausted pool 503', () => {
@@ -135,12 +146,21 @@ describe('mail is queued once per request × recipient × kind × occurrence', (
         const id = await waitingRequest(s);
         const db = mailDb(s);
         // The same news twice, as two writers (or a retried transaction) could record it.
-        const created = await dbOf(s).selectFrom('events').selectAll().where('type', '=', 'approval.created').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+        const created = await dbOf(s)
+          .selectFrom('events')
+          .selectAll()
+          .where('type', '=', 'approval.created')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirstOrThrow();
         await dbOf(s).insertInto('events').values({ at: created.at, type: created.type, payload: created.payload }).execute();
         const reminder = (at: number) => {
           const payload = JSON.parse(created.payload);
           payload.request.lastNotifiedAt = at;
-          return dbOf(s).insertInto('events').values({ at, type: 'approval.reminder', payload: JSON.stringify(payload) }).execute();
+          return dbOf(s)
+            .insertInto('events')
+            .values({ at, type: 'approval.reminder', payload: JSON.stringify(payload) })
+            .execute();
         };
         await reminder(created.at + 400_000);
         await reminder(created.at + 400_000);
@@ -161,9 +181,19 @@ describe('mail is queued once per request × recipient × kind × occurrence', (
         const db = mailDb(t.s);
         const row = await db.selectFrom('mail_outbox').selectAll().where('kind', '=', 'request').executeTakeFirstOrThrow();
         const { id: _id, ...copy } = row;
-        const r = await db.insertInto('mail_outbox').values({ ...copy, mail_key: `${row.mail_key}-other` }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        const r = await db
+          .insertInto('mail_outbox')
+          .values({ ...copy, mail_key: `${row.mail_key}-other` })
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst();
         assert.equal(Number(r.numInsertedOrUpdatedRows ?? 0), 0);
-        await assert.rejects(db.insertInto('mail_outbox').values({ ...copy, mail_key: `${row.mail_key}-third` }).execute(), /unique|duplicate/i);
+        await assert.rejects(
+          db
+            .insertInto('mail_outbox')
+            .values({ ...copy, mail_key: `${row.mail_key}-third` })
+            .execute(),
+          /unique|duplicate/i,
+        );
       });
     });
   }
@@ -192,7 +222,10 @@ describe('a sent mail is marked sent even through a busy database', () => {
     // While the server takes the mail, another process takes the write lock for longer than the
     // 5 s budget: the worker's "sent" mark meets it.
     smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], disableReverseLookup: true, logger: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      disableReverseLookup: true,
+      logger: false,
       onData(stream, _session, cb) {
         stream.resume();
         stream.on('end', () => {
@@ -219,6 +252,9 @@ describe('a sent mail is marked sent even through a busy database', () => {
     await new Promise((r) => setTimeout(r, 14_000));
     const rows = await mailDb(s).selectFrom('mail_outbox').select(['status', 'attempts']).where('request_id', '=', id).execute();
     assert.equal(delivered.length, 1, `delivered ${delivered.length} times`);
-    assert.deepEqual(rows.map((r) => r.status), ['sent']);
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['sent'],
+    );
   });
 });

@@ -19,7 +19,9 @@ interface RawRes {
 
 /** One request with `path` written as is (UTF-8) in the request line. */
 async function rawGet(port: number, host: string, path: string, headers: Record<string, string> = {}): Promise<RawRes> {
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   const out = await raw(port, `GET ${path} HTTP/1.1\r\nhost: ${host}\r\n${extra}connection: close\r\n\r\n`);
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? 0);
   return { status, location: /\r\nlocation: ([^\r\n]*)/i.exec(out)?.[1] ?? null };
@@ -66,14 +68,21 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
 
   test('console hand-off and token swap: every hostile return= lands on the device host, and the token signs in', async () => {
     const n = await pool(hostileTargets(), 4, async (t) => {
-      const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=app&return=${encodeURIComponent(t)}`, { headers: { cookie: alice.cookie }, redirect: 'manual' });
+      const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=app&return=${encodeURIComponent(t)}`, {
+        headers: { cookie: alice.cookie },
+        redirect: 'manual',
+      });
       const loc = r.headers.get('location');
       assert.equal(r.status, 303, `hand-off for ${label(t)}`);
       const to = new URL(loc!);
       assert.equal(to.origin, device, `hand-off for ${label(t)} goes to the device host`);
       assertStays({ status: 303, location: to.searchParams.get('return') }, device, `hand-off return for ${label(t)}`);
       // The attacker's own return on the swap (the token is real): the proxy checks it too.
-      const swap = await get(gw.proxyPort, gw.host('app'), `/.gatehouse/auth?token=${encodeURIComponent(to.searchParams.get('token')!)}&return=${encodeURIComponent(t)}`);
+      const swap = await get(
+        gw.proxyPort,
+        gw.host('app'),
+        `/.gatehouse/auth?token=${encodeURIComponent(to.searchParams.get('token')!)}&return=${encodeURIComponent(t)}`,
+      );
       assert.equal(swap.status, 303, `token swap for ${label(t)}: ${swap.status}`);
       assert.ok(swap.headers['set-cookie']?.[0]?.startsWith('__gh_http='), `the token signed in for ${label(t)}`);
       assertStays({ status: swap.status, location: String(swap.headers.location) }, device, `token swap for ${label(t)}`);
@@ -104,7 +113,11 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
     assertStays(first, device, 'reload of //evil.test/');
     await revokeBob();
     // Each reload approves a request, revoked before the next: raw characters, and encoded ones in '//'.
-    const paths = [...hostileTargets(OFFSITE.filter((t) => t.startsWith('/'))), ...ODD_CHARS_ENCODED.map((c) => `/${c}/evil.test`), ...OFFSITE];
+    const paths = [
+      ...hostileTargets(OFFSITE.filter((t) => t.startsWith('/'))),
+      ...ODD_CHARS_ENCODED.map((c) => `/${c}/evil.test`),
+      ...OFFSITE,
+    ];
     let n = 0;
     for (const t of paths) {
       const r = await rawGet(gw.proxyPort, gw.host('app'), t, { cookie });
@@ -120,12 +133,20 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
   test('console and email-link pages answer no off-site Location and no 500', async () => {
     const webPort = Number(new URL(gw.web).port);
     const host = `127.0.0.1:${webPort}`;
-    for (const t of hostileTargets(OFFSITE.filter((x) => x.startsWith('/')), ['\t', '\x0b', '\u3000', '\\'])) {
+    for (const t of hostileTargets(
+      OFFSITE.filter((x) => x.startsWith('/')),
+      ['\t', '\x0b', '\u3000', '\\'],
+    )) {
       assertStays(await rawGet(webPort, host, t, { cookie: alice.cookie }), gw.web, `console ${label(t)}`);
       assertStays(await rawGet(webPort, host, `/assets${t}`), gw.web, `console assets ${label(t)}`);
       const link = `/email/approval/${encodeURIComponent(t)}`;
       assertStays(await rawGet(webPort, host, link), gw.web, `email link ${label(t)}`);
-      const post = await fetch(`${gw.web}${link}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=x', redirect: 'manual' });
+      const post = await fetch(`${gw.web}${link}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'comment=x',
+        redirect: 'manual',
+      });
       assertStays({ status: post.status, location: post.headers.get('location') }, gw.web, `email link POST ${label(t)}`);
     }
   });
@@ -150,8 +171,18 @@ describe('hostile redirects: every redirect target stays on the gateway', () => 
         const h = new URL(r.url()).hostname;
         if (!h.endsWith('localhost') && h !== '127.0.0.1') offsite.push(r.url());
       });
-      const go = (url: string) => page.goto(url).catch((err: Error) => assert.fail(`${url}: ${err.message.split('\n')[0]} (offsite: ${offsite.join(' ')})`));
-      for (const ret of ['%2F%09%2Fevil.test', '%2F%0B%2Fevil.test', '%2F%0C%2Fevil.test', '%2F%E3%80%80%2Fevil.test', '%2F%0A%2Fevil.test', '%2F%5Cevil.test', '%2F..%2F%2Fevil.test', '%2F%2Fevil.test']) {
+      const go = (url: string) =>
+        page.goto(url).catch((err: Error) => assert.fail(`${url}: ${err.message.split('\n')[0]} (offsite: ${offsite.join(' ')})`));
+      for (const ret of [
+        '%2F%09%2Fevil.test',
+        '%2F%0B%2Fevil.test',
+        '%2F%0C%2Fevil.test',
+        '%2F%E3%80%80%2Fevil.test',
+        '%2F%0A%2Fevil.test',
+        '%2F%5Cevil.test',
+        '%2F..%2F%2Fevil.test',
+        '%2F%2Fevil.test',
+      ]) {
         await go(`${gw.web}/api/v1/http-proxy/login?host=app&return=${ret}`);
         assert.equal(new URL(page.url()).origin, device, `return=${ret} ended at ${page.url()}`);
       }

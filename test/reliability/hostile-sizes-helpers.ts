@@ -55,7 +55,14 @@ export function flood(port: number, head: string[], total: number, framing: 'chu
     const pump = () => {
       while (!done && sent < total) {
         const n = Math.min(CHUNK.length, total - sent);
-        const buf = framing === 'chunked' ? (n === CHUNK.length ? FRAME : Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), CHUNK.subarray(0, n), Buffer.from('\r\n')])) : n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n);
+        const buf =
+          framing === 'chunked'
+            ? n === CHUNK.length
+              ? FRAME
+              : Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), CHUNK.subarray(0, n), Buffer.from('\r\n')])
+            : n === CHUNK.length
+              ? CHUNK
+              : CHUNK.subarray(0, n);
         sent += n;
         if (!s.write(buf)) return void s.once('drain', pump);
       }

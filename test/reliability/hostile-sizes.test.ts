@@ -19,7 +19,20 @@ import { loadMailConfig } from '../../src/notify/config.js';
 import { ReplyProcessor } from '../../src/notify/replies.js';
 import { DOVECOT, startDovecot } from '../mail/dovecot.js';
 import { missing } from '../helpers/peers.js';
-import { ADMIN, NGINX_SKIP, consoleLogin, freePort, get, nodeUpstream, proxyCookie, startGw, startNginx, type Gw, type Nginx, type NodeUpstream } from '../http/helpers.js';
+import {
+  ADMIN,
+  NGINX_SKIP,
+  consoleLogin,
+  freePort,
+  get,
+  nodeUpstream,
+  proxyCookie,
+  startGw,
+  startNginx,
+  type Gw,
+  type Nginx,
+  type NodeUpstream,
+} from '../http/helpers.js';
 import { flood, MiB, peakRss, smtpFlood, type Flood } from './hostile-sizes-helpers.js';
 import { dbOf } from '../helpers/kysely.js';
 
@@ -61,7 +74,11 @@ after(async () => {
   await up?.close();
 });
 
-const proxyHead = (method: string, path: string, headers: string[] = []) => [`${method} ${path} HTTP/1.1`, `Host: ${gw.host('app')}`, ...headers];
+const proxyHead = (method: string, path: string, headers: string[] = []) => [
+  `${method} ${path} HTTP/1.1`,
+  `Host: ${gw.host('app')}`,
+  ...headers,
+];
 const webPort = () => Number(new URL(gw.web).port);
 
 /** The gateway still answers a plain request on both HTTP ports. */
@@ -82,7 +99,12 @@ function refused(f: Flood, status: number | number[], what: string): void {
 
 describe('HTTP proxy', () => {
   test('the review: 600 MiB chunked to /.gatehouse/again gets 413, the gateway stays up', async () => {
-    const f = await flood(gw.proxyPort, proxyHead('POST', '/.gatehouse/again', [`Cookie: ${alice}`, 'Content-Type: application/x-www-form-urlencoded']), 600 * MiB, 'chunked');
+    const f = await flood(
+      gw.proxyPort,
+      proxyHead('POST', '/.gatehouse/again', [`Cookie: ${alice}`, 'Content-Type: application/x-www-form-urlencoded']),
+      600 * MiB,
+      'chunked',
+    );
     refused(f, 413, 'again, chunked');
     await stillUp();
   });
@@ -100,7 +122,11 @@ describe('HTTP proxy', () => {
     refused(await flood(gw.proxyPort, proxyHead('POST', '/.gatehouse/again'), BIG, 'chunked'), 401, 'no cookie');
     refused(await flood(gw.proxyPort, proxyHead('GET', '/.gatehouse/auth?token=x'), BIG, 'length'), 403, 'token swap with a body');
     refused(await flood(gw.proxyPort, [`POST / HTTP/1.1`, `Host: example.com`], BIG, 'chunked'), 404, 'not a device host');
-    refused(await flood(gw.proxyPort, proxyHead('PUT', '/.gatehouse/events', [`Cookie: ${alice}`]), BIG, 'length'), 405, 'events with a body');
+    refused(
+      await flood(gw.proxyPort, proxyHead('PUT', '/.gatehouse/events', [`Cookie: ${alice}`]), BIG, 'length'),
+      405,
+      'events with a body',
+    );
     await stillUp();
   });
 
@@ -115,14 +141,18 @@ describe('HTTP proxy', () => {
     await stillUp();
   });
 
-  test('a device that refuses the upload early (nginx): the gateway passes its answer on and stops reading', { skip: NGINX_SKIP }, async () => {
-    const cookie = await proxyCookie(gw, 'alice', 'static');
-    for (const framing of ['chunked', 'length'] as const) {
-      const f = await flood(gw.proxyPort, [`POST /index.html HTTP/1.1`, `Host: ${gw.host('static')}`, `Cookie: ${cookie}`], BIG, framing);
-      refused(f, [405, 413], `nginx ${framing}`);
-    }
-    await stillUp();
-  });
+  test(
+    'a device that refuses the upload early (nginx): the gateway passes its answer on and stops reading',
+    { skip: NGINX_SKIP },
+    async () => {
+      const cookie = await proxyCookie(gw, 'alice', 'static');
+      for (const framing of ['chunked', 'length'] as const) {
+        const f = await flood(gw.proxyPort, [`POST /index.html HTTP/1.1`, `Host: ${gw.host('static')}`, `Cookie: ${cookie}`], BIG, framing);
+        refused(f, [405, 413], `nginx ${framing}`);
+      }
+      await stillUp();
+    },
+  );
 });
 
 describe('console and API', () => {
@@ -148,7 +178,13 @@ describe('console and API', () => {
 
 describe('token for the proxy', () => {
   const handOff = async (user: 'carol' | 'alice', host: string, pw?: string) => {
-    const c = pw ? await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: pw }) }).then((r) => r.headers.get('set-cookie')!.split(';')[0]) : (await consoleLogin(gw, user)).cookie;
+    const c = pw
+      ? await fetch(`${gw.web}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: user, password: pw }),
+        }).then((r) => r.headers.get('set-cookie')!.split(';')[0])
+      : (await consoleLogin(gw, user)).cookie;
     const r = await fetch(`${gw.web}/api/v1/http-proxy/login?host=${host}&return=%2F`, { headers: { cookie: c }, redirect: 'manual' });
     const headers = [...r.headers.entries()].filter(([k]) => k !== 'date');
     return { status: r.status, headers, body: await r.text() };
@@ -167,7 +203,11 @@ describe('token for the proxy', () => {
     assert.equal((await handOff('alice', 'app')).status, 303);
     const dave = await handOff('carol', 'app', undefined);
     assert.equal(dave.status, 404, 'carol has no rule for app');
-    const r = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dave', password: 'dave-S3cret-pass' }) });
+    const r = await fetch(`${gw.web}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'dave', password: 'dave-S3cret-pass' }),
+    });
     const daveCookie = r.headers.get('set-cookie')!.split(';')[0];
     const h = await fetch(`${gw.web}/api/v1/http-proxy/login?host=app&return=%2F`, { headers: { cookie: daveCookie }, redirect: 'manual' });
     assert.equal(h.status, 303, 'a device that needs approval: token, so the waiting page can be reached');
@@ -200,7 +240,12 @@ test('SMTP: recipients past 100 in one envelope get 452', async () => {
     });
     sock.on('close', () => {
       clearTimeout(t);
-      resolve(buf.split('\r\n').filter((l) => /^\d{3} /.test(l)).map((l) => l.slice(0, 3)));
+      resolve(
+        buf
+          .split('\r\n')
+          .filter((l) => /^\d{3} /.test(l))
+          .map((l) => l.slice(0, 3)),
+      );
     });
     sock.on('error', () => {});
   });
@@ -240,7 +285,8 @@ describe('IMAP poller', { skip: missing('dovecot', DOVECOT, 'apt-get install dov
       assert.ok(grew < RSS_SLACK, `RSS grew ${(grew / MiB).toFixed(0)} MiB`);
       const flags: string[][] = [];
       // Only the answers for uids: imapflow also yields the server's unsolicited flag updates.
-      for await (const m of box.fetch('1:*', { flags: true, size: true, uid: true })) if (m.uid) flags.push([String(m.size), ...(m.flags ?? [])]);
+      for await (const m of box.fetch('1:*', { flags: true, size: true, uid: true }))
+        if (m.uid) flags.push([String(m.size), ...(m.flags ?? [])]);
       assert.equal(flags.length, 2, JSON.stringify(flags));
       for (const f of flags) assert.ok(f.includes(PROCESSED_KEYWORD), `every message is marked: ${JSON.stringify(flags)}`);
     } finally {
@@ -280,10 +326,23 @@ describe('recordings', () => {
     const account = p.accountsOfDevice.get(app.id)![0];
     const row = await dbOf(s)
       .insertInto('sessions')
-      .values({ user_id: alice.id, device_id: app.id, account_id: account.id, protocol: 'http', node_id: 'test', started_at: Date.now(), ended_at: Date.now(), recording: 'hostile-big.cast.gz' } as never)
+      .values({
+        user_id: alice.id,
+        device_id: app.id,
+        account_id: account.id,
+        protocol: 'http',
+        node_id: 'test',
+        started_at: Date.now(),
+        ended_at: Date.now(),
+        recording: 'hostile-big.cast.gz',
+      } as never)
       .returning('id')
       .executeTakeFirstOrThrow();
-    const admin = await fetch(`${gw.web}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-pass-123' }) });
+    const admin = await fetch(`${gw.web}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'admin-pass-123' }),
+    });
     const cookie = admin.headers.get('set-cookie')!.split(';')[0];
     const rss = peakRss();
     const t0 = Date.now();
@@ -296,7 +355,9 @@ describe('recordings', () => {
       last = c[c.length - 1];
     }
     const grew = rss.stop();
-    console.log(`recording: ${(statSync(file).size / MiB).toFixed(1)} MiB on disk, ${(bytes / MiB).toFixed(0)} MiB streamed in ${Date.now() - t0} ms, RSS +${(grew / MiB).toFixed(0)} MiB`);
+    console.log(
+      `recording: ${(statSync(file).size / MiB).toFixed(1)} MiB on disk, ${(bytes / MiB).toFixed(0)} MiB streamed in ${Date.now() - t0} ms, RSS +${(grew / MiB).toFixed(0)} MiB`,
+    );
     assert.ok(bytes > 600 * MiB, `streamed ${bytes}`);
     assert.equal(last, 0x0a, 'the partial last line is dropped');
     assert.ok(grew < RSS_SLACK, `RSS grew ${(grew / MiB).toFixed(0)} MiB`);
@@ -306,7 +367,11 @@ describe('recordings', () => {
 });
 
 /** A PTY shell as `username`; once `ready` shows, BIG bytes are typed. Whether the channel closed, and what was sent. */
-async function sshFlood(username: string, password: string, ready: RegExp): Promise<{ sent: number; closed: boolean; ms: number; rssGrowth: number }> {
+async function sshFlood(
+  username: string,
+  password: string,
+  ready: RegExp,
+): Promise<{ sent: number; closed: boolean; ms: number; rssGrowth: number }> {
   const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve()).once('error', reject);
@@ -370,7 +435,12 @@ describe('SSH', () => {
     assert.ok(f.sent < STOPPED_BELOW, `kept reading: ${(f.sent / MiB).toFixed(1)} MiB`);
     assert.ok(f.ms < QUICK_MS);
     const dave = (await gw.s.policy.current()).usersByName.get('dave')!;
-    const waiting = await dbOf(gw.s).selectFrom('approval_requests').select('id').where('requester_id', '=', dave.id).where('status', '=', 'waiting').execute();
+    const waiting = await dbOf(gw.s)
+      .selectFrom('approval_requests')
+      .select('id')
+      .where('requester_id', '=', dave.id)
+      .where('status', '=', 'waiting')
+      .execute();
     assert.equal(waiting.length, 1, 'the request still waits');
     await stillUp();
   });
@@ -437,7 +507,17 @@ describe('process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-fatal-'));
     try {
       const entry = fileURLToPath(new URL('./fatal-entry.ts', import.meta.url));
-      const env = { ...process.env, GATEHOUSE_DATA_DIR: dir, GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123', GATEHOUSE_WEB_PORT: '0', GATEHOUSE_SSH_PORT: '0', GATEHOUSE_HTTP_PROXY_PORT: '0', GATEHOUSE_RDP_PORT: '0', GATEHOUSE_LOG_LEVEL: 'info' };
+      const env = {
+        ...process.env,
+        GATEHOUSE_DATA_DIR: dir,
+        GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
+        GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
+        GATEHOUSE_WEB_PORT: '0',
+        GATEHOUSE_SSH_PORT: '0',
+        GATEHOUSE_HTTP_PROXY_PORT: '0',
+        GATEHOUSE_RDP_PORT: '0',
+        GATEHOUSE_LOG_LEVEL: 'info',
+      };
       const proc = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       proc.stdout.on('data', (d) => (out += d));

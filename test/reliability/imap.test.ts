@@ -58,9 +58,14 @@ for (const db of DB_TARGETS) {
       server = await startServer({
         dir: t.dir,
         env: {
-          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100',
-          GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test', GATEHOUSE_MAIL_REPLY_TO: 'approvals@gh.test',
-          GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${relay.port}/INBOX`, GATEHOUSE_IMAP_POLL_MS: '200', GATEHOUSE_IMAP_TIMEOUT_MS: '3000',
+          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+          GATEHOUSE_EVENT_POLL_MS: '100',
+          GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+          GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test',
+          GATEHOUSE_MAIL_REPLY_TO: 'approvals@gh.test',
+          GATEHOUSE_IMAP_URL: `imap://${dc.user}:${dc.pass}@127.0.0.1:${relay.port}/INBOX`,
+          GATEHOUSE_IMAP_POLL_MS: '200',
+          GATEHOUSE_IMAP_TIMEOUT_MS: '3000',
           ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
         },
       });
@@ -118,9 +123,17 @@ for (const db of DB_TARGETS) {
 
     /** Bob's APPROVE reply to the approver mail about `id`, put straight into the Dovecot mailbox. */
     const replyInMailbox = async (id: number) => {
-      const mail = await waitFor(`the approver mail about #${id}`, () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)), 30_000, 50);
+      const mail = await waitFor(
+        `the approver mail about #${id}`,
+        () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)),
+        30_000,
+        50,
+      );
       if (!mailbox.usable) await openMailbox();
-      await mailbox.append('INBOX', await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${id}`, { messageId: `<rel-imap-${id}@client.test>` })));
+      await mailbox.append(
+        'INBOX',
+        await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${id}`, { messageId: `<rel-imap-${id}@client.test>` })),
+      );
       replied.push(id);
     };
 
@@ -144,7 +157,9 @@ for (const db of DB_TARGETS) {
       await w2.c.waitFor(/through-web02/, 30_000);
       const through = Date.now() - t0;
       assert.equal((await w2.c.done).code, 0);
-      console.log(`# ${db.name}, IMAP back: reply approved ${back} ms after IMAP returned; the waiting SSH client ran its command at ${through} ms`);
+      console.log(
+        `# ${db.name}, IMAP back: reply approved ${back} ms after IMAP returned; the waiting SSH client ran its command at ${through} ms`,
+      );
       const d = await decisions(w2.id);
       assert.equal(d.length, 1);
       assert.equal(d[0].channel, 'email-reply');
@@ -160,9 +175,17 @@ for (const db of DB_TARGETS) {
       const ms7 = await approveAndRun(w7, 'web07');
       console.log(`# ${db.name}, Dovecot stopped: request shown to the SSH client after ${w7.ms} ms; decision to command output ${ms7} ms`);
       const w8 = await waiting('web08');
-      const mail = await waitFor(`the approver mail about #${w8.id}`, () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(w8.id)), 30_000, 50);
+      const mail = await waitFor(
+        `the approver mail about #${w8.id}`,
+        () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(w8.id)),
+        30_000,
+        50,
+      );
       // The MTA still delivers to the Maildir while the IMAP server is stopped.
-      ctl.deliver(dc.user, await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${w8.id}`, { messageId: `<rel-imap-${w8.id}@client.test>` })));
+      ctl.deliver(
+        dc.user,
+        await rawMail(replyTo(mail, 'Bob <bob@example.com>', `APPROVE by mail ${w8.id}`, { messageId: `<rel-imap-${w8.id}@client.test>` })),
+      );
       replied.push(w8.id);
       await sleep(3000);
       assert.equal(await status(w8.id), 'waiting', 'nothing can read the reply while Dovecot is stopped');
@@ -185,7 +208,9 @@ for (const db of DB_TARGETS) {
       relay.delayMs = SLOW_MS;
       const w3 = await waiting('web03');
       const ms3 = await approveAndRun(w3, 'web03');
-      console.log(`# ${db.name}, IMAP slow (${SLOW_MS} ms per packet each way): request shown after ${w3.ms} ms; decision to command output ${ms3} ms`);
+      console.log(
+        `# ${db.name}, IMAP slow (${SLOW_MS} ms per packet each way): request shown after ${w3.ms} ms; decision to command output ${ms3} ms`,
+      );
 
       const w4 = await waiting('web04');
       await replyInMailbox(w4.id);
@@ -217,7 +242,9 @@ for (const db of DB_TARGETS) {
       const ms = Date.now() - t0;
       await w6.c.waitFor(/through-web06/, 30_000);
       assert.equal((await w6.c.done).code, 0);
-      console.log(`# ${db.name}, IMAP hung 2 s then answering: reply approved ${ms} ms after IMAP answered, ${Date.now() - tReply} ms after it reached the mailbox (GATEHOUSE_IMAP_TIMEOUT_MS 3 s here, 30 s by default)`);
+      console.log(
+        `# ${db.name}, IMAP hung 2 s then answering: reply approved ${ms} ms after IMAP answered, ${Date.now() - tReply} ms after it reached the mailbox (GATEHOUSE_IMAP_TIMEOUT_MS 3 s here, 30 s by default)`,
+      );
       assert.equal((await decisions(w6.id)).length, 1);
     });
 
@@ -237,7 +264,8 @@ for (const db of DB_TARGETS) {
       await waitFor('every reply flagged processed', async () => (await flagged()) === replied.length, 30_000, 200);
       await sleep(1500); // more poll passes: nothing is read twice
       for (const id of replied) assert.equal((await decisions(id)).length, 1, `decisions about #${id}`);
-      const audit = async (action: string) => (await dbOf(t.s).selectFrom('audit_log').select('id').where('action', '=', action).execute()).length;
+      const audit = async (action: string) =>
+        (await dbOf(t.s).selectFrom('audit_log').select('id').where('action', '=', action).execute()).length;
       assert.equal(await audit('mail.reply.refused'), 0, 'no reply refused (a replay would be)');
       assert.equal(server!.proc.exitCode, null, 'the server is alive');
       const log = server!.log.join('');

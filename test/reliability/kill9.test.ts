@@ -38,8 +38,10 @@ for (const db of DB_TARGETS) {
       const s = t.s;
       await seedSshOrg(s, { alicePublic: alice.public, sshd, devices: Array.from({ length: N }, (_, i) => dev(i)) });
       env = {
-        GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100',
-        GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@example.com',
+        GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+        GATEHOUSE_EVENT_POLL_MS: '100',
+        GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+        GATEHOUSE_MAIL_FROM: 'gatehouse@example.com',
         ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
       };
     });
@@ -72,19 +74,30 @@ for (const db of DB_TARGETS) {
 
       await stopServer(server, 'SIGKILL');
       const ended = await Promise.all(first.map((c) => c.done));
-      assert.ok(ended.every((r) => r.code !== 0), 'every client lost its connection');
+      assert.ok(
+        ended.every((r) => r.code !== 0),
+        'every client lost its connection',
+      );
       while (Date.now() < deadline + 300) await sleep(100);
 
       const raw = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
-      assert.ok(raw.every((r) => r.status === 'waiting'), `after the crash: ${JSON.stringify(raw.filter((r) => r.status !== 'waiting'))}`);
+      assert.ok(
+        raw.every((r) => r.status === 'waiting'),
+        `after the crash: ${JSON.stringify(raw.filter((r) => r.status !== 'waiting'))}`,
+      );
 
       const t1 = Date.now();
       server = await startServer({ dir: t.dir, env, web, ssh });
       console.log(`# restarted in ${Date.now() - t1} ms`);
-      await waitFor('the past-deadline requests expired by the sweeper', async () => {
-        const rows = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', expiring).execute();
-        return rows.every((r) => r.status === 'expired');
-      }, 30_000, 200);
+      await waitFor(
+        'the past-deadline requests expired by the sweeper',
+        async () => {
+          const rows = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', expiring).execute();
+          return rows.every((r) => r.status === 'expired');
+        },
+        30_000,
+        200,
+      );
       const alive = ids.slice(EXPIRING);
       const after = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', alive).execute();
       assert.deepEqual([...new Set(after.map((r) => r.status))], ['waiting']);
@@ -94,12 +107,17 @@ for (const db of DB_TARGETS) {
         const i = ids.indexOf(id);
         return { id, i, c: sshExec(ssh, alice, `alice@${dev(i)}`, `echo released-${dev(i)}`) };
       });
-      await Promise.all(again.map(async ({ id, c }) => {
-        const out = await c.waitFor(/#\d+/, 90_000);
-        assert.equal(Number(/#(\d+)/.exec(out)![1]), id);
-        assert.match(out, /already waiting/);
-      }));
-      const count = await dbOf(s).selectFrom('approval_requests').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      await Promise.all(
+        again.map(async ({ id, c }) => {
+          const out = await c.waitFor(/#\d+/, 90_000);
+          assert.equal(Number(/#(\d+)/.exec(out)![1]), id);
+          assert.match(out, /already waiting/);
+        }),
+      );
+      const count = await dbOf(s)
+        .selectFrom('approval_requests')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), N, 'no request created by the reconnects');
 
       const t2 = Date.now();
@@ -113,11 +131,18 @@ for (const db of DB_TARGETS) {
 
       // Mail: every approver mail queued before the crash is delivered once, and each outcome once.
       await sink.up();
-      const about = (who: string, id: number) => sink.messages.filter((m) => m.rcpt.includes(who) && new RegExp(`#${id}$`).test(m.parsed.subject ?? '')).length;
-      await waitFor('approver and outcome mail delivered', () => ids.every((id) => about('bob@example.com', id) >= 1) && alive.every((id) => about('alice@example.com', id) >= 1), 90_000, 200);
+      const about = (who: string, id: number) =>
+        sink.messages.filter((m) => m.rcpt.includes(who) && new RegExp(`#${id}$`).test(m.parsed.subject ?? '')).length;
+      await waitFor(
+        'approver and outcome mail delivered',
+        () => ids.every((id) => about('bob@example.com', id) >= 1) && alive.every((id) => about('alice@example.com', id) >= 1),
+        90_000,
+        200,
+      );
       await sleep(2000);
       for (const id of ids) assert.equal(about('bob@example.com', id), 1, `bob got ${about('bob@example.com', id)} mails about #${id}`);
-      for (const id of ids) assert.ok(about('alice@example.com', id) <= 1, `alice got ${about('alice@example.com', id)} mails about #${id}`);
+      for (const id of ids)
+        assert.ok(about('alice@example.com', id) <= 1, `alice got ${about('alice@example.com', id)} mails about #${id}`);
       for (const id of alive) assert.equal(about('alice@example.com', id), 1);
       console.log(`# mail after the crash: ${sink.messages.length} delivered, none twice`);
     });

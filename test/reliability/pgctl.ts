@@ -12,7 +12,10 @@ export interface OwnPg {
   destroy(): void;
 }
 
-const bin = (name: string) => ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin'].map((d) => join(d, name)).find((p) => existsSync(p));
+const bin = (name: string) =>
+  ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin']
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
 
 /** Null (with the reason) when PostgreSQL is not installed. */
 export async function ownPostgres(): Promise<OwnPg | string> {
@@ -23,7 +26,9 @@ export async function ownPostgres(): Promise<OwnPg | string> {
   const data = join(pg.dir, 'data');
   const root = process.getuid?.() === 0;
   const as = (args: string[]) => {
-    const r = root ? spawnSync('runuser', ['-u', 'postgres', '--', pgctl, ...args], { encoding: 'utf8' }) : spawnSync(pgctl, args, { encoding: 'utf8' });
+    const r = root
+      ? spawnSync('runuser', ['-u', 'postgres', '--', pgctl, ...args], { encoding: 'utf8' })
+      : spawnSync(pgctl, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`pg_ctl ${args.at(-1)}: ${r.stderr}`);
   };
   const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${pg.dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB`;

@@ -91,7 +91,9 @@ for (const db of DB_TARGETS) {
       server = await startServer({
         dir: t.dir,
         env: {
-          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100', GATEHOUSE_RECORDINGS_DIR: recDir,
+          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+          GATEHOUSE_EVENT_POLL_MS: '100',
+          GATEHOUSE_RECORDINGS_DIR: recDir,
           ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
         },
       });
@@ -122,20 +124,52 @@ for (const db of DB_TARGETS) {
       (await dbOf(t.s).selectFrom('audit_log').selectAll().where('action', '=', 'recording.failed').execute())
         .filter((r) => session === undefined || r.target_id === String(session))
         .map((r) => JSON.parse(r.details) as { error: string; action: string });
-    const ended = (id: number) => waitFor(`session ${id} closed`, async () => (await dbOf(t.s).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst())?.ended_at != null, 30_000, 100);
+    const ended = (id: number) =>
+      waitFor(
+        `session ${id} closed`,
+        async () => (await dbOf(t.s).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst())?.ended_at != null,
+        30_000,
+        100,
+      );
 
     /** A real `ssh -tt` shell through the gateway, at its prompt, with a line already recorded. */
     const shell = async (mark: string) => {
       free();
-      const p = launch('ssh', ['-tt', '-p', String(server!.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1'], { timeoutMs: 120_000 });
+      const p = launch(
+        'ssh',
+        [
+          '-tt',
+          '-p',
+          String(server!.ssh),
+          '-i',
+          alice.path,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'LogLevel=ERROR',
+          'alice@web01@127.0.0.1',
+        ],
+        { timeoutMs: 120_000 },
+      );
       clients.push(p);
       await p.waitFor(/[#$] /, 30_000);
       p.write(`echo ${mark}-$((6*7))\n`);
       await p.waitFor(new RegExp(`${mark}-42`), 30_000);
-      const row = await waitFor('the recording row', async () => {
-        const r = await lastSession();
-        return r.recording && r.ended_at == null ? r : null;
-      }, 10_000, 50);
+      const row = await waitFor(
+        'the recording row',
+        async () => {
+          const r = await lastSession();
+          return r.recording && r.ended_at == null ? r : null;
+        },
+        10_000,
+        50,
+      );
       await sleep(600); // at least one flush (every 250 ms) reaches the file
       return { p, id: row.id, path: join(recDir, row.recording!) };
     };
@@ -150,8 +184,15 @@ for (const db of DB_TARGETS) {
       // ~270 KB of incompressible output: far more than the slack left in the file's last page.
       p.write('head -c 200000 /dev/urandom | base64 -w 100; echo after-$((2+3))\n');
       await p.waitFor(/after-5/, 60_000);
-      const failed = await waitFor('recording.failed audited', async () => (await failures(id)).length > 0 && (await failures(id)), 30_000, 100);
-      console.log(`# ${db.name}, continue: recording failed ${Date.now() - t0} ms after the output began (${recorded} bytes on disk before): ${failed[0].error}`);
+      const failed = await waitFor(
+        'recording.failed audited',
+        async () => (await failures(id)).length > 0 && (await failures(id)),
+        30_000,
+        100,
+      );
+      console.log(
+        `# ${db.name}, continue: recording failed ${Date.now() - t0} ms after the output began (${recorded} bytes on disk before): ${failed[0].error}`,
+      );
       assert.equal(failed.length, 1, 'one audit entry per failed recording');
       assert.equal(failed[0].action, 'continue');
       assert.match(failed[0].error, /ENOSPC|no space/i);
@@ -177,12 +218,19 @@ for (const db of DB_TARGETS) {
       const run = await p.done;
       const ms = Date.now() - t0;
       const said = /[^\r\n]*recording could not be written[^\r\n]*/i.exec(run.stdout + run.stderr)?.[0];
-      console.log(`# ${db.name}, terminate: session ended ${ms} ms after the output began; exit ${run.code}; the user saw: ${JSON.stringify(said)}`);
+      console.log(
+        `# ${db.name}, terminate: session ended ${ms} ms after the output began; exit ${run.code}; the user saw: ${JSON.stringify(said)}`,
+      );
       assert.ok(said, 'the user is told why');
       assert.doesNotMatch(run.stdout, /after-5/, 'the command did not run to its end');
       assert.ok(ms < 15_000, `ended after ${ms} ms`);
       await ended(id);
-      const failed = await waitFor('recording.failed audited', async () => (await failures(id)).length > 0 && (await failures(id)), 30_000, 100);
+      const failed = await waitFor(
+        'recording.failed audited',
+        async () => (await failures(id)).length > 0 && (await failures(id)),
+        30_000,
+        100,
+      );
       assert.equal(failed.length, 1);
       assert.equal(failed[0].action, 'terminate');
       const row = await dbOf(t.s).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -195,7 +243,28 @@ for (const db of DB_TARGETS) {
       free();
       filler = fill(recDir);
       const t0 = Date.now();
-      const p = launch('ssh', ['-tt', '-p', String(server!.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1'], { timeoutMs: 60_000 });
+      const p = launch(
+        'ssh',
+        [
+          '-tt',
+          '-p',
+          String(server!.ssh),
+          '-i',
+          alice.path,
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'LogLevel=ERROR',
+          'alice@web01@127.0.0.1',
+        ],
+        { timeoutMs: 60_000 },
+      );
       clients.push(p);
       const run = await p.done;
       const ms = Date.now() - t0;
@@ -203,7 +272,12 @@ for (const db of DB_TARGETS) {
       assert.match(run.stdout + run.stderr, /recording could not be written/i);
       const row = await lastSession();
       await ended(row.id);
-      const failed = await waitFor('recording.failed audited', async () => (await failures(row.id)).length > 0 && (await failures(row.id)), 30_000, 100);
+      const failed = await waitFor(
+        'recording.failed audited',
+        async () => (await failures(row.id)).length > 0 && (await failures(row.id)),
+        30_000,
+        100,
+      );
       assert.equal(failed.length, 1);
       assert.equal(failed[0].action, 'terminate');
       free();
@@ -215,7 +289,28 @@ for (const db of DB_TARGETS) {
       execFileSync('mount', ['-o', 'remount,ro', recDir]);
       try {
         const open = () =>
-          launch('ssh', ['-tt', '-p', String(server!.ssh), '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'alice@web01@127.0.0.1'], { timeoutMs: 60_000 });
+          launch(
+            'ssh',
+            [
+              '-tt',
+              '-p',
+              String(server!.ssh),
+              '-i',
+              alice.path,
+              '-o',
+              'IdentitiesOnly=yes',
+              '-o',
+              'BatchMode=yes',
+              '-o',
+              'StrictHostKeyChecking=no',
+              '-o',
+              'UserKnownHostsFile=/dev/null',
+              '-o',
+              'LogLevel=ERROR',
+              'alice@web01@127.0.0.1',
+            ],
+            { timeoutMs: 60_000 },
+          );
         // continue: the session goes on, unrecorded.
         await setPolicy('continue');
         const p = open();
@@ -227,7 +322,12 @@ for (const db of DB_TARGETS) {
         assert.equal((await p.done).code, 0);
         const row = await lastSession();
         await ended(row.id);
-        const failed = await waitFor('recording.failed audited', async () => (await failures(row.id)).length > 0 && (await failures(row.id)), 30_000, 100);
+        const failed = await waitFor(
+          'recording.failed audited',
+          async () => (await failures(row.id)).length > 0 && (await failures(row.id)),
+          30_000,
+          100,
+        );
         console.log(`# ${db.name}, read-only file system, continue: the session ran to its end; audited: ${failed[0].error}`);
         assert.equal(failed[0].action, 'continue');
         // Node's recursive mkdir reports ENOENT on a read-only file system when the directory is missing.
@@ -243,7 +343,12 @@ for (const db of DB_TARGETS) {
         assert.match(run.stdout + run.stderr, /recording could not be written/i);
         const row2 = await lastSession();
         await ended(row2.id);
-        const failed2 = await waitFor('recording.failed audited', async () => (await failures(row2.id)).length > 0 && (await failures(row2.id)), 30_000, 100);
+        const failed2 = await waitFor(
+          'recording.failed audited',
+          async () => (await failures(row2.id)).length > 0 && (await failures(row2.id)),
+          30_000,
+          100,
+        );
         assert.equal(failed2[0].action, 'terminate');
       } finally {
         execFileSync('mount', ['-o', 'remount,rw', recDir]);

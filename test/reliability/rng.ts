@@ -27,9 +27,52 @@ export class Rng {
   /** A hostile string: metacharacters, control and bidi characters, markup, long runs, odd unicode. */
   str(max = 80): string {
     const pieces = [
-      '@', '@@', "'", '"', ';', '--', '/*', '*/', "' OR '1'='1", '\\', '%', '_', '\0', '\x1b[2J', '\x1b]0;pwn\x07', '\x9b31m', '\r\n', '\n', '\t',
-      '<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '&amp;', '${x}', '{{7*7}}', '../', '\u202e', '\u2066', '\ufeff', '\ud800', '😀', 'é', 'ß',
-      ' ', 'a', 'Z', '0', '.', '-', 'root', 'alice', 'web01', 'null', 'undefined', 'NaN', '__proto__', 'constructor',
+      '@',
+      '@@',
+      "'",
+      '"',
+      ';',
+      '--',
+      '/*',
+      '*/',
+      "' OR '1'='1",
+      '\\',
+      '%',
+      '_',
+      '\0',
+      '\x1b[2J',
+      '\x1b]0;pwn\x07',
+      '\x9b31m',
+      '\r\n',
+      '\n',
+      '\t',
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(1)>',
+      '&amp;',
+      '${x}',
+      '{{7*7}}',
+      '../',
+      '\u202e',
+      '\u2066',
+      '\ufeff',
+      '\ud800',
+      '😀',
+      'é',
+      'ß',
+      ' ',
+      'a',
+      'Z',
+      '0',
+      '.',
+      '-',
+      'root',
+      'alice',
+      'web01',
+      'null',
+      'undefined',
+      'NaN',
+      '__proto__',
+      'constructor',
     ];
     let out = '';
     const n = this.int(max);
@@ -41,13 +84,27 @@ export class Rng {
   json(depth = 3): unknown {
     const k = this.int(depth > 0 ? 9 : 7);
     switch (k) {
-      case 0: return null;
-      case 1: return this.next() < 0.5;
-      case 2: return this.pick([0, -1, 1, 2 ** 31, 2 ** 53 + 1, -(2 ** 63), 1e308, 0.5, -0.0]);
-      case 3: return this.int(1000);
-      case 4: case 5: case 6: return this.str();
-      case 7: return Array.from({ length: this.int(5) }, () => this.json(depth - 1));
-      default: return Object.fromEntries(Array.from({ length: this.int(5) }, () => [this.pick(['name', 'id', '__proto__', 'constructor', this.str(12)]), this.json(depth - 1)]));
+      case 0:
+        return null;
+      case 1:
+        return this.next() < 0.5;
+      case 2:
+        return this.pick([0, -1, 1, 2 ** 31, 2 ** 53 + 1, -(2 ** 63), 1e308, 0.5, -0.0]);
+      case 3:
+        return this.int(1000);
+      case 4:
+      case 5:
+      case 6:
+        return this.str();
+      case 7:
+        return Array.from({ length: this.int(5) }, () => this.json(depth - 1));
+      default:
+        return Object.fromEntries(
+          Array.from({ length: this.int(5) }, () => [
+            this.pick(['name', 'id', '__proto__', 'constructor', this.str(12)]),
+            this.json(depth - 1),
+          ]),
+        );
     }
   }
 }

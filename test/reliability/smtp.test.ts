@@ -42,7 +42,13 @@ for (const db of DB_TARGETS) {
       await s.admin.addUser(ADMIN, { username: 'bob', email: 'bob@example.com', password: 'bob-S3cret-pass' });
       await s.admin.addGroup(ADMIN, 'user', 'ops', { managers: ['bob'], requireApproval: true });
       for (const u of ['alice', 'dave']) {
-        await s.admin.addUser(ADMIN, { username: u, email: `${u}@example.com`, password: `${u}-S3cret-pass`, manager: 'bob', sshKeys: [keys[u].public] });
+        await s.admin.addUser(ADMIN, {
+          username: u,
+          email: `${u}@example.com`,
+          password: `${u}-S3cret-pass`,
+          manager: 'bob',
+          sshKeys: [keys[u].public],
+        });
         await s.admin.addMember(ADMIN, 'ops', u);
       }
       await s.admin.addGroup(ADMIN, 'device', 'linux', {});
@@ -54,8 +60,10 @@ for (const db of DB_TARGETS) {
       server = await startServer({
         dir: t.dir,
         env: {
-          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY, GATEHOUSE_EVENT_POLL_MS: '100',
-          GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${relay.port}`, GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test',
+          GATEHOUSE_SECRET_KEY: t.env.GATEHOUSE_SECRET_KEY,
+          GATEHOUSE_EVENT_POLL_MS: '100',
+          GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${relay.port}`,
+          GATEHOUSE_MAIL_FROM: 'gatehouse@gh.test',
           ...(t.env.DATABASE_URL ? { DATABASE_URL: t.env.DATABASE_URL } : {}),
         },
       });
@@ -96,23 +104,36 @@ for (const db of DB_TARGETS) {
       await sink.down(); // down: the SMTP server itself is stopped
       for (let i = 5; i < N; i++) await step(i);
       const fmt = (xs: number[]) => `max ${Math.max(...xs)} ms (${xs.join(', ')})`;
-      for (const [phase, a, b] of [['SMTP working', 0, 2], ['SMTP slow', 2, 5], ['SMTP down', 5, N]] as const)
-        console.log(`# ${db.name}, ${phase}: request shown to the SSH client ${fmt(shown.slice(a, b))}; decision to command output ${fmt(released.slice(a, b))}`);
+      for (const [phase, a, b] of [
+        ['SMTP working', 0, 2],
+        ['SMTP slow', 2, 5],
+        ['SMTP down', 5, N],
+      ] as const)
+        console.log(
+          `# ${db.name}, ${phase}: request shown to the SSH client ${fmt(shown.slice(a, b))}; decision to command output ${fmt(released.slice(a, b))}`,
+        );
       assert.ok(Math.max(...shown, ...released) < 10_000, 'requests and decisions do not wait for mail');
       const o = await outboxStats(t.s);
-      console.log(`# ${db.name}: while the SMTP server is down ${o.queued + o.sending} mails wait in the outbox (oldest ${o.oldestUnsentSeconds.toFixed(1)} s), ${o.sent} sent`);
+      console.log(
+        `# ${db.name}: while the SMTP server is down ${o.queued + o.sending} mails wait in the outbox (oldest ${o.oldestUnsentSeconds.toFixed(1)} s), ${o.sent} sent`,
+      );
 
       relay.delayMs = 100; // back, still a slow link (100 ms per packet each way)
       await sink.up();
       const t1 = Date.now();
-      const about = (addr: string, id: number) => sink.messages.filter((m) => m.rcpt.includes(addr) && new RegExp(`#${id}$`).test(m.parsed.subject ?? '')).length;
+      const about = (addr: string, id: number) =>
+        sink.messages.filter((m) => m.rcpt.includes(addr) && new RegExp(`#${id}$`).test(m.parsed.subject ?? '')).length;
       const requester = (i: number) => `${who(i)}@example.com`;
       // The outcome mail always goes; an approver mail only when the request was still waiting when it was
       // built, and then once.
       await waitFor('every outcome mail', () => ids.every((id, i) => about(requester(i), id) >= 1), 120_000, 200).catch((err) => {
-        throw new Error(`${err.message}: ${ids.map((id, i) => `#${id} ${about(requester(i), id)}`).join(', ')}; ${sink.messages.length} messages`);
+        throw new Error(
+          `${err.message}: ${ids.map((id, i) => `#${id} ${about(requester(i), id)}`).join(', ')}; ${sink.messages.length} messages`,
+        );
       });
-      console.log(`# ${db.name}: all mail delivered ${Date.now() - t1} ms after the SMTP server came back (through a 100 ms-per-packet link)`);
+      console.log(
+        `# ${db.name}: all mail delivered ${Date.now() - t1} ms after the SMTP server came back (through a 100 ms-per-packet link)`,
+      );
       relay.delayMs = 0;
       await sleep(1500);
       ids.forEach((id, i) => {

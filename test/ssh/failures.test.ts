@@ -33,7 +33,16 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     chmodSync(f, 0o755);
     return {
       env: { SSH_ASKPASS: f, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
-      extra: ['-o', 'BatchMode=no', '-o', 'PreferredAuthentications=password', '-o', 'NumberOfPasswordPrompts=3', '-o', 'IdentityFile=/dev/null'],
+      extra: [
+        '-o',
+        'BatchMode=no',
+        '-o',
+        'PreferredAuthentications=password',
+        '-o',
+        'NumberOfPasswordPrompts=3',
+        '-o',
+        'IdentityFile=/dev/null',
+      ],
     };
   };
 
@@ -47,14 +56,24 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     }
     const blocked = await gw.ssh('alice@web01', ['echo no'], withPassword(PASSWORD)).done;
     assert.equal(blocked.code, 255, 'the right password is refused while the user is blocked');
-    assert.match(blocked.stderr, /Too many failed logins for alice: try again in 15 minutes/, 'and the user is told why, even in batch mode');
+    assert.match(
+      blocked.stderr,
+      /Too many failed logins for alice: try again in 15 minutes/,
+      'and the user is told why, even in batch mode',
+    );
     const audit = await gw.s.adminStore.listAudit({ limit: 50 });
     assert.ok(audit.filter((a) => a.action === 'ssh.login.failed' && a.actor === 'alice').length >= 5);
     const b = audit.find((a) => a.action === 'ssh.login.blocked');
     assert.equal(b?.details.scope, 'user');
     assert.equal(b?.details.clientAddr, '127.0.0.1');
-    assert.equal((await gw.ssh('alice@web01', ['echo key-ok']).done).stdout, 'key-ok\n', 'a key cannot be guessed: key logins are not blocked');
-    await dbOf(gw.s).deleteFrom('login_attempts' as never).execute();
+    assert.equal(
+      (await gw.ssh('alice@web01', ['echo key-ok']).done).stdout,
+      'key-ok\n',
+      'a key cannot be guessed: key logins are not blocked',
+    );
+    await dbOf(gw.s)
+      .deleteFrom('login_attempts' as never)
+      .execute();
   });
 
   test('a store failure during login fails closed and says so (even in batch mode)', async () => {
@@ -135,7 +154,13 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const fd = openSync(big, 'w');
     ftruncateSync(fd, 1024 ** 3);
     closeSync(fd);
-    const before = (await dbOf(gw.s).selectFrom('sessions').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0;
+    const before =
+      (
+        await dbOf(gw.s)
+          .selectFrom('sessions')
+          .select((eb) => eb.fn.max('id').as('m'))
+          .executeTakeFirst()
+      )?.m ?? 0;
     const liveSession = async (protocol: 'ssh' | 'sftp') => {
       for (let i = 0; i < 200 && gw.s.sessions.count(protocol) === 0; i++) await new Promise((r) => setTimeout(r, 25));
       assert.equal(gw.s.sessions.count(protocol), 1, `a live ${protocol} session`);
@@ -145,13 +170,17 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     const mem0 = mem();
     for (let i = 0; i < 3; i++) {
       // Download: the device streams, the client stops reading, then dies.
-      const down = launch('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'echo go >&2; cat /dev/zero'], { stalled: true });
+      const down = launch('ssh', ['-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1', 'echo go >&2; cat /dev/zero'], {
+        stalled: true,
+      });
       await down.waitFor(/go/);
       await liveSession('ssh');
       down.killAll();
       await down.done;
       // Upload through sftp, killed half-way.
-      const up = launch('sftp', ['-P', String(gw.port), ...gw.opts(), '-b', '-', 'alice@web01@127.0.0.1'], { input: `put ${big} /tmp/gh-vanish.bin\n` });
+      const up = launch('sftp', ['-P', String(gw.port), ...gw.opts(), '-b', '-', 'alice@web01@127.0.0.1'], {
+        input: `put ${big} /tmp/gh-vanish.bin\n`,
+      });
       await liveSession('sftp');
       up.killAll();
       await up.done;
@@ -165,9 +194,16 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     assert.equal(rows.length, 6);
     for (const row of rows) {
       assert.ok(row.ended_at !== null, `session ${row.id} closed`);
-      assert.equal(row.end_reason, "client disconnected", JSON.stringify(rows.map((r) => [r.id, r.protocol, r.end_reason, r.bytes_in, r.bytes_out])));
+      assert.equal(
+        row.end_reason,
+        'client disconnected',
+        JSON.stringify(rows.map((r) => [r.id, r.protocol, r.end_reason, r.bytes_in, r.bytes_out])),
+      );
     }
-    assert.ok(rows.some((r) => Number(r.bytes_out) > 1024 * 1024), 'bytes were counted');
+    assert.ok(
+      rows.some((r) => Number(r.bytes_out) > 1024 * 1024),
+      'bytes were counted',
+    );
     // Sockets close asynchronously after the sessions end (slower on a loaded machine): wait for the
     // count to settle back rather than sampling it once.
     const settle = Date.now() + 15_000;
@@ -195,7 +231,10 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /the gateway is shutting down/i);
     const db = new Database(join(gw2.dir, 'gatehouse.db'), { readonly: true });
-    const row = db.prepare('select ended_at, end_reason from sessions order by id desc limit 1').get() as { ended_at: number | null; end_reason: string };
+    const row = db.prepare('select ended_at, end_reason from sessions order by id desc limit 1').get() as {
+      ended_at: number | null;
+      end_reason: string;
+    };
     db.close();
     assert.ok(row.ended_at !== null);
     assert.equal(row.end_reason, 'the gateway is shutting down');

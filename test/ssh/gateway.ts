@@ -20,7 +20,11 @@ export interface Gw {
   alice: KeyPair;
   /** ssh/sftp/scp options: batch mode, no host key prompts, alice's key; `extra` first (it wins). */
   opts(extra?: string[]): string[];
-  ssh(target: string, args: string[], o?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; extra?: string[]; timeoutMs?: number }): Running;
+  ssh(
+    target: string,
+    args: string[],
+    o?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; extra?: string[]; timeoutMs?: number },
+  ): Running;
   /** The gatehouse CLI on the same data dir, as another process. */
   cli(args: string[]): Running;
   stop(): Promise<void>;
@@ -53,7 +57,14 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
   const a = ADMIN;
   await s.admin.addUser(a, { username: 'bob', displayName: 'Bob Manager', email: 'bob@example.com', password: 'bob-S3cret-pass' });
   await s.admin.addUser(a, { username: 'carol', email: 'carol@example.com', password: 'carol-S3cret-pass' });
-  await s.admin.addUser(a, { username: 'alice', displayName: 'Alice Admin', email: 'alice@example.com', password: PASSWORD, manager: 'bob', sshKeys: [alice.public] });
+  await s.admin.addUser(a, {
+    username: 'alice',
+    displayName: 'Alice Admin',
+    email: 'alice@example.com',
+    password: PASSWORD,
+    manager: 'bob',
+    sshKeys: [alice.public],
+  });
   await s.admin.addGroup(a, 'user', 'ops', { managers: ['bob'], requireApproval: o.approval ?? true, requireReason: o.reason ?? false });
   await s.admin.addMember(a, 'ops', 'alice');
   await s.admin.addGroup(a, 'device', 'linux', {});
@@ -73,12 +84,36 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
   };
   // OpenSSH takes the first value of an option: `extra` comes first so it can override (-o BatchMode=no).
   const opts = (extra: string[] = []) => [
-    ...extra, '-i', alice.path, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+    ...extra,
+    '-i',
+    alice.path,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
   ];
   return {
-    g, s, port, dir, env, alice, opts,
-    ssh: (target, args, so = {}) => launch('ssh', ['-p', String(port), ...opts(so.extra), `${target}@127.0.0.1`, ...args], { env: so.env, input: so.input, timeoutMs: so.timeoutMs }),
-    cli: (args) => launch(process.execPath, ['--import', 'tsx', 'test/ssh/cli.ts', ...args], { env: { ...env, GATEHOUSE_LOG_LEVEL: 'silent' } }),
+    g,
+    s,
+    port,
+    dir,
+    env,
+    alice,
+    opts,
+    ssh: (target, args, so = {}) =>
+      launch('ssh', ['-p', String(port), ...opts(so.extra), `${target}@127.0.0.1`, ...args], {
+        env: so.env,
+        input: so.input,
+        timeoutMs: so.timeoutMs,
+      }),
+    cli: (args) =>
+      launch(process.execPath, ['--import', 'tsx', 'test/ssh/cli.ts', ...args], { env: { ...env, GATEHOUSE_LOG_LEVEL: 'silent' } }),
     async stop() {
       await g.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,11 @@ for (const target of DB_TARGETS) {
       assert.equal(refusal(await b.reserve({ kind: 'password', user: 'alice', addr: '10.0.0.9' }))?.first, false, 'later refusals are not');
       assert.equal(refusal(await a.reserve({ kind: 'code', user: 'alice', addr: '10.0.0.9' })), null, 'codes count apart from passwords');
       for (const u of ['carol', 'dave', 'erin']) await fail(b, u, '10.0.0.1');
-      assert.equal(refusal(await a.reserve({ kind: 'password', user: 'frank', addr: '10.0.0.1' }))?.scope, 'address', 'five attempts from one address block it');
+      assert.equal(
+        refusal(await a.reserve({ kind: 'password', user: 'frank', addr: '10.0.0.1' }))?.scope,
+        'address',
+        'five attempts from one address block it',
+      );
       assert.equal((await a.addressBlocked('10.0.0.1'))?.scope, 'address');
       assert.equal(await a.addressBlocked('10.0.0.2'), null);
       t.clock.advance(61_000);
@@ -57,7 +61,10 @@ for (const target of DB_TARGETS) {
       // above gave its address slot back.
       await fail(l, 'hank', '10.1.0.1');
       assert.equal(refusal(await l.reserve({ kind: 'password', user: 'ivan', addr: '10.1.0.1' }))?.scope, 'address');
-      const linked = [await l.reserve({ kind: 'password', user: 'x', addr: '10.1.0.2', link: 'L1' }), await l.reserve({ kind: 'password', user: 'y', addr: '10.1.0.3', link: 'L1' })];
+      const linked = [
+        await l.reserve({ kind: 'password', user: 'x', addr: '10.1.0.2', link: 'L1' }),
+        await l.reserve({ kind: 'password', user: 'y', addr: '10.1.0.3', link: 'L1' }),
+      ];
       assert.ok(linked.every((r) => r.ok));
       assert.equal(refusal(await l.reserve({ kind: 'password', user: 'z', addr: '10.1.0.4', link: 'L1' }))?.scope, 'link');
     });
@@ -68,7 +75,9 @@ for (const target of DB_TARGETS) {
         const limits = { windowMs: 60_000, perUser: 5, perAddress: 1000, perLink: 5 };
         const a = new LoginLimiter(new KyselyLoginAttemptStore(dbOf(t.s)), t.clock, limits);
         const b = new LoginLimiter(new KyselyLoginAttemptStore(second.kysely), t.clock, limits);
-        const all = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve({ kind: 'password', user: 'race', addr: `10.2.0.${i}` })));
+        const all = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve({ kind: 'password', user: 'race', addr: `10.2.0.${i}` })),
+        );
         assert.equal(all.filter((r) => r.ok).length, 5);
         assert.equal(all.filter((r) => !r.ok && r.first).length, 1, 'one refusal is the first');
       } finally {

@@ -47,7 +47,10 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     // A fast command's output, exit status and close can reach the gateway in the same read as the
     // channel confirmation; the status used to be lost then (ssh exited 255).
     const runs = await Promise.all(Array.from({ length: 30 }, (_, i) => gw.ssh('alice@web01', [`exit ${i + 1}`]).done));
-    assert.deepEqual(runs.map((r) => r.code), Array.from({ length: 30 }, (_, i) => i + 1));
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
   });
 
   test('exec: an exit signal comes back as the signal', async () => {
@@ -71,29 +74,42 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
   });
 
   test('env: only allow-listed variables reach the device', async () => {
-    const r = await gw.ssh('alice@web01', ['echo "[$LANG][$SECRET_THING]"'], { extra: ['-o', 'SetEnv=LANG=C.UTF-8', '-o', 'SetEnv=SECRET_THING=x'] }).done;
+    const r = await gw.ssh('alice@web01', ['echo "[$LANG][$SECRET_THING]"'], {
+      extra: ['-o', 'SetEnv=LANG=C.UTF-8', '-o', 'SetEnv=SECRET_THING=x'],
+    }).done;
     assert.equal(r.stdout.trim(), '[C.UTF-8][]');
   });
 
-  test('PTY shell with tmux: term type, size and window changes reach the device; exit returns the status', { skip: TMUX_SKIP }, async () => {
-    const t = new Tmux();
-    try {
-      // The shell around ssh prints its exit status: tmux's own pane_dead_status was sometimes empty
-      // under load (the pane marked dead with no status recorded), which made this test flaky.
-      t.start(`ssh -p ${gw.port} ${gw.opts().map((a) => `'${a}'`).join(' ')} -t alice@web01@127.0.0.1; echo "[ssh exited $?]"`, 100, 40);
-      await t.waitFor(/[#$] $/m);
-      t.type('echo "T=$TERM S=$(stty size)"\n');
-      await t.waitFor(new RegExp(`T=${t.defaultTerm()} S=40 100`));
-      t.resize(120, 50);
-      await new Promise((r) => setTimeout(r, 300));
-      t.type('echo "S2=$(stty size)"\n');
-      await t.waitFor(/S2=50 120/);
-      t.type('exit 5\n');
-      await t.waitFor(/\[ssh exited 5\]/);
-    } finally {
-      t.kill();
-    }
-  });
+  test(
+    'PTY shell with tmux: term type, size and window changes reach the device; exit returns the status',
+    { skip: TMUX_SKIP },
+    async () => {
+      const t = new Tmux();
+      try {
+        // The shell around ssh prints its exit status: tmux's own pane_dead_status was sometimes empty
+        // under load (the pane marked dead with no status recorded), which made this test flaky.
+        t.start(
+          `ssh -p ${gw.port} ${gw
+            .opts()
+            .map((a) => `'${a}'`)
+            .join(' ')} -t alice@web01@127.0.0.1; echo "[ssh exited $?]"`,
+          100,
+          40,
+        );
+        await t.waitFor(/[#$] $/m);
+        t.type('echo "T=$TERM S=$(stty size)"\n');
+        await t.waitFor(new RegExp(`T=${t.defaultTerm()} S=40 100`));
+        t.resize(120, 50);
+        await new Promise((r) => setTimeout(r, 300));
+        t.type('echo "S2=$(stty size)"\n');
+        await t.waitFor(/S2=50 120/);
+        t.type('exit 5\n');
+        await t.waitFor(/\[ssh exited 5\]/);
+      } finally {
+        t.kill();
+      }
+    },
+  );
 
   test('PTY with ssh -tt: the shell runs on a terminal', async () => {
     const p = launch('ssh', ['-tt', '-p', String(gw.port), ...gw.opts(), 'alice@web01@127.0.0.1']);
@@ -119,8 +135,18 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     const secs = (Date.now() - t0) / 1000;
     assert.ok(secs < 60, `100 MiB of sftp took ${secs} s`);
     const audit = await gw.s.adminStore.listAudit({ limit: 50 });
-    const ops = audit.filter((a) => a.action.startsWith('sftp.') && String(a.details.path).startsWith(remote)).map((a) => `${a.action} ${a.details.path} ${a.details.mode ?? ''}`.trim());
-    for (const want of [`sftp.open ${remote} write`, `sftp.open ${remote} read`, `sftp.rename ${remote}`, `sftp.mkdir ${remote}.d`, `sftp.rmdir ${remote}.d`, `sftp.setstat ${remote}.2`, `sftp.remove ${remote}.2`])
+    const ops = audit
+      .filter((a) => a.action.startsWith('sftp.') && String(a.details.path).startsWith(remote))
+      .map((a) => `${a.action} ${a.details.path} ${a.details.mode ?? ''}`.trim());
+    for (const want of [
+      `sftp.open ${remote} write`,
+      `sftp.open ${remote} read`,
+      `sftp.rename ${remote}`,
+      `sftp.mkdir ${remote}.d`,
+      `sftp.rmdir ${remote}.d`,
+      `sftp.setstat ${remote}.2`,
+      `sftp.remove ${remote}.2`,
+    ])
       assert.ok(ops.includes(want), `audit has "${want}" (got ${ops.join('; ')})`);
     const rename = audit.find((a) => a.action === 'sftp.rename' && a.details.path === remote);
     assert.equal(rename?.details.to, `${remote}.2`);
@@ -144,7 +170,10 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
   });
 
   test('agent forwarding is refused; X11 too', async () => {
-    const r = await gw.ssh('alice@web01', ['echo "agent=[$SSH_AUTH_SOCK] x11=[$DISPLAY]"'], { extra: ['-A', '-X'], env: { SSH_AUTH_SOCK: '/tmp/nonexistent-agent.sock', DISPLAY: ':0' } }).done;
+    const r = await gw.ssh('alice@web01', ['echo "agent=[$SSH_AUTH_SOCK] x11=[$DISPLAY]"'], {
+      extra: ['-A', '-X'],
+      env: { SSH_AUTH_SOCK: '/tmp/nonexistent-agent.sock', DISPLAY: ':0' },
+    }).done;
     assert.equal(r.code, 0);
     assert.match(r.stdout, /agent=\[\] x11=\[\]/);
     // The requests themselves get a refusal from the gateway.
@@ -200,7 +229,13 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
     const fd = openSync(big, 'r+');
     ftruncateSync(fd, 512 * 1024 * 1024);
     closeSync(fd);
-    const up = launch('sh', ['-c', `exec ssh -p ${gw.port} ${gw.opts().map((x) => `'${x}'`).join(' ')} alice@web01@127.0.0.1 'sleep 4; cat > /dev/null' < ${big}`]);
+    const up = launch('sh', [
+      '-c',
+      `exec ssh -p ${gw.port} ${gw
+        .opts()
+        .map((x) => `'${x}'`)
+        .join(' ')} alice@web01@127.0.0.1 'sleep 4; cat > /dev/null' < ${big}`,
+    ]);
     const id2 = await live();
     await sleep(1200);
     const c = await bytes(id2);
@@ -226,7 +261,15 @@ describe('ssh proxy: each kind of session', { skip: SSHD_SKIP }, () => {
       });
     const forward = async () => {
       const local = await freePort();
-      const p = launch('ssh', ['-p', String(gw.port), ...gw.opts(['-o', 'ExitOnForwardFailure=yes']), '-N', '-L', `${local}:127.0.0.1:${sshd.port}`, 'alice@web01@127.0.0.1']);
+      const p = launch('ssh', [
+        '-p',
+        String(gw.port),
+        ...gw.opts(['-o', 'ExitOnForwardFailure=yes']),
+        '-N',
+        '-L',
+        `${local}:127.0.0.1:${sshd.port}`,
+        'alice@web01@127.0.0.1',
+      ]);
       // Wait for the local listener.
       for (let i = 0; i < 100; i++) {
         const up = await new Promise<boolean>((res) => {

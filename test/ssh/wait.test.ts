@@ -23,7 +23,8 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
   afterEach(async () => {
     // Each test starts with nothing waiting and no grant.
     for (const r of await gw.s.store.listRequests({ status: 'waiting' })) await gw.s.approvals.cancel(r.id, 'admin', 'cli').catch(() => {});
-    for (const r of await gw.s.store.listRequests({ status: 'approved' })) await gw.s.approvals.revoke(r.id, 'admin', { channel: 'cli' }).catch(() => {});
+    for (const r of await gw.s.store.listRequests({ status: 'approved' }))
+      await gw.s.approvals.revoke(r.id, 'admin', { channel: 'cli' }).catch(() => {});
   });
 
   const requestId = async (p: Running) => Number(/[Rr]equest #(\d+)/.exec(await p.waitFor(/[Rr]equest #\d+/))![1]);
@@ -57,7 +58,11 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     assert.equal(again.stdout, 'again\n');
     assert.equal(again.stderr, '', 'no waiting the second time');
     const rows = await dbOf(gw.s).selectFrom('sessions').select(['approval_id']).orderBy('id', 'desc').limit(2).execute();
-    assert.deepEqual(rows.map((x) => x.approval_id), [id, id], 'both sessions are tied to the approval');
+    assert.deepEqual(
+      rows.map((x) => x.approval_id),
+      [id, id],
+      'both sessions are tied to the approval',
+    );
   });
 
   test('sftp waits too (the notice on stderr, which sftp shows) and transfers once approved', async () => {
@@ -99,7 +104,11 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const p = gw.ssh('alice@web01', ['echo never']);
     const id = await requestId(p);
     // Bring the deadline near; the sweeper expires it and the event reaches the waiting connection.
-    await dbOf(gw.s).updateTable('approval_requests').set({ expires_at: Date.now() + 300 }).where('id', '=', id).execute();
+    await dbOf(gw.s)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() + 300 })
+      .where('id', '=', id)
+      .execute();
     const r = await p.done;
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`Request #${id} expired`));
@@ -133,7 +142,11 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const r = await p2.done;
     assert.equal(r.code, 0);
     assert.equal(r.stdout, 'two\n');
-    const count = await dbOf(gw.s).selectFrom('approval_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '>=', id).executeTakeFirstOrThrow();
+    const count = await dbOf(gw.s)
+      .selectFrom('approval_requests')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', '>=', id)
+      .executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1, 'one request for both connections');
   });
 
@@ -165,7 +178,10 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
 
       // A script: an empty answer at the prompt defers to -o SetEnv=GATEHOUSE_REASON.
       const empty = askpass('');
-      const q = gw.ssh('alice@web01', ['echo go'], { env: empty.env, extra: [...interactive, '-o', 'SetEnv=GATEHOUSE_REASON="nightly backup 7"'] });
+      const q = gw.ssh('alice@web01', ['echo go'], {
+        env: empty.env,
+        extra: [...interactive, '-o', 'SetEnv=GATEHOUSE_REASON="nightly backup 7"'],
+      });
       const id2 = await requestId(q);
       assert.equal((await gw.s.approvals.get(id2))!.reason, 'nightly backup 7');
       q.proc.kill();
@@ -197,7 +213,15 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
   test("the end of the grant's window ends a live session", async () => {
     // A reservation gives a short, exact window (made in-process: a CLI start-up under load could eat it).
     const now = Date.now();
-    const req = await gw.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', reason: 'short job', channel: 'cli', start: now, end: now + 8000 });
+    const req = await gw.s.approvals.request({
+      username: 'alice',
+      device: 'web01',
+      protocol: 'ssh',
+      reason: 'short job',
+      channel: 'cli',
+      start: now,
+      end: now + 8000,
+    });
     assert.notEqual(req.outcome, 'allowed');
     const id = req.outcome !== 'allowed' ? req.request.id : 0;
     await gw.s.approvals.approve(id, 'bob', { channel: 'cli' });
@@ -208,7 +232,11 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     const clientLate = Date.now() - grantEnd;
     // The gateway's own record of the end: not before the window closes, and promptly after it. The
     // bound is generous (a loaded 2-core machine delays timers and the client's exit by seconds).
-    const row = await dbOf(gw.s).selectFrom('sessions').select(['ended_at', 'end_reason']).where('approval_id', '=', id).executeTakeFirstOrThrow();
+    const row = await dbOf(gw.s)
+      .selectFrom('sessions')
+      .select(['ended_at', 'end_reason'])
+      .where('approval_id', '=', id)
+      .executeTakeFirstOrThrow();
     const late = row.ended_at! - grantEnd;
     console.log(`# session ended ${late} ms after the window (client exited after ${clientLate} ms)`);
     assert.ok(late >= -100, `ended ${-late} ms before the window closed`);

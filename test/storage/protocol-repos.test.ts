@@ -68,7 +68,15 @@ for (const target of DB_TARGETS) {
       const device = [...p.devicesById.values()].find((d) => p.accountsOfDevice.get(d.id)?.length)!;
       const account = p.accountsOfDevice.get(device.id)![0];
       const id = await t.s.sessions.open(
-        { userId: p.usersByName.get('alice')!.id, deviceId: device.id, accountId: account.id, protocol: 'ssh', approvalId: null, clientAddr: null, nodeId: t.s.nodeId },
+        {
+          userId: p.usersByName.get('alice')!.id,
+          deviceId: device.id,
+          accountId: account.id,
+          protocol: 'ssh',
+          approvalId: null,
+          clientAddr: null,
+          nodeId: t.s.nodeId,
+        },
         { close: () => {}, bytes: () => ({ in: 0, out: 0 }) },
         null,
       );

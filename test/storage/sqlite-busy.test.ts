@@ -81,7 +81,13 @@ function holdLock(file: string): Child & { release: () => Promise<void> } {
 
 /** Settles to 'pending' when `p` has not settled yet. */
 async function state(p: Promise<unknown>): Promise<'pending' | 'fulfilled' | 'rejected'> {
-  return Promise.race([p.then(() => 'fulfilled' as const, () => 'rejected' as const), new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
+  return Promise.race([
+    p.then(
+      () => 'fulfilled' as const,
+      () => 'rejected' as const,
+    ),
+    new Promise<'pending'>((r) => setImmediate(() => r('pending'))),
+  ]);
 }
 
 describe('SQLite: another process holds the write lock', () => {
@@ -206,32 +212,36 @@ describe('SQLite: another process holds the write lock', () => {
 
   // The kernel refuses writes to an immutable file even through an open handle and even for root.
   const noChattr = process.getuid?.() !== 0 ? 'chattr +i needs root' : !hasBinary('chattr') ? 'chattr not installed (e2fsprogs)' : false;
-  test('a read-only database (chattr +i on the file and its WAL) fails at once, not after the budget, and recovers', { skip: noChattr }, async () => {
-    const files = [file, `${file}-wal`];
-    // A long budget: were the error taken for a busy lock, the write would wait a minute.
-    const patient = openDb({ sqlitePath: file, sqliteBusy: { budgetMs: 60_000 } });
-    execFileSync('chattr', ['+i', ...files]);
-    try {
-      const t0 = Date.now();
-      const err = await patient.kysely
-        .transaction()
-        .execute((t) => sql`insert into t (note) values ('read-only')`.execute(t))
-        .then(
-          () => null,
-          (e: Error & { code?: string }) => e,
-        );
-      assert.ok(err, 'the write failed');
-      assert.match(err.code ?? '', /^SQLITE_(IOERR|READONLY)/);
-      assert.ok(Date.now() - t0 < 30_000, 'not retried as if the database were busy');
-      await sql`select count(*) as n from t`.execute(patient.kysely);
-    } finally {
-      execFileSync('chattr', ['-i', ...files]);
-      await patient.kysely.destroy();
-    }
-    await sql`insert into t (note) values ('writable again')`.execute(db.kysely);
-    const notes = (await sql<{ note: string }>`select note from t`.execute(db.kysely)).rows.map((r) => r.note);
-    assert.ok(notes.includes('writable again') && !notes.includes('read-only'));
-  });
+  test(
+    'a read-only database (chattr +i on the file and its WAL) fails at once, not after the budget, and recovers',
+    { skip: noChattr },
+    async () => {
+      const files = [file, `${file}-wal`];
+      // A long budget: were the error taken for a busy lock, the write would wait a minute.
+      const patient = openDb({ sqlitePath: file, sqliteBusy: { budgetMs: 60_000 } });
+      execFileSync('chattr', ['+i', ...files]);
+      try {
+        const t0 = Date.now();
+        const err = await patient.kysely
+          .transaction()
+          .execute((t) => sql`insert into t (note) values ('read-only')`.execute(t))
+          .then(
+            () => null,
+            (e: Error & { code?: string }) => e,
+          );
+        assert.ok(err, 'the write failed');
+        assert.match(err.code ?? '', /^SQLITE_(IOERR|READONLY)/);
+        assert.ok(Date.now() - t0 < 30_000, 'not retried as if the database were busy');
+        await sql`select count(*) as n from t`.execute(patient.kysely);
+      } finally {
+        execFileSync('chattr', ['-i', ...files]);
+        await patient.kysely.destroy();
+      }
+      await sql`insert into t (note) values ('writable again')`.execute(db.kysely);
+      const notes = (await sql<{ note: string }>`select note from t`.execute(db.kysely)).rows.map((r) => r.note);
+      assert.ok(notes.includes('writable again') && !notes.includes('read-only'));
+    },
+  );
 });
 
 // better-sqlite3 runs statements synchronously: background work that chains queries (event poll,

@@ -9,7 +9,14 @@ import { PolicySnapshot } from '../../src/core/policy/snapshot.js';
 import type { ApprovalEventType, ApprovalRequest, BusEvent, Decision, Route, User } from '../../src/core/types.js';
 
 const user = (id: number, username: string, displayName = username): User => ({
-  id, username, displayName, email: null, managerId: null, isAdmin: false, disabled: false, source: 'local',
+  id,
+  username,
+  displayName,
+  email: null,
+  managerId: null,
+  isAdmin: false,
+  disabled: false,
+  source: 'local',
 });
 
 const policy = new PolicySnapshot(
@@ -26,9 +33,21 @@ const policy = new PolicySnapshot(
 );
 
 const route = (levels: number[][]): Route => ({
-  source: 'workflow', sourceName: 'wf', why: 'workflow wf', levels: levels.map((ids) => ({ authority: 'users', quorum: 1, escalateAfterMinutes: null, approverIds: ids })),
+  source: 'workflow',
+  sourceName: 'wf',
+  why: 'workflow wf',
+  levels: levels.map((ids) => ({ authority: 'users', quorum: 1, escalateAfterMinutes: null, approverIds: ids })),
 });
-const approvalRequired = (r: Route): Decision => ({ outcome: 'approval-required', why: r.why, route: r, requireReason: false, allowPortForwarding: true, accountId: 9, noApprover: false, requesterIsApprover: false });
+const approvalRequired = (r: Route): Decision => ({
+  outcome: 'approval-required',
+  why: r.why,
+  route: r,
+  requireReason: false,
+  allowPortForwarding: true,
+  accountId: 9,
+  noApprover: false,
+  requesterIsApprover: false,
+});
 
 class FakeBus {
   private readonly fns = new Set<(e: BusEvent) => void>();
@@ -53,16 +72,42 @@ class FakeBus {
 class FakeEngine {
   decision: Decision = { outcome: 'allowed', why: 'rule', requireReason: false, allowPortForwarding: false, accountId: 9 };
   readonly requests = new Map<number, ApprovalRequest>();
-  onRequest: (input: RequestInput) => Promise<RequestResult> = async () => ({ outcome: 'waiting', request: this.make(), created: true, reminded: false, decision: this.decision });
+  onRequest: (input: RequestInput) => Promise<RequestResult> = async () => ({
+    outcome: 'waiting',
+    request: this.make(),
+    created: true,
+    reminded: false,
+    decision: this.decision,
+  });
   constructor(
     private readonly bus: FakeBus,
     private readonly clock: ManualClock,
   ) {}
   make(over: Partial<ApprovalRequest> = {}): ApprovalRequest {
     const r: ApprovalRequest = {
-      id: 100 + this.requests.size, requesterId: 1, deviceId: 7, accountId: 9, protocol: 'ssh', reason: null, status: 'waiting', kind: 'instant',
-      createdAt: this.clock.now(), expiresAt: null, decidedAt: null, currentLevel: 0, levelStartedAt: this.clock.now(), route: route([[2]]), autoApproved: false,
-      grantStart: null, grantEnd: null, clientAddr: null, lastNotifiedAt: null, decidedBy: null, decisionComment: null, escalateAt: null, ...over,
+      id: 100 + this.requests.size,
+      requesterId: 1,
+      deviceId: 7,
+      accountId: 9,
+      protocol: 'ssh',
+      reason: null,
+      status: 'waiting',
+      kind: 'instant',
+      createdAt: this.clock.now(),
+      expiresAt: null,
+      decidedAt: null,
+      currentLevel: 0,
+      levelStartedAt: this.clock.now(),
+      route: route([[2]]),
+      autoApproved: false,
+      grantStart: null,
+      grantEnd: null,
+      clientAddr: null,
+      lastNotifiedAt: null,
+      decidedBy: null,
+      decisionComment: null,
+      escalateAt: null,
+      ...over,
     };
     this.requests.set(r.id, r);
     return r;
@@ -92,14 +137,33 @@ function setup() {
   const clock = new ManualClock(Date.now());
   const bus = new FakeBus();
   const engine = new FakeEngine(bus, clock);
-  const ports: AccessPorts = { approvals: engine, policy: { current: async () => policy }, grants: { window: (id) => (id === 55 ? { end: 123_456 } : undefined) }, bus, clock };
+  const ports: AccessPorts = {
+    approvals: engine,
+    policy: { current: async () => policy },
+    grants: { window: (id) => (id === 55 ? { end: 123_456 } : undefined) },
+    bus,
+    clock,
+  };
   return { clock, bus, engine, ports };
 }
 
-const query: AccessQuery = { user: { id: 1, username: 'alice' }, device: 'web01', account: null, protocol: 'ssh', reason: null, clientAddr: '10.0.0.1', channel: 'ssh' };
+const query: AccessQuery = {
+  user: { id: 1, username: 'alice' },
+  device: 'web01',
+  account: null,
+  protocol: 'ssh',
+  reason: null,
+  clientAddr: '10.0.0.1',
+  channel: 'ssh',
+};
 
 /** Runs the gate; `on` sees each step (and may act on the engine) before the next is awaited. */
-async function run(ports: AccessPorts, on: (s: AccessStep, i: number) => void = () => {}, signal = new AbortController().signal, q = query): Promise<AccessStep[]> {
+async function run(
+  ports: AccessPorts,
+  on: (s: AccessStep, i: number) => void = () => {},
+  signal = new AbortController().signal,
+  q = query,
+): Promise<AccessStep[]> {
   const steps: AccessStep[] = [];
   for await (const s of obtain(ports, q, signal)) {
     steps.push(s);
@@ -110,26 +174,53 @@ async function run(ports: AccessPorts, on: (s: AccessStep, i: number) => void = 
 
 test('granted at once: by the rule alone, or by an earlier grant with its window', async () => {
   const { ports, engine, bus } = setup();
-  assert.deepEqual(await run(ports), [{ kind: 'granted', approvalId: null, grantEnd: null, deviceId: 7, accountId: 9, allowPortForwarding: false, waited: false }]);
+  assert.deepEqual(await run(ports), [
+    { kind: 'granted', approvalId: null, grantEnd: null, deviceId: 7, accountId: 9, allowPortForwarding: false, waited: false },
+  ]);
   engine.decision = { outcome: 'allowed', why: 'grant', grantId: 55, requireReason: false, allowPortForwarding: true, accountId: 9 };
   const [g] = await run(ports);
-  assert.deepEqual(g, { kind: 'granted', approvalId: 55, grantEnd: 123_456, deviceId: 7, accountId: 9, allowPortForwarding: true, waited: false });
+  assert.deepEqual(g, {
+    kind: 'granted',
+    approvalId: 55,
+    grantEnd: 123_456,
+    deviceId: 7,
+    accountId: 9,
+    allowPortForwarding: true,
+    waited: false,
+  });
   assert.equal(bus.listeners, 0);
 });
 
 test('granted after a wait: one waiting update naming the approvers, then the grant', async () => {
   const { ports, engine, bus } = setup();
   engine.decision = approvalRequired(route([[2, 3]]));
-  engine.onRequest = async () => ({ outcome: 'waiting', request: engine.make({ route: route([[2, 3]]) }), created: true, reminded: false, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'waiting',
+    request: engine.make({ route: route([[2, 3]]) }),
+    created: true,
+    reminded: false,
+    decision: engine.decision,
+  });
   const steps = await run(ports, (s) => {
     if (s.kind === 'waiting') engine.set(s.request.id, 'approval.approved', { status: 'approved', grantEnd: 999 });
   });
   assert.equal(steps.length, 2);
   const w = steps[0];
   assert.ok(w.kind === 'waiting');
-  assert.deepEqual(w.approvers, [{ id: 2, username: 'bob', displayName: 'Bob Builder' }, { id: 3, username: 'carol', displayName: 'carol' }]);
+  assert.deepEqual(w.approvers, [
+    { id: 2, username: 'bob', displayName: 'Bob Builder' },
+    { id: 3, username: 'carol', displayName: 'carol' },
+  ]);
   assert.deepEqual([w.level, w.levels, w.reused, w.account, w.device, w.why], [1, 1, false, 'root', 'web01', 'workflow wf']);
-  assert.deepEqual(steps[1], { kind: 'granted', approvalId: w.request.id, grantEnd: 999, deviceId: 7, accountId: 9, allowPortForwarding: true, waited: true });
+  assert.deepEqual(steps[1], {
+    kind: 'granted',
+    approvalId: w.request.id,
+    grantEnd: 999,
+    deviceId: 7,
+    accountId: 9,
+    allowPortForwarding: true,
+    waited: true,
+  });
   assert.equal(bus.kicks, 1, 'the bus is polled once before asking');
   assert.equal(bus.listeners, 0, 'unsubscribed at the end');
 });
@@ -137,7 +228,13 @@ test('granted after a wait: one waiting update naming the approvers, then the gr
 test('auto-approved or allowed by the time it asks: granted without waiting', async () => {
   const { ports, engine } = setup();
   engine.decision = approvalRequired(route([[2]]));
-  engine.onRequest = async () => ({ outcome: 'approved', request: engine.make({ status: 'approved', grantEnd: 42 }), created: true, reminded: false, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'approved',
+    request: engine.make({ status: 'approved', grantEnd: 42 }),
+    created: true,
+    reminded: false,
+    decision: engine.decision,
+  });
   const [g] = await run(ports);
   assert.ok(g.kind === 'granted' && g.approvalId === 100 && g.grantEnd === 42 && !g.waited);
 });
@@ -152,9 +249,18 @@ test('a reused request says so; a decision published while the request is made i
     return { outcome: 'waiting', request: r, created: false, reminded: false, decision: engine.decision };
   };
   const steps = await run(ports);
-  assert.deepEqual(steps.map((s) => s.kind), ['granted']);
+  assert.deepEqual(
+    steps.map((s) => s.kind),
+    ['granted'],
+  );
 
-  engine.onRequest = async () => ({ outcome: 'waiting', request: engine.make(), created: false, reminded: true, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'waiting',
+    request: engine.make(),
+    created: false,
+    reminded: true,
+    decision: engine.decision,
+  });
   const more = await run(ports, (s) => {
     if (s.kind === 'waiting') engine.set(s.request.id, 'approval.approved', { status: 'approved' });
   });
@@ -164,14 +270,23 @@ test('a reused request says so; a decision published while the request is made i
 test('multi-level: each level approved is an update naming the next approvers', async () => {
   const { ports, engine } = setup();
   engine.decision = approvalRequired(route([[2], [3, 4]]));
-  engine.onRequest = async () => ({ outcome: 'waiting', request: engine.make({ route: route([[2], [3, 4]]) }), created: true, reminded: false, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'waiting',
+    request: engine.make({ route: route([[2], [3, 4]]) }),
+    created: true,
+    reminded: false,
+    decision: engine.decision,
+  });
   const steps = await run(ports, (s) => {
     if (s.kind !== 'waiting') return;
     if (s.level === 1) engine.set(s.request.id, 'approval.level-approved', { currentLevel: 1 });
     else engine.set(s.request.id, 'approval.approved', { status: 'approved' });
   });
   const levels = steps.flatMap((s) => (s.kind === 'waiting' ? [[s.level, s.levels, s.approvers.map((a) => a.username)]] : []));
-  assert.deepEqual(levels, [[1, 2, ['bob']], [2, 2, ['carol', 'dave']]]);
+  assert.deepEqual(levels, [
+    [1, 2, ['bob']],
+    [2, 2, ['carol', 'dave']],
+  ]);
   assert.equal(steps.at(-1)!.kind, 'granted');
 });
 
@@ -190,10 +305,16 @@ test('reminded and escalated updates; a partial vote changes nothing visible', a
     }
     if (s.kind === 'escalated') engine.set(id, 'approval.approved', { status: 'approved' });
   });
-  assert.deepEqual(steps.map((s) => s.kind), ['waiting', 'reminded', 'escalated', 'granted']);
+  assert.deepEqual(
+    steps.map((s) => s.kind),
+    ['waiting', 'reminded', 'escalated', 'granted'],
+  );
   const esc = steps[2];
   assert.ok(esc.kind === 'escalated');
-  assert.deepEqual(esc.approvers.map((a) => a.username), ['bob', 'dave']);
+  assert.deepEqual(
+    esc.approvers.map((a) => a.username),
+    ['bob', 'dave'],
+  );
 });
 
 test('denied by policy, or the device does not exist: one answer', async () => {
@@ -210,7 +331,8 @@ test('rejected: who decided and their comment', async () => {
   const { ports, engine } = setup();
   engine.decision = approvalRequired(route([[2]]));
   const steps = await run(ports, (s) => {
-    if (s.kind === 'waiting') engine.set(s.request.id, 'approval.rejected', { status: 'rejected', decidedBy: 2, decisionComment: 'not today' });
+    if (s.kind === 'waiting')
+      engine.set(s.request.id, 'approval.rejected', { status: 'rejected', decidedBy: 2, decisionComment: 'not today' });
   });
   const out = steps.at(-1)!;
   assert.ok(out.kind === 'refused' && out.reason === 'rejected');
@@ -220,7 +342,13 @@ test('rejected: who decided and their comment', async () => {
 test('expired: read at the deadline even when no event comes (a late sweeper)', async () => {
   const { ports, engine, clock } = setup();
   engine.decision = approvalRequired(route([[2]]));
-  engine.onRequest = async () => ({ outcome: 'waiting', request: engine.make({ expiresAt: clock.now() + 20 }), created: true, reminded: false, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'waiting',
+    request: engine.make({ expiresAt: clock.now() + 20 }),
+    created: true,
+    reminded: false,
+    decision: engine.decision,
+  });
   const t0 = Date.now();
   // The gate's timer does not hold a process open (a server's sockets do); this test holds it.
   const hold = setInterval(() => {}, 1000);
@@ -249,7 +377,10 @@ test('cancelled: by the caller through cancel(); the caller leaving (signal) kee
 
   const ac = new AbortController();
   const steps = await run(ports, (s) => s.kind === 'waiting' && ac.abort(), ac.signal);
-  assert.deepEqual(steps.map((s) => (s.kind === 'refused' ? s.reason : s.kind)), ['waiting', 'left']);
+  assert.deepEqual(
+    steps.map((s) => (s.kind === 'refused' ? s.reason : s.kind)),
+    ['waiting', 'left'],
+  );
   assert.equal(engine.requests.get(101)!.status, 'waiting');
   assert.equal(bus.listeners, 0);
 });
@@ -280,14 +411,42 @@ test('fails closed: the store down while deciding, asking or reading is a refusa
   };
   const [a] = await run(ports);
   assert.ok(a.kind === 'refused' && a.reason === 'error' && String(a.error).includes('connection refused'));
-  const broken: AccessPorts = { ...ports, approvals: { ...engine, decide: async () => { throw new Error('store down'); }, request: (i) => engine.request(i), get: (id) => engine.get(id), cancel: (id) => engine.cancel(id) } };
+  const broken: AccessPorts = {
+    ...ports,
+    approvals: {
+      ...engine,
+      decide: async () => {
+        throw new Error('store down');
+      },
+      request: (i) => engine.request(i),
+      get: (id) => engine.get(id),
+      cancel: (id) => engine.cancel(id),
+    },
+  };
   const [b] = await run(broken);
   assert.ok(b.kind === 'refused' && b.reason === 'error');
   // Policy unreadable while waiting: the wait ends refused.
-  engine.onRequest = async () => ({ outcome: 'waiting', request: engine.make(), created: true, reminded: false, decision: engine.decision });
+  engine.onRequest = async () => ({
+    outcome: 'waiting',
+    request: engine.make(),
+    created: true,
+    reminded: false,
+    decision: engine.decision,
+  });
   let reads = 0;
-  const flaky: AccessPorts = { ...ports, policy: { current: async () => { if (++reads > 2) throw new Error('store down'); return policy; } } };
-  const steps = await run(flaky, (s) => s.kind === 'waiting' && engine.set(s.request.id, 'approval.rejected', { status: 'rejected', decidedBy: 2 }));
+  const flaky: AccessPorts = {
+    ...ports,
+    policy: {
+      current: async () => {
+        if (++reads > 2) throw new Error('store down');
+        return policy;
+      },
+    },
+  };
+  const steps = await run(
+    flaky,
+    (s) => s.kind === 'waiting' && engine.set(s.request.id, 'approval.rejected', { status: 'rejected', decidedBy: 2 }),
+  );
   const out = steps.at(-1)!;
   assert.ok(out.kind === 'refused' && out.reason === 'error');
   assert.equal(bus.listeners, 0);

@@ -32,7 +32,13 @@ describe('approval service on SQLite', () => {
     assert.equal(r.status, 'waiting');
     assert.deepEqual(await names(r.route.levels[0].approverIds), ['bob']);
     assert.equal(r.expiresAt! > t.clock.now(), true);
-    const again = await t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: 'deploy the fix' });
+    const again = await t.s.approvals.request({
+      username: 'alice',
+      device: 'web01',
+      protocol: 'ssh',
+      channel: 'cli',
+      reason: 'deploy the fix',
+    });
     assert.ok(again.outcome === 'waiting' && !again.created && again.request.id === r.id);
     await t.s.approvals.cancel(r.id, 'alice', 'cli');
   });
@@ -88,7 +94,10 @@ describe('approval service on SQLite', () => {
   test('a reason is required when the route says so; cancel is the requester’s', async () => {
     await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: true });
     try {
-      await rejects(t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: '' }), 'reason_required');
+      await rejects(
+        t.s.approvals.request({ username: 'alice', device: 'web01', protocol: 'ssh', channel: 'cli', reason: '' }),
+        'reason_required',
+      );
     } finally {
       await t.s.admin.setGroup(ADMIN, 'user', 'ops', { requireReason: false });
     }

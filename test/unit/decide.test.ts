@@ -6,7 +6,14 @@ import { PolicySnapshot, type PolicyData } from '../../src/core/policy/snapshot.
 import type { Decision, User } from '../../src/core/types.js';
 
 const user = (id: number, username: string, managerId: number | null = null): User => ({
-  id, username, displayName: username, email: null, managerId, isAdmin: false, disabled: false, source: 'local',
+  id,
+  username,
+  displayName: username,
+  email: null,
+  managerId,
+  isAdmin: false,
+  disabled: false,
+  source: 'local',
 });
 
 function org(over: (d: PolicyData) => void = () => {}): PolicySnapshot {
@@ -42,8 +49,14 @@ function org(over: (d: PolicyData) => void = () => {}): PolicySnapshot {
 
 const none: GrantLookup = () => undefined;
 const NOW = Date.UTC(2026, 0, 1);
-const ask = (p: PolicySnapshot, username: string, device: string, protocol: 'ssh' | 'sftp' | 'rdp' | 'http' = 'ssh', grants = none, account?: string) =>
-  decide(p, grants, { username, device, protocol, now: NOW, account });
+const ask = (
+  p: PolicySnapshot,
+  username: string,
+  device: string,
+  protocol: 'ssh' | 'sftp' | 'rdp' | 'http' = 'ssh',
+  grants = none,
+  account?: string,
+) => decide(p, grants, { username, device, protocol, now: NOW, account });
 
 function approvers(p: PolicySnapshot, d: Decision): string[][] {
   assert.equal(d.outcome, 'approval-required');
@@ -152,7 +165,10 @@ test('workflow authorities: group-manager, line-manager, users, disabled approve
     x.users[2].disabled = true; // carol
     x.workflows = [
       {
-        id: 1, name: 'w', userGroupId: 1, deviceGroupId: 1,
+        id: 1,
+        name: 'w',
+        userGroupId: 1,
+        deviceGroupId: 1,
         levels: [
           { authority: { kind: 'line-manager' }, quorum: 1, escalateAfterMinutes: null },
           { authority: { kind: 'group-manager' }, quorum: 1, escalateAfterMinutes: null },

@@ -5,14 +5,25 @@ import { ManualClock } from '../../src/core/ports/clock.js';
 import type { DelegationStore } from '../../src/core/ports/delegations.js';
 import type { AuditEntry, Delegation, User } from '../../src/core/types.js';
 
-const user = (id: number, username: string, disabled = false): User => ({ id, username, displayName: username, email: null, managerId: null, isAdmin: false, disabled, source: 'local' });
+const user = (id: number, username: string, disabled = false): User => ({
+  id,
+  username,
+  displayName: username,
+  email: null,
+  managerId: null,
+  isAdmin: false,
+  disabled,
+  source: 'local',
+});
 
 function setup() {
   const rows: Delegation[] = [];
   const audits: AuditEntry[] = [];
   const store: DelegationStore = {
-    delegationsTo: async (userId, at) => rows.filter((d) => d.toUserId === userId && d.startsAt <= at && d.endsAt > at && d.revokedAt === null),
-    listDelegations: async (userId) => rows.filter((d) => userId === undefined || d.fromUserId === userId || d.toUserId === userId).reverse(),
+    delegationsTo: async (userId, at) =>
+      rows.filter((d) => d.toUserId === userId && d.startsAt <= at && d.endsAt > at && d.revokedAt === null),
+    listDelegations: async (userId) =>
+      rows.filter((d) => userId === undefined || d.fromUserId === userId || d.toUserId === userId).reverse(),
     insertDelegation: async (d, audit) => {
       const row = { ...d, id: rows.length + 1, revokedAt: null };
       rows.push(row);
@@ -45,10 +56,22 @@ test('a delegation is recorded with its audit entry and is in force for its wind
 test('a delegation is refused to an unknown or disabled user, to oneself, and when it ends in the past', async () => {
   const { svc, rows, clock } = setup();
   const now = clock.now();
-  await assert.rejects(svc.delegate(bob, { to: 'nobody', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'not_found', message: "unknown user 'nobody'" });
-  await assert.rejects(svc.delegate(bob, { to: 'gone', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'not_found' });
-  await assert.rejects(svc.delegate(bob, { to: 'bob', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), { code: 'invalid', message: 'you cannot delegate to yourself' });
-  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now, endsAt: now }), reason: null }), { code: 'invalid' });
-  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now - 2000, endsAt: now - 1000 }), reason: null }), { code: 'invalid' });
+  await assert.rejects(svc.delegate(bob, { to: 'nobody', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), {
+    code: 'not_found',
+    message: "unknown user 'nobody'",
+  });
+  await assert.rejects(svc.delegate(bob, { to: 'gone', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), {
+    code: 'not_found',
+  });
+  await assert.rejects(svc.delegate(bob, { to: 'bob', period: () => ({ startsAt: now, endsAt: now + 1000 }), reason: null }), {
+    code: 'invalid',
+    message: 'you cannot delegate to yourself',
+  });
+  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now, endsAt: now }), reason: null }), {
+    code: 'invalid',
+  });
+  await assert.rejects(svc.delegate(bob, { to: 'frank', period: () => ({ startsAt: now - 2000, endsAt: now - 1000 }), reason: null }), {
+    code: 'invalid',
+  });
   assert.equal(rows.length, 0);
 });

@@ -35,11 +35,26 @@ test('parameter values are validated with clear errors', () => {
 
 test('workflow levels parse as the CLI writes them', () => {
   assert.deepEqual(parseLevel('group-manager'), { authority: { kind: 'group-manager' }, quorum: 1, escalateAfterMinutes: null });
-  assert.deepEqual(parseLevel('group-members:dba,quorum=2,escalate=30'), { authority: { kind: 'group-members', group: 'dba' }, quorum: 2, escalateAfterMinutes: 30 });
+  assert.deepEqual(parseLevel('group-members:dba,quorum=2,escalate=30'), {
+    authority: { kind: 'group-members', group: 'dba' },
+    quorum: 2,
+    escalateAfterMinutes: 30,
+  });
   assert.deepEqual(parseLevel('users:alice,bob,quorum=2').authority, { kind: 'users', users: ['alice', 'bob'] });
   assert.equal(parseLevel('line-manager').authority.kind, 'line-manager');
-  for (const bad of ['boss', 'group-members', 'group-manager,quorum=0', 'group-manager,quorum=x', 'group-manager,speed=2', 'line-manager:x'])
-    assert.throws(() => parseLevel(bad), (e: unknown) => e instanceof GatehouseError && e.code === 'invalid', bad);
+  for (const bad of [
+    'boss',
+    'group-members',
+    'group-manager,quorum=0',
+    'group-manager,quorum=x',
+    'group-manager,speed=2',
+    'line-manager:x',
+  ])
+    assert.throws(
+      () => parseLevel(bad),
+      (e: unknown) => e instanceof GatehouseError && e.code === 'invalid',
+      bad,
+    );
 });
 
 test('the vault seals with AES-256-GCM and refuses a wrong key without echoing anything', () => {
@@ -49,7 +64,10 @@ test('the vault seals with AES-256-GCM and refuses a wrong key without echoing a
   assert.notEqual(v.seal('hunter2-secret'), sealed, 'random IV');
   assert.equal(v.open(sealed), 'hunter2-secret');
   const other = new AesGcmVault('x'.repeat(32));
-  assert.throws(() => other.open(sealed), (e: Error) => /cannot decrypt/.test(e.message) && !e.message.includes(sealed));
+  assert.throws(
+    () => other.open(sealed),
+    (e: Error) => /cannot decrypt/.test(e.message) && !e.message.includes(sealed),
+  );
   const tampered = sealed.slice(0, -4) + (sealed.endsWith('AAAA') ? 'BBBB' : 'AAAA');
   assert.throws(() => v.open(tampered), /cannot decrypt/);
 });

@@ -26,7 +26,8 @@ test('one write at a time; overflow is counted and summarised', async () => {
   } as unknown as Services;
   const q = new AuditQueue(s);
   q.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', details: { fail: true } });
-  for (let i = 0; i < AUDIT_QUEUE_LIMIT + 150; i++) q.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', details: { i } });
+  for (let i = 0; i < AUDIT_QUEUE_LIMIT + 150; i++)
+    q.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', details: { i } });
   await q.flushed();
   assert.equal(maxInFlight, 1);
   const refused = written.filter((e) => e.action === 'rdp.refused');

@@ -3,7 +3,13 @@
 // into a request that parses again with the same negotiation bytes. Seeded: a failure is reproducible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConnectionRequest, checkTpktHeader, clientConnectionRequest, correlationInfo, parseConnectionRequest } from '../../src/protocols/rdp/x224.js';
+import {
+  buildConnectionRequest,
+  checkTpktHeader,
+  clientConnectionRequest,
+  correlationInfo,
+  parseConnectionRequest,
+} from '../../src/protocols/rdp/x224.js';
 
 const SEED = Number(process.env.GATEHOUSE_FUZZ_SEED ?? 0x5eed_7);
 const N = 100_000;

@@ -2,7 +2,14 @@
 // with and without RDP_NEG_REQ (and its correlation info), and every way a packet can be malformed.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConnectionRequest, checkTpktHeader, clientConnectionRequest, correlationInfo, MAX_CR_LEN, parseConnectionRequest } from '../../src/protocols/rdp/x224.js';
+import {
+  buildConnectionRequest,
+  checkTpktHeader,
+  clientConnectionRequest,
+  correlationInfo,
+  MAX_CR_LEN,
+  parseConnectionRequest,
+} from '../../src/protocols/rdp/x224.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const TICKET = 'gh1.' + 'A'.repeat(43);

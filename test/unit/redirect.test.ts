@@ -59,7 +59,8 @@ test('same-origin paths are kept, normalised as a browser would', () => {
 });
 
 test('anything that is not a non-empty string of a sane length answers "/"', () => {
-  for (const v of [undefined, null, 0, 1, {}, [], '', 'relative/path', '?x=1', '#h', `/${'a'.repeat(REDIRECT_MAX_LENGTH)}`]) assert.equal(safeRedirect(v), '/', String(v));
+  for (const v of [undefined, null, 0, 1, {}, [], '', 'relative/path', '?x=1', '#h', `/${'a'.repeat(REDIRECT_MAX_LENGTH)}`])
+    assert.equal(safeRedirect(v), '/', String(v));
   assert.equal(safeRedirect('/ok', 'not a url'), '/');
   assert.equal(safeRedirect('/ok', 'javascript:void(0)'), '/');
   assert.equal(safeRedirect('/\ud800x'), '/', 'a lone surrogate');
@@ -67,7 +68,28 @@ test('anything that is not a non-empty string of a sane length answers "/"', () 
 
 test('random strings built from URL metacharacters never leave the origin', () => {
   const rng = new Rng();
-  const parts = ['/', '/', '//', '\\', '.', '..', ':', '@', '%2F', '%5C', '%09', '%2e', '#', '?', 'evil.test', 'http:', 'https:', 'javascript:', 'a', ...ODD_CHARS];
+  const parts = [
+    '/',
+    '/',
+    '//',
+    '\\',
+    '.',
+    '..',
+    ':',
+    '@',
+    '%2F',
+    '%5C',
+    '%09',
+    '%2e',
+    '#',
+    '?',
+    'evil.test',
+    'http:',
+    'https:',
+    'javascript:',
+    'a',
+    ...ODD_CHARS,
+  ];
   for (let i = 0; i < 20_000; i++) {
     let v = '';
     for (let k = 1 + rng.int(8); k > 0; k--) v += rng.pick(parts);

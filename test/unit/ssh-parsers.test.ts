@@ -9,7 +9,12 @@ import type { ServerChannel } from 'ssh2';
 
 /** Enough of a channel for readLine: data in, writes recorded. */
 function fakeChannel() {
-  const ch = Object.assign(new EventEmitter(), { written: '', write: (s: string) => ((ch.written += s), true), pause: () => {}, resume: () => {} });
+  const ch = Object.assign(new EventEmitter(), {
+    written: '',
+    write: (s: string) => ((ch.written += s), true),
+    pause: () => {},
+    resume: () => {},
+  });
   return ch;
 }
 
@@ -70,7 +75,9 @@ function packet(type: number, id: number, ...fields: (string | number | Buffer)[
 describe('SFTP audit', () => {
   test('operations are reported with paths and results, whatever the chunking; bulk data is skipped', () => {
     const got: string[] = [];
-    const a = new SftpAudit((op, result) => got.push(`${op.action} ${op.path} ${op.details?.mode ?? op.details?.to ?? ''} ${result}`.replace(/ +/g, ' ')));
+    const a = new SftpAudit((op, result) =>
+      got.push(`${op.action} ${op.path} ${op.details?.mode ?? op.details?.to ?? ''} ${result}`.replace(/ +/g, ' ')),
+    );
     const fromClient = Buffer.concat([
       packet(3, 1, '/tmp/a', 0x1a, Buffer.alloc(4)), // OPEN write|creat|trunc, empty attrs
       packet(6, 2, Buffer.from('h1'), 0, 0, Buffer.alloc(40_000)), // WRITE: skipped
@@ -114,7 +121,10 @@ describe('SFTP audit', () => {
     a.fromClient.push(packet(14, 9, '/tmp/d', Buffer.alloc(4)));
     a.flush();
     assert.deepEqual(got, ['sftp.mkdir unanswered']);
-    const s = new PacketScanner(() => true, () => assert.fail('no packet from garbage'));
+    const s = new PacketScanner(
+      () => true,
+      () => assert.fail('no packet from garbage'),
+    );
     s.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 3, 1, 2, 3]));
     assert.equal(s.broken, true);
   });

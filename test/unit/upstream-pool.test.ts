@@ -25,7 +25,10 @@ test('same key shares up to the limit; other keys and limit 1 do not; the last r
   };
   const leases = await Promise.all(Array.from({ length: 5 }, () => pool.acquire('alice/1/1/ssh/7', 3, connect)));
   assert.equal(made.length, 2, '5 sessions, 3 per connection: 2 connections');
-  assert.deepEqual(leases.map((l) => l.shared), [false, true, true, false, true]);
+  assert.deepEqual(
+    leases.map((l) => l.shared),
+    [false, true, true, false, true],
+  );
   const other = await pool.acquire('bob/1/1/ssh/7', 3, connect);
   assert.equal(made.length, 3, 'another user never shares');
   const solo = await pool.acquire('alice/1/1/ssh/7', 1, connect);
@@ -51,7 +54,10 @@ test('a failed connect fails every joiner and is not reused; a full connection i
     throw new Error('refused');
   };
   const r = await Promise.allSettled([pool.acquire('k', 10, failing), pool.acquire('k', 10, failing)]);
-  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['rejected', 'rejected'],
+  );
   assert.equal(n, 1);
   assert.equal(pool.size(), 0);
   const ok = async () => new FakeClient() as unknown as SshClient;

@@ -258,7 +258,8 @@ describe('console in Chromium', { skip: SKIP }, () => {
       await page.keyboard.press('Tab');
       labels.push((await page.evaluate<string>("document.activeElement?.textContent ?? ''")) || '');
     }
-    for (const l of ['My Approvals', 'Approval Requests', 'Connect', 'Sessions']) assert.ok(labels.includes(l), `Tab reaches ${l}: ${labels.join(' | ')}`);
+    for (const l of ['My Approvals', 'Approval Requests', 'Connect', 'Sessions'])
+      assert.ok(labels.includes(l), `Tab reaches ${l}: ${labels.join(' | ')}`);
     await page.goto(`${srv.base}/#/approval-requests`);
     const id = await request('keyboard');
     const comment = page.getByLabel(`Comment on request ${id}`);
@@ -354,7 +355,10 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await s.admin.addGroup({ username: 'admin', id: null, channel: 'cli' }, 'user', 'admins', { managers: ['bob'] });
     await s.admin.addMember({ username: 'admin', id: null, channel: 'cli' }, 'admins', 'admin');
     await s.admin.grantAccess({ username: 'admin', id: null, channel: 'cli' }, 'admins', 'linux', 'ssh,sftp');
-    await s.admin.addWorkflow({ username: 'admin', id: null, channel: 'cli' }, 'prod-db', 'dba', 'db', ['group-manager', 'group-members:ops,quorum=2,escalate=30']);
+    await s.admin.addWorkflow({ username: 'admin', id: null, channel: 'cli' }, 'prod-db', 'dba', 'db', [
+      'group-manager',
+      'group-members:ops,quorum=2,escalate=30',
+    ]);
     await s.approvals.request({ username: 'admin', device: 'web01', protocol: 'ssh', reason: 'admin work', channel: 'web' });
     const found: string[] = [];
     for (const [viewport, tag] of [
@@ -363,7 +367,11 @@ describe('console in Chromium', { skip: SKIP }, () => {
     ] as const) {
       const page = await open('admin', viewport);
       if (tag === 'phone') {
-        assert.equal(await page.getByRole('link', { name: 'Users', exact: true }).isVisible(), false, 'the navigation folds away on a phone');
+        assert.equal(
+          await page.getByRole('link', { name: 'Users', exact: true }).isVisible(),
+          false,
+          'the navigation folds away on a phone',
+        );
         await page.getByRole('button', { name: 'Menu' }).click();
         assert.equal(await page.getByRole('link', { name: 'Users', exact: true }).isVisible(), true);
       }

@@ -97,7 +97,8 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
   });
 
   test('reject: the waiting ssh is refused with the comment; My Approvals shows rejected', async () => {
-    for (const r of await gw.s.store.listRequests({ status: 'approved', limit: 10 })) await gw.s.approvals.revoke(r.id, 'bob', { channel: 'cli' });
+    for (const r of await gw.s.store.listRequests({ status: 'approved', limit: 10 }))
+      await gw.s.approvals.revoke(r.id, 'bob', { channel: 'cli' });
     const alice = await open('alice');
     await go(alice, '/my-approvals', 'My Approvals');
     const bob = await open('bob');

@@ -60,7 +60,9 @@ function SecondFactor({ ticket, enrol, onIn }: { ticket: string; enrol: boolean;
         </>
       )}
       <Field label="Code from your authenticator app (or a recovery code)" name="code" errors={f.errors}>
-        {(p) => <input {...p} inputMode="numeric" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />}
+        {(p) => (
+          <input {...p} inputMode="numeric" autoComplete="one-time-code" value={code} onChange={(e) => setCode(e.target.value)} required />
+        )}
       </Field>
       <FormError errors={f.errors} />
       <button type="submit" disabled={f.busy}>
@@ -96,7 +98,16 @@ export function Login({ onIn }: { onIn: (m: Me) => void }) {
               {(p) => <input {...p} autoComplete="username" value={username} onChange={(e) => setU(e.target.value)} required />}
             </Field>
             <Field label="Password" name="password" errors={f.errors}>
-              {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setP(e.target.value)} required />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="password"
+                  autoComplete="current-password"
+                  value={password}
+                  onChange={(e) => setP(e.target.value)}
+                  required
+                />
+              )}
             </Field>
             <FormError errors={f.errors} />
             <button type="submit" disabled={f.busy}>
@@ -122,4 +133,3 @@ export function LoadFailed({ why, onRetry }: { why: string; onRetry: () => void 
     </main>
   );
 }
-

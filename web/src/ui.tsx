@@ -69,7 +69,19 @@ export function Status({ value }: { value: string }) {
   return <span className={`status status-${value}`}>{value}</span>;
 }
 
-export function Table({ label, head, rows, ids, empty = 'Nothing here yet.' }: { label: string; head: ReactNode[]; rows: ReactNode[][]; ids?: (string | number)[]; empty?: string }) {
+export function Table({
+  label,
+  head,
+  rows,
+  ids,
+  empty = 'Nothing here yet.',
+}: {
+  label: string;
+  head: ReactNode[];
+  rows: ReactNode[][];
+  ids?: (string | number)[];
+  empty?: string;
+}) {
   return (
     <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
       {/* Explicit roles keep the table's semantics when a phone's stylesheet stacks the rows as cards. */}
@@ -128,7 +140,13 @@ export function useForm() {
   return { errors, busy, run, setErrors };
 }
 
-export function Field(props: { label: string; name: string; errors: Record<string, string>; hint?: string; children: (p: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string; name: string }) => ReactNode }) {
+export function Field(props: {
+  label: string;
+  name: string;
+  errors: Record<string, string>;
+  hint?: string;
+  children: (p: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string; name: string }) => ReactNode;
+}) {
   const id = useId();
   const err = props.errors[props.name];
   const described = [props.hint ? `${id}-hint` : '', err ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined;
@@ -158,11 +176,28 @@ export function FormError({ errors }: { errors: Record<string, string> }) {
   ) : null;
 }
 
-export function Toggle({ label, checked, onChange, hint }: { label: string; checked: boolean; onChange: (v: boolean) => void; hint?: string }) {
+export function Toggle({
+  label,
+  checked,
+  onChange,
+  hint,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  hint?: string;
+}) {
   const id = useId();
   return (
     <div className="toggle">
-      <input id={id} type="checkbox" role="switch" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={hint ? `${id}-h` : undefined} />
+      <input
+        id={id}
+        type="checkbox"
+        role="switch"
+        checked={checked}
+        onChange={(e) => onChange(e.target.checked)}
+        aria-describedby={hint ? `${id}-h` : undefined}
+      />
       <label htmlFor={id}>{label}</label>
       {hint && (
         <small id={`${id}-h`} className="hint">
@@ -194,7 +229,17 @@ export function Panel({ title, onClose, children }: { title: string; onClose: ()
   );
 }
 
-export function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange: (v: T) => void; label: string }) {
+export function Tabs<T extends string>({
+  value,
+  options,
+  onChange,
+  label,
+}: {
+  value: T;
+  options: [T, string][];
+  onChange: (v: T) => void;
+  label: string;
+}) {
   return (
     <div className="tabs" role="group" aria-label={label}>
       {options.map(([v, text]) => (

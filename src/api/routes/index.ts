@@ -62,15 +62,23 @@ const API_ROUTES = [
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */
 export const WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function registerApi(app: FastifyInstance, s: Services): Promise<void> {
   const ctx: Ctx = { s, store: s.apiStore };
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Gatehouse API', version: '1', description: 'Log in with POST /api/v1/session (console) or send `Authorization: Bearer <token>` (scripts). Cookie sessions must send the x-csrf-token header on every state-changing request.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'gh_session' } } },
+      info: {
+        title: 'Gatehouse API',
+        version: '1',
+        description:
+          'Log in with POST /api/v1/session (console) or send `Authorization: Bearer <token>` (scripts). Cookie sessions must send the x-csrf-token header on every state-changing request.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'gh_session' } },
+      },
       security: [{ bearer: [] }, { session: [] }],
     },
   });
@@ -96,9 +104,11 @@ export async function registerApi(app: FastifyInstance, s: Services): Promise<vo
   if (existsSync(WEB_DIST)) await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false, index: 'index.html' });
   else
     app.get('/', async (_req, reply) =>
-      reply.type('text/html').send('<!doctype html><title>Gatehouse</title><p>The console is not built: run <code>npm run build</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>'),
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><title>Gatehouse</title><p>The console is not built: run <code>npm run build</code>. The API is at <a href="/api/docs">/api/docs</a>.</p>',
+        ),
     );
   if (existsSync(WEB_DIST)) registerConsoleFallback(app);
 }
-
-

@@ -14,7 +14,10 @@ export function registerAccess(program: Command): void {
       action(async (ctx, ug: string, dg: string, o: { protocols: string; portForwarding?: boolean }) => {
         const s = await ctx.s();
         await s.admin.grantAccess(await ctx.actor(), ug, dg, o.protocols, !!o.portForwarding);
-        ctx.out({ userGroup: ug, deviceGroup: dg, protocols: o.protocols.split(','), portForwarding: !!o.portForwarding }, () => `granted ${ug} -> ${dg} (${o.protocols})`);
+        ctx.out(
+          { userGroup: ug, deviceGroup: dg, protocols: o.protocols.split(','), portForwarding: !!o.portForwarding },
+          () => `granted ${ug} -> ${dg} (${o.protocols})`,
+        );
       }),
     );
   access
@@ -51,13 +54,20 @@ export function registerWorkflows(program: Command): void {
     .description('add a workflow')
     .requiredOption('--user-group <group>')
     .requiredOption('--device-group <group>')
-    .requiredOption('--level <spec>', 'group-manager | line-manager | group-members:<g> | users:<a>,<b>, then ,quorum=N,escalate=MIN (repeat in order)', collect)
+    .requiredOption(
+      '--level <spec>',
+      'group-manager | line-manager | group-members:<g> | users:<a>,<b>, then ,quorum=N,escalate=MIN (repeat in order)',
+      collect,
+    )
     .action(
       action(async (ctx, name: string, o: { userGroup: string; deviceGroup: string; level: string[] }) => {
         const s = await ctx.s();
         const id = await s.admin.addWorkflow(await ctx.actor(), name, o.userGroup, o.deviceGroup, o.level);
         const w = (await s.policy.current()).data.workflows.find((x) => x.id === id)!;
-        ctx.out({ id, name, userGroup: o.userGroup, deviceGroup: o.deviceGroup, levels: w.levels }, () => `added workflow ${name} with ${o.level.length} level(s)`);
+        ctx.out(
+          { id, name, userGroup: o.userGroup, deviceGroup: o.deviceGroup, levels: w.levels },
+          () => `added workflow ${name} with ${o.level.length} level(s)`,
+        );
       }),
     );
   wf.command('list')
@@ -66,8 +76,14 @@ export function registerWorkflows(program: Command): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const rows = p.data.workflows.map((w) => ({
-          id: w.id, name: w.name, userGroup: p.userGroupsById.get(w.userGroupId)?.name, deviceGroup: p.deviceGroupsById.get(w.deviceGroupId)?.name,
-          levels: w.levels.map((l) => `${l.authority.kind}${'group' in l.authority ? ':' + l.authority.group : 'users' in l.authority ? ':' + l.authority.users.join('+') : ''} q=${l.quorum}${l.escalateAfterMinutes ? ' esc=' + l.escalateAfterMinutes + 'm' : ''}`),
+          id: w.id,
+          name: w.name,
+          userGroup: p.userGroupsById.get(w.userGroupId)?.name,
+          deviceGroup: p.deviceGroupsById.get(w.deviceGroupId)?.name,
+          levels: w.levels.map(
+            (l) =>
+              `${l.authority.kind}${'group' in l.authority ? ':' + l.authority.group : 'users' in l.authority ? ':' + l.authority.users.join('+') : ''} q=${l.quorum}${l.escalateAfterMinutes ? ' esc=' + l.escalateAfterMinutes + 'm' : ''}`,
+          ),
         }));
         ctx.out(rows, () => table(rows, ['id', 'name', 'userGroup', 'deviceGroup', 'levels']));
       }),

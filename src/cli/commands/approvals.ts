@@ -33,10 +33,16 @@ async function show(ctx: Ctx, s: Services, id: number, verb?: string): Promise<v
       `  created:   ${view.createdAt}   expires: ${view.expiresAt ?? 'never'}`,
       `  route:     ${view.route.why}`,
     ];
-    for (const l of view.levels) lines.push(`  level ${l.level}: ${l.authority} (quorum ${l.quorum}) approvers: ${l.approvers.join(', ') || '-'}${l.escalated ? ' (escalated)' : ''}`);
+    for (const l of view.levels)
+      lines.push(
+        `  level ${l.level}: ${l.authority} (quorum ${l.quorum}) approvers: ${l.approvers.join(', ') || '-'}${l.escalated ? ' (escalated)' : ''}`,
+      );
     if (view.approverManager.length) lines.push(`  Approver Manager: ${view.approverManager.join(', ')}`);
     if (view.grantEnd) lines.push(`  grant:     ${view.grantStart} .. ${view.grantEnd}`);
-    for (const d of view.decisions ?? []) lines.push(`  ${d.at} level ${d.level} ${d.decision} by ${d.by}${d.onBehalfOf ? ` for ${d.onBehalfOf}` : ''} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`);
+    for (const d of view.decisions ?? [])
+      lines.push(
+        `  ${d.at} level ${d.level} ${d.decision} by ${d.by}${d.onBehalfOf ? ` for ${d.onBehalfOf}` : ''} via ${d.channel}${d.comment ? `: ${d.comment}` : ''}`,
+      );
     return lines.join('\n');
   });
 }
@@ -64,19 +70,36 @@ function registerRequest(a: Command): void {
     .option('--start <time>', 'reservation start: ISO 8601 or +30m/+2h/+1d')
     .option('--end <time>', 'reservation end')
     .action(
-      action(async (ctx, device: string, o: { as?: string; protocol?: string; account?: string; reason?: string; start?: string; end?: string }) => {
-        const s = await ctx.s();
-        const actor = await ctx.actor(o.as);
-        const res = await s.approvals.request({
-          username: actor.username, device, account: o.account, protocol: protocol(o.protocol), reason: o.reason, channel: 'cli',
-          start: o.start ? parseTime(o.start) : undefined, end: o.end ? parseTime(o.end) : undefined,
-        });
-        if (res.outcome === 'allowed') {
-          ctx.out({ outcome: 'allowed', why: res.decision.why }, () => `no approval needed: ${res.decision.why}`);
-          return;
-        }
-        await show(ctx, s, res.request.id, res.created ? (res.outcome === 'approved' ? 'auto-approved' : 'created') : 'reused waiting request');
-      }),
+      action(
+        async (
+          ctx,
+          device: string,
+          o: { as?: string; protocol?: string; account?: string; reason?: string; start?: string; end?: string },
+        ) => {
+          const s = await ctx.s();
+          const actor = await ctx.actor(o.as);
+          const res = await s.approvals.request({
+            username: actor.username,
+            device,
+            account: o.account,
+            protocol: protocol(o.protocol),
+            reason: o.reason,
+            channel: 'cli',
+            start: o.start ? parseTime(o.start) : undefined,
+            end: o.end ? parseTime(o.end) : undefined,
+          });
+          if (res.outcome === 'allowed') {
+            ctx.out({ outcome: 'allowed', why: res.decision.why }, () => `no approval needed: ${res.decision.why}`);
+            return;
+          }
+          await show(
+            ctx,
+            s,
+            res.request.id,
+            res.created ? (res.outcome === 'approved' ? 'auto-approved' : 'created') : 'reused waiting request',
+          );
+        },
+      ),
     );
 }
 
@@ -88,7 +111,8 @@ function registerList(a: Command): void {
     .option('--limit <n>', 'at most this many', Number, 50)
     .action(
       action(async (ctx, o: { status?: string; as?: string; limit: number }) => {
-        if (o.status && !(APPROVAL_STATUSES as readonly string[]).includes(o.status)) throw new GatehouseError('invalid', `unknown status '${o.status}': use ${APPROVAL_STATUSES.join(', ')}`);
+        if (o.status && !(APPROVAL_STATUSES as readonly string[]).includes(o.status))
+          throw new GatehouseError('invalid', `unknown status '${o.status}': use ${APPROVAL_STATUSES.join(', ')}`);
         const s = await ctx.s();
         const p = await s.policy.current();
         const now = s.clock.now();
@@ -97,11 +121,14 @@ function registerList(a: Command): void {
         // A waiting request past its deadline lists as expired even before the sweeper ran.
         const stored = o.status === 'expired' ? undefined : o.status === 'waiting' ? 'waiting' : (o.status as ApprovalStatus | undefined);
         let rows = await s.store.listRequests({ status: stored, limit: me ? 1000 : o.limit });
-        if (o.status === 'expired') rows = (await s.store.listRequests({ limit: 1000 })).filter((r) => effectiveStatus(r, now) === 'expired');
+        if (o.status === 'expired')
+          rows = (await s.store.listRequests({ limit: 1000 })).filter((r) => effectiveStatus(r, now) === 'expired');
         if (o.status) rows = rows.filter((r) => effectiveStatus(r, now) === o.status);
         if (me) rows = rows.filter((r) => r.requesterId === me.id || r.route.levels.some((_, i) => levelApprovers(r, i).includes(me.id)));
         const views = rows.slice(0, o.limit).map((r) => presentApproval(p, r, now));
-        ctx.out(views, () => table(views, ['id', 'status', 'requester', 'device', 'account', 'protocol', 'createdAt', 'approverManager', 'reason']));
+        ctx.out(views, () =>
+          table(views, ['id', 'status', 'requester', 'device', 'account', 'protocol', 'createdAt', 'approverManager', 'reason']),
+        );
       }),
     );
 }
@@ -138,7 +165,11 @@ function registerDecisions(a: Command): void {
     .action(
       action(async (ctx, id: string, o: { as?: string; comment?: string }) => {
         const s = await ctx.s();
-        const r = await s.approvals.revoke(idArg(id), (await ctx.actor(o.as)).username, { comment: o.comment, channel: 'cli', proof: 'operator' });
+        const r = await s.approvals.revoke(idArg(id), (await ctx.actor(o.as)).username, {
+          comment: o.comment,
+          channel: 'cli',
+          proof: 'operator',
+        });
         await show(ctx, s, r.id, 'revoked');
       }),
     );
@@ -190,7 +221,10 @@ function registerDelegate(a: Command): void {
         const period = (now: number) => ({ startsAt: o.start ? parseTime(o.start, now) : now, endsAt: parseTime(o.end, now) });
         const d = await s.delegations.delegate(actor, { to: o.to, period, reason: o.reason ?? null });
         const [start, end] = [new Date(d.startsAt).toISOString(), new Date(d.endsAt).toISOString()];
-        ctx.out({ id: d.id, from: actor.username, to: o.to, start, end }, () => `${actor.username}'s approval rights go to ${o.to} from ${start} until ${end}`);
+        ctx.out(
+          { id: d.id, from: actor.username, to: o.to, start, end },
+          () => `${actor.username}'s approval rights go to ${o.to} from ${start} until ${end}`,
+        );
       }),
     );
 }
@@ -213,7 +247,10 @@ function registerExplain(program: Command): void {
         ctx.out(view, () => {
           const lines = [`${user} -> ${device} (${protocol(o.protocol)}): ${view.outcome}`, `  why: ${reason ?? view.why}`];
           if ('route' in view && view.route) {
-            for (const l of view.route.levels) lines.push(`  level ${l.level}: ${l.authority} (quorum ${l.quorum}${l.escalateAfterMinutes ? `, escalates after ${l.escalateAfterMinutes} min` : ''}) approvers: ${l.approvers.join(', ') || '(none)'}`);
+            for (const l of view.route.levels)
+              lines.push(
+                `  level ${l.level}: ${l.authority} (quorum ${l.quorum}${l.escalateAfterMinutes ? `, escalates after ${l.escalateAfterMinutes} min` : ''}) approvers: ${l.approvers.join(', ') || '(none)'}`,
+              );
             lines.push(`  Approver Manager: ${view.approverManager.join(', ') || '(none)'}`);
             if (view.requireReason) lines.push('  a reason is required');
             if (view.noEligibleApprover) lines.push('  NO ELIGIBLE APPROVER: requests will be refused until one is named');

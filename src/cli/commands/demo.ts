@@ -18,7 +18,15 @@ interface DemoState {
   device?: { kind: 'local'; account: string; keyFile: string } | { kind: 'target'; password: string };
 }
 
-const ENV_NOT_INHERITED = ['DATABASE_URL', 'GATEHOUSE_SECRET_KEY', 'GATEHOUSE_ADMIN_PASSWORD', 'GATEHOUSE_NODE_ID', 'GATEHOUSE_SMTP_URL', 'GATEHOUSE_SMTP_IN_PORT', 'GATEHOUSE_PUBLIC_URL'];
+const ENV_NOT_INHERITED = [
+  'DATABASE_URL',
+  'GATEHOUSE_SECRET_KEY',
+  'GATEHOUSE_ADMIN_PASSWORD',
+  'GATEHOUSE_NODE_ID',
+  'GATEHOUSE_SMTP_URL',
+  'GATEHOUSE_SMTP_IN_PORT',
+  'GATEHOUSE_PUBLIC_URL',
+];
 const pw = () => randomBytes(9).toString('base64url');
 
 /** A key of the current user that the local sshd on 127.0.0.1:22 accepts, if any. */
@@ -72,7 +80,11 @@ function openDemoDir(o: DemoOptions): { dir: string; state: DemoState; save: () 
 function demoEnv(dir: string, state: DemoState): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ENV_NOT_INHERITED) delete env[k];
-  Object.assign(env, { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: state.admin, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' });
+  Object.assign(env, {
+    GATEHOUSE_DATA_DIR: dir,
+    GATEHOUSE_ADMIN_PASSWORD: state.admin,
+    GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn',
+  });
   return env;
 }
 
@@ -93,7 +105,9 @@ async function startOrExit(start: Server['start'], env: NodeJS.ProcessEnv): Prom
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE')
-      process.stderr.write(`gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`);
+      process.stderr.write(
+        `gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`,
+      );
     else process.stderr.write(`gatehouse demo: ${e.message}\n`);
     process.exit(1);
   }
@@ -102,8 +116,18 @@ async function startOrExit(start: Server['start'], env: NodeJS.ProcessEnv): Prom
 /** alice, her manager bob, and a group whose connections need the manager's approval (first run only). */
 async function seedOrganisation(s: Services, admin: Actor, state: DemoState): Promise<void> {
   await s.admin.addUser(admin, { username: 'bob', displayName: 'Bob', email: 'bob@example.com', password: state.bob });
-  await s.admin.addUser(admin, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: state.alice, manager: 'bob' });
-  await s.admin.addGroup(admin, 'user', 'demo-team', { managers: ['bob'], requireApproval: true, description: 'demo: connections need the manager’s approval' });
+  await s.admin.addUser(admin, {
+    username: 'alice',
+    displayName: 'Alice',
+    email: 'alice@example.com',
+    password: state.alice,
+    manager: 'bob',
+  });
+  await s.admin.addGroup(admin, 'user', 'demo-team', {
+    managers: ['bob'],
+    requireApproval: true,
+    description: 'demo: connections need the manager’s approval',
+  });
   await s.admin.addMember(admin, 'demo-team', 'alice');
   await s.admin.addGroup(admin, 'device', 'demo-devices', { description: 'demo devices' });
   await s.admin.grantAccess(admin, 'demo-team', 'demo-devices', 'ssh,sftp');
@@ -179,7 +203,10 @@ async function runDemo(o: DemoOptions): Promise<void> {
     state.device = local ? { kind: 'local', ...local } : { kind: 'target', password: pw() };
     save();
   }
-  const device = state.device.kind === 'local' ? await localDevice(s, admin, state.device) : await builtinTarget(s, admin, server, dir, state.device.password);
+  const device =
+    state.device.kind === 'local'
+      ? await localDevice(s, admin, state.device)
+      : await builtinTarget(s, admin, server, dir, state.device.password);
   process.stdout.write(instructions(running, dir, state, device));
 
   await new Promise<void>((done) => {

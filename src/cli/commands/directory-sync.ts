@@ -137,7 +137,11 @@ function directorySet(dir: Command): void {
       const patch = settingsPatch(o);
       const s = await ctx.s();
       const v = await (await directoryOf(s)).directory.configure(await ctx.actor(), patch, password);
-      ctx.out(v, () => `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`);
+      ctx.out(
+        v,
+        () =>
+          `directory set: ${v.settings.url} (bind ${v.settings.bindDn}${v.bindPasswordSet ? ', password in the vault' : ', NO password yet'})`,
+      );
     }),
   );
 }
@@ -153,7 +157,9 @@ function directoryShow(dir: Command): void {
         if (!v) throw new GatehouseError('not_found', 'no directory is configured: run gatehouse directory set');
         ctx.out(v, () =>
           [
-            ...Object.entries(v.settings).map(([k, val]) => `${k.padEnd(16)} ${typeof val === 'object' && val !== null ? JSON.stringify(val) : String(val)}`),
+            ...Object.entries(v.settings).map(
+              ([k, val]) => `${k.padEnd(16)} ${typeof val === 'object' && val !== null ? JSON.stringify(val) : String(val)}`,
+            ),
             `${'bindPassword'.padEnd(16)} ${v.bindPasswordSet ? '(set, in the vault)' : '(not set)'}`,
             `${'lastSync'.padEnd(16)} ${v.lastSyncAt ? new Date(v.lastSyncAt).toISOString() : 'never'}`,
             ...(v.lastSummary ? [summaryText(v.lastSummary, false)] : []),

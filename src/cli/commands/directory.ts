@@ -29,7 +29,10 @@ const portOpts = (c: Command) =>
     .option('--rdp-port <n>', 'RDP port', Number)
     .option('--http-port <n>', 'HTTP port', Number)
     .option('--group <deviceGroup>', 'device group');
-const ports = (o: { rdpPort?: number; httpPort?: number }) => ({ ...(o.rdpPort ? { rdp: o.rdpPort } : {}), ...(o.httpPort ? { http: o.httpPort } : {}) });
+const ports = (o: { rdpPort?: number; httpPort?: number }) => ({
+  ...(o.rdpPort ? { rdp: o.rdpPort } : {}),
+  ...(o.httpPort ? { http: o.httpPort } : {}),
+});
 const httpOpts = (c: Command) =>
   c
     .option('--http-scheme <scheme>', 'HTTP apps: http or https to the device')
@@ -38,9 +41,12 @@ const httpOpts = (c: Command) =>
 type HttpFlags = { httpScheme?: string; httpTls?: string; httpAuth?: string };
 const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Record<string, unknown> | undefined => {
   if (o.httpScheme === undefined && o.httpTls === undefined && o.httpAuth === undefined) return undefined;
-  if (o.httpScheme !== undefined && !['http', 'https'].includes(o.httpScheme)) throw new GatehouseError('invalid', '--http-scheme must be http or https');
-  if (o.httpTls !== undefined && !/^(verify|off|sha256:[0-9a-f:]{64,95})$/i.test(o.httpTls)) throw new GatehouseError('invalid', '--http-tls must be verify, off or sha256:<hex fingerprint>');
-  if (o.httpAuth !== undefined && !/^(basic|none|header:[A-Za-z0-9-]{1,64})$/.test(o.httpAuth)) throw new GatehouseError('invalid', '--http-auth must be basic, none or header:<Header-Name>');
+  if (o.httpScheme !== undefined && !['http', 'https'].includes(o.httpScheme))
+    throw new GatehouseError('invalid', '--http-scheme must be http or https');
+  if (o.httpTls !== undefined && !/^(verify|off|sha256:[0-9a-f:]{64,95})$/i.test(o.httpTls))
+    throw new GatehouseError('invalid', '--http-tls must be verify, off or sha256:<hex fingerprint>');
+  if (o.httpAuth !== undefined && !/^(basic|none|header:[A-Za-z0-9-]{1,64})$/.test(o.httpAuth))
+    throw new GatehouseError('invalid', '--http-auth must be basic, none or header:<Header-Name>');
   const http = { ...((current.http as Record<string, unknown>) ?? {}) };
   if (o.httpScheme !== undefined) http.scheme = o.httpScheme;
   if (o.httpTls !== undefined) http.tls = o.httpTls;
@@ -49,13 +55,35 @@ const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Recor
 };
 
 function deviceAdd(device: Command): void {
-  httpOpts(portOpts(device.command('add <name>').description('add a device').requiredOption('--host <host>', 'address or name').requiredOption('--protocols <list>', 'ssh,sftp,rdp,http'))).action(
-    action(async (ctx, name: string, o: { host: string; protocols: string; port?: number; rdpPort?: number; httpPort?: number; group?: string } & HttpFlags) => {
-      const s = await ctx.s();
-      await s.admin.addDevice(await ctx.actor(), { name, host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: ports(o), options: httpOptions(o) });
-      const p = await s.policy.current();
-      ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `added device ${name}`);
-    }),
+  httpOpts(
+    portOpts(
+      device
+        .command('add <name>')
+        .description('add a device')
+        .requiredOption('--host <host>', 'address or name')
+        .requiredOption('--protocols <list>', 'ssh,sftp,rdp,http'),
+    ),
+  ).action(
+    action(
+      async (
+        ctx,
+        name: string,
+        o: { host: string; protocols: string; port?: number; rdpPort?: number; httpPort?: number; group?: string } & HttpFlags,
+      ) => {
+        const s = await ctx.s();
+        await s.admin.addDevice(await ctx.actor(), {
+          name,
+          host: o.host,
+          protocols: o.protocols,
+          group: o.group,
+          port: o.port,
+          ports: ports(o),
+          options: httpOptions(o),
+        });
+        const p = await s.policy.current();
+        ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `added device ${name}`);
+      },
+    ),
   );
 }
 
@@ -65,18 +93,40 @@ function deviceSet(device: Command): void {
     .option('--disable')
     .option('--clear-host-key', 'forget the pinned SSH host key (the next connection pins a new one)')
     .action(
-      action(async (ctx, name: string, o: { host?: string; protocols?: string; port?: number; rdpPort?: number; httpPort?: number; group?: string; enable?: boolean; disable?: boolean; clearHostKey?: boolean } & HttpFlags) => {
-        const s = await ctx.s();
-        const pt = ports(o);
-        const stored = await s.deviceOptions.byName(name);
-        const options = httpOptions(o, stored !== undefined ? (JSON.parse(stored) as Record<string, unknown>) : {});
-        await s.admin.setDevice(await ctx.actor(), name, {
-          host: o.host, protocols: o.protocols, group: o.group, port: o.port, ports: Object.keys(pt).length ? pt : undefined,
-          enabled: o.enable ? true : o.disable ? false : undefined, hostKey: o.clearHostKey ? null : undefined, options,
-        });
-        const p = await s.policy.current();
-        ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `updated device ${name}`);
-      }),
+      action(
+        async (
+          ctx,
+          name: string,
+          o: {
+            host?: string;
+            protocols?: string;
+            port?: number;
+            rdpPort?: number;
+            httpPort?: number;
+            group?: string;
+            enable?: boolean;
+            disable?: boolean;
+            clearHostKey?: boolean;
+          } & HttpFlags,
+        ) => {
+          const s = await ctx.s();
+          const pt = ports(o);
+          const stored = await s.deviceOptions.byName(name);
+          const options = httpOptions(o, stored !== undefined ? (JSON.parse(stored) as Record<string, unknown>) : {});
+          await s.admin.setDevice(await ctx.actor(), name, {
+            host: o.host,
+            protocols: o.protocols,
+            group: o.group,
+            port: o.port,
+            ports: Object.keys(pt).length ? pt : undefined,
+            enabled: o.enable ? true : o.disable ? false : undefined,
+            hostKey: o.clearHostKey ? null : undefined,
+            options,
+          });
+          const p = await s.policy.current();
+          ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `updated device ${name}`);
+        },
+      ),
     );
 }
 
@@ -88,7 +138,16 @@ function deviceList(device: Command): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const rows = [...p.devicesById.values()].map((d) => presentDevice(p, d));
-        ctx.out(rows, () => table(rows.map((r) => ({ ...r, accounts: r.accounts.map((a) => a.name + (a.default ? '*' : '')), ports: Object.entries(r.ports).map(([k, v]) => `${k}:${v}`) })), ['id', 'name', 'host', 'protocols', 'ports', 'group', 'accounts', 'enabled']));
+        ctx.out(rows, () =>
+          table(
+            rows.map((r) => ({
+              ...r,
+              accounts: r.accounts.map((a) => a.name + (a.default ? '*' : '')),
+              ports: Object.entries(r.ports).map(([k, v]) => `${k}:${v}`),
+            })),
+            ['id', 'name', 'host', 'protocols', 'ports', 'group', 'accounts', 'enabled'],
+          ),
+        );
       }),
     );
 }
@@ -108,7 +167,10 @@ function deviceAccount(device: Command): void {
         const secret = o.keyFile ? { privateKey: readInputFile(o.keyFile, 'key') } : { password: await readStdin() };
         const s = await ctx.s();
         const id = await s.admin.addAccount(await ctx.actor(), dev, acct, secret, o.default);
-        ctx.out({ id, device: dev, account: acct, secretKind: o.keyFile ? 'key' : 'password' }, () => `set account ${acct} on ${dev} (secret stored in the vault)`);
+        ctx.out(
+          { id, device: dev, account: acct, secretKind: o.keyFile ? 'key' : 'password' },
+          () => `set account ${acct} on ${dev} (secret stored in the vault)`,
+        );
       }),
     );
 }

@@ -24,11 +24,21 @@ const common = (c: Command) =>
 
 function groupAdd(g: Command, kind: Kind): void {
   common(g.command('add <name>').description(`add a ${kind} group`)).action(
-    action(async (ctx, gname: string, o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string }) => {
-      const s = await ctx.s();
-      const id = await s.admin.addGroup(await ctx.actor(), kind, gname, { managers: o.manager, requireApproval: o.requireApproval, requireReason: o.requireReason, description: o.description });
-      ctx.out({ id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason }, () => `added ${kind} group ${gname} (#${id})`);
-    }),
+    action(
+      async (ctx, gname: string, o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string }) => {
+        const s = await ctx.s();
+        const id = await s.admin.addGroup(await ctx.actor(), kind, gname, {
+          managers: o.manager,
+          requireApproval: o.requireApproval,
+          requireReason: o.requireReason,
+          description: o.description,
+        });
+        ctx.out(
+          { id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason },
+          () => `added ${kind} group ${gname} (#${id})`,
+        );
+      },
+    ),
   );
 }
 
@@ -38,17 +48,34 @@ function groupSet(g: Command, kind: Kind): void {
     .option('--no-require-reason', 'no reason needed')
     .option('--rename <new>', 'rename the group')
     .action(
-      action(async (ctx, gname: string, o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string; rename?: string }, cmd: Command) => {
-        const src = (k: string) => (cmd.getOptionValueSource(k) === 'cli' ? (o as Record<string, unknown>)[k] : undefined) as boolean | undefined;
-        const s = await ctx.s();
-        await s.admin.setGroup(await ctx.actor(), kind, gname, { managers: o.manager, requireApproval: src('requireApproval'), requireReason: src('requireReason'), description: o.description, rename: o.rename });
-        ctx.out({ name: o.rename ?? gname, updated: true }, () => `updated ${kind} group ${gname}`);
-      }),
+      action(
+        async (
+          ctx,
+          gname: string,
+          o: { manager?: string[]; requireApproval?: boolean; requireReason?: boolean; description?: string; rename?: string },
+          cmd: Command,
+        ) => {
+          const src = (k: string) =>
+            (cmd.getOptionValueSource(k) === 'cli' ? (o as Record<string, unknown>)[k] : undefined) as boolean | undefined;
+          const s = await ctx.s();
+          await s.admin.setGroup(await ctx.actor(), kind, gname, {
+            managers: o.manager,
+            requireApproval: src('requireApproval'),
+            requireReason: src('requireReason'),
+            description: o.description,
+            rename: o.rename,
+          });
+          ctx.out({ name: o.rename ?? gname, updated: true }, () => `updated ${kind} group ${gname}`);
+        },
+      ),
     );
 }
 
 function groupMembers(g: Command): void {
-  for (const [verb, remove] of [['add-member', false], ['remove-member', true]] as const) {
+  for (const [verb, remove] of [
+    ['add-member', false],
+    ['remove-member', true],
+  ] as const) {
     g.command(`${verb} <group> <usernames...>`)
       .description(remove ? 'remove users from a group' : 'add users to a group')
       .action(
@@ -56,7 +83,10 @@ function groupMembers(g: Command): void {
           const s = await ctx.s();
           const actor = await ctx.actor();
           for (const u of users) await s.admin.addMember(actor, group, u, remove);
-          ctx.out({ group, [remove ? 'removed' : 'added']: users }, () => `${remove ? 'removed' : 'added'} ${users.join(', ')} ${remove ? 'from' : 'to'} ${group}`);
+          ctx.out(
+            { group, [remove ? 'removed' : 'added']: users },
+            () => `${remove ? 'removed' : 'added'} ${users.join(', ')} ${remove ? 'from' : 'to'} ${group}`,
+          );
         }),
       );
   }
@@ -79,7 +109,9 @@ function groupList(g: Command, kind: Kind): void {
             ? { members: (p.userGroupsById.get(x.id)?.memberIds ?? []).map((m) => p.userName(m)) }
             : { devices: [...p.devicesById.values()].filter((d) => d.groupId === x.id).map((d) => d.name) }),
         }));
-        ctx.out(rows, () => table(rows, ['id', 'name', 'managers', 'requireApproval', 'requireReason', kind === 'user' ? 'members' : 'devices']));
+        ctx.out(rows, () =>
+          table(rows, ['id', 'name', 'managers', 'requireApproval', 'requireReason', kind === 'user' ? 'members' : 'devices']),
+        );
       }),
     );
 }

@@ -23,7 +23,15 @@ export function registerReports(program: Command): void {
         if (to <= from) throw new GatehouseError('invalid', '--until must be after --since');
         const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
         const p = await s.policy.current();
-        const report = approvalReport(from, to, requests, decisions, (id) => p.userName(id), (id) => p.devicesById.get(id)?.name ?? `#${id}`, now);
+        const report = approvalReport(
+          from,
+          to,
+          requests,
+          decisions,
+          (id) => p.userName(id),
+          (id) => p.devicesById.get(id)?.name ?? `#${id}`,
+          now,
+        );
         if (o.csv && !ctx.json) {
           process.stdout.write(reportCsv(report));
           return;
@@ -32,7 +40,11 @@ export function registerReports(program: Command): void {
           [
             `Approvals ${report.from} .. ${report.to}: ${report.requests} requests, ${report.expired} expired, ${report.autoApproved} auto-approved`,
             `median time to decision: ${report.medianMinutesToDecision ?? '-'} min`,
-            `by status: ${Object.entries(report.byStatus).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+            `by status: ${
+              Object.entries(report.byStatus)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ') || '-'
+            }`,
             '',
             table(report.perApprover, ['approver', 'approved', 'rejected', 'medianMinutesToDecision']),
             '',

@@ -40,7 +40,9 @@ function registerDb(program: Command): void {
         const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath });
         try {
           const applied = await migrate(db);
-          ctx.out({ database: db.where, applied }, () => (applied.length ? `applied ${applied.join(', ')} to ${db.where}` : `${db.where} is up to date`));
+          ctx.out({ database: db.where, applied }, () =>
+            applied.length ? `applied ${applied.join(', ')} to ${db.where}` : `${db.where} is up to date`,
+          );
         } finally {
           await db.kysely.destroy();
         }
@@ -110,9 +112,16 @@ function registerAudit(program: Command): void {
       action(async (ctx, o: { action?: string; target?: string; limit: number }) => {
         const [targetType, targetId] = o.target ? o.target.split(':', 2) : [];
         if (o.target && !targetId) throw new GatehouseError('invalid', '--target takes type:id, e.g. approval:17');
-        const rows = await (await ctx.s()).adminStore.listAudit({ limit: Math.min(o.limit, 10000), action: o.action, targetType, targetId });
+        const rows = await (
+          await ctx.s()
+        ).adminStore.listAudit({ limit: Math.min(o.limit, 10000), action: o.action, targetType, targetId });
         const view = rows.map((r) => ({ ...r, at: iso(r.at) }));
-        ctx.out(view, () => table(view.map((r) => ({ ...r, target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.stringify(r.details) })), ['id', 'at', 'actor', 'channel', 'action', 'target', 'details']));
+        ctx.out(view, () =>
+          table(
+            view.map((r) => ({ ...r, target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.stringify(r.details) })),
+            ['id', 'at', 'actor', 'channel', 'action', 'target', 'details'],
+          ),
+        );
       }),
     );
   audit

@@ -29,11 +29,23 @@ function totpEnrol(totp: Command): void {
         const s = await ctx.s();
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
-        if (await (await directoryOf(s)).totp.enrolled(u.id)) throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
+        if (await (await directoryOf(s)).totp.enrolled(u.id))
+          throw new GatehouseError('conflict', `${username} already has a second factor: gatehouse user totp disable ${username} first`);
         const e = await (await directoryOf(s)).totp.begin(u);
         if (o.svg) (await import('node:fs')).writeFileSync(o.svg, e.qrSvg, { mode: 0o600 });
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrol-started', targetType: 'user', targetId: u.id, details: { username } });
-        ctx.out({ username, otpauthUrl: e.otpauthUrl, secret: e.secret }, () => `scan or type into the authenticator app (shown once):\n  ${e.otpauthUrl}\nthen: gatehouse user totp confirm ${username} <code>`);
+        await s.audit({
+          actor: (await ctx.actor()).username,
+          channel: 'cli',
+          action: 'totp.enrol-started',
+          targetType: 'user',
+          targetId: u.id,
+          details: { username },
+        });
+        ctx.out(
+          { username, otpauthUrl: e.otpauthUrl, secret: e.secret },
+          () =>
+            `scan or type into the authenticator app (shown once):\n  ${e.otpauthUrl}\nthen: gatehouse user totp confirm ${username} <code>`,
+        );
       }),
     );
   totp
@@ -45,9 +57,20 @@ function totpEnrol(totp: Command): void {
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
         const codes = await (await directoryOf(s)).totp.confirm(u, code);
-        if (!codes) throw new GatehouseError('invalid', 'wrong code (or no enrolment started): check the app and the clock, then try again', 'code');
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.enrolled', targetType: 'user', targetId: u.id, details: { username } });
-        ctx.out({ username, recoveryCodes: codes }, () => `second factor on for ${username}. Recovery codes (each works once; shown once):\n  ${codes.join('\n  ')}`);
+        if (!codes)
+          throw new GatehouseError('invalid', 'wrong code (or no enrolment started): check the app and the clock, then try again', 'code');
+        await s.audit({
+          actor: (await ctx.actor()).username,
+          channel: 'cli',
+          action: 'totp.enrolled',
+          targetType: 'user',
+          targetId: u.id,
+          details: { username },
+        });
+        ctx.out(
+          { username, recoveryCodes: codes },
+          () => `second factor on for ${username}. Recovery codes (each works once; shown once):\n  ${codes.join('\n  ')}`,
+        );
       }),
     );
 }
@@ -62,7 +85,14 @@ function totpManage(totp: Command): void {
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
         const removed = await (await directoryOf(s)).totp.disable(u.id);
-        await s.audit({ actor: (await ctx.actor()).username, channel: 'cli', action: 'totp.disabled', targetType: 'user', targetId: u.id, details: { username, removed } });
+        await s.audit({
+          actor: (await ctx.actor()).username,
+          channel: 'cli',
+          action: 'totp.disabled',
+          targetType: 'user',
+          targetId: u.id,
+          details: { username, removed },
+        });
         ctx.out({ username, removed }, () => (removed ? `second factor removed for ${username}` : `${username} had no second factor`));
       }),
     );
@@ -75,8 +105,17 @@ function totpManage(totp: Command): void {
         const u = (await s.policy.current()).usersByName.get(username);
         if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
         const t = (await directoryOf(s)).totp;
-        const r = { username, enrolled: await t.enrolled(u.id), requiredByGroup: await t.requiredByGroup(u), recoveryCodesLeft: await t.recoveryLeft(u.id) };
-        ctx.out(r, () => `${username}: ${r.enrolled ? 'enrolled' : 'not enrolled'}; ${r.requiredByGroup ? 'required by a group' : 'not required by a group'}; ${r.recoveryCodesLeft} recovery codes left`);
+        const r = {
+          username,
+          enrolled: await t.enrolled(u.id),
+          requiredByGroup: await t.requiredByGroup(u),
+          recoveryCodesLeft: await t.recoveryLeft(u.id),
+        };
+        ctx.out(
+          r,
+          () =>
+            `${username}: ${r.enrolled ? 'enrolled' : 'not enrolled'}; ${r.requiredByGroup ? 'required by a group' : 'not required by a group'}; ${r.recoveryCodesLeft} recovery codes left`,
+        );
       }),
     );
 
@@ -89,8 +128,17 @@ function totpManage(totp: Command): void {
         const s = await ctx.s();
         const actor = await ctx.actor();
         await (await directoryOf(s)).directory.store.setApproversNeedSecondFactor(onOff === 'on');
-        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'second-factor.approvers', details: { required: onOff === 'on' } });
-        ctx.out({ approversNeedSecondFactor: onOff === 'on' }, () => `approvers: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
+        await s.audit({
+          actor: actor.username,
+          actorId: actor.id,
+          channel: 'cli',
+          action: 'second-factor.approvers',
+          details: { required: onOff === 'on' },
+        });
+        ctx.out(
+          { approversNeedSecondFactor: onOff === 'on' },
+          () => `approvers: second factor ${onOff === 'on' ? 'required' : 'not required'}`,
+        );
       }),
     );
 }
@@ -108,8 +156,19 @@ function groupSecondFactor(program: Command): void {
         if (!g) throw new GatehouseError('not_found', `unknown user group '${name}'`);
         const actor = await ctx.actor();
         await (await directoryOf(s)).directory.store.setSecondFactorGroup(g.id, onOff === 'on', s.clock.now());
-        await s.audit({ actor: actor.username, actorId: actor.id, channel: 'cli', action: 'user-group.second-factor', targetType: 'user-group', targetId: g.id, details: { group: name, required: onOff === 'on' } });
-        ctx.out({ group: name, secondFactorRequired: onOff === 'on' }, () => `group ${name}: second factor ${onOff === 'on' ? 'required' : 'not required'}`);
+        await s.audit({
+          actor: actor.username,
+          actorId: actor.id,
+          channel: 'cli',
+          action: 'user-group.second-factor',
+          targetType: 'user-group',
+          targetId: g.id,
+          details: { group: name, required: onOff === 'on' },
+        });
+        ctx.out(
+          { group: name, secondFactorRequired: onOff === 'on' },
+          () => `group ${name}: second factor ${onOff === 'on' ? 'required' : 'not required'}`,
+        );
       }),
     );
 }

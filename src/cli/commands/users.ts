@@ -21,14 +21,28 @@ function userAdd(user: Command): void {
     .option('--manager <username>', 'line manager')
     .option('--admin', 'make the user an administrator')
     .action(
-      action(async (ctx, username: string, o: { displayName?: string; email?: string; passwordStdin?: boolean; sshKey?: string[]; manager?: string; admin?: boolean }) => {
-        const password = o.passwordStdin ? await readStdin() : undefined;
-        const sshKeys = (o.sshKey ?? []).map((f) => readInputFile(f, 'SSH key'));
-        const s = await ctx.s();
-        const id = await s.admin.addUser(await ctx.actor(), { username, displayName: o.displayName, email: o.email, password, sshKeys, manager: o.manager, admin: o.admin });
-        const p = await s.policy.current();
-        ctx.out(presentUser(p, p.usersById.get(id)!), () => `added user ${username} (#${id})`);
-      }),
+      action(
+        async (
+          ctx,
+          username: string,
+          o: { displayName?: string; email?: string; passwordStdin?: boolean; sshKey?: string[]; manager?: string; admin?: boolean },
+        ) => {
+          const password = o.passwordStdin ? await readStdin() : undefined;
+          const sshKeys = (o.sshKey ?? []).map((f) => readInputFile(f, 'SSH key'));
+          const s = await ctx.s();
+          const id = await s.admin.addUser(await ctx.actor(), {
+            username,
+            displayName: o.displayName,
+            email: o.email,
+            password,
+            sshKeys,
+            manager: o.manager,
+            admin: o.admin,
+          });
+          const p = await s.policy.current();
+          ctx.out(presentUser(p, p.usersById.get(id)!), () => `added user ${username} (#${id})`);
+        },
+      ),
     );
 }
 
@@ -46,21 +60,36 @@ function userSet(user: Command): void {
     .option('--disable', 'disable the user (history stays)')
     .option('--enable', 'enable the user again')
     .action(
-      action(async (ctx, username: string, o: { displayName?: string; email?: string; passwordStdin?: boolean; sshKey?: string[]; manager?: string; admin?: boolean; disable?: boolean; enable?: boolean }) => {
-        const password = o.passwordStdin ? await readStdin() : undefined;
-        const s = await ctx.s();
-        await s.admin.setUser(await ctx.actor(), username, {
-          displayName: o.displayName,
-          email: o.email,
-          password,
-          addSshKeys: (o.sshKey ?? []).map((f) => readInputFile(f, 'SSH key')),
-          manager: o.manager,
-          admin: o.admin,
-          disabled: o.disable ? true : o.enable ? false : undefined,
-        });
-        const p = await s.policy.current();
-        ctx.out(presentUser(p, p.usersByName.get(username)!), () => `updated user ${username}`);
-      }),
+      action(
+        async (
+          ctx,
+          username: string,
+          o: {
+            displayName?: string;
+            email?: string;
+            passwordStdin?: boolean;
+            sshKey?: string[];
+            manager?: string;
+            admin?: boolean;
+            disable?: boolean;
+            enable?: boolean;
+          },
+        ) => {
+          const password = o.passwordStdin ? await readStdin() : undefined;
+          const s = await ctx.s();
+          await s.admin.setUser(await ctx.actor(), username, {
+            displayName: o.displayName,
+            email: o.email,
+            password,
+            addSshKeys: (o.sshKey ?? []).map((f) => readInputFile(f, 'SSH key')),
+            manager: o.manager,
+            admin: o.admin,
+            disabled: o.disable ? true : o.enable ? false : undefined,
+          });
+          const p = await s.policy.current();
+          ctx.out(presentUser(p, p.usersByName.get(username)!), () => `updated user ${username}`);
+        },
+      ),
     );
 }
 

@@ -6,7 +6,16 @@ import { NO_ACCESS } from '../policy/decide.js';
 import type { ApprovalRequest } from '../types.js';
 import { ask } from './ask.js';
 import { RequestFeed, type Seen } from './feed.js';
-import { isOutcome, type AccessPorts, type AccessQuery, type AccessStep, type AccessStream, type Granted, type Refused, type WaitingState } from './types.js';
+import {
+  isOutcome,
+  type AccessPorts,
+  type AccessQuery,
+  type AccessStep,
+  type AccessStream,
+  type Granted,
+  type Refused,
+  type WaitingState,
+} from './types.js';
 
 type Base = Omit<Granted, 'approvalId' | 'grantEnd' | 'waited'>;
 
@@ -18,7 +27,10 @@ export function obtain(ports: AccessPorts, q: AccessQuery, signal: AbortSignal):
 }
 
 /** Follows a stream to its outcome, handing each update to `onUpdate`. */
-export async function settle(stream: AccessStream, onUpdate: (u: Exclude<AccessStep, Granted | Refused>) => void): Promise<Granted | Refused> {
+export async function settle(
+  stream: AccessStream,
+  onUpdate: (u: Exclude<AccessStep, Granted | Refused>) => void,
+): Promise<Granted | Refused> {
   for await (const step of stream) {
     if (isOutcome(step)) return step;
     onUpdate(step);
@@ -26,7 +38,12 @@ export async function settle(stream: AccessStream, onUpdate: (u: Exclude<AccessS
   return { kind: 'refused', reason: 'error', error: new Error('the access gate ended without an outcome') };
 }
 
-async function* run(ports: AccessPorts, q: AccessQuery, signal: AbortSignal, onCancel: (fn: () => void) => void): AsyncGenerator<AccessStep> {
+async function* run(
+  ports: AccessPorts,
+  q: AccessQuery,
+  signal: AbortSignal,
+  onCancel: (fn: () => void) => void,
+): AsyncGenerator<AccessStep> {
   let start: Granted | Refused | { kind: 'ask'; base: Base };
   try {
     start = await begin(ports, q);
@@ -40,7 +57,13 @@ async function* run(ports: AccessPorts, q: AccessQuery, signal: AbortSignal, onC
   const feed = new RequestFeed(ports, (r) => r.requesterId === q.user.id, signal);
   try {
     const res = await ask(ports.approvals, {
-      username: q.user.username, device: q.device, account: q.account ?? undefined, protocol: q.protocol, reason: q.reason, clientAddr: q.clientAddr, channel: q.channel,
+      username: q.user.username,
+      device: q.device,
+      account: q.account ?? undefined,
+      protocol: q.protocol,
+      reason: q.reason,
+      clientAddr: q.clientAddr,
+      channel: q.channel,
     });
     if ('kind' in res) return yield res;
     if (res.outcome === 'allowed') {
@@ -67,14 +90,24 @@ async function begin(ports: AccessPorts, q: AccessQuery): Promise<Granted | Refu
   }
   const device = (await ports.policy.current()).devicesByName.get(q.device);
   if (decision.outcome === 'denied' || !device) return { kind: 'refused', reason: 'denied', message: NO_ACCESS };
-  const base: Base = { kind: 'granted', allowPortForwarding: decision.allowPortForwarding, deviceId: device.id, accountId: decision.accountId };
+  const base: Base = {
+    kind: 'granted',
+    allowPortForwarding: decision.allowPortForwarding,
+    deviceId: device.id,
+    accountId: decision.accountId,
+  };
   if (decision.outcome === 'allowed') return allowed(ports, base, decision.grantId);
   return { kind: 'ask', base };
 }
 
 /** Allowed by the rule alone (no grant), or by the grant of an earlier approval. */
 function allowed(ports: AccessPorts, base: Base, grantId: number | undefined): Granted {
-  return { ...base, approvalId: grantId ?? null, grantEnd: grantId !== undefined ? (ports.grants.window(grantId)?.end ?? null) : null, waited: false };
+  return {
+    ...base,
+    approvalId: grantId ?? null,
+    grantEnd: grantId !== undefined ? (ports.grants.window(grantId)?.end ?? null) : null,
+    waited: false,
+  };
 }
 
 async function* follow(
@@ -97,7 +130,17 @@ async function* follow(
       return u ? { id, username: u.username, displayName: u.displayName } : { id };
     });
     const account = (p.accountsOfDevice.get(r.deviceId) ?? []).find((a) => a.id === r.accountId)?.name ?? q.account ?? '?';
-    return { request: r, reused, device: q.device, account, approvers, level: r.currentLevel + 1, levels: r.route.levels.length, until: r.expiresAt, why: r.route.why };
+    return {
+      request: r,
+      reused,
+      device: q.device,
+      account,
+      approvers,
+      level: r.currentLevel + 1,
+      levels: r.route.levels.length,
+      until: r.expiresAt,
+      why: r.route.why,
+    };
   };
 
   const judge = async ({ type, request: r }: Seen): Promise<AccessStep | null> => {

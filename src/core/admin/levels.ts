@@ -4,7 +4,10 @@ import { invalid } from '../errors.js';
 import type { Authority, WorkflowLevel } from '../types.js';
 
 export function parseLevel(spec: string): WorkflowLevel {
-  const parts = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const opts = parts.filter((p) => p.includes('='));
   const words = parts.filter((p) => !p.includes('='));
   const head = words.shift() ?? '';

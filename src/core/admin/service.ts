@@ -22,7 +22,8 @@ const USERNAME = /^[a-z_][a-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
 
 export function checkName(kind: string, v: string): string {
-  if (!NAME.test(v)) throw invalid(`${kind} name '${v.slice(0, 80)}' is not valid: use letters, digits, '.', '_' or '-' (1-64 characters)`, 'name');
+  if (!NAME.test(v))
+    throw invalid(`${kind} name '${v.slice(0, 80)}' is not valid: use letters, digits, '.', '_' or '-' (1-64 characters)`, 'name');
   return v;
 }
 
@@ -53,9 +54,16 @@ export class AdminService {
   /** Refuses local edits of fields a directory owns (users with source 'ldap', synced groups). */
   private async directoryOwns(kind: 'user' | 'group', name: string, fields: string[]): Promise<void> {
     if (!fields.length) return;
-    const owned = kind === 'user' ? (await this.snap()).usersByName.get(name)?.source === 'ldap' : ((await this.directory?.isSyncedGroup(name)) ?? false);
+    const owned =
+      kind === 'user'
+        ? (await this.snap()).usersByName.get(name)?.source === 'ldap'
+        : ((await this.directory?.isSyncedGroup(name)) ?? false);
     if (owned)
-      throw new GatehouseError('forbidden', `${kind} '${name}' comes from the directory, which owns ${fields.join(', ')}: change ${fields.length > 1 ? 'them' : 'it'} in the directory (the next sync brings it here)`, fields[0]);
+      throw new GatehouseError(
+        'forbidden',
+        `${kind} '${name}' comes from the directory, which owns ${fields.join(', ')}: change ${fields.length > 1 ? 'them' : 'it'} in the directory (the next sync brings it here)`,
+        fields[0],
+      );
   }
 
   private async snap(): Promise<PolicySnapshot> {
@@ -87,19 +95,48 @@ export class AdminService {
 
   async addUser(
     actor: Actor,
-    input: { username: string; displayName?: string; email?: string | null; password?: string | null; sshKeys?: string[]; manager?: string | null; admin?: boolean; source?: string },
+    input: {
+      username: string;
+      displayName?: string;
+      email?: string | null;
+      password?: string | null;
+      sshKeys?: string[];
+      manager?: string | null;
+      admin?: boolean;
+      source?: string;
+    },
   ): Promise<number> {
-    if (!USERNAME.test(input.username)) throw invalid(`username '${input.username.slice(0, 80)}' is not valid: lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter`, 'username');
+    if (!USERNAME.test(input.username))
+      throw invalid(
+        `username '${input.username.slice(0, 80)}' is not valid: lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter`,
+        'username',
+      );
     const p = await this.snap();
     if (p.usersByName.has(input.username)) throw new GatehouseError('conflict', `user '${input.username}' already exists`);
     const email = this.email(input.email);
     const managerId = input.manager ? await this.userId(p, input.manager) : null;
     const keys = (input.sshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
     const passwordHash = input.password ? await this.hasher.hash(this.password(input.password)) : null;
-    const row: UserRow = { username: input.username, displayName: input.displayName?.trim() || input.username, email, passwordHash, managerId, isAdmin: !!input.admin, disabled: false, source: input.source };
+    const row: UserRow = {
+      username: input.username,
+      displayName: input.displayName?.trim() || input.username,
+      email,
+      passwordHash,
+      managerId,
+      isAdmin: !!input.admin,
+      disabled: false,
+      source: input.source,
+    };
     return this.done(
       this.admin.write(
-        (id: number) => this.audit(actor, 'user.create', 'user', id, { username: input.username, email, manager: input.manager ?? null, admin: !!input.admin, keys: keys.map((k) => k.fingerprint) }),
+        (id: number) =>
+          this.audit(actor, 'user.create', 'user', id, {
+            username: input.username,
+            email,
+            manager: input.manager ?? null,
+            admin: !!input.admin,
+            keys: keys.map((k) => k.fingerprint),
+          }),
         async (w) => {
           const id = await w.insertUser(row);
           for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
@@ -112,11 +149,23 @@ export class AdminService {
   async setUser(
     actor: Actor,
     username: string,
-    patch: { displayName?: string; email?: string | null; password?: string; addSshKeys?: string[]; manager?: string | null; admin?: boolean; disabled?: boolean },
+    patch: {
+      displayName?: string;
+      email?: string | null;
+      password?: string;
+      addSshKeys?: string[];
+      manager?: string | null;
+      admin?: boolean;
+      disabled?: boolean;
+    },
   ): Promise<void> {
     const p = await this.snap();
     const id = await this.userId(p, username);
-    await this.directoryOwns('user', username, (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined));
+    await this.directoryOwns(
+      'user',
+      username,
+      (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined),
+    );
     const row: Partial<UserRow> = {};
     if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
     if (patch.email !== undefined) row.email = this.email(patch.email);
@@ -128,7 +177,11 @@ export class AdminService {
     if (patch.admin !== undefined) row.isAdmin = patch.admin;
     if (patch.disabled !== undefined) row.disabled = patch.disabled;
     const keys = (patch.addSshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
-    const shown = { ...patch, password: patch.password !== undefined ? '(changed)' : undefined, addSshKeys: keys.map((k) => k.fingerprint) };
+    const shown = {
+      ...patch,
+      password: patch.password !== undefined ? '(changed)' : undefined,
+      addSshKeys: keys.map((k) => k.fingerprint),
+    };
     await this.done(
       this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: this.userBefore(p, id) }), async (w) => {
         await w.updateUser(id, row);
@@ -150,7 +203,12 @@ export class AdminService {
       this.admin.write(
         (id: number) => this.audit(actor, `${kind}-group.create`, `${kind}-group`, id, { name, ...opts }),
         async (w) => {
-          const id = await w.insertGroup(kind, { name, description: opts.description ?? null, requireApproval: !!opts.requireApproval, requireReason: !!opts.requireReason });
+          const id = await w.insertGroup(kind, {
+            name,
+            description: opts.description ?? null,
+            requireApproval: !!opts.requireApproval,
+            requireReason: !!opts.requireReason,
+          });
           await w.setManagers(kind, id, managerIds);
           return id;
         },
@@ -168,19 +226,35 @@ export class AdminService {
     const g = kind === 'user' ? p.userGroupsByName.get(name) : [...p.deviceGroupsById.values()].find((x) => x.name === name);
     if (!g) throw new GatehouseError('not_found', `unknown ${kind} group '${name}'`);
     if (opts.rename !== undefined) checkName(`${kind} group`, opts.rename);
-    if (kind === 'user') await this.directoryOwns('group', name, (['rename', 'managers'] as const).filter((f) => opts[f] !== undefined));
+    if (kind === 'user')
+      await this.directoryOwns(
+        'group',
+        name,
+        (['rename', 'managers'] as const).filter((f) => opts[f] !== undefined),
+      );
     const managerIds = opts.managers ? await Promise.all(opts.managers.map((m) => this.userId(p, m))) : undefined;
     await this.done(
       this.admin.write(
         this.audit(actor, `${kind}-group.update`, `${kind}-group`, g.id, {
           name,
           ...opts,
-          before: { name: g.name, requireApproval: g.requireApproval, requireReason: g.requireReason, managers: g.managerIds.map((m) => p.userName(m)) },
+          before: {
+            name: g.name,
+            requireApproval: g.requireApproval,
+            requireReason: g.requireReason,
+            managers: g.managerIds.map((m) => p.userName(m)),
+          },
         }),
         async (w) => {
-        await w.updateGroup(kind, g.id, { name: opts.rename, requireApproval: opts.requireApproval, requireReason: opts.requireReason, description: opts.description });
-        if (managerIds) await w.setManagers(kind, g.id, managerIds);
-      }),
+          await w.updateGroup(kind, g.id, {
+            name: opts.rename,
+            requireApproval: opts.requireApproval,
+            requireReason: opts.requireReason,
+            description: opts.description,
+          });
+          if (managerIds) await w.setManagers(kind, g.id, managerIds);
+        },
+      ),
     );
   }
 
@@ -191,15 +265,24 @@ export class AdminService {
     const uid = await this.userId(p, username);
     await this.directoryOwns('group', group, ['members']);
     return this.done(
-      this.admin.write(this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, { group, username }), (w) =>
-        remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid),
+      this.admin.write(
+        this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, { group, username }),
+        (w) => (remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid)),
       ),
     );
   }
 
   async addDevice(
     actor: Actor,
-    input: { name: string; host: string; protocols: string | string[]; group?: string | null; ports?: Partial<Record<Protocol, number>>; port?: number; options?: Record<string, unknown> },
+    input: {
+      name: string;
+      host: string;
+      protocols: string | string[];
+      group?: string | null;
+      ports?: Partial<Record<Protocol, number>>;
+      port?: number;
+      options?: Record<string, unknown>;
+    },
   ): Promise<number> {
     checkName('device', input.name);
     const host = this.host(input.host);
@@ -210,7 +293,8 @@ export class AdminService {
     const ports = this.ports(protocols, input.ports, input.port);
     return this.done(
       this.admin.write(
-        (id: number) => this.audit(actor, 'device.create', 'device', id, { name: input.name, host, protocols, group: input.group ?? null, ports }),
+        (id: number) =>
+          this.audit(actor, 'device.create', 'device', id, { name: input.name, host, protocols, group: input.group ?? null, ports }),
         (w) => w.insertDevice({ name: input.name, host, ports, protocols, groupId, enabled: true, options: input.options }),
       ),
     );
@@ -219,29 +303,62 @@ export class AdminService {
   async setDevice(
     actor: Actor,
     name: string,
-    patch: { host?: string; protocols?: string | string[]; group?: string | null; ports?: Partial<Record<Protocol, number>>; port?: number; enabled?: boolean; hostKey?: string | null; options?: Record<string, unknown> },
+    patch: {
+      host?: string;
+      protocols?: string | string[];
+      group?: string | null;
+      ports?: Partial<Record<Protocol, number>>;
+      port?: number;
+      enabled?: boolean;
+      hostKey?: string | null;
+      options?: Record<string, unknown>;
+    },
   ): Promise<void> {
     const p = await this.snap();
     const d = p.devicesByName.get(name);
     if (!d) throw new GatehouseError('not_found', `unknown device '${name}'`);
     const protocols = patch.protocols !== undefined ? parseProtocols(patch.protocols) : d.protocols;
-    const ports = patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined ? this.ports(protocols, patch.ports, patch.port, d.ports) : undefined;
+    const ports =
+      patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined
+        ? this.ports(protocols, patch.ports, patch.port, d.ports)
+        : undefined;
     const row = {
       host: patch.host !== undefined ? this.host(patch.host) : undefined,
       protocols: patch.protocols !== undefined ? protocols : undefined,
-      groupId: patch.group === undefined ? undefined : patch.group === null || patch.group === '' ? null : this.deviceGroupId(p, patch.group),
+      groupId:
+        patch.group === undefined ? undefined : patch.group === null || patch.group === '' ? null : this.deviceGroupId(p, patch.group),
       ports,
       enabled: patch.enabled,
       hostKey: patch.hostKey,
       options: patch.options,
     };
-    const action = patch.hostKey !== undefined && Object.keys(patch).length === 1 ? (patch.hostKey ? 'device.host-key-pinned' : 'device.host-key-cleared') : 'device.update';
-    const before = { host: d.host, protocols: d.protocols, ports: d.ports, group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null), enabled: d.enabled, hostKey: d.hostKey };
-    await this.done(this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch, before }), (w) => w.updateDevice(d.id, row)));
+    const action =
+      patch.hostKey !== undefined && Object.keys(patch).length === 1
+        ? patch.hostKey
+          ? 'device.host-key-pinned'
+          : 'device.host-key-cleared'
+        : 'device.update';
+    const before = {
+      host: d.host,
+      protocols: d.protocols,
+      ports: d.ports,
+      group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null),
+      enabled: d.enabled,
+      hostKey: d.hostKey,
+    };
+    await this.done(
+      this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch, before }), (w) => w.updateDevice(d.id, row)),
+    );
   }
 
   /** Adds (or replaces) an account on a device; the secret is sealed in the vault and never shown again. */
-  async addAccount(actor: Actor, device: string, name: string, secret: { password?: string; privateKey?: string }, isDefault?: boolean): Promise<number> {
+  async addAccount(
+    actor: Actor,
+    device: string,
+    name: string,
+    secret: { password?: string; privateKey?: string },
+    isDefault?: boolean,
+  ): Promise<number> {
     checkName('account', name);
     const p = await this.snap();
     const d = p.devicesByName.get(device);
@@ -274,15 +391,27 @@ export class AdminService {
     return { kind: s.kind, secret: this.vault.open(s.enc) };
   }
 
-  async grantAccess(actor: Actor, userGroup: string, deviceGroup: string, protocols: string | string[], allowPortForwarding = false): Promise<number> {
+  async grantAccess(
+    actor: Actor,
+    userGroup: string,
+    deviceGroup: string,
+    protocols: string | string[],
+    allowPortForwarding = false,
+  ): Promise<number> {
     const p = await this.snap();
     const ug = p.userGroupsByName.get(userGroup);
     if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
     const dg = this.deviceGroupId(p, deviceGroup);
     const list = parseProtocols(protocols);
     return this.done(
-      this.admin.write(this.audit(actor, 'access.grant', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup, protocols: list, allowPortForwarding }), (w) =>
-        w.upsertAccessRule(ug.id, dg, list, allowPortForwarding),
+      this.admin.write(
+        this.audit(actor, 'access.grant', 'access-rule', `${userGroup}:${deviceGroup}`, {
+          userGroup,
+          deviceGroup,
+          protocols: list,
+          allowPortForwarding,
+        }),
+        (w) => w.upsertAccessRule(ug.id, dg, list, allowPortForwarding),
       ),
     );
   }
@@ -292,10 +421,20 @@ export class AdminService {
     const ug = p.userGroupsByName.get(userGroup);
     if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
     const dg = this.deviceGroupId(p, deviceGroup);
-    return this.done(this.admin.write(this.audit(actor, 'access.revoke', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup }), (w) => w.deleteAccessRule(ug.id, dg)));
+    return this.done(
+      this.admin.write(this.audit(actor, 'access.revoke', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup }), (w) =>
+        w.deleteAccessRule(ug.id, dg),
+      ),
+    );
   }
 
-  async addWorkflow(actor: Actor, name: string, userGroup: string, deviceGroup: string, levelSpecs: (string | WorkflowLevel)[]): Promise<number> {
+  async addWorkflow(
+    actor: Actor,
+    name: string,
+    userGroup: string,
+    deviceGroup: string,
+    levelSpecs: (string | WorkflowLevel)[],
+  ): Promise<number> {
     checkName('workflow', name);
     const p = await this.snap();
     const ug = p.userGroupsByName.get(userGroup);
@@ -305,7 +444,8 @@ export class AdminService {
     if (levelSpecs.length > 5) throw invalid('a workflow has at most 5 levels', 'levels');
     const levels = levelSpecs.map((s) => (typeof s === 'string' ? parseLevel(s) : s));
     for (const l of levels) {
-      if (l.authority.kind === 'group-members' && !p.userGroupsByName.has(l.authority.group)) throw new GatehouseError('not_found', `unknown user group '${l.authority.group}' in a level`);
+      if (l.authority.kind === 'group-members' && !p.userGroupsByName.has(l.authority.group))
+        throw new GatehouseError('not_found', `unknown user group '${l.authority.group}' in a level`);
       if (l.authority.kind === 'users') for (const u of l.authority.users) await this.userId(p, u);
     }
     if ([...p.workflows.values()].some((w) => w.userGroupId === ug.id && w.deviceGroupId === dg))
@@ -319,7 +459,9 @@ export class AdminService {
   }
 
   async removeWorkflow(actor: Actor, name: string): Promise<void> {
-    const ok = await this.done(this.admin.write(this.audit(actor, 'workflow.delete', 'workflow', name, { name }), (w) => w.deleteWorkflow(name)));
+    const ok = await this.done(
+      this.admin.write(this.audit(actor, 'workflow.delete', 'workflow', name, { name }), (w) => w.deleteWorkflow(name)),
+    );
     if (!ok) throw new GatehouseError('not_found', `unknown workflow '${name}'`);
   }
 
@@ -330,7 +472,9 @@ export class AdminService {
   async setParam(actor: Actor, name: string, value: string): Promise<string> {
     const v = normaliseParam(name, value);
     const before = (await this.params()).raw(name);
-    await this.done(this.admin.write(this.audit(actor, 'param.set', 'param', name, { before, after: v }), (w) => w.setParam(name, v, this.clock.now())));
+    await this.done(
+      this.admin.write(this.audit(actor, 'param.set', 'param', name, { before, after: v }), (w) => w.setParam(name, v, this.clock.now())),
+    );
     return v;
   }
 
@@ -341,7 +485,15 @@ export class AdminService {
   /** A user as the audit log shows it before a change (never a password or hash). */
   private userBefore(p: PolicySnapshot, id: number) {
     const u = p.usersById.get(id);
-    return u ? { displayName: u.displayName, email: u.email, manager: u.managerId === null ? null : p.userName(u.managerId), admin: u.isAdmin, disabled: u.disabled } : null;
+    return u
+      ? {
+          displayName: u.displayName,
+          email: u.email,
+          manager: u.managerId === null ? null : p.userName(u.managerId),
+          admin: u.isAdmin,
+          disabled: u.disabled,
+        }
+      : null;
   }
 
   private deviceGroupId(p: PolicySnapshot, name: string): number {
@@ -369,7 +521,12 @@ export class AdminService {
   }
 
   /** Ports per protocol: an explicit port for that protocol, then --port, then the device's current one, then the default. */
-  private ports(protocols: Protocol[], given: Partial<Record<Protocol, number>> = {}, port?: number, current: Partial<Record<Protocol, number>> = {}): Partial<Record<Protocol, number>> {
+  private ports(
+    protocols: Protocol[],
+    given: Partial<Record<Protocol, number>> = {},
+    port?: number,
+    current: Partial<Record<Protocol, number>> = {},
+  ): Partial<Record<Protocol, number>> {
     const out: Partial<Record<Protocol, number>> = {};
     for (const pr of protocols) {
       // --port names the SSH port (sftp shares it) or, for a device with one protocol, that protocol's port.

@@ -35,13 +35,25 @@ export function mayApproveSomething(p: PolicySnapshot, u: User, delegationsToU: 
   if ([...p.usersById.values()].some((x) => x.managerId === u.id && !x.disabled)) return true;
   const mine = new Set((p.groupsOfUser.get(u.id) ?? []).map((g) => p.userGroupsById.get(g)?.name));
   return [...p.workflows.values()].some((w) =>
-    w.levels.some((l) => (l.authority.kind === 'users' && l.authority.users.includes(u.username)) || (l.authority.kind === 'group-members' && mine.has(l.authority.group))),
+    w.levels.some(
+      (l) =>
+        (l.authority.kind === 'users' && l.authority.users.includes(u.username)) ||
+        (l.authority.kind === 'group-members' && mine.has(l.authority.group)),
+    ),
   );
 }
 
 /** Delegations to `actor` in force at `now` from one of `approvers` (never from the requester). */
 function delegatedFrom(r: ApprovalRequest, actor: User, delegations: Delegation[], approvers: number[], now: number): number | null {
-  const d = delegations.find((x) => x.toUserId === actor.id && x.revokedAt === null && x.startsAt <= now && now < x.endsAt && approvers.includes(x.fromUserId) && x.fromUserId !== r.requesterId);
+  const d = delegations.find(
+    (x) =>
+      x.toUserId === actor.id &&
+      x.revokedAt === null &&
+      x.startsAt <= now &&
+      now < x.endsAt &&
+      approvers.includes(x.fromUserId) &&
+      x.fromUserId !== r.requesterId,
+  );
   return d ? d.fromUserId : null;
 }
 
@@ -54,7 +66,13 @@ export function anyLevelApprovers(r: ApprovalRequest): number[] {
  * May `actor` see `r` (and so learn its status)? Admins, the requester, its approvers at any level
  * (directly or for a delegator), and anyone who decided it. Checked before any state is revealed.
  */
-export function maySeeRequest(r: ApprovalRequest, actor: User, delegations: Delegation[], decisions: Pick<ApprovalDecision, 'approverId'>[], now: number): boolean {
+export function maySeeRequest(
+  r: ApprovalRequest,
+  actor: User,
+  delegations: Delegation[],
+  decisions: Pick<ApprovalDecision, 'approverId'>[],
+  now: number,
+): boolean {
   if (actor.isAdmin || r.requesterId === actor.id) return true;
   if (decisions.some((d) => d.approverId === actor.id)) return true;
   const approvers = anyLevelApprovers(r);

@@ -53,20 +53,30 @@ export function checkReason(raw: string | null | undefined, required: boolean, p
     if (!reason) throw new GatehouseError('reason_required', `a reason is required (at least ${min} characters)`, 'reason');
     if (reason.length < min) throw new GatehouseError('reason_required', `the reason must be at least ${min} characters`, 'reason');
   }
-  if (reason && (reason.length > 500 || /[\0]/.test(reason))) throw new GatehouseError('invalid', 'the reason must be at most 500 characters', 'reason');
+  if (reason && (reason.length > 500 || /[\0]/.test(reason)))
+    throw new GatehouseError('invalid', 'the reason must be at most 500 characters', 'reason');
   return reason;
 }
 
 /** A reservation's grant window (it waits at most until the window ends), or an instant request's deadline. */
-export function requestWindow(input: RequestInput, reservation: boolean, params: Params, now: number): { grantStart: number | null; grantEnd: number | null; expiresAt: number | null } {
+export function requestWindow(
+  input: RequestInput,
+  reservation: boolean,
+  params: Params,
+  now: number,
+): { grantStart: number | null; grantEnd: number | null; expiresAt: number | null } {
   if (reservation) {
-    if (input.start === undefined || input.end === undefined) throw new GatehouseError('invalid', 'a reservation needs both --start and --end', 'start');
+    if (input.start === undefined || input.end === undefined)
+      throw new GatehouseError('invalid', 'a reservation needs both --start and --end', 'start');
     if (!(input.end > input.start)) throw new GatehouseError('invalid', 'the reservation must end after it starts', 'end');
     if (input.end <= now) throw new GatehouseError('invalid', 'the reservation window has already ended', 'end');
     return { grantStart: input.start, grantEnd: input.end, expiresAt: input.end };
   }
   if (params.bool(`disable.instant.approval.for.${input.protocol}`))
-    throw new GatehouseError('forbidden', `instant approval is disabled for ${input.protocol}: request ahead with a start and end (a reservation)`);
+    throw new GatehouseError(
+      'forbidden',
+      `instant approval is disabled for ${input.protocol}: request ahead with a start and end (a reservation)`,
+    );
   const expireMin = params.int('approval.status.change.to.expire');
   return { grantStart: null, grantEnd: null, expiresAt: expireMin > 0 ? now + expireMin * 60_000 : null };
 }
@@ -82,7 +92,8 @@ export function foreign(id: number): GatehouseError {
 
 export function alreadyDecided(r: ApprovalRequest): GatehouseError {
   const s = r.status as Exclude<ApprovalStatus, 'waiting'>;
-  if (r.status === 'waiting') return new GatehouseError('already_decided', `approval request #${r.id} changed while you were deciding; look again`);
+  if (r.status === 'waiting')
+    return new GatehouseError('already_decided', `approval request #${r.id} changed while you were deciding; look again`);
   if (s === 'expired') return new GatehouseError('expired', `approval request #${r.id} has expired and can no longer be decided`);
   return new GatehouseError('already_decided', `approval request #${r.id} is ${TERMINAL_MESSAGES[s]}`);
 }

@@ -21,13 +21,25 @@ export type Eligibility = { ok: true; onBehalfOf: number | null } | { ok: false;
  * approver, or as an admin. One person counts once per request: whoever decided an earlier level
  * (directly or for someone) cannot decide a later one, so multi-level approval means several people.
  */
-export function eligibility(r: ApprovalRequest, actor: User, delegations: Delegation[], decisions: ApprovalDecision[], now: number): Eligibility {
+export function eligibility(
+  r: ApprovalRequest,
+  actor: User,
+  delegations: Delegation[],
+  decisions: ApprovalDecision[],
+  now: number,
+): Eligibility {
   const approvers = levelApprovers(r, r.currentLevel);
   let onBehalfOf: number | null = null;
   let ok = approvers.includes(actor.id);
   if (!ok) {
     const d = delegations.find(
-      (x) => x.toUserId === actor.id && x.revokedAt === null && x.startsAt <= now && now < x.endsAt && approvers.includes(x.fromUserId) && x.fromUserId !== r.requesterId,
+      (x) =>
+        x.toUserId === actor.id &&
+        x.revokedAt === null &&
+        x.startsAt <= now &&
+        now < x.endsAt &&
+        approvers.includes(x.fromUserId) &&
+        x.fromUserId !== r.requesterId,
     );
     if (d) {
       ok = true;
@@ -42,7 +54,10 @@ export function eligibility(r: ApprovalRequest, actor: User, delegations: Delega
     if (d.level === r.currentLevel && (who === me || d.approverId === actor.id))
       return { ok: false, why: `you already decided level ${r.currentLevel + 1} of request #${r.id}` };
     if (d.level < r.currentLevel && (who === me || d.approverId === actor.id))
-      return { ok: false, why: `you approved level ${d.level + 1} of request #${r.id}; another approver must decide level ${r.currentLevel + 1}` };
+      return {
+        ok: false,
+        why: `you approved level ${d.level + 1} of request #${r.id}; another approver must decide level ${r.currentLevel + 1}`,
+      };
   }
   return { ok: true, onBehalfOf };
 }

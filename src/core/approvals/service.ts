@@ -11,7 +11,18 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Protocol, User } from '../types.js';
 import { eligibility, effectiveStatus } from './rules.js';
 import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
-import { alreadyDecided, checkReason, cleanComment, escalateAt, foreign, requestWindow, type DecideOpts, type ParamSource, type RequestInput, type RequestResult } from './inputs.js';
+import {
+  alreadyDecided,
+  checkReason,
+  cleanComment,
+  escalateAt,
+  foreign,
+  requestWindow,
+  type DecideOpts,
+  type ParamSource,
+  type RequestInput,
+  type RequestResult,
+} from './inputs.js';
 
 export { cleanComment, type DecideOpts, type ParamSource, type RequestInput, type RequestResult };
 
@@ -35,7 +46,10 @@ export class ApprovalService {
   private async requireFactor(actor: User, proof: FactorProof | undefined): Promise<void> {
     if (proof === 'operator' || proof === 'factor') return;
     if (await this.factorRequiredToDecide(actor))
-      throw new GatehouseError('second_factor_required', `${actor.username} must prove the second factor to decide: sign in to the console again with your code (API tokens: create one from such a session)`);
+      throw new GatehouseError(
+        'second_factor_required',
+        `${actor.username} must prove the second factor to decide: sign in to the console again with your code (API tokens: create one from such a session)`,
+      );
   }
 
   /** The first check inside a transition: whoever may not see the request learns nothing of its state. */
@@ -82,7 +96,8 @@ export class ApprovalService {
     const res = await this.store.tx(async (tx) => {
       if (!reservation && !auto) {
         const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
-        if (existing && effectiveStatus(existing, now) === 'waiting') return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
+        if (existing && effectiveStatus(existing, now) === 'waiting')
+          return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
       }
       const status: ApprovalStatus = auto ? 'approved' : 'waiting';
       const request = await tx.insertRequest({
@@ -110,12 +125,21 @@ export class ApprovalService {
       });
       const actor = { actor: user.username, actorId: user.id, channel: input.channel };
       await tx.appendAudit(
-        { ...actor, action: 'approval.create', targetType: 'approval', targetId: request.id, details: { device: device.name, protocol: input.protocol, reason, kind: request.kind, route: decision.why } },
+        {
+          ...actor,
+          action: 'approval.create',
+          targetType: 'approval',
+          targetId: request.id,
+          details: { device: device.name, protocol: input.protocol, reason, kind: request.kind, route: decision.why },
+        },
         now,
       );
       await tx.appendEvent('approval.created', { request }, now);
       if (auto) {
-        await tx.appendAudit({ ...actor, channel: 'auto', action: 'approval.auto-approve', targetType: 'approval', targetId: request.id }, now);
+        await tx.appendAudit(
+          { ...actor, channel: 'auto', action: 'approval.auto-approve', targetType: 'approval', targetId: request.id },
+          now,
+        );
         await tx.appendEvent('approval.approved', { request }, now);
       }
       return { request, created: true, reminded: false };
@@ -145,13 +169,25 @@ export class ApprovalService {
       const decisions = await tx.decisions(id);
       const elig = eligibility(r, actor, delegations, decisions, now);
       if (!elig.ok) throw new GatehouseError('forbidden', elig.why);
-      await tx.insertDecision({ requestId: id, level: r.currentLevel, approverId: actor.id, onBehalfOf: elig.onBehalfOf, decision: what, channel: opts.channel, comment, createdAt: now });
+      await tx.insertDecision({
+        requestId: id,
+        level: r.currentLevel,
+        approverId: actor.id,
+        onBehalfOf: elig.onBehalfOf,
+        decision: what,
+        channel: opts.channel,
+        comment,
+        createdAt: now,
+      });
       const audit = { actor: actor.username, actorId: actor.id, channel: opts.channel, targetType: 'approval', targetId: id };
       const base = { status: 'waiting' as const, level: r.currentLevel };
       if (what === 'reject') {
         const patch = { status: 'rejected' as const, decidedAt: now, decidedBy: actor.id, decisionComment: comment };
         if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
-        await tx.appendAudit({ ...audit, action: 'approval.reject', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf } }, now);
+        await tx.appendAudit(
+          { ...audit, action: 'approval.reject', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf } },
+          now,
+        );
         return { ...r, ...patch };
       }
       const approvers = new Set(
@@ -161,20 +197,39 @@ export class ApprovalService {
       );
       const level = r.route.levels[r.currentLevel];
       if (approvers.size < level.quorum) {
-        await tx.appendAudit({ ...audit, action: 'approval.approve-partial', details: { level: r.currentLevel, comment, count: approvers.size, quorum: level.quorum } }, now);
+        await tx.appendAudit(
+          {
+            ...audit,
+            action: 'approval.approve-partial',
+            details: { level: r.currentLevel, comment, count: approvers.size, quorum: level.quorum },
+          },
+          now,
+        );
         return { ...r, event: 'approval.vote' };
       }
       if (r.currentLevel + 1 < r.route.levels.length) {
-        const patch = { currentLevel: r.currentLevel + 1, levelStartedAt: now, escalateAt: escalateAt(r.route.levels[r.currentLevel + 1], now) };
+        const patch = {
+          currentLevel: r.currentLevel + 1,
+          levelStartedAt: now,
+          escalateAt: escalateAt(r.route.levels[r.currentLevel + 1], now),
+        };
         if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
         await tx.appendAudit({ ...audit, action: 'approval.level-approved', details: { level: r.currentLevel, comment } }, now);
         return { ...r, ...patch, event: 'approval.level-approved' };
       }
       const validityMs = params.int('approval.validity.minutes') * 60_000;
-      const window = r.kind === 'reservation' ? { grantStart: r.grantStart, grantEnd: r.grantEnd } : { grantStart: now, grantEnd: now + validityMs };
+      const window =
+        r.kind === 'reservation' ? { grantStart: r.grantStart, grantEnd: r.grantEnd } : { grantStart: now, grantEnd: now + validityMs };
       const patch = { status: 'approved' as const, decidedAt: now, decidedBy: actor.id, decisionComment: comment, ...window };
       if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
-      await tx.appendAudit({ ...audit, action: 'approval.approve', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, grantEnd: window.grantEnd } }, now);
+      await tx.appendAudit(
+        {
+          ...audit,
+          action: 'approval.approve',
+          details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, grantEnd: window.grantEnd },
+        },
+        now,
+      );
       return { ...r, ...patch };
     });
     return result;
@@ -185,15 +240,24 @@ export class ApprovalService {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
     // Only the requester or an admin may cancel; an admin cancelling someone else's request decides it.
-    const unproven = actor.isAdmin ? await this.requireFactor(actor, proof).then(() => null, (e: unknown) => e) : null;
+    const unproven = actor.isAdmin
+      ? await this.requireFactor(actor, proof).then(
+          () => null,
+          (e: unknown) => e,
+        )
+      : null;
     const see = async (_tx: TxStore, r: ApprovalRequest) => {
-      if (r.requesterId !== actor.id && !actor.isAdmin) throw new GatehouseError('forbidden', `only the requester (or an admin) can cancel request #${id}`);
+      if (r.requesterId !== actor.id && !actor.isAdmin)
+        throw new GatehouseError('forbidden', `only the requester (or an admin) can cancel request #${id}`);
       if (r.requesterId !== actor.id && unproven) throw unproven;
     };
     return this.transition(id, see, async (tx, r, now) => {
       const patch = { status: 'cancelled' as const, decidedAt: now, decidedBy: actor.id };
       if (!(await tx.updateRequest(id, { status: 'waiting' }, patch))) throw alreadyDecided(r);
-      await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel, action: 'approval.cancel', targetType: 'approval', targetId: id }, now);
+      await tx.appendAudit(
+        { actor: actor.username, actorId: actor.id, channel, action: 'approval.cancel', targetType: 'approval', targetId: id },
+        now,
+      );
       return { ...r, ...patch };
     });
   }
@@ -208,15 +272,32 @@ export class ApprovalService {
     // A delegate may revoke what the delegator may (the delegation must be in force now).
     const see = async (tx: TxStore, r: ApprovalRequest, now: number) => {
       await this.authorizeSee(tx, r, actor, delegations, now);
-      if (!mayRevoke(r, actor, delegations, now)) throw new GatehouseError('forbidden', `only an approver of request #${id}, their delegate or an admin can revoke it`);
+      if (!mayRevoke(r, actor, delegations, now))
+        throw new GatehouseError('forbidden', `only an approver of request #${id}, their delegate or an admin can revoke it`);
     };
     return this.transition(
       id,
       see,
       async (tx, r, now) => {
-        const patch = { status: 'revoked' as const, decidedBy: actor.id, decisionComment: comment, grantEnd: Math.min(r.grantEnd ?? now, now) };
+        const patch = {
+          status: 'revoked' as const,
+          decidedBy: actor.id,
+          decisionComment: comment,
+          grantEnd: Math.min(r.grantEnd ?? now, now),
+        };
         if (!(await tx.updateRequest(id, { status: 'approved' }, patch))) throw alreadyDecided(r);
-        await tx.appendAudit({ actor: actor.username, actorId: actor.id, channel: opts.channel, action: 'approval.revoke', targetType: 'approval', targetId: id, details: { comment } }, now);
+        await tx.appendAudit(
+          {
+            actor: actor.username,
+            actorId: actor.id,
+            channel: opts.channel,
+            action: 'approval.revoke',
+            targetType: 'approval',
+            targetId: id,
+            details: { comment },
+          },
+          now,
+        );
         return { ...r, ...patch };
       },
       'approved',
@@ -235,14 +316,30 @@ export class ApprovalService {
     return this.transition(id, see, async (tx, r, now) => {
       const level = r.route.levels[r.currentLevel];
       if (actor && !mayEscalate(r, actor, delegations, now))
-        throw new GatehouseError('forbidden', `only an approver of the current level, their delegate or an admin can escalate request #${id}`);
-      if (level.escalatedApproverIds) throw new GatehouseError('conflict', `request #${id} is already escalated at level ${r.currentLevel + 1}`);
+        throw new GatehouseError(
+          'forbidden',
+          `only an approver of the current level, their delegate or an admin can escalate request #${id}`,
+        );
+      if (level.escalatedApproverIds)
+        throw new GatehouseError('conflict', `request #${id} is already escalated at level ${r.currentLevel + 1}`);
       const next = r.route.levels[r.currentLevel + 1];
       const added = (next ? next.approverIds : p.adminIds).filter((u) => u !== r.requesterId);
-      const route = { ...r.route, levels: r.route.levels.map((l, i) => (i === r.currentLevel ? { ...l, escalatedApproverIds: added } : l)) };
-      if (!(await tx.updateRequest(id, { status: 'waiting', level: r.currentLevel }, { route, lastNotifiedAt: now, escalateAt: null }))) throw alreadyDecided(r);
+      const route = {
+        ...r.route,
+        levels: r.route.levels.map((l, i) => (i === r.currentLevel ? { ...l, escalatedApproverIds: added } : l)),
+      };
+      if (!(await tx.updateRequest(id, { status: 'waiting', level: r.currentLevel }, { route, lastNotifiedAt: now, escalateAt: null })))
+        throw alreadyDecided(r);
       await tx.appendAudit(
-        { actor: actor?.username ?? 'system', actorId: actor?.id ?? null, channel, action: 'approval.escalate', targetType: 'approval', targetId: id, details: { level: r.currentLevel, added: added.map((u) => p.userName(u)) } },
+        {
+          actor: actor?.username ?? 'system',
+          actorId: actor?.id ?? null,
+          channel,
+          action: 'approval.escalate',
+          targetType: 'approval',
+          targetId: id,
+          details: { level: r.currentLevel, added: added.map((u) => p.userName(u)) },
+        },
         now,
       );
       return { ...r, route, lastNotifiedAt: now, escalateAt: null, event: 'approval.escalated' };
@@ -288,9 +385,13 @@ export class ApprovalService {
 
   private async expireOne(id: number): Promise<boolean> {
     try {
-      await this.transition(id, async () => {}, async () => {
-        throw new Error('unreachable: expiry is handled by transition()');
-      });
+      await this.transition(
+        id,
+        async () => {},
+        async () => {
+          throw new Error('unreachable: expiry is handled by transition()');
+        },
+      );
     } catch (err) {
       if (err instanceof GatehouseError && err.code === 'expired') return true;
       if (err instanceof GatehouseError) return false;
@@ -318,7 +419,10 @@ export class ApprovalService {
       if (r.status === 'waiting' && effectiveStatus(r, now) === 'expired') {
         const patch = { status: 'expired' as const, decidedAt: now };
         if (await tx.updateRequest(id, { status: 'waiting' }, patch)) {
-          await tx.appendAudit({ actor: 'system', channel: 'system', action: 'approval.expire', targetType: 'approval', targetId: id }, now);
+          await tx.appendAudit(
+            { actor: 'system', channel: 'system', action: 'approval.expire', targetType: 'approval', targetId: id },
+            now,
+          );
           const expired = { ...r, ...patch };
           await tx.appendEvent('approval.expired', { request: expired }, now);
           return { expired: true, request: expired };

@@ -81,12 +81,25 @@ export function decide(p: PolicySnapshot, grants: GrantLookup, input: DecideInpu
 
   const route = routeFor(p, user, groupIds, dg.id);
   if (!route) {
-    return { outcome: 'allowed', why: 'access rule; no approval required', requireReason: false, allowPortForwarding, accountId: account.id };
+    return {
+      outcome: 'allowed',
+      why: 'access rule; no approval required',
+      requireReason: false,
+      allowPortForwarding,
+      accountId: account.id,
+    };
   }
   const requireReason = dg.requireReason || groupIds.some((g) => p.userGroupsById.get(g)?.requireReason === true);
   const grantId = grants(user.id, device.id, account.id, input.protocol, input.now);
   if (grantId !== undefined) {
-    return { outcome: 'allowed', why: `valid grant from approval request #${grantId}`, grantId, requireReason, allowPortForwarding, accountId: account.id };
+    return {
+      outcome: 'allowed',
+      why: `valid grant from approval request #${grantId}`,
+      grantId,
+      requireReason,
+      allowPortForwarding,
+      accountId: account.id,
+    };
   }
   const requesterIsApprover = route.levels.every((l) => l.approverIds.includes(user.id));
   // Four eyes: the requester never approves their own request (auto-approve is recorded apart); a level
@@ -123,7 +136,8 @@ export function denialReason(p: PolicySnapshot, input: Omit<DecideInput, 'now'>)
   if (user.disabled) return `user '${username}' is disabled`;
   if (!device) return `there is no device '${name}'`;
   if (!device.enabled) return `device '${name}' is disabled`;
-  if (!device.protocols.includes(protocol)) return `${name} does not offer ${protocol} (it offers ${device.protocols.join(', ') || 'nothing'})`;
+  if (!device.protocols.includes(protocol))
+    return `${name} does not offer ${protocol} (it offers ${device.protocols.join(', ') || 'nothing'})`;
   const accounts = p.accountsOfDevice.get(device.id) ?? [];
   if (accounts.length === 0) return `${name} has no account for ${protocol}`;
   if (input.account !== undefined && !accounts.some((a) => a.name === input.account)) return `${name} has no account '${input.account}'`;
@@ -134,7 +148,8 @@ export function denialReason(p: PolicySnapshot, input: Omit<DecideInput, 'now'>)
   const rules = groupIds.map((g) => p.rules.get(`${g}:${dg.id}`)).filter((r) => r !== undefined);
   if (groupIds.length === 0) return `${username} is in no user group, so no access rule reaches device group '${dg.name}'`;
   if (rules.length === 0) return `no access rule from ${username}'s groups (${groups.join(', ')}) to device group '${dg.name}'`;
-  if (!rules.some((r) => r.protocols.includes(protocol))) return `the access rules from ${username}'s groups to device group '${dg.name}' do not cover ${protocol}`;
+  if (!rules.some((r) => r.protocols.includes(protocol)))
+    return `the access rules from ${username}'s groups to device group '${dg.name}' do not cover ${protocol}`;
   return null;
 }
 
@@ -143,14 +158,24 @@ export function denialReason(p: PolicySnapshot, input: Omit<DecideInput, 'now'>)
  * goes to the requester's line manager, else the device group's managers, else the administrators
  * (device-group approval asks the device group's managers first, as its own precedence does).
  */
-export function fourEyes(p: PolicySnapshot, l: RouteLevel, requester: User, dgManagerIds: number[], deviceGroupFirst: boolean): { level: RouteLevel; note?: string } {
+export function fourEyes(
+  p: PolicySnapshot,
+  l: RouteLevel,
+  requester: User,
+  dgManagerIds: number[],
+  deviceGroupFirst: boolean,
+): { level: RouteLevel; note?: string } {
   const others = l.approverIds.filter((id) => id !== requester.id);
   if (others.length === l.approverIds.length || others.length >= l.quorum) return { level: { ...l, approverIds: others } };
-  const line = { label: 'line-manager', who: "the requester's line manager", ids: requester.managerId !== null ? [requester.managerId] : [] };
+  const line = {
+    label: 'line-manager',
+    who: "the requester's line manager",
+    ids: requester.managerId !== null ? [requester.managerId] : [],
+  };
   const dgm = { label: 'device-group-manager', who: "the device group's managers", ids: dgManagerIds };
   const admins = { label: 'administrators', who: 'the administrators', ids: p.adminIds };
   const approverIds = [...others];
-  const used: typeof line[] = [];
+  const used: (typeof line)[] = [];
   for (const src of deviceGroupFirst ? [dgm, line, admins] : [line, dgm, admins]) {
     if (approverIds.length >= l.quorum) break;
     const add = activeIds(p, src.ids).filter((id) => id !== requester.id && !approverIds.includes(id));
@@ -181,14 +206,12 @@ export function routeFor(p: PolicySnapshot, user: User, groupIds: number[], dgId
       source: 'workflow',
       sourceName: w.name,
       why: `workflow '${w.name}' (user group '${ugName}' x device group '${dgName}')`,
-      levels: w.levels.map(
-        (l): RouteLevel => ({
-          authority: authorityLabel(l.authority),
-          quorum: l.quorum,
-          escalateAfterMinutes: l.escalateAfterMinutes,
-          approverIds: authorityApprovers(p, l.authority, user, w.userGroupId),
-        }),
-      ),
+      levels: w.levels.map((l): RouteLevel => ({
+        authority: authorityLabel(l.authority),
+        quorum: l.quorum,
+        escalateAfterMinutes: l.escalateAfterMinutes,
+        approverIds: authorityApprovers(p, l.authority, user, w.userGroupId),
+      })),
     };
   }
   // 2. User-group managerial approval: approvers are those groups' managers.
@@ -200,7 +223,15 @@ export function routeFor(p: PolicySnapshot, user: User, groupIds: number[], dgId
       sourceName: approvalGroups.map((g) => g!.name).join(','),
       why: `user group ${names} requires managerial approval from the group manager`,
       levels: [
-        { authority: 'group-manager', quorum: 1, escalateAfterMinutes: null, approverIds: activeIds(p, approvalGroups.flatMap((g) => g!.managerIds)) },
+        {
+          authority: 'group-manager',
+          quorum: 1,
+          escalateAfterMinutes: null,
+          approverIds: activeIds(
+            p,
+            approvalGroups.flatMap((g) => g!.managerIds),
+          ),
+        },
       ],
     };
   }
@@ -208,7 +239,10 @@ export function routeFor(p: PolicySnapshot, user: User, groupIds: number[], dgId
   const dg = p.deviceGroupsById.get(dgId);
   if (dg && dg.requireApproval) {
     // The requester stays in the list: a requester who manages their own group is an approver (auto-approve).
-    const groupManagers = activeIds(p, groupIds.flatMap((g) => p.userGroupsById.get(g)?.managerIds ?? []));
+    const groupManagers = activeIds(
+      p,
+      groupIds.flatMap((g) => p.userGroupsById.get(g)?.managerIds ?? []),
+    );
     const useGroup = groupManagers.length > 0;
     return {
       source: 'device-group',

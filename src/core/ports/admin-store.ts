@@ -43,7 +43,10 @@ export interface PolicyWriter {
   removeMember(groupId: number, userId: number): Promise<boolean>;
   insertDevice(d: DeviceRow): Promise<number>;
   updateDevice(id: number, patch: Partial<DeviceRow> & { hostKey?: string | null }): Promise<void>;
-  insertAccount(deviceId: number, a: { name: string; secretKind: 'password' | 'key'; secretEnc: string; isDefault: boolean }): Promise<number>;
+  insertAccount(
+    deviceId: number,
+    a: { name: string; secretKind: 'password' | 'key'; secretEnc: string; isDefault: boolean },
+  ): Promise<number>;
   upsertAccessRule(userGroupId: number, deviceGroupId: number, protocols: Protocol[], allowPortForwarding: boolean): Promise<number>;
   deleteAccessRule(userGroupId: number, deviceGroupId: number): Promise<boolean>;
   insertWorkflow(name: string, userGroupId: number, deviceGroupId: number, levels: WorkflowLevel[]): Promise<number>;

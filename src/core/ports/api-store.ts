@@ -66,12 +66,24 @@ export interface AuditRow {
 }
 
 export interface ApiStore {
-  createSession(userId: number, clientAddr: string | null, now: number, ttlMs: number, secondFactor?: boolean): Promise<{ token: string; csrf: string; expiresAt: number }>;
+  createSession(
+    userId: number,
+    clientAddr: string | null,
+    now: number,
+    ttlMs: number,
+    secondFactor?: boolean,
+  ): Promise<{ token: string; csrf: string; expiresAt: number }>;
   findSession(token: string, now: number): Promise<{ userId: number; csrf: string; id: string; secondFactor: boolean } | undefined>;
   sessionAlive(id: string, now: number): Promise<boolean>;
   deleteSession(id: string): Promise<void>;
 
-  createToken(userId: number, name: string, now: number, expiresAt: number | null, secondFactor?: boolean): Promise<{ token: string; row: ApiToken }>;
+  createToken(
+    userId: number,
+    name: string,
+    now: number,
+    expiresAt: number | null,
+    secondFactor?: boolean,
+  ): Promise<{ token: string; row: ApiToken }>;
   listTokens(userId: number): Promise<ApiToken[]>;
   /** Revokes a token of `userId`; false when it is not theirs or already revoked. */
   revokeToken(userId: number, id: number, now: number): Promise<boolean>;
@@ -85,7 +97,15 @@ export interface ApiStore {
    * One page of requests, newest first. `approverIds`: the caller and whoever delegated to them (for
    * 'to-decide'); `userId`: the caller (for 'mine' and 'decided').
    */
-  listApprovals(o: { scope: ApprovalScope; userId: number; approverIds: number[]; admin: boolean; status?: ApprovalStatus; beforeId?: number; limit: number }): Promise<ApprovalRequest[]>;
+  listApprovals(o: {
+    scope: ApprovalScope;
+    userId: number;
+    approverIds: number[];
+    admin: boolean;
+    status?: ApprovalStatus;
+    beforeId?: number;
+    limit: number;
+  }): Promise<ApprovalRequest[]>;
   isNamedApprover(requestId: number, userIds: number[]): Promise<boolean>;
   hasDecided(requestId: number, userId: number): Promise<boolean>;
 

@@ -1,14 +1,7 @@
 // What the core needs from storage. Implemented in src/storage with Kysely (SQLite and PostgreSQL).
 import type { PolicyData } from '../policy/snapshot.js';
 import type { DelegationStore } from './delegations.js';
-import type {
-  ApprovalDecision,
-  ApprovalRequest,
-  ApprovalStatus,
-  AuditEntry,
-  GatehouseEvent,
-  Protocol,
-} from '../types.js';
+import type { ApprovalDecision, ApprovalRequest, ApprovalStatus, AuditEntry, GatehouseEvent, Protocol } from '../types.js';
 
 export type NewApprovalRequest = Omit<ApprovalRequest, 'id'>;
 
@@ -25,7 +18,13 @@ export interface ApprovalListFilter {
 export interface TxStore {
   /** Reads a request and locks it for the rest of the transaction (FOR UPDATE on PostgreSQL). */
   lockRequest(id: number): Promise<ApprovalRequest | undefined>;
-  findWaiting(userId: number, deviceId: number, accountId: number, protocol: Protocol, kind: 'instant' | 'reservation'): Promise<ApprovalRequest | undefined>;
+  findWaiting(
+    userId: number,
+    deviceId: number,
+    accountId: number,
+    protocol: Protocol,
+    kind: 'instant' | 'reservation',
+  ): Promise<ApprovalRequest | undefined>;
   insertRequest(r: NewApprovalRequest): Promise<ApprovalRequest>;
   /** Conditional update: applies only while the request still has `expect` status and level. Returns whether it applied. */
   updateRequest(id: number, expect: { status: ApprovalStatus; level?: number }, patch: Partial<NewApprovalRequest>): Promise<boolean>;

@@ -21,7 +21,16 @@ export function codingOf(raw: Buffer[]): Coding | null | 'refuse' {
     if (raw[i].length !== 16 || raw[i].toString('latin1').toLowerCase() !== 'content-encoding') continue;
     seen++;
     const v = raw[i + 1].toString('latin1').trim().toLowerCase();
-    found = v === '' || v === 'identity' ? null : v === 'gzip' || v === 'x-gzip' ? 'gzip' : v === 'deflate' ? 'deflate' : v === 'br' ? 'br' : 'refuse';
+    found =
+      v === '' || v === 'identity'
+        ? null
+        : v === 'gzip' || v === 'x-gzip'
+          ? 'gzip'
+          : v === 'deflate'
+            ? 'deflate'
+            : v === 'br'
+              ? 'br'
+              : 'refuse';
   }
   return seen > 1 ? 'refuse' : found;
 }

@@ -16,15 +16,18 @@ export const DEFAULT_SETTINGS: HttpDeviceSettings = { scheme: 'http', tls: { mod
 
 /** Parses a device's options; unknown or malformed values fall back to the safe default (verify). */
 export function parseSettings(options: unknown): HttpDeviceSettings {
-  const o = (options && typeof options === 'object' ? (options as Record<string, unknown>).http : undefined) as Record<string, unknown> | undefined;
+  const o = (options && typeof options === 'object' ? (options as Record<string, unknown>).http : undefined) as
+    Record<string, unknown> | undefined;
   if (!o || typeof o !== 'object') return DEFAULT_SETTINGS;
   const scheme = o.scheme === 'https' ? 'https' : 'http';
   let tls: HttpDeviceSettings['tls'] = { mode: 'verify' };
   if (o.tls === 'off') tls = { mode: 'off' };
-  else if (typeof o.tls === 'string' && /^sha256:[0-9a-fA-F:]{64,95}$/.test(o.tls)) tls = { mode: 'pin', sha256: o.tls.slice(7).replace(/:/g, '').toUpperCase() };
+  else if (typeof o.tls === 'string' && /^sha256:[0-9a-fA-F:]{64,95}$/.test(o.tls))
+    tls = { mode: 'pin', sha256: o.tls.slice(7).replace(/:/g, '').toUpperCase() };
   let auth: HttpDeviceSettings['auth'] = { mode: 'basic' };
   if (o.auth === 'none') auth = { mode: 'none' };
-  else if (typeof o.auth === 'string' && /^header:[A-Za-z0-9-]{1,64}$/.test(o.auth)) auth = { mode: 'header', name: o.auth.slice(7).toLowerCase() };
+  else if (typeof o.auth === 'string' && /^header:[A-Za-z0-9-]{1,64}$/.test(o.auth))
+    auth = { mode: 'header', name: o.auth.slice(7).toLowerCase() };
   return { scheme, tls, auth };
 }
 

@@ -12,7 +12,24 @@ import { ScrubbedBody, codingOf, withoutCoding } from './body.js';
 import { FrameScrubber, scrubRawHeaders, secretForms } from './scrub.js';
 
 /** Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port']);
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+]);
 const HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade', 'te']);
 
 export interface Upstream {
@@ -55,7 +72,14 @@ export function makeUpstream(host: string, port: number, settings: HttpDeviceSet
         });
     else connect = base;
   }
-  const pool = new Pool(origin, { connections: 128, pipelining: 1, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: 0, connect });
+  const pool = new Pool(origin, {
+    connections: 128,
+    pipelining: 1,
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: 0,
+    connect,
+  });
   return { pool, origin, hostHeader: port === dflt ? host : `${host}:${port}` };
 }
 
@@ -64,7 +88,15 @@ export function upstreamHeaders(req: IncomingMessage, t: ForwardTarget): Record<
   const src: IncomingHttpHeaders = req.headers;
   const out: Record<string, string | string[]> = {};
   const conn = src.connection;
-  const listed = conn && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((x) => x.trim())) : null;
+  const listed =
+    conn && conn !== 'keep-alive' && conn !== 'close'
+      ? new Set(
+          conn
+            .toLowerCase()
+            .split(',')
+            .map((x) => x.trim()),
+        )
+      : null;
   for (const k in src) {
     if (HOP.has(k) || (listed && listed.has(k))) continue;
     const v = src[k];
@@ -132,7 +164,8 @@ export type UpstreamFailure = 'down' | 'timeout' | 'tls';
 export function classify(err: unknown): UpstreamFailure {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
-  if (code === 'GH_PIN_MISMATCH' || code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return 'tls';
+  if (code === 'GH_PIN_MISMATCH' || code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT')
+    return 'tls';
   return 'down';
 }
 
@@ -144,17 +177,34 @@ export function classify(err: unknown): UpstreamFailure {
  * the client's response, with backpressure (a full client pauses the device's connection), without the
  * per-request stream plumbing `stream()` adds (CPU per request: docs/benchmarks.md).
  */
-export function forward(req: IncomingMessage, res: ServerResponse, t: ForwardTarget, onFail: (kind: UpstreamFailure, err: unknown) => void, onDone: () => void): void {
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  t: ForwardTarget,
+  onFail: (kind: UpstreamFailure, err: unknown) => void,
+  onDone: () => void,
+): void {
   const method = req.method ?? 'GET';
   // TRACE and TRACK echo the request, injected credential included: the gateway answers them itself.
   if (method === 'TRACE' || method === 'TRACK') {
-    res.writeHead(405, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'content-type': 'text/plain; charset=utf-8', 'content-length': 17 });
+    res.writeHead(405, {
+      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': 17,
+    });
     res.end('405 Not Allowed\n\n');
     return onDone();
   }
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
   t.upstream.pool.dispatch(
-    { origin: t.upstream.origin, path: req.url ?? '/', method: method as Dispatcher.HttpMethod, headers: upstreamHeaders(req, t), body: hasBody ? req : null },
+    {
+      origin: t.upstream.origin,
+      path: req.url ?? '/',
+      method: method as Dispatcher.HttpMethod,
+      headers: upstreamHeaders(req, t),
+      body: hasBody ? req : null,
+    },
     new ForwardHandler(res, t, method === 'HEAD', onFail, onDone),
   );
 }
@@ -209,14 +259,25 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
     const coding = codingOf(headers);
     // Nothing asked for a range or a coding it cannot decode: fail closed rather than pass unscanned bytes.
     if (coding === 'refuse' || statusCode === 206) {
-      const e = new Error(statusCode === 206 ? 'the device answered a range nobody asked for' : 'the device answered with a content coding the gateway cannot scan') as Error & { code: string };
+      const e = new Error(
+        statusCode === 206
+          ? 'the device answered a range nobody asked for'
+          : 'the device answered with a content coding the gateway cannot scan',
+      ) as Error & { code: string };
       e.code = 'GH_UNSCANNABLE';
       this.abort?.(e);
       return null;
     }
     const out = scrubRawHeaders(coding ? withoutCoding(headers) : headers, forms);
     const empty = this.head || statusCode === 204 || statusCode === 304;
-    if (!empty) this.body = new ScrubbedBody(this.res, forms, coding, () => this.resume?.(), (err) => this.cut(err));
+    if (!empty)
+      this.body = new ScrubbedBody(
+        this.res,
+        forms,
+        coding,
+        () => this.resume?.(),
+        (err) => this.cut(err),
+      );
     return out;
   }
 
@@ -260,17 +321,31 @@ class ForwardHandler implements Dispatcher.DispatchHandlers {
 }
 
 /** A websocket (or any Upgrade) passed through: the 101 is relayed, then bytes flow both ways with pipe. */
-export async function forwardUpgrade(req: IncomingMessage, client: Duplex, head: Buffer, t: ForwardTarget, track: (s: Duplex) => void): Promise<void> {
+export async function forwardUpgrade(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  t: ForwardTarget,
+  track: (s: Duplex) => void,
+): Promise<void> {
   const headers = upstreamHeaders(req, t);
   const proto = String(req.headers.upgrade ?? 'websocket');
   // Only websocket frames can be scanned for the secret: other upgrades to such a device are refused.
-  if (t.credential && proto.toLowerCase() !== 'websocket') return void client.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  if (t.credential && proto.toLowerCase() !== 'websocket')
+    return void client.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   let up: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
   try {
-    up = (await t.upstream.pool.upgrade({ path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, protocol: proto })) as typeof up;
+    up = (await t.upstream.pool.upgrade({
+      path: req.url ?? '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      protocol: proto,
+    })) as typeof up;
   } catch (err) {
     const kind = classify(err);
-    client.end(`HTTP/1.1 ${kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    client.end(
+      `HTTP/1.1 ${kind === 'timeout' ? '504 Gateway Timeout' : '502 Bad Gateway'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
     return;
   }
   const lines = ['HTTP/1.1 101 Switching Protocols', 'connection: Upgrade', `upgrade: ${proto}`];

@@ -40,7 +40,12 @@ export type GateResult =
   | { kind: 'pass'; access: Access }
   | { kind: 'ended'; access: Access }
   | { kind: 'unavailable' }
-  | { kind: 'approval'; user: User; device: Device; decision: Extract<Awaited<ReturnType<Services['approvals']['decide']>>, { outcome: 'approval-required' }> };
+  | {
+      kind: 'approval';
+      user: User;
+      device: Device;
+      decision: Extract<Awaited<ReturnType<Services['approvals']['decide']>>, { outcome: 'approval-required' }>;
+    };
 
 /** The device a proxy host names (device names are matched without case, as host names are). */
 function deviceByHost(p: PolicySnapshot, host: string): Device | undefined {
@@ -170,17 +175,30 @@ export class Gate {
       a.grantEnd,
     );
     // Access to the device is audited once per grant (per session), not per request.
-    await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'http.access', targetType: 'device', targetId: device.name, details: { approvalId: grantId, sessionId: a.sessionId } });
+    await s.audit({
+      actor: user.username,
+      actorId: user.id,
+      channel: 'web',
+      action: 'http.access',
+      targetType: 'device',
+      targetId: device.name,
+      details: { approvalId: grantId, sessionId: a.sessionId },
+    });
     return a;
   }
 
   /** The header carrying the account's secret. Fetched once per session, kept in memory only, never logged. */
   private async credential(device: Device, accountId: number, settings: HttpDeviceSettings): Promise<[string, string] | null> {
-    const account = this.s.policy.peek()?.accountsOfDevice.get(device.id)?.find((a) => a.id === accountId);
+    const account = this.s.policy
+      .peek()
+      ?.accountsOfDevice.get(device.id)
+      ?.find((a) => a.id === accountId);
     if (!account || settings.auth.mode === 'none') return null;
     const secret = await this.s.admin.accountSecret(accountId);
     if (secret.kind !== 'password') return null;
-    return settings.auth.mode === 'basic' ? ['authorization', `Basic ${Buffer.from(`${account.name}:${secret.secret}`).toString('base64')}`] : [settings.auth.name, secret.secret];
+    return settings.auth.mode === 'basic'
+      ? ['authorization', `Basic ${Buffer.from(`${account.name}:${secret.secret}`).toString('base64')}`]
+      : [settings.auth.name, secret.secret];
   }
 
   private async target(device: Device, version: number, credential: [string, string] | null): Promise<ForwardTarget> {

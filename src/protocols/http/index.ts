@@ -70,12 +70,19 @@ function createProxyServer(cfg: HttpProxyConfig, requests: ProxyRequests): Serve
   // A 256 KiB write buffer per client connection before backpressure (Node's default is 16 KiB), so a
   // 64 KiB answer does not pause and resume the device's connection several times (docs/benchmarks.md).
   const opts = { highWaterMark: CLIENT_BUFFER_BYTES };
-  const server: Server = cfg.tls ? createHttpsServer({ ...opts, cert: cfg.tls.cert, key: cfg.tls.key }, requests.onRequest) : createHttpServer(opts, requests.onRequest);
+  const server: Server = cfg.tls
+    ? createHttpsServer({ ...opts, cert: cfg.tls.cert, key: cfg.tls.key }, requests.onRequest)
+    : createHttpServer(opts, requests.onRequest);
   server.keepAliveTimeout = 65_000;
   server.on('upgrade', requests.onUpgrade);
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     const body = `${status}\n`;
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
   });
@@ -96,7 +103,10 @@ async function listen(s: Services, server: Server): Promise<boolean> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    s.log.error({ http: `${s.config.bind}:${s.config.httpProxyPort}`, err: String(err) }, 'http proxy could not listen (port busy or not allowed): the HTTP proxy is off; set GATEHOUSE_HTTP_PROXY_PORT to a free port');
+    s.log.error(
+      { http: `${s.config.bind}:${s.config.httpProxyPort}`, err: String(err) },
+      'http proxy could not listen (port busy or not allowed): the HTTP proxy is off; set GATEHOUSE_HTTP_PROXY_PORT to a free port',
+    );
     return false;
   }
 }

@@ -40,7 +40,7 @@ export class LiveList {
   /** Destroys every entry and empties the list. Entries are all detached first, so close handlers that remove entries meanwhile change nothing. */
   destroyAll(): void {
     const items: Closable[] = [];
-    for (let e = this.head; e; ) {
+    for (let e = this.head; e;) {
       const next: LiveEntry | null = e.next;
       e.prev = e.next = null;
       e.list = null;

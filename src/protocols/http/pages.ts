@@ -68,7 +68,11 @@ export const upstreamError = (kind: 'down' | 'timeout' | 'tls', device: string):
         : `<h1>${esc(device)} is not reachable</h1><p>Gatehouse could not connect to the device's web console. It may be down or restarting. Try again in a moment.</p>`,
 });
 
-export const message = (status: number, title: string, text: string): Page => ({ status, title, body: `<h1>${esc(title)}</h1><p>${esc(text)}</p>` });
+export const message = (status: number, title: string, text: string): Page => ({
+  status,
+  title,
+  body: `<h1>${esc(title)}</h1><p>${esc(text)}</p>`,
+});
 
 export interface WaitingView {
   id: number;

@@ -101,12 +101,21 @@ export class ProxyRequests {
 
   private fail(res: ServerResponse, err: unknown) {
     this.s.log.error({ err: String(err) }, 'http proxy request failed');
-    if (!res.headersSent) this.page(res, message(500, 'Something went wrong', 'Gatehouse could not handle this request. Try again; if it keeps failing, tell your administrator.'));
+    if (!res.headersSent)
+      this.page(
+        res,
+        message(
+          500,
+          'Something went wrong',
+          'Gatehouse could not handle this request. Try again; if it keeps failing, tell your administrator.',
+        ),
+      );
     else res.destroy();
   }
 
   private toLogin(req: IncomingMessage, res: ServerResponse, host: string) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return this.page(res, message(401, 'Sign in first', 'Open this address in your browser to sign in through Gatehouse.'));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return this.page(res, message(401, 'Sign in first', 'Open this address in your browser to sign in through Gatehouse.'));
     const url = `${this.s.config.publicUrl}/api/v1/http-proxy/login?host=${encodeURIComponent(host)}&return=${encodeURIComponent(safeRedirect(req.url))}`;
     res.writeHead(302, { location: url, 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
@@ -163,7 +172,11 @@ export class ProxyRequests {
     if (r.kind === 'pass') return this.proxy(r.access, req, res, this.s.clock.now());
     if (r.kind === 'ended') return this.page(res, accessEnded(r.access.ended ?? 'access ended'));
     if (r.kind === 'unavailable') return this.page(res, notAvailable());
-    if (req.method !== 'GET' && req.method !== 'HEAD') return this.page(res, message(403, 'Approval required', `Access to ${r.device.name} needs approval: open it in your browser to ask.`));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return this.page(
+        res,
+        message(403, 'Approval required', `Access to ${r.device.name} needs approval: open it in your browser to ask.`),
+      );
     return this.p.waiter.page(req, res, `${claims.userId}:${host}`, r.user, r.device, r.decision.requireReason, r.decision.noApprover);
   }
 
@@ -192,12 +205,14 @@ export class ProxyRequests {
     const user = p.usersById.get(claims.userId);
     if (!user) return this.page(res, notAvailable());
     const key = `${claims.userId}:${host}`;
-    if (u.pathname === '/.gatehouse/events' && req.method === 'GET') return this.p.waiter.events(res, claims.userId, Number(u.searchParams.get('id')));
+    if (u.pathname === '/.gatehouse/events' && req.method === 'GET')
+      return this.p.waiter.events(res, claims.userId, Number(u.searchParams.get('id')));
     if (req.method !== 'POST') return this.page(res, message(405, 'Not allowed', 'This address only takes form posts.'));
     // Forms post to the same origin; a cross-site post carries no cookie (SameSite=Lax), and Origin is checked too.
     const site = req.headers['sec-fetch-site'];
     const o = req.headers.origin;
-    const foreign = site !== undefined ? site !== 'same-origin' : o !== undefined && o.replace(/^https?:\/\//, '') !== String(req.headers.host);
+    const foreign =
+      site !== undefined ? site !== 'same-origin' : o !== undefined && o.replace(/^https?:\/\//, '') !== String(req.headers.host);
     if (foreign) return this.page(res, message(403, 'Refused', 'This form came from another site.'));
     const form = await readForm(req);
     if (form === 'too-large') {

@@ -27,7 +27,8 @@ export function secretForms(credential: readonly [string, string]): Forms {
   return forms;
 }
 
-const htmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const htmlEscape = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /**
  * The base64 text of `secret` wherever it sits in a longer encoded text: for each of the three byte
@@ -66,7 +67,11 @@ function probeOf(form: string): string {
 
 function computeForms(credential: readonly [string, string]): Forms {
   const all = formTexts(credential);
-  return { all, probes: [...new Set(all.map(probeOf))].map((p) => Buffer.from(p, 'latin1')), longest: Math.max(0, ...all.map((f) => f.length)) };
+  return {
+    all,
+    probes: [...new Set(all.map(probeOf))].map((p) => Buffer.from(p, 'latin1')),
+    longest: Math.max(0, ...all.map((f) => f.length)),
+  };
 }
 
 function formTexts([name, value]: readonly [string, string]): string[] {

@@ -32,25 +32,58 @@ export class Waiter {
   }
 
   /** The gate said approval-required: show the right page for where this user's request stands. */
-  async page(req: IncomingMessage, res: ServerResponse, key: string, user: User, device: Device, requireReason: boolean, noApprover: boolean, reason?: string): Promise<void> {
+  async page(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    user: User,
+    device: Device,
+    requireReason: boolean,
+    noApprover: boolean,
+    reason?: string,
+  ): Promise<void> {
     const s = this.s;
     const t = await this.texts(device.name);
-    if (noApprover) return send(res, message(403, 'No approver', `Access to ${device.name} needs approval, but nobody is eligible to approve it. Ask your Gatehouse administrator to name an approver.`), t.instance);
+    if (noApprover)
+      return send(
+        res,
+        message(
+          403,
+          'No approver',
+          `Access to ${device.name} needs approval, but nobody is eligible to approve it. Ask your Gatehouse administrator to name an approver.`,
+        ),
+        t.instance,
+      );
     const known = this.requests.get(key);
     let r = known !== undefined ? await s.approvals.get(known) : undefined;
     if (r && r.status !== 'waiting' && r.status !== 'approved') {
       const comment = r.decisionComment;
-      if (r.status === 'rejected') return send(res, finished(`Request #${r.id} rejected`, fill(t.rejected, { device: device.name, id: r.id }), comment), t.instance);
-      if (r.status === 'expired') return send(res, finished(`Request #${r.id} expired`, 'Nobody decided in time, so the request expired. You can ask again.', null), t.instance);
+      if (r.status === 'rejected')
+        return send(res, finished(`Request #${r.id} rejected`, fill(t.rejected, { device: device.name, id: r.id }), comment), t.instance);
+      if (r.status === 'expired')
+        return send(
+          res,
+          finished(`Request #${r.id} expired`, 'Nobody decided in time, so the request expired. You can ask again.', null),
+          t.instance,
+        );
       if (r.status === 'revoked') return send(res, finished(`Request #${r.id} revoked`, 'The approval was revoked.', comment), t.instance);
       r = undefined; // cancelled: ask again
     }
     if (!r || r.status !== 'waiting') {
-      if (requireReason && reason === undefined) return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), null), t.instance);
-      const out = await ask(s.approvals, { username: user.username, device: device.name, protocol: 'http', channel: 'web', reason: reason ?? null, clientAddr: req.socket.remoteAddress ?? null });
+      if (requireReason && reason === undefined)
+        return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), null), t.instance);
+      const out = await ask(s.approvals, {
+        username: user.username,
+        device: device.name,
+        protocol: 'http',
+        channel: 'web',
+        reason: reason ?? null,
+        clientAddr: req.socket.remoteAddress ?? null,
+      });
       if ('kind' in out) {
         if (out.reason === 'error') throw out.error;
-        if (out.reason === 'reason-required') return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), out.message), t.instance);
+        if (out.reason === 'reason-required')
+          return send(res, reasonForm(t.required, (await s.params.params()).int('approval.reason.min.length'), out.message), t.instance);
         return send(res, message(403, 'Cannot ask for approval', out.message), t.instance);
       }
       if (out.outcome !== 'waiting') return again(res, req.method === 'GET' ? (req.url ?? '/') : '/');
@@ -58,9 +91,18 @@ export class Waiter {
       this.requests.set(key, r.id);
     }
     const p = await s.policy.current();
-    const names = levelApprovers(r, r.currentLevel).map((id) => p.usersById.get(id)?.displayName || p.usersById.get(id)?.username || `#${id}`);
+    const names = levelApprovers(r, r.currentLevel).map(
+      (id) => p.usersById.get(id)?.displayName || p.usersById.get(id)?.username || `#${id}`,
+    );
     const text = fill(t.waiting, { id: r.id, approvers: names.join(', ') || 'an approver', device: device.name });
-    send(res, waiting({ id: r.id, text, device: device.name, approvers: names, expiresAt: r.expiresAt, now: s.clock.now(), reason: r.reason }, fill(t.rejected, { device: device.name, id: r.id })), t.instance);
+    send(
+      res,
+      waiting(
+        { id: r.id, text, device: device.name, approvers: names, expiresAt: r.expiresAt, now: s.clock.now(), reason: r.reason },
+        fill(t.rejected, { device: device.name, id: r.id }),
+      ),
+      t.instance,
+    );
   }
 
   /** SSE: the status of one of the caller's requests, now and on every change. */
@@ -75,7 +117,10 @@ export class Waiter {
       return send(res, message(404, 'Not found', 'No such request.'));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const push = (x: ApprovalRequest) => res.write(`event: status\ndata: ${JSON.stringify({ id: x.id, status: effectiveStatus(x, this.s.clock.now()), level: x.currentLevel, comment: x.decisionComment })}\n\n`);
+    const push = (x: ApprovalRequest) =>
+      res.write(
+        `event: status\ndata: ${JSON.stringify({ id: x.id, status: effectiveStatus(x, this.s.clock.now()), level: x.currentLevel, comment: x.decisionComment })}\n\n`,
+      );
     push(r);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     this.streams.add(res);

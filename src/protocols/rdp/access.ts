@@ -7,7 +7,8 @@ import type { Services } from '../../services.js';
 import { TicketStore, type Ticket } from './tickets.js';
 
 /** The same words whether the device is missing or merely unreachable for this user: no enumeration. */
-export const NO_RDP_ACCESS = (device: string) => `you cannot connect to '${device.slice(0, 64)}' over RDP: it does not exist or no access rule lets you reach it`;
+export const NO_RDP_ACCESS = (device: string) =>
+  `you cannot connect to '${device.slice(0, 64)}' over RDP: it does not exist or no access rule lets you reach it`;
 
 export interface IssueInput {
   username: string;
@@ -59,13 +60,29 @@ export function rdpFile(o: { host: string; port: number; account: string; ticket
   ].join('\r\n');
 }
 
-async function issueFor(s: Services, tickets: TicketStore, user: string, device: Device, accountId: number, approvalId: number | null, channel: Channel) {
+async function issueFor(
+  s: Services,
+  tickets: TicketStore,
+  user: string,
+  device: Device,
+  accountId: number,
+  approvalId: number | null,
+  channel: Channel,
+) {
   const p = await s.policy.current();
   const u = p.usersByName.get(user)!;
   const account = (p.accountsOfDevice.get(device.id) ?? []).find((a) => a.id === accountId);
   if (!account) throw new GatehouseError('not_found', NO_RDP_ACCESS(device.name));
   const t = await tickets.issue({ userId: u.id, deviceId: device.id, accountId, approvalId }, channel);
-  await s.audit({ actor: u.username, actorId: u.id, channel, action: 'rdp.ticket', targetType: 'device', targetId: device.id, details: { device: device.name, account: account.name, approvalId, ticketId: t.id } });
+  await s.audit({
+    actor: u.username,
+    actorId: u.id,
+    channel,
+    action: 'rdp.ticket',
+    targetType: 'device',
+    targetId: device.id,
+    details: { device: device.name, account: account.name, approvalId, ticketId: t.id },
+  });
   const addr = gatewayAddress(s);
   return {
     outcome: 'allowed' as const,
@@ -85,11 +102,19 @@ export async function issueTicket(s: Services, input: IssueInput): Promise<Issue
   const device = p.devicesByName.get(input.device);
   const user = p.usersByName.get(input.username);
   const decision = await s.approvals.decide(input.username, input.device, 'rdp', input.account);
-  if (!device || !user || user.disabled || decision.outcome === 'denied') throw new GatehouseError('not_found', NO_RDP_ACCESS(input.device));
-  if (decision.outcome === 'allowed') return issueFor(s, tickets, input.username, device, decision.accountId, decision.grantId ?? null, input.channel);
+  if (!device || !user || user.disabled || decision.outcome === 'denied')
+    throw new GatehouseError('not_found', NO_RDP_ACCESS(input.device));
+  if (decision.outcome === 'allowed')
+    return issueFor(s, tickets, input.username, device, decision.accountId, decision.grantId ?? null, input.channel);
   if (input.mayRequest === false) return { outcome: 'approval-required', why: decision.why };
   const res = await ask(s.approvals, {
-    username: input.username, device: input.device, account: input.account, protocol: 'rdp', reason: input.reason, clientAddr: input.clientAddr, channel: input.channel,
+    username: input.username,
+    device: input.device,
+    account: input.account,
+    protocol: 'rdp',
+    reason: input.reason,
+    clientAddr: input.clientAddr,
+    channel: input.channel,
   });
   // Refusals reach the CLI and the API as the engine's own errors (their codes pick the status).
   if ('kind' in res) throw res.error;
@@ -102,7 +127,9 @@ export async function issueTicket(s: Services, input: IssueInput): Promise<Issue
   return { outcome: 'waiting', request: res.request, created: res.created };
 }
 
-export type Recheck = { ok: true; username: string; device: Device; account: string; approvalId: number | null; grantEnd: number | null } | { ok: false; why: string };
+export type Recheck =
+  | { ok: true; username: string; device: Device; account: string; approvalId: number | null; grantEnd: number | null }
+  | { ok: false; why: string };
 
 /**
  * At connection time: the ticket's user, device and account still exist and match, and the grant that
@@ -125,8 +152,17 @@ export async function recheck(s: Services, t: Ticket): Promise<Recheck> {
   if (t.approvalId !== null) {
     // Bound to its grant: that grant, not merely some grant, must still hold.
     const r = await s.approvals.get(t.approvalId);
-    if (!r || r.status !== 'approved' || r.requesterId !== user.id || r.deviceId !== device.id || r.accountId !== account.id || r.protocol !== 'rdp') return { ok: false, why: 'grant no longer valid' };
-    if ((r.grantStart !== null && now < r.grantStart) || (r.grantEnd !== null && now >= r.grantEnd)) return { ok: false, why: 'grant window not open' };
+    if (
+      !r ||
+      r.status !== 'approved' ||
+      r.requesterId !== user.id ||
+      r.deviceId !== device.id ||
+      r.accountId !== account.id ||
+      r.protocol !== 'rdp'
+    )
+      return { ok: false, why: 'grant no longer valid' };
+    if ((r.grantStart !== null && now < r.grantStart) || (r.grantEnd !== null && now >= r.grantEnd))
+      return { ok: false, why: 'grant window not open' };
     grantEnd = r.grantEnd;
   } else if (d.grantId !== undefined) {
     // Issued when no approval was needed; policy now asks for one and a grant exists: that grant binds the session.

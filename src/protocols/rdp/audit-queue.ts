@@ -29,7 +29,13 @@ export class AuditQueue {
     for (;;) {
       let e = this.queue.shift();
       if (!e && this.dropped) {
-        e = { actor: 'system', channel: 'system', action: 'rdp.refused-unaudited', targetType: 'rdp', details: { count: this.dropped, why: 'too many refusals at once; these were counted, not recorded one by one' } };
+        e = {
+          actor: 'system',
+          channel: 'system',
+          action: 'rdp.refused-unaudited',
+          targetType: 'rdp',
+          details: { count: this.dropped, why: 'too many refusals at once; these were counted, not recorded one by one' },
+        };
         this.dropped = 0;
       }
       if (!e) return;

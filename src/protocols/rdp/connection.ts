@@ -61,7 +61,13 @@ export function handleClient(g: GatewayState, client: Socket): void {
     client.removeAllListeners('data');
     client.destroy();
     s.log.info({ client: clientAddr, reason }, 'rdp connection refused');
-    g.audit.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason, ...details } });
+    g.audit.push({
+      actor: 'anonymous',
+      channel: 'system',
+      action: 'rdp.refused',
+      targetType: 'rdp',
+      details: { client: clientAddr, reason, ...details },
+    });
   };
   const deadline = setTimeout(() => refuse('no connection request within the deadline', { received: buf.length }), REQUEST_DEADLINE_MS);
   deadline.unref();
@@ -69,7 +75,14 @@ export function handleClient(g: GatewayState, client: Socket): void {
     if (!settled) {
       settled = true;
       clearTimeout(deadline);
-      if (buf.length) g.audit.push({ actor: 'anonymous', channel: 'system', action: 'rdp.refused', targetType: 'rdp', details: { client: clientAddr, reason: 'closed before a whole connection request', received: buf.length } });
+      if (buf.length)
+        g.audit.push({
+          actor: 'anonymous',
+          channel: 'system',
+          action: 'rdp.refused',
+          targetType: 'rdp',
+          details: { client: clientAddr, reason: 'closed before a whole connection request', received: buf.length },
+        });
     }
   });
 
@@ -118,13 +131,15 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   const parsed = parseConnectionRequest(pkt);
   if (!parsed.ok) return refuse(parsed.error);
   const cr = parsed.cr;
-  if (cr.routingToken === null) return refuse(cr.cookie !== null ? 'no ticket: the request carries only a cookie' : 'no ticket in the connection request');
+  if (cr.routingToken === null)
+    return refuse(cr.cookie !== null ? 'no ticket: the request carries only a cookie' : 'no ticket in the connection request');
   const used = await g.tickets.consume(cr.routingToken, clientAddr);
   if (!used.ok) return refuse(`ticket ${used.why}`);
   const t = used.ticket;
   const user = (await s.policy.current()).usersById.get(t.userId);
   const check = await recheck(s, t);
-  if (!check.ok) return refuse(`access re-check failed: ${check.why}`, { ticketId: t.id, deviceId: t.deviceId }, user?.username ?? 'unknown', t.userId);
+  if (!check.ok)
+    return refuse(`access re-check failed: ${check.why}`, { ticketId: t.id, deviceId: t.deviceId }, user?.username ?? 'unknown', t.userId);
   if (client.destroyed) return refuse('client left while its ticket was checked', { ticketId: t.id }, check.username, t.userId);
 
   const forward = buildConnectionRequest(cr, check.account);
@@ -145,11 +160,25 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   }
   const r = relay(client, upstream, reader);
   const sessionId = await s.sessions.open(
-    { userId: t.userId, deviceId: check.device.id, accountId: t.accountId, protocol: 'rdp', approvalId: check.approvalId, clientAddr, nodeId: s.nodeId },
+    {
+      userId: t.userId,
+      deviceId: check.device.id,
+      accountId: t.accountId,
+      protocol: 'rdp',
+      approvalId: check.approvalId,
+      clientAddr,
+      nodeId: s.nodeId,
+    },
     { close: (reason) => r.close(reason), bytes: () => r.bytes() },
     check.grantEnd,
   );
-  audit(check.username, t.userId, 'rdp.connect', { device: check.device.name, account: check.account, approvalId: check.approvalId, ticketId: t.id, sessionId });
+  audit(check.username, t.userId, 'rdp.connect', {
+    device: check.device.name,
+    account: check.account,
+    approvalId: check.approvalId,
+    ticketId: t.id,
+    sessionId,
+  });
   const done = r.finished
     .then((reason) => s.sessions.closed(sessionId, reason))
     .catch((err: unknown) => s.log.warn({ err: String(err) }, 'rdp session bookkeeping failed'))

@@ -17,7 +17,14 @@ export interface RdpGateway {
 }
 
 export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
-  const g: GatewayState = { s, tickets: new TicketStore(s.rdpTickets, () => s.clock.now()), audit: new AuditQueue(s), live: new Set(), relays: new Map(), pending: 0 };
+  const g: GatewayState = {
+    s,
+    tickets: new TicketStore(s.rdpTickets, () => s.clock.now()),
+    audit: new AuditQueue(s),
+    live: new Set(),
+    relays: new Map(),
+    pending: 0,
+  };
   const server: Server = createServer((sock) => handleClient(g, sock));
   try {
     await new Promise<void>((resolve, reject) => {
@@ -31,7 +38,10 @@ export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
     // A busy or forbidden RDP port must not take the console and SSH down with it: RDP stays off, loudly.
     const code = (err as { code?: string }).code;
     if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    s.log.error({ rdp: `${s.config.bind}:${s.config.rdpPort}`, err: String(err) }, 'rdp gateway could not listen (port busy or not allowed): RDP is off; set GATEHOUSE_RDP_PORT to a free port');
+    s.log.error(
+      { rdp: `${s.config.bind}:${s.config.rdpPort}`, err: String(err) },
+      'rdp gateway could not listen (port busy or not allowed): RDP is off; set GATEHOUSE_RDP_PORT to a free port',
+    );
     return null;
   }
   server.on('error', (err) => s.log.warn({ err: String(err) }, 'rdp listener error'));

@@ -37,7 +37,16 @@ export class TicketStore {
     const ticket = `gh1.${randomBytes(32).toString('base64url')}`;
     const now = this.now();
     const expiresAt = now + TICKET_TTL_MS;
-    const id = await this.repo.insert({ tokenHash: hash(ticket), userId: b.userId, deviceId: b.deviceId, accountId: b.accountId, approvalId: b.approvalId, channel, createdAt: now, expiresAt });
+    const id = await this.repo.insert({
+      tokenHash: hash(ticket),
+      userId: b.userId,
+      deviceId: b.deviceId,
+      accountId: b.accountId,
+      approvalId: b.approvalId,
+      channel,
+      createdAt: now,
+      expiresAt,
+    });
     // Housekeeping: tickets are useless a minute after issue; keep a day for the audit trail's sake.
     await this.repo.pruneExpired(now - 24 * 3600_000);
     return { ticket, id, expiresAt };

@@ -66,7 +66,8 @@ export function parseConnectionRequest(pkt: Buffer): ParseResult {
   if (pkt.length !== h.length) return { ok: false, error: `TPKT length ${h.length} does not match the ${pkt.length} bytes given` };
   const li = pkt[4];
   // Trust the TPKT length; the LI must agree with it modulo 256 (FreeRDP writes it as a byte).
-  if (li !== ((h.length - 5) & 0xff)) return { ok: false, error: `X.224 length indicator ${li} does not match the TPKT length ${h.length}` };
+  if (li !== ((h.length - 5) & 0xff))
+    return { ok: false, error: `X.224 length indicator ${li} does not match the TPKT length ${h.length}` };
   if ((pkt[5] & 0xf0) !== X224_CR) return { ok: false, error: `not an X.224 Connection Request (code 0x${pkt[5].toString(16)})` };
   const dstRef = pkt.readUInt16BE(6);
   const srcRef = pkt.readUInt16BE(8);
@@ -95,7 +96,8 @@ export function parseConnectionRequest(pkt: Buffer): ParseResult {
     off += 8;
     if (negReq.flags & CORRELATION_INFO_PRESENT) {
       const c = pkt.subarray(off);
-      if (c.length < 36 || c[0] !== TYPE_RDP_CORRELATION_INFO || c.readUInt16LE(2) !== 36) return { ok: false, error: 'RDP_NEG_REQ announces correlation info that is missing or malformed' };
+      if (c.length < 36 || c[0] !== TYPE_RDP_CORRELATION_INFO || c.readUInt16LE(2) !== 36)
+        return { ok: false, error: 'RDP_NEG_REQ announces correlation info that is missing or malformed' };
       correlationInfo = Buffer.from(c.subarray(0, 36));
       off += 36;
     }
@@ -104,7 +106,18 @@ export function parseConnectionRequest(pkt: Buffer): ParseResult {
   }
   return {
     ok: true,
-    cr: { length: h.length, lengthIndicator: li, dstRef, srcRef, classOption, cookie, routingToken, negReq, correlationInfo, rest: Buffer.from(pkt.subarray(off)) },
+    cr: {
+      length: h.length,
+      lengthIndicator: li,
+      dstRef,
+      srcRef,
+      classOption,
+      cookie,
+      routingToken,
+      negReq,
+      correlationInfo,
+      rest: Buffer.from(pkt.subarray(off)),
+    },
   };
 }
 
@@ -118,7 +131,10 @@ export function safeCookie(v: string): string {
  * with a correct TPKT length and LI = length − 5 (xrdp disconnects when they disagree). Null when the
  * result would not fit the one-byte LI.
  */
-export function buildConnectionRequest(cr: Omit<ConnectionRequest, 'length' | 'lengthIndicator' | 'routingToken'>, cookie: string | null = cr.cookie): Buffer | null {
+export function buildConnectionRequest(
+  cr: Omit<ConnectionRequest, 'length' | 'lengthIndicator' | 'routingToken'>,
+  cookie: string | null = cr.cookie,
+): Buffer | null {
   const token = cookie === null ? Buffer.alloc(0) : Buffer.from(`${COOKIE_PREFIX}${safeCookie(cookie)}\r\n`, 'latin1');
   const parts = [token, cr.negReq?.raw ?? Buffer.alloc(0), cr.correlationInfo ?? Buffer.alloc(0), cr.rest];
   const length = CR_FIXED_LEN + parts.reduce((n, p) => n + p.length, 0);
@@ -137,9 +153,16 @@ export function buildConnectionRequest(cr: Omit<ConnectionRequest, 'length' | 'l
 }
 
 /** A client's Connection Request as FreeRDP 2 writes it (for tests and the benchmark). */
-export function clientConnectionRequest(o: { routingToken?: string; cookie?: string; requestedProtocols?: number; negFlags?: number; correlation?: Buffer }): Buffer {
+export function clientConnectionRequest(o: {
+  routingToken?: string;
+  cookie?: string;
+  requestedProtocols?: number;
+  negFlags?: number;
+  correlation?: Buffer;
+}): Buffer {
   let token = Buffer.alloc(0);
-  if (o.routingToken !== undefined) token = Buffer.from(o.routingToken.endsWith('\r\n') ? o.routingToken : `${o.routingToken}\r\n`, 'latin1');
+  if (o.routingToken !== undefined)
+    token = Buffer.from(o.routingToken.endsWith('\r\n') ? o.routingToken : `${o.routingToken}\r\n`, 'latin1');
   else if (o.cookie !== undefined) token = Buffer.from(`${COOKIE_PREFIX}${o.cookie}\r\n`, 'latin1');
   let neg = Buffer.alloc(0);
   if (o.requestedProtocols !== undefined) {

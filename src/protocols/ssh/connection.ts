@@ -142,7 +142,8 @@ export class ProxyConnection implements ConnectionContext {
       }
       if (!t.device) {
         if (kind.kind === 'shell' && pty) {
-          const connect = (device: string, account: string, reason: string | null) => proxySession(this, { ch, st, kind: { kind: 'shell' }, device, account, keepOpen: true, reason });
+          const connect = (device: string, account: string, reason: string | null) =>
+            proxySession(this, { ch, st, kind: { kind: 'shell' }, device, account, keepOpen: true, reason });
           return runMenu(this.s, { user: this.user, closed: () => this.closed, connect }, ch);
         }
         say(ch, pty, `Name the device to reach: ${TARGET_SYNTAX}. (The device menu needs a terminal: ssh -t.)`);

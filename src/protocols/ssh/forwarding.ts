@@ -40,7 +40,9 @@ export class Forwarder {
       const fw = await this.start(login.user, t.device, d.accountId, d.grantId ?? null);
       if (!fw.audited.has(to)) {
         fw.audited.add(to);
-        void s.audit({ ...who, targetId: fw.deviceId, action: 'ssh.forward', details: { device: t.device, to, session: fw.sessionId } }).catch(() => {});
+        void s
+          .audit({ ...who, targetId: fw.deviceId, action: 'ssh.forward', details: { device: t.device, to, session: fw.sessionId } })
+          .catch(() => {});
       }
       fw.up.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, upCh) => {
         if (err || this.c.closed) return reject();
@@ -78,7 +80,11 @@ export class Forwarder {
         bytes: () => ({ ...fw.counters }),
       };
       const grantEnd = approvalId !== null ? (s.grants.window(approvalId)?.end ?? null) : null;
-      fw.sessionId = await s.sessions.open({ userId: user.id, deviceId: dev.id, accountId, protocol: 'ssh', approvalId, clientAddr, nodeId: s.nodeId }, handle, grantEnd);
+      fw.sessionId = await s.sessions.open(
+        { userId: user.id, deviceId: dev.id, accountId, protocol: 'ssh', approvalId, clientAddr, nodeId: s.nodeId },
+        handle,
+        grantEnd,
+      );
       this.c.stops.add((why) => {
         handle.close(why);
         void this.c.track(s.sessions.closed(fw.sessionId, why));

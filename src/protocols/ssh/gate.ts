@@ -57,7 +57,13 @@ export const NO_ACCESS_MESSAGE = (device: string) =>
  * Whether connecting needs a reason typed now: the target needs approval with a reason over one of
  * `protocols`, and no request of the user for it is already waiting (a reconnect reuses that one).
  */
-export async function needsReason(s: Services, user: User, device: string, account: string | null, protocols: Protocol[]): Promise<boolean> {
+export async function needsReason(
+  s: Services,
+  user: User,
+  device: string,
+  account: string | null,
+  protocols: Protocol[],
+): Promise<boolean> {
   const params = await s.params.params();
   const wanted: Protocol[] = [];
   let accountId: number | null = null;
@@ -72,7 +78,14 @@ export async function needsReason(s: Services, user: User, device: string, accou
   const deviceId = (await s.policy.current()).devicesByName.get(device)?.id;
   const now = s.clock.now();
   const waiting = await s.store.listRequests({ requesterId: user.id, status: 'waiting', limit: 100 });
-  return !waiting.some((r) => r.deviceId === deviceId && r.accountId === accountId && wanted.includes(r.protocol) && r.kind === 'instant' && effectiveStatus(r, now) === 'waiting');
+  return !waiting.some(
+    (r) =>
+      r.deviceId === deviceId &&
+      r.accountId === accountId &&
+      wanted.includes(r.protocol) &&
+      r.kind === 'instant' &&
+      effectiveStatus(r, now) === 'waiting',
+  );
 }
 
 export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, abort: AbortSignal): Promise<Access | Refusal> {
@@ -103,7 +116,16 @@ function who(a: Approver): string {
 }
 
 function waitingInfo(w: WaitingState): WaitingInfo {
-  return { request: w.request, reused: w.reused, device: w.device, account: w.account, approvers: w.approvers.map(who), level: w.level, levels: w.levels, why: w.why };
+  return {
+    request: w.request,
+    reused: w.reused,
+    device: w.device,
+    account: w.account,
+    approvers: w.approvers.map(who),
+    level: w.level,
+    levels: w.levels,
+    why: w.why,
+  };
 }
 
 function refusalText(out: Exclude<Refused, { reason: 'error' }>, q: AccessQuery): string {

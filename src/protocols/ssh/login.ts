@@ -43,7 +43,9 @@ export class Login {
       this.s.log.warn({ err: String(err), addr: this.clientAddr }, 'ssh login failed with an error');
       // No USERAUTH_FAILURE first: the client would give up and print "Permission denied" before
       // reading the disconnect message.
-      this.hangUp('Gatehouse cannot check logins right now (its database is unavailable or failing). Try again in a minute; if it lasts, tell an administrator.');
+      this.hangUp(
+        'Gatehouse cannot check logins right now (its database is unavailable or failing). Try again in a minute; if it lasts, tell an administrator.',
+      );
     });
   }
 
@@ -86,7 +88,11 @@ export class Login {
   private async refuse(ctx: AuthContext, user: string | null, r: Refusal, kind: 'password' | 'code' = 'password'): Promise<void> {
     if (r.first) {
       await this.s.audit({
-        actor: user ?? '-', channel: 'ssh', action: 'ssh.login.blocked', targetType: 'user', targetId: user ?? undefined,
+        actor: user ?? '-',
+        channel: 'ssh',
+        action: 'ssh.login.blocked',
+        targetType: 'user',
+        targetId: user ?? undefined,
         details: { clientAddr: this.clientAddr, scope: r.scope, kind, retryAfterSeconds: Math.ceil(r.retryAfterMs / 1000) },
       });
     }
@@ -97,14 +103,26 @@ export class Login {
 
   private async failed(ctx: AuthContext, user: string, method: string): Promise<void> {
     const known = this.target?.user ?? null;
-    await this.s.audit({ actor: user, channel: 'ssh', action: 'ssh.login.failed', targetType: 'user', targetId: known ?? undefined, details: { clientAddr: this.clientAddr, method } });
+    await this.s.audit({
+      actor: user,
+      channel: 'ssh',
+      action: 'ssh.login.failed',
+      targetType: 'user',
+      targetId: known ?? undefined,
+      details: { clientAddr: this.clientAddr, method },
+    });
     ctx.reject(PRIMARY);
   }
 
   private async primaryDone(ctx: AuthContext, user: User, method: 'password' | 'publickey'): Promise<void> {
     const t = this.target!;
     await this.s.audit({
-      actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login', targetType: 'user', targetId: user.id,
+      actor: user.username,
+      actorId: user.id,
+      channel: 'ssh',
+      action: 'ssh.login',
+      targetType: 'user',
+      targetId: user.id,
       details: { clientAddr: this.clientAddr, method, target: printable(ctx.username, 200) },
     });
     this.primary = { user, method };
@@ -112,7 +130,8 @@ export class Login {
       this.secondFactorPending = true;
       return ctx.reject(['keyboard-interactive'], true);
     }
-    if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return ctx.reject(['keyboard-interactive'], true);
+    if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp'])))
+      return ctx.reject(['keyboard-interactive'], true);
     this.result = { user, target: t, method, reason: null };
     ctx.accept();
   }
@@ -121,25 +140,47 @@ export class Login {
   private async askSecondFactor(ctx: KeyboardAuthContext): Promise<void> {
     const { user, method } = this.primary!;
     const t = this.target!;
-    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'Gatehouse', 'Enter the code from your authenticator app (or a recovery code).\nNo app set up yet? Log in to the console once to set it up.', (answers) => {
-      if (!Array.isArray(answers)) return;
-      void (async () => {
-        const attempt = await this.s.limiter.reserve({ kind: 'code', user: user.username, addr: this.clientAddr });
-        if (!attempt.ok) return this.refuse(ctx, user.username, attempt, 'code');
-        if (!(await this.s.auth.verifyTotp(user, String(answers[0] ?? '')))) {
-          this.secondFactorFails++;
-          await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor-failed', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr } });
-          // Three wrong codes end the connection: no methods left to try.
-          return ctx.reject(this.secondFactorFails >= 3 ? [] : ['keyboard-interactive'], this.secondFactorFails < 3);
-        }
-        await attempt.succeeded();
-        this.secondFactorPending = false;
-        await this.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.login.second-factor', targetType: 'user', targetId: user.id, details: { clientAddr: this.clientAddr, method } });
-        if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp']))) return this.askReason(ctx, 1, null);
-        this.result = { user, target: t, method, reason: null };
-        ctx.accept();
-      })().catch(() => ctx.reject(PRIMARY));
-    });
+    ctx.prompt(
+      [{ prompt: 'Verification code: ', echo: false }],
+      'Gatehouse',
+      'Enter the code from your authenticator app (or a recovery code).\nNo app set up yet? Log in to the console once to set it up.',
+      (answers) => {
+        if (!Array.isArray(answers)) return;
+        void (async () => {
+          const attempt = await this.s.limiter.reserve({ kind: 'code', user: user.username, addr: this.clientAddr });
+          if (!attempt.ok) return this.refuse(ctx, user.username, attempt, 'code');
+          if (!(await this.s.auth.verifyTotp(user, String(answers[0] ?? '')))) {
+            this.secondFactorFails++;
+            await this.s.audit({
+              actor: user.username,
+              actorId: user.id,
+              channel: 'ssh',
+              action: 'ssh.login.second-factor-failed',
+              targetType: 'user',
+              targetId: user.id,
+              details: { clientAddr: this.clientAddr },
+            });
+            // Three wrong codes end the connection: no methods left to try.
+            return ctx.reject(this.secondFactorFails >= 3 ? [] : ['keyboard-interactive'], this.secondFactorFails < 3);
+          }
+          await attempt.succeeded();
+          this.secondFactorPending = false;
+          await this.s.audit({
+            actor: user.username,
+            actorId: user.id,
+            channel: 'ssh',
+            action: 'ssh.login.second-factor',
+            targetType: 'user',
+            targetId: user.id,
+            details: { clientAddr: this.clientAddr, method },
+          });
+          if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp'])))
+            return this.askReason(ctx, 1, null);
+          this.result = { user, target: t, method, reason: null };
+          ctx.accept();
+        })().catch(() => ctx.reject(PRIMARY));
+      },
+    );
   }
 
   private async askReason(ctx: KeyboardAuthContext, round: number, previous: string | null): Promise<void> {

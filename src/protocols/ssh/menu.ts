@@ -65,7 +65,9 @@ export async function runMenu(s: Services, host: MenuHost, ch: ServerChannel): P
       }
       const v = line.trim();
       if (!v) continue;
-      pick = /^\d+$/.test(v) ? entries[Number(v) - 1] : (entries.find((e) => `${e.account}@${e.device}` === v) ?? entries.find((e) => e.device === v));
+      pick = /^\d+$/.test(v)
+        ? entries[Number(v) - 1]
+        : (entries.find((e) => `${e.account}@${e.device}` === v) ?? entries.find((e) => e.device === v));
       if (!pick) {
         say(ch, true, `'${v.slice(0, 64)}' is not in the list.`);
         continue;

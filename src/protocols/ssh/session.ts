@@ -70,7 +70,14 @@ async function passGate(c: ConnectionContext, req: SessionRequest, pty: boolean,
   c.signal.addEventListener('abort', onGone);
   let res;
   try {
-    const q = { user: c.login.user, device: req.device, account: req.account, protocol, reason: req.reason ?? c.login.reason ?? st.reason, clientAddr: c.clientAddr };
+    const q = {
+      user: c.login.user,
+      device: req.device,
+      account: req.account,
+      protocol,
+      reason: req.reason ?? c.login.reason ?? st.reason,
+      clientAddr: c.clientAddr,
+    };
     res = await obtainAccess(c.s, q, view, abort.signal);
   } finally {
     ch.removeListener('close', onGone);
@@ -79,7 +86,8 @@ async function passGate(c: ConnectionContext, req: SessionRequest, pty: boolean,
   if (!res.ok) {
     if (!abort.signal.aborted) return refuse(res.message, res.exitCode);
     // The gateway is stopping (the client itself is gone otherwise): say so; the request keeps waiting.
-    if (!c.clientGone && c.endReason) return refuse(`${capitalise(c.endReason)}. Your request keeps waiting; connect again in a moment.`, 1);
+    if (!c.clientGone && c.endReason)
+      return refuse(`${capitalise(c.endReason)}. Your request keeps waiting; connect again in a moment.`, 1);
     return false;
   }
   if (c.closed || !ch.writable) return false;
@@ -126,7 +134,10 @@ async function openUpstream(c: ConnectionContext, req: SessionRequest, t: Admitt
         continue;
       }
       lease.release();
-      return refuse(`${t.dev.name} refused to start the ${kind.kind === 'sftp' ? 'sftp subsystem' : kind.kind}: ${printable(String((err as Error).message ?? err))}.`, 1);
+      return refuse(
+        `${t.dev.name} refused to start the ${kind.kind === 'sftp' ? 'sftp subsystem' : kind.kind}: ${printable(String((err as Error).message ?? err))}.`,
+        1,
+      );
     }
   }
   return refuse(`${t.dev.name} refused to start the ${kind.kind}.`, 1);
@@ -161,14 +172,32 @@ async function relaySession(c: ConnectionContext, req: SessionRequest, t: Admitt
   };
   c.stops.add(handle.close);
   sessionId = await c.s.sessions.open(
-    { userId: user.id, deviceId: t.dev.id, accountId: t.acc.id, protocol: t.protocol, approvalId: t.access.approvalId, clientAddr: c.clientAddr, nodeId: c.s.nodeId },
+    {
+      userId: user.id,
+      deviceId: t.dev.id,
+      accountId: t.acc.id,
+      protocol: t.protocol,
+      approvalId: t.access.approvalId,
+      clientAddr: c.clientAddr,
+      nodeId: c.s.nodeId,
+    },
     handle,
     t.access.grantEnd,
   );
   if (early && st.pty) await startRecording(c, st, st.pty, sessionId, t, handle);
   early?.done();
   if (kind.kind === 'exec')
-    void c.s.audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: 'ssh.exec', targetType: 'device', targetId: t.dev.id, details: { device: t.dev.name, account: t.acc.name, session: sessionId, command: printable(kind.command, 2000) } }).catch(() => {});
+    void c.s
+      .audit({
+        actor: user.username,
+        actorId: user.id,
+        channel: 'ssh',
+        action: 'ssh.exec',
+        targetType: 'device',
+        targetId: t.dev.id,
+        details: { device: t.dev.name, account: t.acc.name, session: sessionId, command: printable(kind.command, 2000) },
+      })
+      .catch(() => {});
   // The grant may have ended between the approval and now (revoked at once): check once more.
   if (t.access.approvalId !== null) {
     const again = await c.s.approvals.decide(user.username, t.dev.name, t.protocol, t.acc.name);
@@ -215,9 +244,25 @@ class EarlyBytes {
   }
 }
 
-async function startRecording(c: ConnectionContext, st: ChannelState, pty: PseudoTtyInfo, sessionId: number, t: Admitted, handle: SessionHandle): Promise<void> {
+async function startRecording(
+  c: ConnectionContext,
+  st: ChannelState,
+  pty: PseudoTtyInfo,
+  sessionId: number,
+  t: Admitted,
+  handle: SessionHandle,
+): Promise<void> {
   st.rec = await new Recordings(c.s)
-    .start({ sessionId, username: c.login.user.username, device: t.dev.name, account: t.acc.name, cols: pty.cols, rows: pty.rows, term: pty.term ?? 'xterm', terminate: (why) => handle.close(why) })
+    .start({
+      sessionId,
+      username: c.login.user.username,
+      device: t.dev.name,
+      account: t.acc.name,
+      cols: pty.cols,
+      rows: pty.rows,
+      term: pty.term ?? 'xterm',
+      terminate: (why) => handle.close(why),
+    })
     .catch((err) => {
       c.s.log.error({ session: sessionId, err: String(err) }, 'recording could not start');
       return null;
@@ -228,12 +273,25 @@ function sftpAudit(c: ConnectionContext, sessionId: () => number, t: Admitted): 
   const user = c.login.user;
   return new SftpAudit((op, result) => {
     void c.s
-      .audit({ actor: user.username, actorId: user.id, channel: 'ssh', action: op.action, targetType: 'device', targetId: t.dev.id, details: { device: t.dev.name, account: t.acc.name, session: sessionId(), path: op.path, ...op.details, result } })
+      .audit({
+        actor: user.username,
+        actorId: user.id,
+        channel: 'ssh',
+        action: op.action,
+        targetType: 'device',
+        targetId: t.dev.id,
+        details: { device: t.dev.name, account: t.acc.name, session: sessionId(), path: op.path, ...op.details, result },
+      })
       .catch((err) => c.s.log.warn({ err: String(err) }, 'sftp audit write failed'));
   });
 }
 
-function openUpstreamChannel(up: SshClient, kind: Kind, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<{ ch: ClientChannel; exit: ExitInfo }> {
+function openUpstreamChannel(
+  up: SshClient,
+  kind: Kind,
+  pty: PseudoTtyInfo | null,
+  env: Record<string, string>,
+): Promise<{ ch: ClientChannel; exit: ExitInfo }> {
   return new Promise((resolve, reject) => {
     // watchExit here, synchronously: see relay.ts.
     const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve({ ch, exit: watchExit(ch) }));

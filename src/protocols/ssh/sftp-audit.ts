@@ -4,15 +4,35 @@
 import { printable } from './target.js';
 
 const T = {
-  OPEN: 3, CLOSE: 4, SETSTAT: 9, FSETSTAT: 10, REMOVE: 13, MKDIR: 14, RMDIR: 15, RENAME: 18, SYMLINK: 20, EXTENDED: 200,
-  STATUS: 101, HANDLE: 102,
+  OPEN: 3,
+  CLOSE: 4,
+  SETSTAT: 9,
+  FSETSTAT: 10,
+  REMOVE: 13,
+  MKDIR: 14,
+  RMDIR: 15,
+  RENAME: 18,
+  SYMLINK: 20,
+  EXTENDED: 200,
+  STATUS: 101,
+  HANDLE: 102,
 } as const;
 const CLIENT_TYPES = new Set<number>([T.OPEN, T.CLOSE, T.SETSTAT, T.FSETSTAT, T.REMOVE, T.MKDIR, T.RMDIR, T.RENAME, T.SYMLINK, T.EXTENDED]);
 const SERVER_TYPES = new Set<number>([T.STATUS, T.HANDLE]);
 /** Path-bearing packets are small; anything bigger of those types is skipped, not buffered. */
 const MAX_KEPT = 64 * 1024;
 const MAX_PENDING = 4096;
-const STATUS_NAMES = ['ok', 'eof', 'no such file', 'permission denied', 'failure', 'bad message', 'no connection', 'connection lost', 'unsupported'];
+const STATUS_NAMES = [
+  'ok',
+  'eof',
+  'no such file',
+  'permission denied',
+  'failure',
+  'bad message',
+  'no connection',
+  'connection lost',
+  'unsupported',
+];
 
 /** Splits a byte stream into SFTP packets; hands over the kept ones as (type, body after the type byte). */
 export class PacketScanner {
@@ -150,7 +170,12 @@ export class SftpAudit {
         const read = (flags & 1) !== 0;
         const write = (flags & (2 | 4 | 8 | 16)) !== 0;
         const mode = read && write ? 'read+write' : write ? 'write' : 'read';
-        op = { action: 'sftp.open', path: p, details: { mode, create: (flags & 8) !== 0, truncate: (flags & 16) !== 0, append: (flags & 4) !== 0 }, handleFor: true };
+        op = {
+          action: 'sftp.open',
+          path: p,
+          details: { mode, create: (flags & 8) !== 0, truncate: (flags & 16) !== 0, append: (flags & 4) !== 0 },
+          handleFor: true,
+        };
         break;
       }
       case T.CLOSE:

@@ -28,7 +28,8 @@ export function parseTarget(raw: string): Target {
   if (parts.length > 3) return bad(`'${printable(raw)}' has too many '@': ${TARGET_SYNTAX}`);
   const device = parts[parts.length - 1];
   const account = parts.length === 3 ? parts[1] : null;
-  if (!NAME.test(device) || (account !== null && !NAME.test(account))) return bad(`'${printable(raw)}' is not a valid target: ${TARGET_SYNTAX}`);
+  if (!NAME.test(device) || (account !== null && !NAME.test(account)))
+    return bad(`'${printable(raw)}' is not a valid target: ${TARGET_SYNTAX}`);
   return { user, device, account, error: null };
 }
 

@@ -69,22 +69,38 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
   }).catch(async (err) => {
     if (mismatch && seen) {
       await s.audit({
-        actor: user.username, actorId: user.id, channel: 'ssh', action: 'device.host-key-mismatch', targetType: 'device', targetId: device.id,
+        actor: user.username,
+        actorId: user.id,
+        channel: 'ssh',
+        action: 'device.host-key-mismatch',
+        targetType: 'device',
+        targetId: device.id,
         details: { device: device.name, expected: fingerprintOfLine(pinned!), got: fingerprintOfLine(seen) },
       });
-      s.log.warn({ device: device.name, expected: fingerprintOfLine(pinned!), got: fingerprintOfLine(seen) }, 'device host key mismatch: connection refused');
+      s.log.warn(
+        { device: device.name, expected: fingerprintOfLine(pinned!), got: fingerprintOfLine(seen) },
+        'device host key mismatch: connection refused',
+      );
     }
     throw err;
   });
 
   if (pinned === null && seen) {
     // Trust on first use, recorded in the audit log like any other device change.
-    await s.admin.setDevice(SYSTEM, device.name, { hostKey: seen }).catch((err) => s.log.warn({ err: String(err), device: device.name }, 'could not pin the device host key'));
+    await s.admin
+      .setDevice(SYSTEM, device.name, { hostKey: seen })
+      .catch((err) => s.log.warn({ err: String(err), device: device.name }, 'could not pin the device host key'));
   }
   return conn;
 }
 
-function upstreamMessage(err: Error & { level?: string; code?: string }, device: Device, account: Account, port: number, mismatch: boolean): string {
+function upstreamMessage(
+  err: Error & { level?: string; code?: string },
+  device: Device,
+  account: Account,
+  port: number,
+  mismatch: boolean,
+): string {
   const where = `${device.name} (${device.host}:${port})`;
   if (mismatch)
     return `The host key of ${device.name} does not match the one Gatehouse pinned: the device was replaced or someone is intercepting the connection. Refusing to connect. An administrator can check the device and run 'gatehouse device set ${device.name} --clear-host-key'.`;
@@ -100,7 +116,8 @@ function upstreamMessage(err: Error & { level?: string; code?: string }, device:
     case 'ECONNRESET':
       return `${where} closed the connection during the handshake.`;
   }
-  if (err.level === 'client-timeout') return `${where} did not answer within ${UPSTREAM_READY_TIMEOUT_MS / 1000} s. Try again later or tell an administrator.`;
+  if (err.level === 'client-timeout')
+    return `${where} did not answer within ${UPSTREAM_READY_TIMEOUT_MS / 1000} s. Try again later or tell an administrator.`;
   if (err.level === 'client-authentication')
     return `${device.name} refused Gatehouse's login as ${account.name}: the vaulted credential is wrong or was changed. Tell an administrator.`;
   return `Cannot connect to ${where}: ${err.message}.`;

@@ -215,9 +215,25 @@ export function migration001(dialect: Dialect) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {
       for (const t of [
-        'meta', 'sessions', 'events', 'audit_log', 'delegations', 'approval_decisions', 'approval_requests', 'params', 'workflows',
-        'access_rules', 'accounts', 'devices', 'device_group_managers', 'user_group_managers', 'user_group_members', 'device_groups',
-        'user_groups', 'user_keys', 'users',
+        'meta',
+        'sessions',
+        'events',
+        'audit_log',
+        'delegations',
+        'approval_decisions',
+        'approval_requests',
+        'params',
+        'workflows',
+        'access_rules',
+        'accounts',
+        'devices',
+        'device_group_managers',
+        'user_group_managers',
+        'user_group_members',
+        'device_groups',
+        'user_groups',
+        'user_keys',
+        'users',
       ])
         await db.schema.dropTable(t).ifExists().execute();
     },

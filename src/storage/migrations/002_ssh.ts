@@ -7,7 +7,9 @@ export function migration002(dialect: 'sqlite' | 'postgres') {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema
         .createTable('login_failures')
-        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('key', 'varchar(200)', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         .execute();

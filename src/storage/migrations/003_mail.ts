@@ -78,7 +78,15 @@ export function migration003(dialect: 'sqlite' | 'postgres') {
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {
-      for (const t of ['mail_settings', 'mail_inbound_seen', 'mail_reply_secrets', 'mail_link_tokens', 'mail_state', 'mail_event_done', 'mail_outbox'])
+      for (const t of [
+        'mail_settings',
+        'mail_inbound_seen',
+        'mail_reply_secrets',
+        'mail_link_tokens',
+        'mail_state',
+        'mail_event_done',
+        'mail_outbox',
+      ])
         await db.schema.dropTable(t).ifExists().execute();
     },
   };

@@ -50,7 +50,14 @@ export function migration004(dialect: 'sqlite' | 'postgres') {
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {
-      for (const i of ['approval_requests_requester_id', 'approval_requests_status_id', 'approval_requests_created', 'approval_decisions_approver', 'audit_log_actor', 'sessions_started'])
+      for (const i of [
+        'approval_requests_requester_id',
+        'approval_requests_status_id',
+        'approval_requests_created',
+        'approval_decisions_approver',
+        'audit_log_actor',
+        'sessions_started',
+      ])
         await db.schema.dropIndex(i).ifExists().execute();
       for (const t of ['approval_approvers', 'api_tokens', 'web_sessions']) await db.schema.dropTable(t).ifExists().execute();
     },

@@ -8,7 +8,9 @@ export function migration005(dialect: 'sqlite' | 'postgres') {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema
         .createTable('rdp_tickets')
-        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('token_hash', 'varchar(64)', (c) => c.notNull().unique())
         .addColumn('user_id', 'integer', (c) => c.notNull())
         .addColumn('device_id', 'integer', (c) => c.notNull())

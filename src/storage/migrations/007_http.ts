@@ -9,7 +9,9 @@ export function migration007(dialect: 'sqlite' | 'postgres') {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema
         .createTable('http_login_tokens')
-        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('token_hash', 'varchar(64)', (c) => c.notNull().unique())
         .addColumn('user_id', 'integer', (c) => c.notNull())
         .addColumn('host', 'varchar(255)', (c) => c.notNull())

@@ -60,7 +60,8 @@ export function migration009(dialect: 'sqlite' | 'postgres') {
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {
-      for (const t of ['user_group_second_factor', 'totp_recovery_codes', 'totp_secrets', 'directory_links', 'directory_config']) await db.schema.dropTable(t).ifExists().execute();
+      for (const t of ['user_group_second_factor', 'totp_recovery_codes', 'totp_secrets', 'directory_links', 'directory_config'])
+        await db.schema.dropTable(t).ifExists().execute();
     },
   };
 }

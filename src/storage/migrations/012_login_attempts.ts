@@ -21,7 +21,9 @@ export function migration012(dialect: 'sqlite' | 'postgres') {
       await db.schema.dropTable('login_attempts').ifExists().execute();
       await db.schema
         .createTable('login_failures')
-        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn('key', 'varchar(200)', (c) => c.notNull())
         .addColumn('at', 'bigint', (c) => c.notNull())
         .execute();

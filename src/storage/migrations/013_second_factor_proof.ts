@@ -7,8 +7,14 @@ export function migration013(_dialect: 'sqlite' | 'postgres') {
   return {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.alterTable('web_sessions').addColumn('second_factor', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('api_tokens').addColumn('second_factor', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('web_sessions')
+        .addColumn('second_factor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('api_tokens')
+        .addColumn('second_factor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {

@@ -8,10 +8,21 @@ export function migration014(_dialect: 'sqlite' | 'postgres') {
   return {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>): Promise<void> {
-      await db.schema.alterTable('mail_outbox').addColumn('occurrence', 'varchar(200)', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema
+        .alterTable('mail_outbox')
+        .addColumn('occurrence', 'varchar(200)', (c) => c.notNull().defaultTo(''))
+        .execute();
       // Rows queued before the index keep their own (unique) key as occurrence, so none collide.
-      await db.updateTable('mail_outbox').set({ occurrence: sql`mail_key` }).execute();
-      await db.schema.createIndex('mail_outbox_once').on('mail_outbox').columns(['request_id', 'to_addr', 'kind', 'occurrence']).unique().execute();
+      await db
+        .updateTable('mail_outbox')
+        .set({ occurrence: sql`mail_key` })
+        .execute();
+      await db.schema
+        .createIndex('mail_outbox_once')
+        .on('mail_outbox')
+        .columns(['request_id', 'to_addr', 'kind', 'occurrence'])
+        .unique()
+        .execute();
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async down(db: Kysely<any>): Promise<void> {

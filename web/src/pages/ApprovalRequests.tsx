@@ -10,7 +10,11 @@ import { useTab } from '../url';
 function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?: string) => void }) {
   const [comment, setComment] = useState('');
   const id = `comment-${a.id}`;
-  const act = (what: string) => post<Approval>(`/approvals/${a.id}/${what}`, what === 'escalate' ? {} : { comment: comment || undefined }).then((r) => onDone(r), (e: Error) => onDone(null, e.message));
+  const act = (what: string) =>
+    post<Approval>(`/approvals/${a.id}/${what}`, what === 'escalate' ? {} : { comment: comment || undefined }).then(
+      (r) => onDone(r),
+      (e: Error) => onDone(null, e.message),
+    );
   return (
     <div className="decide">
       <label htmlFor={id} className="visually-hidden">
@@ -19,13 +23,21 @@ function Decide({ a, onDone }: { a: Approval; onDone: (r: Approval | null, err?:
       <input id={id} placeholder="Comment" value={comment} onChange={(e) => setComment(e.target.value)} />
       {a.status === 'waiting' && a.canDecide && (
         <>
-          <button type="button" className="small" onClick={() => void act('approve')} aria-label={`Approve request ${a.id}`}>Approve</button>
-          <button type="button" className="small danger" onClick={() => void act('reject')} aria-label={`Reject request ${a.id}`}>Reject</button>
-          <button type="button" className="small secondary" onClick={() => void act('escalate')} aria-label={`Escalate request ${a.id}`}>Escalate</button>
+          <button type="button" className="small" onClick={() => void act('approve')} aria-label={`Approve request ${a.id}`}>
+            Approve
+          </button>
+          <button type="button" className="small danger" onClick={() => void act('reject')} aria-label={`Reject request ${a.id}`}>
+            Reject
+          </button>
+          <button type="button" className="small secondary" onClick={() => void act('escalate')} aria-label={`Escalate request ${a.id}`}>
+            Escalate
+          </button>
         </>
       )}
       {a.status === 'approved' && (
-        <button type="button" className="small danger" onClick={() => void act('revoke')} aria-label={`Revoke request ${a.id}`}>Revoke</button>
+        <button type="button" className="small danger" onClick={() => void act('revoke')} aria-label={`Revoke request ${a.id}`}>
+          Revoke
+        </button>
       )}
     </div>
   );
@@ -39,12 +51,37 @@ export function ApprovalRequestsPage() {
   const items = data?.items ?? [];
   return (
     <>
-      <Tabs label="Approval requests" value={tab} onChange={setTab} options={[['to-decide', 'Waiting for me'], ['decided', 'History']]} />
-      {err && <p className="error" role="alert">{err}</p>}
+      <Tabs
+        label="Approval requests"
+        value={tab}
+        onChange={setTab}
+        options={[
+          ['to-decide', 'Waiting for me'],
+          ['decided', 'History'],
+        ]}
+      />
+      {err && (
+        <p className="error" role="alert">
+          {err}
+        </p>
+      )}
       <Table
         label={tab === 'to-decide' ? 'Requests waiting for me' : 'Requests I decided'}
         ids={items.map((a) => a.id)}
-        head={['#', 'Requester', 'Device', 'Protocol', 'Account', 'Reason', 'Status', 'Times', 'Level', 'Approver Manager', 'Comment', 'Decision']}
+        head={[
+          '#',
+          'Requester',
+          'Device',
+          'Protocol',
+          'Account',
+          'Reason',
+          'Status',
+          'Times',
+          'Level',
+          'Approver Manager',
+          'Comment',
+          'Decision',
+        ]}
         rows={items.map((a) => [
           `#${a.id}`,
           a.requester,

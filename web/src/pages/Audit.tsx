@@ -19,7 +19,11 @@ export function AuditPage() {
     setMore([]);
     setNext(undefined);
   }, [key]); // a new filter, from the form or the back button
-  const filter = { ...applied, from: applied.from ? new Date(applied.from).toISOString() : '', to: applied.to ? new Date(applied.to).toISOString() : '' };
+  const filter = {
+    ...applied,
+    from: applied.from ? new Date(applied.from).toISOString() : '',
+    to: applied.to ? new Date(applied.to).toISOString() : '',
+  };
   const { data, error, reload } = useLoad(() => get<List<AuditRecord>>(`/audit${qs({ ...filter, limit: 100 })}`), [key]);
   const items = [...(data?.items ?? []), ...more];
   const nextId = next === undefined ? data?.nextBeforeId : next;
@@ -49,8 +53,12 @@ export function AuditPage() {
         {field('to', 'To', 'datetime-local')}
         <div className="actions">
           <button type="submit">Filter</button>
-          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'csv' })}`} download>Export CSV</a>
-          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'json' })}`} download>Export JSON</a>
+          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'csv' })}`} download>
+            Export CSV
+          </a>
+          <a className="button secondary" href={`/api/v1/audit/export${qs({ ...filter, format: 'json' })}`} download>
+            Export JSON
+          </a>
         </div>
       </form>
       {error && <p className="error">{error}</p>}
@@ -58,7 +66,15 @@ export function AuditPage() {
         label="Audit records"
         ids={items.map((r) => r.id)}
         head={['#', 'When', 'Actor', 'Channel', 'Action', 'Target', 'Details']}
-        rows={items.map((r) => [r.id, <Time at={r.at} />, r.actor, r.channel, r.action, r.targetType ? `${r.targetType} ${r.targetId ?? ''}` : '—', <code className="wrap">{JSON.stringify(r.details)}</code>])}
+        rows={items.map((r) => [
+          r.id,
+          <Time at={r.at} />,
+          r.actor,
+          r.channel,
+          r.action,
+          r.targetType ? `${r.targetType} ${r.targetId ?? ''}` : '—',
+          <code className="wrap">{JSON.stringify(r.details)}</code>,
+        ])}
       />
       {nextId && (
         <div className="actions">

@@ -10,7 +10,13 @@ const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 6
 function RequestAhead({ t, onDone }: { t: Target; onDone: (msg: string | null) => void }) {
   const f = useForm();
   const now = new Date();
-  const [v, setV] = useState({ protocol: t.ways[0]?.protocol ?? 'ssh', account: '', start: localInput(new Date(now.getTime() + 3600_000)), end: localInput(new Date(now.getTime() + 7200_000)), reason: '' });
+  const [v, setV] = useState({
+    protocol: t.ways[0]?.protocol ?? 'ssh',
+    account: '',
+    start: localInput(new Date(now.getTime() + 3600_000)),
+    end: localInput(new Date(now.getTime() + 7200_000)),
+    reason: '',
+  });
   const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
   return (
     <Panel title={`Request ahead: ${t.device}`} onClose={() => onDone(null)}>
@@ -26,7 +32,11 @@ function RequestAhead({ t, onDone }: { t: Target; onDone: (msg: string | null) =
               end: new Date(v.end).toISOString(),
               ...(v.reason ? { reason: v.reason } : {}),
             });
-            onDone(r.request ? `Request #${r.request.id} is ${r.outcome}. Follow it on My Approvals.` : 'No approval is needed: connect at any time.');
+            onDone(
+              r.request
+                ? `Request #${r.request.id} is ${r.outcome}. Follow it on My Approvals.`
+                : 'No approval is needed: connect at any time.',
+            );
           });
         }}
       >
@@ -49,12 +59,20 @@ function RequestAhead({ t, onDone }: { t: Target; onDone: (msg: string | null) =
             </select>
           )}
         </Field>
-        <Field label="Start (your time zone)" name="start" errors={f.errors}>{(p) => <input {...p} type="datetime-local" value={v.start} onChange={set('start')} />}</Field>
-        <Field label="End (your time zone)" name="end" errors={f.errors}>{(p) => <input {...p} type="datetime-local" value={v.end} onChange={set('end')} />}</Field>
-        <Field label="Reason" name="reason" errors={f.errors}>{(p) => <textarea {...p} rows={2} value={v.reason} onChange={set('reason')} />}</Field>
+        <Field label="Start (your time zone)" name="start" errors={f.errors}>
+          {(p) => <input {...p} type="datetime-local" value={v.start} onChange={set('start')} />}
+        </Field>
+        <Field label="End (your time zone)" name="end" errors={f.errors}>
+          {(p) => <input {...p} type="datetime-local" value={v.end} onChange={set('end')} />}
+        </Field>
+        <Field label="Reason" name="reason" errors={f.errors}>
+          {(p) => <textarea {...p} rows={2} value={v.reason} onChange={set('reason')} />}
+        </Field>
         <FormError errors={f.errors} />
         <div className="actions">
-          <button type="submit" disabled={f.busy}>Request</button>
+          <button type="submit" disabled={f.busy}>
+            Request
+          </button>
         </div>
       </form>
     </Panel>
@@ -67,7 +85,10 @@ function RdpFile({ device, requireReason, onMsg }: { device: string; requireReas
     const reason = requireReason ? (prompt(`Reason for connecting to ${device}`) ?? '') : undefined;
     if (requireReason && !reason) return;
     try {
-      const r = await post<{ outcome: string; file?: string; filename?: string; requestId?: number; approvers?: string[] }>('/rdp/tickets', { device, ...(reason ? { reason } : {}) });
+      const r = await post<{ outcome: string; file?: string; filename?: string; requestId?: number; approvers?: string[] }>(
+        '/rdp/tickets',
+        { device, ...(reason ? { reason } : {}) },
+      );
       if (r.outcome === 'allowed' && r.file) {
         const url = URL.createObjectURL(new Blob([r.file], { type: 'application/x-rdp' }));
         const a = document.createElement('a');
@@ -76,7 +97,8 @@ function RdpFile({ device, requireReason, onMsg }: { device: string; requireReas
         a.click();
         setTimeout(() => URL.revokeObjectURL(url), 1000);
         onMsg(`The .rdp file for ${device} is downloaded: open it within 60 seconds.`);
-      } else onMsg(`Request #${r.requestId} waits for ${r.approvers?.join(', ') || 'an approver'}. Once approved, get the .rdp file again.`);
+      } else
+        onMsg(`Request #${r.requestId} waits for ${r.approvers?.join(', ') || 'an approver'}. Once approved, get the .rdp file again.`);
     } catch (e) {
       onMsg((e as Error).message);
     }
@@ -93,7 +115,12 @@ function Copy({ text, label }: { text: string; label: string }) {
   return (
     <span className="copy">
       <code>{text}</code>
-      <button type="button" className="small secondary" aria-label={label} onClick={() => void navigator.clipboard?.writeText(text).then(() => setDone(true))}>
+      <button
+        type="button"
+        className="small secondary"
+        aria-label={label}
+        onClick={() => void navigator.clipboard?.writeText(text).then(() => setDone(true))}
+      >
         {done ? 'Copied' : 'Copy'}
       </button>
     </span>
@@ -107,9 +134,14 @@ export function ConnectPage({ me }: { me: Me }) {
   return (
     <>
       <p className="muted">
-        SSH and SFTP go through the gateway at {me.sshHost}:{me.sshPort}. A connection that needs approval waits until an Approver Manager decides.
+        SSH and SFTP go through the gateway at {me.sshHost}:{me.sshPort}. A connection that needs approval waits until an Approver Manager
+        decides.
       </p>
-      {msg && <p className="ok" role="status">{msg}</p>}
+      {msg && (
+        <p className="ok" role="status">
+          {msg}
+        </p>
+      )}
       {ahead && <RequestAhead t={ahead} onDone={(m) => (setAhead(null), setMsg(m))} />}
       {error && <p className="error">{error}</p>}
       <Table
@@ -138,11 +170,18 @@ export function ConnectPage({ me }: { me: Me }) {
           <ul className="ways">
             {t.ways.map((w) => (
               <li key={w.protocol}>
-                {w.protocol}: {w.outcome === 'allowed' ? 'allowed' : w.noEligibleApprover ? 'no eligible approver: ask an administrator' : `approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}
+                {w.protocol}:{' '}
+                {w.outcome === 'allowed'
+                  ? 'allowed'
+                  : w.noEligibleApprover
+                    ? 'no eligible approver: ask an administrator'
+                    : `approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}
               </li>
             ))}
           </ul>,
-          <button type="button" className="small" onClick={() => setAhead(t)} aria-label={`Request ahead for ${t.device}`}>Request ahead</button>,
+          <button type="button" className="small" onClick={() => setAhead(t)} aria-label={`Request ahead for ${t.device}`}>
+            Request ahead
+          </button>,
         ])}
         empty="No device is open to you yet: ask an administrator for an access rule."
       />

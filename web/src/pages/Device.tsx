@@ -15,7 +15,12 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
       onSubmit={(e) => {
         e.preventDefault();
         void f
-          .run(() => put(`/devices/${encodeURIComponent(device)}/accounts/${encodeURIComponent(v.name)}`, { [v.kind === 'password' ? 'password' : 'privateKey']: v.secret, default: v.isDefault }))
+          .run(() =>
+            put(`/devices/${encodeURIComponent(device)}/accounts/${encodeURIComponent(v.name)}`, {
+              [v.kind === 'password' ? 'password' : 'privateKey']: v.secret,
+              default: v.isDefault,
+            }),
+          )
           .then((ok) => {
             if (ok) {
               setV({ name: '', kind: 'password', secret: '', isDefault: false });
@@ -25,7 +30,9 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
       }}
     >
       <h3>Add or replace an account</h3>
-      <Field label="Account name" name="name" errors={f.errors}>{(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}</Field>
+      <Field label="Account name" name="name" errors={f.errors}>
+        {(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}
+      </Field>
       <Field label="Secret kind" name="kind" errors={f.errors}>
         {(p) => (
           <select {...p} value={v.kind} onChange={(e) => setV({ ...v, kind: e.target.value })}>
@@ -34,13 +41,32 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
           </select>
         )}
       </Field>
-      <Field label={v.kind === 'password' ? 'Password' : 'Private key (OpenSSH format)'} name={v.kind === 'password' ? 'password' : 'privateKey'} errors={{ ...f.errors, ...(f.errors.secret ? { [v.kind === 'password' ? 'password' : 'privateKey']: f.errors.secret } : {}) }} hint="Write-only: sealed in the vault and never shown again.">
-        {(p) => (v.kind === 'password' ? <input {...p} type="password" autoComplete="new-password" value={v.secret} onChange={(e) => setV({ ...v, secret: e.target.value })} /> : <textarea {...p} rows={4} value={v.secret} onChange={(e) => setV({ ...v, secret: e.target.value })} />)}
+      <Field
+        label={v.kind === 'password' ? 'Password' : 'Private key (OpenSSH format)'}
+        name={v.kind === 'password' ? 'password' : 'privateKey'}
+        errors={{ ...f.errors, ...(f.errors.secret ? { [v.kind === 'password' ? 'password' : 'privateKey']: f.errors.secret } : {}) }}
+        hint="Write-only: sealed in the vault and never shown again."
+      >
+        {(p) =>
+          v.kind === 'password' ? (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={v.secret}
+              onChange={(e) => setV({ ...v, secret: e.target.value })}
+            />
+          ) : (
+            <textarea {...p} rows={4} value={v.secret} onChange={(e) => setV({ ...v, secret: e.target.value })} />
+          )
+        }
       </Field>
       <Toggle label="Default account" checked={v.isDefault} onChange={(x) => setV({ ...v, isDefault: x })} />
       <FormError errors={f.errors.secret ? {} : f.errors} />
       <div className="actions">
-        <button type="submit" disabled={f.busy}>Save account</button>
+        <button type="submit" disabled={f.busy}>
+          Save account
+        </button>
       </div>
     </form>
   );
@@ -67,11 +93,30 @@ export function DevicePage({ name }: { name: string }) {
         <dt>Enabled</dt>
         <dd>{d.enabled ? 'yes' : 'no'}</dd>
         <dt>Pinned SSH host key</dt>
-        <dd>{d.hostKey ? <code className="wrap">{d.hostKey}</code> : <span className="muted">not pinned yet (pinned on first connection)</span>}</dd>
+        <dd>
+          {d.hostKey ? (
+            <code className="wrap">{d.hostKey}</code>
+          ) : (
+            <span className="muted">not pinned yet (pinned on first connection)</span>
+          )}
+        </dd>
       </dl>
       {!edit ? (
         <div className="actions">
-          <button type="button" onClick={() => setEdit({ host: d.host, protocols: d.protocols.join(', '), group: d.group ?? '', enabled: d.enabled, hostKey: d.hostKey ?? '' })}>Edit device</button>
+          <button
+            type="button"
+            onClick={() =>
+              setEdit({
+                host: d.host,
+                protocols: d.protocols.join(', '),
+                group: d.group ?? '',
+                enabled: d.enabled,
+                hostKey: d.hostKey ?? '',
+              })
+            }
+          >
+            Edit device
+          </button>
         </div>
       ) : (
         <form
@@ -80,26 +125,48 @@ export function DevicePage({ name }: { name: string }) {
           onSubmit={(e) => {
             e.preventDefault();
             void f
-              .run(() => patch(`/devices/${encodeURIComponent(name)}`, { host: edit.host, protocols: names(edit.protocols), group: edit.group || null, enabled: edit.enabled, ...(edit.hostKey !== (d.hostKey ?? '') ? { hostKey: edit.hostKey || null } : {}) }))
+              .run(() =>
+                patch(`/devices/${encodeURIComponent(name)}`, {
+                  host: edit.host,
+                  protocols: names(edit.protocols),
+                  group: edit.group || null,
+                  enabled: edit.enabled,
+                  ...(edit.hostKey !== (d.hostKey ?? '') ? { hostKey: edit.hostKey || null } : {}),
+                }),
+              )
               .then((ok) => ok && (setEdit(null), reload()));
           }}
         >
-          <Field label="Host" name="host" errors={f.errors}>{(p) => <input {...p} value={edit.host} onChange={(e) => setEdit({ ...edit, host: e.target.value })} />}</Field>
-          <Field label="Protocols" name="protocols" errors={f.errors}>{(p) => <input {...p} value={edit.protocols} onChange={(e) => setEdit({ ...edit, protocols: e.target.value })} />}</Field>
-          <Field label="Device group" name="group" errors={f.errors}>{(p) => <input {...p} value={edit.group} onChange={(e) => setEdit({ ...edit, group: e.target.value })} />}</Field>
+          <Field label="Host" name="host" errors={f.errors}>
+            {(p) => <input {...p} value={edit.host} onChange={(e) => setEdit({ ...edit, host: e.target.value })} />}
+          </Field>
+          <Field label="Protocols" name="protocols" errors={f.errors}>
+            {(p) => <input {...p} value={edit.protocols} onChange={(e) => setEdit({ ...edit, protocols: e.target.value })} />}
+          </Field>
+          <Field label="Device group" name="group" errors={f.errors}>
+            {(p) => <input {...p} value={edit.group} onChange={(e) => setEdit({ ...edit, group: e.target.value })} />}
+          </Field>
           <Field label="Pinned SSH host key (empty clears it: the next connection pins again)" name="hostKey" errors={f.errors}>
             {(p) => <textarea {...p} rows={2} value={edit.hostKey} onChange={(e) => setEdit({ ...edit, hostKey: e.target.value })} />}
           </Field>
           <Toggle label="Enabled" checked={edit.enabled} onChange={(x) => setEdit({ ...edit, enabled: x })} />
           <FormError errors={f.errors} />
           <div className="actions">
-            <button type="button" className="secondary" onClick={() => setEdit(null)}>Cancel</button>
-            <button type="submit" disabled={f.busy}>Save</button>
+            <button type="button" className="secondary" onClick={() => setEdit(null)}>
+              Cancel
+            </button>
+            <button type="submit" disabled={f.busy}>
+              Save
+            </button>
           </div>
         </form>
       )}
       <h2>Accounts</h2>
-      <Table label="Accounts" head={['Account', 'Secret', 'Default']} rows={d.accounts.map((a) => [a.name, `${a.secretKind} (write-only)`, a.default ? 'yes' : '—'])} />
+      <Table
+        label="Accounts"
+        head={['Account', 'Secret', 'Default']}
+        rows={d.accounts.map((a) => [a.name, `${a.secretKind} (write-only)`, a.default ? 'yes' : '—'])}
+      />
       <AccountForm device={name} onDone={reload} />
     </>
   );

@@ -25,14 +25,26 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
             .then((ok) => ok && onDone());
         }}
       >
-        <Field label="Name" name="name" errors={f.errors}>{(p) => <input {...p} value={v.name} onChange={set('name')} />}</Field>
-        <Field label="Host" name="host" errors={f.errors}>{(p) => <input {...p} value={v.host} onChange={set('host')} />}</Field>
-        <Field label="Protocols (ssh, sftp, rdp, http)" name="protocols" errors={f.errors}>{(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}</Field>
-        <Field label="Port (empty: the protocol's default)" name="ports" errors={f.errors}>{(p) => <input {...p} inputMode="numeric" value={v.port} onChange={set('port')} />}</Field>
-        <Field label="Device group" name="group" errors={f.errors}>{(p) => <input {...p} value={v.group} onChange={set('group')} />}</Field>
+        <Field label="Name" name="name" errors={f.errors}>
+          {(p) => <input {...p} value={v.name} onChange={set('name')} />}
+        </Field>
+        <Field label="Host" name="host" errors={f.errors}>
+          {(p) => <input {...p} value={v.host} onChange={set('host')} />}
+        </Field>
+        <Field label="Protocols (ssh, sftp, rdp, http)" name="protocols" errors={f.errors}>
+          {(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}
+        </Field>
+        <Field label="Port (empty: the protocol's default)" name="ports" errors={f.errors}>
+          {(p) => <input {...p} inputMode="numeric" value={v.port} onChange={set('port')} />}
+        </Field>
+        <Field label="Device group" name="group" errors={f.errors}>
+          {(p) => <input {...p} value={v.group} onChange={set('group')} />}
+        </Field>
         <FormError errors={f.errors} />
         <div className="actions">
-          <button type="submit" disabled={f.busy}>Save</button>
+          <button type="submit" disabled={f.busy}>
+            Save
+          </button>
         </div>
       </form>
     </Panel>
@@ -44,12 +56,21 @@ const DG_STEPS = ['General', 'Connection Approval Methods'] as const;
 function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
-  const [v, setV] = useState({ name: group?.name ?? '', managers: (group?.managers ?? []).join(', '), requireApproval: group?.requireApproval ?? false, requireReason: group?.requireReason ?? false });
+  const [v, setV] = useState({
+    name: group?.name ?? '',
+    managers: (group?.managers ?? []).join(', '),
+    requireApproval: group?.requireApproval ?? false,
+    requireReason: group?.requireReason ?? false,
+  });
   const save = () =>
     f
       .run(async () => {
         const body = { managers: names(v.managers), requireApproval: v.requireApproval, requireReason: v.requireReason };
-        if (group) await patch(`/device-groups/${encodeURIComponent(group.name)}`, { ...body, ...(v.name !== group.name ? { rename: v.name } : {}) });
+        if (group)
+          await patch(`/device-groups/${encodeURIComponent(group.name)}`, {
+            ...body,
+            ...(v.name !== group.name ? { rename: v.name } : {}),
+          });
         else await post('/device-groups', { name: v.name, ...body });
       })
       .then((ok) => ok && onDone());
@@ -72,17 +93,41 @@ function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDon
         )}
         {step === 1 && (
           <>
-            <Toggle label="Required Managerial Approval" checked={v.requireApproval} onChange={(x) => setV({ ...v, requireApproval: x })} hint="Every connection to this group's devices waits for a manager's approval." />
-            <Toggle label="Require user to enter a reason for connection" checked={v.requireReason} onChange={(x) => setV({ ...v, requireReason: x })} />
-            <Field label="Device group managers (usernames, comma-separated)" name="managers" errors={f.errors} hint="They approve when the requester's own group has no manager.">
+            <Toggle
+              label="Required Managerial Approval"
+              checked={v.requireApproval}
+              onChange={(x) => setV({ ...v, requireApproval: x })}
+              hint="Every connection to this group's devices waits for a manager's approval."
+            />
+            <Toggle
+              label="Require user to enter a reason for connection"
+              checked={v.requireReason}
+              onChange={(x) => setV({ ...v, requireReason: x })}
+            />
+            <Field
+              label="Device group managers (usernames, comma-separated)"
+              name="managers"
+              errors={f.errors}
+              hint="They approve when the requester's own group has no manager."
+            >
               {(p) => <input {...p} value={v.managers} onChange={(e) => setV({ ...v, managers: e.target.value })} />}
             </Field>
           </>
         )}
         <FormError errors={f.errors} />
         <div className="actions">
-          {step > 0 && <button type="button" className="secondary" onClick={() => setStep(step - 1)}>Back</button>}
-          {step < DG_STEPS.length - 1 ? <button type="submit">Next</button> : <button type="submit" disabled={f.busy}>Save</button>}
+          {step > 0 && (
+            <button type="button" className="secondary" onClick={() => setStep(step - 1)}>
+              Back
+            </button>
+          )}
+          {step < DG_STEPS.length - 1 ? (
+            <button type="submit">Next</button>
+          ) : (
+            <button type="submit" disabled={f.busy}>
+              Save
+            </button>
+          )}
         </div>
       </form>
     </Panel>
@@ -99,17 +144,30 @@ function RuleForm({ onDone }: { onDone: () => void }) {
         onSubmit={(e) => {
           e.preventDefault();
           void f
-            .run(() => put(`/access-rules/${encodeURIComponent(v.userGroup)}/${encodeURIComponent(v.deviceGroup)}`, { protocols: names(v.protocols), allowPortForwarding: v.pf }))
+            .run(() =>
+              put(`/access-rules/${encodeURIComponent(v.userGroup)}/${encodeURIComponent(v.deviceGroup)}`, {
+                protocols: names(v.protocols),
+                allowPortForwarding: v.pf,
+              }),
+            )
             .then((ok) => ok && onDone());
         }}
       >
-        <Field label="User group" name="userGroup" errors={f.errors}>{(p) => <input {...p} value={v.userGroup} onChange={set('userGroup')} />}</Field>
-        <Field label="Device group" name="deviceGroup" errors={f.errors}>{(p) => <input {...p} value={v.deviceGroup} onChange={set('deviceGroup')} />}</Field>
-        <Field label="Protocols" name="protocols" errors={f.errors}>{(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}</Field>
+        <Field label="User group" name="userGroup" errors={f.errors}>
+          {(p) => <input {...p} value={v.userGroup} onChange={set('userGroup')} />}
+        </Field>
+        <Field label="Device group" name="deviceGroup" errors={f.errors}>
+          {(p) => <input {...p} value={v.deviceGroup} onChange={set('deviceGroup')} />}
+        </Field>
+        <Field label="Protocols" name="protocols" errors={f.errors}>
+          {(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}
+        </Field>
         <Toggle label="Allow SSH port forwarding" checked={v.pf} onChange={(x) => setV({ ...v, pf: x })} />
         <FormError errors={f.errors} />
         <div className="actions">
-          <button type="submit" disabled={f.busy}>Save</button>
+          <button type="submit" disabled={f.busy}>
+            Save
+          </button>
         </div>
       </form>
     </Panel>
@@ -122,7 +180,9 @@ function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
   return (
     <>
       <div className="actions">
-        <button type="button" onClick={onAdd}>Add device</button>
+        <button type="button" onClick={onAdd}>
+          Add device
+        </button>
       </div>
       <Table
         label="Devices"
@@ -134,7 +194,9 @@ function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
           d.group ?? '—',
           d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
           d.hostKey ? 'pinned' : 'not pinned',
-          <Link className="button small" to={deviceLink(d)} aria-label={`Open device ${d.name}`}>Open</Link>,
+          <Link className="button small" to={deviceLink(d)} aria-label={`Open device ${d.name}`}>
+            Open
+          </Link>,
         ])}
       />
     </>
@@ -145,7 +207,9 @@ function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () =
   return (
     <>
       <div className="actions">
-        <button type="button" onClick={onAdd}>Add device group</button>
+        <button type="button" onClick={onAdd}>
+          Add device group
+        </button>
       </div>
       <Table
         label="Device groups"
@@ -156,7 +220,9 @@ function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () =
           g.managers.join(', ') || '—',
           g.requireApproval ? 'Required' : 'Off',
           g.requireReason ? 'Yes' : 'No',
-          <button type="button" className="small" onClick={() => onEdit(g)} aria-label={`Edit device group ${g.name}`}>Edit</button>,
+          <button type="button" className="small" onClick={() => onEdit(g)} aria-label={`Edit device group ${g.name}`}>
+            Edit
+          </button>,
         ])}
       />
     </>
@@ -167,7 +233,9 @@ function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => 
   return (
     <>
       <div className="actions">
-        <button type="button" onClick={onAdd}>Grant access</button>
+        <button type="button" onClick={onAdd}>
+          Grant access
+        </button>
       </div>
       <Table
         label="Access rules"
@@ -181,7 +249,11 @@ function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => 
             type="button"
             className="small danger"
             aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
-            onClick={() => void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) => alert(e.message))}
+            onClick={() =>
+              void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) =>
+                alert(e.message),
+              )
+            }
           >
             Remove
           </button>,
@@ -205,10 +277,25 @@ export function InventoryPage() {
   };
   return (
     <>
-      <Tabs label="Inventory" value={tab} onChange={setTab} options={[['devices', 'Devices'], ['groups', 'Device Groups'], ['rules', 'Access Rules']]} />
+      <Tabs
+        label="Inventory"
+        value={tab}
+        onChange={setTab}
+        options={[
+          ['devices', 'Devices'],
+          ['groups', 'Device Groups'],
+          ['rules', 'Access Rules'],
+        ]}
+      />
       {panel === 'device' && <DeviceForm onDone={done} />}
       {panel === 'rule' && <RuleForm onDone={done} />}
-      {(panel === 'group' || (panel && typeof panel === 'object')) && <DeviceGroupWizard key={typeof panel === 'object' ? panel.name : 'new'} group={typeof panel === 'object' ? panel : null} onDone={done} />}
+      {(panel === 'group' || (panel && typeof panel === 'object')) && (
+        <DeviceGroupWizard
+          key={typeof panel === 'object' ? panel.name : 'new'}
+          group={typeof panel === 'object' ? panel : null}
+          onDone={done}
+        />
+      )}
       {tab === 'devices' && <DevicesTab items={devices.data?.items ?? []} onAdd={() => setPanel('device')} />}
       {tab === 'groups' && <GroupsTab items={groups.data?.items ?? []} onAdd={() => setPanel('group')} onEdit={setPanel} />}
       {tab === 'rules' && <RulesTab items={rules.data?.items ?? []} onAdd={() => setPanel('rule')} onDone={done} />}

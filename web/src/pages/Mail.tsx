@@ -15,7 +15,8 @@ export function MailSettings() {
     <section aria-labelledby="mail-h">
       <h2 id="mail-h">Mail</h2>
       <p>
-        Outbox: {o.queued + o.sending} waiting{o.oldestUnsentSeconds ? ` (oldest ${Math.round(o.oldestUnsentSeconds)} s)` : ''}, {o.sent} sent, {o.failed} failed.
+        Outbox: {o.queued + o.sending} waiting{o.oldestUnsentSeconds ? ` (oldest ${Math.round(o.oldestUnsentSeconds)} s)` : ''}, {o.sent}{' '}
+        sent, {o.failed} failed.
         {o.lastError && <span className="error"> Last error: {o.lastError}</span>}
       </p>
       {data.environmentOverrides && <p className="hint">GATEHOUSE_SMTP_URL is set: it wins over these settings.</p>}
@@ -24,7 +25,13 @@ export function MailSettings() {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
           const v = (k: string) => String(f.get(k) ?? '').trim();
-          const body: Record<string, unknown> = { host: v('host') || undefined, port: v('port') ? Number(v('port')) : undefined, security: v('security') || undefined, user: v('user'), from: v('from') };
+          const body: Record<string, unknown> = {
+            host: v('host') || undefined,
+            port: v('port') ? Number(v('port')) : undefined,
+            security: v('security') || undefined,
+            user: v('user'),
+            from: v('from'),
+          };
           if (v('password')) body.password = v('password');
           setErrors({});
           put('/mail-settings', body).then(
@@ -34,8 +41,12 @@ export function MailSettings() {
         }}
       >
         <FormError errors={errors} />
-        <Field label="SMTP host" name="host" errors={errors}>{(p) => <input {...p} defaultValue={st.host ?? ''} />}</Field>
-        <Field label="Port" name="port" errors={errors}>{(p) => <input {...p} type="number" min={1} max={65535} defaultValue={st.port ?? ''} />}</Field>
+        <Field label="SMTP host" name="host" errors={errors}>
+          {(p) => <input {...p} defaultValue={st.host ?? ''} />}
+        </Field>
+        <Field label="Port" name="port" errors={errors}>
+          {(p) => <input {...p} type="number" min={1} max={65535} defaultValue={st.port ?? ''} />}
+        </Field>
         <Field label="Security" name="security" errors={errors}>
           {(p) => (
             <select {...p} defaultValue={st.security ?? 'starttls'}>
@@ -45,11 +56,20 @@ export function MailSettings() {
             </select>
           )}
         </Field>
-        <Field label="Login" name="user" errors={errors}>{(p) => <input {...p} defaultValue={st.user ?? ''} autoComplete="off" />}</Field>
-        <Field label="Password" name="password" errors={errors} hint={st.hasPassword ? 'A password is stored (never shown). Leave empty to keep it.' : 'Stored encrypted in the vault.'}>
+        <Field label="Login" name="user" errors={errors}>
+          {(p) => <input {...p} defaultValue={st.user ?? ''} autoComplete="off" />}
+        </Field>
+        <Field
+          label="Password"
+          name="password"
+          errors={errors}
+          hint={st.hasPassword ? 'A password is stored (never shown). Leave empty to keep it.' : 'Stored encrypted in the vault.'}
+        >
           {(p) => <input {...p} type="password" autoComplete="new-password" />}
         </Field>
-        <Field label="From" name="from" errors={errors}>{(p) => <input {...p} defaultValue={st.from ?? ''} />}</Field>
+        <Field label="From" name="from" errors={errors}>
+          {(p) => <input {...p} defaultValue={st.from ?? ''} />}
+        </Field>
         <button type="submit">Save mail settings</button> {saved && <span role="status">Saved; they apply at the next start.</span>}
       </form>
     </section>

@@ -52,11 +52,15 @@ export function MyApprovalsPage() {
     if (ev === 'open') return reload();
     if (ev !== 'approval') return;
     const r = d.request as Approval;
-    setPages((list) => (list.some((x) => x.id === r.id) ? list.map((x) => (x.id === r.id ? { ...x, ...r, decisions: x.decisions } : x)) : list));
+    setPages((list) =>
+      list.some((x) => x.id === r.id) ? list.map((x) => (x.id === r.id ? { ...x, ...r, decisions: x.decisions } : x)) : list,
+    );
     if (!pages.some((x) => x.id === r.id)) reload();
   });
   const more = async () => {
-    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(`/approvals${qs({ scope: 'mine', status, limit: 50, beforeId: next })}`);
+    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(
+      `/approvals${qs({ scope: 'mine', status, limit: 50, beforeId: next })}`,
+    );
     setPages([...pages, ...r.items]);
     setNext(r.nextBeforeId);
   };
@@ -71,7 +75,11 @@ export function MyApprovalsPage() {
           ))}
         </select>
       </div>
-      {err && <p className="error" role="alert">{err}</p>}
+      {err && (
+        <p className="error" role="alert">
+          {err}
+        </p>
+      )}
       <Table
         label="My approval requests"
         ids={pages.map((a) => a.id)}
@@ -108,7 +116,9 @@ export function MyApprovalsPage() {
       />
       {next && (
         <div className="actions">
-          <button type="button" className="secondary" onClick={() => void more()}>More</button>
+          <button type="button" className="secondary" onClick={() => void more()}>
+            More
+          </button>
         </div>
       )}
     </>

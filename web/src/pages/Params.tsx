@@ -26,16 +26,39 @@ function ParamEditor({ p, onSaved }: { p: Param; onSaved: () => void }) {
         Value of {p.name}
       </label>
       {p.kind === 'boolean' ? (
-        <select id={id} value={value} onChange={(e) => (setValue(e.target.value), setSaved(false))} aria-invalid={!!err} aria-describedby={err ? `${id}-err` : undefined}>
+        <select
+          id={id}
+          value={value}
+          onChange={(e) => (setValue(e.target.value), setSaved(false))}
+          aria-invalid={!!err}
+          aria-describedby={err ? `${id}-err` : undefined}
+        >
           <option value="true">true</option>
           <option value="false">false</option>
         </select>
       ) : (
-        <input id={id} value={value} inputMode={p.kind === 'integer' ? 'numeric' : undefined} onChange={(e) => (setValue(e.target.value), setSaved(false))} aria-invalid={!!err} aria-describedby={err ? `${id}-err` : undefined} />
+        <input
+          id={id}
+          value={value}
+          inputMode={p.kind === 'integer' ? 'numeric' : undefined}
+          onChange={(e) => (setValue(e.target.value), setSaved(false))}
+          aria-invalid={!!err}
+          aria-describedby={err ? `${id}-err` : undefined}
+        />
       )}
-      <button type="submit" className="small" aria-label={`Save ${p.name}`}>Save</button>
-      {saved && <span className="ok" role="status">saved</span>}
-      {err && <small id={`${id}-err`} className="error" role="alert">{err}</small>}
+      <button type="submit" className="small" aria-label={`Save ${p.name}`}>
+        Save
+      </button>
+      {saved && (
+        <span className="ok" role="status">
+          saved
+        </span>
+      )}
+      {err && (
+        <small id={`${id}-err`} className="error" role="alert">
+          {err}
+        </small>
+      )}
     </form>
   );
 }

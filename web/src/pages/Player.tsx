@@ -24,7 +24,12 @@ export function RecordingPlayer({ sessionId, live }: { sessionId: number; live: 
       const duration = lines.length > 1 ? (JSON.parse(lines[lines.length - 1]) as [number])[0] : 0;
       player?.dispose();
       box.current.replaceChildren();
-      player = AsciinemaPlayer.create({ data: cast }, box.current, { fit: 'width', preload: true, poster: `npt:${posterAt(duration)}`, ...(live ? { startAt: duration } : {}) });
+      player = AsciinemaPlayer.create({ data: cast }, box.current, {
+        fit: 'width',
+        preload: true,
+        poster: `npt:${posterAt(duration)}`,
+        ...(live ? { startAt: duration } : {}),
+      });
     };
     void load().catch((e: Error) => setError(e.message));
     const timer = live ? setInterval(() => void load().catch(() => {}), 2000) : null;
@@ -37,7 +42,13 @@ export function RecordingPlayer({ sessionId, live }: { sessionId: number; live: 
   return (
     <section aria-label={`Recording of session ${sessionId}`} className="player">
       {live && <p className="hint">Live, read-only: the view follows the session as it is recorded.</p>}
-      {error ? <p className="error" role="alert">{error}</p> : <div ref={box} data-testid="player" />}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : (
+        <div ref={box} data-testid="player" />
+      )}
     </section>
   );
 }

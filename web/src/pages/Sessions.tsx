@@ -16,15 +16,42 @@ export function SessionsPage({ admin }: { admin: boolean }) {
   useLive((ev) => (ev === 'session' || ev === 'approval' || ev === 'open') && setTimeout(reload, 300));
   return (
     <>
-      <Tabs label="Sessions" value={state} onChange={setState} options={[['live', 'Live'], ['past', 'Past']]} />
+      <Tabs
+        label="Sessions"
+        value={state}
+        onChange={setState}
+        options={[
+          ['live', 'Live'],
+          ['past', 'Past'],
+        ]}
+      />
       <div className="actions">
-        <button type="button" className="secondary" onClick={reload}>Refresh</button>
+        <button type="button" className="secondary" onClick={reload}>
+          Refresh
+        </button>
       </div>
-      {err && <p className="error" role="alert">{err}</p>}
+      {err && (
+        <p className="error" role="alert">
+          {err}
+        </p>
+      )}
       <Table
         label={state === 'live' ? 'Live sessions' : 'Past sessions'}
         ids={(data?.items ?? []).map((s) => s.id)}
-        head={['#', 'User', 'Device', 'Account', 'Protocol', 'Approval', 'From', 'Started', 'Ended', 'Traffic', ...(admin ? ['Recording'] : []), ...(admin && state === 'live' ? ['Action'] : [])]}
+        head={[
+          '#',
+          'User',
+          'Device',
+          'Account',
+          'Protocol',
+          'Approval',
+          'From',
+          'Started',
+          'Ended',
+          'Traffic',
+          ...(admin ? ['Recording'] : []),
+          ...(admin && state === 'live' ? ['Action'] : []),
+        ]}
         rows={(data?.items ?? []).map((s) => [
           `#${s.id}`,
           s.user,
@@ -45,7 +72,12 @@ export function SessionsPage({ admin }: { admin: boolean }) {
           ...(admin
             ? [
                 s.recording ? (
-                  <button type="button" className="small secondary" aria-label={`${s.live ? 'Watch' : 'Play'} the recording of session ${s.id}`} onClick={() => setPlaying(s)}>
+                  <button
+                    type="button"
+                    className="small secondary"
+                    aria-label={`${s.live ? 'Watch' : 'Play'} the recording of session ${s.id}`}
+                    onClick={() => setPlaying(s)}
+                  >
                     {s.live ? 'Watch live' : 'Play'}
                   </button>
                 ) : (
@@ -55,7 +87,17 @@ export function SessionsPage({ admin }: { admin: boolean }) {
             : []),
           ...(admin && state === 'live'
             ? [
-                <button type="button" className="small danger" aria-label={`Kill session ${s.id}`} onClick={() => void post(`/sessions/${s.id}/kill`, {}).then(() => setTimeout(reload, 500), (e: Error) => setErr(e.message))}>
+                <button
+                  type="button"
+                  className="small danger"
+                  aria-label={`Kill session ${s.id}`}
+                  onClick={() =>
+                    void post(`/sessions/${s.id}/kill`, {}).then(
+                      () => setTimeout(reload, 500),
+                      (e: Error) => setErr(e.message),
+                    )
+                  }
+                >
                   Kill
                 </button>,
               ]
@@ -64,7 +106,10 @@ export function SessionsPage({ admin }: { admin: boolean }) {
         empty={state === 'live' ? 'No live session.' : 'No past session.'}
       />
       {playing && (
-        <Panel title={`Session #${playing.id}: ${playing.user} on ${playing.device} as ${playing.account}`} onClose={() => setPlaying(null)}>
+        <Panel
+          title={`Session #${playing.id}: ${playing.user} on ${playing.device} as ${playing.account}`}
+          onClose={() => setPlaying(null)}
+        >
           <RecordingPlayer sessionId={playing.id} live={playing.live} />
         </Panel>
       )}

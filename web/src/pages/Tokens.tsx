@@ -25,11 +25,17 @@ export function TokensPage() {
           });
         }}
       >
-        <Field label="Token name" name="name" errors={f.errors}>{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
-        <Field label="Expires after (days, empty: never)" name="expiresInDays" errors={f.errors}>{(p) => <input {...p} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />}</Field>
+        <Field label="Token name" name="name" errors={f.errors}>
+          {(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Expires after (days, empty: never)" name="expiresInDays" errors={f.errors}>
+          {(p) => <input {...p} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />}
+        </Field>
         <FormError errors={f.errors} />
         <div className="actions">
-          <button type="submit" disabled={f.busy}>Create token</button>
+          <button type="submit" disabled={f.busy}>
+            Create token
+          </button>
         </div>
       </form>
       {fresh && (
@@ -48,8 +54,15 @@ export function TokensPage() {
           <Time at={t.expiresAt} />,
           <Time at={t.lastUsedAt} />,
           t.revokedAt ? 'revoked' : 'active',
-          t.revokedAt ? '—' : (
-            <button type="button" className="small danger" aria-label={`Revoke token ${t.name}`} onClick={() => void del(`/tokens/${t.id}`).then(reload)}>
+          t.revokedAt ? (
+            '—'
+          ) : (
+            <button
+              type="button"
+              className="small danger"
+              aria-label={`Revoke token ${t.name}`}
+              onClick={() => void del(`/tokens/${t.id}`).then(reload)}
+            >
               Revoke
             </button>
           ),

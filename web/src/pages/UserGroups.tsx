@@ -21,14 +21,22 @@ function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () =>
   const STEP_OF: Record<string, number> = { name: 0, rename: 0, members: 1, managers: 2 };
   const save = async () => {
     const ok = await f.run(async () => {
-      const body = { members: names(v.members), managers: names(v.managers), requireApproval: v.requireApproval, requireReason: v.requireReason };
-      if (group) await patch(`/user-groups/${encodeURIComponent(group.name)}`, { ...body, ...(v.name !== group.name ? { rename: v.name } : {}) });
+      const body = {
+        members: names(v.members),
+        managers: names(v.managers),
+        requireApproval: v.requireApproval,
+        requireReason: v.requireReason,
+      };
+      if (group)
+        await patch(`/user-groups/${encodeURIComponent(group.name)}`, { ...body, ...(v.name !== group.name ? { rename: v.name } : {}) });
       else await post('/user-groups', { name: v.name, ...body });
     });
     if (ok) onDone();
   };
   // A server error about a field on another step takes the wizard there.
-  const errStep = Object.keys(f.errors).map((k) => STEP_OF[k]).find((x) => x !== undefined);
+  const errStep = Object.keys(f.errors)
+    .map((k) => STEP_OF[k])
+    .find((x) => x !== undefined);
   if (errStep !== undefined && errStep !== step) setStep(errStep);
   return (
     <Panel title={group ? `Edit Group ${group.name}` : 'Add Group'} onClose={onDone}>
@@ -59,8 +67,17 @@ function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () =>
               onChange={(x) => setV({ ...v, requireApproval: x })}
               hint="Every member's connection waits until a manager of this group approves it."
             />
-            <Toggle label="Require user to enter a reason for connection" checked={v.requireReason} onChange={(x) => setV({ ...v, requireReason: x })} />
-            <Field label="Group managers (usernames, comma-separated)" name="managers" errors={f.errors} hint="They approve or reject the members' connections.">
+            <Toggle
+              label="Require user to enter a reason for connection"
+              checked={v.requireReason}
+              onChange={(x) => setV({ ...v, requireReason: x })}
+            />
+            <Field
+              label="Group managers (usernames, comma-separated)"
+              name="managers"
+              errors={f.errors}
+              hint="They approve or reject the members' connections."
+            >
               {(p) => <input {...p} value={v.managers} onChange={(e) => setV({ ...v, managers: e.target.value })} />}
             </Field>
           </>
@@ -72,7 +89,13 @@ function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () =>
               Back
             </button>
           )}
-          {step < STEPS.length - 1 ? <button type="submit">Next</button> : <button type="submit" disabled={f.busy}>Save</button>}
+          {step < STEPS.length - 1 ? (
+            <button type="submit">Next</button>
+          ) : (
+            <button type="submit" disabled={f.busy}>
+              Save
+            </button>
+          )}
         </div>
       </form>
     </Panel>

@@ -41,9 +41,15 @@ function WorkflowForm({ onDone }: { onDone: () => void }) {
             .then((ok) => ok && onDone());
         }}
       >
-        <Field label="Name" name="name" errors={f.errors}>{(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}</Field>
-        <Field label="User group" name="userGroup" errors={f.errors}>{(p) => <input {...p} value={v.userGroup} onChange={(e) => setV({ ...v, userGroup: e.target.value })} />}</Field>
-        <Field label="Device group" name="deviceGroup" errors={f.errors}>{(p) => <input {...p} value={v.deviceGroup} onChange={(e) => setV({ ...v, deviceGroup: e.target.value })} />}</Field>
+        <Field label="Name" name="name" errors={f.errors}>
+          {(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}
+        </Field>
+        <Field label="User group" name="userGroup" errors={f.errors}>
+          {(p) => <input {...p} value={v.userGroup} onChange={(e) => setV({ ...v, userGroup: e.target.value })} />}
+        </Field>
+        <Field label="Device group" name="deviceGroup" errors={f.errors}>
+          {(p) => <input {...p} value={v.deviceGroup} onChange={(e) => setV({ ...v, deviceGroup: e.target.value })} />}
+        </Field>
         {levels.map((l, i) => (
           <fieldset key={i} className="level">
             <legend>Level {i + 1}</legend>
@@ -51,7 +57,9 @@ function WorkflowForm({ onDone }: { onDone: () => void }) {
               {(p) => (
                 <select {...p} value={l.kind} onChange={(e) => setLevel(i, { kind: e.target.value })}>
                   {KINDS.map(([k, t]) => (
-                    <option key={k} value={k}>{t}</option>
+                    <option key={k} value={k}>
+                      {t}
+                    </option>
                   ))}
                 </select>
               )}
@@ -61,16 +69,38 @@ function WorkflowForm({ onDone }: { onDone: () => void }) {
                 {(p) => <input {...p} value={l.arg} onChange={(e) => setLevel(i, { arg: e.target.value })} />}
               </Field>
             )}
-            <Field label="Quorum (approvals needed)" name={`levels-${i}-quorum`} errors={f.errors}>{(p) => <input {...p} inputMode="numeric" value={l.quorum} onChange={(e) => setLevel(i, { quorum: e.target.value })} />}</Field>
-            <Field label="Escalate after (minutes, empty: never)" name={`levels-${i}-escalate`} errors={f.errors}>{(p) => <input {...p} inputMode="numeric" value={l.escalate} onChange={(e) => setLevel(i, { escalate: e.target.value })} />}</Field>
-            {levels.length > 1 && <button type="button" className="secondary small" onClick={() => setLevels(levels.filter((_, j) => j !== i))}>Remove level {i + 1}</button>}
+            <Field label="Quorum (approvals needed)" name={`levels-${i}-quorum`} errors={f.errors}>
+              {(p) => <input {...p} inputMode="numeric" value={l.quorum} onChange={(e) => setLevel(i, { quorum: e.target.value })} />}
+            </Field>
+            <Field label="Escalate after (minutes, empty: never)" name={`levels-${i}-escalate`} errors={f.errors}>
+              {(p) => <input {...p} inputMode="numeric" value={l.escalate} onChange={(e) => setLevel(i, { escalate: e.target.value })} />}
+            </Field>
+            {levels.length > 1 && (
+              <button type="button" className="secondary small" onClick={() => setLevels(levels.filter((_, j) => j !== i))}>
+                Remove level {i + 1}
+              </button>
+            )}
           </fieldset>
         ))}
-        {f.errors.levels && <p className="error" role="alert">{f.errors.levels}</p>}
+        {f.errors.levels && (
+          <p className="error" role="alert">
+            {f.errors.levels}
+          </p>
+        )}
         <FormError errors={f.errors} />
         <div className="actions">
-          {levels.length < 5 && <button type="button" className="secondary" onClick={() => setLevels([...levels, { kind: 'group-manager', arg: '', quorum: '1', escalate: '' }])}>Add level</button>}
-          <button type="submit" disabled={f.busy}>Save</button>
+          {levels.length < 5 && (
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setLevels([...levels, { kind: 'group-manager', arg: '', quorum: '1', escalate: '' }])}
+            >
+              Add level
+            </button>
+          )}
+          <button type="submit" disabled={f.busy}>
+            Save
+          </button>
         </div>
       </form>
     </Panel>
@@ -84,7 +114,9 @@ export function WorkflowsPage() {
     <>
       <p className="muted">A workflow for a user group × device group wins over user-group and device-group managerial approval.</p>
       <div className="actions">
-        <button type="button" onClick={() => setAdding(true)}>Add workflow</button>
+        <button type="button" onClick={() => setAdding(true)}>
+          Add workflow
+        </button>
       </div>
       {adding && <WorkflowForm onDone={() => (setAdding(false), reload())} />}
       {error && <p className="error">{error}</p>}
@@ -103,7 +135,12 @@ export function WorkflowsPage() {
               </li>
             ))}
           </ol>,
-          <button type="button" className="small danger" aria-label={`Remove workflow ${w.name}`} onClick={() => confirm(`Remove workflow ${w.name}?`) && void del(`/workflows/${encodeURIComponent(w.name)}`).then(reload)}>
+          <button
+            type="button"
+            className="small danger"
+            aria-label={`Remove workflow ${w.name}`}
+            onClick={() => confirm(`Remove workflow ${w.name}?`) && void del(`/workflows/${encodeURIComponent(w.name)}`).then(reload)}
+          >
             Remove
           </button>,
         ])}

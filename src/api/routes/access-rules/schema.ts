@@ -11,4 +11,7 @@ export const AccessRule = Type.Object({
 });
 
 export const AccessRulePair = Type.Object({ userGroup: Type.String({ maxLength: 64 }), deviceGroup: Type.String({ maxLength: 64 }) });
-export const AccessRuleIn = Type.Object({ protocols: Protocols, allowPortForwarding: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const AccessRuleIn = Type.Object(
+  { protocols: Protocols, allowPortForwarding: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);

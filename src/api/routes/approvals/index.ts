@@ -33,7 +33,8 @@ function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, vis
       config: { allow: 'user' },
       schema: {
         tags: ['approvals'],
-        summary: "Approval requests, newest first: scope 'mine' (My Approvals), 'to-decide' (waiting for me), 'decided' (my history), 'all' (admins)",
+        summary:
+          "Approval requests, newest first: scope 'mine' (My Approvals), 'to-decide' (waiting for me), 'decided' (my history), 'all' (admins)",
         querystring: ApprovalListQuery,
         response: { 200: list(Approval), ...errors },
       },
@@ -42,22 +43,38 @@ function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, vis
       const c = callerOf(req);
       const q = req.query as { scope?: ApprovalScope; status?: ApprovalStatus; beforeId?: number; limit?: number };
       const scope = q.scope ?? (isAdmin(c) ? 'all' : 'mine');
-      if (scope === 'all' && !isAdmin(c)) throw new GatehouseError('forbidden', "only administrators may list all requests; use scope 'mine', 'to-decide' or 'decided'");
+      if (scope === 'all' && !isAdmin(c))
+        throw new GatehouseError('forbidden', "only administrators may list all requests; use scope 'mine', 'to-decide' or 'decided'");
       const limit = q.limit ?? 50;
       const ids = await acting(c);
       if (scope === 'to-decide' && !isAdmin(c)) await store.syncApproverIndex(s.clock.now());
-      const rows = await store.listApprovals({ scope, userId: c.user.id, approverIds: ids, admin: isAdmin(c), status: q.status, beforeId: q.beforeId, limit });
+      const rows = await store.listApprovals({
+        scope,
+        userId: c.user.id,
+        approverIds: ids,
+        admin: isAdmin(c),
+        status: q.status,
+        beforeId: q.beforeId,
+        limit,
+      });
       const items = [];
       for (const r of rows) items.push(await show(c, r, ids));
       return { items, nextBeforeId: nextBefore(rows, limit) };
     },
   );
 
-  app.get('/approvals/:id', { config: { allow: 'user' }, schema: { tags: ['approvals'], summary: 'One request with its decisions', params: ById, response: { 200: Approval, ...errors } } }, async (req) => {
-    const c = callerOf(req);
-    const { r, ids } = await visible(c, (req.params as { id: number }).id);
-    return show(c, r, ids, true);
-  });
+  app.get(
+    '/approvals/:id',
+    {
+      config: { allow: 'user' },
+      schema: { tags: ['approvals'], summary: 'One request with its decisions', params: ById, response: { 200: Approval, ...errors } },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      const { r, ids } = await visible(c, (req.params as { id: number }).id);
+      return show(c, r, ids, true);
+    },
+  );
 }
 
 function askRoute(app: FastifyInstance, { s }: Ctx, { acting, show }: ApprovalViews) {
@@ -88,16 +105,32 @@ function askRoute(app: FastifyInstance, { s }: Ctx, { acting, show }: ApprovalVi
         proof: proofOf(c),
       });
       const request = 'request' in res && res.request ? await show(c, res.request, await acting(c)) : null;
-      return reply.status(res.outcome !== 'allowed' && res.created ? 201 : 200).send({ outcome: res.outcome, why: res.decision.why, request });
+      return reply
+        .status(res.outcome !== 'allowed' && res.created ? 201 : 200)
+        .send({ outcome: res.outcome, why: res.decision.why, request });
     },
   );
 }
 
 function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: ApprovalViews) {
-  const action = (name: string, summary: string, body: boolean, run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>) =>
+  const action = (
+    name: string,
+    summary: string,
+    body: boolean,
+    run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>,
+  ) =>
     app.post(
       `/approvals/:id/${name}`,
-      { config: { allow: 'user' }, schema: { tags: ['approvals'], summary, params: ById, ...(body ? { body: ApprovalComment } : {}), response: { 200: Approval, ...errors } } },
+      {
+        config: { allow: 'user' },
+        schema: {
+          tags: ['approvals'],
+          summary,
+          params: ById,
+          ...(body ? { body: ApprovalComment } : {}),
+          response: { 200: Approval, ...errors },
+        },
+      },
       async (req: FastifyRequest) => {
         const c = callerOf(req);
         const { id } = req.params as { id: number };
@@ -107,9 +140,17 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
     );
 
   // The engine checks the second factor with each decision, from the caller's proof.
-  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) => s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
-  action('reject', 'Reject a request, with a comment', true, (id, c, comment) => s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
+  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) =>
+    s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
+  );
+  action('reject', 'Reject a request, with a comment', true, (id, c, comment) =>
+    s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
+  );
   action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel, proofOf(c)));
-  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) => s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }));
-  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) => s.approvals.escalate(id, c.user.username, c.channel, proofOf(c)));
+  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) =>
+    s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
+  );
+  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) =>
+    s.approvals.escalate(id, c.user.username, c.channel, proofOf(c)),
+  );
 }

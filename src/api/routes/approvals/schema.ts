@@ -23,12 +23,27 @@ export const Approval = Type.Object({
   route: Type.Object({ source: Type.String(), name: Type.String(), why: Type.String() }),
   currentLevel: Type.Integer(),
   levels: Type.Array(
-    Type.Object({ level: Type.Integer(), authority: Type.String(), quorum: Type.Integer(), escalateAfterMinutes: Nullable(Type.Integer()), approvers: Type.Array(Type.String()), escalated: Type.Boolean() }),
+    Type.Object({
+      level: Type.Integer(),
+      authority: Type.String(),
+      quorum: Type.Integer(),
+      escalateAfterMinutes: Nullable(Type.Integer()),
+      approvers: Type.Array(Type.String()),
+      escalated: Type.Boolean(),
+    }),
   ),
   approverManager: Type.Array(Type.String()),
   decisions: Type.Optional(
     Type.Array(
-      Type.Object({ level: Type.Integer(), by: Type.String(), onBehalfOf: Nullable(Type.String()), decision: Type.String(), channel: Type.String(), comment: Nullable(Type.String()), at: Time }),
+      Type.Object({
+        level: Type.Integer(),
+        by: Type.String(),
+        onBehalfOf: Nullable(Type.String()),
+        decision: Type.String(),
+        channel: Type.String(),
+        comment: Nullable(Type.String()),
+        at: Time,
+      }),
     ),
   ),
   /** For the console's buttons: whether the caller may decide it now. */

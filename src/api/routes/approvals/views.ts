@@ -20,7 +20,8 @@ export function approvalViews({ s, store }: Ctx) {
     const r = await s.approvals.get(id);
     if (!r) throw notFound(`approval request #${id}`);
     const ids = await acting(c);
-    if (!canSeeApproval(c, r, ids, await store.hasDecided(id, c.user.id))) throw new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
+    if (!canSeeApproval(c, r, ids, await store.hasDecided(id, c.user.id)))
+      throw new GatehouseError('forbidden', `approval request #${id} is neither yours nor one you may decide`);
     return { r, ids };
   };
 

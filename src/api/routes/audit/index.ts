@@ -9,7 +9,17 @@ import { type Ctx, nextBefore } from '../context.js';
 
 const EXPORT_MAX = 100_000;
 
-type Q = { action?: string; actor?: string; targetType?: string; targetId?: string; channel?: string; from?: string; to?: string; beforeId?: number; limit?: number };
+type Q = {
+  action?: string;
+  actor?: string;
+  targetType?: string;
+  targetId?: string;
+  channel?: string;
+  from?: string;
+  to?: string;
+  beforeId?: number;
+  limit?: number;
+};
 const filter = (q: Q, limit: number): AuditFilter => ({
   action: q.action,
   actor: q.actor,

@@ -22,5 +22,11 @@ const AuditQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
 });
-export const AuditListQuery = Type.Intersect([AuditQuery, Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), beforeId: Type.Optional(Type.Integer({ minimum: 1 })) })]);
-export const AuditExportQuery = Type.Intersect([AuditQuery, Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]) })]);
+export const AuditListQuery = Type.Intersect([
+  AuditQuery,
+  Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), beforeId: Type.Optional(Type.Integer({ minimum: 1 })) }),
+]);
+export const AuditExportQuery = Type.Intersect([
+  AuditQuery,
+  Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]) }),
+]);

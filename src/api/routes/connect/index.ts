@@ -10,22 +10,38 @@ import { callerOf, type Ctx, publicHost } from '../context.js';
 export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
   const host = publicHost(s);
   const startOf = (pr: string, user: string, device: string) => ({
-    command: pr === 'ssh' ? `ssh -p ${s.config.sshPort} ${user}@${device}@${host}` : pr === 'sftp' ? `sftp -P ${s.config.sshPort} ${user}@${device}@${host}` : null,
+    command:
+      pr === 'ssh'
+        ? `ssh -p ${s.config.sshPort} ${user}@${device}@${host}`
+        : pr === 'sftp'
+          ? `sftp -P ${s.config.sshPort} ${user}@${device}@${host}`
+          : null,
     link: pr === 'http' ? `http://${device}.localhost:${s.config.httpProxyPort}/` : null,
   });
 
-  app.get('/connect', { config: { allow: 'user' }, schema: { tags: ['connect'], summary: 'Devices I may reach, and how to connect to each', response: { 200: Type.Object({ items: Type.Array(ConnectTarget) }), ...errors } } }, async (req) => {
-    const me = callerOf(req).user;
-    const p = await s.policy.current();
-    const items = [];
-    for (const d of [...p.devicesById.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      const ways = [];
-      for (const pr of d.protocols) {
-        const dec = await s.approvals.decide(me.username, d.name, pr);
-        if (dec.outcome !== 'denied') ways.push(presentWay(p, pr, dec, startOf(pr, me.username, d.name)));
+  app.get(
+    '/connect',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['connect'],
+        summary: 'Devices I may reach, and how to connect to each',
+        response: { 200: Type.Object({ items: Type.Array(ConnectTarget) }), ...errors },
+      },
+    },
+    async (req) => {
+      const me = callerOf(req).user;
+      const p = await s.policy.current();
+      const items = [];
+      for (const d of [...p.devicesById.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+        const ways = [];
+        for (const pr of d.protocols) {
+          const dec = await s.approvals.decide(me.username, d.name, pr);
+          if (dec.outcome !== 'denied') ways.push(presentWay(p, pr, dec, startOf(pr, me.username, d.name)));
+        }
+        if (ways.length) items.push(presentTarget(p, d, ways));
       }
-      if (ways.length) items.push(presentTarget(p, d, ways));
-    }
-    return { items };
-  });
+      return { items };
+    },
+  );
 }

@@ -13,4 +13,9 @@ export const ConnectWay = Type.Object({
   command: Nullable(Type.String()),
   link: Nullable(Type.String()),
 });
-export const ConnectTarget = Type.Object({ device: Type.String(), group: Nullable(Type.String()), accounts: Type.Array(Type.String()), ways: Type.Array(ConnectWay) });
+export const ConnectTarget = Type.Object({
+  device: Type.String(),
+  group: Nullable(Type.String()),
+  accounts: Type.Array(Type.String()),
+  ways: Type.Array(ConnectWay),
+});

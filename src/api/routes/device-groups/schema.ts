@@ -12,6 +12,22 @@ export const DeviceGroup = Type.Object({
 });
 
 const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
-export const NewDeviceGroup = Type.Object({ name: Name, managers: Type.Optional(Managers), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
-export const DeviceGroupPatch = Type.Object({ rename: Type.Optional(Name), managers: Type.Optional(Managers), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const NewDeviceGroup = Type.Object(
+  {
+    name: Name,
+    managers: Type.Optional(Managers),
+    requireApproval: Type.Optional(Type.Boolean()),
+    requireReason: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export const DeviceGroupPatch = Type.Object(
+  {
+    rename: Type.Optional(Name),
+    managers: Type.Optional(Managers),
+    requireApproval: Type.Optional(Type.Boolean()),
+    requireReason: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 export const DeviceGroupByName = Type.Object({ name: Type.String({ maxLength: 64 }) });

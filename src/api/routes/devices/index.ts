@@ -19,7 +19,14 @@ export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.get(
     '/devices',
-    { config: { allow: 'user' }, schema: { tags: ['devices'], summary: 'Devices (admins: all; others: those they may reach)', response: { 200: Type.Object({ items: Type.Array(Device) }), ...errors } } },
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices (admins: all; others: those they may reach)',
+        response: { 200: Type.Object({ items: Type.Array(Device) }), ...errors },
+      },
+    },
     async (req) => {
       const c = callerOf(req);
       const p = await s.policy.current();
@@ -30,30 +37,69 @@ export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
     },
   );
 
-  app.get('/devices/:name', { config: { allow: 'user' }, schema: { tags: ['devices'], summary: 'One device, with its pinned SSH host key', params: DeviceByName, response: { 200: Device, ...errors } } }, async (req) => {
-    const c = callerOf(req);
-    const { name } = req.params as { name: string };
-    const p = await s.policy.current();
-    const d = p.devicesByName.get(name);
-    if (!d || !(await canSeeDevice(s, c, d))) throw notFound(`device '${name}'`);
-    return presentDevice(p, d);
-  });
+  app.get(
+    '/devices/:name',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['devices'],
+        summary: 'One device, with its pinned SSH host key',
+        params: DeviceByName,
+        response: { 200: Device, ...errors },
+      },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      const { name } = req.params as { name: string };
+      const p = await s.policy.current();
+      const d = p.devicesByName.get(name);
+      if (!d || !(await canSeeDevice(s, c, d))) throw notFound(`device '${name}'`);
+      return presentDevice(p, d);
+    },
+  );
 
-  app.post('/devices', { schema: { tags: ['devices'], summary: 'Add a device', body: NewDevice, response: { 201: Device, ...errors } } }, async (req, reply) => {
-    const b = req.body as { name: string; host: string; protocols: string[]; group?: string | null; ports?: Record<string, number> };
-    await s.admin.addDevice(actorOf(req), b);
-    return reply.status(201).send(await one(b.name));
-  });
+  app.post(
+    '/devices',
+    { schema: { tags: ['devices'], summary: 'Add a device', body: NewDevice, response: { 201: Device, ...errors } } },
+    async (req, reply) => {
+      const b = req.body as { name: string; host: string; protocols: string[]; group?: string | null; ports?: Record<string, number> };
+      await s.admin.addDevice(actorOf(req), b);
+      return reply.status(201).send(await one(b.name));
+    },
+  );
 
-  app.patch('/devices/:name', { schema: { tags: ['devices'], summary: 'Change a device, or pin/clear its SSH host key', params: DeviceByName, body: DevicePatch, response: { 200: Device, ...errors } } }, async (req) => {
-    const { name } = req.params as { name: string };
-    await s.admin.setDevice(actorOf(req), name, req.body as Parameters<typeof s.admin.setDevice>[2]);
-    return one(name);
-  });
+  app.patch(
+    '/devices/:name',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Change a device, or pin/clear its SSH host key',
+        params: DeviceByName,
+        body: DevicePatch,
+        response: { 200: Device, ...errors },
+      },
+    },
+    async (req) => {
+      const { name } = req.params as { name: string };
+      await s.admin.setDevice(actorOf(req), name, req.body as Parameters<typeof s.admin.setDevice>[2]);
+      return one(name);
+    },
+  );
 
-  app.get('/devices/:name/accounts', { schema: { tags: ['accounts'], summary: "A device's accounts (names and kinds; secrets are write-only)", params: DeviceByName, response: { 200: Type.Object({ items: Type.Array(Account) }), ...errors } } }, async (req) => ({
-    items: (await one((req.params as { name: string }).name)).accounts,
-  }));
+  app.get(
+    '/devices/:name/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "A device's accounts (names and kinds; secrets are write-only)",
+        params: DeviceByName,
+        response: { 200: Type.Object({ items: Type.Array(Account) }), ...errors },
+      },
+    },
+    async (req) => ({
+      items: (await one((req.params as { name: string }).name)).accounts,
+    }),
+  );
 
   app.put(
     '/devices/:name/accounts/:account',

@@ -2,9 +2,19 @@
 import { Type } from '@sinclair/typebox';
 import { Name, Nullable, Protocols } from '../schema.js';
 
-const Ports = Type.Object({ ssh: Type.Optional(Type.Integer()), sftp: Type.Optional(Type.Integer()), rdp: Type.Optional(Type.Integer()), http: Type.Optional(Type.Integer()) });
+const Ports = Type.Object({
+  ssh: Type.Optional(Type.Integer()),
+  sftp: Type.Optional(Type.Integer()),
+  rdp: Type.Optional(Type.Integer()),
+  http: Type.Optional(Type.Integer()),
+});
 export const PortsIn = Type.Object(
-  { ssh: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), sftp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), rdp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })), http: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })) },
+  {
+    ssh: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    sftp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    rdp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    http: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  },
   { additionalProperties: false },
 );
 

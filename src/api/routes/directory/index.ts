@@ -7,11 +7,16 @@ import { SyncOptions } from './schema.js';
 export async function directoryRoutes(app: FastifyInstance, { s }: Ctx) {
   const { directory } = directoryOf(s);
 
-  app.get('/directory', { schema: { tags: ['directory'], summary: 'Admin: the directory settings (never the bind password) and the last sync' } }, async (_req, reply) => {
-    const v = await directory.view();
-    if (!v) return reply.status(404).send({ error: { code: 'not_found', message: 'no directory is configured (gatehouse directory set)' } });
-    return v;
-  });
+  app.get(
+    '/directory',
+    { schema: { tags: ['directory'], summary: 'Admin: the directory settings (never the bind password) and the last sync' } },
+    async (_req, reply) => {
+      const v = await directory.view();
+      if (!v)
+        return reply.status(404).send({ error: { code: 'not_found', message: 'no directory is configured (gatehouse directory set)' } });
+      return v;
+    },
+  );
 
   app.post(
     '/directory/sync',
@@ -19,10 +24,14 @@ export async function directoryRoutes(app: FastifyInstance, { s }: Ctx) {
     async (req, reply) => {
       const c = callerOf(req);
       try {
-        return await directory.sync({ username: c.user.username, id: c.user.id, channel: c.channel }, { dryRun: !!(req.body as { dryRun?: boolean } | undefined)?.dryRun });
+        return await directory.sync(
+          { username: c.user.username, id: c.user.id, channel: c.channel },
+          { dryRun: !!(req.body as { dryRun?: boolean } | undefined)?.dryRun },
+        );
       } catch (err) {
         const e = err as { code?: string; message?: string };
-        const status = e.code === 'not_found' ? 404 : e.code === 'conflict' ? 409 : e.code === 'unavailable' ? 502 : e.code === 'invalid' ? 400 : null;
+        const status =
+          e.code === 'not_found' ? 404 : e.code === 'conflict' ? 409 : e.code === 'unavailable' ? 502 : e.code === 'invalid' ? 400 : null;
         if (status === null) throw err;
         return reply.status(status).send({ error: { code: e.code, message: e.message } });
       }

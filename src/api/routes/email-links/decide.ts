@@ -19,17 +19,41 @@ type Attempt = { succeeded(): Promise<void> };
 export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
   /** A sign-in the limiter refused, unchecked: past the link's own limit the link dies. */
   async function linkRefused(req: FastifyRequest, reply: FastifyReply, t: TokenRow, r: Refusal, username: string) {
-    if (r.first) await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-blocked', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, scope: r.scope } });
+    if (r.first)
+      await s.audit({
+        actor: username.slice(0, 64) || 'unknown',
+        channel: 'email-link',
+        action: 'auth.login-blocked',
+        targetType: 'approval',
+        targetId: t.request_id,
+        details: { address: req.ip, scope: r.scope },
+      });
     reply.header('retry-after', String(Math.ceil(r.retryAfterMs / 1000)));
     if (r.scope === 'link') {
       await links.kill(t);
-      return send(reply, 429, 'Link disabled', '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>');
+      return send(
+        reply,
+        429,
+        'Link disabled',
+        '<p>Too many wrong passwords: this link no longer works. Nothing was changed; decide in the console or by replying to the mail.</p>',
+      );
     }
-    return send(reply, 429, 'Too many sign-ins', `<p>Too many failed sign-ins: try again in ${waitWords(r.retryAfterMs)}. Nothing was changed.</p>`);
+    return send(
+      reply,
+      429,
+      'Too many sign-ins',
+      `<p>Too many failed sign-ins: try again in ${waitWords(r.retryAfterMs)}. Nothing was changed.</p>`,
+    );
   }
 
   /** With approval.email.link.requires.login: the approver's console session, or their password on the form. */
-  async function signIn(req: LinkRequest, reply: FastifyReply, t: TokenRow, approver: User, body: Body): Promise<{ done: unknown } | { attempt?: Attempt }> {
+  async function signIn(
+    req: LinkRequest,
+    reply: FastifyReply,
+    t: TokenRow,
+    approver: User,
+    body: Body,
+  ): Promise<{ done: unknown } | { attempt?: Attempt }> {
     if (!(await s.params.params()).bool('approval.email.link.requires.login')) return {};
     const signedIn = await consoleUserId(s, sessions, req);
     if (signedIn !== null && signedIn !== t.approver_id) return { done: sendStale(reply, 403, 'foreign') };
@@ -44,7 +68,14 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     const who = await s.auth.verifyPassword(username, String(body.password ?? ''));
     // Someone else's right password gets the wrong password's answer: the form is no password oracle.
     if (!who || who.id !== t.approver_id) {
-      await s.audit({ actor: username.slice(0, 64) || 'unknown', channel: 'email-link', action: 'auth.login-failed', targetType: 'approval', targetId: t.request_id, details: { address: req.ip, via: 'email link', ...(who ? { notTheApprover: true } : {}) } });
+      await s.audit({
+        actor: username.slice(0, 64) || 'unknown',
+        channel: 'email-link',
+        action: 'auth.login-failed',
+        targetType: 'approval',
+        targetId: t.request_id,
+        details: { address: req.ip, via: 'email link', ...(who ? { notTheApprover: true } : {}) },
+      });
       return { done: send(reply, 401, 'Sign-in failed', SIGN_IN_FAILED) };
     }
     return { attempt };
@@ -57,16 +88,33 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     const comment = typeof body.comment === 'string' ? body.comment : null;
     try {
       const how = { comment, channel: 'email-link' as const, proof };
-      const out = t.action === 'approve' ? await s.approvals.approve(t.request_id, approver.username, how) : await s.approvals.reject(t.request_id, approver.username, how);
+      const out =
+        t.action === 'approve'
+          ? await s.approvals.approve(t.request_id, approver.username, how)
+          : await s.approvals.reject(t.request_id, approver.username, how);
       await links.killSiblings(t, now);
-      const what = out.status === 'waiting' ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.` : `Request #${out.id} is now ${h(out.status)}.`;
+      const what =
+        out.status === 'waiting'
+          ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.`
+          : `Request #${out.id} is now ${h(out.status)}.`;
       return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
     } catch (err) {
-      if (err instanceof GatehouseError) return send(reply, err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409, 'Not decided', `<p>${h(err.message)}. Nothing was changed.</p>`);
+      if (err instanceof GatehouseError)
+        return send(
+          reply,
+          err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409,
+          'Not decided',
+          `<p>${h(err.message)}. Nothing was changed.</p>`,
+        );
       // Something broke (database down…): give the link back so the approver can retry.
       await links.release(t).catch(() => {});
       s.log.error({ err: String(err) }, 'email link decision failed');
-      return send(reply, 503, 'Try again', '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>');
+      return send(
+        reply,
+        503,
+        'Try again',
+        '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>',
+      );
     }
   }
 

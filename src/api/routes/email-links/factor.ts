@@ -41,7 +41,12 @@ async function consoleProved(s: Services, sessions: ApiStore, req: FastifyReques
 }
 
 /** The code field of the confirm form ('' when none is needed), or why this link cannot decide now. */
-export async function factorField(s: Services, sessions: ApiStore, req: FastifyRequest, approver: User): Promise<{ html: string } | LinkRefusal> {
+export async function factorField(
+  s: Services,
+  sessions: ApiStore,
+  req: FastifyRequest,
+  approver: User,
+): Promise<{ html: string } | LinkRefusal> {
   if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return { html: '' };
   if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
   return {
@@ -49,10 +54,20 @@ export async function factorField(s: Services, sessions: ApiStore, req: FastifyR
   };
 }
 
-const NO_CODE: LinkRefusal = { status: 403, title: 'Second factor needed', html: '<p>Deciding needs the code from your authenticator app: go back, enter it and try again. Nothing was changed.</p>' };
+const NO_CODE: LinkRefusal = {
+  status: 403,
+  title: 'Second factor needed',
+  html: '<p>Deciding needs the code from your authenticator app: go back, enter it and try again. Nothing was changed.</p>',
+};
 
 /** The refusal for a POST that cannot prove the factor whatever else it carries (no code, not enrolled), or null. */
-export async function missingFactor(s: Services, sessions: ApiStore, req: FastifyRequest, approver: User, body: Record<string, unknown>): Promise<LinkRefusal | null> {
+export async function missingFactor(
+  s: Services,
+  sessions: ApiStore,
+  req: FastifyRequest,
+  approver: User,
+  body: Record<string, unknown>,
+): Promise<LinkRefusal | null> {
   if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return null;
   if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
   return typeof body.code === 'string' && body.code.trim() ? null : NO_CODE;
@@ -75,13 +90,40 @@ export async function factorProof(
   // Reserved per user, address and link before the code is checked, on every node.
   const attempt = await s.limiter.reserve({ kind: 'code', user: approver.username, addr: req.ip, link: linkHash });
   if (!attempt.ok) {
-    if (attempt.first) await s.audit({ actor: approver.username, actorId: approver.id, channel: 'email-link', action: 'auth.login-blocked', details: { address: req.ip, scope: attempt.scope, kind: 'code' } });
-    if (attempt.scope === 'link') return { status: 429, title: 'Link disabled', html: '<p>Too many wrong codes: this link no longer works. Nothing was changed; decide in the console.</p>', killLink: true };
-    return { status: 429, title: 'Too many codes', html: `<p>Too many wrong codes: try again in ${waitWords(attempt.retryAfterMs)}. Nothing was changed.</p>` };
+    if (attempt.first)
+      await s.audit({
+        actor: approver.username,
+        actorId: approver.id,
+        channel: 'email-link',
+        action: 'auth.login-blocked',
+        details: { address: req.ip, scope: attempt.scope, kind: 'code' },
+      });
+    if (attempt.scope === 'link')
+      return {
+        status: 429,
+        title: 'Link disabled',
+        html: '<p>Too many wrong codes: this link no longer works. Nothing was changed; decide in the console.</p>',
+        killLink: true,
+      };
+    return {
+      status: 429,
+      title: 'Too many codes',
+      html: `<p>Too many wrong codes: try again in ${waitWords(attempt.retryAfterMs)}. Nothing was changed.</p>`,
+    };
   }
   if (!(await s.auth.verifyTotp(approver, code))) {
-    await s.audit({ actor: approver.username, actorId: approver.id, channel: 'email-link', action: 'auth.second-factor-failed', details: { address: req.ip, via: 'email link' } });
-    return { status: 401, title: 'Wrong code', html: '<p>The code was not right (each code works once). Go back and try the next one. Nothing was changed.</p>' };
+    await s.audit({
+      actor: approver.username,
+      actorId: approver.id,
+      channel: 'email-link',
+      action: 'auth.second-factor-failed',
+      details: { address: req.ip, via: 'email link' },
+    });
+    return {
+      status: 401,
+      title: 'Wrong code',
+      html: '<p>The code was not right (each code works once). Go back and try the next one. Nothing was changed.</p>',
+    };
   }
   await attempt.succeeded();
   return { proof: 'factor' };

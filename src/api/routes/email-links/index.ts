@@ -16,6 +16,9 @@ export async function emailLinkRoutes(app: FastifyInstance, { s, store }: Ctx): 
         done(null, Object.fromEntries(new URLSearchParams(String(body))));
       });
     sub.get<{ Params: { token: string } }>('/email/approval/:token', showLink(s, store, links));
-    sub.post<{ Params: { token: string }; Body: Record<string, string> | undefined }>('/email/approval/:token', decideLink(s, store, links));
+    sub.post<{ Params: { token: string }; Body: Record<string, string> | undefined }>(
+      '/email/approval/:token',
+      decideLink(s, store, links),
+    );
   });
 }

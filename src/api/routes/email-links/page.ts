@@ -36,4 +36,5 @@ export function send(reply: FastifyReply, status: number, title: string, body: s
 }
 
 /** One of the STALE pages. */
-export const sendStale = (reply: FastifyReply, status: number, which: keyof typeof STALE) => send(reply, status, STALE[which][0], `<p>${STALE[which][1]}</p>`);
+export const sendStale = (reply: FastifyReply, status: number, which: keyof typeof STALE) =>
+  send(reply, status, STALE[which][0], `<p>${STALE[which][1]}</p>`);

@@ -39,6 +39,11 @@ ${factor.html}
 <label>Comment (optional)<textarea name="comment" rows="3" maxlength="1000"></textarea></label>
 <button type="submit" class="${t.action}">${verb} request #${r!.id}</button></form>`;
     const details = requestDetails(await s.policy.current(), r!);
-    return send(reply, 200, `${verb} request #${r!.id}?`, `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${details}${form}<p class="note">Nothing changes until you press the button.</p>`);
+    return send(
+      reply,
+      200,
+      `${verb} request #${r!.id}?`,
+      `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${details}${form}<p class="note">Nothing changes until you press the button.</p>`,
+    );
   };
 }

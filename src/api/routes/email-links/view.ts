@@ -8,9 +8,13 @@ import { STALE, h } from './page.js';
 export function staleness(t: TokenRow, r: ApprovalRequest | undefined): [string, string] | null {
   if (!r) return [...STALE.unknown];
   if (t.used_at !== null) return [...STALE.used];
-  if (r.status !== 'waiting') return [`Request #${r.id} is ${r.status}`, `This request is ${h(r.status)} and can no longer be decided. Nothing was changed.`];
+  if (r.status !== 'waiting')
+    return [`Request #${r.id} is ${r.status}`, `This request is ${h(r.status)} and can no longer be decided. Nothing was changed.`];
   if (t.dead_at !== null || t.level !== r.currentLevel)
-    return ['Link no longer valid', `This link was for level ${t.level + 1} of request #${r.id}, which has been decided. Nothing was changed.`];
+    return [
+      'Link no longer valid',
+      `This link was for level ${t.level + 1} of request #${r.id}, which has been decided. Nothing was changed.`,
+    ];
   return null;
 }
 

@@ -20,16 +20,28 @@ export async function eventRoutes(app: FastifyInstance, { s, store }: Ctx) {
 
   app.get(
     '/events',
-    { config: { allow: 'user' }, schema: { tags: ['events'], summary: 'Server-Sent Events: approval changes I may see (event: approval), policy and session changes for admins' } },
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['events'],
+        summary: 'Server-Sent Events: approval changes I may see (event: approval), policy and session changes for admins',
+      },
+    },
     async (req, reply) => {
       const c = callerOf(req);
       let ids = actingFor(c, await s.store.delegationsTo(c.user.id, s.clock.now()));
       let idsAt = Date.now();
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       res.write(`retry: 2000\n: connected\n\n`);
-      const send = (event: string, data: unknown, id?: number) => res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const send = (event: string, data: unknown, id?: number) =>
+        res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
       const queue: GatehouseEvent[] = [];
       let draining = false;
@@ -47,7 +59,11 @@ export async function eventRoutes(app: FastifyInstance, { s, store }: Ctx) {
             if (!canSeeEvent(c, e.type, r, ids)) continue;
             if (r) {
               const p = await s.policy.current();
-              send('approval', { type: e.type, request: { ...presentApproval(p, r, s.clock.now()), canDecide: canDecideNow(c, r, ids) } }, e.id);
+              send(
+                'approval',
+                { type: e.type, request: { ...presentApproval(p, r, s.clock.now()), canDecide: canDecideNow(c, r, ids) } },
+                e.id,
+              );
             } else send(e.type.startsWith('session.') ? 'session' : 'policy', { type: e.type }, e.id);
           }
         } catch (err) {

@@ -14,7 +14,7 @@ export async function explainRoutes(app: FastifyInstance, { s }: Ctx) {
     {
       schema: {
         tags: ['policy'],
-        summary: "Admin: decide() for a user and a device, with the real cause of a denial and who approves",
+        summary: 'Admin: decide() for a user and a device, with the real cause of a denial and who approves',
         querystring: ExplainQuery,
         response: { 200: Explained, ...errors },
       },

@@ -2,7 +2,13 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../schema.js';
 
-export const ExplainLevel = Type.Object({ level: Type.Integer(), authority: Type.String(), quorum: Type.Integer(), escalateAfterMinutes: Nullable(Type.Integer()), approvers: Type.Array(Type.String()) });
+export const ExplainLevel = Type.Object({
+  level: Type.Integer(),
+  authority: Type.String(),
+  quorum: Type.Integer(),
+  escalateAfterMinutes: Nullable(Type.Integer()),
+  approvers: Type.Array(Type.String()),
+});
 export const Explained = Type.Object({
   outcome: Type.String(),
   /** What a user is told. */

@@ -33,7 +33,8 @@ export async function httpProxyLoginRoutes(app: FastifyInstance, { s }: Ctx): Pr
       const q = req.query as { host: string; return?: string };
       const host = q.host.toLowerCase();
       const ret = safeRedirect(q.return);
-      if (!HOST_RE.test(host)) return reply.status(400).send({ error: { code: 'invalid', message: 'not a device host name', field: 'host' } });
+      if (!HOST_RE.test(host))
+        return reply.status(400).send({ error: { code: 'invalid', message: 'not a device host name', field: 'host' } });
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
       if (req.caller && req.caller.channel === 'web') {
@@ -43,18 +44,27 @@ export async function httpProxyLoginRoutes(app: FastifyInstance, { s }: Ctx): Pr
           origin = { scheme: h.tlsCertFile ? 'https' : 'http', baseDomain: h.baseDomain, port: h.publicPort ?? s.config.httpProxyPort };
         }
         // No token for a host the user cannot reach: the same page as for a device that does not exist.
-        if (!(await mayOpen(s, req.caller.user.id, host))) return reply.status(404).header('content-security-policy', "default-src 'none'").type('text/html; charset=utf-8').send(NOT_AVAILABLE);
+        if (!(await mayOpen(s, req.caller.user.id, host)))
+          return reply
+            .status(404)
+            .header('content-security-policy', "default-src 'none'")
+            .type('text/html; charset=utf-8')
+            .send(NOT_AVAILABLE);
         const token = await tokens.issue(req.caller.user.id, host);
-        return reply.redirect(`${deviceOrigin(origin, host)}/.gatehouse/auth?token=${encodeURIComponent(token)}&return=${encodeURIComponent(ret)}`, 303);
+        return reply.redirect(
+          `${deviceOrigin(origin, host)}/.gatehouse/auth?token=${encodeURIComponent(token)}&return=${encodeURIComponent(ret)}`,
+          303,
+        );
       }
       const nonce = randomBytes(12).toString('base64');
-      reply.header('content-security-policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+      reply.header(
+        'content-security-policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      );
       reply.header('x-frame-options', 'DENY');
       const instance = (await s.params.params()).str('instance.name');
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(
-          `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign in - ${esc(instance)}</title>
+      return reply.type('text/html; charset=utf-8').send(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign in - ${esc(instance)}</title>
 <style nonce="${nonce}">body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;margin:0}main{max-width:24rem;margin:10vh auto;background:#fff;padding:2rem;border-radius:8px}label{display:block;margin-top:.8rem}input{width:100%;box-sizing:border-box;font:inherit;padding:.3rem}button{margin-top:1rem;font:inherit;padding:.4rem 1rem}.err{color:#a0141e}</style></head>
 <body><main><h1>Sign in to ${esc(instance)}</h1><p>to open the web console of <strong>${esc(host)}</strong>.</p>
 <form id="login"><label for="username">Username</label><input id="username" name="username" autocomplete="username" required>
@@ -64,7 +74,7 @@ export async function httpProxyLoginRoutes(app: FastifyInstance, { s }: Ctx): Pr
 fetch('/api/v1/session',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({username:f.username.value,password:f.password.value})})
 .then(function(r){if(r.status===202){var a=document.createElement('a');a.href='/';a.textContent='the console';var e=document.getElementById('error');e.textContent='Your account needs a second factor: sign in to ';e.appendChild(a);e.appendChild(document.createTextNode(' first, then reload this page.'));return;}if(r.ok){location.reload();return;}return r.json().then(function(b){document.getElementById('error').textContent=(b&&b.error&&b.error.message)||'Sign-in failed';});})
 .catch(function(){document.getElementById('error').textContent='Sign-in failed: the server did not answer';});});</script></body></html>`,
-        );
+      );
     },
   );
 }

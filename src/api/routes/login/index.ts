@@ -41,16 +41,31 @@ export async function loginRoutes(app: FastifyInstance, { s, store }: Ctx) {
     },
   );
 
-  app.get('/session', { config: { allow: 'user' }, schema: { tags: ['session'], summary: 'Who is logged in (and the CSRF token for the console)', response: { 200: Me, 401: ErrorBody } } }, async (req) => {
-    const c = callerOf(req);
-    return meView(s, c.user, c.channel, c.csrf);
-  });
+  app.get(
+    '/session',
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['session'],
+        summary: 'Who is logged in (and the CSRF token for the console)',
+        response: { 200: Me, 401: ErrorBody },
+      },
+    },
+    async (req) => {
+      const c = callerOf(req);
+      return meView(s, c.user, c.channel, c.csrf);
+    },
+  );
 
-  app.delete('/session', { config: { allow: 'user' }, schema: { tags: ['session'], summary: 'Log out', response: { 200: Ok, ...errors } } }, async (req, reply) => {
-    const c = callerOf(req);
-    if (c.sessionId) await store.deleteSession(c.sessionId);
-    await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'auth.logout' });
-    reply.header('set-cookie', sessionCookie(s, req, '', 0));
-    return { ok: true };
-  });
+  app.delete(
+    '/session',
+    { config: { allow: 'user' }, schema: { tags: ['session'], summary: 'Log out', response: { 200: Ok, ...errors } } },
+    async (req, reply) => {
+      const c = callerOf(req);
+      if (c.sessionId) await store.deleteSession(c.sessionId);
+      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'auth.logout' });
+      reply.header('set-cookie', sessionCookie(s, req, '', 0));
+      return { ok: true };
+    },
+  );
 }

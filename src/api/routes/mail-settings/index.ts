@@ -8,8 +8,22 @@ import { MailSettingsIn, MailSettingsView } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
 
 export async function mailSettingsRoutes(app: FastifyInstance, { s }: Ctx) {
-  const view = async () => ({ settings: await readMailSettings(s), environmentOverrides: !!s.config.smtpUrl, outbox: await outboxStats(s) });
-  app.get('/mail-settings', { schema: { tags: ['mail'], summary: 'Mail settings (never the password) and the outbox state', response: { 200: MailSettingsView, ...errors } } }, view);
+  const view = async () => ({
+    settings: await readMailSettings(s),
+    environmentOverrides: !!s.config.smtpUrl,
+    outbox: await outboxStats(s),
+  });
+  app.get(
+    '/mail-settings',
+    {
+      schema: {
+        tags: ['mail'],
+        summary: 'Mail settings (never the password) and the outbox state',
+        response: { 200: MailSettingsView, ...errors },
+      },
+    },
+    view,
+  );
   app.put(
     '/mail-settings',
     {
@@ -21,11 +35,24 @@ export async function mailSettingsRoutes(app: FastifyInstance, { s }: Ctx) {
       },
     },
     async (req) => {
-      const body = req.body as { host?: string; port?: number; security?: 'tls' | 'starttls' | 'none'; user?: string; password?: string | null; from?: string };
+      const body = req.body as {
+        host?: string;
+        port?: number;
+        security?: 'tls' | 'starttls' | 'none';
+        user?: string;
+        password?: string | null;
+        from?: string;
+      };
       await saveMailSettings(s, body);
       const a = actorOf(req);
       const { password, ...shown } = body;
-      await s.audit({ actor: a.username, actorId: a.id, channel: a.channel, action: 'mail.settings', details: { ...shown, password: password === undefined ? undefined : password === null ? '(cleared)' : '(changed)' } });
+      await s.audit({
+        actor: a.username,
+        actorId: a.id,
+        channel: a.channel,
+        action: 'mail.settings',
+        details: { ...shown, password: password === undefined ? undefined : password === null ? '(cleared)' : '(changed)' },
+      });
       return view();
     },
   );

@@ -13,7 +13,14 @@ export const MailSettingsView = Type.Object({
   settings: MailSettings,
   /** GATEHOUSE_SMTP_URL is set: it wins over these settings. */
   environmentOverrides: Type.Boolean(),
-  outbox: Type.Object({ queued: Type.Number(), sending: Type.Number(), sent: Type.Number(), failed: Type.Number(), oldestUnsentSeconds: Type.Number(), lastError: Type.Union([Type.String(), Type.Null()]) }),
+  outbox: Type.Object({
+    queued: Type.Number(),
+    sending: Type.Number(),
+    sent: Type.Number(),
+    failed: Type.Number(),
+    oldestUnsentSeconds: Type.Number(),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+  }),
 });
 export const MailSettingsIn = Type.Object(
   {

@@ -12,4 +12,7 @@ export const Param = Type.Object({
 });
 
 export const ParamByName = Type.Object({ name: Type.String({ maxLength: 128 }) });
-export const ParamValue = Type.Object({ value: Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]) }, { additionalProperties: false });
+export const ParamValue = Type.Object(
+  { value: Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]) },
+  { additionalProperties: false },
+);

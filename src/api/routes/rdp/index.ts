@@ -28,7 +28,14 @@ export async function rdpRoutes(app: FastifyInstance, { s }: Ctx): Promise<void>
     async (req, reply) => {
       const c = callerOf(req);
       const b = req.body as { device: string; account?: string; reason?: string };
-      const r = await issueTicket(s, { username: c.user.username, device: b.device, account: b.account, reason: b.reason, clientAddr: req.ip, channel: c.channel });
+      const r = await issueTicket(s, {
+        username: c.user.username,
+        device: b.device,
+        account: b.account,
+        reason: b.reason,
+        clientAddr: req.ip,
+        channel: c.channel,
+      });
       if (r.outcome === 'allowed') return presentRdpTicket(r);
       if (r.outcome === 'waiting') {
         return reply.status(202).send(presentRdpWaiting(await s.policy.current(), r.request, r.created));
@@ -51,8 +58,23 @@ export async function rdpRoutes(app: FastifyInstance, { s }: Ctx): Promise<void>
     async (req, reply) => {
       const c = callerOf(req);
       const q = req.query as { device: string; account?: string };
-      const r = await issueTicket(s, { username: c.user.username, device: q.device, account: q.account, clientAddr: req.ip, channel: c.channel, mayRequest: false });
-      if (r.outcome !== 'allowed') return reply.status(409).send({ error: { code: 'approval_required', message: `approval is required before connecting: ask for it first (${r.outcome === 'approval-required' ? r.why : 'waiting'})` } });
+      const r = await issueTicket(s, {
+        username: c.user.username,
+        device: q.device,
+        account: q.account,
+        clientAddr: req.ip,
+        channel: c.channel,
+        mayRequest: false,
+      });
+      if (r.outcome !== 'allowed')
+        return reply
+          .status(409)
+          .send({
+            error: {
+              code: 'approval_required',
+              message: `approval is required before connecting: ask for it first (${r.outcome === 'approval-required' ? r.why : 'waiting'})`,
+            },
+          });
       return reply
         .header('content-type', 'application/x-rdp; charset=utf-8')
         .header('content-disposition', `attachment; filename="${rdpFilename(r.device)}"`)

@@ -17,5 +17,10 @@ export const RdpAllowed = Type.Object({
   filename: Type.String(),
   file: Type.String(),
 });
-export const RdpWaiting = Type.Object({ outcome: Type.Literal('waiting'), requestId: Type.Integer(), created: Type.Boolean(), approvers: Type.Array(Type.String()) });
+export const RdpWaiting = Type.Object({
+  outcome: Type.Literal('waiting'),
+  requestId: Type.Integer(),
+  created: Type.Boolean(),
+  approvers: Type.Array(Type.String()),
+});
 export const RdpTicketAsk = Type.Intersect([RdpTarget, Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) })]);

@@ -25,9 +25,18 @@ export async function recordingRoutes(app: FastifyInstance, { s, store }: Ctx) {
       if (!(await store.getSession(id))) throw notFound(`session #${id}`);
       const path = await recordings.pathOf(id);
       if (!path) throw notFound(`a recording of session #${id}`);
-      if (!(await access(path, constants.R_OK).then(() => true, () => false))) throw notFound(`a readable recording of session #${id}`);
+      if (
+        !(await access(path, constants.R_OK).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw notFound(`a readable recording of session #${id}`);
       // Streamed: a recording may inflate to gigabytes; it is never held whole in memory.
-      return reply.header('content-type', 'application/x-asciicast; charset=utf-8').header('cache-control', 'no-store').send(castStream(path));
+      return reply
+        .header('content-type', 'application/x-asciicast; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(castStream(path));
     },
   );
 }

@@ -23,12 +23,24 @@ export async function reportRoutes(app: FastifyInstance, { s }: Ctx) {
       const now = s.clock.now();
       const from = q.since ? Date.parse(q.since) : now - 30 * 86_400_000;
       const to = q.until ? Date.parse(q.until) : now + 1;
-      if (Number.isNaN(from) || Number.isNaN(to) || to <= from) throw invalid('since and until must be ISO 8601 times, since before until', 'since');
+      if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
+        throw invalid('since and until must be ISO 8601 times, since before until', 'since');
       const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
       const p = await s.policy.current();
-      const report = approvalReport(from, to, requests, decisions, (id) => p.userName(id), (id) => p.devicesById.get(id)?.name ?? `#${id}`, now);
+      const report = approvalReport(
+        from,
+        to,
+        requests,
+        decisions,
+        (id) => p.userName(id),
+        (id) => p.devicesById.get(id)?.name ?? `#${id}`,
+        now,
+      );
       if (q.format === 'csv')
-        return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="approvals-report.csv"').send(reportCsv(report));
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="approvals-report.csv"')
+          .send(reportCsv(report));
       return report;
     },
   );

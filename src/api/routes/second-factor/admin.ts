@@ -11,13 +11,28 @@ export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) 
 
   app.delete(
     '/users/:username/second-factor',
-    { schema: { tags: ['second factor'], summary: "Admin: remove a user's second factor (a lost phone); they enrol again at next login if required", params: SecondFactorUser, response: { 200: Ok, ...errors } } },
+    {
+      schema: {
+        tags: ['second factor'],
+        summary: "Admin: remove a user's second factor (a lost phone); they enrol again at next login if required",
+        params: SecondFactorUser,
+        response: { 200: Ok, ...errors },
+      },
+    },
     async (req, reply) => {
       const c = callerOf(req);
       const u = (await s.policy.current()).usersByName.get((req.params as { username: string }).username);
       if (!u) return reply.status(404).send({ error: { code: 'not_found', message: 'user not found' } });
       const removed = await totp.disable(u.id);
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.disabled', targetType: 'user', targetId: u.id, details: { username: u.username, removed } });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'totp.disabled',
+        targetType: 'user',
+        targetId: u.id,
+        details: { username: u.username, removed },
+      });
       return { ok: true };
     },
   );
@@ -40,7 +55,15 @@ export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) 
       if (!g) return reply.status(404).send({ error: { code: 'not_found', message: `user group '${name}' not found` } });
       const required = (req.body as { required: boolean }).required;
       await directory.store.setSecondFactorGroup(g.id, required, s.clock.now());
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'user-group.second-factor', targetType: 'user-group', targetId: g.id, details: { group: name, required } });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'user-group.second-factor',
+        targetType: 'user-group',
+        targetId: g.id,
+        details: { group: name, required },
+      });
       return { group: name, required };
     },
   );
@@ -59,7 +82,13 @@ export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) 
       const c = callerOf(req);
       const required = (req.body as { required: boolean }).required;
       await directory.store.setApproversNeedSecondFactor(required);
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'second-factor.approvers', details: { required } });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'second-factor.approvers',
+        details: { required },
+      });
       return { required };
     },
   );

@@ -40,13 +40,25 @@ export async function secondFactorLoginRoutes(app: FastifyInstance, { s, store }
       const recovery = enrolled ? null : await totp.confirm(t.user, code);
       const ok = enrolled ? await s.auth.verifyTotp(t.user, code) : recovery !== null;
       if (!ok) {
-        await s.audit({ actor: t.user.username, actorId: t.user.id, channel: 'web', action: 'auth.second-factor-failed', details: { address: req.ip } });
+        await s.audit({
+          actor: t.user.username,
+          actorId: t.user.id,
+          channel: 'web',
+          action: 'auth.second-factor-failed',
+          details: { address: req.ip },
+        });
         return deny(reply, 401, 'unauthenticated', 'wrong code');
       }
       await attempt.succeeded();
       pendingOf(s).delete(ticket);
       const sess = await store.createSession(t.user.id, req.ip, s.clock.now(), SESSION_TTL_MS, true);
-      await s.audit({ actor: t.user.username, actorId: t.user.id, channel: 'web', action: 'auth.login', details: { address: req.ip, secondFactor: 'totp', ...(recovery ? { enrolled: true } : {}) } });
+      await s.audit({
+        actor: t.user.username,
+        actorId: t.user.id,
+        channel: 'web',
+        action: 'auth.login',
+        details: { address: req.ip, secondFactor: 'totp', ...(recovery ? { enrolled: true } : {}) },
+      });
       reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));
       return { ...(await meView(s, t.user, 'web', sess.csrf)), secondFactor: 'totp', ...(recovery ? { recoveryCodes: recovery } : {}) };
     },
@@ -67,7 +79,8 @@ export async function secondFactorLoginRoutes(app: FastifyInstance, { s, store }
       const t = await ticketOf(s, (req.body as { ticket: string }).ticket, req);
       if (!t) return deny(reply, 401, 'unauthenticated', EXPIRED);
       // Someone who has a second factor cannot replace it with only a password.
-      if (await totp.enrolled(t.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'a second factor is already set up: enter its code' } });
+      if (await totp.enrolled(t.user.id))
+        return reply.status(409).send({ error: { code: 'conflict', message: 'a second factor is already set up: enter its code' } });
       return presentEnrolment(await totp.begin(t.user));
     },
   );

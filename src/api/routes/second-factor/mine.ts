@@ -15,22 +15,46 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
 
   app.get(
     '/me/second-factor',
-    { config: { allow: 'user' }, schema: { tags: ['second factor'], summary: 'My second factor', response: { 200: MySecondFactor, ...errors } } },
+    {
+      config: { allow: 'user' },
+      schema: { tags: ['second factor'], summary: 'My second factor', response: { 200: MySecondFactor, ...errors } },
+    },
     async (req) => {
       const u = callerOf(req).user;
-      return { enrolled: await totp.enrolled(u.id), required: await totp.requiredByGroup(u), recoveryCodesLeft: await totp.recoveryLeft(u.id) };
+      return {
+        enrolled: await totp.enrolled(u.id),
+        required: await totp.requiredByGroup(u),
+        recoveryCodesLeft: await totp.recoveryLeft(u.id),
+      };
     },
   );
 
   app.post(
     '/me/second-factor',
-    { config: { allow: 'user' }, schema: { tags: ['second factor'], summary: 'Start enrolment: a new secret and its QR code (not in force until confirmed)', response: { 200: Enrolment, ...errors } } },
+    {
+      config: { allow: 'user' },
+      schema: {
+        tags: ['second factor'],
+        summary: 'Start enrolment: a new secret and its QR code (not in force until confirmed)',
+        response: { 200: Enrolment, ...errors },
+      },
+    },
     async (req, reply) => {
       const c = callerOf(req);
       if (!mayEnrolSecondFactor(c)) return deny(reply, 403, 'forbidden', 'enrol from the console, not with an API token');
-      if (await totp.enrolled(c.user.id)) return reply.status(409).send({ error: { code: 'conflict', message: 'a second factor is already set up: remove it first (with a code)' } });
+      if (await totp.enrolled(c.user.id))
+        return reply
+          .status(409)
+          .send({ error: { code: 'conflict', message: 'a second factor is already set up: remove it first (with a code)' } });
       const e = presentEnrolment(await totp.begin(c.user));
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.enrol-started', targetType: 'user', targetId: c.user.id });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'totp.enrol-started',
+        targetType: 'user',
+        targetId: c.user.id,
+      });
       return e;
     },
   );
@@ -53,8 +77,18 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
       if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
       const codes = await totp.confirm(c.user, (req.body as { code: string }).code);
       if (codes) await attempt.succeeded();
-      if (!codes) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code: check the app and the clock, then try again', field: 'code' } });
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.enrolled', targetType: 'user', targetId: c.user.id });
+      if (!codes)
+        return reply
+          .status(400)
+          .send({ error: { code: 'invalid', message: 'wrong code: check the app and the clock, then try again', field: 'code' } });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'totp.enrolled',
+        targetType: 'user',
+        targetId: c.user.id,
+      });
       return { recoveryCodes: codes };
     },
   );
@@ -63,17 +97,30 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
     '/me/second-factor',
     {
       config: { allow: 'user' },
-      schema: { tags: ['second factor'], summary: 'Turn my second factor off (needs a current code; not when a group requires it)', body: CodeOnly, response: { 200: Ok, ...errors } },
+      schema: {
+        tags: ['second factor'],
+        summary: 'Turn my second factor off (needs a current code; not when a group requires it)',
+        body: CodeOnly,
+        response: { 200: Ok, ...errors },
+      },
     },
     async (req, reply) => {
       const c = callerOf(req);
       if (await totp.requiredByGroup(c.user)) return deny(reply, 403, 'forbidden', 'one of your groups requires a second factor');
       const attempt = await s.limiter.reserve({ kind: 'code', user: c.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, c.user.username, 'code');
-      if (!(await s.auth.verifyTotp(c.user, (req.body as { code: string }).code))) return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code', field: 'code' } });
+      if (!(await s.auth.verifyTotp(c.user, (req.body as { code: string }).code)))
+        return reply.status(400).send({ error: { code: 'invalid', message: 'wrong code', field: 'code' } });
       await attempt.succeeded();
       await totp.disable(c.user.id);
-      await s.audit({ actor: c.user.username, actorId: c.user.id, channel: c.channel, action: 'totp.disabled', targetType: 'user', targetId: c.user.id });
+      await s.audit({
+        actor: c.user.username,
+        actorId: c.user.id,
+        channel: c.channel,
+        action: 'totp.disabled',
+        targetType: 'user',
+        targetId: c.user.id,
+      });
       return { ok: true };
     },
   );

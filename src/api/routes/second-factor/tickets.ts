@@ -37,7 +37,13 @@ export async function secondFactorStep(s: Services, user: User, req: FastifyRequ
   const ticket = randomBytes(24).toString('base64url');
   pending.set(ticket, { userId: user.id, addr: req.ip, expiresAt: now + TICKET_MS, tries: 0 });
   const enrolled = await directoryOf(s).totp.enrolled(user.id);
-  await s.audit({ actor: user.username, actorId: user.id, channel: 'web', action: 'auth.login.second-factor-asked', details: { address: req.ip, enrolled } });
+  await s.audit({
+    actor: user.username,
+    actorId: user.id,
+    channel: 'web',
+    action: 'auth.login.second-factor-asked',
+    details: { address: req.ip, enrolled },
+  });
   return reply.status(202).send({ secondFactor: enrolled ? 'required' : 'enrol', ticket });
 }
 

@@ -20,5 +20,11 @@ export const Session = Type.Object({
   recording: Type.Boolean(),
 });
 
-export const SessionListQuery = Type.Intersect([Page, Type.Object({ state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('past'), Type.Literal('all')])), approvalId: Type.Optional(Type.Integer({ minimum: 1 })) })]);
+export const SessionListQuery = Type.Intersect([
+  Page,
+  Type.Object({
+    state: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('past'), Type.Literal('all')])),
+    approvalId: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
+]);
 export const KillReason = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });

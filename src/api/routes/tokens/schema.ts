@@ -14,5 +14,8 @@ export const Token = Type.Object({
   secondFactor: Type.Boolean(),
 });
 
-export const NewToken = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false });
+export const NewToken = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) },
+  { additionalProperties: false },
+);
 export const TokenCreated = Type.Object({ token: Type.String(), item: Token });

@@ -22,26 +22,58 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
     for (const u of have) if (!target.has(u)) await s.admin.addMember(actorOf(req), group, u, true);
   };
 
-  app.get('/user-groups', { schema: { tags: ['user groups'], summary: 'All user groups', response: { 200: Type.Object({ items: Type.Array(UserGroup) }), ...errors } } }, async () => {
-    const p = await s.policy.current();
-    return { items: [...p.userGroupsById.values()].sort((a, b) => a.name.localeCompare(b.name)).map((g) => presentUserGroup(p, g)) };
-  });
+  app.get(
+    '/user-groups',
+    {
+      schema: {
+        tags: ['user groups'],
+        summary: 'All user groups',
+        response: { 200: Type.Object({ items: Type.Array(UserGroup) }), ...errors },
+      },
+    },
+    async () => {
+      const p = await s.policy.current();
+      return { items: [...p.userGroupsById.values()].sort((a, b) => a.name.localeCompare(b.name)).map((g) => presentUserGroup(p, g)) };
+    },
+  );
 
-  app.get('/user-groups/:name', { schema: { tags: ['user groups'], summary: 'One user group', params: UserGroupByName, response: { 200: UserGroup, ...errors } } }, async (req) => one((req.params as { name: string }).name));
+  app.get(
+    '/user-groups/:name',
+    { schema: { tags: ['user groups'], summary: 'One user group', params: UserGroupByName, response: { 200: UserGroup, ...errors } } },
+    async (req) => one((req.params as { name: string }).name),
+  );
 
-  app.post('/user-groups', { schema: { tags: ['user groups'], summary: 'Add a user group', body: NewUserGroup, response: { 201: UserGroup, ...errors } } }, async (req, reply) => {
-    const b = req.body as { name: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
-    await s.admin.addGroup(actorOf(req), 'user', b.name, b);
-    if (b.members) await syncMembers(req, b.name, b.members);
-    return reply.status(201).send(await one(b.name));
-  });
+  app.post(
+    '/user-groups',
+    { schema: { tags: ['user groups'], summary: 'Add a user group', body: NewUserGroup, response: { 201: UserGroup, ...errors } } },
+    async (req, reply) => {
+      const b = req.body as { name: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
+      await s.admin.addGroup(actorOf(req), 'user', b.name, b);
+      if (b.members) await syncMembers(req, b.name, b.members);
+      return reply.status(201).send(await one(b.name));
+    },
+  );
 
   app.patch(
     '/user-groups/:name',
-    { schema: { tags: ['user groups'], summary: 'Edit a user group (the wizard: members, managers, Require Connection Approval)', params: UserGroupByName, body: UserGroupPatch, response: { 200: UserGroup, ...errors } } },
+    {
+      schema: {
+        tags: ['user groups'],
+        summary: 'Edit a user group (the wizard: members, managers, Require Connection Approval)',
+        params: UserGroupByName,
+        body: UserGroupPatch,
+        response: { 200: UserGroup, ...errors },
+      },
+    },
     async (req) => {
       const { name } = req.params as { name: string };
-      const b = req.body as { rename?: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
+      const b = req.body as {
+        rename?: string;
+        managers?: string[];
+        members?: string[];
+        requireApproval?: boolean;
+        requireReason?: boolean;
+      };
       await one(name);
       const { members, ...settings } = b;
       if (Object.keys(settings).length) await s.admin.setGroup(actorOf(req), 'user', name, settings);

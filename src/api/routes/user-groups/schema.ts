@@ -13,11 +13,23 @@ export const UserGroup = Type.Object({
 
 const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
 export const NewUserGroup = Type.Object(
-  { name: Name, managers: Type.Optional(Managers), members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) },
+  {
+    name: Name,
+    managers: Type.Optional(Managers),
+    members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
+    requireApproval: Type.Optional(Type.Boolean()),
+    requireReason: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 export const UserGroupPatch = Type.Object(
-  { rename: Type.Optional(Name), managers: Type.Optional(Managers), members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })), requireApproval: Type.Optional(Type.Boolean()), requireReason: Type.Optional(Type.Boolean()) },
+  {
+    rename: Type.Optional(Name),
+    managers: Type.Optional(Managers),
+    members: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
+    requireApproval: Type.Optional(Type.Boolean()),
+    requireReason: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 export const UserGroupByName = Type.Object({ name: Type.String({ maxLength: 64 }) });

@@ -42,4 +42,7 @@ export const UserPatch = Type.Object(
 
 export const ByUsername = Type.Object({ username: Type.String({ maxLength: 64 }) });
 export const UserKeys = Type.Object({ items: Type.Array(Type.Object({ fingerprint: Type.String(), comment: Nullable(Type.String()) })) });
-export const PasswordChange = Type.Object({ current: Type.String({ maxLength: 1024 }), password: Type.String({ minLength: 8, maxLength: 1024 }) }, { additionalProperties: false });
+export const PasswordChange = Type.Object(
+  { current: Type.String({ maxLength: 1024 }), password: Type.String({ minLength: 8, maxLength: 1024 }) },
+  { additionalProperties: false },
+);

@@ -7,7 +7,14 @@ export const Workflow = Type.Object({
   name: Type.String(),
   userGroup: Type.String(),
   deviceGroup: Type.String(),
-  levels: Type.Array(Type.Object({ level: Type.Integer(), authority: Type.String(), quorum: Type.Integer(), escalateAfterMinutes: Nullable(Type.Integer()) })),
+  levels: Type.Array(
+    Type.Object({
+      level: Type.Integer(),
+      authority: Type.String(),
+      quorum: Type.Integer(),
+      escalateAfterMinutes: Nullable(Type.Integer()),
+    }),
+  ),
 });
 
 /** A level as the console sends it; `authority` is written as in the CLI (group-manager, group-members:dba, users:a,b, line-manager). */
@@ -20,7 +27,12 @@ export const WorkflowLevelIn = Type.Object(
   { additionalProperties: false },
 );
 export const NewWorkflow = Type.Object(
-  { name: Name, userGroup: Type.String({ maxLength: 64 }), deviceGroup: Type.String({ maxLength: 64 }), levels: Type.Array(WorkflowLevelIn, { minItems: 1, maxItems: 5 }) },
+  {
+    name: Name,
+    userGroup: Type.String({ maxLength: 64 }),
+    deviceGroup: Type.String({ maxLength: 64 }),
+    levels: Type.Array(WorkflowLevelIn, { minItems: 1, maxItems: 5 }),
+  },
   { additionalProperties: false },
 );
 export const WorkflowByName = Type.Object({ name: Type.String({ maxLength: 64 }) });
