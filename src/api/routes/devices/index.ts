@@ -9,14 +9,17 @@ import { errors } from '../schema.js';
 import { Account, AccountIn, Device, DeviceAccount, DeviceByName, DevicePatch, NewDevice } from './schema.js';
 import { actorOf, callerOf, type Ctx } from '../context.js';
 
-export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
-  const one = async (name: string) => {
+/** One device as the API presents it (404 when there is none by that name). */
+function deviceByName(s: Ctx['s']) {
+  return async (name: string) => {
     const p = await s.policy.current();
     const d = p.devicesByName.get(name);
     if (!d) throw notFound(`device '${name}'`);
     return presentDevice(p, d);
   };
+}
 
+function deviceReadRoutes(app: FastifyInstance, { s }: Ctx) {
   app.get(
     '/devices',
     {
@@ -57,6 +60,10 @@ export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
       return presentDevice(p, d);
     },
   );
+}
+
+function deviceWriteRoutes(app: FastifyInstance, { s }: Ctx) {
+  const one = deviceByName(s);
 
   app.post(
     '/devices',
@@ -85,6 +92,10 @@ export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
       return one(name);
     },
   );
+}
+
+function deviceAccountRoutes(app: FastifyInstance, { s }: Ctx) {
+  const one = deviceByName(s);
 
   app.get(
     '/devices/:name/accounts',
@@ -119,4 +130,10 @@ export async function deviceRoutes(app: FastifyInstance, { s }: Ctx) {
       return (await one(name)).accounts.find((a) => a.name === account)!;
     },
   );
+}
+
+export async function deviceRoutes(app: FastifyInstance, ctx: Ctx) {
+  deviceReadRoutes(app, ctx);
+  deviceWriteRoutes(app, ctx);
+  deviceAccountRoutes(app, ctx);
 }

@@ -16,6 +16,43 @@ type Body = Record<string, string>;
 type LinkRequest = FastifyRequest<{ Params: { token: string }; Body: Body | undefined }>;
 type Attempt = { succeeded(): Promise<void> };
 
+/** Claims the link and decides; a failure not the approver's gives the link back. */
+async function decide(s: Services, links: LinkTokens, reply: FastifyReply, t: TokenRow, approver: User, body: Body, proof: FactorProof) {
+  const now = Date.now();
+  if (!(await links.claim(t, now))) return sendStale(reply, 410, 'used');
+  const comment = typeof body.comment === 'string' ? body.comment : null;
+  try {
+    const how = { comment, channel: 'email-link' as const, proof };
+    const out =
+      t.action === 'approve'
+        ? await s.approvals.approve(t.request_id, approver.username, how)
+        : await s.approvals.reject(t.request_id, approver.username, how);
+    await links.killSiblings(t, now);
+    const what =
+      out.status === 'waiting'
+        ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.`
+        : `Request #${out.id} is now ${h(out.status)}.`;
+    return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
+  } catch (err) {
+    if (err instanceof GatehouseError)
+      return send(
+        reply,
+        err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409,
+        'Not decided',
+        `<p>${h(err.message)}. Nothing was changed.</p>`,
+      );
+    // Something broke (database down…): give the link back so the approver can retry.
+    await links.release(t).catch(() => {});
+    s.log.error({ err: String(err) }, 'email link decision failed');
+    return send(
+      reply,
+      503,
+      'Try again',
+      '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>',
+    );
+  }
+}
+
 export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
   /** A sign-in the limiter refused, unchecked: past the link's own limit the link dies. */
   async function linkRefused(req: FastifyRequest, reply: FastifyReply, t: TokenRow, r: Refusal, username: string) {
@@ -81,43 +118,6 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     return { attempt };
   }
 
-  /** Claims the link and decides; a failure not the approver's gives the link back. */
-  async function decide(reply: FastifyReply, t: TokenRow, approver: User, body: Body, proof: FactorProof) {
-    const now = Date.now();
-    if (!(await links.claim(t, now))) return sendStale(reply, 410, 'used');
-    const comment = typeof body.comment === 'string' ? body.comment : null;
-    try {
-      const how = { comment, channel: 'email-link' as const, proof };
-      const out =
-        t.action === 'approve'
-          ? await s.approvals.approve(t.request_id, approver.username, how)
-          : await s.approvals.reject(t.request_id, approver.username, how);
-      await links.killSiblings(t, now);
-      const what =
-        out.status === 'waiting'
-          ? `Your approval was recorded; request #${out.id} now waits for ${out.currentLevel !== t.level ? 'the next level' : 'more approvals'}.`
-          : `Request #${out.id} is now ${h(out.status)}.`;
-      return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
-    } catch (err) {
-      if (err instanceof GatehouseError)
-        return send(
-          reply,
-          err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409,
-          'Not decided',
-          `<p>${h(err.message)}. Nothing was changed.</p>`,
-        );
-      // Something broke (database down…): give the link back so the approver can retry.
-      await links.release(t).catch(() => {});
-      s.log.error({ err: String(err) }, 'email link decision failed');
-      return send(
-        reply,
-        503,
-        'Try again',
-        '<p>Gatehouse could not record the decision just now. Nothing was changed; try the link again in a minute.</p>',
-      );
-    }
-  }
-
   return async (req: LinkRequest, reply: FastifyReply) => {
     const t = await links.lookup(req.params.token);
     if (!t) return sendStale(reply, 404, 'unknown');
@@ -138,6 +138,6 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
       return send(reply, factor.status, factor.title, factor.html);
     }
     await signed.attempt?.succeeded();
-    return decide(reply, t, approver, body, factor.proof);
+    return decide(s, links, reply, t, approver, body, factor.proof);
   };
 }

@@ -6,8 +6,8 @@ import { callerOf, type Ctx } from '../context.js';
 import { Ok, errors } from '../schema.js';
 import { ApproversRequired, SecondFactorGroup, GroupRequired, RequiredIn, SecondFactorUser } from './schema.js';
 
-export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) {
-  const { totp, directory } = directoryOf(s);
+function secondFactorResetRoute(app: FastifyInstance, { s }: Ctx) {
+  const { totp } = directoryOf(s);
 
   app.delete(
     '/users/:username/second-factor',
@@ -36,6 +36,10 @@ export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) 
       return { ok: true };
     },
   );
+}
+
+function secondFactorRequiredRoutes(app: FastifyInstance, { s }: Ctx) {
+  const { directory } = directoryOf(s);
 
   app.put(
     '/user-groups/:name/second-factor',
@@ -92,4 +96,9 @@ export async function secondFactorAdminRoutes(app: FastifyInstance, { s }: Ctx) 
       return { required };
     },
   );
+}
+
+export async function secondFactorAdminRoutes(app: FastifyInstance, ctx: Ctx) {
+  secondFactorResetRoute(app, ctx);
+  secondFactorRequiredRoutes(app, ctx);
 }

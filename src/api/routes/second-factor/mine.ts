@@ -10,7 +10,7 @@ import { callerOf, type Ctx } from '../context.js';
 import { Ok, errors } from '../schema.js';
 import { CodeOnly, Enrolment, MySecondFactor, RecoveryCodes } from './schema.js';
 
-export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
+function mySecondFactorStartRoutes(app: FastifyInstance, { s }: Ctx) {
   const { totp } = directoryOf(s);
 
   app.get(
@@ -58,6 +58,10 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
       return e;
     },
   );
+}
+
+function mySecondFactorCodeRoutes(app: FastifyInstance, { s }: Ctx) {
+  const { totp } = directoryOf(s);
 
   app.post(
     '/me/second-factor/confirm',
@@ -124,4 +128,9 @@ export async function mySecondFactorRoutes(app: FastifyInstance, { s }: Ctx) {
       return { ok: true };
     },
   );
+}
+
+export async function mySecondFactorRoutes(app: FastifyInstance, ctx: Ctx) {
+  mySecondFactorStartRoutes(app, ctx);
+  mySecondFactorCodeRoutes(app, ctx);
 }

@@ -8,7 +8,7 @@ import { ById, Ok, errors } from '../schema.js';
 import { callerOf, type Ctx } from '../context.js';
 import { NewToken, Token, TokenCreated } from './schema.js';
 
-export async function tokenRoutes(app: FastifyInstance, { s, store }: Ctx) {
+function tokenListRoute(app: FastifyInstance, { store }: Ctx) {
   app.get(
     '/tokens',
     {
@@ -23,7 +23,9 @@ export async function tokenRoutes(app: FastifyInstance, { s, store }: Ctx) {
       items: (await store.listTokens(callerOf(req).user.id)).map(presentToken),
     }),
   );
+}
 
+function tokenCreateRoute(app: FastifyInstance, { s, store }: Ctx) {
   app.post(
     '/tokens',
     {
@@ -67,7 +69,9 @@ export async function tokenRoutes(app: FastifyInstance, { s, store }: Ctx) {
       return reply.status(201).send({ token, item: presentToken(row) });
     },
   );
+}
 
+function tokenRevokeRoute(app: FastifyInstance, { s, store }: Ctx) {
   app.delete(
     '/tokens/:id',
     {
@@ -91,4 +95,10 @@ export async function tokenRoutes(app: FastifyInstance, { s, store }: Ctx) {
       return { ok: true };
     },
   );
+}
+
+export async function tokenRoutes(app: FastifyInstance, ctx: Ctx) {
+  tokenListRoute(app, ctx);
+  tokenCreateRoute(app, ctx);
+  tokenRevokeRoute(app, ctx);
 }

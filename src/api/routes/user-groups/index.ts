@@ -7,7 +7,8 @@ import { errors } from '../schema.js';
 import { GroupMember, NewUserGroup, UserGroup, UserGroupByName, UserGroupPatch } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
 
-export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
+/** One user group as the API presents it, and the wizard's member sync. */
+function userGroupHelpers(s: Ctx['s']) {
   const one = async (name: string) => {
     const p = await s.policy.current();
     const g = p.userGroupsByName.get(name);
@@ -21,6 +22,11 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
     for (const u of target) if (!have.has(u)) await s.admin.addMember(actorOf(req), group, u);
     for (const u of have) if (!target.has(u)) await s.admin.addMember(actorOf(req), group, u, true);
   };
+  return { one, syncMembers };
+}
+
+function userGroupReadRoutes(app: FastifyInstance, { s }: Ctx) {
+  const { one } = userGroupHelpers(s);
 
   app.get(
     '/user-groups',
@@ -42,6 +48,10 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
     { schema: { tags: ['user groups'], summary: 'One user group', params: UserGroupByName, response: { 200: UserGroup, ...errors } } },
     async (req) => one((req.params as { name: string }).name),
   );
+}
+
+function userGroupWriteRoutes(app: FastifyInstance, { s }: Ctx) {
+  const { one, syncMembers } = userGroupHelpers(s);
 
   app.post(
     '/user-groups',
@@ -82,6 +92,10 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
       return one(now);
     },
   );
+}
+
+function userGroupMemberRoutes(app: FastifyInstance, { s }: Ctx) {
+  const { one } = userGroupHelpers(s);
 
   app.put(
     '/user-groups/:name/members/:username',
@@ -102,4 +116,10 @@ export async function userGroupRoutes(app: FastifyInstance, { s }: Ctx) {
       return one(name);
     },
   );
+}
+
+export async function userGroupRoutes(app: FastifyInstance, ctx: Ctx) {
+  userGroupReadRoutes(app, ctx);
+  userGroupWriteRoutes(app, ctx);
+  userGroupMemberRoutes(app, ctx);
 }

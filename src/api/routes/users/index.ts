@@ -9,7 +9,7 @@ import { ByUsername, NewUser, PasswordChange, User, UserKeys, UserPatch } from '
 import { actorOf, callerOf, type Ctx } from '../context.js';
 import { limited } from '../../limited.js';
 
-export async function userRoutes(app: FastifyInstance, { s }: Ctx) {
+function userReadRoutes(app: FastifyInstance, { s }: Ctx) {
   app.get(
     '/users',
     {
@@ -63,7 +63,9 @@ export async function userRoutes(app: FastifyInstance, { s }: Ctx) {
       return { items: (await s.adminStore.userKeys(u.id)).map((k) => ({ fingerprint: k.fingerprint, comment: k.comment })) };
     },
   );
+}
 
+function userWriteRoutes(app: FastifyInstance, { s }: Ctx) {
   app.post(
     '/users',
     { config: { allow: 'admin' }, schema: { tags: ['users'], summary: 'Add a user', body: NewUser, response: { 201: User, ...errors } } },
@@ -88,7 +90,9 @@ export async function userRoutes(app: FastifyInstance, { s }: Ctx) {
       return presentUser(p, p.usersByName.get(username)!);
     },
   );
+}
 
+function myPasswordRoute(app: FastifyInstance, { s }: Ctx) {
   app.patch(
     '/me/password',
     {
@@ -112,4 +116,10 @@ export async function userRoutes(app: FastifyInstance, { s }: Ctx) {
       return { ok: true };
     },
   );
+}
+
+export async function userRoutes(app: FastifyInstance, ctx: Ctx) {
+  userReadRoutes(app, ctx);
+  userWriteRoutes(app, ctx);
+  myPasswordRoute(app, ctx);
 }
