@@ -139,8 +139,7 @@ export function nodeId(config: Config): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
-  const clock = opts.clock ?? systemClock;
+async function openStore(config: Config, opts: OpenOptions): Promise<KyselyStore> {
   const db = openDb({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, onQuery: opts.onQuery });
   const store = new KyselyStore(db);
   try {
@@ -149,13 +148,23 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     await store.close();
     throw err;
   }
-  const key = vaultKey(config);
-  // Whatever an older version or an operator left readable in the data dir is tightened (0700/0600).
+  return store;
+}
+
+/** Whatever an older version or an operator left readable in the data dir is tightened (0700/0600). */
+function tightenDataDirs(config: Config, log: Logger): void {
   const loose = [config.dataDir, ...(`${config.recordingsDir}/`.startsWith(`${config.dataDir}/`) ? [] : [config.recordingsDir])].flatMap(
     (d) => tightenTree(d),
   );
   if (loose.length)
     log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
+}
+
+export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
+  const clock = opts.clock ?? systemClock;
+  const store = await openStore(config, opts);
+  const key = vaultKey(config);
+  tightenDataDirs(config, log);
   store.auditKey = auditKeyFrom(key);
   const repos = repositories(store, () => clock.now());
   const { adminStore, sessionStore } = repos;

@@ -8,8 +8,19 @@ import type { Store } from '../ports/store.js';
 import type { PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
-import { isProtocol, type Channel, type Protocol, type WorkflowLevel } from '../types.js';
+import type { Channel, Protocol, WorkflowLevel } from '../types.js';
 import { parseLevel } from './levels.js';
+import {
+  accountSecretInput,
+  checkEmail,
+  checkHost,
+  checkName,
+  checkPassword,
+  checkUsername,
+  parseProtocols,
+  resolvePorts,
+} from './validate.js';
+import { deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
 
 export interface Actor {
   username: string;
@@ -17,24 +28,7 @@ export interface Actor {
   channel: Channel;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
-const USERNAME = /^[a-z_][a-z0-9._-]{0,63}$/;
-const EMAIL = /^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/;
-
-export function checkName(kind: string, v: string): string {
-  if (!NAME.test(v))
-    throw invalid(`${kind} name '${v.slice(0, 80)}' is not valid: use letters, digits, '.', '_' or '-' (1-64 characters)`, 'name');
-  return v;
-}
-
-export function parseProtocols(list: string | string[]): Protocol[] {
-  const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (!items.length) throw invalid('at least one protocol is needed (ssh, sftp, rdp, http)', 'protocols');
-  for (const p of items) if (!isProtocol(p)) throw invalid(`unknown protocol '${p}': use ssh, sftp, rdp or http`, 'protocols');
-  return [...new Set(items)] as Protocol[];
-}
-
-const DEFAULT_PORTS: Record<Protocol, number> = { ssh: 22, sftp: 22, rdp: 3389, http: 80 };
+export { checkName, parseProtocols };
 
 export class AdminService {
   constructor(
@@ -106,17 +100,13 @@ export class AdminService {
       source?: string;
     },
   ): Promise<number> {
-    if (!USERNAME.test(input.username))
-      throw invalid(
-        `username '${input.username.slice(0, 80)}' is not valid: lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter`,
-        'username',
-      );
+    checkUsername(input.username);
     const p = await this.snap();
     if (p.usersByName.has(input.username)) throw new GatehouseError('conflict', `user '${input.username}' already exists`);
-    const email = this.email(input.email);
+    const email = checkEmail(input.email);
     const managerId = input.manager ? await this.userId(p, input.manager) : null;
     const keys = (input.sshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
-    const passwordHash = input.password ? await this.hasher.hash(this.password(input.password)) : null;
+    const passwordHash = input.password ? await this.hasher.hash(checkPassword(input.password)) : null;
     const row: UserRow = {
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
@@ -168,8 +158,8 @@ export class AdminService {
     );
     const row: Partial<UserRow> = {};
     if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
-    if (patch.email !== undefined) row.email = this.email(patch.email);
-    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(this.password(patch.password));
+    if (patch.email !== undefined) row.email = checkEmail(patch.email);
+    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(checkPassword(patch.password));
     if (patch.manager !== undefined) {
       row.managerId = patch.manager === null || patch.manager === '' ? null : await this.userId(p, patch.manager);
       if (row.managerId === id) throw invalid('a user cannot be their own manager', 'manager');
@@ -183,7 +173,7 @@ export class AdminService {
       addSshKeys: keys.map((k) => k.fingerprint),
     };
     await this.done(
-      this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: this.userBefore(p, id) }), async (w) => {
+      this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: userBefore(p, id) }), async (w) => {
         await w.updateUser(id, row);
         for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
       }),
@@ -285,12 +275,12 @@ export class AdminService {
     },
   ): Promise<number> {
     checkName('device', input.name);
-    const host = this.host(input.host);
+    const host = checkHost(input.host);
     const protocols = parseProtocols(input.protocols);
     const p = await this.snap();
     if (p.devicesByName.has(input.name)) throw new GatehouseError('conflict', `device '${input.name}' already exists`);
-    const groupId = input.group ? this.deviceGroupId(p, input.group) : null;
-    const ports = this.ports(protocols, input.ports, input.port);
+    const groupId = input.group ? deviceGroupId(p, input.group) : null;
+    const ports = resolvePorts(protocols, input.ports, input.port);
     return this.done(
       this.admin.write(
         (id: number) =>
@@ -300,52 +290,11 @@ export class AdminService {
     );
   }
 
-  async setDevice(
-    actor: Actor,
-    name: string,
-    patch: {
-      host?: string;
-      protocols?: string | string[];
-      group?: string | null;
-      ports?: Partial<Record<Protocol, number>>;
-      port?: number;
-      enabled?: boolean;
-      hostKey?: string | null;
-      options?: Record<string, unknown>;
-    },
-  ): Promise<void> {
+  async setDevice(actor: Actor, name: string, patch: DevicePatch): Promise<void> {
     const p = await this.snap();
     const d = p.devicesByName.get(name);
     if (!d) throw new GatehouseError('not_found', `unknown device '${name}'`);
-    const protocols = patch.protocols !== undefined ? parseProtocols(patch.protocols) : d.protocols;
-    const ports =
-      patch.ports !== undefined || patch.port !== undefined || patch.protocols !== undefined
-        ? this.ports(protocols, patch.ports, patch.port, d.ports)
-        : undefined;
-    const row = {
-      host: patch.host !== undefined ? this.host(patch.host) : undefined,
-      protocols: patch.protocols !== undefined ? protocols : undefined,
-      groupId:
-        patch.group === undefined ? undefined : patch.group === null || patch.group === '' ? null : this.deviceGroupId(p, patch.group),
-      ports,
-      enabled: patch.enabled,
-      hostKey: patch.hostKey,
-      options: patch.options,
-    };
-    const action =
-      patch.hostKey !== undefined && Object.keys(patch).length === 1
-        ? patch.hostKey
-          ? 'device.host-key-pinned'
-          : 'device.host-key-cleared'
-        : 'device.update';
-    const before = {
-      host: d.host,
-      protocols: d.protocols,
-      ports: d.ports,
-      group: d.groupId === null ? null : (p.deviceGroupsById.get(d.groupId)?.name ?? null),
-      enabled: d.enabled,
-      hostKey: d.hostKey,
-    };
+    const { row, action, before } = deviceChange(p, d, patch);
     await this.done(
       this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch, before }), (w) => w.updateDevice(d.id, row)),
     );
@@ -363,16 +312,7 @@ export class AdminService {
     const p = await this.snap();
     const d = p.devicesByName.get(device);
     if (!d) throw new GatehouseError('not_found', `unknown device '${device}'`);
-    let kind: 'password' | 'key';
-    let plain: string;
-    if (secret.privateKey !== undefined) {
-      this.keys.checkPrivateKey(secret.privateKey);
-      kind = 'key';
-      plain = secret.privateKey;
-    } else if (secret.password !== undefined && secret.password.length > 0) {
-      kind = 'password';
-      plain = secret.password;
-    } else throw invalid('an account needs a secret: --password-stdin or --key-file', 'secret');
+    const { kind, plain } = accountSecretInput(this.keys, secret);
     const existing = p.accountsOfDevice.get(d.id) ?? [];
     const makeDefault = isDefault ?? existing.filter((a) => a.name !== name).length === 0;
     const secretEnc = this.vault.seal(plain);
@@ -401,7 +341,7 @@ export class AdminService {
     const p = await this.snap();
     const ug = p.userGroupsByName.get(userGroup);
     if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
-    const dg = this.deviceGroupId(p, deviceGroup);
+    const dg = deviceGroupId(p, deviceGroup);
     const list = parseProtocols(protocols);
     return this.done(
       this.admin.write(
@@ -420,7 +360,7 @@ export class AdminService {
     const p = await this.snap();
     const ug = p.userGroupsByName.get(userGroup);
     if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
-    const dg = this.deviceGroupId(p, deviceGroup);
+    const dg = deviceGroupId(p, deviceGroup);
     return this.done(
       this.admin.write(this.audit(actor, 'access.revoke', 'access-rule', `${userGroup}:${deviceGroup}`, { userGroup, deviceGroup }), (w) =>
         w.deleteAccessRule(ug.id, dg),
@@ -439,7 +379,7 @@ export class AdminService {
     const p = await this.snap();
     const ug = p.userGroupsByName.get(userGroup);
     if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
-    const dg = this.deviceGroupId(p, deviceGroup);
+    const dg = deviceGroupId(p, deviceGroup);
     if (!levelSpecs.length) throw invalid('a workflow needs at least one --level', 'levels');
     if (levelSpecs.length > 5) throw invalid('a workflow has at most 5 levels', 'levels');
     const levels = levelSpecs.map((s) => (typeof s === 'string' ? parseLevel(s) : s));
@@ -480,61 +420,5 @@ export class AdminService {
 
   paramDefs() {
     return PARAM_DEFS;
-  }
-
-  /** A user as the audit log shows it before a change (never a password or hash). */
-  private userBefore(p: PolicySnapshot, id: number) {
-    const u = p.usersById.get(id);
-    return u
-      ? {
-          displayName: u.displayName,
-          email: u.email,
-          manager: u.managerId === null ? null : p.userName(u.managerId),
-          admin: u.isAdmin,
-          disabled: u.disabled,
-        }
-      : null;
-  }
-
-  private deviceGroupId(p: PolicySnapshot, name: string): number {
-    const g = [...p.deviceGroupsById.values()].find((x) => x.name === name);
-    if (!g) throw new GatehouseError('not_found', `unknown device group '${name}'`);
-    return g.id;
-  }
-
-  private email(e: string | null | undefined): string | null {
-    if (e === undefined || e === null || e === '') return null;
-    if (!EMAIL.test(e) || e.length > 320) throw invalid(`'${e.slice(0, 80)}' is not an email address`, 'email');
-    return e;
-  }
-
-  private password(pw: string): string {
-    if (pw.length < 8) throw invalid('a password needs at least 8 characters', 'password');
-    if (pw.length > 1024) throw invalid('a password has at most 1024 characters', 'password');
-    return pw;
-  }
-
-  private host(h: string): string {
-    const v = h.trim();
-    if (!/^[a-z0-9.:_[\]-]{1,255}$/i.test(v)) throw invalid(`'${h.slice(0, 80)}' is not a host name or address`, 'host');
-    return v;
-  }
-
-  /** Ports per protocol: an explicit port for that protocol, then --port, then the device's current one, then the default. */
-  private ports(
-    protocols: Protocol[],
-    given: Partial<Record<Protocol, number>> = {},
-    port?: number,
-    current: Partial<Record<Protocol, number>> = {},
-  ): Partial<Record<Protocol, number>> {
-    const out: Partial<Record<Protocol, number>> = {};
-    for (const pr of protocols) {
-      // --port names the SSH port (sftp shares it) or, for a device with one protocol, that protocol's port.
-      const fromFlag = port !== undefined && (pr === 'ssh' || pr === 'sftp' || protocols.length === 1) ? port : undefined;
-      const v = given[pr] ?? fromFlag ?? current[pr] ?? DEFAULT_PORTS[pr];
-      if (!Number.isInteger(v) || v < 1 || v > 65535) throw invalid(`port ${v} for ${pr} is not between 1 and 65535`, 'port');
-      out[pr] = v;
-    }
-    return out;
   }
 }

@@ -10,6 +10,7 @@ import type { GrantCache, PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Protocol, User } from '../types.js';
 import { eligibility, effectiveStatus } from './rules.js';
+import { createInTx } from './create.js';
 import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
 import {
   alreadyDecided,
@@ -93,57 +94,21 @@ export class ApprovalService {
     const reuseMs = params.int('approval.attempt.reuse.seconds') * 1000;
     const validityMs = params.int('approval.validity.minutes') * 60_000;
 
-    const res = await this.store.tx(async (tx) => {
-      if (!reservation && !auto) {
-        const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
-        if (existing && effectiveStatus(existing, now) === 'waiting')
-          return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
-      }
-      const status: ApprovalStatus = auto ? 'approved' : 'waiting';
-      const request = await tx.insertRequest({
-        requesterId: user.id,
-        deviceId: device.id,
-        accountId: decision.accountId,
-        protocol: input.protocol,
+    const res = await this.store.tx((tx) =>
+      createInTx(tx, {
+        input,
+        user,
+        device,
+        decision,
         reason,
-        status,
-        kind: reservation ? 'reservation' : 'instant',
-        createdAt: now,
-        expiresAt,
-        decidedAt: auto ? now : null,
-        currentLevel: 0,
-        levelStartedAt: now,
-        route: decision.route,
-        autoApproved: auto,
-        grantStart: auto && !reservation ? now : grantStart,
-        grantEnd: auto && !reservation ? now + validityMs : grantEnd,
-        clientAddr: input.clientAddr ?? null,
-        lastNotifiedAt: now,
-        decidedBy: auto ? user.id : null,
-        decisionComment: auto ? 'auto-approved: the requester is an eligible approver' : null,
-        escalateAt: escalateAt(decision.route.levels[0], now),
-      });
-      const actor = { actor: user.username, actorId: user.id, channel: input.channel };
-      await tx.appendAudit(
-        {
-          ...actor,
-          action: 'approval.create',
-          targetType: 'approval',
-          targetId: request.id,
-          details: { device: device.name, protocol: input.protocol, reason, kind: request.kind, route: decision.why },
-        },
+        reservation,
+        auto,
         now,
-      );
-      await tx.appendEvent('approval.created', { request }, now);
-      if (auto) {
-        await tx.appendAudit(
-          { ...actor, channel: 'auto', action: 'approval.auto-approve', targetType: 'approval', targetId: request.id },
-          now,
-        );
-        await tx.appendEvent('approval.approved', { request }, now);
-      }
-      return { request, created: true, reminded: false };
-    });
+        reuseMs,
+        validityMs,
+        window: { grantStart, grantEnd, expiresAt },
+      }),
+    );
     this.afterCommit(res.request);
     return { outcome: res.request.status === 'approved' ? 'approved' : 'waiting', ...res, decision };
   }
@@ -452,15 +417,4 @@ export class ApprovalService {
     if (!u || u.disabled) throw new GatehouseError('not_found', `unknown user '${name}'`);
     return u;
   }
-}
-
-/** A reused request reminds its approvers again, at most once per reuse interval. */
-async function remind(tx: TxStore, r: ApprovalRequest, reuseMs: number, now: number): Promise<boolean> {
-  if (r.lastNotifiedAt !== null && now - r.lastNotifiedAt < reuseMs) return false;
-  const reminded = await tx.updateRequest(r.id, { status: 'waiting' }, { lastNotifiedAt: now });
-  if (reminded) {
-    r.lastNotifiedAt = now;
-    await tx.appendEvent('approval.reminder', { request: r }, now);
-  }
-  return reminded;
 }

@@ -61,13 +61,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     client.removeAllListeners('data');
     client.destroy();
     s.log.info({ client: clientAddr, reason }, 'rdp connection refused');
-    g.audit.push({
-      actor: 'anonymous',
-      channel: 'system',
-      action: 'rdp.refused',
-      targetType: 'rdp',
-      details: { client: clientAddr, reason, ...details },
-    });
+    auditRefused(g, clientAddr, { reason, ...details });
   };
   const deadline = setTimeout(() => refuse('no connection request within the deadline', { received: buf.length }), REQUEST_DEADLINE_MS);
   deadline.unref();
@@ -75,14 +69,7 @@ export function handleClient(g: GatewayState, client: Socket): void {
     if (!settled) {
       settled = true;
       clearTimeout(deadline);
-      if (buf.length)
-        g.audit.push({
-          actor: 'anonymous',
-          channel: 'system',
-          action: 'rdp.refused',
-          targetType: 'rdp',
-          details: { client: clientAddr, reason: 'closed before a whole connection request', received: buf.length },
-        });
+      if (buf.length) auditRefused(g, clientAddr, { reason: 'closed before a whole connection request', received: buf.length });
     }
   });
 
@@ -115,6 +102,17 @@ export function handleClient(g: GatewayState, client: Socket): void {
       if (!settled) refuse('internal error while reading the connection request');
       else client.destroy();
     }
+  });
+}
+
+/** An anonymous refusal, before the connection request named anyone. */
+function auditRefused(g: GatewayState, clientAddr: string, details: Record<string, unknown>): void {
+  g.audit.push({
+    actor: 'anonymous',
+    channel: 'system',
+    action: 'rdp.refused',
+    targetType: 'rdp',
+    details: { client: clientAddr, ...details },
   });
 }
 
