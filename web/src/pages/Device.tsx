@@ -72,10 +72,91 @@ function AccountForm({ device, onDone }: { device: string; onDone: () => void })
   );
 }
 
+interface Edit {
+  host: string;
+  protocols: string;
+  group: string;
+  enabled: boolean;
+  hostKey: string;
+}
+
+function DeviceFacts({ d }: { d: Device }) {
+  return (
+    <dl className="facts">
+      <dt>Host</dt>
+      <dd>{d.host}</dd>
+      <dt>Protocols</dt>
+      <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p as keyof Device['ports']]})`).join(', ')}</dd>
+      <dt>Device group</dt>
+      <dd>{d.group ?? '—'}</dd>
+      <dt>Enabled</dt>
+      <dd>{d.enabled ? 'yes' : 'no'}</dd>
+      <dt>Pinned SSH host key</dt>
+      <dd>
+        {d.hostKey ? <code className="wrap">{d.hostKey}</code> : <span className="muted">not pinned yet (pinned on first connection)</span>}
+      </dd>
+    </dl>
+  );
+}
+
+function DeviceEditForm(props: {
+  name: string;
+  d: Device;
+  f: ReturnType<typeof useForm>;
+  edit: Edit;
+  setEdit: (e: Edit | null) => void;
+  onSaved: () => void;
+}) {
+  const { name, d, f, edit, setEdit, onSaved } = props;
+  return (
+    <form
+      className="card"
+      aria-label="Edit device"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void f
+          .run(() =>
+            patch(`/devices/${encodeURIComponent(name)}`, {
+              host: edit.host,
+              protocols: names(edit.protocols),
+              group: edit.group || null,
+              enabled: edit.enabled,
+              ...(edit.hostKey !== (d.hostKey ?? '') ? { hostKey: edit.hostKey || null } : {}),
+            }),
+          )
+          .then((ok) => ok && (setEdit(null), onSaved()));
+      }}
+    >
+      <Field label="Host" name="host" errors={f.errors}>
+        {(p) => <input {...p} value={edit.host} onChange={(e) => setEdit({ ...edit, host: e.target.value })} />}
+      </Field>
+      <Field label="Protocols" name="protocols" errors={f.errors}>
+        {(p) => <input {...p} value={edit.protocols} onChange={(e) => setEdit({ ...edit, protocols: e.target.value })} />}
+      </Field>
+      <Field label="Device group" name="group" errors={f.errors}>
+        {(p) => <input {...p} value={edit.group} onChange={(e) => setEdit({ ...edit, group: e.target.value })} />}
+      </Field>
+      <Field label="Pinned SSH host key (empty clears it: the next connection pins again)" name="hostKey" errors={f.errors}>
+        {(p) => <textarea {...p} rows={2} value={edit.hostKey} onChange={(e) => setEdit({ ...edit, hostKey: e.target.value })} />}
+      </Field>
+      <Toggle label="Enabled" checked={edit.enabled} onChange={(x) => setEdit({ ...edit, enabled: x })} />
+      <FormError errors={f.errors} />
+      <div className="actions">
+        <button type="button" className="secondary" onClick={() => setEdit(null)}>
+          Cancel
+        </button>
+        <button type="submit" disabled={f.busy}>
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function DevicePage({ name }: { name: string }) {
   const { data: d, error, reload } = useLoad(() => get<Device>(`/devices/${encodeURIComponent(name)}`), [name]);
   const f = useForm();
-  const [edit, setEdit] = useState<{ host: string; protocols: string; group: string; enabled: boolean; hostKey: string } | null>(null);
+  const [edit, setEdit] = useState<Edit | null>(null);
   if (error) return <p className="error">{error}</p>;
   if (!d) return <p>Loading…</p>;
   return (
@@ -83,24 +164,7 @@ export function DevicePage({ name }: { name: string }) {
       <p>
         <Link to="/devices/inventory">← Inventory</Link>
       </p>
-      <dl className="facts">
-        <dt>Host</dt>
-        <dd>{d.host}</dd>
-        <dt>Protocols</dt>
-        <dd>{d.protocols.map((p) => `${p} (port ${d.ports[p as keyof Device['ports']]})`).join(', ')}</dd>
-        <dt>Device group</dt>
-        <dd>{d.group ?? '—'}</dd>
-        <dt>Enabled</dt>
-        <dd>{d.enabled ? 'yes' : 'no'}</dd>
-        <dt>Pinned SSH host key</dt>
-        <dd>
-          {d.hostKey ? (
-            <code className="wrap">{d.hostKey}</code>
-          ) : (
-            <span className="muted">not pinned yet (pinned on first connection)</span>
-          )}
-        </dd>
-      </dl>
+      <DeviceFacts d={d} />
       {!edit ? (
         <div className="actions">
           <button
@@ -119,47 +183,7 @@ export function DevicePage({ name }: { name: string }) {
           </button>
         </div>
       ) : (
-        <form
-          className="card"
-          aria-label="Edit device"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void f
-              .run(() =>
-                patch(`/devices/${encodeURIComponent(name)}`, {
-                  host: edit.host,
-                  protocols: names(edit.protocols),
-                  group: edit.group || null,
-                  enabled: edit.enabled,
-                  ...(edit.hostKey !== (d.hostKey ?? '') ? { hostKey: edit.hostKey || null } : {}),
-                }),
-              )
-              .then((ok) => ok && (setEdit(null), reload()));
-          }}
-        >
-          <Field label="Host" name="host" errors={f.errors}>
-            {(p) => <input {...p} value={edit.host} onChange={(e) => setEdit({ ...edit, host: e.target.value })} />}
-          </Field>
-          <Field label="Protocols" name="protocols" errors={f.errors}>
-            {(p) => <input {...p} value={edit.protocols} onChange={(e) => setEdit({ ...edit, protocols: e.target.value })} />}
-          </Field>
-          <Field label="Device group" name="group" errors={f.errors}>
-            {(p) => <input {...p} value={edit.group} onChange={(e) => setEdit({ ...edit, group: e.target.value })} />}
-          </Field>
-          <Field label="Pinned SSH host key (empty clears it: the next connection pins again)" name="hostKey" errors={f.errors}>
-            {(p) => <textarea {...p} rows={2} value={edit.hostKey} onChange={(e) => setEdit({ ...edit, hostKey: e.target.value })} />}
-          </Field>
-          <Toggle label="Enabled" checked={edit.enabled} onChange={(x) => setEdit({ ...edit, enabled: x })} />
-          <FormError errors={f.errors} />
-          <div className="actions">
-            <button type="button" className="secondary" onClick={() => setEdit(null)}>
-              Cancel
-            </button>
-            <button type="submit" disabled={f.busy}>
-              Save
-            </button>
-          </div>
-        </form>
+        <DeviceEditForm name={name} d={d} f={f} edit={edit} setEdit={setEdit} onSaved={reload} />
       )}
       <h2>Accounts</h2>
       <Table

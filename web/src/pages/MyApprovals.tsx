@@ -37,14 +37,14 @@ export function ApprovalTimes({ a }: { a: Approval }) {
   );
 }
 
-export function MyApprovalsPage() {
-  const [{ status }, setFilter] = useFilter({ status: '' });
-  const setStatus = (v: string) => setFilter({ status: v });
+type Page = { items: Approval[]; nextBeforeId: number | null };
+
+// The requester's requests, page by page, kept current by the live event stream.
+function useMyApprovals(status: string) {
   const [pages, setPages] = useState<Approval[]>([]);
   const [next, setNext] = useState<number | null>(null);
-  const [err, setErr] = useState<string | null>(null);
   const { reload } = useLoad(async () => {
-    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(`/approvals${qs({ scope: 'mine', status, limit: 50 })}`);
+    const r = await get<Page>(`/approvals${qs({ scope: 'mine', status, limit: 50 })}`);
     setPages(r.items);
     setNext(r.nextBeforeId);
   }, [status]);
@@ -58,12 +58,37 @@ export function MyApprovalsPage() {
     if (!pages.some((x) => x.id === r.id)) reload();
   });
   const more = async () => {
-    const r = await get<{ items: Approval[]; nextBeforeId: number | null }>(
-      `/approvals${qs({ scope: 'mine', status, limit: 50, beforeId: next })}`,
-    );
+    const r = await get<Page>(`/approvals${qs({ scope: 'mine', status, limit: 50, beforeId: next })}`);
     setPages([...pages, ...r.items]);
     setNext(r.nextBeforeId);
   };
+  return { pages, setPages, next, more };
+}
+
+function CancelButton({ a, onCancelled, setErr }: { a: Approval; onCancelled: (r: Approval) => void; setErr: (e: string) => void }) {
+  return (
+    <button
+      type="button"
+      className="small secondary"
+      aria-label={`Cancel request ${a.id}`}
+      onClick={() =>
+        void post<Approval>(`/approvals/${a.id}/cancel`).then(
+          (r) => onCancelled(r),
+          (e: Error) => setErr(e.message),
+        )
+      }
+    >
+      Cancel
+    </button>
+  );
+}
+
+export function MyApprovalsPage() {
+  const [{ status }, setFilter] = useFilter({ status: '' });
+  const setStatus = (v: string) => setFilter({ status: v });
+  const { pages, setPages, next, more } = useMyApprovals(status);
+  const [err, setErr] = useState<string | null>(null);
+  const onCancelled = (r: Approval) => setPages((l) => l.map((x) => (x.id === r.id ? r : x)));
   return (
     <>
       <div className="filters">
@@ -94,23 +119,7 @@ export function MyApprovalsPage() {
           <ApprovalTimes a={a} />,
           <span className="approver-manager">{approverManager(a)}</span>,
           a.comment ?? '—',
-          a.status === 'waiting' ? (
-            <button
-              type="button"
-              className="small secondary"
-              aria-label={`Cancel request ${a.id}`}
-              onClick={() =>
-                void post<Approval>(`/approvals/${a.id}/cancel`).then(
-                  (r) => setPages((l) => l.map((x) => (x.id === r.id ? r : x))),
-                  (e: Error) => setErr(e.message),
-                )
-              }
-            >
-              Cancel
-            </button>
-          ) : (
-            '—'
-          ),
+          a.status === 'waiting' ? <CancelButton a={a} onCancelled={onCancelled} setErr={setErr} /> : '—',
         ])}
         empty="You have no approval requests. Ask for one on the Connect page."
       />

@@ -8,6 +8,71 @@ import { useTab } from '../url';
 
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
+function PlayButton({ s, onPlay }: { s: Session; onPlay: (s: Session) => void }) {
+  return (
+    <button
+      type="button"
+      className="small secondary"
+      aria-label={`${s.live ? 'Watch' : 'Play'} the recording of session ${s.id}`}
+      onClick={() => onPlay(s)}
+    >
+      {s.live ? 'Watch live' : 'Play'}
+    </button>
+  );
+}
+
+function KillButton({ s, reload, setErr }: { s: Session; reload: () => void; setErr: (e: string) => void }) {
+  return (
+    <button
+      type="button"
+      className="small danger"
+      aria-label={`Kill session ${s.id}`}
+      onClick={() =>
+        void post(`/sessions/${s.id}/kill`, {}).then(
+          () => setTimeout(reload, 500),
+          (e: Error) => setErr(e.message),
+        )
+      }
+    >
+      Kill
+    </button>
+  );
+}
+
+const sessionHead = (admin: boolean, state: string) => [
+  '#',
+  'User',
+  'Device',
+  'Account',
+  'Protocol',
+  'Approval',
+  'From',
+  'Started',
+  'Ended',
+  'Traffic',
+  ...(admin ? ['Recording'] : []),
+  ...(admin && state === 'live' ? ['Action'] : []),
+];
+
+const sessionCells = (s: Session) => [
+  `#${s.id}`,
+  s.user,
+  s.device,
+  s.account,
+  s.protocol,
+  s.approvalId ? `#${s.approvalId}` : '—',
+  s.clientAddress ?? '—',
+  <Time at={s.startedAt} />,
+  s.endedAt ? (
+    <>
+      <Time at={s.endedAt} /> {s.endReason ? `(${s.endReason})` : ''}
+    </>
+  ) : (
+    'live'
+  ),
+  `${bytes(s.bytesIn)} ↑ ${bytes(s.bytesOut)} ↓`,
+];
+
 export function SessionsPage({ admin }: { admin: boolean }) {
   const [state, setState] = useTab('state', ['live', 'past']);
   const [err, setErr] = useState<string | null>(null);
@@ -38,70 +103,11 @@ export function SessionsPage({ admin }: { admin: boolean }) {
       <Table
         label={state === 'live' ? 'Live sessions' : 'Past sessions'}
         ids={(data?.items ?? []).map((s) => s.id)}
-        head={[
-          '#',
-          'User',
-          'Device',
-          'Account',
-          'Protocol',
-          'Approval',
-          'From',
-          'Started',
-          'Ended',
-          'Traffic',
-          ...(admin ? ['Recording'] : []),
-          ...(admin && state === 'live' ? ['Action'] : []),
-        ]}
+        head={sessionHead(admin, state)}
         rows={(data?.items ?? []).map((s) => [
-          `#${s.id}`,
-          s.user,
-          s.device,
-          s.account,
-          s.protocol,
-          s.approvalId ? `#${s.approvalId}` : '—',
-          s.clientAddress ?? '—',
-          <Time at={s.startedAt} />,
-          s.endedAt ? (
-            <>
-              <Time at={s.endedAt} /> {s.endReason ? `(${s.endReason})` : ''}
-            </>
-          ) : (
-            'live'
-          ),
-          `${bytes(s.bytesIn)} ↑ ${bytes(s.bytesOut)} ↓`,
-          ...(admin
-            ? [
-                s.recording ? (
-                  <button
-                    type="button"
-                    className="small secondary"
-                    aria-label={`${s.live ? 'Watch' : 'Play'} the recording of session ${s.id}`}
-                    onClick={() => setPlaying(s)}
-                  >
-                    {s.live ? 'Watch live' : 'Play'}
-                  </button>
-                ) : (
-                  '—'
-                ),
-              ]
-            : []),
-          ...(admin && state === 'live'
-            ? [
-                <button
-                  type="button"
-                  className="small danger"
-                  aria-label={`Kill session ${s.id}`}
-                  onClick={() =>
-                    void post(`/sessions/${s.id}/kill`, {}).then(
-                      () => setTimeout(reload, 500),
-                      (e: Error) => setErr(e.message),
-                    )
-                  }
-                >
-                  Kill
-                </button>,
-              ]
-            : []),
+          ...sessionCells(s),
+          ...(admin ? [s.recording ? <PlayButton s={s} onPlay={setPlaying} /> : '—'] : []),
+          ...(admin && state === 'live' ? [<KillButton s={s} reload={reload} setErr={setErr} />] : []),
         ])}
         empty={state === 'live' ? 'No live session.' : 'No past session.'}
       />

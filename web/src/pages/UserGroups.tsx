@@ -8,10 +8,65 @@ import type { UserGroup } from '../types';
 
 const STEPS = ['General', 'Members', 'Require Connection Approval'] as const;
 
+interface GroupValues {
+  name: string;
+  members: string;
+  managers: string;
+  requireApproval: boolean;
+  requireReason: boolean;
+}
+
+function GroupStepFields(props: {
+  step: number;
+  renaming: boolean;
+  v: GroupValues;
+  setV: (v: GroupValues) => void;
+  errors: Record<string, string>;
+}) {
+  const { step, renaming, v, setV, errors } = props;
+  return (
+    <>
+      {step === 0 && (
+        <Field label="Group name" name={renaming ? 'rename' : 'name'} errors={errors}>
+          {(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}
+        </Field>
+      )}
+      {step === 1 && (
+        <Field label="Members (usernames, comma-separated)" name="members" errors={errors}>
+          {(p) => <textarea {...p} rows={3} value={v.members} onChange={(e) => setV({ ...v, members: e.target.value })} />}
+        </Field>
+      )}
+      {step === 2 && (
+        <>
+          <Toggle
+            label="Required Managerial Approval from the Group Manager"
+            checked={v.requireApproval}
+            onChange={(x) => setV({ ...v, requireApproval: x })}
+            hint="Every member's connection waits until a manager of this group approves it."
+          />
+          <Toggle
+            label="Require user to enter a reason for connection"
+            checked={v.requireReason}
+            onChange={(x) => setV({ ...v, requireReason: x })}
+          />
+          <Field
+            label="Group managers (usernames, comma-separated)"
+            name="managers"
+            errors={errors}
+            hint="They approve or reject the members' connections."
+          >
+            {(p) => <input {...p} value={v.managers} onChange={(e) => setV({ ...v, managers: e.target.value })} />}
+          </Field>
+        </>
+      )}
+    </>
+  );
+}
+
 function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
-  const [v, setV] = useState({
+  const [v, setV] = useState<GroupValues>({
     name: group?.name ?? '',
     members: (group?.members ?? []).join(', '),
     managers: (group?.managers ?? []).join(', '),
@@ -49,39 +104,7 @@ function GroupWizard({ group, onDone }: { group: UserGroup | null; onDone: () =>
         }}
       >
         <h3>{STEPS[step]}</h3>
-        {step === 0 && (
-          <Field label="Group name" name={group ? 'rename' : 'name'} errors={f.errors}>
-            {(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}
-          </Field>
-        )}
-        {step === 1 && (
-          <Field label="Members (usernames, comma-separated)" name="members" errors={f.errors}>
-            {(p) => <textarea {...p} rows={3} value={v.members} onChange={(e) => setV({ ...v, members: e.target.value })} />}
-          </Field>
-        )}
-        {step === 2 && (
-          <>
-            <Toggle
-              label="Required Managerial Approval from the Group Manager"
-              checked={v.requireApproval}
-              onChange={(x) => setV({ ...v, requireApproval: x })}
-              hint="Every member's connection waits until a manager of this group approves it."
-            />
-            <Toggle
-              label="Require user to enter a reason for connection"
-              checked={v.requireReason}
-              onChange={(x) => setV({ ...v, requireReason: x })}
-            />
-            <Field
-              label="Group managers (usernames, comma-separated)"
-              name="managers"
-              errors={f.errors}
-              hint="They approve or reject the members' connections."
-            >
-              {(p) => <input {...p} value={v.managers} onChange={(e) => setV({ ...v, managers: e.target.value })} />}
-            </Field>
-          </>
-        )}
+        <GroupStepFields step={step} renaming={!!group} v={v} setV={setV} errors={f.errors} />
         <FormError errors={f.errors} />
         <div className="actions">
           {step > 0 && (

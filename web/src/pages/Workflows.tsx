@@ -17,6 +17,49 @@ const KINDS: [string, string][] = [
   ['users', 'Named users'],
 ];
 
+function LevelFieldset(props: {
+  l: Level;
+  i: number;
+  count: number;
+  errors: Record<string, string>;
+  setLevel: (i: number, patch: Partial<Level>) => void;
+  remove: (i: number) => void;
+}) {
+  const { l, i, count, errors, setLevel, remove } = props;
+  return (
+    <fieldset className="level">
+      <legend>Level {i + 1}</legend>
+      <Field label="Authority" name={`levels-${i}-kind`} errors={errors}>
+        {(p) => (
+          <select {...p} value={l.kind} onChange={(e) => setLevel(i, { kind: e.target.value })}>
+            {KINDS.map(([k, t]) => (
+              <option key={k} value={k}>
+                {t}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {(l.kind === 'group-members' || l.kind === 'users') && (
+        <Field label={l.kind === 'users' ? 'Usernames (comma-separated)' : 'User group'} name={`levels-${i}-arg`} errors={errors}>
+          {(p) => <input {...p} value={l.arg} onChange={(e) => setLevel(i, { arg: e.target.value })} />}
+        </Field>
+      )}
+      <Field label="Quorum (approvals needed)" name={`levels-${i}-quorum`} errors={errors}>
+        {(p) => <input {...p} inputMode="numeric" value={l.quorum} onChange={(e) => setLevel(i, { quorum: e.target.value })} />}
+      </Field>
+      <Field label="Escalate after (minutes, empty: never)" name={`levels-${i}-escalate`} errors={errors}>
+        {(p) => <input {...p} inputMode="numeric" value={l.escalate} onChange={(e) => setLevel(i, { escalate: e.target.value })} />}
+      </Field>
+      {count > 1 && (
+        <button type="button" className="secondary small" onClick={() => remove(i)}>
+          Remove level {i + 1}
+        </button>
+      )}
+    </fieldset>
+  );
+}
+
 function WorkflowForm({ onDone }: { onDone: () => void }) {
   const f = useForm();
   const [v, setV] = useState({ name: '', userGroup: '', deviceGroup: '' });
@@ -51,36 +94,15 @@ function WorkflowForm({ onDone }: { onDone: () => void }) {
           {(p) => <input {...p} value={v.deviceGroup} onChange={(e) => setV({ ...v, deviceGroup: e.target.value })} />}
         </Field>
         {levels.map((l, i) => (
-          <fieldset key={i} className="level">
-            <legend>Level {i + 1}</legend>
-            <Field label="Authority" name={`levels-${i}-kind`} errors={f.errors}>
-              {(p) => (
-                <select {...p} value={l.kind} onChange={(e) => setLevel(i, { kind: e.target.value })}>
-                  {KINDS.map(([k, t]) => (
-                    <option key={k} value={k}>
-                      {t}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            {(l.kind === 'group-members' || l.kind === 'users') && (
-              <Field label={l.kind === 'users' ? 'Usernames (comma-separated)' : 'User group'} name={`levels-${i}-arg`} errors={f.errors}>
-                {(p) => <input {...p} value={l.arg} onChange={(e) => setLevel(i, { arg: e.target.value })} />}
-              </Field>
-            )}
-            <Field label="Quorum (approvals needed)" name={`levels-${i}-quorum`} errors={f.errors}>
-              {(p) => <input {...p} inputMode="numeric" value={l.quorum} onChange={(e) => setLevel(i, { quorum: e.target.value })} />}
-            </Field>
-            <Field label="Escalate after (minutes, empty: never)" name={`levels-${i}-escalate`} errors={f.errors}>
-              {(p) => <input {...p} inputMode="numeric" value={l.escalate} onChange={(e) => setLevel(i, { escalate: e.target.value })} />}
-            </Field>
-            {levels.length > 1 && (
-              <button type="button" className="secondary small" onClick={() => setLevels(levels.filter((_, j) => j !== i))}>
-                Remove level {i + 1}
-              </button>
-            )}
-          </fieldset>
+          <LevelFieldset
+            key={i}
+            l={l}
+            i={i}
+            count={levels.length}
+            errors={f.errors}
+            setLevel={setLevel}
+            remove={(i) => setLevels(levels.filter((_, j) => j !== i))}
+          />
         ))}
         {f.errors.levels && (
           <p className="error" role="alert">
