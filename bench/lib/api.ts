@@ -118,9 +118,7 @@ export async function tokenClient(base: string, username: string): Promise<Clien
 }
 
 /** Collects SSE events from /api/v1/events until `stop()`. */
-export async function sse(
-  c: Client,
-): Promise<{
+export async function sse(c: Client): Promise<{
   events: { event: string; data: any }[];
   stop(): void;
   wait(pred: (e: { event: string; data: any }) => boolean, ms?: number): Promise<{ event: string; data: any }>;

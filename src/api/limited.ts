@@ -22,12 +22,10 @@ export async function limited(
   const seconds = Math.ceil(r.retryAfterMs / 1000);
   reply.header('retry-after', String(seconds));
   const why = what === 'code' ? 'wrong codes' : 'failed logins';
-  return reply
-    .status(429)
-    .send({
-      error: {
-        code: 'rate_limited',
-        message: `too many ${why} ${r.scope === 'user' ? 'for this user' : r.scope === 'link' ? 'through this link' : 'from your address'}: try again in ${waitWords(r.retryAfterMs)}`,
-      },
-    });
+  return reply.status(429).send({
+    error: {
+      code: 'rate_limited',
+      message: `too many ${why} ${r.scope === 'user' ? 'for this user' : r.scope === 'link' ? 'through this link' : 'from your address'}: try again in ${waitWords(r.retryAfterMs)}`,
+    },
+  });
 }

@@ -67,14 +67,12 @@ export async function rdpRoutes(app: FastifyInstance, { s }: Ctx): Promise<void>
         mayRequest: false,
       });
       if (r.outcome !== 'allowed')
-        return reply
-          .status(409)
-          .send({
-            error: {
-              code: 'approval_required',
-              message: `approval is required before connecting: ask for it first (${r.outcome === 'approval-required' ? r.why : 'waiting'})`,
-            },
-          });
+        return reply.status(409).send({
+          error: {
+            code: 'approval_required',
+            message: `approval is required before connecting: ask for it first (${r.outcome === 'approval-required' ? r.why : 'waiting'})`,
+          },
+        });
       return reply
         .header('content-type', 'application/x-rdp; charset=utf-8')
         .header('content-disposition', `attachment; filename="${rdpFilename(r.device)}"`)
