@@ -4,7 +4,7 @@
 // does the server (dist/main.js), which reads its web assets and templates relative to its own file.
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { readFile } from 'node:fs/promises';
 
 const external = [
@@ -53,6 +53,72 @@ const pgNodeStreams = {
   },
 };
 
+/**
+ * Our code imports pg at module top (storage/db.ts), and pg loads net, tls, dns and crypto (~20 ms)
+ * even when the database is SQLite. In the bundle, src/ gets a stand-in that requires pg (still bundled,
+ * with the probe above answered) on first use of Pool or Client; type parsers set before are replayed.
+ */
+const lazyPg = {
+  name: 'lazy-pg',
+  setup(b) {
+    b.onResolve({ filter: /^pg$/ }, (args) =>
+      args.importer.includes(`${sep}src${sep}`) && !args.importer.includes('node_modules')
+        ? { path: 'lazy-pg', namespace: 'lazy-pg' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-pg' }, () => ({
+      resolveDir: resolve('.'),
+      loader: 'js',
+      contents: `let real = null;
+const parsers = [];
+const load = () => {
+  if (!real) {
+    real = require('pg');
+    for (const a of parsers) real.types.setTypeParser(...a);
+  }
+  return real;
+};
+module.exports = {
+  types: { setTypeParser: (...a) => (real ? real.types.setTypeParser(...a) : parsers.push(a)) },
+  get Pool() { return load().Pool; },
+  get Client() { return load().Client; },
+};`,
+    }));
+  },
+};
+
+/**
+ * better-sqlite3 is CommonJS: imported from ESM, Node reads and lexes it for named exports first. The
+ * bundle requires it instead (the default export is module.exports either way).
+ */
+const requireSqlite = {
+  name: 'require-sqlite',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3$/ }, (args) =>
+      args.namespace === 'file' ? { path: 'better-sqlite3', namespace: 'require-sqlite' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'require-sqlite' }, () => ({
+      resolveDir: resolve('.'),
+      loader: 'js',
+      contents: "module.exports = require('better-sqlite3');",
+    }));
+  },
+};
+
+/** commander requires child_process at load, for executable subcommands, which gatehouse has none of. */
+const commanderSpawn = {
+  name: 'commander-spawn',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const line = "const childProcess = require('node:child_process');";
+      if (!src.includes(line)) return { contents: src, loader: 'js', warnings: [{ text: `commander's child_process import changed` }] };
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: src.replace(line, lazy), loader: 'js' };
+    });
+  },
+};
+
 rmSync('dist/cli-bundle', { recursive: true, force: true });
 const r = await build({
   entryPoints: ['src/cli/main.ts'],
@@ -64,7 +130,7 @@ const r = await build({
   format: 'esm',
   target: 'node20',
   external,
-  plugins: [serverExternal, pgNodeStreams],
+  plugins: [serverExternal, pgNodeStreams, lazyPg, commanderSpawn, requireSqlite],
   metafile: true,
   logLevel: 'warning',
   banner: { js: "import { createRequire as __ghRequire } from 'node:module'; const require = __ghRequire(import.meta.url);" },

@@ -12,7 +12,7 @@ export class Ctx {
 
   async s(): Promise<Services> {
     if (this.services) return this.services;
-    const [{ loadConfig }, { makeLogger }, { openDataServices }, { ensureAdmin }] = await Promise.all([
+    const [{ loadConfig }, { makeLazyLogger }, { openDataServices }, { ensureAdmin }] = await Promise.all([
       import('../config/env.js'),
       import('../log.js'),
       import('./data-services.js'),
@@ -20,7 +20,7 @@ export class Ctx {
     ]);
     // The CLI's output is for people and scripts: it logs warnings and worse unless asked for more.
     const config = loadConfig({ ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL || 'warn' });
-    const log = makeLogger(config.logLevel, 'stderr');
+    const log = makeLazyLogger(config.logLevel, 'stderr');
     this.services = await openDataServices(config, log);
     const admin = await ensureAdmin(this.services);
     if (admin.generatedPassword)
