@@ -1,5 +1,6 @@
 // Structured logs (pino). Secret-bearing fields are redacted wherever they appear.
 import pino, { type Logger } from 'pino';
+import { logStream } from './log-format.js';
 
 export const REDACT = [
   'password',
@@ -19,9 +20,6 @@ export const REDACT = [
 ];
 
 export function makeLogger(level: string, dest: 'stdout' | 'stderr' = 'stdout'): Logger {
-  return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } },
-    pino.destination(dest === 'stdout' ? 1 : 2),
-  );
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, logStream(dest === 'stdout' ? 1 : 2));
 }
 export type { Logger };
