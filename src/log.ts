@@ -5,6 +5,7 @@ import type Pino from 'pino';
 import type { Logger } from 'pino';
 
 const load = (): typeof Pino => createRequire(import.meta.url)('pino') as typeof Pino;
+import { logStream } from './log-format.js';
 
 export const REDACT = [
   'password',
@@ -27,7 +28,7 @@ export function makeLogger(level: string, dest: 'stdout' | 'stderr' = 'stdout'):
   const pino = load();
   return pino(
     { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } },
-    pino.destination(dest === 'stdout' ? 1 : 2),
+    logStream(dest === 'stdout' ? 1 : 2),
   );
 }
 

@@ -27,6 +27,23 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Runs one listener's start; a busy or forbidden port becomes a sentence naming the port and its variable. */
+async function listenOrExplain<T>(listen: () => Promise<T>, port: number | undefined, envVar: string, what: string): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw Object.assign(new Error(`port ${port} is in use — is another Gatehouse running? Set ${envVar} (the ${what})`), { code, port });
+    if (code === 'EACCES')
+      throw Object.assign(new Error(`port ${port} is not allowed for this user (the ${what}); set ${envVar} to a port above 1023`), {
+        code,
+        port,
+      });
+    throw err;
+  }
+}
+
 /** Starts everything; returns when listening. Background work: event polling, expiry and escalation. */
 export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Running> {
   // Every variable is validated here, before anything opens or listens: a bad one stops the start.
@@ -34,22 +51,40 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   httpProxyConfig(config.http);
   const log = makeLogger(config.logLevel);
   const s = await openServices(config, log);
+  await s.bus.start();
+  const background = await startBackground(s);
+  const opened: { close(): Promise<void> }[] = [];
+  let ssh: Listener | null = null;
+  let http: Awaited<ReturnType<typeof startHttpProxy>> = null;
+  let rdp: Awaited<ReturnType<typeof startRdpGateway>> = null;
+  let notify: Notifier | null = null;
+  const web = await buildWebServer(s, new Metrics(s));
+  try {
+    await registerApi(web, s);
+    await listenOrExplain(
+      () => web.listen({ host: config.bind, port: config.webPort }),
+      config.webPort,
+      'GATEHOUSE_WEB_PORT',
+      'console and API',
+    );
+    opened.push({ close: () => web.close() });
+    ssh = await listenOrExplain(() => startSshProxy(s), config.sshPort, 'GATEHOUSE_SSH_PORT', 'SSH proxy');
+    http = await startHttpProxy(s);
+    rdp = await startRdpGateway(s);
+    notify = await listenOrExplain(() => startNotify(s), config.smtpInPort, 'GATEHOUSE_SMTP_IN_PORT', 'inbound mail');
+  } catch (err) {
+    // A listener that cannot start stops the whole start: close what is open, so the process can exit.
+    for (const l of [notify, rdp, http, ssh, ...opened]) await l?.close().catch(() => {});
+    await background.stop();
+    await s.close();
+    throw err;
+  }
+  // Only now, with every listener up, is the first-run admin made: a failed start keeps the one-time password unspent.
   const admin = await ensureAdmin(s);
   if (admin.generatedPassword)
     process.stdout.write(
       `\nFirst run: created user 'admin' with password ${admin.generatedPassword}\n(shown once; set GATEHOUSE_ADMIN_PASSWORD before the first run to choose it)\n\n`,
     );
-  await s.bus.start();
-  const background = await startBackground(s);
-
-  const metrics = new Metrics(s);
-  const web = await buildWebServer(s, metrics);
-  await registerApi(web, s);
-  await web.listen({ host: config.bind, port: config.webPort });
-  const ssh: Listener | null = await startSshProxy(s);
-  const http = await startHttpProxy(s);
-  const rdp = await startRdpGateway(s);
-  const notify: Notifier | null = await startNotify(s);
   const addr = web.server.address();
   const webPort = typeof addr === 'object' && addr ? addr.port : config.webPort;
   // Ports configured as 0 (any free port): from now on the config says where we really listen, so the
@@ -92,6 +127,8 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
 
 /** How long a fatal error leaves the orderly stop before the process exits anyway. */
 const FATAL_STOP_MS = 5000;
+/** How long Ctrl-C or SIGTERM waits for the orderly stop (sessions told, database closed) before exiting anyway. */
+const STOP_DEADLINE_MS = 4000;
 
 /** `gatehouse serve`: start, then stop in order on SIGINT/SIGTERM; exit 1 on an uncaught exception. */
 export async function serve(): Promise<void> {
@@ -101,9 +138,15 @@ export async function serve(): Promise<void> {
   );
   let stopping = false;
   const stop = (sig: string) => {
-    if (stopping) return;
+    // A second Ctrl-C means "now".
+    if (stopping) return process.exit(130);
     stopping = true;
     running.services.log.info({ signal: sig }, 'stopping');
+    // Whatever holds the orderly stop (a client that keeps a connection open), the process exits in time.
+    setTimeout(() => {
+      running.services.log.warn({ afterMs: STOP_DEADLINE_MS }, 'the orderly stop took too long: exiting anyway');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     running
       .stop()
       .then(() => process.exit(0))

@@ -24,4 +24,5 @@ test('the launcher shebang and npm start give node the same runtime flags', () =
   assert.equal(shebang, `#!/usr/bin/env -S node ${RUNTIME_FLAGS.join(' ')}`);
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.equal(pkg.scripts.start, `node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js serve`);
+  assert.equal(pkg.scripts.demo, `node ${RUNTIME_FLAGS.join(' ')} bin/gatehouse.js demo`);
 });

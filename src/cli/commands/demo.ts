@@ -27,6 +27,18 @@ const ENV_NOT_INHERITED = [
   'GATEHOUSE_SMTP_IN_PORT',
   'GATEHOUSE_PUBLIC_URL',
 ];
+/**
+ * The demo's own ports, next to (not on) a real Gatehouse's 8080/2222/8081/3389: both can run at once, and
+ * ssh's known_hosts, which remembers one host key per host and port, never sees two keys on one port.
+ */
+const DEMO_PORTS = {
+  GATEHOUSE_WEB_PORT: '8090',
+  GATEHOUSE_SSH_PORT: '2223',
+  GATEHOUSE_HTTP_PROXY_PORT: '8091',
+  GATEHOUSE_RDP_PORT: '3390',
+};
+/** Kept by --fresh: a new host key would make ssh refuse the demo ("REMOTE HOST IDENTIFICATION HAS CHANGED"). */
+const HOST_KEY_FILES = ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub'];
 const pw = () => randomBytes(9).toString('base64url');
 
 /** A key of the current user that the local sshd on 127.0.0.1:22 accepts, if any. */
@@ -68,8 +80,10 @@ interface DemoDevice {
 /** The demo data dir and its saved passwords (made up on the first run). */
 function openDemoDir(o: DemoOptions): { dir: string; state: DemoState; save: () => void } {
   const dir = resolve(o.dir);
+  const kept = o.fresh ? HOST_KEY_FILES.filter((f) => existsSync(join(dir, f))).map((f) => [f, readFileSync(join(dir, f))] as const) : [];
   if (o.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [f, data] of kept) writeFileSync(join(dir, f), data, { mode: 0o600 });
   const stateFile = join(dir, 'demo.json');
   const state: DemoState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : { alice: pw(), bob: pw(), admin: pw() };
   const save = () => writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
@@ -80,6 +94,7 @@ function openDemoDir(o: DemoOptions): { dir: string; state: DemoState; save: () 
 function demoEnv(dir: string, state: DemoState): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ENV_NOT_INHERITED) delete env[k];
+  for (const [k, v] of Object.entries(DEMO_PORTS)) env[k] = process.env[k] ?? v;
   Object.assign(env, {
     GATEHOUSE_DATA_DIR: dir,
     GATEHOUSE_ADMIN_PASSWORD: state.admin,
@@ -90,12 +105,12 @@ function demoEnv(dir: string, state: DemoState): NodeJS.ProcessEnv {
 
 // The whole server, only for this command.
 async function loadServer() {
-  const [{ start }, { startDemoTarget }, { generateKey }] = await Promise.all([
+  const [{ start }, { startDemoTarget }, { generateKey, hostKeyFingerprints }] = await Promise.all([
     import('../../main.js'),
     import('../../protocols/ssh/demo-target.js'),
     import('../../protocols/ssh/hostkeys.js'),
   ]);
-  return { start, startDemoTarget, generateKey };
+  return { start, startDemoTarget, generateKey, hostKeyFingerprints };
 }
 type Server = Awaited<ReturnType<typeof loadServer>>;
 
@@ -104,11 +119,11 @@ async function startOrExit(start: Server['start'], env: NodeJS.ProcessEnv): Prom
     return await start(env);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { port?: number };
+    process.stderr.write(`gatehouse demo: ${e.message}\n`);
     if (e.code === 'EADDRINUSE')
       process.stderr.write(
-        `gatehouse demo: port ${e.port ?? ''} is in use. Pick free ones, e.g. GATEHOUSE_SSH_PORT=2223 GATEHOUSE_WEB_PORT=8090 npm run demo\n`,
+        `(is the demo already running? Else pick free ports, e.g. GATEHOUSE_SSH_PORT=2224 GATEHOUSE_WEB_PORT=8092 npm run demo)\n`,
       );
-    else process.stderr.write(`gatehouse demo: ${e.message}\n`);
     process.exit(1);
   }
 }
@@ -157,7 +172,7 @@ async function builtinTarget(s: Services, admin: Actor, server: Server, dir: str
   return { name, note, target };
 }
 
-function instructions(running: Running, dir: string, state: DemoState, device: DemoDevice): string {
+function instructions(running: Running, dir: string, state: DemoState, device: DemoDevice, fingerprint: string): string {
   const bind = running.services.config.bind;
   const web = `http://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${running.webPort}/`;
   const cli = `GATEHOUSE_DATA_DIR=${dir} npx gatehouse`;
@@ -175,6 +190,9 @@ function instructions(running: Running, dir: string, state: DemoState, device: D
       '',
       `  1. In another terminal, connect as alice (password above):`,
       `       ssh -p ${running.sshPort} alice@${device.name}@127.0.0.1`,
+      `     The first time, ssh asks whether to trust the gateway's host key: check that it shows`,
+      `       ${fingerprint}`,
+      `     and answer yes (the key stays the same across demo runs, --fresh included).`,
       `     Her connection waits: a status line shows the request number, Bob as the approver,`,
       `     and a countdown; q cancels.`,
       '',
@@ -207,7 +225,10 @@ async function runDemo(o: DemoOptions): Promise<void> {
     state.device.kind === 'local'
       ? await localDevice(s, admin, state.device)
       : await builtinTarget(s, admin, server, dir, state.device.password);
-  process.stdout.write(instructions(running, dir, state, device));
+  const ed25519 = server.hostKeyFingerprints(dir).find((k) => k.type === 'ED25519');
+  process.stdout.write(
+    instructions(running, dir, state, device, ed25519 ? `${ed25519.fingerprint} (ED25519)` : 'the fingerprint of the gateway'),
+  );
 
   await new Promise<void>((done) => {
     process.once('SIGINT', done);

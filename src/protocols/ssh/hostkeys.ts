@@ -1,5 +1,6 @@
 // The gateway's own SSH host keys: ed25519 (what current clients pick) and RSA (for old clients).
 // Made on first run into the data dir with mode 0600 and kept, so clients' known_hosts stay valid.
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -42,5 +43,16 @@ export function loadHostKeys(dataDir: string): Buffer[] {
     const parsed = utils.parseKey(key);
     if (parsed instanceof Error) throw new Error(`cannot read the SSH host key ${path}: ${parsed.message}`);
     return key;
+  });
+}
+
+/** The SHA256 fingerprints of the host keys in a data dir, as `ssh` prints them when it asks to trust the host. */
+export function hostKeyFingerprints(dataDir: string): { type: string; fingerprint: string }[] {
+  return KEYS.flatMap(({ file }) => {
+    const path = join(dataDir, `${file}.pub`);
+    if (!existsSync(path)) return [];
+    const [type, blob] = readFileSync(path, 'utf8').trim().split(/\s+/);
+    const fingerprint = 'SHA256:' + createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '');
+    return [{ type: type.replace(/^ssh-/, '').toUpperCase(), fingerprint }];
   });
 }

@@ -1,9 +1,30 @@
 // Connect: the devices I may reach and, per protocol, how to connect (the exact ssh command to copy,
 // the HTTP app link), plus "request ahead": a reservation with start, end and reason.
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { get, post } from '../api';
 import { Field, FormError, Panel, Table, useForm, useLoad } from '../ui';
-import type { Me, Target } from '../types';
+import type { Me, Target, Way } from '../types';
+
+/** GET /connect also says, per way in, which request of mine already waits for a decision. */
+type Waiting = { id: number; expiresAt: string | null } | null | undefined;
+const waitingOf = (w: Way) => (w as Way & { waiting?: Waiting }).waiting;
+const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+function Approval({ w, admin }: { w: Way; admin: boolean }) {
+  const waiting = waitingOf(w);
+  if (waiting)
+    return (
+      <>
+        request <Link to="/my-approvals">#{waiting.id}</Link> is already waiting
+        {waiting.expiresAt ? ` (until ${clock(waiting.expiresAt)})` : ''}: connecting again reuses it
+      </>
+    );
+  if (w.outcome === 'allowed') return <>allowed</>;
+  if (w.noEligibleApprover)
+    return <>{admin ? 'no eligible approver: give the group a manager' : 'no eligible approver: ask an administrator'}</>;
+  return <>{`approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}</>;
+}
 
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
@@ -144,6 +165,12 @@ export function ConnectPage({ me }: { me: Me }) {
       )}
       {ahead && <RequestAhead t={ahead} onDone={(m) => (setAhead(null), setMsg(m))} />}
       {error && <p className="error">{error}</p>}
+      {me.roles.admin && data && data.items.length === 0 && (
+        <p className="ok" role="status">
+          No device is open to you yet: <Link to="/devices/inventory">add an access rule</Link> (Devices › Inventory, Grant access) that
+          lets one of your user groups reach a device group.
+        </p>
+      )}
       <Table
         label="Devices I may reach"
         ids={(data?.items ?? []).map((t) => t.device)}
@@ -170,12 +197,7 @@ export function ConnectPage({ me }: { me: Me }) {
           <ul className="ways">
             {t.ways.map((w) => (
               <li key={w.protocol}>
-                {w.protocol}:{' '}
-                {w.outcome === 'allowed'
-                  ? 'allowed'
-                  : w.noEligibleApprover
-                    ? 'no eligible approver: ask an administrator'
-                    : `approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}
+                {w.protocol}: <Approval w={w} admin={me.roles.admin} />
               </li>
             ))}
           </ul>,
@@ -183,7 +205,11 @@ export function ConnectPage({ me }: { me: Me }) {
             Request ahead
           </button>,
         ])}
-        empty="No device is open to you yet: ask an administrator for an access rule."
+        empty={
+          me.roles.admin
+            ? 'No device is open to you yet: add an access rule.'
+            : 'No device is open to you yet: ask an administrator for an access rule.'
+        }
       />
     </>
   );

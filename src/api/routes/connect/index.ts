@@ -32,12 +32,19 @@ export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
     async (req) => {
       const me = callerOf(req).user;
       const p = await s.policy.current();
+      // A request already waiting is shown where the user would connect: connecting again reuses it.
+      const waiting = await s.store.listRequests({ requesterId: me.id, status: 'waiting', limit: 500 });
+      const waitingFor = (deviceId: number, pr: string) => {
+        const r = waiting.find((w) => w.deviceId === deviceId && w.protocol === pr);
+        return r ? { id: r.id, expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString() } : null;
+      };
       const items = [];
       for (const d of [...p.devicesById.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         const ways = [];
         for (const pr of d.protocols) {
           const dec = await s.approvals.decide(me.username, d.name, pr);
-          if (dec.outcome !== 'denied') ways.push(presentWay(p, pr, dec, startOf(pr, me.username, d.name)));
+          if (dec.outcome !== 'denied')
+            ways.push({ ...presentWay(p, pr, dec, startOf(pr, me.username, d.name)), waiting: waitingFor(d.id, pr) });
         }
         if (ways.length) items.push(presentTarget(p, d, ways));
       }

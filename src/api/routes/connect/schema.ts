@@ -12,6 +12,8 @@ export const ConnectWay = Type.Object({
   /** The command to copy (ssh, sftp) or the link to open (http); null where the console offers none yet (rdp). */
   command: Nullable(Type.String()),
   link: Nullable(Type.String()),
+  /** My request for this device and protocol that waits for a decision, if any. */
+  waiting: Nullable(Type.Object({ id: Type.Integer(), expiresAt: Nullable(Type.String()) })),
 });
 export const ConnectTarget = Type.Object({
   device: Type.String(),
