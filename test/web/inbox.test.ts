@@ -23,7 +23,7 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
   const contexts: BrowserContext[] = [];
 
   const open = async (username: string, viewport: { width: number; height: number }, path = '/'): Promise<Page> => {
-    const ctx = await browser.newContext({ viewport, locale: 'en-US' });
+    const ctx = await browser.newContext({ viewport, locale: 'en-US', bypassCSP: true });
     contexts.push(ctx);
     const page = await ctx.newPage();
     await page.goto(srv.base + path);
@@ -197,7 +197,7 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
     const bob = await open('bob', SIZES[0], '/approval-requests');
     await bob.getByText('Nothing waits for you.').waitFor();
     assert.equal(await bob.evaluate<string>('Notification.permission'), 'default', 'never prompted on its own');
-    const ctx = await browser.newContext({ viewport: SIZES[0], permissions: ['notifications'] });
+    const ctx = await browser.newContext({ viewport: SIZES[0], permissions: ['notifications'], bypassCSP: true });
     contexts.push(ctx);
     await ctx.addInitScript(
       'window.__notes = []; const N = window.Notification; window.Notification = class extends N { constructor(t, o) { super(t, o); window.__notes.push(t); } };',

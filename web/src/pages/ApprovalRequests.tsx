@@ -20,16 +20,18 @@ interface Done {
 function JustDecided({ done }: { done: Done[] }) {
   return (
     <section aria-label="Decided just now" className="just-decided">
-      <ul role="status" aria-live="polite">
-        {done.map(({ a, line }) => (
-          <li key={a.id} data-decided={a.id}>
-            <Link to={`/approvals/${a.id}`}>
-              #{a.id} {a.requester} · {a.account} on {a.device}
-            </Link>{' '}
-            <strong className={`verdict status-${a.status}`}>{line}</strong>
-          </li>
-        ))}
-      </ul>
+      <div role="status" aria-live="polite">
+        <ul>
+          {done.map(({ a, line }) => (
+            <li key={a.id} data-decided={a.id}>
+              <Link to={`/approvals/${a.id}`}>
+                #{a.id} {a.requester} · {a.account} on {a.device}
+              </Link>{' '}
+              <strong className={`verdict status-${a.status}`}>{line}</strong>
+            </li>
+          ))}
+        </ul>
+      </div>
     </section>
   );
 }
