@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Protocol } from '../../src/core/types.js';
 import { seedOrg } from '../helpers/services.js';
-import { PW, startServer, type Server } from '../api/helpers.js';
+import { PW, login, startServer, type Server } from '../api/helpers.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
 
 const SIZES = [
@@ -211,5 +211,26 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
     const id = await ask('page me');
     await page.waitForFunction(`window.__notes.length > 0`, undefined, { timeout: 5000 });
     assert.match((await page.evaluate<string[]>('window.__notes'))[0], new RegExp(`#${id} from alice`));
+  });
+  test('API: GET /approvals/:id carries recent requests; Reject needs a comment when the parameter says so', async () => {
+    await clear();
+    await s().admin.setParam(ADMIN, 'approval.reject.comment.required', 'true');
+    const id = await ask('api check');
+    const bob = await login(srv.base, 'bob');
+    const one = await bob.get(`/api/v1/approvals/${id}`);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.body.clientAddress, '203.0.113.7');
+    assert.equal(one.body.rejectCommentRequired, true);
+    assert.ok(Array.isArray(one.body.recent) && one.body.recent.length > 0, one.text);
+    assert.ok(one.body.recent.every((x: { id: number; status: string }) => x.id !== id && typeof x.status === 'string'));
+    const bare = await bob.post(`/api/v1/approvals/${id}/reject`, {});
+    assert.equal(bare.status, 400, bare.text);
+    assert.equal(bare.body.error.field, 'comment');
+    assert.equal((await s().approvals.get(id))!.status, 'waiting');
+    assert.equal((await bob.post(`/api/v1/approvals/${id}/reject`, { comment: 'no' })).status, 200);
+    // Someone who may not see the request still gets 403, as before.
+    const dave = await login(srv.base, 'dave');
+    assert.equal((await dave.get(`/api/v1/approvals/${id}`)).status, 403);
+    await s().admin.setParam(ADMIN, 'approval.reject.comment.required', 'false');
   });
 });
