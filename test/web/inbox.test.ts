@@ -10,6 +10,8 @@ import type { Protocol } from '../../src/core/types.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, login, startServer, type Server } from '../api/helpers.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
+import { startGateway, type Gw } from '../ssh/gateway.js';
 
 const SIZES = [
   { width: 1280, height: 800 },
@@ -233,4 +235,59 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
     assert.equal((await dave.get(`/api/v1/approvals/${id}`)).status, 403);
     await s().admin.setParam(ADMIN, 'approval.reject.comment.required', 'false');
   });
+});
+
+// The issue's "done when": with a real ssh client waiting, bob logs in, sees the badge, decides from
+// the inbox without scrolling at both sizes, and alice's session goes through.
+describe('the whole flow with a real ssh client waiting', { skip: SKIP || SSHD_SKIP }, () => {
+  let sshd: Sshd;
+  let gw: Gw;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    ensureConsoleBuilt();
+    sshd = await startSshd();
+    gw = await startGateway(sshd, { approval: true });
+    browser = await launch();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await gw?.stop();
+    await sshd?.stop();
+  });
+
+  for (const size of SIZES)
+    test(`${size.width}x${size.height}: badge, one click in the inbox, the ssh session runs`, async () => {
+      for (const r of await gw.s.store.listRequests({ status: 'approved', limit: 10 }))
+        await gw.s.approvals.revoke(r.id, 'bob', { channel: 'cli' });
+      const ssh = gw.ssh('alice@web01', ['echo through-the-inbox'], { timeoutMs: 60_000 });
+      let id = 0;
+      for (let i = 0; i < 200 && !id; i++) {
+        id = (await gw.s.store.listRequests({ status: 'waiting', limit: 1 }))[0]?.id ?? 0;
+        if (!id) await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.ok(id, 'the waiting ssh made a request');
+      const ctx = await browser.newContext({ viewport: size, bypassCSP: true });
+      contexts.push(ctx);
+      const bob = await ctx.newPage();
+      await bob.goto(`http://127.0.0.1:${gw.g.webPort}/`);
+      await bob.getByLabel('Username').fill('bob');
+      await bob.getByLabel('Password').fill('bob-S3cret-pass');
+      await bob.getByRole('button', { name: 'Log in' }).click();
+      await bob.waitForURL(/\/approval-requests$/);
+      await bob.waitForFunction('document.title.startsWith("(1) ")');
+      const approve = bob.locator(`article[data-id="${id}"]`).getByRole('button', { name: `Approve request ${id}` });
+      await approve.waitFor();
+      const b = (await approve.boundingBox())!;
+      assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= size.width && b.y + b.height <= size.height, JSON.stringify(b));
+      assert.equal(ssh.proc.exitCode, null, 'ssh is still waiting');
+      await approve.click();
+      await ssh.waitFor(/through-the-inbox/, 10_000);
+      assert.equal((await ssh.done).code, 0);
+      await bob
+        .locator(`[data-decided="${id}"]`)
+        .getByText(/Approved by you/)
+        .waitFor();
+    });
 });
