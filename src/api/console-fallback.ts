@@ -12,6 +12,7 @@ export const CONSOLE_PATHS = [
   'params',
   'my-approvals',
   'approval-requests',
+  'approvals',
   'connect',
   'sessions',
   'audit',

@@ -54,6 +54,12 @@ const defs: ParamDef[] = [
     max: 1000,
     meaning: 'Minimum length of a reason, when a reason is required.',
   },
+  {
+    name: 'approval.reject.comment.required',
+    kind: 'boolean',
+    default: 'false',
+    meaning: 'Rejecting a request needs a comment (the requester reads why).',
+  },
   ...(['ssh', 'sftp', 'rdp', 'http'] as const).map((p): ParamDef => ({
     name: `disable.instant.approval.for.${p}`,
     kind: 'boolean',

@@ -73,7 +73,7 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
 
     const ssh = gw.ssh('alice@web01', ['echo connected-through-gatehouse'], { timeoutMs: 60_000 });
     const id = await waitingId();
-    const row = bob.locator(`tr[data-id="${id}"]`);
+    const row = bob.locator(`[data-id="${id}"]`);
     await row.waitFor({ timeout: 5000 });
     assert.equal(ssh.proc.exitCode, null, 'ssh is still waiting');
     await shot(bob, 'ssh-wait-approval-requests');
@@ -108,7 +108,7 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     const mine = alice.locator(`tr[data-id="${id}"]`);
     await mine.getByText('waiting', { exact: true }).waitFor();
     assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
-    const row = bob.locator(`tr[data-id="${id}"]`);
+    const row = bob.locator(`[data-id="${id}"]`);
     await row.waitFor();
     await row.getByLabel(`Comment on request ${id}`).fill('not during the freeze');
     await row.getByRole('button', { name: `Reject request ${id}` }).click();

@@ -8,6 +8,8 @@ export interface NavItem {
   sub?: boolean;
   /** Also current on the paths below it (a device's page under Inventory). */
   prefix?: boolean;
+  /** Shows the number of requests waiting for the user next to the link. */
+  badge?: boolean;
 }
 const admin = (m: Me) => m.roles.admin;
 export const NAV: NavItem[] = [
@@ -17,7 +19,7 @@ export const NAV: NavItem[] = [
   { path: '/workflows', label: 'Approval Workflows', show: admin },
   { path: '/params', label: 'System Parameters', show: admin },
   { path: '/my-approvals', label: 'My Approvals', show: () => true },
-  { path: '/approval-requests', label: 'Approval Requests', show: (m) => m.roles.approver },
+  { path: '/approval-requests', label: 'Approval Requests', show: (m) => m.roles.approver, badge: true },
   { path: '/connect', label: 'Connect', show: () => true },
   { path: '/sessions', label: 'Sessions', show: () => true },
   { path: '/audit', label: 'Audit Log', show: admin },

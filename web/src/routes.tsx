@@ -1,6 +1,6 @@
 // Every console page has a path (tabs and filters live in its query string, see url.ts). The server
 // answers index.html for these paths (src/api/console-fallback.ts), so a link or a reload lands here.
-import type { ReactElement } from 'react';
+import { useEffect, useState, type ReactElement } from 'react';
 import { Navigate, useParams, type RouteObject } from 'react-router';
 import { App, useMe } from './shell';
 import type { RouteHandle } from './nav';
@@ -12,20 +12,35 @@ import { WorkflowsPage } from './pages/Workflows';
 import { ParamsPage } from './pages/Params';
 import { MyApprovalsPage } from './pages/MyApprovals';
 import { ApprovalRequestsPage } from './pages/ApprovalRequests';
+import { ApprovalRequestPage } from './pages/ApprovalRequest';
+import { waitingCount } from './pages/ApprovalBadge';
 import { ConnectPage } from './pages/Connect';
 import { SessionsPage } from './pages/Sessions';
 import { AuditPage } from './pages/Audit';
 import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
 
+// Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
-  return <Navigate to={useMe().roles.admin ? '/users' : '/connect'} replace />;
+  const me = useMe();
+  const [waiting, setWaiting] = useState<number | null>(me.roles.approver ? null : 0);
+  useEffect(() => {
+    if (me.roles.approver) waitingCount().then(setWaiting, () => setWaiting(0));
+  }, [me.user.id]);
+  if (waiting === null) return <p className="loading">Loading…</p>;
+  return <Navigate to={waiting > 0 ? '/approval-requests' : me.roles.admin ? '/users' : '/connect'} replace />;
 }
 function Device() {
   return <DevicePage name={useParams().name ?? ''} />;
 }
 function Connect() {
   return <ConnectPage me={useMe()} />;
+}
+function Inbox() {
+  return <ApprovalRequestsPage me={useMe()} />;
+}
+function Request() {
+  return <ApprovalRequestPage id={Number(useParams().id)} me={useMe()} />;
 }
 function Sessions() {
   return <SessionsPage admin={useMe().roles.admin} />;
@@ -50,7 +65,8 @@ export const routes: RouteObject[] = [
       page('workflows', 'Approval Workflows', <WorkflowsPage />),
       page('params', 'System Parameters', <ParamsPage />),
       page('my-approvals', 'My Approvals', <MyApprovalsPage />),
-      page('approval-requests', 'Approval Requests', <ApprovalRequestsPage />),
+      page('approval-requests', 'Approval Requests', <Inbox />),
+      page('approvals/:id', (p) => `Approval request #${p.id}`, <Request />),
       page('connect', 'Connect', <Connect />),
       page('sessions', 'Sessions', <Sessions />),
       page('audit', 'Audit Log', <AuditPage />),

@@ -7,6 +7,7 @@ import { LoadFailed, Login } from './login';
 import { NAV, type RouteHandle } from './nav';
 import type { Me } from './types';
 import { startLive } from './ui';
+import { useWaitingCount } from './pages/ApprovalBadge';
 
 /** The signed-in user, for the pages under the frame. */
 export const useMe = () => useOutletContext<Me>();
@@ -54,10 +55,11 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
   const [menu, setMenu] = useState(false);
   const { pathname } = useLocation();
   const title = useTitle();
+  const waiting = useWaitingCount(me);
   useEffect(() => setMenu(false), [pathname]);
   useEffect(() => {
-    document.title = `${title} · Gatehouse`;
-  }, [title]);
+    document.title = `${waiting ? `(${waiting}) ` : ''}${title} · Gatehouse`;
+  }, [title, waiting]);
   return (
     <div className="app">
       <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
@@ -66,6 +68,12 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
       <header className="top">
         <button type="button" className="menu-toggle" aria-expanded={menu} aria-controls="nav" onClick={() => setMenu(!menu)}>
           Menu
+          {waiting > 0 && (
+            <span className="badge">
+              {waiting}
+              <span className="visually-hidden"> waiting for you</span>
+            </span>
+          )}
         </button>
         <span className="brand">Gatehouse</span>
         <span className="who">
@@ -87,9 +95,15 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
         <ul>
           {NAV.filter((n) => n.show(me)).map((n) => (
             <li key={n.path} className={n.sub ? 'sub' : ''}>
-              <NavLink to={n.path} end={!n.prefix}>
+              <NavLink to={n.path} end={!n.prefix} aria-describedby={n.badge && waiting ? 'waiting-badge' : undefined}>
                 {n.label}
               </NavLink>
+              {n.badge && waiting > 0 && (
+                <span id="waiting-badge" className="badge">
+                  {waiting}
+                  <span className="visually-hidden"> waiting for you</span>
+                </span>
+              )}
             </li>
           ))}
         </ul>

@@ -2,12 +2,12 @@
 // reject, cancel, revoke, escalate. Every transition goes through the approval engine, which checks
 // eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { GatehouseError } from '../../../core/errors.js';
+import { GatehouseError, invalid } from '../../../core/errors.js';
 import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../../core/types.js';
 import { isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
 import { ById, errors, list } from '../schema.js';
-import { Approval, ApprovalAsked, ApprovalComment, ApprovalListQuery, NewApprovalRequest } from './schema.js';
+import { Approval, ApprovalAsked, ApprovalComment, ApprovalDetail, ApprovalListQuery, NewApprovalRequest } from './schema.js';
 import { callerOf, nextBefore, type Ctx } from '../context.js';
 import { approvalViews, type ApprovalViews } from './views.js';
 
@@ -26,7 +26,7 @@ export async function approvalRoutes(app: FastifyInstance, ctx: Ctx) {
   decisionRoutes(app, ctx, views);
 }
 
-function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, visible }: ApprovalViews) {
+function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, visible, recent }: ApprovalViews) {
   app.get(
     '/approvals',
     {
@@ -67,12 +67,17 @@ function readRoutes(app: FastifyInstance, { s, store }: Ctx, { acting, show, vis
     '/approvals/:id',
     {
       config: { allow: 'user' },
-      schema: { tags: ['approvals'], summary: 'One request with its decisions', params: ById, response: { 200: Approval, ...errors } },
+      schema: {
+        tags: ['approvals'],
+        summary: "One request with its decisions and the requester's recent requests for the same device",
+        params: ById,
+        response: { 200: ApprovalDetail, ...errors },
+      },
     },
     async (req) => {
       const c = callerOf(req);
       const { r, ids } = await visible(c, (req.params as { id: number }).id);
-      return show(c, r, ids, true);
+      return { ...(await show(c, r, ids, true)), recent: await recent(r) };
     },
   );
 }
@@ -143,9 +148,11 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
   action('approve', 'Approve (the current level of) a request', true, (id, c, comment) =>
     s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
   );
-  action('reject', 'Reject a request, with a comment', true, (id, c, comment) =>
-    s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
-  );
+  action('reject', 'Reject a request, with a comment (required when approval.reject.comment.required)', true, async (id, c, comment) => {
+    if (!comment?.trim() && (await s.params.params()).bool('approval.reject.comment.required'))
+      throw invalid('A comment is required to reject: say why, the requester reads it', 'comment');
+    return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) });
+  });
   action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel, proofOf(c)));
   action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) =>
     s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),

@@ -48,6 +48,24 @@ export const Approval = Type.Object({
   ),
   /** For the console's buttons: whether the caller may decide it now. */
   canDecide: Type.Boolean(),
+  /** Whether a Reject needs a comment (approval.reject.comment.required); set when the caller may decide. */
+  rejectCommentRequired: Type.Optional(Type.Boolean()),
+});
+
+/** The request page: the request, and the requester's recent requests for the same device. */
+export const ApprovalDetail = Type.Object({
+  ...Approval.properties,
+  recent: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      status: Type.String(),
+      protocol: Type.String(),
+      account: Type.String(),
+      createdAt: Time,
+      decidedBy: Nullable(Type.String()),
+      comment: Nullable(Type.String()),
+    }),
+  ),
 });
 
 export const ApprovalComment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });

@@ -12,7 +12,31 @@ export function approvalViews({ s, store }: Ctx) {
   const show = async (c: Caller, r: ApprovalRequest, ids: number[], withDecisions = false) => {
     const p = await s.policy.current();
     const decisions = withDecisions ? await s.store.decisions(r.id) : undefined;
-    return { ...presentApproval(p, r, s.clock.now(), decisions), canDecide: canDecideNow(c, r, ids) };
+    const canDecide = canDecideNow(c, r, ids);
+    const rejectCommentRequired = canDecide ? (await s.params.params()).bool('approval.reject.comment.required') : undefined;
+    return { ...presentApproval(p, r, s.clock.now(), decisions), canDecide, rejectCommentRequired };
+  };
+
+  /** The requester's latest other requests for the same device, for the request page. */
+  const recent = async (r: ApprovalRequest) => {
+    const p = await s.policy.current();
+    const now = s.clock.now();
+    const rows = await s.store.listRequests({ requesterId: r.requesterId, limit: 200 });
+    return rows
+      .filter((x) => x.deviceId === r.deviceId && x.id !== r.id)
+      .slice(0, 10)
+      .map((x) => {
+        const a = presentApproval(p, x, now);
+        return {
+          id: a.id,
+          status: a.status,
+          protocol: a.protocol,
+          account: a.account,
+          createdAt: a.createdAt,
+          decidedBy: a.decidedBy,
+          comment: a.comment,
+        };
+      });
   };
 
   /** Reads a request the caller may see; 404 when it does not exist, 403 when it is someone else's. */
@@ -25,7 +49,7 @@ export function approvalViews({ s, store }: Ctx) {
     return { r, ids };
   };
 
-  return { acting, show, visible };
+  return { acting, show, visible, recent };
 }
 
 export type ApprovalViews = ReturnType<typeof approvalViews>;
