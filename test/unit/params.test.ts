@@ -16,7 +16,8 @@ test('every DESIGN.md parameter exists with its default', () => {
   assert.equal(p.int('approval.reason.min.length'), 5);
   for (const proto of ['ssh', 'sftp', 'rdp', 'http']) assert.equal(p.bool(`disable.instant.approval.for.${proto}`), false);
   assert.equal(p.bool('approval.email.link.requires.login'), false);
-  assert.equal(PARAM_DEFS.length, 19);
+  assert.equal(PARAM_DEFS.length, 20);
+  assert.equal(p.str('approval.grant.scope'), 'protocol');
   assert.equal(p.int('ssh.upstream.sessions.per.connection'), 10);
   assert.equal(p.int('recording.retention.days'), 90);
   assert.equal(normaliseParam('recording.on.failure', 'terminate'), 'terminate');
