@@ -21,7 +21,6 @@ for (const target of DB_TARGETS) {
     const approvedSsh = async () => {
       const r = await req('ssh');
       assert.equal(r.outcome, 'waiting');
-      if (r.outcome === 'allowed') throw new Error('unreachable');
       await t.s.approvals.approve(r.request.id, 'bob', { channel: 'cli', proof: 'operator' });
       return r.request.id;
     };
@@ -39,7 +38,7 @@ for (const target of DB_TARGETS) {
       assert.equal((await t.s.approvals.decide('alice', 'web01', 'sftp')).outcome, 'approval-required');
       const sftp = await req('sftp');
       assert.equal(sftp.outcome, 'waiting', 'a new request, so the manager is asked again');
-      assert.ok(sftp.outcome !== 'allowed' && sftp.created && sftp.request.protocol === 'sftp');
+      assert.ok(sftp.created && sftp.request.protocol === 'sftp');
       await t.s.approvals.cancel(sftp.request.id, 'alice', 'cli');
       await t.s.approvals.revoke(id, 'bob', { channel: 'cli', proof: 'operator' });
     });

@@ -10,17 +10,16 @@ import { actorOf, type Ctx } from '../context.js';
 export async function paramRoutes(app: FastifyInstance, { s }: Ctx) {
   const all = async () => {
     const params = await s.admin.params();
-    return s.admin
-      .paramDefs()
-      .map((d) => ({
-        name: d.name,
-        value: params.raw(d.name),
-        default: d.default,
-        meaning: d.meaning,
-        kind: d.kind,
-        min: d.min,
-        max: d.max,
-      }));
+    return s.admin.paramDefs().map((d) => ({
+      name: d.name,
+      value: params.raw(d.name),
+      default: d.default,
+      meaning: d.meaning,
+      kind: d.kind,
+      min: d.min,
+      max: d.max,
+      choices: d.choices,
+    }));
   };
 
   app.get(
