@@ -6,6 +6,8 @@ import { DB_TARGETS } from '../helpers/db.js';
 import { ADMIN, seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { GatehouseError } from '../../src/core/errors.js';
 import type { Protocol } from '../../src/core/types.js';
+import { login, startServer, type Client, type Server } from '../api/helpers.js';
+import { gh, ghJson } from '../helpers/cli.js';
 
 for (const target of DB_TARGETS) {
   describe(`approval.grant.scope on ${target.name}`, { skip: target.skip }, () => {
@@ -61,3 +63,34 @@ for (const target of DB_TARGETS) {
     });
   });
 }
+
+describe('policy explain shows approval.grant.scope (API and CLI)', () => {
+  let srv: Server;
+  let admin: Client;
+  before(async () => {
+    srv = await startServer('sqlite');
+    admin = await login(srv.base, 'admin');
+  });
+  after(async () => srv?.stop());
+  const explain = () => admin.get('/api/v1/policy/explain?user=alice&device=web01&protocol=sftp');
+
+  test('the explain API and `policy explain` (text and JSON) name the scope and what one approval covers', async () => {
+    const before = await explain();
+    assert.equal(before.status, 200);
+    assert.equal(before.body.grantScope, 'protocol');
+    assert.deepEqual(before.body.grantCovers, ['sftp']);
+    const bad = await admin.put('/api/v1/params/approval.grant.scope', { value: 'device' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /approval.grant.scope must be one of protocol, account/);
+    assert.equal((await admin.put('/api/v1/params/approval.grant.scope', { value: 'account' })).status, 200);
+    const listed = (await admin.get('/api/v1/params')).body.items.find((p: { name: string }) => p.name === 'approval.grant.scope');
+    assert.deepEqual([listed.value, listed.default, listed.choices], ['account', 'protocol', ['protocol', 'account']]);
+    const after = await explain();
+    assert.deepEqual([after.body.grantScope, after.body.grantCovers], ['account', ['sftp', 'ssh']]);
+    const text = await gh(['policy', 'explain', 'alice', 'web01', '--protocol', 'sftp'], { env: srv.env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /grant scope: account \(one approval covers sftp, ssh\)/);
+    const json = await ghJson<{ grantScope: string; grantCovers: string[] }>(['policy', 'explain', 'alice', 'web01'], { env: srv.env });
+    assert.deepEqual([json.grantScope, json.grantCovers], ['account', ['ssh', 'sftp']]);
+  });
+});
