@@ -61,6 +61,17 @@ for (const target of DB_TARGETS) {
       assert.equal((await t.s.approvals.decide('alice', 'web01', 'ssh')).outcome, 'approval-required');
       assert.equal((await t.s.approvals.decide('alice', 'web01', 'sftp')).outcome, 'approval-required');
     });
+
+    test('account: an sftp attempt while the ssh request waits joins it (one request, one mail)', async () => {
+      const ssh = await req('ssh');
+      const sftp = await req('sftp');
+      assert.ok(ssh.outcome === 'waiting' && sftp.outcome === 'waiting');
+      assert.equal(sftp.request.id, ssh.request.id);
+      assert.equal(sftp.created, false);
+      await t.s.approvals.approve(ssh.request.id, 'bob', { channel: 'cli', proof: 'operator' });
+      assert.equal((await t.s.approvals.decide('alice', 'web01', 'sftp')).outcome, 'allowed');
+      await t.s.approvals.revoke(ssh.request.id, 'bob', { channel: 'cli', proof: 'operator' });
+    });
   });
 }
 

@@ -58,4 +58,17 @@ describe('ssh proxy: approval.grant.scope', { skip: SSHD_SKIP }, () => {
     await gw.s.approvals.revoke(id, 'bob', { channel: 'cli', proof: 'operator' });
     assert.equal((await gw.s.approvals.decide('alice', 'web01', 'sftp')).outcome, 'approval-required');
   });
+
+  test('account: sftp started while ssh waits joins its request; one approval starts both', async () => {
+    const ssh = gw.ssh('alice@web01', ['echo both']);
+    const id = await requestId(ssh);
+    const p = sftp();
+    assert.equal(await requestId(p), id, 'the same request: the manager is asked once');
+    await gw.s.approvals.approve(id, 'bob', { channel: 'cli', proof: 'operator' });
+    const [a, b] = await Promise.all([ssh.done, p.done]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stdout, /Remote working directory: \/tmp/);
+    await gw.s.approvals.revoke(id, 'bob', { channel: 'cli', proof: 'operator' });
+  });
 });

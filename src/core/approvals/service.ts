@@ -121,6 +121,7 @@ export class ApprovalService {
         reuseMs,
         validityMs,
         window: { grantStart, grantEnd, expiresAt },
+        reuseProtocols: grantCoverage(p, input.username, input.device, input.protocol, grantScope),
       }),
     );
     this.afterCommit(res.request);
