@@ -39,6 +39,14 @@ const defs: ParamDef[] = [
     meaning: 'Grant window in minutes, counted from approval (a reservation carries its own window).',
   },
   {
+    name: 'approval.grant.scope',
+    kind: 'string',
+    default: 'protocol',
+    choices: ['protocol', 'account'],
+    meaning:
+      'What one approved request grants: protocol = only the protocol asked for; account = every protocol the access rules allow on that device account (an SSH approval also covers SFTP), for the same window. Revoking it ends them all.',
+  },
+  {
     name: 'approval.attempt.reuse.seconds',
     kind: 'integer',
     default: '300',

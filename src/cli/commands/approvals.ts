@@ -243,7 +243,9 @@ function registerExplain(program: Command): void {
         const d = await s.approvals.decide(user, device, protocol(o.protocol), o.account);
         // The operator's view names the real cause of a denial; users are only ever told NO_ACCESS.
         const reason = d.outcome === 'denied' ? await s.approvals.denialReason(user, device, protocol(o.protocol), o.account) : null;
-        const view = { ...presentDecision(await s.policy.current(), d), ...(reason ? { reason } : {}) };
+        const g = await s.approvals.grantCoverage(user, device, protocol(o.protocol));
+        const grant = { grantScope: g.scope, grantCovers: g.covers };
+        const view = { ...presentDecision(await s.policy.current(), d), ...(reason ? { reason } : {}), ...grant };
         ctx.out(view, () => {
           const lines = [`${user} -> ${device} (${protocol(o.protocol)}): ${view.outcome}`, `  why: ${reason ?? view.why}`];
           if ('route' in view && view.route) {
@@ -255,6 +257,7 @@ function registerExplain(program: Command): void {
             if (view.requireReason) lines.push('  a reason is required');
             if (view.noEligibleApprover) lines.push('  NO ELIGIBLE APPROVER: requests will be refused until one is named');
           }
+          if (g.covers.length) lines.push(`  grant scope: ${g.scope} (one approval covers ${g.covers.join(', ')})`);
           return lines.join('\n');
         });
       }),

@@ -1,7 +1,7 @@
 // Creating an approval request inside its transaction: reuse a waiting one (reminding its approvers) or insert
 // the new request with its audit record and events.
 import type { TxStore } from '../ports/store.js';
-import type { ApprovalRequest, ApprovalStatus, Decision, Device, User } from '../types.js';
+import type { ApprovalRequest, ApprovalStatus, Decision, Device, Protocol, User } from '../types.js';
 import { effectiveStatus } from './rules.js';
 import { escalateAt, type RequestInput } from './inputs.js';
 
@@ -17,15 +17,20 @@ export interface CreateArgs {
   reuseMs: number;
   validityMs: number;
   window: { grantStart: number | null; grantEnd: number | null; expiresAt: number | null };
+  /** Protocols whose waiting request this one reuses: those one grant would cover (approval.grant.scope). */
+  reuseProtocols?: Protocol[];
 }
 
 export async function createInTx(tx: TxStore, c: CreateArgs): Promise<{ request: ApprovalRequest; created: boolean; reminded: boolean }> {
   const { input, user, device, decision, reason, reservation, auto, now, reuseMs, validityMs } = c;
   const { grantStart, grantEnd, expiresAt } = c.window;
   if (!reservation && !auto) {
-    const existing = await tx.findWaiting(user.id, device.id, decision.accountId, input.protocol, 'instant');
-    if (existing && effectiveStatus(existing, now) === 'waiting')
-      return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
+    // With scope 'account', an sftp attempt while the ssh request waits joins it: one request, one mail.
+    for (const protocol of c.reuseProtocols?.length ? c.reuseProtocols : [input.protocol]) {
+      const existing = await tx.findWaiting(user.id, device.id, decision.accountId, protocol, 'instant');
+      if (existing && effectiveStatus(existing, now) === 'waiting')
+        return { request: existing, created: false, reminded: await remind(tx, existing, reuseMs, now) };
+    }
   }
   const status: ApprovalStatus = auto ? 'approved' : 'waiting';
   const request = await tx.insertRequest({

@@ -8,6 +8,7 @@ import type { EventBus } from '../events.js';
 import { decide, denialReason, NO_ACCESS } from '../policy/decide.js';
 import type { GrantCache, PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
+import { grantCoverage, grantScopeOf, type GrantScope } from '../policy/scope.js';
 import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Protocol, User } from '../types.js';
 import { eligibility, effectiveStatus } from './rules.js';
 import { createInTx } from './create.js';
@@ -61,7 +62,19 @@ export class ApprovalService {
   /** decide() on cached policy and grants: no database query unless policy changed. */
   async decide(username: string, device: string, protocol: Protocol, account?: string): Promise<Decision> {
     const p = await this.policy.current();
-    return decide(p, this.grants.find, { username, device, protocol, account, now: this.clock.now() });
+    const grantScope = await this.grantScope();
+    return decide(p, this.grants.find, { username, device, protocol, account, grantScope, now: this.clock.now() });
+  }
+
+  /** approval.grant.scope: what one approved request covers (parameters are cached, no query). */
+  async grantScope(): Promise<GrantScope> {
+    return grantScopeOf((await this.params.params()).str('approval.grant.scope'));
+  }
+
+  /** For policy explain: the scope, and the protocols one grant for `protocol` covers on that account. */
+  async grantCoverage(username: string, device: string, protocol: Protocol): Promise<{ scope: GrantScope; covers: Protocol[] }> {
+    const scope = await this.grantScope();
+    return { scope, covers: grantCoverage(await this.policy.current(), username, device, protocol, scope) };
   }
 
   /** The administrator's reason for a denial (users only ever see NO_ACCESS); null when not denied. */
@@ -75,7 +88,8 @@ export class ApprovalService {
     const p = await this.policy.current();
     const params = await this.params.params();
     const reservation = input.start !== undefined || input.end !== undefined;
-    const decision = decide(p, reservation ? () => undefined : this.grants.find, { ...input, now });
+    const grantScope = grantScopeOf(params.str('approval.grant.scope'));
+    const decision = decide(p, reservation ? () => undefined : this.grants.find, { ...input, grantScope, now });
     if (decision.outcome === 'denied') throw new GatehouseError('forbidden', NO_ACCESS);
     if (decision.outcome === 'allowed' && !reservation) return { outcome: 'allowed', decision };
     const user = p.usersByName.get(input.username)!;
@@ -107,6 +121,7 @@ export class ApprovalService {
         reuseMs,
         validityMs,
         window: { grantStart, grantEnd, expiresAt },
+        reuseProtocols: grantCoverage(p, input.username, input.device, input.protocol, grantScope),
       }),
     );
     this.afterCommit(res.request);

@@ -1,6 +1,7 @@
 // decide(): the one answer every protocol asks for. Pure: reads the policy snapshot and the grant lookup.
 import type { PolicySnapshot } from './snapshot.js';
 import type { Authority, Decision, Protocol, Route, RouteLevel, User } from '../types.js';
+import { grantProtocols, type GrantScope } from './scope.js';
 
 export interface DecideInput {
   username: string;
@@ -9,6 +10,8 @@ export interface DecideInput {
   account?: string;
   protocol: Protocol;
   now: number;
+  /** approval.grant.scope; 'protocol' when omitted. */
+  grantScope?: GrantScope;
 }
 
 /** Looks up a valid grant (approved request whose window contains `now`). Must not touch the database. */
@@ -90,11 +93,18 @@ export function decide(p: PolicySnapshot, grants: GrantLookup, input: DecideInpu
     };
   }
   const requireReason = dg.requireReason || groupIds.some((g) => p.userGroupsById.get(g)?.requireReason === true);
-  const grantId = grants(user.id, device.id, account.id, input.protocol, input.now);
-  if (grantId !== undefined) {
+  const grant = findGrant(grants, grantProtocols(p, groupIds, device, dg.id, input.protocol, input.grantScope ?? 'protocol'), {
+    userId: user.id,
+    deviceId: device.id,
+    accountId: account.id,
+    now: input.now,
+  });
+  if (grant !== undefined) {
+    const grantId = grant.id;
+    const other = grant.protocol !== input.protocol ? ` for ${grant.protocol} (approval.grant.scope=account covers the account)` : '';
     return {
       outcome: 'allowed',
-      why: `valid grant from approval request #${grantId}`,
+      why: `valid grant from approval request #${grantId}${other}`,
       grantId,
       requireReason,
       allowPortForwarding,
@@ -122,6 +132,19 @@ export function decide(p: PolicySnapshot, grants: GrantLookup, input: DecideInpu
     noApprover,
     requesterIsApprover,
   };
+}
+
+/** The first protocol, in order, with a valid grant on this device account. */
+function findGrant(
+  grants: GrantLookup,
+  protocols: Protocol[],
+  k: { userId: number; deviceId: number; accountId: number; now: number },
+): { id: number; protocol: Protocol } | undefined {
+  for (const protocol of protocols) {
+    const id = grants(k.userId, k.deviceId, k.accountId, protocol, k.now);
+    if (id !== undefined) return { id, protocol };
+  }
+  return undefined;
 }
 
 /**

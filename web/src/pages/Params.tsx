@@ -75,7 +75,13 @@ export function ParamsPage() {
           <code>{p.name}</code>,
           p.meaning,
           <code>{p.default}</code>,
-          p.kind === 'integer' ? `whole number ${p.min}–${p.max}` : p.kind === 'boolean' ? 'true or false' : 'text, 1–200 characters',
+          p.choices
+            ? `one of ${p.choices.join(', ')}`
+            : p.kind === 'integer'
+              ? `whole number ${p.min}–${p.max}`
+              : p.kind === 'boolean'
+                ? 'true or false'
+                : 'text, 1–200 characters',
           <ParamEditor key={`${p.name}:${p.value}`} p={p} onSaved={reload} />,
         ])}
       />

@@ -24,6 +24,7 @@ export async function explainRoutes(app: FastifyInstance, { s }: Ctx) {
       const d = await s.approvals.decide(q.user, q.device, q.protocol, q.account);
       const view = presentDecision(await s.policy.current(), d);
       const reason = d.outcome === 'denied' ? await s.approvals.denialReason(q.user, q.device, q.protocol, q.account) : null;
+      const grant = await s.approvals.grantCoverage(q.user, q.device, q.protocol);
       return {
         outcome: view.outcome,
         why: view.why,
@@ -32,6 +33,8 @@ export async function explainRoutes(app: FastifyInstance, { s }: Ctx) {
         noEligibleApprover: 'noEligibleApprover' in view ? view.noEligibleApprover : false,
         requesterIsApprover: 'requesterIsApprover' in view ? view.requesterIsApprover : false,
         route: 'route' in view ? view.route : null,
+        grantScope: grant.scope,
+        grantCovers: grant.covers,
       };
     },
   );

@@ -19,6 +19,10 @@ export const Explained = Type.Object({
   noEligibleApprover: Type.Boolean(),
   requesterIsApprover: Type.Boolean(),
   route: Nullable(Type.Object({ source: Type.String(), name: Type.String(), levels: Type.Array(ExplainLevel) })),
+  /** approval.grant.scope: 'protocol' or 'account'. */
+  grantScope: Type.String(),
+  /** The protocols one approved request for this protocol covers on the account ([] when denied). */
+  grantCovers: Type.Array(Type.String()),
 });
 export const ExplainQuery = Type.Object({
   user: Type.String({ minLength: 1, maxLength: 200 }),

@@ -18,6 +18,7 @@ export async function paramRoutes(app: FastifyInstance, { s }: Ctx) {
       kind: d.kind,
       min: d.min,
       max: d.max,
+      choices: d.choices,
     }));
   };
 

@@ -9,6 +9,7 @@ export const Param = Type.Object({
   kind: Type.String(),
   min: Type.Optional(Type.Integer()),
   max: Type.Optional(Type.Integer()),
+  choices: Type.Optional(Type.Array(Type.String())),
 });
 
 export const ParamByName = Type.Object({ name: Type.String({ maxLength: 128 }) });
