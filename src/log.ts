@@ -26,10 +26,7 @@ export const REDACT = [
 
 export function makeLogger(level: string, dest: 'stdout' | 'stderr' = 'stdout'): Logger {
   const pino = load();
-  return pino(
-    { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } },
-    logStream(dest === 'stdout' ? 1 : 2),
-  );
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } }, logStream(dest === 'stdout' ? 1 : 2));
 }
 
 const LEVELS = new Map<string | symbol, number>(
