@@ -66,6 +66,19 @@ describe('approval service on SQLite', () => {
     assert.deepEqual(await names([done.decidedBy!]), ['bob']);
   });
 
+  test('approval.reject.comment.required: a reject without a comment is refused on every channel', async () => {
+    await t.s.admin.setParam(ADMIN, 'approval.reject.comment.required', 'true');
+    try {
+      const r = await ask();
+      for (const channel of ['cli', 'email-link', 'email-reply', 'web', 'api'] as const)
+        await rejects(t.s.approvals.reject(r.id, 'bob', { channel, comment: '  ', proof: 'operator' }), 'invalid');
+      const done = await t.s.approvals.reject(r.id, 'bob', { channel: 'cli', comment: 'not now', proof: 'operator' });
+      assert.equal(done.status, 'rejected');
+    } finally {
+      await t.s.admin.setParam(ADMIN, 'approval.reject.comment.required', 'false');
+    }
+  });
+
   test('multi-level: level one approved moves to level two; one person cannot approve both', async () => {
     const r = await ask('db01');
     assert.equal(r.route.levels.length, 2);

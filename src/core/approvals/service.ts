@@ -143,6 +143,9 @@ export class ApprovalService {
     const params = await this.params.params();
     const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
     const comment = cleanComment(opts.comment);
+    // Every channel (console, API, CLI, mail) meets the same rule.
+    if (what === 'reject' && !comment?.trim() && params.bool('approval.reject.comment.required'))
+      throw new GatehouseError('invalid', 'A comment is required to reject: say why, the requester reads it', 'comment');
     const see = (tx: TxStore, r: ApprovalRequest, now: number) => this.authorizeSee(tx, r, actor, delegations, now);
     const result = await this.transition(id, see, async (tx, r, now) => {
       if (r.requesterId === actor.id) throw new GatehouseError('self_approval', `you cannot ${what} your own request #${id}`);

@@ -2,7 +2,7 @@
 // reject, cancel, revoke, escalate. Every transition goes through the approval engine, which checks
 // eligibility, four eyes and races itself; the record rules in policy.ts decide who sees what.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { GatehouseError, invalid } from '../../../core/errors.js';
+import { GatehouseError } from '../../../core/errors.js';
 import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../../../core/types.js';
 import { isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
@@ -149,8 +149,6 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
     s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
   );
   action('reject', 'Reject a request, with a comment (required when approval.reject.comment.required)', true, async (id, c, comment) => {
-    if (!comment?.trim() && (await s.params.params()).bool('approval.reject.comment.required'))
-      throw invalid('A comment is required to reject: say why, the requester reads it', 'comment');
     return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) });
   });
   action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel, proofOf(c)));
