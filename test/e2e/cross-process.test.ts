@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DB_TARGETS } from '../helpers/db.js';
 import { seedOrg, testServices, type TestEnv } from '../helpers/services.js';
 import { gh, ghJson } from '../helpers/cli.js';
-import { within } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 import type { GatehouseEvent } from '../../src/core/types.js';
 
 for (const target of DB_TARGETS) {
@@ -52,14 +52,14 @@ for (const target of DB_TARGETS) {
       const before = await t.s.approvals.decide('frank', 'web01', 'ssh');
       assert.equal(before.outcome, 'denied');
       assert.equal(t.s.policy.loads, loads, 'decide() on a warm cache loads nothing');
-      const changed = within<void>(10_000, 'the policy.changed event', (resolve) =>
-        t.s.bus.subscribe((e) => {
-          if (e.type === 'policy.changed') resolve();
-        }),
-      );
+      // Subscribed before the CLI runs; the 10 s window starts when it exits (a loaded machine spawns slowly).
+      let changed = false;
+      const unsubscribe = t.s.bus.subscribe((e) => {
+        if (e.type === 'policy.changed') changed = true;
+      });
       const r = await gh(['group', 'add-member', 'ops', 'frank'], { env: t.env });
       assert.equal(r.code, 0, r.stderr);
-      await changed;
+      await waitFor('the policy.changed event', () => changed, 10_000, 20).finally(unsubscribe);
       const after = await t.s.approvals.decide('frank', 'web01', 'ssh');
       assert.equal(after.outcome, 'approval-required');
       assert.equal(t.s.policy.loads, loads + 1);
