@@ -6,6 +6,7 @@ import type { ApprovalRequest, Protocol, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { printable } from './target.js';
 import { capitalise } from './terminal.js';
+import { personName } from '../../presenters/people.js';
 
 export interface AccessQuery {
   user: User;
@@ -112,7 +113,7 @@ export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, 
 
 function who(a: Approver): string {
   if (a.username === undefined) return `#${a.id}`;
-  return a.displayName && a.displayName !== a.username ? `${printable(a.displayName, 60)} (${a.username})` : a.username;
+  return personName({ username: a.username, displayName: a.displayName ? printable(a.displayName, 60) : '' });
 }
 
 function waitingInfo(w: WaitingState): WaitingInfo {
