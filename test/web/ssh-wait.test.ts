@@ -91,7 +91,9 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     await go(alice, '/my-approvals', 'My Approvals');
     const mine = alice.locator(`tr[data-id="${id}"]`);
     await mine.getByText('Approved', { exact: true }).waitFor();
-    assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
+    // One name in every channel: what the waiting ssh printed is what the console shows.
+    assert.match(r.stderr, /Approver Manager: Bob Manager \(bob\)/);
+    assert.equal((await mine.locator('.approver-manager').innerText()).trim(), 'Bob Manager (bob)');
     assert.match(await mine.innerText(), /go ahead/);
     await shot(alice, 'ssh-wait-my-approvals');
   });
