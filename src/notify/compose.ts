@@ -1,5 +1,6 @@
 // What mail an approval event causes, and what it says. Pure: the builder supplies tokens and secrets.
 import { levelApprovers } from '../core/approvals/rules.js';
+import { personName } from '../presenters/people.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { ApprovalRequest, GatehouseEvent, User } from '../core/types.js';
 import { render, type Vars } from './templates.js';
@@ -73,6 +74,7 @@ function requestVars(ctx: ComposeContext, r: ApprovalRequest): Vars {
   return {
     instance: ctx.instance,
     id: r.id,
+    requester: personName(requester, r.requesterId),
     requesterName: requester?.displayName ?? null,
     requesterUsername: requester?.username ?? `#${r.requesterId}`,
     requesterEmail: requester?.email ?? null,
@@ -87,6 +89,13 @@ function requestVars(ctx: ComposeContext, r: ApprovalRequest): Vars {
     // Why this approver is asked (the route, and who takes over when the requester is an approver).
     route: r.route.why,
   };
+}
+
+/** "approved by Bob Manager (bob) at <time>", and for an expired request "expired <time>" (nobody decided). */
+function outcomeLine(r: ApprovalRequest, by: string | null): string {
+  const at = iso(r.decidedAt ?? r.expiresAt);
+  if (r.status === 'expired') return `expired ${at ?? ''}`.trim();
+  return `${r.status}${by ? ` by ${by}` : ''}${at ? ` at ${at}` : ''}`;
 }
 
 const APPROVER_HEADLINES: Record<string, string> = {
@@ -160,7 +169,8 @@ function requesterMail(ctx: ComposeContext, e: GatehouseEvent, r: ApprovalReques
     ...requestVars(ctx, r),
     headline: headline[r.status],
     status: r.status,
-    decidedBy: r.status === 'expired' ? null : decider ? `${decider.displayName} (${decider.username})` : null,
+    decidedBy: r.status === 'expired' || !decider ? null : personName(decider),
+    outcome: outcomeLine(r, decider ? personName(decider) : null),
     comment: r.decisionComment,
     window:
       r.status === 'approved' && r.grantEnd

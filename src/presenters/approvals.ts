@@ -3,16 +3,17 @@ import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { ApprovalDecision, ApprovalRequest, Decision } from '../core/types.js';
 import { effectiveStatus, levelApprovers } from '../core/approvals/rules.js';
 import { iso } from './time.js';
+import { personById } from './people.js';
 
 export function presentApproval(p: PolicySnapshot, r: ApprovalRequest, now: number, decisions?: ApprovalDecision[]) {
   const status = effectiveStatus(r, now);
-  const names = (ids: number[]) => ids.map((id) => p.userName(id));
+  const names = (ids: number[]) => ids.map((id) => personById(p, id));
   const level = r.route.levels[r.currentLevel];
   const device = p.devicesById.get(r.deviceId);
   return {
     id: r.id,
     status,
-    requester: p.userName(r.requesterId),
+    requester: personById(p, r.requesterId),
     device: device?.name ?? `#${r.deviceId}`,
     account: (p.accountsOfDevice.get(r.deviceId) ?? []).find((a) => a.id === r.accountId)?.name ?? `#${r.accountId}`,
     protocol: r.protocol,
@@ -21,7 +22,7 @@ export function presentApproval(p: PolicySnapshot, r: ApprovalRequest, now: numb
     createdAt: iso(r.createdAt),
     expiresAt: iso(r.expiresAt),
     decidedAt: iso(r.decidedAt),
-    decidedBy: r.decidedBy === null ? null : p.userName(r.decidedBy),
+    decidedBy: r.decidedBy === null ? null : personById(p, r.decidedBy),
     comment: r.decisionComment,
     autoApproved: r.autoApproved,
     grantStart: iso(r.grantStart),
@@ -41,8 +42,8 @@ export function presentApproval(p: PolicySnapshot, r: ApprovalRequest, now: numb
     approverManager: status === 'waiting' && level ? names(levelApprovers(r, r.currentLevel)) : [],
     decisions: decisions?.map((d) => ({
       level: d.level + 1,
-      by: p.userName(d.approverId),
-      onBehalfOf: d.onBehalfOf === null ? null : p.userName(d.onBehalfOf),
+      by: personById(p, d.approverId),
+      onBehalfOf: d.onBehalfOf === null ? null : personById(p, d.onBehalfOf),
       decision: d.decision,
       channel: d.channel,
       comment: d.comment,
@@ -68,9 +69,9 @@ export function presentDecision(p: PolicySnapshot, d: Decision) {
         authority: l.authority,
         quorum: l.quorum,
         escalateAfterMinutes: l.escalateAfterMinutes,
-        approvers: l.approverIds.map((id) => p.userName(id)),
+        approvers: l.approverIds.map((id) => personById(p, id)),
       })),
     },
-    approverManager: (d.route.levels[0]?.approverIds ?? []).map((id) => p.userName(id)),
+    approverManager: (d.route.levels[0]?.approverIds ?? []).map((id) => personById(p, id)),
   };
 }

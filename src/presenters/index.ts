@@ -11,3 +11,4 @@ export { presentMe, presentUser } from './users.js';
 export { presentEnrolment } from './second-factor.js';
 export { presentRdpTicket, presentRdpWaiting, rdpFilename } from './rdp.js';
 export { presentTarget, presentWay } from './connect.js';
+export { approverManagerText, NOBODY_NAMED, outcomeText, peopleLine, personById, personName } from './people.js';

@@ -1,6 +1,7 @@
 // Proxied sessions (rows of the `sessions` table) with names instead of ids.
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import { iso } from './time.js';
+import { personById } from './people.js';
 
 export function presentSession(
   p: PolicySnapshot,
@@ -24,7 +25,7 @@ export function presentSession(
 ) {
   return {
     id: r.id,
-    user: p.userName(r.user_id),
+    user: personById(p, r.user_id),
     device: p.devicesById.get(r.device_id)?.name ?? `#${r.device_id}`,
     account: (p.accountsOfDevice.get(r.device_id) ?? []).find((a) => a.id === r.account_id)?.name ?? `#${r.account_id}`,
     protocol: r.protocol,

@@ -24,6 +24,8 @@ export function presentMe(
   csrf: string | null,
   approver: boolean,
   ssh: { port: number; host: string },
+  instance = 'Gatehouse',
 ) {
-  return { user: presentUser(p, u), channel, csrfToken: csrf, roles: { admin: u.isAdmin, approver }, sshPort: ssh.port, sshHost: ssh.host };
+  const roles = { admin: u.isAdmin, approver };
+  return { user: presentUser(p, u), channel, csrfToken: csrf, roles, sshPort: ssh.port, sshHost: ssh.host, instance };
 }

@@ -11,6 +11,8 @@ import { PARAM_DEFS } from '../../src/core/params.js';
 
 const ALICE_PUB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJQ4laOdEqyYmU4iVzryl0F/J2GKNsBlWtM1XZhsPDME alice@example';
 const DEVICE_PASSWORD = 'Dev1ce-Secret-Pw!';
+/** One name in every channel: the Approver Manager as "Display Name (username)". */
+const BOB = 'Bob Manager (bob)';
 
 describe('CLI walkthrough (README) on SQLite', () => {
   let dir: string;
@@ -44,7 +46,7 @@ describe('CLI walkthrough (README) on SQLite', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    await ok(['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin'], 'S3cret-pass\n');
+    await ok(['user', 'add', 'bob', '--display-name', 'Bob Manager', '--email', 'bob@example.com', '--password-stdin'], 'S3cret-pass\n');
     await ok(
       ['user', 'add', 'alice', '--email', 'alice@example.com', '--password-stdin', '--ssh-key', join(dir, 'alice.pub'), '--manager', 'bob'],
       'S3cret-pass\n',
@@ -78,18 +80,18 @@ describe('CLI walkthrough (README) on SQLite', () => {
       { env },
     );
     assert.equal(explain.outcome, 'approval-required');
-    assert.deepEqual(explain.approverManager, ['bob']);
+    assert.deepEqual(explain.approverManager, [BOB]);
     assert.equal(explain.requireReason, true);
     assert.match(explain.why, /user group 'ops'/);
     const text = await ok(['policy', 'explain', 'alice', 'web01']);
-    assert.match(text, /Approver Manager: bob/);
+    assert.match(text, /Approver Manager: Bob Manager \(bob\)/);
 
     const req = await ghJson<{ id: number; status: string; approverManager: string[] }>(
       ['approvals', 'request', 'web01', '--as', 'alice', '--protocol', 'ssh', '--reason', 'deploy 42'],
       { env },
     );
     assert.equal(req.status, 'waiting');
-    assert.deepEqual(req.approverManager, ['bob']);
+    assert.deepEqual(req.approverManager, [BOB]);
     const approved = await ghJson<{ status: string; decisions: { by: string; comment: string; channel: string }[] }>(
       ['approvals', 'approve', String(req.id), '--as', 'bob', '--comment', 'ok'],
       { env },
@@ -97,8 +99,17 @@ describe('CLI walkthrough (README) on SQLite', () => {
     assert.equal(approved.status, 'approved');
     assert.deepEqual(
       approved.decisions.map((d) => [d.by, d.comment, d.channel]),
-      [['bob', 'ok', 'cli']],
+      [[BOB, 'ok', 'cli']],
     );
+    // The same name for the decider, in the table (not "-") and in `approvals show`.
+    const table = await ok(['approvals', 'list']);
+    assert.match(
+      table.split('\n').find((l) => l.startsWith(String(req.id)))!,
+      /approved .*Bob Manager \(bob\)/,
+    );
+    const shown = await ok(['approvals', 'show', String(req.id)]);
+    assert.match(shown, /Approver Manager: Bob Manager \(bob\)/);
+    assert.match(shown, /outcome: +approved by Bob Manager \(bob\) at /);
     const after = await ghJson<{ outcome: string }>(['policy', 'explain', 'alice', 'web01'], { env });
     assert.equal(after.outcome, 'allowed', 'the grant lets alice through');
 

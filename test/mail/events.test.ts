@@ -47,7 +47,7 @@ describe('mail for each approval event', () => {
     await t.s.approvals.approve(id, 'bob', { comment: 'go', channel: 'cli' });
     const ok = await waitFor('approved mail', () => mails('alice@example.com', id)[0]);
     assert.match(ok.parsed.text!, /was approved/);
-    assert.match(ok.parsed.text!, /Decided by: .*bob/);
+    assert.match(ok.parsed.text!, /Outcome: +approved by .*bob\)? at /);
     await t.s.approvals.revoke(id, 'bob', { comment: 'done now', channel: 'cli' });
     const rev = await waitFor('revoked mail', () => mails('alice@example.com', id)[1]);
     assert.match(rev.parsed.text!, /was revoked/);

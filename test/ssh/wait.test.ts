@@ -94,7 +94,7 @@ describe('ssh proxy: waiting for approval', { skip: SSHD_SKIP }, () => {
     void c;
     const r = await p.done;
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, new RegExp(`Request #${id} was rejected by bob: not now`));
+    assert.match(r.stderr, new RegExp(`Request #${id} was rejected by Bob Manager \\(bob\\): not now`));
     assert.match(r.stderr, /sorry/);
     assert.doesNotMatch(r.stderr, /[\x1b\x07]/, 'no escape sequences reach the terminal');
     assert.equal(r.stdout, '');

@@ -96,7 +96,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const alice = await open('alice');
     await go(alice, '/my-approvals', 'My Approvals');
     const mine = alice.locator(`tr[data-id="${id}"]`);
-    await mine.getByText('approved', { exact: true }).waitFor();
+    await mine.getByText('Approved', { exact: true }).waitFor();
     assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
     assert.match(await mine.innerText(), /go ahead/);
     await shot(alice, 'my-approvals');
@@ -115,11 +115,11 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const row = bob.locator(`[data-id="${id}"]`);
     await row.waitFor();
     const mine = alice.locator(`tr[data-id="${id}"]`);
-    await mine.getByText('waiting', { exact: true }).waitFor();
+    await mine.getByText('Waiting', { exact: true }).waitFor();
     assert.match(await mine.locator('.approver-manager').innerText(), /bob/, 'Approver Manager while waiting');
     await row.getByLabel(`Comment on request ${id}`).fill('not during the freeze');
     await row.getByRole('button', { name: `Reject request ${id}` }).click();
-    await mine.getByText('rejected', { exact: true }).waitFor({ timeout: 5000 });
+    await mine.getByText('Rejected', { exact: true }).waitFor({ timeout: 5000 });
     assert.match(await mine.innerText(), /not during the freeze/);
     assert.equal((await s.approvals.get(id))!.status, 'rejected');
   });
@@ -131,7 +131,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const mine = alice.locator(`tr[data-id="${id}"]`);
     await mine.waitFor();
     await mine.getByRole('button', { name: `Cancel request ${id}` }).click();
-    await mine.getByText('cancelled', { exact: true }).waitFor();
+    await mine.getByText('Cancelled', { exact: true }).waitFor();
   });
 
   test('Connect: the exact ssh command, and request ahead makes a reservation', async () => {

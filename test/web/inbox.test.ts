@@ -144,7 +144,7 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
         assert.ok(page.includes(want), `${want} on the page`);
       const recent = bob.getByRole('region', { name: "alice's recent requests for web01" });
       await recent.getByText(`#${old}`).waitFor();
-      assert.match(await recent.innerText(), /rejected[\s\S]*not now/);
+      assert.match(await recent.innerText(), /rejected[\s\S]*not now/i);
       const cd = bob.locator('.countdown');
       const t0 = await cd.innerText();
       await bob.waitForFunction(`document.querySelector('.countdown')?.textContent !== ${JSON.stringify(t0)}`, undefined, {

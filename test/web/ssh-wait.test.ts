@@ -90,8 +90,10 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     const alice = await open('alice');
     await go(alice, '/my-approvals', 'My Approvals');
     const mine = alice.locator(`tr[data-id="${id}"]`);
-    await mine.getByText('approved', { exact: true }).waitFor();
-    assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
+    await mine.getByText('Approved', { exact: true }).waitFor();
+    // One name in every channel: what the waiting ssh printed is what the console shows.
+    assert.match(r.stderr, /Approver Manager: Bob Manager \(bob\)/);
+    assert.equal((await mine.locator('.approver-manager').innerText()).trim(), 'Bob Manager (bob)');
     assert.match(await mine.innerText(), /go ahead/);
     await shot(alice, 'ssh-wait-my-approvals');
   });
@@ -106,7 +108,7 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     const ssh = gw.ssh('alice@web01', ['echo should-not-run'], { timeoutMs: 60_000 });
     const id = await waitingId();
     const mine = alice.locator(`tr[data-id="${id}"]`);
-    await mine.getByText('waiting', { exact: true }).waitFor();
+    await mine.getByText('Waiting', { exact: true }).waitFor();
     assert.match(await mine.locator('.approver-manager').innerText(), /bob/);
     const row = bob.locator(`[data-id="${id}"]`);
     await row.waitFor();
@@ -116,6 +118,6 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stdout, /should-not-run/);
     assert.match(r.stdout + r.stderr, /not during the freeze/);
-    await mine.getByText('rejected', { exact: true }).waitFor({ timeout: 5000 });
+    await mine.getByText('Rejected', { exact: true }).waitFor({ timeout: 5000 });
   });
 });

@@ -58,8 +58,8 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
   const waiting = useWaitingCount(me);
   useEffect(() => setMenu(false), [pathname]);
   useEffect(() => {
-    document.title = `${waiting ? `(${waiting}) ` : ''}${title} · Gatehouse`;
-  }, [title, waiting]);
+    document.title = `${waiting ? `(${waiting}) ` : ''}${title} · ${me.instance}`;
+  }, [title, waiting, me.instance]);
   return (
     <div className="app">
       <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
@@ -75,7 +75,7 @@ function Frame({ me, onOut }: { me: Me; onOut: () => void }) {
             </span>
           )}
         </button>
-        <span className="brand">Gatehouse</span>
+        <span className="brand">{me.instance}</span>
         <span className="who">
           {me.user.displayName} ({me.user.username})
         </span>

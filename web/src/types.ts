@@ -28,6 +28,7 @@ export interface Me {
   roles: { admin: boolean; approver: boolean };
   sshPort: number;
   sshHost: string;
+  instance: string;
 }
 
 /** GET /connect: one way to reach a device. */

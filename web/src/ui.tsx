@@ -2,6 +2,7 @@
 // next to their field, tables that scroll on a phone, and times in the viewer's zone (UTC on hover).
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from './api';
+import { statusLabel } from './labels';
 
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | null; error: string | null; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
@@ -66,7 +67,7 @@ export function Time({ at }: { at: string | null | undefined }) {
 }
 
 export function Status({ value }: { value: string }) {
-  return <span className={`status status-${value}`}>{value}</span>;
+  return <span className={`status status-${value}`}>{statusLabel(value)}</span>;
 }
 
 export function Table({

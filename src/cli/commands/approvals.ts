@@ -4,7 +4,7 @@ import { untilDecided } from '../../core/access/watch.js';
 import { GatehouseError } from '../../core/errors.js';
 import { isProtocol, APPROVAL_STATUSES, type ApprovalStatus, type Protocol } from '../../core/types.js';
 import { effectiveStatus, levelApprovers } from '../../core/approvals/rules.js';
-import { presentApproval, presentDecision } from '../../presenters/index.js';
+import { approverManagerText, outcomeText, peopleLine, presentApproval, presentDecision } from '../../presenters/index.js';
 import type { Services } from '../../services-core.js';
 import { action, parseTime, table, type Ctx } from '../context.js';
 
@@ -35,9 +35,11 @@ async function show(ctx: Ctx, s: Services, id: number, verb?: string): Promise<v
     ];
     for (const l of view.levels)
       lines.push(
-        `  level ${l.level}: ${l.authority} (quorum ${l.quorum}) approvers: ${l.approvers.join(', ') || '-'}${l.escalated ? ' (escalated)' : ''}`,
+        `  level ${l.level}: ${l.authority} (quorum ${l.quorum}) approvers: ${peopleLine(l.approvers)}${l.escalated ? ' (escalated)' : ''}`,
       );
-    if (view.approverManager.length) lines.push(`  Approver Manager: ${view.approverManager.join(', ')}`);
+    lines.push(`  Approver Manager: ${approverManagerText(view)}`);
+    const outcome = outcomeText(view);
+    if (outcome) lines.push(`  outcome:   ${outcome}`);
     if (view.grantEnd) lines.push(`  grant:     ${view.grantStart} .. ${view.grantEnd}`);
     for (const d of view.decisions ?? [])
       lines.push(
@@ -127,7 +129,10 @@ function registerList(a: Command): void {
         if (me) rows = rows.filter((r) => r.requesterId === me.id || r.route.levels.some((_, i) => levelApprovers(r, i).includes(me.id)));
         const views = rows.slice(0, o.limit).map((r) => presentApproval(p, r, now));
         ctx.out(views, () =>
-          table(views, ['id', 'status', 'requester', 'device', 'account', 'protocol', 'createdAt', 'approverManager', 'reason']),
+          table(
+            views.map((v) => ({ ...v, approverManager: approverManagerText(v) })),
+            ['id', 'status', 'requester', 'device', 'account', 'protocol', 'createdAt', 'approverManager', 'reason'],
+          ),
         );
       }),
     );
@@ -251,9 +256,9 @@ function registerExplain(program: Command): void {
           if ('route' in view && view.route) {
             for (const l of view.route.levels)
               lines.push(
-                `  level ${l.level}: ${l.authority} (quorum ${l.quorum}${l.escalateAfterMinutes ? `, escalates after ${l.escalateAfterMinutes} min` : ''}) approvers: ${l.approvers.join(', ') || '(none)'}`,
+                `  level ${l.level}: ${l.authority} (quorum ${l.quorum}${l.escalateAfterMinutes ? `, escalates after ${l.escalateAfterMinutes} min` : ''}) approvers: ${peopleLine(l.approvers)}`,
               );
-            lines.push(`  Approver Manager: ${view.approverManager.join(', ') || '(none)'}`);
+            lines.push(`  Approver Manager: ${peopleLine(view.approverManager)}`);
             if (view.requireReason) lines.push('  a reason is required');
             if (view.noEligibleApprover) lines.push('  NO ELIGIBLE APPROVER: requests will be refused until one is named');
           }

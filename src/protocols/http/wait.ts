@@ -9,6 +9,7 @@ import { safeRedirect } from '../../core/redirect.js';
 import type { ApprovalRequest, Device, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { fill, finished, message, reasonForm, send, waiting } from './pages.js';
+import { peopleLine, personById } from '../../presenters/people.js';
 
 export class Waiter {
   /** `${userId}:${host}` -> the approval request this user last waited on for this host. */
@@ -91,10 +92,8 @@ export class Waiter {
       this.requests.set(key, r.id);
     }
     const p = await s.policy.current();
-    const names = levelApprovers(r, r.currentLevel).map(
-      (id) => p.usersById.get(id)?.displayName || p.usersById.get(id)?.username || `#${id}`,
-    );
-    const text = fill(t.waiting, { id: r.id, approvers: names.join(', ') || 'an approver', device: device.name });
+    const names = levelApprovers(r, r.currentLevel).map((id) => personById(p, id));
+    const text = fill(t.waiting, { id: r.id, approvers: peopleLine(names), device: device.name });
     send(
       res,
       waiting(

@@ -6,6 +6,7 @@ import type { ApprovalRequest, Protocol, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { printable } from './target.js';
 import { capitalise } from './terminal.js';
+import { personById, personName } from '../../presenters/people.js';
 
 export interface AccessQuery {
   user: User;
@@ -103,7 +104,10 @@ export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, 
       return { ok: true, ...rest };
     }
     if (out.reason === 'error') throw out.error;
-    return { ok: false, message: refusalText(out, q), exitCode: out.reason === 'left' ? 255 : 1 };
+    // The decider as every other channel names them: "Display Name (username)".
+    const by = out.reason === 'rejected' ? out.request.decidedBy : null;
+    const shown = by === null ? out : { ...out, decidedBy: personById(await s.policy.current(), by) };
+    return { ok: false, message: refusalText(shown, q), exitCode: out.reason === 'left' ? 255 : 1 };
   } finally {
     view.onCancel = undefined;
     if (waiting) view.end();
@@ -112,7 +116,7 @@ export async function obtainAccess(s: Services, q: AccessQuery, view: WaitView, 
 
 function who(a: Approver): string {
   if (a.username === undefined) return `#${a.id}`;
-  return a.displayName && a.displayName !== a.username ? `${printable(a.displayName, 60)} (${a.username})` : a.username;
+  return personName({ username: a.username, displayName: a.displayName ? printable(a.displayName, 60) : '' });
 }
 
 function waitingInfo(w: WaitingState): WaitingInfo {

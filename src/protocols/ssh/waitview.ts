@@ -3,6 +3,7 @@
 // repeated every 30 s.
 import type { ServerChannel } from 'ssh2';
 import type { WaitingInfo, WaitView } from './gate.js';
+import { peopleLine } from '../../presenters/people.js';
 
 export const STDERR_REPEAT_MS = 30_000;
 /** Keystrokes read while a request waits (only q and Ctrl-C mean something) before the channel is closed. */
@@ -21,7 +22,7 @@ function remaining(ms: number): string {
 }
 
 function approvers(w: WaitingInfo): string {
-  const names = w.approvers.length ? w.approvers.join(', ') : 'an administrator';
+  const names = peopleLine(w.approvers);
   return w.levels > 1 ? `${names} (level ${w.level} of ${w.levels})` : names;
 }
 

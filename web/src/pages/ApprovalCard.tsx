@@ -4,6 +4,7 @@ import { forwardRef, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { post } from '../api';
 import type { Approval } from '../types';
+import { statusLabel } from '../labels';
 
 /** The current time, re-read every `ms`: countdowns move without a reload. */
 export function useNow(ms = 1000): number {
@@ -36,14 +37,13 @@ export function Countdown({ at }: { at: string | null }) {
 }
 
 export const clock = (at: string | number) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-const label = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** "Approved by you · 12:04": the line a decided request keeps after it leaves the waiting list. */
 export function decisionLine(a: Approval, me: string): string {
   const by = a.decidedBy === me || a.decidedBy?.endsWith(`(${me})`) ? 'you' : (a.decidedBy ?? 'nobody');
   if (a.status === 'waiting') return `Approved by you · ${clock(Date.now())} · waiting for the next level`;
   if (a.status === 'expired') return `Expired · ${clock(a.expiresAt ?? Date.now())}`;
-  return `${label(a.status)} by ${by} · ${clock(a.decidedAt ?? Date.now())}`;
+  return `${statusLabel(a.status)} by ${by} · ${clock(a.decidedAt ?? Date.now())}`;
 }
 
 export type Verdict = 'approve' | 'reject';

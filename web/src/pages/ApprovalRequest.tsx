@@ -10,6 +10,7 @@ import { Status, Time, useLive, useLoad } from '../ui';
 import type { Approval, Me } from '../types';
 import { Countdown, Decide, decisionLine } from './ApprovalCard';
 import { press, useDecideKeys } from './ApprovalKeys';
+import { NOBODY_NAMED } from '../labels';
 
 type Detail = Static<typeof S.ApprovalDetail>;
 type Decision = NonNullable<Approval['decisions']>[number];
@@ -67,7 +68,7 @@ function Route({ a }: { a: Detail }) {
           <li key={l.level} aria-current={a.status === 'waiting' && l.level === a.currentLevel ? 'step' : undefined}>
             <strong>Level {l.level}</strong> · {l.authority} · {l.quorum} of {l.approvers.length || '?'} must approve
             {l.escalated ? ' · escalated' : ''}
-            <div>May approve: {l.approvers.join(', ') || <span className="muted">nobody is named</span>}</div>
+            <div>May approve: {l.approvers.length ? l.approvers.join(', ') : <span className="muted">{NOBODY_NAMED}</span>}</div>
             <div>
               Decided:{' '}
               {by(l.level)
@@ -93,7 +94,7 @@ function Recent({ a }: { a: Detail }) {
             <li key={x.id}>
               <Link to={`/approvals/${x.id}`}>#{x.id}</Link> <Time at={x.createdAt} /> · {x.account} · {x.protocol.toUpperCase()}{' '}
               <Status value={x.status} />
-              {x.decidedBy ? ` by ${x.decidedBy}` : ''}
+              {x.decidedBy && x.status !== 'expired' ? ` by ${x.decidedBy}` : ''}
               {x.comment ? ` · “${x.comment}”` : ''}
             </li>
           ))}

@@ -5,11 +5,10 @@ import { get, post, qs } from '../api';
 import { Status, Table, Time, useLive, useLoad } from '../ui';
 import type { Approval } from '../types';
 import { useFilter } from '../url';
+import { APPROVAL_STATUSES, approverManagerText, endedVerb, statusLabel } from '../labels';
 
 export function approverManager(a: Approval): string {
-  if (a.status === 'waiting') return a.approverManager.join(', ') || '—';
-  const all = [...new Set(a.levels.flatMap((l) => l.approvers))].join(', ');
-  return a.decidedBy && a.status !== 'expired' ? `${all || a.decidedBy} (decided by ${a.decidedBy})` : all || '—';
+  return approverManagerText(a);
 }
 
 export function ApprovalTimes({ a }: { a: Approval }) {
@@ -23,9 +22,9 @@ export function ApprovalTimes({ a }: { a: Approval }) {
           expires <Time at={a.expiresAt} />
         </li>
       )}
-      {a.decidedAt && (
+      {(a.decidedAt || a.status === 'expired') && (
         <li>
-          decided <Time at={a.decidedAt} />
+          {endedVerb(a.status)} <Time at={a.decidedAt ?? a.expiresAt} />
         </li>
       )}
       {a.grantEnd && (a.status === 'approved' || a.kind === 'reservation') && (
@@ -83,6 +82,23 @@ function CancelButton({ a, onCancelled, setErr }: { a: Approval; onCancelled: (r
   );
 }
 
+/** The status filter: the guide's labels shown, the API's lower-case values sent. */
+function StatusFilter({ status, onChange }: { status: string; onChange: (v: string) => void }) {
+  return (
+    <div className="filters">
+      <label htmlFor="my-status">Status</label>
+      <select id="my-status" value={status} onChange={(e) => onChange(e.target.value)}>
+        <option value="">All</option>
+        {APPROVAL_STATUSES.map((s) => (
+          <option key={s} value={s}>
+            {statusLabel(s)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function MyApprovalsPage() {
   const [{ status }, setFilter] = useFilter({ status: '' });
   const setStatus = (v: string) => setFilter({ status: v });
@@ -91,15 +107,7 @@ export function MyApprovalsPage() {
   const onCancelled = (r: Approval) => setPages((l) => l.map((x) => (x.id === r.id ? r : x)));
   return (
     <>
-      <div className="filters">
-        <label htmlFor="my-status">Status</label>
-        <select id="my-status" value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">all</option>
-          {['waiting', 'approved', 'rejected', 'expired', 'cancelled', 'revoked'].map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-      </div>
+      <StatusFilter status={status} onChange={setStatus} />
       {err && (
         <p className="error" role="alert">
           {err}

@@ -6,5 +6,7 @@ import { mayApprove } from '../../policy.js';
 import { publicHost } from '../context.js';
 
 export async function meView(s: Services, u: User, channel: string, csrf: string | null) {
-  return presentMe(await s.policy.current(), u, channel, csrf, await mayApprove(s, u), { port: s.config.sshPort, host: publicHost(s) });
+  const ssh = { port: s.config.sshPort, host: publicHost(s) };
+  const instance = (await s.params.params()).str('instance.name');
+  return presentMe(await s.policy.current(), u, channel, csrf, await mayApprove(s, u), ssh, instance);
 }

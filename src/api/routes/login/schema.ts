@@ -11,6 +11,8 @@ export const Me = Type.Object({
   roles: Type.Object({ admin: Type.Boolean(), approver: Type.Boolean() }),
   sshPort: Type.Integer(),
   sshHost: Type.String(),
+  /** The instance.name parameter: the console's header and page title. */
+  instance: Type.String(),
 });
 
 export const Credentials = Type.Object(
