@@ -46,6 +46,8 @@ describe('console: recordings and reports', { skip: SSHD_SKIP || CHROMIUM_SKIP }
     await page.getByLabel('Password').fill('admin-pass-123');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('button', { name: 'Log out' }).waitFor();
+    // The console picks the landing page after login; let it settle before going elsewhere.
+    await page.waitForURL((u) => u.pathname !== '/');
     await page.goto(`${base}/#/sessions`);
     await page.getByRole('button', { name: 'Past', exact: true }).click();
     await page
