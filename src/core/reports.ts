@@ -1,4 +1,6 @@
 // Approval reports: who decided what over a period, how fast, what expired, what is most requested. Pure.
+import type { PolicySnapshot } from './policy/snapshot.js';
+import type { ReportRepository } from './ports/database.js';
 import type { ApprovalDecision, ApprovalRequest } from './types.js';
 
 export interface ApprovalReport {
@@ -97,4 +99,24 @@ export function reportCsv(r: ApprovalReport): string {
     ...r.topDevices.map((d) => ['device', d.device, d.requests]),
   ];
   return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** The approval report over [from, to), with names from the current policy: the API and the CLI both serve it. */
+export async function reportForPeriod(
+  deps: { reports: ReportRepository; policy: { current(): Promise<PolicySnapshot> } },
+  from: number,
+  to: number,
+  now: number,
+): Promise<ApprovalReport> {
+  const { requests, decisions } = await deps.reports.requestsInPeriod(from, to);
+  const p = await deps.policy.current();
+  return approvalReport(
+    from,
+    to,
+    requests,
+    decisions,
+    (id) => p.userName(id),
+    (id) => p.devicesById.get(id)?.name ?? `#${id}`,
+    now,
+  );
 }

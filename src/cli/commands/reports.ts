@@ -1,6 +1,6 @@
 // gatehouse reports approvals — per approver, time to decision, expired, most requested devices.
 import type { Command } from 'commander';
-import { approvalReport, reportCsv } from '../../core/reports.js';
+import { reportCsv, reportForPeriod } from '../../core/reports.js';
 import { GatehouseError } from '../../core/errors.js';
 import { action, parseTime, table } from '../context.js';
 
@@ -21,17 +21,7 @@ export function registerReports(program: Command): void {
         const from = rel(o.since);
         const to = o.until ? rel(o.until) : now + 1;
         if (to <= from) throw new GatehouseError('invalid', '--until must be after --since');
-        const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
-        const p = await s.policy.current();
-        const report = approvalReport(
-          from,
-          to,
-          requests,
-          decisions,
-          (id) => p.userName(id),
-          (id) => p.devicesById.get(id)?.name ?? `#${id}`,
-          now,
-        );
+        const report = await reportForPeriod(s, from, to, now);
         if (o.csv && !ctx.json) {
           process.stdout.write(reportCsv(report));
           return;

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../../core/errors.js';
-import { approvalReport, reportCsv } from '../../../core/reports.js';
+import { reportCsv, reportForPeriod } from '../../../core/reports.js';
 import type { Ctx } from '../context.js';
 import { errors } from '../schema.js';
 import { ReportQuery } from './schema.js';
@@ -25,17 +25,7 @@ export async function reportRoutes(app: FastifyInstance, { s }: Ctx) {
       const to = q.until ? Date.parse(q.until) : now + 1;
       if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
         throw invalid('since and until must be ISO 8601 times, since before until', 'since');
-      const { requests, decisions } = await s.reports.requestsInPeriod(from, to);
-      const p = await s.policy.current();
-      const report = approvalReport(
-        from,
-        to,
-        requests,
-        decisions,
-        (id) => p.userName(id),
-        (id) => p.devicesById.get(id)?.name ?? `#${id}`,
-        now,
-      );
+      const report = await reportForPeriod(s, from, to, now);
       if (q.format === 'csv')
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
