@@ -51,3 +51,13 @@ export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 }
+
+/** Logs in on `path` and, from '/', waits for the landing page so a later goto is not overridden. */
+export async function logIn(page: Page, base: string, username: string, password: string, path = '/'): Promise<void> {
+  await page.goto(base + path);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  if (path === '/') await page.waitForURL((u) => u.pathname !== '/');
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedOrg } from '../helpers/services.js';
 import { PW, startServer, type Server } from '../api/helpers.js';
-import { SKIP, axe, ensureConsoleBuilt, launch } from './browser.js';
+import { SKIP, axe, ensureConsoleBuilt, launch, logIn } from './browser.js';
 
 describe('Connect page in Chromium', { skip: SKIP }, () => {
   let srv: Server;
@@ -16,11 +16,7 @@ describe('Connect page in Chromium', { skip: SKIP }, () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    await page.goto(srv.base + '/');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PW);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await logIn(page, srv.base, username, PW);
     await page.goto(srv.base + '/connect');
     await page.getByRole('heading', { level: 1, name: 'Connect' }).waitFor();
     return page;

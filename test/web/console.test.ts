@@ -10,7 +10,7 @@ import { generate } from 'otplib';
 import { directoryOf } from '../../src/directory/index.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, startServer, type Server } from '../api/helpers.js';
-import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { SKIP, axe, ensureConsoleBuilt, launch, shot, logIn } from './browser.js';
 import { CONSOLE_PATHS } from '../../src/api/console-fallback.js';
 
 test("the server's console fallback covers every path in the console's routes", () => {
@@ -29,11 +29,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const ctx = await browser.newContext({ viewport, bypassCSP: true, timezoneId: 'America/New_York', locale: 'en-US' });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    await page.goto(srv.base + '/');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PW);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await logIn(page, srv.base, username, PW);
     return page;
   };
   const go = async (page: Page, path: string, heading: string) => {

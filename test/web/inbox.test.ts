@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Protocol } from '../../src/core/types.js';
 import { seedOrg } from '../helpers/services.js';
 import { PW, login, startServer, type Server } from '../api/helpers.js';
-import { SKIP, axe, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { SKIP, axe, ensureConsoleBuilt, launch, shot, logIn } from './browser.js';
 import { SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
 import { startGateway, type Gw } from '../ssh/gateway.js';
 
@@ -28,11 +28,7 @@ describe('approver inbox and request page in Chromium', { skip: SKIP }, () => {
     const ctx = await browser.newContext({ viewport, locale: 'en-US', bypassCSP: true });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    await page.goto(srv.base + path);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PW);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await logIn(page, srv.base, username, PW, path);
     return page;
   };
   const s = () => srv.running.services;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
 import { PASSWORD, startGateway, type Gw } from '../ssh/gateway.js';
-import { SKIP, ensureConsoleBuilt, launch, shot } from './browser.js';
+import { SKIP, ensureConsoleBuilt, launch, shot, logIn } from './browser.js';
 
 const PASSWORDS: Record<string, string> = { admin: 'admin-pass-123', bob: 'bob-S3cret-pass', alice: PASSWORD };
 
@@ -22,11 +22,7 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    await page.goto(base + '/');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORDS[username]);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await logIn(page, base, username, PASSWORDS[username]);
     return page;
   };
   const go = async (page: Page, hash: string, heading: string) => {

@@ -28,6 +28,8 @@ function Home() {
     if (me.roles.approver) waitingCount().then(setWaiting, () => setWaiting(0));
   }, [me.user.id]);
   if (waiting === null) return <p className="loading">Loading…</p>;
+  // A link followed while the count loaded (an old '/#/…' link, or a click) wins over the landing.
+  if (location.pathname !== '/' || location.hash.startsWith('#/')) return null;
   return <Navigate to={waiting > 0 ? '/approval-requests' : me.roles.admin ? '/users' : '/connect'} replace />;
 }
 function Device() {
