@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testServices } from './lib/services.js';
-import { launch, makeKey, startSshd } from './lib/ssh.js';
+import { launch, makeKey, sshArgs, startSshd } from './lib/ssh.js';
 import { login, startNode } from './lib/cluster.js';
 import { kyselyOf } from '../src/storage/store.js';
 
@@ -39,28 +39,7 @@ const bob = await login(b, 'bob', 'bob-S3cret-pass');
 const started: number[] = [];
 const firstOutput: number[] = [];
 for (let i = 0; i < TRIALS; i++) {
-  const ssh = launch(
-    'ssh',
-    [
-      '-p',
-      String(a.ssh),
-      '-i',
-      alice.path,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      'alice@web01@127.0.0.1',
-      'echo go',
-    ],
-    { timeoutMs: 60_000 },
-  );
+  const ssh = launch('ssh', [...sshArgs(a.ssh, alice.path, 'alice@web01@127.0.0.1'), 'echo go'], { timeoutMs: 60_000 });
   const shown = await ssh.waitFor(/#(\d+)/, 30_000);
   const id = Number(/#(\d+)/.exec(shown)![1]);
   const t0 = Date.now();

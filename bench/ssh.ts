@@ -27,7 +27,7 @@ import { makeLogger } from '../src/log.js';
 import { ensureAdmin, openServices } from '../src/services.js';
 import type { Actor } from '../src/core/admin/service.js';
 import { freePort, waitForPort } from './lib/net.js';
-import { makeKey, startSshd } from './lib/ssh.js';
+import { QUIET_SSH, makeKey, startSshd } from './lib/ssh.js';
 
 const GiB = 1024 ** 3;
 const WAITERS = Number(process.env.BENCH_SSH_WAITERS ?? 1000);
@@ -124,18 +124,7 @@ async function main() {
   await waitForPort(gwPort, 30_000);
   const pid = gw.pid!;
 
-  const common = [
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    'IdentitiesOnly=yes',
-  ];
+  const common = QUIET_SSH;
   const paths: Record<string, (cmd: string) => string[]> = {
     direct: (cmd) => ['-p', String(target.port), '-i', target.accountKey.path, ...common, `${target.account}@127.0.0.1`, cmd],
     gateway: (cmd) => ['-p', String(gwPort), '-i', alice.path, ...common, 'alice@web01@127.0.0.1', cmd],

@@ -2,7 +2,7 @@
 // be killed with SIGKILL and started again on the same ports, directory and database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { launch, freePort, waitForPort, type KeyPair, type Running } from './ssh.js';
+import { launch, freePort, sshArgs, waitForPort, type KeyPair, type Running } from './ssh.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -74,30 +74,7 @@ export async function stopServer(s: Server | undefined, signal: NodeJS.Signals =
 
 /** The OpenSSH client in exec mode through the gateway, never prompting. */
 export function sshExec(port: number, key: KeyPair, target: string, cmd: string, timeoutMs = 120_000): Running {
-  return launch(
-    'ssh',
-    [
-      '-p',
-      String(port),
-      '-i',
-      key.path,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      '-o',
-      'ConnectTimeout=30',
-      `${target}@127.0.0.1`,
-      cmd,
-    ],
-    { timeoutMs },
-  );
+  return launch('ssh', [...sshArgs(port, key.path, `${target}@127.0.0.1`, ['-o', 'ConnectTimeout=30']), cmd], { timeoutMs });
 }
 
 /** Runs `fn` over `items` with at most `n` at once. */

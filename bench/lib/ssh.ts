@@ -209,3 +209,22 @@ export function run(
 ): Promise<Run> {
   return launch(cmd, args, opts).done;
 }
+
+/** Options for a scripted OpenSSH client: key only, no prompts, no known_hosts. */
+export const QUIET_SSH = [
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+];
+
+/** `ssh` arguments up to the destination; OpenSSH takes an option's first value, so `extra` comes first. */
+export function sshArgs(port: number | string, keyPath: string, destination: string, extra: string[] = []): string[] {
+  return [...extra, '-p', String(port), '-i', keyPath, ...QUIET_SSH, destination];
+}

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PG_SKIP } from '../helpers/db.js';
 import { testServices, type TestEnv } from '../helpers/services.js';
-import { SSHD_SKIP, launch, makeKey, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
+import { SSHD_SKIP, launch, makeKey, sshArgs, startSshd, type KeyPair, type Sshd } from '../ssh/peers.js';
 import { startSink, waitFor, type Sink } from '../mail/helpers.js';
 import { login, startNode, type Node } from './nodes.js';
 import { startHogs } from '../../bench/lib/cluster.js';
@@ -72,28 +72,7 @@ describe('three nodes on one PostgreSQL', { skip: PG_SKIP || SSHD_SKIP }, () => 
   });
 
   const ssh = (node: Node, cmd: string) =>
-    launch(
-      'ssh',
-      [
-        '-p',
-        String(node.ssh),
-        '-i',
-        alice.path,
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'LogLevel=ERROR',
-        'alice@web01@127.0.0.1',
-        cmd,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    launch('ssh', [...sshArgs(node.ssh, alice.path, 'alice@web01@127.0.0.1'), cmd], { timeoutMs: 120_000 });
 
   test('waiting on node A, approved through node B, revoked on node C', async () => {
     const wait = ssh(nodes.a, 'echo cluster-ok; sleep 60');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DB_TARGETS } from '../helpers/db.js';
 import { missing } from '../helpers/peers.js';
 import { testServices, type TestEnv } from '../helpers/services.js';
-import { SSHD_SKIP, launch, makeKey, startSshd, type KeyPair, type Running, type Sshd } from '../ssh/peers.js';
+import { SSHD_SKIP, launch, makeKey, sshArgs, startSshd, type KeyPair, type Running, type Sshd } from '../ssh/peers.js';
 import { sleep, waitFor } from '../mail/helpers.js';
 import { castOutput, readCast } from '../../src/recording/read.js';
 import { seedSshOrg, startServer, stopServer, type Server } from './server.js';
@@ -135,28 +135,7 @@ for (const db of DB_TARGETS) {
     /** A real `ssh -tt` shell through the gateway, at its prompt, with a line already recorded. */
     const shell = async (mark: string) => {
       free();
-      const p = launch(
-        'ssh',
-        [
-          '-tt',
-          '-p',
-          String(server!.ssh),
-          '-i',
-          alice.path,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=no',
-          '-o',
-          'UserKnownHostsFile=/dev/null',
-          '-o',
-          'LogLevel=ERROR',
-          'alice@web01@127.0.0.1',
-        ],
-        { timeoutMs: 120_000 },
-      );
+      const p = launch('ssh', ['-tt', ...sshArgs(server!.ssh, alice.path, 'alice@web01@127.0.0.1')], { timeoutMs: 120_000 });
       clients.push(p);
       await p.waitFor(/[#$] /, 30_000);
       p.write(`echo ${mark}-$((6*7))\n`);
@@ -243,28 +222,7 @@ for (const db of DB_TARGETS) {
       free();
       filler = fill(recDir);
       const t0 = Date.now();
-      const p = launch(
-        'ssh',
-        [
-          '-tt',
-          '-p',
-          String(server!.ssh),
-          '-i',
-          alice.path,
-          '-o',
-          'IdentitiesOnly=yes',
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          'StrictHostKeyChecking=no',
-          '-o',
-          'UserKnownHostsFile=/dev/null',
-          '-o',
-          'LogLevel=ERROR',
-          'alice@web01@127.0.0.1',
-        ],
-        { timeoutMs: 60_000 },
-      );
+      const p = launch('ssh', ['-tt', ...sshArgs(server!.ssh, alice.path, 'alice@web01@127.0.0.1')], { timeoutMs: 60_000 });
       clients.push(p);
       const run = await p.done;
       const ms = Date.now() - t0;
@@ -288,29 +246,7 @@ for (const db of DB_TARGETS) {
       for (const name of readdirSync(recDir)) rmSync(join(recDir, name), { recursive: true, force: true });
       execFileSync('mount', ['-o', 'remount,ro', recDir]);
       try {
-        const open = () =>
-          launch(
-            'ssh',
-            [
-              '-tt',
-              '-p',
-              String(server!.ssh),
-              '-i',
-              alice.path,
-              '-o',
-              'IdentitiesOnly=yes',
-              '-o',
-              'BatchMode=yes',
-              '-o',
-              'StrictHostKeyChecking=no',
-              '-o',
-              'UserKnownHostsFile=/dev/null',
-              '-o',
-              'LogLevel=ERROR',
-              'alice@web01@127.0.0.1',
-            ],
-            { timeoutMs: 60_000 },
-          );
+        const open = () => launch('ssh', ['-tt', ...sshArgs(server!.ssh, alice.path, 'alice@web01@127.0.0.1')], { timeoutMs: 60_000 });
         // continue: the session goes on, unrecorded.
         await setPolicy('continue');
         const p = open();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { start, type Running as Gateway } from '../../src/main.js';
 import type { Actor } from '../../src/core/admin/service.js';
 import type { Services } from '../../src/services.js';
-import { launch, makeKey, run, type KeyPair, type Run, type Running, type Sshd } from './peers.js';
+import { QUIET_SSH, launch, makeKey, run, type KeyPair, type Run, type Running, type Sshd } from './peers.js';
 
 export const ADMIN: Actor = { username: 'admin', id: null, channel: 'cli' };
 export const PASSWORD = 'alice-S3cret-pass';
@@ -83,21 +83,7 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
     await stop();
   };
   // OpenSSH takes the first value of an option: `extra` comes first so it can override (-o BatchMode=no).
-  const opts = (extra: string[] = []) => [
-    ...extra,
-    '-i',
-    alice.path,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
-  ];
+  const opts = (extra: string[] = []) => [...extra, '-i', alice.path, ...QUIET_SSH];
   return {
     g,
     s,
