@@ -10,6 +10,7 @@ import type { HttpDeviceSettings } from './devices.js';
 import { stripOwnCookies } from './auth.js';
 import { ScrubbedBody, codingOf, withoutCoding } from './body.js';
 import { FrameScrubber, scrubRawHeaders, secretForms } from './scrub.js';
+import { upstreamBody } from './limits.js';
 
 /** Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus ones undici sets itself. */
 const HOP = new Set([
@@ -203,7 +204,7 @@ export function forward(
       path: req.url ?? '/',
       method: method as Dispatcher.HttpMethod,
       headers: upstreamHeaders(req, t),
-      body: hasBody ? req : null,
+      body: hasBody ? upstreamBody(req) : null,
     },
     new ForwardHandler(res, t, method === 'HEAD', onFail, onDone),
   );

@@ -2,6 +2,7 @@
 // past the limit is answered and the connection closed, so nobody can make the gateway buffer, or even
 // keep receiving, hundreds of MiB.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 
 /** The largest form the proxy's own routes (/.gatehouse/*) read. */
 export const FORM_LIMIT_BYTES = 4096;
@@ -58,4 +59,22 @@ export function closeIfUnread(req: IncomingMessage, res: ServerResponse): void {
 /** Marks the response as the connection's last (Connection: close), before its head is written. */
 export function lastOnConnection(res: ServerResponse): void {
   res.shouldKeepAlive = false;
+}
+
+/**
+ * The client's body as the device's request body. undici destroys the body it was given when the device
+ * closes early (an nginx 405 or 413 before the upload ends); a wrapper keeps that from destroying the
+ * client's socket before the device's answer is passed on. The client's side then stops being read.
+ */
+export function upstreamBody(req: IncomingMessage): Readable {
+  const out = new PassThrough();
+  req.pipe(out);
+  req.once('close', () => {
+    if (!req.complete) out.destroy(new Error('the client closed the connection'));
+  });
+  out.once('close', () => {
+    req.unpipe(out);
+    if (!req.complete) req.pause();
+  });
+  return out;
 }
