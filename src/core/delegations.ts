@@ -35,7 +35,9 @@ export class DelegationService {
     const self = p.usersByName.get(actor.username);
     // approval.decision.requires.passkey covers handing one's approval rights over, too.
     const pk =
-      this.params && self ? passkeyDetails(await decisionPasskey(await this.params.params(), this.passkeys, self, 'delegate', d.to, actor.channel, passkey)) : {};
+      this.params && self
+        ? passkeyDetails(await decisionPasskey(await this.params.params(), this.passkeys, self, 'delegate', d.to, actor.channel, passkey))
+        : {};
     if (to.id === actor.id) throw new GatehouseError('invalid', 'you cannot delegate to yourself');
     const now = this.clock.now();
     const { startsAt, endsAt } = d.period(now);

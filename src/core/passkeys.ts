@@ -173,7 +173,11 @@ export class PasskeyService {
   }
 
   /** Options for an assertion by `user` for `purpose` and `scope`; the user must have a passkey. */
-  async assertionOptions(user: User, purpose: Exclude<PasskeyPurpose, 'register'>, scope: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async assertionOptions(
+    user: User,
+    purpose: Exclude<PasskeyPurpose, 'register'>,
+    scope: string,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const mine = await this.store.list(user.id);
     if (!mine.length) throw refused(`${user.username} has no passkey: enrol one in the console (Passkeys) first`);
     return generateAuthenticationOptions({
@@ -189,7 +193,13 @@ export class PasskeyService {
    * Checks an assertion by `user` for exactly `purpose` and `scope`: the signature, user verification, the
    * challenge (spent here, once) and the counter. Throws passkey_required with `why` otherwise.
    */
-  async verify(user: User, purpose: Exclude<PasskeyPurpose, 'register'>, scope: string, response: unknown, why: string): Promise<PasskeyUse> {
+  async verify(
+    user: User,
+    purpose: Exclude<PasskeyPurpose, 'register'>,
+    scope: string,
+    response: unknown,
+    why: string,
+  ): Promise<PasskeyUse> {
     const no = (detail: string) => refused(`${why}: ${detail}`);
     if (!response || typeof response !== 'object') throw no('no passkey assertion was sent');
     const r = response as AuthenticationResponseJSON;
@@ -215,7 +225,8 @@ export class PasskeyService {
     if (!(await this.store.spend(challenge, user.id, purpose, scope, this.clock.now())))
       throw no('the assertion was made for another action or request, was already used, or has expired: confirm again');
     const next = v.authenticationInfo.newCounter;
-    if (!(await this.store.used(key.id, key.counter, next, this.clock.now()))) throw no('the passkey counter went backwards (a cloned key?)');
+    if (!(await this.store.used(key.id, key.counter, next, this.clock.now())))
+      throw no('the passkey counter went backwards (a cloned key?)');
     return { passkeyId: key.id, name: key.name, credentialId: key.credentialId };
   }
 }

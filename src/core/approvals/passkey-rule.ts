@@ -39,7 +39,13 @@ export async function decisionPasskey(
       `${PASSKEY_PARAM} is on: every decision needs a fresh passkey confirmation, which ${WORDS[channel] ?? `the ${channel} channel`} cannot carry. Decide in the console or on the email link's confirm page`,
     );
   const what = typeof subject === 'number' ? `request #${subject}` : subject;
-  return passkeys.verify(actor, 'decide', decisionScope(action, subject), assertion, `${PASSKEY_PARAM} is on: to ${action} ${what}, confirm with your passkey`);
+  return passkeys.verify(
+    actor,
+    'decide',
+    decisionScope(action, subject),
+    assertion,
+    `${PASSKEY_PARAM} is on: to ${action} ${what}, confirm with your passkey`,
+  );
 }
 
 /** The audit's record of the passkey that confirmed a decision. */

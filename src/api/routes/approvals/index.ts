@@ -7,7 +7,15 @@ import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../
 import { isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
 import { ById, errors, list } from '../schema.js';
-import { Approval, ApprovalAsked, ApprovalComment, ApprovalDetail, ApprovalListQuery, ApprovalPasskey, NewApprovalRequest } from './schema.js';
+import {
+  Approval,
+  ApprovalAsked,
+  ApprovalComment,
+  ApprovalDetail,
+  ApprovalListQuery,
+  ApprovalPasskey,
+  NewApprovalRequest,
+} from './schema.js';
 import { callerOf, nextBefore, type Ctx } from '../context.js';
 import { approvalViews, type ApprovalViews } from './views.js';
 
@@ -150,9 +158,14 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
   action('approve', 'Approve (the current level of) a request', true, (id, c, comment, passkey) =>
     s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey }),
   );
-  action('reject', 'Reject a request, with a comment (required when approval.reject.comment.required)', true, async (id, c, comment, passkey) => {
-    return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey });
-  });
+  action(
+    'reject',
+    'Reject a request, with a comment (required when approval.reject.comment.required)',
+    true,
+    async (id, c, comment, passkey) => {
+      return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey });
+    },
+  );
   action('cancel', 'Cancel my waiting request', false, (id, c, _, passkey) =>
     s.approvals.cancel(id, c.user.username, c.channel, proofOf(c), passkey),
   );

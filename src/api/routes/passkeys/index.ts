@@ -30,7 +30,8 @@ export async function passkeyRoutes(app: FastifyInstance, ctx: Ctx) {
     },
     async (req, reply) => {
       const c = callerOf(req);
-      if (c.channel !== 'web') return deny(reply, 403, 'passkey_required', `${PASSKEY_PARAM}: API tokens cannot carry a passkey; decide in the console`);
+      if (c.channel !== 'web')
+        return deny(reply, 403, 'passkey_required', `${PASSKEY_PARAM}: API tokens cannot carry a passkey; decide in the console`);
       const { id } = req.params as { id: number };
       const { action } = req.body as { action: Action };
       return s.passkeys.assertionOptions(c.user, 'decide', decisionScope(action, id));

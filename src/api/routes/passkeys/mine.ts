@@ -14,7 +14,8 @@ import { MyPasskeys, NewPasskey, WebAuthnOptions, PasskeyHolders, PasskeyId, Pas
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 export const presentPasskey = (p: Passkey) => ({ id: p.id, name: p.name, createdAt: iso(p.createdAt), lastUsedAt: iso(p.lastUsedAt) });
 
-export function myPasskeyRoutes(app: FastifyInstance, { s }: Ctx) {
+export function myPasskeyRoutes(app: FastifyInstance, ctx: Ctx) {
+  const { s } = ctx;
   app.get(
     '/me/passkeys',
     { config: { allow: 'user' }, schema: { tags: ['passkeys'], summary: 'My passkeys', response: { 200: MyPasskeys, ...errors } } },
@@ -28,7 +29,11 @@ export function myPasskeyRoutes(app: FastifyInstance, { s }: Ctx) {
     '/me/passkeys/options',
     {
       config: { allow: 'user' },
-      schema: { tags: ['passkeys'], summary: 'Start enrolling a passkey: options for navigator.credentials.create()', response: { 200: WebAuthnOptions, ...errors } },
+      schema: {
+        tags: ['passkeys'],
+        summary: 'Start enrolling a passkey: options for navigator.credentials.create()',
+        response: { 200: WebAuthnOptions, ...errors },
+      },
     },
     async (req, reply) => {
       const c = callerOf(req);
@@ -66,6 +71,10 @@ export function myPasskeyRoutes(app: FastifyInstance, { s }: Ctx) {
     },
   );
 
+  myPasskeyRemoveRoute(app, ctx);
+}
+
+function myPasskeyRemoveRoute(app: FastifyInstance, { s }: Ctx) {
   app.delete(
     '/me/passkeys/:id',
     {
@@ -117,14 +126,20 @@ export function adminPasskeyRoutes(app: FastifyInstance, { s }: Ctx) {
     '/users/:username/passkeys',
     {
       config: { allow: 'admin' },
-      schema: { tags: ['passkeys'], summary: "Admin: remove all of a user's passkeys (a lost device)", params: PasskeyUser, response: { 200: Ok, ...errors } },
+      schema: {
+        tags: ['passkeys'],
+        summary: "Admin: remove all of a user's passkeys (a lost device)",
+        params: PasskeyUser,
+        response: { 200: Ok, ...errors },
+      },
     },
     async (req) => {
       const c = callerOf(req);
       const u = (await s.policy.current()).usersByName.get((req.params as { username: string }).username);
       if (!u) throw new GatehouseError('not_found', 'user not found');
       const gone = [];
-      for (const p of await s.passkeys.list(u.id)) if (await s.passkeys.remove(u.id, p.id)) gone.push({ name: p.name, credentialId: p.credentialId });
+      for (const p of await s.passkeys.list(u.id))
+        if (await s.passkeys.remove(u.id, p.id)) gone.push({ name: p.name, credentialId: p.credentialId });
       await s.audit({
         actor: c.user.username,
         actorId: c.user.id,
