@@ -118,12 +118,19 @@ export class PasskeyService {
     return this.store.remove(userId, id);
   }
 
-  private async challenge(userId: number, purpose: PasskeyPurpose, scope: string): Promise<string> {
+  /** A new challenge row; the options carry its bytes, which the client data returns base64url-encoded. */
+  private async challenge(userId: number, purpose: PasskeyPurpose, scope: string): Promise<Uint8Array<ArrayBuffer>> {
     const now = this.clock.now();
     await this.store.pruneChallenges(now - CHALLENGE_MS);
-    const challenge = randomBytes(32).toString('base64url');
-    await this.store.addChallenge({ challenge, userId, purpose, scope, expiresAt: now + CHALLENGE_MS });
-    return challenge;
+    const bytes = new Uint8Array(randomBytes(32));
+    await this.store.addChallenge({
+      challenge: Buffer.from(bytes).toString('base64url'),
+      userId,
+      purpose,
+      scope,
+      expiresAt: now + CHALLENGE_MS,
+    });
+    return bytes;
   }
 
   async registrationOptions(user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -219,7 +226,9 @@ export class PasskeyService {
         counter: key.counter,
         transports: key.transports as AuthenticatorTransport[],
       },
-    }).catch(() => null);
+    }).catch((e: unknown) => (e instanceof Error && /counter/i.test(e.message) ? ('counter' as const) : null));
+    // A signature counter that did not move forward: a replayed assertion, or a cloned key.
+    if (v === 'counter') throw no('the assertion was already used (the passkey counter did not move forward)');
     if (!v?.verified) throw no('the passkey assertion could not be verified');
     // Spent only after the signature checks out; the scope binds it to this decision and no other.
     if (!(await this.store.spend(challenge, user.id, purpose, scope, this.clock.now())))
