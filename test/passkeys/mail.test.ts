@@ -120,7 +120,10 @@ describe('passkeys on the mail channels', () => {
       body: '{}',
     });
     assert.equal(opts.status, 200);
-    const ok = await post(approveB, { passkey: JSON.stringify(key.assert(await opts.json())), comment: 'with my key' });
+    const ok = await post(approveB, {
+      passkey: JSON.stringify(key.assert((await opts.json()) as { challenge: string })),
+      comment: 'with my key',
+    });
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.match(await ok.text(), /approved/);
     assert.equal((await s.approvals.get(b.id))!.status, 'approved');

@@ -25,7 +25,7 @@ function Holders() {
         <button
           type="button"
           className="small danger"
-          aria-label={`Remove the passkeys of ${h.username}`}
+          aria-label={`Remove all passkeys of ${h.username}`}
           onClick={() => {
             if (confirm(`Remove every passkey of ${h.username}?`))
               void del(`/users/${encodeURIComponent(h.username)}/passkeys`).then(reload);
