@@ -4,11 +4,12 @@
 // another request; a fresh one fired 20 times in parallel decides once; an API token is refused.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
 import { ADMIN, startGateway, type Gw } from '../ssh/gateway.js';
 import { freePort } from '../mail/helpers.js';
-import { CHROMIUM, SKIP, axe, ensureConsoleBuilt, logIn, shot } from '../web/browser.js';
+import { SKIP, axe, ensureConsoleBuilt, logIn, shot } from '../web/browser.js';
+import { launchForPasskeys, virtualAuthenticator } from './chromium.js';
 
 const PARAM = 'approval.decision.requires.passkey';
 const BOB = 'bob-S3cret-pass';
@@ -68,25 +69,10 @@ describe('console passkeys with a virtual authenticator and a real ssh', { skip:
     gw = await startGateway(sshd, { env: { GATEHOUSE_WEB_PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}` } });
     base = `http://localhost:${port}`;
     await gw.s.admin.grantAccess(ADMIN, 'ops', 'db', 'ssh,sftp');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync', '--host-resolver-rules=MAP localhost 127.0.0.1'],
-    });
+    browser = await launchForPasskeys();
     ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await ctx.newPage();
-    const cdp = await ctx.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await virtualAuthenticator(ctx, page);
     page.on('request', (r) => {
       const h = r.headers()['x-csrf-token'];
       if (h) csrf = h;

@@ -21,6 +21,8 @@ import {
 import { decisionScope } from '../../src/core/passkeys.js';
 import type { Services } from '../../src/services.js';
 import { SoftAuthenticator } from './soft-authenticator.js';
+import { SKIP } from '../web/browser.js';
+import { launchForPasskeys, virtualAuthenticator } from './chromium.js';
 
 fastMailEnv();
 const PARAM = 'approval.decision.requires.passkey';
@@ -30,12 +32,14 @@ describe('passkeys on the mail channels', () => {
   let gw: Gateway;
   let s: Services;
   let key: SoftAuthenticator;
+  let local: string;
   const bob = async () => (await s.policy.current()).usersByName.get('bob')!;
 
   before(async () => {
     sink = await startSink();
     const port = await freePort();
     gw = await startGateway(sink.port, { GATEHOUSE_WEB_PORT: String(port), GATEHOUSE_PUBLIC_URL: `http://localhost:${port}` });
+    local = `http://localhost:${port}`;
     s = gw.g.services;
     await seedOrg(s);
     key = new SoftAuthenticator(s.passkeys.rp.id, s.passkeys.rp.origin);
@@ -48,15 +52,15 @@ describe('passkeys on the mail channels', () => {
   });
 
   let combo = 0;
-  async function waiting() {
+  async function waiting(username = 'alice') {
     const [device, protocol] = (
       [
         ['web01', 'ssh'],
         ['web01', 'sftp'],
         ['db01', 'ssh'],
       ] as const
-    )[combo++];
-    const res = await s.approvals.request({ username: 'alice', device, protocol, reason: 'deploy 42', channel: 'ssh' });
+    )[combo++ % 3];
+    const res = await s.approvals.request({ username, device, protocol, reason: 'deploy 42', channel: 'ssh' });
     if (res.outcome !== 'waiting') throw new Error('expected a waiting request');
     const id = res.request.id;
     const mail = await waitFor('the approver mail', () => sink.to('bob@example.com').find((m) => m.parsed.subject === SUBJECT(id)));
@@ -135,5 +139,23 @@ describe('passkeys on the mail channels', () => {
     assert.equal(late.status, 403);
     assert.match(await late.text(), /counter did not move forward/);
     assert.equal((await s.approvals.get(a.id))!.status, 'waiting');
+  });
+
+  test('in Chromium: the confirm page asks the authenticator for the passkey, then decides', { skip: SKIP }, async () => {
+    const { id, mail } = await waiting('dave');
+    const browser = await launchForPasskeys();
+    try {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await virtualAuthenticator(ctx, page, key);
+      await page.goto(local + path(links(mail).approve));
+      await page.getByRole('button', { name: `Approve request #${id}` }).click();
+      await page.getByRole('heading', { name: 'Approved' }).waitFor({ timeout: 15_000 });
+      assert.equal((await s.approvals.get(id))!.status, 'approved');
+      const [rec] = await s.adminStore.listAudit({ limit: 1, action: 'approval.approve', targetType: 'approval', targetId: String(id) });
+      assert.equal((rec.details.passkey as { name: string }).name, 'bob-key');
+    } finally {
+      await browser.close();
+    }
   });
 });

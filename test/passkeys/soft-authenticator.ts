@@ -34,6 +34,11 @@ export class SoftAuthenticator {
     this.cose = isoCBOR.encode(m);
   }
 
+  /** The private key as CDP's WebAuthn.addCredential takes it (base64 PKCS#8). */
+  pkcs8(): string {
+    return this.key.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+  }
+
   get id(): string {
     return b64(this.credentialId);
   }
