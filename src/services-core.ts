@@ -25,13 +25,14 @@ import { LoginLimiter } from './core/limiter.js';
 import type { ProtocolRepositories } from './core/ports/protocol-repos.js';
 import { protocolRepositories } from './storage/protocol-repos.js';
 import { DelegationService } from './core/delegations.js';
+import { PasskeyService } from './core/passkeys.js';
 import type { AdminStore } from './core/ports/admin-store.js';
 import type { ApiStore } from './core/ports/api-store.js';
 import type { DirectoryStore } from './core/ports/directory-store.js';
 import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
 import type { NodeStorePort } from './core/nodes.js';
-import type { AuditEntry } from './core/types.js';
+import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
 
@@ -53,6 +54,8 @@ export interface Services extends ProtocolRepositories {
   nodeStore: NodeStorePort;
   /** Delegation of approval rights, validated. */
   delegations: DelegationService;
+  /** Passkeys (WebAuthn): enrolment, the login's second factor, and decisions' assertions. */
+  passkeys: PasskeyService;
   bus: EventBus;
   policy: PolicyCache;
   grants: GrantCache;
@@ -186,7 +189,11 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     delegationsTo: (u, at) => store.delegationsTo(u, at),
   });
   // The second factor is checked by the engine at every decision, whatever the channel.
-  const approvals = new ApprovalService(store, policy, grants, params, clock, bus, dir.totp);
+  const url = new URL(config.publicUrl);
+  const passkeys = new PasskeyService(repos.passkeyStore, clock, { id: url.hostname, origin: url.origin, name: 'Gatehouse' });
+  // A user who enrolled a passkey proves a factor to decide, as one who enrolled the TOTP does.
+  const factor = { requiredToDecide: async (u: User) => (await dir.totp.requiredToDecide(u)) || (await passkeys.has(u.id)) };
+  const approvals = new ApprovalService(store, policy, grants, params, clock, bus, factor, passkeys);
   const admin = new AdminService(
     store,
     adminStore,
@@ -221,7 +228,8 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     directoryStore: repos.directoryStore,
     mail: repos.mail,
     nodeStore: repos.nodeStore,
-    delegations: new DelegationService(store, policy, clock),
+    delegations: new DelegationService(store, policy, clock, params, passkeys),
+    passkeys,
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
     limiter: new LoginLimiter(repos.loginAttempts, clock),
     auditCounts,

@@ -16,6 +16,7 @@ export * from './routes/params/schema.js';
 export * from './routes/rdp/schema.js';
 export * from './routes/reports/schema.js';
 export * from './routes/second-factor/schema.js';
+export * from './routes/passkeys/schema.js';
 export * from './routes/sessions/schema.js';
 export * from './routes/tokens/schema.js';
 export * from './routes/user-groups/schema.js';

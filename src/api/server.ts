@@ -29,6 +29,7 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
         expired: 409,
         self_approval: 403,
         second_factor_required: 403,
+        passkey_required: 403,
         no_approver: 409,
         reason_required: 400,
         unavailable: 503,

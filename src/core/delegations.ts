@@ -1,6 +1,8 @@
 // Delegation of approval rights: an approver hands their rights to another user for a period. While it
 // is in force the delegate may decide what the approver may (core/approvals/approver.ts).
 import type { Actor } from './admin/service.js';
+import { decisionPasskey, passkeyDetails, type DecisionPasskeys } from './approvals/passkey-rule.js';
+import type { ParamSource } from './approvals/inputs.js';
 import { GatehouseError } from './errors.js';
 import type { Clock } from './ports/clock.js';
 import type { DelegationStore } from './ports/delegations.js';
@@ -20,14 +22,22 @@ export class DelegationService {
     private readonly store: DelegationStore,
     private readonly policy: { current(): Promise<Pick<PolicySnapshot, 'usersByName'>> },
     private readonly clock: Clock,
+    private readonly params?: ParamSource,
+    private readonly passkeys?: DecisionPasskeys,
   ) {}
 
   /** Validates and records a delegation from `actor`, audited on the actor's channel. */
-  async delegate(actor: Actor, d: NewDelegation): Promise<Delegation> {
+  async delegate(actor: Actor, d: NewDelegation, passkey?: unknown): Promise<Delegation> {
     if (actor.id === null) throw new GatehouseError('invalid', 'only a user can delegate approval rights');
     const p = await this.policy.current();
     const to = p.usersByName.get(d.to);
     if (!to || to.disabled) throw new GatehouseError('not_found', `unknown user '${d.to}'`);
+    const self = p.usersByName.get(actor.username);
+    // approval.decision.requires.passkey covers handing one's approval rights over, too.
+    const pk =
+      this.params && self
+        ? passkeyDetails(await decisionPasskey(await this.params.params(), this.passkeys, self, 'delegate', d.to, actor.channel, passkey))
+        : {};
     if (to.id === actor.id) throw new GatehouseError('invalid', 'you cannot delegate to yourself');
     const now = this.clock.now();
     const { startsAt, endsAt } = d.period(now);
@@ -40,7 +50,7 @@ export class DelegationService {
         channel: actor.channel,
         action: 'delegation.create',
         targetType: 'delegation',
-        details: { to: d.to, start: startsAt, end: endsAt },
+        details: { to: d.to, start: startsAt, end: endsAt, ...pk },
       },
       now,
     );

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'reason_required'
   /** The decider must prove a second factor on this channel (a new console login, a code). */
   | 'second_factor_required'
+  /** approval.decision.requires.passkey: the decision needs a fresh passkey assertion made for it. */
+  | 'passkey_required'
   | 'unavailable';
 
 export class GatehouseError extends Error {

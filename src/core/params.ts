@@ -68,6 +68,13 @@ const defs: ParamDef[] = [
     default: 'false',
     meaning: 'Rejecting a request needs a comment (the requester reads why).',
   },
+  {
+    name: 'approval.decision.requires.passkey',
+    kind: 'boolean',
+    default: 'false',
+    meaning:
+      'Every decision (approve, reject, revoke, escalate, delegate) needs a fresh passkey confirmation made for it; API tokens, the CLI, email replies and SSH are refused.',
+  },
   ...(['ssh', 'sftp', 'rdp', 'http'] as const).map((p): ParamDef => ({
     name: `disable.instant.approval.for.${p}`,
     kind: 'boolean',

@@ -6,6 +6,7 @@ import type { DirectoryStore } from '../core/ports/directory-store.js';
 import type { LoginAttemptStore } from '../core/ports/login-attempts.js';
 import type { MailStore } from '../core/ports/mail.js';
 import type { NodeStorePort } from '../core/nodes.js';
+import type { PasskeyStore } from '../core/passkeys.js';
 import type { SessionStorePort } from '../core/sessions.js';
 import type { AuditEntry } from '../core/types.js';
 import { KyselyAdminStore } from './admin-store.js';
@@ -14,6 +15,7 @@ import { KyselyDirectoryStore } from './directory-store.js';
 import { KyselyLoginAttemptStore } from './login-attempts.js';
 import { KyselyMailStore } from './mail-store.js';
 import { KyselyNodeStore } from './nodes-store.js';
+import { KyselyPasskeyStore } from './passkey-store.js';
 import { KyselySessionStore, type KyselyStore } from './store.js';
 
 export interface Repositories {
@@ -23,6 +25,7 @@ export interface Repositories {
   loginAttempts: LoginAttemptStore;
   mail: MailStore;
   nodeStore: NodeStorePort;
+  passkeyStore: PasskeyStore;
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
 }
 
@@ -34,6 +37,7 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     loginAttempts: new KyselyLoginAttemptStore(store.db),
     mail: new KyselyMailStore(store.db),
     nodeStore: new KyselyNodeStore(store.db),
+    passkeyStore: new KyselyPasskeyStore(store.db),
     sessionStore: new KyselySessionStore(store),
   };
 }

@@ -365,4 +365,28 @@ export interface Database extends MailTables {
   totp_secrets: TotpSecretsTable;
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
+}
+
+/** A WebAuthn credential; public_key is base64url COSE, counter the last signature count seen. */
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+/** A WebAuthn challenge, single use, bound to a user, a purpose and a scope. */
+export interface PasskeyChallengesTable {
+  challenge: string;
+  user_id: number;
+  purpose: string;
+  scope: string;
+  expires_at: number;
+  used_at: number | null;
 }

@@ -107,6 +107,38 @@ const ROUTES: Row[] = [
   { method: 'DELETE', path: '/api/v1/users/zed/second-factor', expect: { admin: 200 } },
   { method: 'PUT', path: '/api/v1/user-groups/qa/second-factor', body: { required: false }, expect: { admin: 200 } },
   { method: 'PUT', path: '/api/v1/second-factor/approvers', body: { required: false }, expect: { admin: 200 } },
+  // Passkeys (src/api/routes/passkeys; behaviour tested in test/passkeys).
+  {
+    method: 'POST',
+    path: '/api/v1/session/passkey/options',
+    body: { ticket: 'not-a-ticket-0123' },
+    expect: { alice: 401, bob: 401, admin: 401 },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/session/passkey',
+    body: {
+      ticket: 'not-a-ticket-0123',
+      response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', authenticatorData: 'AA', signature: 'AA' } },
+    },
+    expect: { alice: 401, bob: 401, admin: 401 },
+  },
+  { method: 'GET', path: '/api/v1/me/passkeys', expect: { alice: 200, bob: 200, admin: 200 } },
+  { method: 'POST', path: '/api/v1/me/passkeys/options', expect: { alice: 200, bob: 200, admin: 200 } },
+  {
+    method: 'POST',
+    path: '/api/v1/me/passkeys',
+    body: {
+      name: 'x',
+      response: { id: 'AA', rawId: 'AA', type: 'public-key', response: { clientDataJSON: 'AA', attestationObject: 'AA' } },
+    },
+    expect: { alice: 400, bob: 400, admin: 400 },
+  },
+  { method: 'DELETE', path: '/api/v1/me/passkeys/99999', expect: { alice: 404, bob: 404, admin: 404 } },
+  { method: 'GET', path: '/api/v1/passkeys/holders', expect: { admin: 200 } },
+  { method: 'DELETE', path: '/api/v1/users/nobody/passkeys', expect: { admin: 404 } },
+  // Nobody here has a passkey: passkey_required (403) for everyone logged in.
+  { method: 'POST', path: '/api/v1/approvals/99999/passkey-options', body: { action: 'approve' }, expect: {} },
   { method: 'GET', path: '/api/v1/directory', expect: { admin: 404 } },
   { method: 'POST', path: '/api/v1/directory/sync', body: { dryRun: true }, expect: { admin: 404 } },
 ];

@@ -344,6 +344,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     ['/sessions', 'Sessions'],
     ['/audit', 'Audit Log'],
     ['/tokens', 'API Tokens'],
+    ['/passkeys', 'Passkeys'],
   ];
 
   test('every main page: screenshot at 1280 px and phone width, no serious axe-core violation, no horizontal overflow on a phone', async () => {

@@ -2,17 +2,43 @@
 // second factor; and the page shown when the session cannot be checked.
 import { useEffect, useState } from 'react';
 import { post } from './api';
+import { passkeyLogin } from './passkey';
 import type { Me } from './types';
 import { Field, FormError, useForm } from './ui';
 
-type LoginAnswer = Me | { secondFactor: 'required' | 'enrol'; ticket: string };
+type LoginAnswer = Me | { secondFactor: 'required' | 'enrol'; ticket: string; passkey?: boolean; totp?: boolean };
 interface Enrolment {
   secret: string;
   qrDataUrl: string;
 }
 
-/** The second login step when a group asks for a second factor: a TOTP code, after enrolment if none yet. */
-function SecondFactor({ ticket, enrol, onIn }: { ticket: string; enrol: boolean; onIn: (m: Me) => void }) {
+/** The passkey button of the second step: the browser asks the authenticator, the server checks the assertion. */
+function PasskeyStep({ ticket, onIn }: { ticket: string; onIn: (m: Me) => void }) {
+  const f = useForm();
+  return (
+    <div className="passkey-step">
+      <button type="button" disabled={f.busy} onClick={() => void f.run(async () => onIn(await passkeyLogin<Me>(ticket)))}>
+        Use a passkey
+      </button>
+      <FormError errors={f.errors} />
+    </div>
+  );
+}
+
+/** The second login step: a passkey, or a TOTP code (after enrolment if a group asks for one and none is set up). */
+function SecondFactor({
+  ticket,
+  enrol,
+  passkey,
+  totp,
+  onIn,
+}: {
+  ticket: string;
+  enrol: boolean;
+  passkey: boolean;
+  totp: boolean;
+  onIn: (m: Me) => void;
+}) {
   const f = useForm();
   const [code, setCode] = useState('');
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
@@ -38,6 +64,13 @@ function SecondFactor({ ticket, enrol, onIn }: { ticket: string; enrol: boolean;
         </button>
       </div>
     );
+  if (passkey && !totp)
+    return (
+      <div>
+        <h2>Second factor</h2>
+        <PasskeyStep ticket={ticket} onIn={onIn} />
+      </div>
+    );
   return (
     <form
       onSubmit={(e) => {
@@ -50,6 +83,7 @@ function SecondFactor({ ticket, enrol, onIn }: { ticket: string; enrol: boolean;
       }}
     >
       <h2>Second factor</h2>
+      {passkey && <PasskeyStep ticket={ticket} onIn={onIn} />}
       {enrol && enrolment && (
         <>
           <p>Your group requires a second factor. Scan this code with an authenticator app, or enter the key by hand.</p>
@@ -76,20 +110,21 @@ export function Login({ onIn }: { onIn: (m: Me) => void }) {
   const f = useForm();
   const [username, setU] = useState('');
   const [password, setP] = useState('');
-  const [step, setStep] = useState<{ ticket: string; enrol: boolean } | null>(null);
+  const [step, setStep] = useState<{ ticket: string; enrol: boolean; passkey: boolean; totp: boolean } | null>(null);
   return (
     <main className="login" id="main">
       <div className="login-box">
         <h1>Gatehouse</h1>
         {step ? (
-          <SecondFactor ticket={step.ticket} enrol={step.enrol} onIn={onIn} />
+          <SecondFactor ticket={step.ticket} enrol={step.enrol} passkey={step.passkey} totp={step.totp} onIn={onIn} />
         ) : (
           <form
             onSubmit={(e) => {
               e.preventDefault();
               void f.run(async () => {
                 const r = await post<LoginAnswer>('/session', { username, password });
-                if ('ticket' in r) setStep({ ticket: r.ticket, enrol: r.secondFactor === 'enrol' });
+                if ('ticket' in r)
+                  setStep({ ticket: r.ticket, enrol: r.secondFactor === 'enrol', passkey: !!r.passkey, totp: r.totp !== false });
                 else onIn(r);
               });
             }}

@@ -25,6 +25,7 @@ export const NAV: NavItem[] = [
   { path: '/audit', label: 'Audit Log', show: admin },
   { path: '/reports', label: 'Reports', show: admin },
   { path: '/tokens', label: 'API Tokens', show: () => true },
+  { path: '/passkeys', label: 'Passkeys', show: () => true },
 ];
 
 /** What the frame shows as the page's heading and the document's title. */

@@ -23,6 +23,7 @@ import { httpProxyLoginRoutes } from './http-proxy-login/index.js';
 import { loginRoutes } from './login/index.js';
 import { mailSettingsRoutes } from './mail-settings/index.js';
 import { paramRoutes } from './params/index.js';
+import { passkeyRoutes } from './passkeys/index.js';
 import { rdpRoutes } from './rdp/index.js';
 import { recordingRoutes } from './recordings/index.js';
 import { reportRoutes } from './reports/index.js';
@@ -54,6 +55,7 @@ const API_ROUTES = [
   connectRoutes,
   explainRoutes,
   secondFactorRoutes,
+  passkeyRoutes,
   directoryRoutes,
   rdpRoutes,
   httpProxyLoginRoutes,

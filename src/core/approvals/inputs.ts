@@ -31,6 +31,8 @@ export interface DecideOpts {
   channel: Channel;
   /** What the channel proved about the decider; absent counts as nothing (fail closed). */
   proof?: FactorProof;
+  /** A WebAuthn assertion for this decision (approval.decision.requires.passkey), as the browser sent it. */
+  passkey?: unknown;
 }
 
 export interface ParamSource {

@@ -13,6 +13,8 @@ import type { ApprovalRequest, ApprovalStatus, Channel, Decision, Delegation, Pr
 import { eligibility, effectiveStatus } from './rules.js';
 import { createInTx } from './create.js';
 import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
+import { decisionPasskey, passkeyDetails, type DecisionPasskeys } from './passkey-rule.js';
+import type { DecisionAction } from '../passkeys.js';
 import {
   alreadyDecided,
   checkReason,
@@ -37,6 +39,7 @@ export class ApprovalService {
     private readonly clock: Clock,
     private readonly bus?: EventBus,
     private readonly factor?: DeciderFactor,
+    private readonly passkeys?: DecisionPasskeys,
   ) {}
 
   /** Must `user` prove a second factor to decide now? (The console and the email link ask it before deciding.) */
@@ -44,7 +47,15 @@ export class ApprovalService {
     return this.factor ? this.factor.requiredToDecide(user) : false;
   }
 
-  /** Every decision passes here first: a decider who needs a second factor must have proven it. */
+  /** Every decision by a person passes here first: its passkey (when the parameter asks), then the second factor. */
+  private async confirm(actor: User, action: DecisionAction, id: number, channel: Channel, proof?: FactorProof, assertion?: unknown) {
+    const used = await decisionPasskey(await this.params.params(), this.passkeys, actor, action, id, channel, assertion);
+    // A verified passkey assertion (user verification required) is itself a second factor.
+    await this.requireFactor(actor, used ? 'factor' : proof);
+    return passkeyDetails(used);
+  }
+
+  /** A decider who needs a second factor must have proven it. */
   private async requireFactor(actor: User, proof: FactorProof | undefined): Promise<void> {
     if (proof === 'operator' || proof === 'factor') return;
     if (await this.factorRequiredToDecide(actor))
@@ -139,7 +150,7 @@ export class ApprovalService {
   private async decideRequest(id: number, actorName: string, what: 'approve' | 'reject', opts: DecideOpts): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
-    await this.requireFactor(actor, opts.proof);
+    const pk = await this.confirm(actor, what, id, opts.channel, opts.proof, opts.passkey);
     const params = await this.params.params();
     const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
     const comment = cleanComment(opts.comment);
@@ -168,7 +179,7 @@ export class ApprovalService {
         const patch = { status: 'rejected' as const, decidedAt: now, decidedBy: actor.id, decisionComment: comment };
         if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
         await tx.appendAudit(
-          { ...audit, action: 'approval.reject', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf } },
+          { ...audit, action: 'approval.reject', details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, ...pk } },
           now,
         );
         return { ...r, ...patch };
@@ -184,7 +195,7 @@ export class ApprovalService {
           {
             ...audit,
             action: 'approval.approve-partial',
-            details: { level: r.currentLevel, comment, count: approvers.size, quorum: level.quorum },
+            details: { level: r.currentLevel, comment, count: approvers.size, quorum: level.quorum, ...pk },
           },
           now,
         );
@@ -197,7 +208,7 @@ export class ApprovalService {
           escalateAt: escalateAt(r.route.levels[r.currentLevel + 1], now),
         };
         if (!(await tx.updateRequest(id, base, patch))) throw alreadyDecided(r);
-        await tx.appendAudit({ ...audit, action: 'approval.level-approved', details: { level: r.currentLevel, comment } }, now);
+        await tx.appendAudit({ ...audit, action: 'approval.level-approved', details: { level: r.currentLevel, comment, ...pk } }, now);
         return { ...r, ...patch, event: 'approval.level-approved' };
       }
       const validityMs = params.int('approval.validity.minutes') * 60_000;
@@ -209,7 +220,7 @@ export class ApprovalService {
         {
           ...audit,
           action: 'approval.approve',
-          details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, grantEnd: window.grantEnd },
+          details: { level: r.currentLevel, comment, onBehalfOf: elig.onBehalfOf, grantEnd: window.grantEnd, ...pk },
         },
         now,
       );
@@ -219,12 +230,13 @@ export class ApprovalService {
   }
 
   /** The requester (or an admin) withdraws a waiting request. */
-  async cancel(id: number, actorName: string, channel: Channel, proof?: FactorProof): Promise<ApprovalRequest> {
+  async cancel(id: number, actorName: string, channel: Channel, proof?: FactorProof, passkey?: unknown): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
     // Only the requester or an admin may cancel; an admin cancelling someone else's request decides it.
-    const unproven = actor.isAdmin
-      ? await this.requireFactor(actor, proof).then(
+    const deciding = actor.isAdmin && (await this.store.getRequest(id))?.requesterId !== actor.id;
+    const unproven = deciding
+      ? await this.confirm(actor, 'cancel', id, channel, proof, passkey).then(
           () => null,
           (e: unknown) => e,
         )
@@ -249,7 +261,7 @@ export class ApprovalService {
   async revoke(id: number, actorName: string, opts: DecideOpts): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = this.actor(p, actorName);
-    await this.requireFactor(actor, opts.proof);
+    const pk = await this.confirm(actor, 'revoke', id, opts.channel, opts.proof, opts.passkey);
     const comment = cleanComment(opts.comment);
     const delegations = await this.store.delegationsTo(actor.id, this.clock.now());
     // A delegate may revoke what the delegator may (the delegation must be in force now).
@@ -277,7 +289,7 @@ export class ApprovalService {
             action: 'approval.revoke',
             targetType: 'approval',
             targetId: id,
-            details: { comment },
+            details: { comment, ...pk },
           },
           now,
         );
@@ -288,10 +300,10 @@ export class ApprovalService {
   }
 
   /** Moves a waiting level's authority up: its approvers are joined by the next level's (the admins at the last level). */
-  async escalate(id: number, actorName: string | null, channel: Channel, proof?: FactorProof): Promise<ApprovalRequest> {
+  async escalate(id: number, actorName: string | null, channel: Channel, proof?: FactorProof, passkey?: unknown): Promise<ApprovalRequest> {
     const p = await this.policy.current();
     const actor = actorName === null ? null : this.actor(p, actorName);
-    if (actor) await this.requireFactor(actor, proof);
+    const pk = actor ? await this.confirm(actor, 'escalate', id, channel, proof, passkey) : {};
     const delegations = actor ? await this.store.delegationsTo(actor.id, this.clock.now()) : [];
     const see = async (tx: TxStore, r: ApprovalRequest, now: number) => {
       if (actor) await this.authorizeSee(tx, r, actor, delegations, now);
@@ -321,7 +333,7 @@ export class ApprovalService {
           action: 'approval.escalate',
           targetType: 'approval',
           targetId: id,
-          details: { level: r.currentLevel, added: added.map((u) => p.userName(u)) },
+          details: { level: r.currentLevel, added: added.map((u) => p.userName(u)), ...pk },
         },
         now,
       );

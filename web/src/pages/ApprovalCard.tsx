@@ -3,6 +3,7 @@
 import { forwardRef, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { post } from '../api';
+import { decisionBody } from '../passkey';
 import type { Approval } from '../types';
 import { statusLabel } from '../labels';
 
@@ -61,7 +62,9 @@ export function Decide({ a, onDone, escalate }: { a: Approval; onDone: (r: Appro
       return;
     }
     setBusy(true);
-    post<Approval>(`/approvals/${a.id}/${what}`, what === 'escalate' ? {} : { comment: comment.trim() || undefined })
+    // With approval.decision.requires.passkey, the passkey confirms this action on this request first.
+    decisionBody(a.id, what, what === 'escalate' ? {} : { comment: comment.trim() || undefined })
+      .then((body) => post<Approval>(`/approvals/${a.id}/${what}`, body))
       .then(
         (r) => onDone(r),
         (e: Error) => onDone(null, e.message),

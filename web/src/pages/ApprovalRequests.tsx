@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { get, post, qs } from '../api';
+import { decisionBody } from '../passkey';
 import { Status, Tabs, useLive, useLoad } from '../ui';
 import { approverManager } from './MyApprovals';
 import type { Approval, Me } from '../types';
@@ -99,10 +100,12 @@ function History({ onError }: { onError: (e: string | null) => void }) {
   useLive((ev) => (ev === 'approval' || ev === 'open') && reload());
   const items = data?.items ?? [];
   const revoke = (a: Approval) =>
-    post<Approval>(`/approvals/${a.id}/revoke`, {}).then(
-      () => (onError(null), reload()),
-      (e: Error) => onError(e.message),
-    );
+    decisionBody(a.id, 'revoke', {})
+      .then((body) => post<Approval>(`/approvals/${a.id}/revoke`, body))
+      .then(
+        () => (onError(null), reload()),
+        (e: Error) => onError(e.message),
+      );
   return (
     <section aria-label="Requests I decided" className="inbox">
       {data && !items.length && <p className="muted">You have not decided any request yet.</p>}

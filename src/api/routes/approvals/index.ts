@@ -7,7 +7,15 @@ import type { ApprovalRequest, ApprovalStatus, Protocol as ProtocolT } from '../
 import { isAdmin, proofOf, type Caller } from '../../policy.js';
 import type { ApprovalScope } from '../../store.js';
 import { ById, errors, list } from '../schema.js';
-import { Approval, ApprovalAsked, ApprovalComment, ApprovalDetail, ApprovalListQuery, NewApprovalRequest } from './schema.js';
+import {
+  Approval,
+  ApprovalAsked,
+  ApprovalComment,
+  ApprovalDetail,
+  ApprovalListQuery,
+  ApprovalPasskey,
+  NewApprovalRequest,
+} from './schema.js';
 import { callerOf, nextBefore, type Ctx } from '../context.js';
 import { approvalViews, type ApprovalViews } from './views.js';
 
@@ -122,7 +130,7 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
     name: string,
     summary: string,
     body: boolean,
-    run: (id: number, c: Caller, comment: string | undefined) => Promise<ApprovalRequest>,
+    run: (id: number, c: Caller, comment: string | undefined, passkey: unknown) => Promise<ApprovalRequest>,
   ) =>
     app.post(
       `/approvals/:id/${name}`,
@@ -132,30 +140,39 @@ function decisionRoutes(app: FastifyInstance, { s }: Ctx, { acting, show }: Appr
           tags: ['approvals'],
           summary,
           params: ById,
-          ...(body ? { body: ApprovalComment } : {}),
+          body: body ? ApprovalComment : ApprovalPasskey,
           response: { 200: Approval, ...errors },
         },
       },
       async (req: FastifyRequest) => {
         const c = callerOf(req);
         const { id } = req.params as { id: number };
-        const r = await run(id, c, (req.body as { comment?: string } | undefined)?.comment);
+        const b = req.body as { comment?: string; passkey?: unknown } | undefined;
+        const r = await run(id, c, b?.comment, b?.passkey);
         return show(c, r, await acting(c), true);
       },
     );
 
   // The engine checks the second factor with each decision, from the caller's proof.
-  action('approve', 'Approve (the current level of) a request', true, (id, c, comment) =>
-    s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
+  // With approval.decision.requires.passkey, `passkey` is the assertion made for this action on this request.
+  action('approve', 'Approve (the current level of) a request', true, (id, c, comment, passkey) =>
+    s.approvals.approve(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey }),
   );
-  action('reject', 'Reject a request, with a comment (required when approval.reject.comment.required)', true, async (id, c, comment) => {
-    return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) });
-  });
-  action('cancel', 'Cancel my waiting request', false, (id, c) => s.approvals.cancel(id, c.user.username, c.channel, proofOf(c)));
-  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment) =>
-    s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c) }),
+  action(
+    'reject',
+    'Reject a request, with a comment (required when approval.reject.comment.required)',
+    true,
+    async (id, c, comment, passkey) => {
+      return s.approvals.reject(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey });
+    },
   );
-  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c) =>
-    s.approvals.escalate(id, c.user.username, c.channel, proofOf(c)),
+  action('cancel', 'Cancel my waiting request', false, (id, c, _, passkey) =>
+    s.approvals.cancel(id, c.user.username, c.channel, proofOf(c), passkey),
+  );
+  action('revoke', 'Revoke an approved request: its live sessions end', true, (id, c, comment, passkey) =>
+    s.approvals.revoke(id, c.user.username, { comment, channel: c.channel, proof: proofOf(c), passkey }),
+  );
+  action('escalate', "Escalate a waiting request to the next level's approvers (or the admins)", false, (id, c, _, passkey) =>
+    s.approvals.escalate(id, c.user.username, c.channel, proofOf(c), passkey),
   );
 }

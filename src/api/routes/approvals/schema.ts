@@ -1,6 +1,7 @@
 // Approval requests as the console and scripts see them, and what they send to ask or decide.
 import { Type } from '@sinclair/typebox';
 import { Nullable, Page, Protocol, Status, Time } from '../schema.js';
+import { PasskeyAssertion } from '../passkeys/schema.js';
 
 export const Approval = Type.Object({
   id: Type.Integer(),
@@ -68,7 +69,12 @@ export const ApprovalDetail = Type.Object({
   ),
 });
 
-export const ApprovalComment = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
+export const ApprovalComment = Type.Object(
+  { comment: Type.Optional(Type.String({ maxLength: 1000 })), passkey: Type.Optional(PasskeyAssertion) },
+  { additionalProperties: false },
+);
+/** Escalate and cancel: no comment, but a passkey when approval.decision.requires.passkey is on. */
+export const ApprovalPasskey = Type.Union([Type.Object({ passkey: Type.Optional(PasskeyAssertion) }), Type.Null()]);
 export const NewApprovalRequest = Type.Object(
   {
     device: Type.String({ minLength: 1, maxLength: 64 }),

@@ -17,12 +17,20 @@ type LinkRequest = FastifyRequest<{ Params: { token: string }; Body: Body | unde
 type Attempt = { succeeded(): Promise<void> };
 
 /** Claims the link and decides; a failure not the approver's gives the link back. */
-async function decide(s: Services, links: LinkTokens, reply: FastifyReply, t: TokenRow, approver: User, body: Body, proof: FactorProof) {
+async function decide(
+  s: Services,
+  links: LinkTokens,
+  reply: FastifyReply,
+  t: TokenRow,
+  approver: User,
+  body: Body,
+  { proof, passkey }: { proof: FactorProof; passkey?: unknown },
+) {
   const now = Date.now();
   if (!(await links.claim(t, now))) return sendStale(reply, 410, 'used');
   const comment = typeof body.comment === 'string' ? body.comment : null;
   try {
-    const how = { comment, channel: 'email-link' as const, proof };
+    const how = { comment, channel: 'email-link' as const, proof, passkey };
     const out =
       t.action === 'approve'
         ? await s.approvals.approve(t.request_id, approver.username, how)
@@ -34,10 +42,14 @@ async function decide(s: Services, links: LinkTokens, reply: FastifyReply, t: To
         : `Request #${out.id} is now ${h(out.status)}.`;
     return send(reply, 200, t.action === 'approve' ? 'Approved' : 'Rejected', `<p>${what}</p>`);
   } catch (err) {
+    // A refused passkey decided nothing: the link stays usable for a fresh confirmation.
+    if (err instanceof GatehouseError && err.code === 'passkey_required') await links.release(t).catch(() => {});
     if (err instanceof GatehouseError)
       return send(
         reply,
-        err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' ? 403 : 409,
+        err.code === 'forbidden' || err.code === 'self_approval' || err.code === 'second_factor_required' || err.code === 'passkey_required'
+          ? 403
+          : 409,
         'Not decided',
         `<p>${h(err.message)}. Nothing was changed.</p>`,
       );
@@ -130,7 +142,7 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     const signed = await signIn(req, reply, t, approver, body);
     if ('done' in signed) return signed.done;
     // The approver's second factor, when deciding needs it: a code on this form (or their console session's).
-    const factor = await factorProof(s, sessions, req, t.token_hash, approver, body);
+    const factor = await factorProof(s, sessions, req, t, approver, body);
     if (!('proof' in factor)) {
       if (factor.killLink) await links.kill(t);
       // After a password on this form, a wrong code reads exactly like a wrong password (no password oracle).
@@ -138,6 +150,6 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
       return send(reply, factor.status, factor.title, factor.html);
     }
     await signed.attempt?.succeeded();
-    return decide(s, links, reply, t, approver, body, factor.proof);
+    return decide(s, links, reply, t, approver, body, factor);
   };
 }

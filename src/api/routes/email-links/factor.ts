@@ -1,15 +1,22 @@
 // The second factor on the email link's confirm page. When the approver must prove one to decide, the
 // page asks for the TOTP (or a recovery) code and the POST verifies it, counted by the shared login
 // limiter; a console session of the approver that proved the factor counts too. The approval engine
-// checks the resulting proof again, so a page that forgot to ask could still not decide.
+// checks the resulting proof again, so a page that forgot to ask could still not decide. A passkey counts
+// as the factor (an assertion made for this link's action and request); with approval.decision.requires.passkey
+// on, the page always asks for one, and the engine verifies it.
 import type { FastifyRequest } from 'fastify';
 import type { FactorProof } from '../../../core/approvals/approver.js';
+import { GatehouseError } from '../../../core/errors.js';
 import { waitWords } from '../../../core/limiter.js';
+import { PASSKEY_PARAM } from '../../../core/passkeys.js';
 import type { User } from '../../../core/types.js';
 import { directoryOf } from '../../../directory/index.js';
 import type { Services } from '../../../services.js';
 import { cookies, SESSION_COOKIE } from '../../auth.js';
 import type { ApiStore } from '../../store.js';
+import type { TokenRow } from './links.js';
+import { h } from './page.js';
+import { linkScope, passkeyField, passkeyOf } from './passkey.js';
 
 export interface LinkRefusal {
   status: 401 | 403 | 429;
@@ -24,6 +31,32 @@ const NOT_ENROLLED: LinkRefusal = {
   title: 'Second factor needed',
   html: '<p>Deciding needs your second factor, which is not set up yet: <a href="/">sign in to the console</a> to set it up, then use this link again. Nothing was changed.</p>',
 };
+
+const NO_PASSKEY: LinkRefusal = {
+  status: 403,
+  title: 'Passkey needed',
+  html: `<p>Every decision needs a passkey (${h(PASSKEY_PARAM)}), and you have none yet: <a href="/">sign in to the console</a> to enrol one (Passkeys), then use this link again. Nothing was changed.</p>`,
+};
+
+const NO_ASSERTION: LinkRefusal = {
+  status: 403,
+  title: 'Passkey needed',
+  html: '<p>Deciding needs your passkey: go back and press the button again (your browser asks for the passkey). Nothing was changed.</p>',
+};
+
+/** How this link's decision proves the approver: 'passkey' (the page asks for one), 'code', or a refusal. */
+async function howToProve(
+  s: Services,
+  sessions: ApiStore,
+  req: FastifyRequest,
+  approver: User,
+): Promise<'passkey' | 'code' | null | LinkRefusal> {
+  const hasPasskey = await s.passkeys.has(approver.id);
+  if ((await s.params.params()).bool(PASSKEY_PARAM)) return hasPasskey ? 'passkey' : NO_PASSKEY;
+  if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return null;
+  if (hasPasskey) return 'passkey';
+  return (await directoryOf(s).totp.enrolled(approver.id)) ? 'code' : NOT_ENROLLED;
+}
 
 /** The user signed in to the console in this browser, if any. */
 export async function consoleUserId(s: Services, sessions: ApiStore, req: FastifyRequest): Promise<number | null> {
@@ -44,11 +77,13 @@ async function consoleProved(s: Services, sessions: ApiStore, req: FastifyReques
 export async function factorField(
   s: Services,
   sessions: ApiStore,
-  req: FastifyRequest,
+  req: FastifyRequest<{ Params: { token: string } }>,
   approver: User,
-): Promise<{ html: string } | LinkRefusal> {
-  if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return { html: '' };
-  if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
+): Promise<{ html: string; passkey?: true } | LinkRefusal> {
+  const how = await howToProve(s, sessions, req, approver);
+  if (how === null) return { html: '' };
+  if (how === 'passkey') return { html: passkeyField(req.params.token), passkey: true };
+  if (how !== 'code') return how;
   return {
     html: '<label>Code from your authenticator app (or a recovery code)<input name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="32"></label>',
   };
@@ -68,23 +103,42 @@ export async function missingFactor(
   approver: User,
   body: Record<string, unknown>,
 ): Promise<LinkRefusal | null> {
-  if (!(await s.approvals.factorRequiredToDecide(approver)) || (await consoleProved(s, sessions, req, approver))) return null;
-  if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
+  const how = await howToProve(s, sessions, req, approver);
+  if (how === null) return null;
+  if (how === 'passkey') return passkeyOf(body) === undefined ? NO_ASSERTION : null;
+  if (how !== 'code') return how;
   return typeof body.code === 'string' && body.code.trim() ? null : NO_CODE;
 }
 
-/** The proof this POST carries to the engine, or the page that refuses it (nothing decided). */
+/**
+ * The proof this POST carries to the engine (with the assertion, when the parameter makes the engine
+ * verify it), or the page that refuses it (nothing decided).
+ */
 export async function factorProof(
   s: Services,
   sessions: ApiStore,
   req: FastifyRequest,
-  linkHash: string,
+  t: TokenRow,
   approver: User,
   body: Record<string, unknown>,
-): Promise<{ proof: FactorProof } | LinkRefusal> {
-  if (!(await s.approvals.factorRequiredToDecide(approver))) return { proof: 'none' };
-  if (await consoleProved(s, sessions, req, approver)) return { proof: 'factor' };
-  if (!(await directoryOf(s).totp.enrolled(approver.id))) return NOT_ENROLLED;
+): Promise<{ proof: FactorProof; passkey?: unknown } | LinkRefusal> {
+  const linkHash = t.token_hash;
+  const how = await howToProve(s, sessions, req, approver);
+  if (how === null) return { proof: (await consoleProved(s, sessions, req, approver)) ? 'factor' : 'none' };
+  if (how === 'passkey') {
+    const passkey = passkeyOf(body);
+    if (passkey === undefined) return NO_ASSERTION;
+    // The engine verifies it (and counts it as the factor) when the parameter is on; else it is checked here.
+    if ((await s.params.params()).bool(PASSKEY_PARAM)) return { proof: 'none', passkey };
+    try {
+      await s.passkeys.verify(approver, 'decide', linkScope(t), passkey, 'the passkey did not confirm this decision');
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) throw err;
+      return { status: 401, title: 'Passkey not accepted', html: `<p>${h(err.message)}. Go back and try again. Nothing was changed.</p>` };
+    }
+    return { proof: 'factor' };
+  }
+  if (how !== 'code') return how;
   const code = typeof body.code === 'string' ? body.code.trim() : '';
   if (!code) return NO_CODE;
   // Reserved per user, address and link before the code is checked, on every node.

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../context.js';
 import { decideLink } from './decide.js';
 import { linkTokens } from './links.js';
+import { PASSKEY_SCRIPT, passkeyOptions, passkeyScript } from './passkey.js';
 import { showLink } from './show.js';
 
 export async function emailLinkRoutes(app: FastifyInstance, { s, store }: Ctx): Promise<void> {
@@ -20,5 +21,7 @@ export async function emailLinkRoutes(app: FastifyInstance, { s, store }: Ctx): 
       '/email/approval/:token',
       decideLink(s, store, links),
     );
+    sub.get(PASSKEY_SCRIPT, passkeyScript);
+    sub.post<{ Params: { token: string } }>('/email/approval/:token/passkey', { bodyLimit: 1024 }, passkeyOptions(s, links));
   });
 }

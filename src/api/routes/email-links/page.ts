@@ -25,13 +25,17 @@ textarea,input{width:100%;box-sizing:border-box;margin:.25rem 0 .75rem}button{pa
 <body><h1>${h(title)}</h1>${body}</body></html>`;
 }
 
-export function send(reply: FastifyReply, status: number, title: string, body: string) {
+/** `csp` adds to the page's policy (the passkey script: core CSP stays 'none' otherwise). */
+export function send(reply: FastifyReply, status: number, title: string, body: string, csp = '') {
   return reply
     .status(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .header(
+      'content-security-policy',
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'${csp ? `; ${csp}` : ''}`,
+    )
     .send(page(title, body));
 }
 

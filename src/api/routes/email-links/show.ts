@@ -8,6 +8,7 @@ import { consoleUserId, factorField } from './factor.js';
 import type { LinkTokens, TokenRow } from './links.js';
 import { APPROVER_GONE, h, send, sendStale } from './page.js';
 import { requestDetails, staleness } from './view.js';
+import { PASSKEY_CSP } from './passkey.js';
 
 /** The sign-in part of the form, when deciding needs the approver's console login. */
 function loginFields(login: boolean, signedIn: number | null, t: TokenRow, approver: User | undefined): string {
@@ -44,6 +45,7 @@ ${factor.html}
       200,
       `${verb} request #${r!.id}?`,
       `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${details}${form}<p class="note">Nothing changes until you press the button.</p>`,
+      factor.passkey ? PASSKEY_CSP : '',
     );
   };
 }

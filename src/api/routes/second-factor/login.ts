@@ -79,7 +79,7 @@ export async function secondFactorLoginRoutes(app: FastifyInstance, { s, store }
       const t = await ticketOf(s, (req.body as { ticket: string }).ticket, req);
       if (!t) return deny(reply, 401, 'unauthenticated', EXPIRED);
       // Someone who has a second factor cannot replace it with only a password.
-      if (await totp.enrolled(t.user.id))
+      if ((await totp.enrolled(t.user.id)) || (await s.passkeys.has(t.user.id)))
         return reply.status(409).send({ error: { code: 'conflict', message: 'a second factor is already set up: enter its code' } });
       return presentEnrolment(await totp.begin(t.user));
     },

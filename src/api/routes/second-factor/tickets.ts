@@ -30,7 +30,9 @@ export const pendingOf = (s: Services) => {
  * 202 with a ticket instead of creating a session. Returns null when no second factor is needed.
  */
 export async function secondFactorStep(s: Services, user: User, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> {
-  if (!(await s.auth.secondFactorRequired(user))) return null;
+  // An enrolled passkey is a second factor like the TOTP: once a user has one, the login asks for it.
+  const passkey = await s.passkeys.has(user.id);
+  if (!passkey && !(await s.auth.secondFactorRequired(user))) return null;
   const now = s.clock.now();
   const pending = pendingOf(s);
   for (const [k, p] of pending) if (p.expiresAt <= now) pending.delete(k);
@@ -42,9 +44,9 @@ export async function secondFactorStep(s: Services, user: User, req: FastifyRequ
     actorId: user.id,
     channel: 'web',
     action: 'auth.login.second-factor-asked',
-    details: { address: req.ip, enrolled },
+    details: { address: req.ip, enrolled: enrolled || passkey },
   });
-  return reply.status(202).send({ secondFactor: enrolled ? 'required' : 'enrol', ticket });
+  return reply.status(202).send({ secondFactor: enrolled || passkey ? 'required' : 'enrol', ticket, passkey, totp: enrolled });
 }
 
 /** A live ticket for this client, or null. */
