@@ -15,6 +15,8 @@ import { KyselyLoginAttemptStore } from './login-attempts.js';
 import { KyselyMailStore } from './mail-store.js';
 import { KyselyNodeStore } from './nodes-store.js';
 import { KyselySessionStore, type KyselyStore } from './store.js';
+import { KyselySsoStore } from './sso-store.js';
+import type { SsoStore } from '../sso/store.js';
 
 export interface Repositories {
   adminStore: AdminStore;
@@ -24,6 +26,7 @@ export interface Repositories {
   mail: MailStore;
   nodeStore: NodeStorePort;
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
+  ssoStore: SsoStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -35,5 +38,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     mail: new KyselyMailStore(store.db),
     nodeStore: new KyselyNodeStore(store.db),
     sessionStore: new KyselySessionStore(store),
+    ssoStore: new KyselySsoStore(store.db),
   };
 }

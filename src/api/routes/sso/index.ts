@@ -1,0 +1,122 @@
+// OpenID Connect login for the console. GET /sso/login?return=… stores a login transaction and sends the
+// browser to the provider; GET /sso/callback takes the transaction (once, on any node), checks the answer
+// and opens the same console session as a password login, or hands over to the second-factor step.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../../core/errors.js';
+import { safeRedirect } from '../../../core/redirect.js';
+import type { User } from '../../../core/types.js';
+import { directoryOf } from '../../../directory/index.js';
+import type { Services } from '../../../services.js';
+import { ssoOf } from '../../../sso/index.js';
+import { SESSION_TTL_MS, sessionCookie } from '../../auth.js';
+import type { Ctx } from '../context.js';
+import { pendingOf } from '../second-factor/tickets.js';
+import { ssoConfigRoutes } from './config.js';
+import { sendSsoFailure } from './page.js';
+import { LoginQuery, SsoStatus } from './schema.js';
+
+const TICKET_MS = 5 * 60_000;
+
+/** The second-factor ticket of the password login, handed to the console in the URL fragment (never sent to a server). */
+async function secondFactorTicket(s: Services, user: User, req: FastifyRequest): Promise<string | null> {
+  if (!(await s.auth.secondFactorRequired(user))) return null;
+  const now = s.clock.now();
+  const pending = pendingOf(s);
+  for (const [k, p] of pending) if (p.expiresAt <= now) pending.delete(k);
+  const ticket = randomBytes(24).toString('base64url');
+  pending.set(ticket, { userId: user.id, addr: req.ip, expiresAt: now + TICKET_MS, tries: 0 });
+  const enrolled = await directoryOf(s).totp.enrolled(user.id);
+  await s.audit({
+    actor: user.username,
+    actorId: user.id,
+    channel: 'web',
+    action: 'auth.login.second-factor-asked',
+    details: { address: req.ip, enrolled, method: 'sso' },
+  });
+  return `sso-second-factor=${ticket}&enrol=${enrolled ? 0 : 1}`;
+}
+
+function failure(reply: FastifyReply, err: unknown) {
+  if (!(err instanceof GatehouseError)) throw err;
+  const status = { unavailable: 503, not_found: 404, forbidden: 403, conflict: 409 }[err.code as string] ?? 400;
+  return sendSsoFailure(reply, status, err.message, err.code === 'unavailable');
+}
+
+export async function ssoRoutes(app: FastifyInstance, ctx: Ctx) {
+  const { s, store } = ctx;
+  const sso = ssoOf(s);
+
+  app.get(
+    '/sso/status',
+    {
+      config: { allow: 'public' },
+      schema: {
+        tags: ['sso'],
+        summary: 'The login page: single sign-on button and whether the password form is on',
+        response: { 200: SsoStatus },
+      },
+    },
+    async () => {
+      const name = await sso.button();
+      return { sso: name ? { name } : null, passwordLogin: (await s.params.params()).bool('login.password.enabled') };
+    },
+  );
+
+  app.get(
+    '/sso/login',
+    {
+      config: { allow: 'public' },
+      schema: { tags: ['sso'], summary: 'Start single sign-on: redirects to the identity provider', querystring: LoginQuery },
+    },
+    async (req, reply) => {
+      const returnTo = safeRedirect((req.query as { return?: string }).return);
+      try {
+        const url = await sso.begin(returnTo, req.ip);
+        return reply.header('cache-control', 'no-store').redirect(url.href, 302);
+      } catch (err) {
+        s.log.warn({ err: String(err) }, 'SSO login could not start');
+        return failure(reply, err);
+      }
+    },
+  );
+
+  app.get(
+    '/sso/callback',
+    { config: { allow: 'public' }, schema: { tags: ['sso'], summary: "The identity provider's redirect back: finishes single sign-on" } },
+    async (req, reply) => {
+      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      const url = new URL(sso.redirectUri);
+      url.search = query.length <= 8192 ? query : '';
+      let done;
+      try {
+        done = await sso.finish(url);
+      } catch (err) {
+        const e = err as GatehouseError;
+        await s.audit({
+          actor: 'sso',
+          channel: 'web',
+          action: 'auth.sso-failed',
+          details: { address: req.ip, code: e.code, reason: String(e.message).slice(0, 300) },
+        });
+        return failure(reply, err);
+      }
+      const { user, returnTo } = done;
+      const target = safeRedirect(returnTo);
+      const ticket = await secondFactorTicket(s, user, req);
+      if (ticket) return reply.header('cache-control', 'no-store').redirect(`${target.split('#')[0]}#${ticket}`, 302);
+      const sess = await store.createSession(user.id, req.ip, s.clock.now(), SESSION_TTL_MS);
+      await s.audit({
+        actor: user.username,
+        actorId: user.id,
+        channel: 'web',
+        action: 'auth.login',
+        details: { address: req.ip, method: 'sso' },
+      });
+      reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));
+      return reply.header('cache-control', 'no-store').redirect(target, 302);
+    },
+  );
+
+  await ssoConfigRoutes(app, ctx);
+}
