@@ -16,7 +16,7 @@ export function ssoOf(s: Services): SsoService {
       policy: s.policy,
       clock: s.clock,
       audit: (e) => s.audit(e),
-      publicUrl: s.config.publicUrl,
+      publicUrl: () => s.config.publicUrl,
     });
     cache.set(s, sso);
   }

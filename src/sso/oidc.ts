@@ -42,8 +42,11 @@ function fetchWith(caFile: string | null): client.CustomFetch | undefined {
 
 /** Why the provider failed, in words for the page and the log (never a secret: only the error's own text). */
 export function providerError(err: unknown): string {
-  const e = err as { message?: string; code?: string; cause?: { message?: string; code?: string }; error?: string };
-  const parts = [e.error, e.message, e.cause?.code ?? e.cause?.message].filter((x): x is string => typeof x === 'string' && x !== '');
+  type E = { message?: string; code?: string; error?: string; cause?: E };
+  const e = err as E;
+  // openid-client wraps the check that failed (its cause says which claim); a network error's cause has the errno.
+  const inner = e.cause?.message && e.cause.message !== e.message ? e.cause.message : (e.cause?.code ?? undefined);
+  const parts = [e.error, e.message, inner].filter((x): x is string => typeof x === 'string' && x !== '');
   return [...new Set(parts)].join(': ').slice(0, 300) || 'unknown error';
 }
 

@@ -19,8 +19,8 @@ export interface SsoDeps {
   policy: PolicyCache;
   clock: Clock;
   audit(e: AuditEntry): Promise<void>;
-  /** GATEHOUSE_PUBLIC_URL: the redirect URI is <public URL>/api/v1/sso/callback. */
-  publicUrl: string;
+  /** GATEHOUSE_PUBLIC_URL (read late: a port chosen at start-up is filled in after listen). */
+  publicUrl(): string;
 }
 
 export interface SsoView {
@@ -47,7 +47,7 @@ export class SsoService {
   }
 
   get redirectUri(): string {
-    return new URL(CALLBACK_PATH, this.d.publicUrl).toString();
+    return new URL(CALLBACK_PATH, this.d.publicUrl()).toString();
   }
 
   async view(): Promise<SsoView | null> {

@@ -24,14 +24,12 @@ export class KyselySsoStore implements SsoStore {
       .insertInto('sso_config')
       .values({ id: 1, settings: json, client_secret_enc: clientSecretEnc ?? null, enabled: 1, updated_at: now })
       .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({
-            settings: json,
-            enabled: 1,
-            updated_at: now,
-            ...(clientSecretEnc !== undefined ? { client_secret_enc: clientSecretEnc } : {}),
-          }),
+        oc.column('id').doUpdateSet({
+          settings: json,
+          enabled: 1,
+          updated_at: now,
+          ...(clientSecretEnc !== undefined ? { client_secret_enc: clientSecretEnc } : {}),
+        }),
       )
       .execute();
   }
