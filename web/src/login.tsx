@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { post } from './api';
 import type { Me } from './types';
 import { Field, FormError, useForm } from './ui';
+import { ssoTicket, useSsoLogin } from './sso-login';
 
 type LoginAnswer = Me | { secondFactor: 'required' | 'enrol'; ticket: string };
 interface Enrolment {
@@ -76,13 +77,17 @@ export function Login({ onIn }: { onIn: (m: Me) => void }) {
   const f = useForm();
   const [username, setU] = useState('');
   const [password, setP] = useState('');
-  const [step, setStep] = useState<{ ticket: string; enrol: boolean } | null>(null);
+  const [step, setStep] = useState<{ ticket: string; enrol: boolean } | null>(ssoTicket);
+  const sso = useSsoLogin();
   return (
     <main className="login" id="main">
       <div className="login-box">
         <h1>Gatehouse</h1>
+        {!step && sso.button}
         {step ? (
           <SecondFactor ticket={step.ticket} enrol={step.enrol} onIn={onIn} />
+        ) : !sso.passwordShown ? (
+          sso.fold
         ) : (
           <form
             onSubmit={(e) => {
