@@ -9,6 +9,7 @@ export const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 
 export const USERS: Record<string, TestUser> = {
   alice: { password: 'provider-pw', claims: { preferred_username: 'alice', name: 'Alice Example', email: 'alice@example.com' } },
+  bob: { password: 'provider-pw', claims: { preferred_username: 'bob' } },
   newbie: {
     password: 'provider-pw',
     claims: {
