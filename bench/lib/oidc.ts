@@ -91,6 +91,7 @@ export async function startOidc(redirectUri: string, users: Record<string, TestU
     claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email'], groups: ['groups'], manager: ['manager'] },
     scopes: scopesClaims,
     conformIdTokenClaims: false,
+    ttl: { Interaction: 600, Grant: 600, Session: 600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
     interactions: { url: (_ctx: any, i: any) => `/interaction/${i.uid}` },
