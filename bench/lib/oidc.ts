@@ -151,20 +151,29 @@ class Jar {
   }
 }
 
+/** The provider's redirect back to the relying party, and the cookies the relying party set on the way out. */
+export interface Callback {
+  url: string;
+  /** `name=value; …` of the relying party's cookies (Gatehouse binds the login to the browser with one). */
+  cookie: string;
+}
+
 /**
  * Without a browser: GET `loginUrl` (Gatehouse's /api/v1/sso/login…), follow to the provider, sign in as
  * `user`, and return the redirect back to Gatehouse's callback (code and state in it), not yet visited.
  */
-export async function flow(loginUrl: string, user: string, password: string): Promise<string> {
+export async function flow(loginUrl: string, user: string, password: string): Promise<Callback> {
+  const rp = new Jar();
   const jar = new Jar();
   let url = loginUrl;
   for (let i = 0; i < 12; i++) {
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
-    jar.take(res);
+    const ours = new URL(url).origin === new URL(loginUrl).origin;
+    const res = await fetch(url, { redirect: 'manual', headers: { cookie: (ours ? rp : jar).header() } });
+    (ours ? rp : jar).take(res);
     const loc = res.headers.get('location');
     if (loc) {
       const next = new URL(loc, url).href;
-      if (next.includes('/api/v1/sso/callback')) return next;
+      if (next.includes('/api/v1/sso/callback')) return { url: next, cookie: rp.header() };
       url = next;
       continue;
     }

@@ -17,6 +17,7 @@ export function ssoOf(s: Services): SsoService {
       clock: s.clock,
       audit: (e) => s.audit(e),
       publicUrl: () => s.config.publicUrl,
+      breakGlassUser: async () => (await s.params.params()).str('login.password.break.glass.user'),
     });
     cache.set(s, sso);
   }

@@ -1,5 +1,6 @@
 // OpenID Connect login as a service: its settings (client secret sealed in the vault), a dry run, the
 // login transaction (stored server-side, single use, 10 minutes) and its end: verified claims -> user.
+import { createHash, randomBytes } from 'node:crypto';
 import { GatehouseError } from '../core/errors.js';
 import type { Actor } from '../core/admin/service.js';
 import type { AdminStore } from '../core/ports/admin-store.js';
@@ -10,7 +11,7 @@ import type { AuditEntry, User } from '../core/types.js';
 import { parseSsoSettings, type SsoSettings } from './config.js';
 import { OidcClient, type Provider } from './oidc.js';
 import type { SsoStore } from './store.js';
-import { userFor } from './users.js';
+import { userFor, usernameOf } from './users.js';
 
 export interface SsoDeps {
   store: SsoStore;
@@ -21,6 +22,8 @@ export interface SsoDeps {
   audit(e: AuditEntry): Promise<void>;
   /** GATEHOUSE_PUBLIC_URL (read late: a port chosen at start-up is filled in after listen). */
   publicUrl(): string;
+  /** login.password.break.glass.user: that local account never signs in through SSO. */
+  breakGlassUser(): Promise<string>;
 }
 
 export interface SsoView {
@@ -34,8 +37,10 @@ export interface SsoView {
 export type SsoPatch = Partial<SsoSettings>;
 
 export const LOGIN_TTL_MS = 10 * 60_000;
-/** Unfinished logins kept at most: a flood of GET /sso/login cannot grow the table without bound. */
-export const MAX_PENDING_LOGINS = 10_000;
+/** Unfinished logins kept at most (in all, and per client address): a flood of GET /sso/login stays bounded. */
+export const MAX_PENDING_LOGINS = { total: 10_000, perAddr: 50 };
+
+const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
 export const CALLBACK_PATH = '/api/v1/sso/callback';
 
 export class SsoService {
@@ -133,36 +138,38 @@ export class SsoService {
     };
   }
 
-  /** Starts a login: stores the transaction and returns the provider's authorization URL. */
-  async begin(returnTo: string, clientAddr: string | null): Promise<URL> {
+  /**
+   * Starts a login: stores the transaction and returns the provider's authorization URL, and the value of
+   * the cookie that binds the transaction to this browser (a callback URL sent to someone else is refused).
+   */
+  async begin(returnTo: string, clientAddr: string | null): Promise<{ url: URL; browser: string }> {
     const p = await this.provider(true);
     const { url, tx } = await this.oidc.begin(p, this.redirectUri);
     const now = this.d.clock.now();
-    const ok = await this.store.putLogin(
-      { ...tx, returnTo, clientAddr, createdAt: now, expiresAt: now + LOGIN_TTL_MS },
-      now,
-      MAX_PENDING_LOGINS,
-    );
-    if (!ok) throw new GatehouseError('unavailable', 'too many sign-ins are in progress; try again in a few minutes');
-    return url;
+    const browser = randomBytes(24).toString('base64url');
+    const row = { ...tx, returnTo, browserHash: sha256(browser), clientAddr, createdAt: now, expiresAt: now + LOGIN_TTL_MS };
+    if (!(await this.store.putLogin(row, now, MAX_PENDING_LOGINS)))
+      throw new GatehouseError('unavailable', 'too many sign-ins are in progress; try again in a few minutes');
+    return { url, browser };
   }
 
   /** Ends a login: the transaction is taken (once), the code exchanged and checked, the user found or made. */
-  async finish(callbackUrl: URL): Promise<{ user: User; returnTo: string }> {
+  async finish(callbackUrl: URL, browser: string | undefined): Promise<{ user: User; returnTo: string }> {
     const state = callbackUrl.searchParams.get('state');
     if (!state || state.length > 64) throw new GatehouseError('forbidden', 'the sign-in response carries no valid state');
     const tx = await this.store.takeLogin(state, this.d.clock.now());
     if (!tx) throw new GatehouseError('forbidden', 'this sign-in is unknown, already used or expired: start again');
+    if (!browser || sha256(browser) !== tx.browserHash)
+      throw new GatehouseError('forbidden', 'this sign-in was started in another browser: start again from the login page');
     const err = callbackUrl.searchParams.get('error');
     if (err) throw new GatehouseError('forbidden', `the provider refused the sign-in: ${err.slice(0, 100)}`);
     const p = await this.provider(true);
     const claims = await this.oidc.finish(p, callbackUrl, tx);
-    const user = await userFor(
-      { store: this.store, admin: this.d.admin, policy: this.d.policy, now: () => this.d.clock.now() },
-      p.settings,
-      claims,
-    );
-    return { user, returnTo: tx.returnTo };
+    const breakGlass = (await this.d.breakGlassUser()).trim().toLowerCase();
+    if (breakGlass && usernameOf(p.settings, claims) === breakGlass)
+      throw new GatehouseError('forbidden', `'${breakGlass}' is the break-glass account: it signs in with its password only`);
+    const deps = { store: this.store, admin: this.d.admin, policy: this.d.policy, now: () => this.d.clock.now() };
+    return { user: await userFor(deps, p.settings, claims), returnTo: tx.returnTo };
   }
 
   /** The leaver: every console session and API token of the user ends now. */

@@ -13,6 +13,8 @@ export interface SsoLoginRow {
   nonce: string;
   verifier: string;
   returnTo: string;
+  /** SHA-256 of the cookie set on the browser that started the login. */
+  browserHash: string;
   clientAddr: string | null;
   createdAt: number;
   expiresAt: number;
@@ -31,8 +33,8 @@ export interface SsoStore {
   saveConfig(settings: unknown, clientSecretEnc: string | undefined, now: number): Promise<void>;
   setEnabled(enabled: boolean, now: number): Promise<boolean>;
 
-  /** Stores a transaction; false when `max` live ones exist already (a flood of unfinished logins). */
-  putLogin(row: SsoLoginRow, now: number, max: number): Promise<boolean>;
+  /** Stores a transaction; false when `max.total` live ones exist, or `max.perAddr` from this address (a flood). */
+  putLogin(row: SsoLoginRow, now: number, max: { total: number; perAddr: number }): Promise<boolean>;
   /** Takes a live transaction out: one caller gets it, on any node; later or parallel callers get undefined. */
   takeLogin(state: string, now: number): Promise<SsoLoginRow | undefined>;
 

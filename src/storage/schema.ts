@@ -383,6 +383,7 @@ export interface SsoLoginsTable {
   nonce: string;
   verifier: string;
   return_to: string;
+  browser_hash: string;
   client_addr: string | null;
   created_at: number;
   expires_at: number;

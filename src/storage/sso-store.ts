@@ -43,13 +43,14 @@ export class KyselySsoStore implements SsoStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
-  async putLogin(row: SsoLoginRow, now: number, max: number): Promise<boolean> {
+  async putLogin(row: SsoLoginRow, now: number, max: { total: number; perAddr: number }): Promise<boolean> {
     await this.db.deleteFrom('sso_logins').where('expires_at', '<=', now).execute();
-    const live = await this.db
-      .selectFrom('sso_logins')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirst();
-    if (Number(live?.n ?? 0) >= max) return false;
+    const count = async (addr?: string | null) => {
+      let q = this.db.selectFrom('sso_logins').select((eb) => eb.fn.countAll<number>().as('n'));
+      if (addr !== undefined) q = addr === null ? q.where('client_addr', 'is', null) : q.where('client_addr', '=', addr);
+      return Number((await q.executeTakeFirst())?.n ?? 0);
+    };
+    if ((await count(row.clientAddr)) >= max.perAddr || (await count()) >= max.total) return false;
     await this.db
       .insertInto('sso_logins')
       .values({
@@ -57,6 +58,7 @@ export class KyselySsoStore implements SsoStore {
         nonce: row.nonce,
         verifier: row.verifier,
         return_to: row.returnTo,
+        browser_hash: row.browserHash,
         client_addr: row.clientAddr,
         created_at: row.createdAt,
         expires_at: row.expiresAt,
@@ -76,6 +78,7 @@ export class KyselySsoStore implements SsoStore {
       nonce: r.nonce,
       verifier: r.verifier,
       returnTo: r.return_to,
+      browserHash: r.browser_hash,
       clientAddr: r.client_addr,
       createdAt: Number(r.created_at),
       expiresAt: Number(r.expires_at),

@@ -65,7 +65,7 @@ describe('console SSO login in Chromium', { skip: SKIP }, () => {
 
   test('a tampered state, a wrong audience and an expired token end on the refusal page, signed out', async () => {
     // Playwright cannot rewrite a redirect's target, so the provider's answer is fetched and the state changed.
-    const cb = new URL(await rig.callbackFor('alice'));
+    const cb = new URL((await rig.callbackFor('alice')).url);
     cb.searchParams.set('state', 'x' + (cb.searchParams.get('state') ?? '').slice(1));
     const page = await fresh();
     await page.goto(cb.href);

@@ -1,7 +1,7 @@
 // A Gatehouse on a known port (the redirect URI must be exact) with the test OpenID Provider configured.
 import { startServer, type Server } from '../../bench/lib/api.js';
 import { freePort } from '../../bench/lib/net.js';
-import { flow, startOidc, type OidcPeer, type TestUser } from '../../bench/lib/oidc.js';
+import { flow, startOidc, type Callback, type OidcPeer, type TestUser } from '../../bench/lib/oidc.js';
 import { ssoOf } from '../../src/sso/index.js';
 import type { SsoPatch } from '../../src/sso/service.js';
 
@@ -27,7 +27,7 @@ export interface SsoRig {
   idp: OidcPeer;
   loginUrl(ret?: string): string;
   /** Signs in at the provider and returns the callback URL, not yet visited. */
-  callbackFor(user: string, ret?: string): Promise<string>;
+  callbackFor(user: string, ret?: string): Promise<Callback>;
   stop(): Promise<void>;
 }
 
@@ -62,9 +62,14 @@ export async function startSso(
   };
 }
 
-/** GET without following redirects: status, Location, the session cookie if one was set, and the body. */
-export async function visit(url: string, cookie?: string) {
-  const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+/**
+ * GET without following redirects: status, Location, the session cookie if one was set, and the body. A
+ * Callback is visited with the cookies its login set (the same browser); a plain URL with `cookie` only.
+ */
+export async function visit(to: string | Callback, cookie?: string) {
+  const url = typeof to === 'string' ? to : to.url;
+  const sent = [typeof to === 'string' ? '' : to.cookie, cookie ?? ''].filter(Boolean).join('; ');
+  const res = await fetch(url, { redirect: 'manual', headers: sent ? { cookie: sent } : {} });
   const set = res.headers.getSetCookie().find((c) => c.startsWith('gh_session=') && !c.startsWith('gh_session=;'));
   return { status: res.status, location: res.headers.get('location'), cookie: set?.split(';')[0] ?? null, text: await res.text() };
 }

@@ -41,12 +41,28 @@ describe('SSO login (OpenID Connect, oidc-provider)', () => {
   });
 
   test('a tampered state is refused and leaves no session', async () => {
-    const cb = new URL(await rig.callbackFor('alice'));
+    const got = await rig.callbackFor('alice');
+    const cb = new URL(got.url);
     cb.searchParams.set('state', cb.searchParams.get('state')!.slice(0, -2) + 'xx');
-    const r = await visit(cb.href);
+    const r = await visit(cb.href, got.cookie);
     assert.equal(r.status, 403);
     assert.equal(r.cookie, null);
     assert.match(r.text, /Sign-in refused/);
+  });
+
+  test('a callback URL opened in another browser (login CSRF) is refused', async () => {
+    const got = await rig.callbackFor('alice');
+    const r = await visit(got.url);
+    assert.equal(r.status, 403);
+    assert.equal(r.cookie, null);
+    assert.match(r.text, /started in another browser/);
+  });
+
+  test('the break-glass account never signs in through SSO', async () => {
+    rig.idp.users.set('root', { password: 'provider-pw', claims: { preferred_username: 'admin' } });
+    const r = await visit(await flow(rig.loginUrl(), 'root', 'provider-pw'));
+    assert.equal(r.status, 403);
+    assert.match(r.text, /break-glass account/);
   });
 
   test('a validly signed ID token for another audience, or expired beyond 60 s, is refused; 30 s of skew is tolerated', async () => {

@@ -28,8 +28,9 @@ describe('SSO on two nodes (PostgreSQL)', { skip: PG_SKIP }, () => {
   });
 
   test('started on node 1, finished on node 2', async () => {
-    const cb = new URL(await rig.callbackFor('alice', '/sessions'));
-    const r = await visit(second.base + cb.pathname + cb.search);
+    const got = await rig.callbackFor('alice', '/sessions');
+    const cb = new URL(got.url);
+    const r = await visit(second.base + cb.pathname + cb.search, got.cookie);
     assert.equal(r.status, 302, r.text);
     assert.equal(r.location, '/sessions');
     assert.ok(r.cookie);
@@ -37,9 +38,10 @@ describe('SSO on two nodes (PostgreSQL)', { skip: PG_SKIP }, () => {
   });
 
   test('20 parallel callbacks with one code over both nodes: one session at most', async () => {
-    const cb = new URL(await rig.callbackFor('alice'));
+    const got = await rig.callbackFor('alice');
+    const cb = new URL(got.url);
     const rs = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => visit((i % 2 ? second.base : rig.srv.base) + cb.pathname + cb.search)),
+      Array.from({ length: 20 }, (_, i) => visit((i % 2 ? second.base : rig.srv.base) + cb.pathname + cb.search, got.cookie)),
     );
     assert.equal(rs.filter((r) => r.cookie).length, 1, rs.map((r) => r.status).join(','));
   });

@@ -9,7 +9,8 @@ import type { User } from '../../../core/types.js';
 import { directoryOf } from '../../../directory/index.js';
 import type { Services } from '../../../services.js';
 import { ssoOf } from '../../../sso/index.js';
-import { SESSION_TTL_MS, sessionCookie } from '../../auth.js';
+import { LOGIN_TTL_MS } from '../../../sso/service.js';
+import { SESSION_TTL_MS, cookies, sessionCookie } from '../../auth.js';
 import type { Ctx } from '../context.js';
 import { pendingOf } from '../second-factor/tickets.js';
 import { ssoConfigRoutes } from './config.js';
@@ -17,6 +18,13 @@ import { sendSsoFailure } from './page.js';
 import { LoginQuery, SsoStatus } from './schema.js';
 
 const TICKET_MS = 5 * 60_000;
+const BROWSER_COOKIE = 'gh_sso';
+
+/** Binds a login transaction to the browser that started it; Lax, so the provider's redirect back carries it. */
+function browserCookie(s: Services, req: FastifyRequest, value: string, maxAgeS: number): string {
+  const secure = req.protocol === 'https' || s.config.publicUrl.startsWith('https:');
+  return `${BROWSER_COOKIE}=${value}; Path=/api/v1/sso; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+}
 
 /** The second-factor ticket of the password login, handed to the console in the URL fragment (never sent to a server). */
 async function secondFactorTicket(s: Services, user: User, req: FastifyRequest): Promise<string | null> {
@@ -72,7 +80,8 @@ export async function ssoRoutes(app: FastifyInstance, ctx: Ctx) {
     async (req, reply) => {
       const returnTo = safeRedirect((req.query as { return?: string }).return);
       try {
-        const url = await sso.begin(returnTo, req.ip);
+        const { url, browser } = await sso.begin(returnTo, req.ip);
+        reply.header('set-cookie', browserCookie(s, req, browser, LOGIN_TTL_MS / 1000));
         return reply.header('cache-control', 'no-store').redirect(url.href, 302);
       } catch (err) {
         s.log.warn({ err: String(err) }, 'SSO login could not start');
@@ -90,7 +99,8 @@ export async function ssoRoutes(app: FastifyInstance, ctx: Ctx) {
       url.search = query.length <= 8192 ? query : '';
       let done;
       try {
-        done = await sso.finish(url);
+        const browser = cookies(req)[BROWSER_COOKIE];
+        done = await sso.finish(url, browser && browser.length <= 100 ? browser : undefined);
       } catch (err) {
         const e = err as GatehouseError;
         await s.audit({
@@ -103,6 +113,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: Ctx) {
       }
       const { user, returnTo } = done;
       const target = safeRedirect(returnTo);
+      reply.header('set-cookie', browserCookie(s, req, '', 0));
       const ticket = await secondFactorTicket(s, user, req);
       if (ticket) return reply.header('cache-control', 'no-store').redirect(`${target.split('#')[0]}#${ticket}`, 302);
       const sess = await store.createSession(user.id, req.ip, s.clock.now(), SESSION_TTL_MS);
@@ -113,7 +124,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: Ctx) {
         action: 'auth.login',
         details: { address: req.ip, method: 'sso' },
       });
-      reply.header('set-cookie', sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000));
+      reply.header('set-cookie', [browserCookie(s, req, '', 0), sessionCookie(s, req, sess.token, SESSION_TTL_MS / 1000)]);
       return reply.header('cache-control', 'no-store').redirect(target, 302);
     },
   );
