@@ -111,8 +111,10 @@ describe('console SSO login in Chromium', { skip: SKIP }, () => {
     try {
       const page = await fresh();
       await page.goto(rig.srv.base + '/');
+      const fold = page.getByRole('button', { name: 'Break-glass sign-in with a password' });
+      await fold.waitFor();
       assert.equal(await page.getByLabel('Password').count(), 0);
-      await page.getByRole('button', { name: 'Break-glass sign-in with a password' }).click();
+      await fold.click();
       await page.getByLabel('Username').fill('admin');
       await page.getByLabel('Password').fill(PW);
       await page.getByRole('button', { name: 'Log in' }).click();
