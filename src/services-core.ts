@@ -35,6 +35,7 @@ import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
+import type { SsoStore } from './sso/store.js';
 
 export interface Services extends ProtocolRepositories {
   config: Config;
@@ -50,6 +51,8 @@ export interface Services extends ProtocolRepositories {
   directoryStore: DirectoryStore;
   /** The mail outbox, link tokens, reply secrets and mail settings. */
   mail: MailStore;
+  /** OpenID Connect settings, login transactions and subject links; the leaver's sign-out. */
+  ssoStore: SsoStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
   /** Delegation of approval rights, validated. */
@@ -227,6 +230,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     apiStore: repos.apiStore,
     directoryStore: repos.directoryStore,
     mail: repos.mail,
+    ssoStore: repos.ssoStore,
     nodeStore: repos.nodeStore,
     delegations: new DelegationService(store, policy, clock, params, passkeys),
     passkeys,

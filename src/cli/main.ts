@@ -7,6 +7,7 @@ import { registerDirectorySync } from './commands/directory-sync.js';
 import { registerRdp } from './commands/rdp.js';
 import { registerReports } from './commands/reports.js';
 import { registerSystem } from './commands/system.js';
+import { registerSso } from './commands/sso.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSystem(program);
   registerDirectory(program);
   registerDirectorySync(program);
+  registerSso(program);
   registerApprovals(program);
   registerRdp(program);
   registerReports(program);

@@ -88,6 +88,18 @@ const defs: ParamDef[] = [
     meaning: 'Email approve/reject links need a console login before deciding.',
   },
   {
+    name: 'login.password.enabled',
+    kind: 'boolean',
+    default: 'true',
+    meaning: 'Console login with a password. When false, only single sign-on works, except for the break-glass account below.',
+  },
+  {
+    name: 'login.password.break.glass.user',
+    kind: 'string',
+    default: 'admin',
+    meaning: 'The one account that may still log in to the console with a password when login.password.enabled is false.',
+  },
+  {
     name: 'http.proxy.approval.required.message',
     kind: 'string',
     default: 'Access to {device} needs approval.',

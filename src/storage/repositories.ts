@@ -17,6 +17,8 @@ import { KyselyMailStore } from './mail-store.js';
 import { KyselyNodeStore } from './nodes-store.js';
 import { KyselyPasskeyStore } from './passkey-store.js';
 import { KyselySessionStore, type KyselyStore } from './store.js';
+import { KyselySsoStore } from './sso-store.js';
+import type { SsoStore } from '../sso/store.js';
 
 export interface Repositories {
   adminStore: AdminStore;
@@ -27,6 +29,7 @@ export interface Repositories {
   nodeStore: NodeStorePort;
   passkeyStore: PasskeyStore;
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
+  ssoStore: SsoStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -39,5 +42,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     nodeStore: new KyselyNodeStore(store.db),
     passkeyStore: new KyselyPasskeyStore(store.db),
     sessionStore: new KyselySessionStore(store),
+    ssoStore: new KyselySsoStore(store.db),
   };
 }

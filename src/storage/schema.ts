@@ -365,8 +365,36 @@ export interface Database extends MailTables {
   totp_secrets: TotpSecretsTable;
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
+  sso_config: SsoConfigTable;
+  sso_logins: SsoLoginsTable;
+  sso_links: SsoLinksTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
+}
+
+// OpenID Connect login (migration 015): settings, login transactions, and subject links.
+export interface SsoConfigTable {
+  id: number;
+  settings: string;
+  client_secret_enc: string | null;
+  enabled: number;
+  updated_at: number;
+}
+export interface SsoLoginsTable {
+  state: string;
+  nonce: string;
+  verifier: string;
+  return_to: string;
+  browser_hash: string;
+  client_addr: string | null;
+  created_at: number;
+  expires_at: number;
+}
+export interface SsoLinksTable {
+  user_id: number;
+  subject: string;
+  groups: string;
+  last_login_at: number;
 }
 
 /** A WebAuthn credential; public_key is base64url COSE, counter the last signature count seen. */

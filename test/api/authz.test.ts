@@ -141,6 +141,12 @@ const ROUTES: Row[] = [
   { method: 'POST', path: '/api/v1/approvals/99999/passkey-options', body: { action: 'approve' }, expect: {} },
   { method: 'GET', path: '/api/v1/directory', expect: { admin: 404 } },
   { method: 'POST', path: '/api/v1/directory/sync', body: { dryRun: true }, expect: { admin: 404 } },
+  // Single sign-on settings and the leaver (src/api/routes/sso; behaviour tested in test/sso): admins only.
+  { method: 'GET', path: '/api/v1/sso/config', expect: { admin: 404 } },
+  { method: 'PUT', path: '/api/v1/sso/config', body: { name: 'x' }, expect: { admin: 400 } },
+  { method: 'POST', path: '/api/v1/sso/config/test', expect: { admin: 404 } },
+  { method: 'DELETE', path: '/api/v1/sso/config', expect: { admin: 200 } },
+  { method: 'POST', path: '/api/v1/users/zed/sign-out', expect: { admin: 200 } },
 ];
 
 describe('API authorization (SQLite)', () => {
@@ -185,6 +191,10 @@ describe('API authorization (SQLite)', () => {
       'GET /api/v1/approvals/{id}',
       'POST /api/v1/approvals',
       'PATCH /api/v1/me/password',
+      // Public: the login page and the provider's redirect (test/sso).
+      'GET /api/v1/sso/status',
+      'GET /api/v1/sso/login',
+      'GET /api/v1/sso/callback',
     ];
     for (const a of ['approve', 'reject', 'cancel', 'revoke', 'escalate']) elsewhere.push(`POST /api/v1/approvals/{id}/${a}`);
     const missing: string[] = [];

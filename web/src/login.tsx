@@ -5,6 +5,7 @@ import { post } from './api';
 import { passkeyLogin } from './passkey';
 import type { Me } from './types';
 import { Field, FormError, useForm } from './ui';
+import { ssoTicket, useSsoLogin } from './sso-login';
 
 type LoginAnswer = Me | { secondFactor: 'required' | 'enrol'; ticket: string; passkey?: boolean; totp?: boolean };
 interface Enrolment {
@@ -110,13 +111,17 @@ export function Login({ onIn }: { onIn: (m: Me) => void }) {
   const f = useForm();
   const [username, setU] = useState('');
   const [password, setP] = useState('');
-  const [step, setStep] = useState<{ ticket: string; enrol: boolean; passkey: boolean; totp: boolean } | null>(null);
+  const [step, setStep] = useState<{ ticket: string; enrol: boolean; passkey: boolean; totp: boolean } | null>(ssoTicket);
+  const sso = useSsoLogin();
   return (
     <main className="login" id="main">
       <div className="login-box">
         <h1>Gatehouse</h1>
+        {!step && sso.button}
         {step ? (
           <SecondFactor ticket={step.ticket} enrol={step.enrol} passkey={step.passkey} totp={step.totp} onIn={onIn} />
+        ) : !sso.passwordShown ? (
+          sso.fold
         ) : (
           <form
             onSubmit={(e) => {

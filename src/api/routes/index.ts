@@ -29,6 +29,7 @@ import { recordingRoutes } from './recordings/index.js';
 import { reportRoutes } from './reports/index.js';
 import { secondFactorRoutes } from './second-factor/index.js';
 import { sessionListRoutes } from './sessions/index.js';
+import { ssoRoutes } from './sso/index.js';
 import { tokenRoutes } from './tokens/index.js';
 import { userGroupRoutes } from './user-groups/index.js';
 import { userRoutes } from './users/index.js';
@@ -59,6 +60,7 @@ const API_ROUTES = [
   directoryRoutes,
   rdpRoutes,
   httpProxyLoginRoutes,
+  ssoRoutes,
 ];
 
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */

@@ -45,12 +45,12 @@ export class AdminService {
     private readonly directory?: { isSyncedGroup(name: string): Promise<boolean> },
   ) {}
 
-  /** Refuses local edits of fields a directory owns (users with source 'ldap', synced groups). */
+  /** Refuses local edits of fields a directory or SSO owns (users with source 'ldap' or 'sso', synced groups). */
   private async directoryOwns(kind: 'user' | 'group', name: string, fields: string[]): Promise<void> {
     if (!fields.length) return;
     const owned =
       kind === 'user'
-        ? (await this.snap()).usersByName.get(name)?.source === 'ldap'
+        ? ['ldap', 'sso'].includes((await this.snap()).usersByName.get(name)?.source ?? '')
         : ((await this.directory?.isSyncedGroup(name)) ?? false);
     if (owned)
       throw new GatehouseError(

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { get, put } from '../api';
 import { Table, useLoad } from '../ui';
 import { MailSettings } from './Mail';
+import { SsoSettings } from './Sso';
 import type { Param } from '../types';
 
 function ParamEditor({ p, onSaved }: { p: Param; onSaved: () => void }) {
@@ -86,6 +87,7 @@ export function ParamsPage() {
         ])}
       />
       <MailSettings />
+      <SsoSettings />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { get, patch, post } from '../api';
 import { Field, FormError, Panel, Table, Toggle, useForm, useLoad } from '../ui';
 import type { User } from '../types';
+import { SignOutEverywhere } from './Sso';
 
 function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
   const f = useForm();
@@ -76,6 +77,7 @@ function UserForm({ user, onDone }: { user: User | null; onDone: () => void }) {
           <button type="submit" disabled={f.busy}>
             Save
           </button>
+          {user && <SignOutEverywhere username={user.username} />}
         </div>
       </form>
     </Panel>

@@ -11,6 +11,7 @@ import { consoleUserId, factorProof, missingFactor } from './factor.js';
 import type { LinkTokens, TokenRow } from './links.js';
 import { APPROVER_GONE, SIGN_IN_FAILED, h, send, sendStale } from './page.js';
 import { staleness } from './view.js';
+import { passwordOff } from '../sso/email-link.js';
 
 type Body = Record<string, string>;
 type LinkRequest = FastifyRequest<{ Params: { token: string }; Body: Body | undefined }>;
@@ -108,7 +109,7 @@ export function decideLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     if (signedIn !== null && signedIn !== t.approver_id) return { done: sendStale(reply, 403, 'foreign') };
     if (signedIn !== null) return {};
     // A missing code is answered before the password is checked, so that answer says nothing about the password.
-    const early = await missingFactor(s, sessions, req, approver, body);
+    const early = (await passwordOff(s, body.username)) ?? (await missingFactor(s, sessions, req, approver, body));
     if (early) return { done: send(reply, early.status, early.title, early.html) };
     const username = String(body.username ?? '').slice(0, 200);
     // Reserved per address, link and user before the password is checked, on every node.

@@ -9,12 +9,14 @@ import type { LinkTokens, TokenRow } from './links.js';
 import { APPROVER_GONE, h, send, sendStale } from './page.js';
 import { requestDetails, staleness } from './view.js';
 import { PASSKEY_CSP } from './passkey.js';
+import { NO_SSO, ssoChoice, type SsoChoice } from '../sso/email-link.js';
 
 /** The sign-in part of the form, when deciding needs the approver's console login. */
-function loginFields(login: boolean, signedIn: number | null, t: TokenRow, approver: User | undefined): string {
+function loginFields(login: boolean, signedIn: number | null, t: TokenRow, approver: User | undefined, sso: SsoChoice): string {
   if (!login) return '';
   if (signedIn === t.approver_id) return `<p class="note">Signed in to the console as ${h(approver?.username)}.</p>`;
-  return `<p class="note">Sign in to confirm (your console username and password), or <a href="/">sign in to the console</a> and open this link again.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>`;
+  if (sso.html && !sso.password) return sso.html;
+  return `${sso.html}<p class="note">Sign in to confirm (your console username and password), or <a href="/">sign in to the console</a> and open this link again.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>`;
 }
 
 export function showLink(s: Services, sessions: ApiStore, links: LinkTokens) {
@@ -30,7 +32,7 @@ export function showLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     const approver = (await s.policy.current()).usersById.get(t.approver_id);
     const signedIn = login ? await consoleUserId(s, sessions, req) : null;
     if (login && signedIn !== null && signedIn !== t.approver_id) return sendStale(reply, 403, 'foreign');
-    const fields = loginFields(login, signedIn, t, approver);
+    const fields = loginFields(login, signedIn, t, approver, login && signedIn === null ? await ssoChoice(s, req.params.token) : NO_SSO);
     if (!approver || approver.disabled) return send(reply, 403, 'Not allowed', APPROVER_GONE);
     const factor = await factorField(s, sessions, req, approver);
     if ('status' in factor) return send(reply, factor.status, factor.title, factor.html);

@@ -6,6 +6,7 @@ import { limited } from '../../limited.js';
 import { ErrorBody, Ok, errors } from '../schema.js';
 import { callerOf, type Ctx } from '../context.js';
 import { secondFactorStep } from '../second-factor/tickets.js';
+import { passwordLoginAllowed } from '../sso/password.js';
 import { meView } from './me.js';
 import { Credentials, Me } from './schema.js';
 
@@ -23,6 +24,8 @@ export async function loginRoutes(app: FastifyInstance, { s, store }: Ctx) {
     },
     async (req, reply) => {
       const { username, password } = req.body as { username: string; password: string };
+      if (!(await passwordLoginAllowed(s, username)))
+        return deny(reply, 403, 'password_login_off', 'password login is turned off: sign in with single sign-on');
       // Reserved before the check: parallel guesses on any node cannot pass the limit.
       const attempt = await s.limiter.reserve({ kind: 'password', user: username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, username, 'login');

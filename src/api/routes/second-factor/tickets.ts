@@ -25,11 +25,16 @@ export const pendingOf = (s: Services) => {
   return m;
 };
 
-/**
- * The hook in POST /session: after a right password, when the user needs a second factor, answers
- * 202 with a ticket instead of creating a session. Returns null when no second factor is needed.
- */
-export async function secondFactorStep(s: Services, user: User, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> {
+export interface Ticket {
+  ticket: string;
+  /** The user has a passkey or a TOTP enrolled (else: enrol a TOTP first). */
+  enrolled: boolean;
+  passkey: boolean;
+  totp: boolean;
+}
+
+/** A second-factor ticket when the user needs one (a group rule, or an enrolled passkey); null when not. */
+export async function issueTicket(s: Services, user: User, req: FastifyRequest, method: 'password' | 'sso'): Promise<Ticket | null> {
   // An enrolled passkey is a second factor like the TOTP: once a user has one, the login asks for it.
   const passkey = await s.passkeys.has(user.id);
   if (!passkey && !(await s.auth.secondFactorRequired(user))) return null;
@@ -38,15 +43,25 @@ export async function secondFactorStep(s: Services, user: User, req: FastifyRequ
   for (const [k, p] of pending) if (p.expiresAt <= now) pending.delete(k);
   const ticket = randomBytes(24).toString('base64url');
   pending.set(ticket, { userId: user.id, addr: req.ip, expiresAt: now + TICKET_MS, tries: 0 });
-  const enrolled = await directoryOf(s).totp.enrolled(user.id);
+  const totp = await directoryOf(s).totp.enrolled(user.id);
   await s.audit({
     actor: user.username,
     actorId: user.id,
     channel: 'web',
     action: 'auth.login.second-factor-asked',
-    details: { address: req.ip, enrolled: enrolled || passkey },
+    details: { address: req.ip, enrolled: totp || passkey, method },
   });
-  return reply.status(202).send({ secondFactor: enrolled || passkey ? 'required' : 'enrol', ticket, passkey, totp: enrolled });
+  return { ticket, enrolled: totp || passkey, passkey, totp };
+}
+
+/**
+ * The hook in POST /session: after a right password, when the user needs a second factor, answers
+ * 202 with a ticket instead of creating a session. Returns null when no second factor is needed.
+ */
+export async function secondFactorStep(s: Services, user: User, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | null> {
+  const t = await issueTicket(s, user, req, 'password');
+  if (!t) return null;
+  return reply.status(202).send({ secondFactor: t.enrolled ? 'required' : 'enrol', ticket: t.ticket, passkey: t.passkey, totp: t.totp });
 }
 
 /** A live ticket for this client, or null. */
