@@ -34,6 +34,8 @@ import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
+import { SshSsoService, type SshSsoDeps } from './core/ssh-sso.js';
+import { KyselySshSsoStore } from './storage/ssh-sso-store.js';
 
 export interface Services extends ProtocolRepositories {
   config: Config;
@@ -71,6 +73,8 @@ export interface Services extends ProtocolRepositories {
   auditCounts: Map<string, number>;
   /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
   nodeId: string;
+  /** SSH login through a console link (ssh.login.method). */
+  sshSso: SshSsoService;
   close(): Promise<void>;
 }
 
@@ -160,6 +164,11 @@ function tightenDataDirs(config: Config, log: Logger): void {
     log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
 }
 
+/** SSH login through a link; its URLs read the public URL late (a port 0 is resolved once listening). */
+function sshSsoOf(config: Config, store: KyselyStore, deps: Omit<SshSsoDeps, 'store' | 'publicUrl' | 'nodeId'>): SshSsoService {
+  return new SshSsoService({ store: new KyselySshSsoStore(store.db), ...deps, publicUrl: () => config.publicUrl, nodeId: nodeId(config) });
+}
+
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const store = await openStore(config, opts);
@@ -200,6 +209,10 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   );
   await grants.load(store, clock.now());
   const auditCounts = new Map<string, number>();
+  const audit = (e: AuditEntry) => {
+    auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
+    return sessionStore.appendAudit(e, clock.now());
+  };
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config,
@@ -225,11 +238,9 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
     limiter: new LoginLimiter(repos.loginAttempts, clock),
     auditCounts,
-    audit: (e) => {
-      auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
-      return sessionStore.appendAudit(e, clock.now());
-    },
+    audit,
     nodeId: nodeId(config),
+    sshSso: sshSsoOf(config, store, { policy, params, admin: adminStore, clock, audit }),
     async close() {
       bus.stop();
       await store.close();

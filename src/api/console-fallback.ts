@@ -27,4 +27,6 @@ export function registerConsoleFallback(app: FastifyInstance): void {
     app.get(`/${p}`, index);
     app.get(`/${p}/*`, index);
   }
+  // The link the SSH prompt prints (only this page under /sso: the SSO routes live under /api/v1/sso).
+  app.get('/sso/ssh/*', index);
 }

@@ -17,6 +17,7 @@ export * from './routes/rdp/schema.js';
 export * from './routes/reports/schema.js';
 export * from './routes/second-factor/schema.js';
 export * from './routes/sessions/schema.js';
+export * from './routes/ssh-sso/schema.js';
 export * from './routes/tokens/schema.js';
 export * from './routes/user-groups/schema.js';
 export * from './routes/users/schema.js';

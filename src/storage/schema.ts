@@ -365,4 +365,25 @@ export interface Database extends MailTables {
   totp_secrets: TotpSecretsTable;
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
+  ssh_sso_codes: SshSsoCodesTable;
+  ssh_sso_group_methods: SshSsoGroupMethodsTable;
+}
+
+export interface SshSsoCodesTable {
+  id: Generated<number>;
+  code_hash: string;
+  username: string;
+  client_addr: string;
+  node_id: string;
+  created_at: number;
+  expires_at: number;
+  confirmed_at: number | null;
+  confirmed_user_id: number | null;
+  confirmed_from: string | null;
+  used_at: number | null;
+}
+export interface SshSsoGroupMethodsTable {
+  group_id: number;
+  method: string;
+  updated_at: number;
 }

@@ -19,6 +19,7 @@ import { SessionsPage } from './pages/Sessions';
 import { AuditPage } from './pages/Audit';
 import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
+import { SshSignInPage } from './pages/SshSignIn';
 
 // Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
@@ -43,6 +44,9 @@ function Inbox() {
 }
 function Request() {
   return <ApprovalRequestPage id={Number(useParams().id)} me={useMe()} />;
+}
+function SshSignIn() {
+  return <SshSignInPage code={useParams().code ?? ''} />;
 }
 function Sessions() {
   return <SessionsPage admin={useMe().roles.admin} />;
@@ -74,6 +78,7 @@ export const routes: RouteObject[] = [
       page('audit', 'Audit Log', <AuditPage />),
       page('reports', 'Reports', <ReportsPage />),
       page('tokens', 'API Tokens', <TokensPage />),
+      page('sso/ssh/:code', 'Sign in to SSH', <SshSignIn />),
       page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
     ],
   },

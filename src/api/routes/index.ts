@@ -28,6 +28,7 @@ import { recordingRoutes } from './recordings/index.js';
 import { reportRoutes } from './reports/index.js';
 import { secondFactorRoutes } from './second-factor/index.js';
 import { sessionListRoutes } from './sessions/index.js';
+import { sshSsoRoutes } from './ssh-sso/index.js';
 import { tokenRoutes } from './tokens/index.js';
 import { userGroupRoutes } from './user-groups/index.js';
 import { userRoutes } from './users/index.js';
@@ -57,6 +58,7 @@ const API_ROUTES = [
   directoryRoutes,
   rdpRoutes,
   httpProxyLoginRoutes,
+  sshSsoRoutes,
 ];
 
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */
