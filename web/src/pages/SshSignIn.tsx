@@ -38,7 +38,7 @@ export function SshSignInPage({ code }: { code: string }) {
       </p>
     );
   if (!view) return <p className="loading">Loading…</p>;
-  const state = view.state === 'pending' && left === 0 ? 'expired' : view.state;
+  const state = (view.state === 'pending' || view.state === 'confirmed') && left === 0 ? 'expired' : view.state;
   return (
     <section className="card" aria-labelledby="ssh-sign-in-h">
       <h2 id="ssh-sign-in-h">An SSH login waits for you</h2>
@@ -48,7 +48,7 @@ export function SshSignInPage({ code }: { code: string }) {
         <dt>Connecting from</dt>
         <dd>{view.clientAddr}</dd>
         <dt>Time left</dt>
-        <dd>{state === 'pending' ? minSec(left) : '—'}</dd>
+        <dd>{state === 'pending' || state === 'confirmed' ? minSec(left) : '—'}</dd>
       </dl>
       {state === 'pending' && (
         <>
