@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import ssh2 from 'ssh2';
 import { SSHD_SKIP, startSshd, type Sshd } from '../ssh/peers.js';
 import { PASSWORD, startGateway, type Gw } from '../ssh/gateway.js';
 import { TMUX_SKIP, Tmux } from '../ssh/tmux.js';
@@ -15,6 +16,24 @@ import { SKIP, axe, ensureConsoleBuilt, launch, logIn, shot } from '../web/brows
 import { login } from '../../bench/lib/api.js';
 
 const PASSWORDS: Record<string, string> = { admin: 'admin-pass-123', bob: 'bob-S3cret-pass', alice: PASSWORD };
+/** One ssh2 login as `username`: the keyboard-interactive prompt it got (then it leaves), or why it ended. */
+function promptOf(port: number, username: string): Promise<{ prompt: string | null; error: string }> {
+  return new Promise((resolve) => {
+    const c = new ssh2.Client();
+    let settled = false;
+    const done = (prompt: string | null, error = '') => {
+      if (settled) return;
+      settled = true;
+      c.end();
+      resolve({ prompt, error });
+    };
+    c.on('error', (e) => done(null, String(e.message)));
+    c.on('close', () => done(null, 'closed'));
+    c.on('keyboard-interactive', (_n, _i, _l, prompts) => done(prompts[0]?.prompt ?? ''));
+    c.connect({ host: '127.0.0.1', port, username, tryKeyboard: true, readyTimeout: 60_000 });
+  });
+}
+
 const ASKED_TWICE = /(to sign in, then press Enter[^]*){2}/;
 const LINK = /Open (http:\/\/\S+\/sso\/ssh\/[A-Z]{4}-[A-Z]{4}) to sign in, then press Enter/;
 
@@ -180,6 +199,18 @@ describe(
       const res = await Promise.all(Array.from({ length: 20 }, () => alice.post(`/api/v1/ssh-sso/${code}/confirm`)));
       assert.deepEqual(res.map((r) => r.status).sort(), [200, ...Array(19).fill(409)], res.map((r) => r.text).join('\n'));
       assert.equal((await audits('ssh.sso.confirmed')).filter((a) => a.details.sshClientAddr === '192.0.2.1').length, 1);
+    });
+
+    // Last: it spends alice's login attempts for this window.
+    test('issuing is limited like password attempts: 20 parallel connections, at most 5 links for one name', async () => {
+      const before = (await audits('ssh.sso.issued')).filter((a) => a.actor === 'alice').length;
+      const res = await Promise.all(Array.from({ length: 20 }, () => promptOf(gw.port, 'alice@web01')));
+      const prompted = res.filter((r) => r.prompt !== null);
+      assert.ok(prompted.length >= 1 && prompted.length <= 5, `${prompted.length} links printed`);
+      for (const r of prompted) assert.match(r.prompt!, LINK);
+      const issued = (await audits('ssh.sso.issued')).filter((a) => a.actor === 'alice').length - before;
+      assert.equal(issued, prompted.length);
+      assert.equal((await audits('ssh.login.blocked')).filter((a) => a.actor === 'alice').length, 1, 'the first refusal is audited');
     });
   },
 );
