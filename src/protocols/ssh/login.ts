@@ -41,6 +41,8 @@ export class Login {
     private readonly clientAddr: string,
     /** Ends the connection with words OpenSSH prints even in batch mode (before a session exists). */
     private readonly hangUp: (text: string) => void,
+    /** Gives the connection this long to finish logging in (a link login waits for the browser). */
+    private readonly allowLogin: (ms: number) => void = () => {},
   ) {}
 
   handle(ctx: AuthContext): void {
@@ -101,6 +103,7 @@ export class Login {
       done: (ctx, user) => this.primaryDone(ctx, user, 'sso'),
       refuse: (ctx, user, r) => this.refuse(ctx, user, r),
       hangUp: this.hangUp,
+      allow: this.allowLogin,
     });
   }
 

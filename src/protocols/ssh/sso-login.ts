@@ -18,6 +18,8 @@ export interface SsoHooks {
   refuse(ctx: KeyboardAuthContext, user: string, r: Refusal): Promise<void>;
   /** Ends the connection with words OpenSSH prints. */
   hangUp(text: string): void;
+  /** Keeps the unauthenticated connection open this long (the link's life and a margin). */
+  allow(ms: number): void;
 }
 
 export const promptText = (url: string) => `Open ${url} to sign in, then press Enter`;
@@ -31,7 +33,7 @@ const FAILED: Record<'expired' | 'used' | 'unknown' | 'refused', string> = {
 
 /** One connection's link login: one code, asked for up to SSO_ROUNDS times. */
 export class SsoPrompt {
-  private issued: { code: string; url: string } | null = null;
+  private issued: { code: string; url: string; expiresAt: number } | null = null;
   private attempt: Reservation | null = null;
   private rounds = 0;
   private finished = false;
@@ -51,6 +53,7 @@ export class SsoPrompt {
       if (!attempt.ok) return this.hooks.refuse(ctx, this.username, attempt);
       this.attempt = attempt;
       this.issued = await this.s.sshSso.issue(this.username, this.clientAddr);
+      this.hooks.allow(this.issued.expiresAt - this.s.clock.now() + 30_000);
     }
     this.ask(ctx, '');
   }
