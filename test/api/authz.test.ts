@@ -109,6 +109,11 @@ const ROUTES: Row[] = [
   { method: 'PUT', path: '/api/v1/second-factor/approvers', body: { required: false }, expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/directory', expect: { admin: 404 } },
   { method: 'POST', path: '/api/v1/directory/sync', body: { dryRun: true }, expect: { admin: 404 } },
+  // SSH login through a link (routes/ssh-sso; behaviour tested in test/sso): any console user may look up a code.
+  { method: 'GET', path: '/api/v1/ssh-sso/BCDF-GHJK', expect: { alice: 404, bob: 404, admin: 404 } },
+  { method: 'POST', path: '/api/v1/ssh-sso/BCDF-GHJK/confirm', expect: { alice: 404, bob: 404, admin: 404 } },
+  { method: 'GET', path: '/api/v1/ssh-sso/groups', expect: { admin: 200 } },
+  { method: 'PUT', path: '/api/v1/ssh-sso/groups/qa', body: { method: null }, expect: { admin: 200 } },
 ];
 
 describe('API authorization (SQLite)', () => {
