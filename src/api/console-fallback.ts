@@ -18,6 +18,8 @@ export const CONSOLE_PATHS = [
   'audit',
   'reports',
   'tokens',
+  // /sso/ssh/<code>: the link the SSH prompt prints (the SSO login routes live under /api/v1/sso).
+  'sso',
 ] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */
@@ -27,6 +29,4 @@ export function registerConsoleFallback(app: FastifyInstance): void {
     app.get(`/${p}`, index);
     app.get(`/${p}/*`, index);
   }
-  // The link the SSH prompt prints (only this page under /sso: the SSO routes live under /api/v1/sso).
-  app.get('/sso/ssh/*', index);
 }
