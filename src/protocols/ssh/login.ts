@@ -1,7 +1,7 @@
 // Logging in to the gateway: password or a public key registered on the user, or a console link
 // (sso-login.ts) for ssh.login.method=sso; then — when the target needs a reason — a keyboard-interactive
-// prompt for it. Asking during authentication works the same
-// for ssh, sftp and scp, which have no terminal of their own once the session starts.
+// prompt for it. Asking during authentication works the same for ssh, sftp and scp, which have no
+// terminal of their own once the session starts.
 import ssh2, { type AuthContext, type AuthenticationType, type KeyboardAuthContext, type PublicKeyAuthContext } from 'ssh2';
 import type { Services } from '../../services.js';
 import type { User } from '../../core/types.js';
