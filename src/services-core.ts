@@ -36,6 +36,8 @@ import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
 import type { SsoStore } from './sso/store.js';
+import { SshSsoService, type SshSsoDeps } from './core/ssh-sso.js';
+import { KyselySshSsoStore } from './storage/ssh-sso-store.js';
 
 export interface Services extends ProtocolRepositories {
   config: Config;
@@ -77,6 +79,8 @@ export interface Services extends ProtocolRepositories {
   auditCounts: Map<string, number>;
   /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
   nodeId: string;
+  /** SSH login through a console link (ssh.login.method). */
+  sshSso: SshSsoService;
   close(): Promise<void>;
 }
 
@@ -166,6 +170,11 @@ function tightenDataDirs(config: Config, log: Logger): void {
     log.warn({ paths: loose.slice(0, 20) }, 'could not make these data paths private (0700 dirs, 0600 files): fix their owner or mode');
 }
 
+/** SSH login through a link; its URLs read the public URL late (a port 0 is resolved once listening). */
+function sshSsoOf(config: Config, store: KyselyStore, deps: Omit<SshSsoDeps, 'store' | 'publicUrl' | 'nodeId'>): SshSsoService {
+  return new SshSsoService({ store: new KyselySshSsoStore(store.db), ...deps, publicUrl: () => config.publicUrl, nodeId: nodeId(config) });
+}
+
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const store = await openStore(config, opts);
@@ -210,6 +219,10 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   );
   await grants.load(store, clock.now());
   const auditCounts = new Map<string, number>();
+  const audit = (e: AuditEntry) => {
+    auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
+    return sessionStore.appendAudit(e, clock.now());
+  };
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config,
@@ -237,11 +250,9 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
     limiter: new LoginLimiter(repos.loginAttempts, clock),
     auditCounts,
-    audit: (e) => {
-      auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
-      return sessionStore.appendAudit(e, clock.now());
-    },
+    audit,
     nodeId: nodeId(config),
+    sshSso: sshSsoOf(config, store, { policy, params, admin: adminStore, clock, audit }),
     async close() {
       bus.stop();
       await store.close();

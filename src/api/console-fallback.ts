@@ -19,6 +19,8 @@ export const CONSOLE_PATHS = [
   'reports',
   'tokens',
   'passkeys',
+  // /sso/ssh/<code>: the link the SSH prompt prints (the SSO login routes live under /api/v1/sso).
+  'sso',
 ] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */

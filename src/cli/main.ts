@@ -6,6 +6,7 @@ import { registerDirectory } from './commands/directory.js';
 import { registerDirectorySync } from './commands/directory-sync.js';
 import { registerRdp } from './commands/rdp.js';
 import { registerReports } from './commands/reports.js';
+import { registerSshSso } from './commands/ssh-sso.js';
 import { registerSystem } from './commands/system.js';
 import { registerSso } from './commands/sso.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDirectory(program);
   registerDirectorySync(program);
   registerSso(program);
+  registerSshSso(program);
   registerApprovals(program);
   registerRdp(program);
   registerReports(program);

@@ -127,6 +127,14 @@ const defs: ParamDef[] = [
       "SSH sessions of the same user, device account and approval that may share one SSH connection to the device, each as its own channel (1 = a connection per session). Keep it at or below the device's sshd MaxSessions (10 by default).",
   },
   {
+    name: 'ssh.login.method',
+    kind: 'string',
+    default: 'key-or-password',
+    choices: ['key-or-password', 'sso'],
+    meaning:
+      'How users log in over SSH: key-or-password, or sso (the prompt prints a console link to sign in through). A user group may set its own; a user with neither a key nor a password always gets the link.',
+  },
+  {
     name: 'recording.enabled',
     kind: 'boolean',
     default: 'true',

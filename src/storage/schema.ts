@@ -370,6 +370,8 @@ export interface Database extends MailTables {
   sso_links: SsoLinksTable;
   passkeys: PasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
+  ssh_sso_codes: SshSsoCodesTable;
+  ssh_sso_group_methods: SshSsoGroupMethodsTable;
 }
 
 // OpenID Connect login (migration 015): settings, login transactions, and subject links.
@@ -417,4 +419,24 @@ export interface PasskeyChallengesTable {
   scope: string;
   expires_at: number;
   used_at: number | null;
+}
+
+// SSH login through a console link (migration 016).
+export interface SshSsoCodesTable {
+  id: Generated<number>;
+  code_hash: string;
+  username: string;
+  client_addr: string;
+  node_id: string;
+  created_at: number;
+  expires_at: number;
+  confirmed_at: number | null;
+  confirmed_user_id: number | null;
+  confirmed_from: string | null;
+  used_at: number | null;
+}
+export interface SshSsoGroupMethodsTable {
+  group_id: number;
+  method: string;
+  updated_at: number;
 }

@@ -147,6 +147,11 @@ const ROUTES: Row[] = [
   { method: 'POST', path: '/api/v1/sso/config/test', expect: { admin: 404 } },
   { method: 'DELETE', path: '/api/v1/sso/config', expect: { admin: 200 } },
   { method: 'POST', path: '/api/v1/users/zed/sign-out', expect: { admin: 200 } },
+  // SSH login through a link (routes/ssh-sso; behaviour tested in test/sso): any console user may look up a code.
+  { method: 'GET', path: '/api/v1/ssh-sso/BCDF-GHJK', expect: { alice: 404, bob: 404, admin: 404 } },
+  { method: 'POST', path: '/api/v1/ssh-sso/BCDF-GHJK/confirm', expect: { alice: 404, bob: 404, admin: 404 } },
+  { method: 'GET', path: '/api/v1/ssh-sso/groups', expect: { admin: 200 } },
+  { method: 'PUT', path: '/api/v1/ssh-sso/groups/qa', body: { method: null }, expect: { admin: 200 } },
 ];
 
 describe('API authorization (SQLite)', () => {

@@ -18,7 +18,8 @@ test('every DESIGN.md parameter exists with its default', () => {
   assert.equal(p.bool('approval.email.link.requires.login'), false);
   assert.equal(p.bool('approval.reject.comment.required'), false);
   assert.equal(p.bool('approval.decision.requires.passkey'), false);
-  assert.equal(PARAM_DEFS.length, 24);
+  assert.equal(PARAM_DEFS.length, 25);
+  assert.equal(p.str('ssh.login.method'), 'key-or-password');
   assert.equal(p.str('approval.grant.scope'), 'protocol');
   assert.equal(p.int('ssh.upstream.sessions.per.connection'), 10);
   assert.equal(p.int('recording.retention.days'), 90);

@@ -20,6 +20,7 @@ import { AuditPage } from './pages/Audit';
 import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
 import { PasskeysPage } from './pages/Passkeys';
+import { SshSignInPage } from './pages/SshSignIn';
 
 // Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
@@ -47,6 +48,9 @@ function Request() {
 }
 function Passkeys() {
   return <PasskeysPage admin={useMe().roles.admin} />;
+}
+function SshSignIn() {
+  return <SshSignInPage code={useParams().code ?? ''} />;
 }
 function Sessions() {
   return <SessionsPage admin={useMe().roles.admin} />;
@@ -79,6 +83,7 @@ export const routes: RouteObject[] = [
       page('reports', 'Reports', <ReportsPage />),
       page('tokens', 'API Tokens', <TokensPage />),
       page('passkeys', 'Passkeys', <Passkeys />),
+      page('sso/ssh/:code', 'Sign in to SSH', <SshSignIn />),
       page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
     ],
   },

@@ -30,6 +30,7 @@ import { reportRoutes } from './reports/index.js';
 import { secondFactorRoutes } from './second-factor/index.js';
 import { sessionListRoutes } from './sessions/index.js';
 import { ssoRoutes } from './sso/index.js';
+import { sshSsoRoutes } from './ssh-sso/index.js';
 import { tokenRoutes } from './tokens/index.js';
 import { userGroupRoutes } from './user-groups/index.js';
 import { userRoutes } from './users/index.js';
@@ -61,6 +62,7 @@ const API_ROUTES = [
   rdpRoutes,
   httpProxyLoginRoutes,
   ssoRoutes,
+  sshSsoRoutes,
 ];
 
 /** The console's built files: web/dist beside src/ (tsx) or dist/ (built). */

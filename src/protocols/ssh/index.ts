@@ -29,12 +29,21 @@ export async function startSshProxy(s: Services): Promise<Listener | null> {
 
   const server = new ssh2.Server({ hostKeys, ident: 'Gatehouse' }, (client, info) => {
     const addr = info.ip ?? 'unknown';
-    const c = new ProxyConnection(s, client, addr, new Login(s, addr, (text) => disconnectWithMessage(client, text)), pool);
+    let grace: NodeJS.Timeout | undefined;
+    // A login through a console link may wait at its prompt for as long as the link lives.
+    const allow = (wanted: number) => {
+      const ms = Math.max(wanted, LOGIN_GRACE_MS);
+      clearTimeout(grace);
+      grace = setTimeout(() => {
+        if (!client.authenticated) client.end();
+      }, ms);
+      grace.unref();
+      (client as unknown as { _sock?: Socket })._sock?.setTimeout?.(ms);
+    };
+    const login = new Login(s, addr, (text) => disconnectWithMessage(client, text), allow);
+    const c = new ProxyConnection(s, client, addr, login, pool);
     live.add(c);
-    const grace = setTimeout(() => {
-      if (!client.authenticated) client.end();
-    }, LOGIN_GRACE_MS);
-    grace.unref();
+    allow(LOGIN_GRACE_MS);
     client.on('close', () => {
       clearTimeout(grace);
       live.delete(c);

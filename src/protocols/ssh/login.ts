@@ -1,22 +1,26 @@
-// Logging in to the gateway: password or a public key registered on the user, then — when the target
-// needs a reason — a keyboard-interactive prompt for it. Asking during authentication works the same
-// for ssh, sftp and scp, which have no terminal of their own once the session starts.
+// Logging in to the gateway: password or a public key registered on the user, or a console link
+// (sso-login.ts) for ssh.login.method=sso; then — when the target needs a reason — a keyboard-interactive
+// prompt for it. Asking during authentication works the same for ssh, sftp and scp, which have no
+// terminal of their own once the session starts.
 import ssh2, { type AuthContext, type AuthenticationType, type KeyboardAuthContext, type PublicKeyAuthContext } from 'ssh2';
 import type { Services } from '../../services.js';
 import type { User } from '../../core/types.js';
 import { needsReason } from './gate.js';
 import { waitWords, type Refusal } from '../../core/limiter.js';
 import { parseTarget, printable, type Target } from './target.js';
+import { SsoPrompt } from './sso-login.js';
 
 const { utils } = ssh2;
 
 export interface LoginResult {
   user: User;
   target: Target;
-  method: 'password' | 'publickey';
+  method: LoginMethod;
   /** The reason typed at the prompt; null when none was asked or the user deferred to GATEHOUSE_REASON. */
   reason: string | null;
 }
+
+export type LoginMethod = 'password' | 'publickey' | 'sso';
 
 const PRIMARY: AuthenticationType[] = ['publickey', 'password'];
 const REASON_ROUNDS = 3;
@@ -24,7 +28,9 @@ const REASON_ROUNDS = 3;
 /** One client connection's authentication. `result` is set once the client is in. */
 export class Login {
   result: LoginResult | null = null;
-  private primary: { user: User; method: 'password' | 'publickey' } | null = null;
+  private primary: { user: User; method: LoginMethod } | null = null;
+  /** Set at the first attempt: the link prompt, when this user logs in through the console (ssh.login.method). */
+  private sso: SsoPrompt | null | undefined;
   private target: Target | null = null;
   /** Set after the password or key when the user needs the TOTP second factor (asked by keyboard-interactive). */
   private secondFactorPending = false;
@@ -35,6 +41,8 @@ export class Login {
     private readonly clientAddr: string,
     /** Ends the connection with words OpenSSH prints even in batch mode (before a session exists). */
     private readonly hangUp: (text: string) => void,
+    /** Gives the connection this long to finish logging in (a link login waits for the browser). */
+    private readonly allowLogin: (ms: number) => void = () => {},
   ) {}
 
   handle(ctx: AuthContext): void {
@@ -52,6 +60,12 @@ export class Login {
   private async step(ctx: AuthContext): Promise<void> {
     this.target ??= parseTarget(ctx.username);
     const t = this.target;
+    if (!this.primary) {
+      if (this.sso === undefined) this.sso = t.user && (await this.s.sshSso.methodFor(t.user)) === 'sso' ? this.ssoPrompt(t.user) : null;
+      // Only the link: a key or password of an SSO user does not log in.
+      if (this.sso)
+        return ctx.method === 'keyboard-interactive' ? this.sso.handle(ctx as KeyboardAuthContext) : ctx.reject(['keyboard-interactive']);
+    }
     if (ctx.method === 'keyboard-interactive') {
       if (this.primary && this.secondFactorPending) return this.askSecondFactor(ctx as KeyboardAuthContext);
       if (this.primary) return this.askReason(ctx as KeyboardAuthContext, 1, null);
@@ -84,6 +98,15 @@ export class Login {
     return this.primaryDone(ctx, user, 'password');
   }
 
+  private ssoPrompt(username: string): SsoPrompt {
+    return new SsoPrompt(this.s, username, this.clientAddr, {
+      done: (ctx, user) => this.primaryDone(ctx, user, 'sso'),
+      refuse: (ctx, user, r) => this.refuse(ctx, user, r),
+      hangUp: this.hangUp,
+      allow: this.allowLogin,
+    });
+  }
+
   /** Refuses without checking anything: audited once per key and window, and the client is told why. */
   private async refuse(ctx: AuthContext, user: string | null, r: Refusal, kind: 'password' | 'code' = 'password'): Promise<void> {
     if (r.first) {
@@ -114,7 +137,7 @@ export class Login {
     ctx.reject(PRIMARY);
   }
 
-  private async primaryDone(ctx: AuthContext, user: User, method: 'password' | 'publickey'): Promise<void> {
+  private async primaryDone(ctx: AuthContext, user: User, method: LoginMethod): Promise<void> {
     const t = this.target!;
     await this.s.audit({
       actor: user.username,
@@ -126,12 +149,14 @@ export class Login {
       details: { clientAddr: this.clientAddr, method, target: printable(ctx.username, 200) },
     });
     this.primary = { user, method };
+    // After the link the next questions follow in the same keyboard-interactive exchange.
+    const kbd = ctx.method === 'keyboard-interactive' ? (ctx as KeyboardAuthContext) : null;
     if (await this.s.auth.secondFactorRequired(user)) {
       this.secondFactorPending = true;
-      return ctx.reject(['keyboard-interactive'], true);
+      return kbd ? this.askSecondFactor(kbd) : ctx.reject(['keyboard-interactive'], true);
     }
     if (t.device && !t.error && (await needsReason(this.s, user, t.device, t.account, ['ssh', 'sftp'])))
-      return ctx.reject(['keyboard-interactive'], true);
+      return kbd ? this.askReason(kbd, 1, null) : ctx.reject(['keyboard-interactive'], true);
     this.result = { user, target: t, method, reason: null };
     ctx.accept();
   }

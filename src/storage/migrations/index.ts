@@ -15,6 +15,7 @@ import { migration014 } from './014_mail_once.js';
 import { migration012 } from './012_login_attempts.js';
 import { migration013 } from './013_second_factor_proof.js';
 import { migration015 } from './015_sso.js';
+import { migration016 } from './016_ssh_sso.js';
 import { migration017 } from './017_passkeys.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
@@ -34,6 +35,7 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '013_second_factor_proof': migration013(dialect),
     '014_mail_once': migration014(dialect),
     '015_sso': migration015(dialect),
+    '016_ssh_sso': migration016(dialect),
     '017_passkeys': migration017(dialect),
   };
 }
