@@ -17,7 +17,7 @@ import type { DeciderFactor } from './core/approvals/approver.js';
 import { AesGcmVault } from './crypto/vault.js';
 import { migrate, openDb } from './storage/db.js';
 import { auditKeyFrom } from './storage/audit-log.js';
-import { repositories } from './storage/repositories.js';
+import { repositories, type Repositories } from './storage/repositories.js';
 import { KyselyStore } from './storage/store.js';
 import { SessionRegistry } from './core/sessions.js';
 import { AuthService, type DirectoryLogin, type SecondFactor } from './core/auth.js';
@@ -37,7 +37,6 @@ import type { DirectoryDeps } from './directory/service.js';
 import type { DelegationsTo } from './directory/totp.js';
 import type { SsoStore } from './sso/store.js';
 import { SshSsoService, type SshSsoDeps } from './core/ssh-sso.js';
-import { KyselySshSsoStore } from './storage/ssh-sso-store.js';
 
 export interface Services extends ProtocolRepositories {
   config: Config;
@@ -171,8 +170,16 @@ function tightenDataDirs(config: Config, log: Logger): void {
 }
 
 /** SSH login through a link; its URLs read the public URL late (a port 0 is resolved once listening). */
-function sshSsoOf(config: Config, store: KyselyStore, deps: Omit<SshSsoDeps, 'store' | 'publicUrl' | 'nodeId'>): SshSsoService {
-  return new SshSsoService({ store: new KyselySshSsoStore(store.db), ...deps, publicUrl: () => config.publicUrl, nodeId: nodeId(config) });
+function sshSsoOf(config: Config, deps: Omit<SshSsoDeps, 'publicUrl' | 'nodeId'>): SshSsoService {
+  return new SshSsoService({ ...deps, publicUrl: () => config.publicUrl, nodeId: nodeId(config) });
+}
+
+/** Passkeys, and the second factor a decider must have proved: a TOTP the directory asks for, or any enrolled passkey. */
+function decisionFactors(config: Config, repos: Repositories, clock: Clock, dir: DirectoryHooks) {
+  const url = new URL(config.publicUrl);
+  const passkeys = new PasskeyService(repos.passkeyStore, clock, { id: url.hostname, origin: url.origin, name: 'Gatehouse' });
+  const factor = { requiredToDecide: async (u: User) => (await dir.totp.requiredToDecide(u)) || (await passkeys.has(u.id)) };
+  return { passkeys, factor };
 }
 
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
@@ -201,10 +208,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     delegationsTo: (u, at) => store.delegationsTo(u, at),
   });
   // The second factor is checked by the engine at every decision, whatever the channel.
-  const url = new URL(config.publicUrl);
-  const passkeys = new PasskeyService(repos.passkeyStore, clock, { id: url.hostname, origin: url.origin, name: 'Gatehouse' });
-  // A user who enrolled a passkey proves a factor to decide, as one who enrolled the TOTP does.
-  const factor = { requiredToDecide: async (u: User) => (await dir.totp.requiredToDecide(u)) || (await passkeys.has(u.id)) };
+  const { passkeys, factor } = decisionFactors(config, repos, clock, dir);
   const approvals = new ApprovalService(store, policy, grants, params, clock, bus, factor, passkeys);
   const admin = new AdminService(
     store,
@@ -252,7 +256,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     auditCounts,
     audit,
     nodeId: nodeId(config),
-    sshSso: sshSsoOf(config, store, { policy, params, admin: adminStore, clock, audit }),
+    sshSso: sshSsoOf(config, { store: repos.sshSsoStore, policy, params, admin: adminStore, clock, audit }),
     async close() {
       bus.stop();
       await store.close();

@@ -19,6 +19,8 @@ import { KyselyPasskeyStore } from './passkey-store.js';
 import { KyselySessionStore, type KyselyStore } from './store.js';
 import { KyselySsoStore } from './sso-store.js';
 import type { SsoStore } from '../sso/store.js';
+import type { SshSsoStore } from '../core/ports/ssh-sso.js';
+import { KyselySshSsoStore } from './ssh-sso-store.js';
 
 export interface Repositories {
   adminStore: AdminStore;
@@ -30,6 +32,7 @@ export interface Repositories {
   passkeyStore: PasskeyStore;
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
   ssoStore: SsoStore;
+  sshSsoStore: SshSsoStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -43,5 +46,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     passkeyStore: new KyselyPasskeyStore(store.db),
     sessionStore: new KyselySessionStore(store),
     ssoStore: new KyselySsoStore(store.db),
+    sshSsoStore: new KyselySshSsoStore(store.db),
   };
 }

@@ -2,6 +2,7 @@
 // one set of queries serves SQLite and PostgreSQL.
 import type { Generated } from 'kysely';
 import type { OutboxStatus } from '../core/ports/mail.js';
+import type { AuthTables } from './auth-tables.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -335,7 +336,7 @@ export interface MailTables {
   mail_settings: MailSettingsTable;
 }
 
-export interface Database extends MailTables {
+export interface Database extends MailTables, AuthTables {
   users: UsersTable;
   user_keys: UserKeysTable;
   user_groups: UserGroupsTable;
@@ -365,78 +366,4 @@ export interface Database extends MailTables {
   totp_secrets: TotpSecretsTable;
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
-  sso_config: SsoConfigTable;
-  sso_logins: SsoLoginsTable;
-  sso_links: SsoLinksTable;
-  passkeys: PasskeysTable;
-  passkey_challenges: PasskeyChallengesTable;
-  ssh_sso_codes: SshSsoCodesTable;
-  ssh_sso_group_methods: SshSsoGroupMethodsTable;
-}
-
-// OpenID Connect login (migration 015): settings, login transactions, and subject links.
-export interface SsoConfigTable {
-  id: number;
-  settings: string;
-  client_secret_enc: string | null;
-  enabled: number;
-  updated_at: number;
-}
-export interface SsoLoginsTable {
-  state: string;
-  nonce: string;
-  verifier: string;
-  return_to: string;
-  browser_hash: string;
-  client_addr: string | null;
-  created_at: number;
-  expires_at: number;
-}
-export interface SsoLinksTable {
-  user_id: number;
-  subject: string;
-  groups: string;
-  last_login_at: number;
-}
-
-/** A WebAuthn credential; public_key is base64url COSE, counter the last signature count seen. */
-export interface PasskeysTable {
-  id: Generated<number>;
-  user_id: number;
-  credential_id: string;
-  public_key: string;
-  counter: number;
-  transports: string;
-  name: string;
-  created_at: number;
-  last_used_at: number | null;
-}
-/** A WebAuthn challenge, single use, bound to a user, a purpose and a scope. */
-export interface PasskeyChallengesTable {
-  challenge: string;
-  user_id: number;
-  purpose: string;
-  scope: string;
-  expires_at: number;
-  used_at: number | null;
-}
-
-// SSH login through a console link (migration 016).
-export interface SshSsoCodesTable {
-  id: Generated<number>;
-  code_hash: string;
-  username: string;
-  client_addr: string;
-  node_id: string;
-  created_at: number;
-  expires_at: number;
-  confirmed_at: number | null;
-  confirmed_user_id: number | null;
-  confirmed_from: string | null;
-  used_at: number | null;
-}
-export interface SshSsoGroupMethodsTable {
-  group_id: number;
-  method: string;
-  updated_at: number;
 }

@@ -1,12 +1,10 @@
 // OpenID Connect login for the console. GET /sso/login?return=… stores a login transaction and sends the
 // browser to the provider; GET /sso/callback takes the transaction (once, on any node), checks the answer
 // and opens the same console session as a password login, or hands over to the second-factor step.
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../../core/errors.js';
 import { safeRedirect } from '../../../core/redirect.js';
 import type { User } from '../../../core/types.js';
-import { directoryOf } from '../../../directory/index.js';
 import type { Services } from '../../../services.js';
 import { ssoOf } from '../../../sso/index.js';
 import { LOGIN_TTL_MS } from '../../../sso/service.js';
@@ -17,7 +15,6 @@ import { ssoConfigRoutes } from './config.js';
 import { sendSsoFailure } from './page.js';
 import { LoginQuery, SsoStatus } from './schema.js';
 
-const TICKET_MS = 5 * 60_000;
 const BROWSER_COOKIE = 'gh_sso';
 
 /** Binds a login transaction to the browser that started it; Lax, so the provider's redirect back carries it. */
