@@ -2,7 +2,8 @@
 // and scope), so of any number of concurrent uses of one challenge on any number of nodes exactly one wins.
 import type { Kysely, Selectable } from 'kysely';
 import type { Passkey, PasskeyChallenge, PasskeyPurpose, PasskeyStore } from '../core/passkeys.js';
-import type { Database, PasskeysTable } from './schema.js';
+import type { PasskeysTable } from './auth-tables.js';
+import type { Database } from './schema.js';
 
 const toPasskey = (r: Selectable<PasskeysTable>): Passkey => ({
   id: Number(r.id),

@@ -3,7 +3,8 @@
 import type { Kysely } from 'kysely';
 import type { NewSshSsoCode, SshLoginMethod, SshSsoStore, StoredSshSsoCode } from '../core/ports/ssh-sso.js';
 import { SSH_LOGIN_METHODS } from '../core/ports/ssh-sso.js';
-import type { Database, SshSsoCodesTable } from './schema.js';
+import type { SshSsoCodesTable } from './auth-tables.js';
+import type { Database } from './schema.js';
 
 type Row = Omit<SshSsoCodesTable, 'id'> & { id: number };
 
