@@ -30,6 +30,7 @@ import type { ApiStore } from './core/ports/api-store.js';
 import type { DirectoryStore } from './core/ports/directory-store.js';
 import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
+import type { WebhookStore } from './core/ports/webhooks.js';
 import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
@@ -49,6 +50,8 @@ export interface Services extends ProtocolRepositories {
   directoryStore: DirectoryStore;
   /** The mail outbox, link tokens, reply secrets and mail settings. */
   mail: MailStore;
+  /** Webhook endpoints and their delivery outbox. */
+  webhooks: WebhookStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
   /** Delegation of approval rights, validated. */
@@ -220,6 +223,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     apiStore: repos.apiStore,
     directoryStore: repos.directoryStore,
     mail: repos.mail,
+    webhooks: repos.webhooks,
     nodeStore: repos.nodeStore,
     delegations: new DelegationService(store, policy, clock),
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),

@@ -20,4 +20,5 @@ export * from './routes/sessions/schema.js';
 export * from './routes/tokens/schema.js';
 export * from './routes/user-groups/schema.js';
 export * from './routes/users/schema.js';
+export * from './routes/webhooks/schema.js';
 export * from './routes/workflows/schema.js';

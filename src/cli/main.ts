@@ -7,6 +7,7 @@ import { registerDirectorySync } from './commands/directory-sync.js';
 import { registerRdp } from './commands/rdp.js';
 import { registerReports } from './commands/reports.js';
 import { registerSystem } from './commands/system.js';
+import { registerWebhooks } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerApprovals(program);
   registerRdp(program);
   registerReports(program);
+  registerWebhooks(program);
   registerDemo(program);
   return program;
 }

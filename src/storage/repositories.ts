@@ -8,6 +8,7 @@ import type { MailStore } from '../core/ports/mail.js';
 import type { NodeStorePort } from '../core/nodes.js';
 import type { SessionStorePort } from '../core/sessions.js';
 import type { AuditEntry } from '../core/types.js';
+import type { WebhookStore } from '../core/ports/webhooks.js';
 import { KyselyAdminStore } from './admin-store.js';
 import { KyselyApiStore } from './api-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
@@ -15,6 +16,7 @@ import { KyselyLoginAttemptStore } from './login-attempts.js';
 import { KyselyMailStore } from './mail-store.js';
 import { KyselyNodeStore } from './nodes-store.js';
 import { KyselySessionStore, type KyselyStore } from './store.js';
+import { KyselyWebhookStore } from './webhook-store.js';
 
 export interface Repositories {
   adminStore: AdminStore;
@@ -24,6 +26,7 @@ export interface Repositories {
   mail: MailStore;
   nodeStore: NodeStorePort;
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
+  webhooks: WebhookStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -35,5 +38,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     mail: new KyselyMailStore(store.db),
     nodeStore: new KyselyNodeStore(store.db),
     sessionStore: new KyselySessionStore(store),
+    webhooks: new KyselyWebhookStore(store.db),
   };
 }

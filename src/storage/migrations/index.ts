@@ -14,6 +14,7 @@ import { migration009 } from './009_directory.js';
 import { migration014 } from './014_mail_once.js';
 import { migration012 } from './012_login_attempts.js';
 import { migration013 } from './013_second_factor_proof.js';
+import { migration018 } from './018_webhooks.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -31,5 +32,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '012_login_attempts': migration012(dialect),
     '013_second_factor_proof': migration013(dialect),
     '014_mail_once': migration014(dialect),
+    '018_webhooks': migration018(dialect),
   };
 }
