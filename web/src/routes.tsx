@@ -19,6 +19,7 @@ import { SessionsPage } from './pages/Sessions';
 import { AuditPage } from './pages/Audit';
 import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
+import { WebhooksPage } from './pages/Webhooks';
 
 // Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
@@ -74,6 +75,7 @@ export const routes: RouteObject[] = [
       page('audit', 'Audit Log', <AuditPage />),
       page('reports', 'Reports', <ReportsPage />),
       page('tokens', 'API Tokens', <TokensPage />),
+      page('webhooks', 'Webhooks', <WebhooksPage />),
       page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
     ],
   },
