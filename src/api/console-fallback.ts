@@ -18,6 +18,7 @@ export const CONSOLE_PATHS = [
   'audit',
   'reports',
   'tokens',
+  'webhooks',
 ] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import type { Static } from '@sinclair/typebox';
 import type * as S from '../../../src/api/schemas';
 import { del, get, post, qs } from '../api';
-import { Field, FormError, Status, Table, Time, useForm, useLoad } from '../ui';
+import { Field, FormError, Status, Table, Time, Toggle, useForm, useLoad } from '../ui';
 
 type WebhookList = Static<typeof S.WebhookList>;
 type Deliveries = Static<typeof S.WebhookDeliveries>;
@@ -45,11 +45,12 @@ function AddWebhook({ onAdded }: { onAdded: () => void }) {
         <Field label="Events" name="events" errors={f.errors} hint="comma-separated: *, approval.*, session.*, or exact types">
           {(p) => <input {...p} value={events} onChange={(e) => setEvents(e.target.value)} />}
         </Field>
-        <div className="field">
-          <label>
-            <input type="checkbox" checked={allowHttp} onChange={(e) => setAllowHttp(e.target.checked)} /> Allow plain http to this machine
-          </label>
-        </div>
+        <Toggle
+          label="Allow plain http to this machine"
+          checked={allowHttp}
+          onChange={setAllowHttp}
+          hint="for a receiver on 127.0.0.1, localhost or [::1]; anywhere else needs https"
+        />
         <FormError errors={f.errors} />
         <div className="actions">
           <button type="submit" disabled={f.busy}>
