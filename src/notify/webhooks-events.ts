@@ -105,7 +105,9 @@ function sessionData(p: PolicySnapshot, rec: AuditFeedRecord, d: Record<string, 
 
 export interface EventInputs {
   policy: PolicySnapshot;
-  /** The request as it stands when the event is queued (usually within a second of the event). */
+  /** The request as the event saw it (the bus event written beside the audit record), when still kept. */
+  snapshot(type: string, at: number, id: number): Promise<ApprovalRequest | undefined>;
+  /** Otherwise the request as it stands now. */
   request(id: number): Promise<ApprovalRequest | undefined>;
   now: number;
   /** The console's base URL, when known: events link to the request page. */
@@ -120,7 +122,7 @@ export async function eventOf(rec: AuditFeedRecord, inp: EventInputs): Promise<W
   const data: Record<string, unknown> = { actor: { name: rec.actor, channel: rec.channel } };
   if (type.startsWith('approval.')) {
     const id = Number(rec.targetId);
-    const r = Number.isInteger(id) ? await inp.request(id) : undefined;
+    const r = Number.isInteger(id) ? ((await inp.snapshot(type, rec.at, id)) ?? (await inp.request(id))) : undefined;
     data.request = r ? presentApproval(inp.policy, r, inp.now) : { id };
     if (typeof d.comment === 'string' && d.comment) data.comment = d.comment;
     if (typeof d.level === 'number') data.level = d.level + 1;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClaimedDelivery, Delivery, NewDelivery, Webhook } from '../core/ports/webhooks.js';
 import type { Services } from '../services.js';
+import { requestOf } from '../core/events.js';
 import { eventOf, matches } from './webhooks-events.js';
 import { POST_DEFAULTS, postJson, signature, type PostOptions } from './webhooks-http.js';
 
@@ -133,6 +134,8 @@ export class WebhookBuilder {
     const inputs = {
       policy: await this.s.policy.current(),
       request: (id: number) => this.s.store.getRequest(id),
+      snapshot: async (type: string, at: number, id: number) =>
+        (await this.s.webhooks.eventsAt(type, at)).map(requestOf).find((r) => r?.id === id),
       now: this.s.clock.now(),
       publicUrl: this.s.config.publicUrl,
     };

@@ -3,6 +3,7 @@
 // as the deliveries it queues, so two builders never queue a batch twice).
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditFeedRecord } from '../core/ports/audit-feed.js';
+import type { GatehouseEvent } from '../core/types.js';
 import type { ClaimedDelivery, Delivery, DeliveryStatus, NewDelivery, NewWebhook, Webhook, WebhookStore } from '../core/ports/webhooks.js';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 import { KyselyAuditFeed } from './audit-feed.js';
@@ -115,6 +116,11 @@ export class KyselyWebhookStore implements WebhookStore {
       .execute();
     const again = await this.db.selectFrom('meta').select('value').where('key', '=', CURSOR).executeTakeFirstOrThrow();
     return Number(again.value);
+  }
+
+  async eventsAt(type: string, at: number): Promise<GatehouseEvent[]> {
+    const rows = await this.db.selectFrom('events').selectAll().where('at', '=', at).where('type', '=', type).limit(50).execute();
+    return rows.map((r) => ({ id: r.id, at: Number(r.at), type: r.type, payload: JSON.parse(r.payload) as Record<string, unknown> }));
   }
 
   auditAfter(seq: number, limit: number): Promise<AuditFeedRecord[]> {

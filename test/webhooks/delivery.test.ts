@@ -48,7 +48,8 @@ for (const db of DB_TARGETS) {
       assert.equal(r.outcome, 'waiting');
       const id = r.outcome === 'waiting' ? r.request.id : 0;
       await t.s.approvals.approve(id, 'bob', { channel: 'web', comment: 'ok' });
-      const got = await waitFor('created and approved', () => (rcv.got.length >= 2 ? rcv.got : null), 15_000);
+      await waitFor('created and approved', () => rcv.got.length >= 2, 15_000);
+      const got = [...rcv.got].sort((a, b) => Number(JSON.parse(a.body).id.slice(4)) - Number(JSON.parse(b.body).id.slice(4)));
       assert.deepEqual(
         got.map((g) => g.event),
         ['approval.created', 'approval.approved'],
@@ -67,7 +68,9 @@ for (const db of DB_TARGETS) {
         assert.match(e.data.request.requester, /alice/);
         assert.ok(!g.body.includes(secret));
       }
+      assert.equal(JSON.parse(got[0].body).data.request.status, 'waiting', 'the request as the event saw it');
       const approved = JSON.parse(got[1].body);
+      assert.equal(approved.data.request.status, 'approved');
       assert.equal(approved.data.actor.name, 'bob');
       assert.equal(approved.data.comment, 'ok');
       assert.equal(new Set(got.map((g) => g.delivery)).size, 2);
@@ -100,7 +103,9 @@ for (const db of DB_TARGETS) {
         null,
       );
       await t.s.sessions.closed(sid, 'client closed');
-      const got = await waitFor('session started and ended', () => (rcv.got.length >= 2 ? rcv.got : null), 15_000);
+      await waitFor('session started and ended', () => rcv.got.length >= 2, 15_000);
+      // Deliveries run in parallel lanes: order is by the event id, not by arrival.
+      const got = [...rcv.got].sort((a, b) => Number(JSON.parse(a.body).id.slice(4)) - Number(JSON.parse(b.body).id.slice(4)));
       assert.deepEqual(
         got.map((g) => g.event),
         ['session.started', 'session.ended'],

@@ -1,5 +1,6 @@
 // What webhooks need from the database: the endpoints (their secrets sealed by the vault), the delivery
 // outbox with its leases, and the cursor over the audit log that feeds it.
+import type { GatehouseEvent } from '../types.js';
 import type { AuditFeedRecord } from './audit-feed.js';
 
 export interface Webhook {
@@ -57,6 +58,8 @@ export interface WebhookStore {
 
   /** The audit seq the builder stands at; created at the log's current end, so history is not replayed. */
   cursor(): Promise<number>;
+  /** Bus events of `type` written at `at` (the approval engine writes one beside each audit record). */
+  eventsAt(type: string, at: number): Promise<GatehouseEvent[]>;
   /** Audit records after `seq`, in seq order. */
   auditAfter(seq: number, limit: number): Promise<AuditFeedRecord[]>;
   /**
