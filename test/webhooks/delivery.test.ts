@@ -77,8 +77,12 @@ for (const db of DB_TARGETS) {
       // A stale signature is refused by the recipe's tolerance.
       const old = got[0].signature.replace(/t=\d+/, `t=${Math.floor(Date.now() / 1000) - 3600}`);
       assert.ok(!verify(secret, old, got[0].body));
-      const rows = await t.s.webhooks.deliveries({ webhook: 'tickets', limit: 10 });
-      assert.ok(rows.every((d) => d.status === 'delivered' && d.responseCode === 200 && d.attempts === 1));
+      // The receiver has the POST a moment before the worker records its answer.
+      const rows = await waitFor('both recorded delivered', async () => {
+        const r = await t.s.webhooks.deliveries({ webhook: 'tickets', limit: 10 });
+        return r.length === 2 && r.every((d) => d.status === 'delivered') ? r : null;
+      });
+      assert.ok(rows.every((d) => d.responseCode === 200 && d.attempts === 1));
       await removeWebhook(t.s, ADMIN, 'tickets');
       rcv.got.length = 0;
     });

@@ -61,7 +61,11 @@ describe('webhooks on two nodes sharing PostgreSQL', { skip: PG_SKIP }, () => {
     assert.equal(new Set(keys).size, expected, 'each event once per webhook');
     assert.equal(new Set(rcv.got.map((g) => g.delivery)).size, expected, 'one delivery id each');
     assert.equal(rcv.got.filter((g) => g.path.endsWith('w=two')).length, N);
-    const rows = await t.s.webhooks.deliveries({ limit: 200 });
-    assert.ok(rows.every((d) => d.status === 'delivered' && d.attempts === 1));
+    const rows = await waitFor('every answer recorded', async () => {
+      const r = await t.s.webhooks.deliveries({ limit: 200 });
+      return r.every((d) => d.status === 'delivered') ? r : null;
+    });
+    assert.equal(rows.length, expected);
+    assert.ok(rows.every((d) => d.attempts === 1));
   });
 });
