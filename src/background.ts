@@ -8,6 +8,7 @@ import { startPgListener } from './storage/pg-notify.js';
 import { SiemExporter, sinksFromConfig } from './export/siem.js';
 import { Recordings } from './recording/service.js';
 import { directoryOf } from './directory/index.js';
+import { startWebhooks } from './notify/webhooks-worker.js';
 
 export interface Background {
   nodes: NodeService;
@@ -88,11 +89,14 @@ export async function startBackground(s: Services): Promise<Background> {
     (r) => r.applied && log.info({ summary: r.summary }, 'directory sync'),
   );
 
+  // Webhooks: audit log -> delivery outbox -> signed POSTs.
+  const webhooks = startWebhooks(s);
   return {
     nodes,
     exporters,
     async stop() {
       for (const t of timers) clearInterval(t);
+      await webhooks.stop();
       stopDirectorySync();
       await exportAudit();
       for (const ex of exporters) await ex.sink.close();

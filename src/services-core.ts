@@ -31,6 +31,7 @@ import type { ApiStore } from './core/ports/api-store.js';
 import type { DirectoryStore } from './core/ports/directory-store.js';
 import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
+import type { WebhookStore } from './core/ports/webhooks.js';
 import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
@@ -54,6 +55,8 @@ export interface Services extends ProtocolRepositories {
   mail: MailStore;
   /** OpenID Connect settings, login transactions and subject links; the leaver's sign-out. */
   ssoStore: SsoStore;
+  /** Webhook endpoints and their delivery outbox. */
+  webhooks: WebhookStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
   /** Delegation of approval rights, validated. */
@@ -182,6 +185,16 @@ function decisionFactors(config: Config, repos: Repositories, clock: Clock, dir:
   return { passkeys, factor };
 }
 
+/** The audit writer, counting records per action for the metrics. */
+function countingAudit(repos: Repositories, clock: Clock) {
+  const auditCounts = new Map<string, number>();
+  const audit = (e: AuditEntry) => {
+    auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
+    return repos.sessionStore.appendAudit(e, clock.now());
+  };
+  return { auditCounts, audit };
+}
+
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const store = await openStore(config, opts);
@@ -222,11 +235,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     dir.directory,
   );
   await grants.load(store, clock.now());
-  const auditCounts = new Map<string, number>();
-  const audit = (e: AuditEntry) => {
-    auditCounts.set(e.action, (auditCounts.get(e.action) ?? 0) + 1);
-    return sessionStore.appendAudit(e, clock.now());
-  };
+  const { auditCounts, audit } = countingAudit(repos, clock);
   const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
   return {
     config,
@@ -248,6 +257,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     directoryStore: repos.directoryStore,
     mail: repos.mail,
     ssoStore: repos.ssoStore,
+    webhooks: repos.webhooks,
     nodeStore: repos.nodeStore,
     delegations: new DelegationService(store, policy, clock, params, passkeys),
     passkeys,

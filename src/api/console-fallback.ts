@@ -21,6 +21,7 @@ export const CONSOLE_PATHS = [
   'passkeys',
   // /sso/ssh/<code>: the link the SSH prompt prints (the SSO login routes live under /api/v1/sso).
   'sso',
+  'webhooks',
 ] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */

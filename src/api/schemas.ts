@@ -22,4 +22,5 @@ export * from './routes/ssh-sso/schema.js';
 export * from './routes/tokens/schema.js';
 export * from './routes/user-groups/schema.js';
 export * from './routes/users/schema.js';
+export * from './routes/webhooks/schema.js';
 export * from './routes/workflows/schema.js';

@@ -9,6 +9,7 @@ import { registerReports } from './commands/reports.js';
 import { registerSshSso } from './commands/ssh-sso.js';
 import { registerSystem } from './commands/system.js';
 import { registerSso } from './commands/sso.js';
+import { registerWebhooks } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerApprovals(program);
   registerRdp(program);
   registerReports(program);
+  registerWebhooks(program);
   registerDemo(program);
   return program;
 }

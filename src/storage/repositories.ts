@@ -9,6 +9,7 @@ import type { NodeStorePort } from '../core/nodes.js';
 import type { PasskeyStore } from '../core/passkeys.js';
 import type { SessionStorePort } from '../core/sessions.js';
 import type { AuditEntry } from '../core/types.js';
+import type { WebhookStore } from '../core/ports/webhooks.js';
 import { KyselyAdminStore } from './admin-store.js';
 import { KyselyApiStore } from './api-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
@@ -21,6 +22,7 @@ import { KyselySsoStore } from './sso-store.js';
 import type { SsoStore } from '../sso/store.js';
 import type { SshSsoStore } from '../core/ports/ssh-sso.js';
 import { KyselySshSsoStore } from './ssh-sso-store.js';
+import { KyselyWebhookStore } from './webhook-store.js';
 
 export interface Repositories {
   adminStore: AdminStore;
@@ -33,6 +35,7 @@ export interface Repositories {
   sessionStore: SessionStorePort & { appendAudit(e: AuditEntry, at: number): Promise<void> };
   ssoStore: SsoStore;
   sshSsoStore: SshSsoStore;
+  webhooks: WebhookStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -47,5 +50,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     sessionStore: new KyselySessionStore(store),
     ssoStore: new KyselySsoStore(store.db),
     sshSsoStore: new KyselySshSsoStore(store.db),
+    webhooks: new KyselyWebhookStore(store.db),
   };
 }

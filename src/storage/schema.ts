@@ -367,3 +367,37 @@ export interface Database extends MailTables, AuthTables {
   totp_recovery_codes: TotpRecoveryTable;
   user_group_second_factor: SecondFactorGroupsTable;
 }
+
+// Webhooks (migration 018): endpoints and their delivery outbox.
+export interface WebhooksTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  events: string;
+  secret_enc: string;
+  allow_http: number;
+  created_at: number;
+  created_by: string;
+}
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  delivery_id: string;
+  webhook_id: number;
+  webhook_name: string;
+  event_key: string;
+  event_type: string;
+  body: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  claimed_by: string | null;
+  response_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+export interface Database {
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}

@@ -77,6 +77,16 @@ const ROUTES: Row[] = [
     body: { host: 'mail.example.com', port: 587, security: 'starttls', user: 'gh', password: 'Mail-S3cret-pw', from: 'gh@example.com' },
     expect: { admin: 200 },
   },
+  { method: 'GET', path: '/api/v1/webhooks', expect: { admin: 200 } },
+  {
+    method: 'POST',
+    path: '/api/v1/webhooks',
+    body: { name: 'hooky', url: 'https://hooks.example.com/x', secret: 'authz-webhook-secret-1' },
+    expect: { admin: 201 },
+  },
+  { method: 'GET', path: '/api/v1/webhooks/deliveries', expect: { admin: 200 } },
+  { method: 'POST', path: '/api/v1/webhooks/nope/test', expect: { admin: 404 } },
+  { method: 'DELETE', path: '/api/v1/webhooks/nope', expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },
@@ -219,7 +229,7 @@ describe('API authorization (SQLite)', () => {
 
   test('no secret, hash or token leaves through any GET route', async () => {
     const s = srv.running.services;
-    const secrets = ['web01-root-secret', 'db01-pg-secret', 'win01-admin-secret', PW];
+    const secrets = ['web01-root-secret', 'db01-pg-secret', 'win01-admin-secret', PW, 'authz-webhook-secret-1'];
     const enc = await dbOf(s).selectFrom('accounts').select('secret_enc').execute();
     const hashes = await dbOf(s).selectFrom('users').select('password_hash').execute();
     const needles = [...secrets, ...enc.map((r) => r.secret_enc), ...hashes.map((r) => r.password_hash).filter((h): h is string => !!h)];

@@ -24,6 +24,7 @@ export const NAV: NavItem[] = [
   { path: '/sessions', label: 'Sessions', show: () => true },
   { path: '/audit', label: 'Audit Log', show: admin },
   { path: '/reports', label: 'Reports', show: admin },
+  { path: '/webhooks', label: 'Webhooks', show: admin },
   { path: '/tokens', label: 'API Tokens', show: () => true },
   { path: '/passkeys', label: 'Passkeys', show: () => true },
 ];

@@ -21,6 +21,7 @@ import { ReportsPage } from './pages/Reports';
 import { TokensPage } from './pages/Tokens';
 import { PasskeysPage } from './pages/Passkeys';
 import { SshSignInPage } from './pages/SshSignIn';
+import { WebhooksPage } from './pages/Webhooks';
 
 // Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
@@ -84,6 +85,7 @@ export const routes: RouteObject[] = [
       page('tokens', 'API Tokens', <TokensPage />),
       page('passkeys', 'Passkeys', <Passkeys />),
       page('sso/ssh/:code', 'Sign in to SSH', <SshSignIn />),
+      page('webhooks', 'Webhooks', <WebhooksPage />),
       page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
     ],
   },

@@ -34,6 +34,7 @@ import { sshSsoRoutes } from './ssh-sso/index.js';
 import { tokenRoutes } from './tokens/index.js';
 import { userGroupRoutes } from './user-groups/index.js';
 import { userRoutes } from './users/index.js';
+import { webhookRoutes } from './webhooks/index.js';
 import { workflowRoutes } from './workflows/index.js';
 
 /** Every module under /api/v1, in the order the OpenAPI document lists them. */
@@ -52,6 +53,7 @@ const API_ROUTES = [
   recordingRoutes,
   reportRoutes,
   mailSettingsRoutes,
+  webhookRoutes,
   auditRoutes,
   eventRoutes,
   connectRoutes,

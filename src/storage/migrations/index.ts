@@ -17,6 +17,7 @@ import { migration013 } from './013_second_factor_proof.js';
 import { migration015 } from './015_sso.js';
 import { migration016 } from './016_ssh_sso.js';
 import { migration017 } from './017_passkeys.js';
+import { migration018 } from './018_webhooks.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -37,5 +38,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '015_sso': migration015(dialect),
     '016_ssh_sso': migration016(dialect),
     '017_passkeys': migration017(dialect),
+    '018_webhooks': migration018(dialect),
   };
 }
