@@ -9,7 +9,7 @@ import type { PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
 import type { Channel, Protocol, WorkflowLevel } from '../types.js';
-import { parseLevel } from './levels.js';
+import { checkWorkflow, workflowView, type WorkflowInput } from './workflows.js';
 import {
   accountSecretInput,
   checkEmail,
@@ -375,27 +375,28 @@ export class AdminService {
     deviceGroup: string,
     levelSpecs: (string | WorkflowLevel)[],
   ): Promise<number> {
-    checkName('workflow', name);
-    const p = await this.snap();
-    const ug = p.userGroupsByName.get(userGroup);
-    if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
-    const dg = deviceGroupId(p, deviceGroup);
-    if (!levelSpecs.length) throw invalid('a workflow needs at least one --level', 'levels');
-    if (levelSpecs.length > 5) throw invalid('a workflow has at most 5 levels', 'levels');
-    const levels = levelSpecs.map((s) => (typeof s === 'string' ? parseLevel(s) : s));
-    for (const l of levels) {
-      if (l.authority.kind === 'group-members' && !p.userGroupsByName.has(l.authority.group))
-        throw new GatehouseError('not_found', `unknown user group '${l.authority.group}' in a level`);
-      if (l.authority.kind === 'users') for (const u of l.authority.users) await this.userId(p, u);
-    }
-    if ([...p.workflows.values()].some((w) => w.userGroupId === ug.id && w.deviceGroupId === dg))
-      throw new GatehouseError('conflict', `a workflow for user group '${userGroup}' and device group '${deviceGroup}' already exists`);
+    const w = checkWorkflow(await this.snap(), { name, userGroup, deviceGroup, levels: levelSpecs });
     return this.done(
       this.admin.write(
-        (id: number) => this.audit(actor, 'workflow.create', 'workflow', id, { name, userGroup, deviceGroup, levels }),
-        (w) => w.insertWorkflow(name, ug.id, dg, levels),
+        (id: number) => this.audit(actor, 'workflow.create', 'workflow', id, { name, userGroup, deviceGroup, levels: w.levels }),
+        (wr) => wr.insertWorkflow(name, w.userGroupId, w.deviceGroupId, w.levels),
       ),
     );
+  }
+
+  /** Replaces a workflow's name, pair and levels at once (validated whole, one transaction); it keeps its id. */
+  async setWorkflow(actor: Actor, name: string, input: WorkflowInput): Promise<number> {
+    const p = await this.snap();
+    const self = [...p.workflows.values()].find((w) => w.name === name);
+    if (!self) throw new GatehouseError('not_found', `No workflow named '${name}'`);
+    const w = checkWorkflow(p, input, self);
+    const before = workflowView(p, self);
+    await this.done(
+      this.admin.write(this.audit(actor, 'workflow.update', 'workflow', self.id, { ...workflowView(p, { ...self, ...w }), before }), (wr) =>
+        wr.updateWorkflow(self.id, w),
+      ),
+    );
+    return self.id;
   }
 
   async removeWorkflow(actor: Actor, name: string): Promise<void> {
