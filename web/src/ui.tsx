@@ -1,7 +1,7 @@
 // Small building blocks every page uses: loading data, live updates, forms whose server errors land
 // next to their field, tables that scroll on a phone, and times in the viewer's zone (UTC on hover).
 import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { ApiError } from './api';
+import { unplaced } from './errors';
 import { statusLabel } from './labels';
 
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | null; error: string | null; reload: () => void } {
@@ -120,26 +120,7 @@ export function Table({
   );
 }
 
-/** Runs a submit; an ApiError with a field goes next to that field, any other error above the buttons. */
-export function useForm() {
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const run = async (fn: () => Promise<unknown>): Promise<boolean> => {
-    setBusy(true);
-    setErrors({});
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      const err = e as ApiError;
-      setErrors({ [err.field ?? '_']: err.message });
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { errors, busy, run, setErrors };
-}
+export { useForm } from './errors';
 
 export function Field(props: {
   label: string;
@@ -169,12 +150,22 @@ export function Field(props: {
   );
 }
 
-export function FormError({ errors }: { errors: Record<string, string> }) {
-  return errors._ ? (
-    <p className="error" role="alert">
-      {errors._}
-    </p>
-  ) : null;
+/** The form's own message, and (given the fields on screen) every message no visible field shows. */
+export function FormError({ errors, shown }: { errors: Record<string, string>; shown?: readonly string[] }) {
+  const rest = shown ? unplaced(errors, shown) : [];
+  if (!errors._ && !rest.length) return null;
+  return (
+    <div className="error" role="alert">
+      {errors._ && <p>{errors._}</p>}
+      {rest.length > 0 && (
+        <ul>
+          {rest.map(([k, m]) => (
+            <li key={k}>{m}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }
 
 export function Toggle({
