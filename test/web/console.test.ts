@@ -232,7 +232,8 @@ describe('console in Chromium', { skip: SKIP }, () => {
     const field = admin.getByLabel('Value of approval.reason.min.length');
     await field.fill('0');
     await admin.getByRole('button', { name: 'Save approval.reason.min.length' }).click();
-    await admin.getByText('approval.reason.min.length must be between 1 and 1000 (got 0)').waitFor();
+    await admin.getByText('0 is out of range: enter a whole number from 1 to 1000').waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
   });
 
   test('keyboard only: log in, skip to content, reach the navigation, approve a request', async () => {
@@ -321,7 +322,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await go(admin, '/devices/inventory?tab=rules', 'Inventory');
     await admin.getByRole('region', { name: 'Access rules' }).waitFor();
     await admin.getByRole('button', { name: 'Devices', exact: true }).click();
-    await admin.getByRole('link', { name: 'Open device web01' }).click();
+    await admin.getByRole('link', { name: 'web01', exact: true }).click();
     await admin.getByRole('heading', { level: 1, name: 'Device web01' }).waitFor();
     assert.equal(new URL(admin.url()).pathname, '/devices/inventory/web01');
     assert.equal(await admin.getByRole('link', { name: 'Devices › Inventory' }).getAttribute('aria-current'), 'page');
