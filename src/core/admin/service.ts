@@ -10,17 +10,17 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
 import type { Channel, Protocol, WorkflowLevel } from '../types.js';
 import { parseLevel } from './levels.js';
-import {
-  accountSecretInput,
-  checkEmail,
-  checkHost,
-  checkName,
-  checkPassword,
-  checkUsername,
-  parseProtocols,
-  resolvePorts,
-} from './validate.js';
+import { accountSecretInput, checkHost, checkName, parseProtocols, resolvePorts } from './validate.js';
 import { deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
+import {
+  checkNewUser,
+  checkUserPatch,
+  groupWarnings,
+  planUserGroup,
+  type NewUserInput,
+  type UserGroupInput,
+  type UserPatchInput,
+} from './people.js';
 
 export interface Actor {
   username: string;
@@ -87,26 +87,11 @@ export class AdminService {
     return u.id;
   }
 
-  async addUser(
-    actor: Actor,
-    input: {
-      username: string;
-      displayName?: string;
-      email?: string | null;
-      password?: string | null;
-      sshKeys?: string[];
-      manager?: string | null;
-      admin?: boolean;
-      source?: string;
-    },
-  ): Promise<number> {
-    checkUsername(input.username);
+  async addUser(actor: Actor, input: NewUserInput): Promise<number> {
     const p = await this.snap();
-    if (p.usersByName.has(input.username)) throw new GatehouseError('conflict', `user '${input.username}' already exists`);
-    const email = checkEmail(input.email);
-    const managerId = input.manager ? await this.userId(p, input.manager) : null;
-    const keys = (input.sshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
-    const passwordHash = input.password ? await this.hasher.hash(checkPassword(input.password)) : null;
+    const { email, managerId, keys } = checkNewUser(p, this.keys, input);
+    // Hashed only once everything else is known to be right.
+    const passwordHash = input.password ? await this.hasher.hash(input.password) : null;
     const row: UserRow = {
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
@@ -117,16 +102,16 @@ export class AdminService {
       disabled: false,
       source: input.source,
     };
+    const shown = {
+      username: input.username,
+      email,
+      manager: input.manager ?? null,
+      admin: !!input.admin,
+      keys: keys.map((k) => k.fingerprint),
+    };
     return this.done(
       this.admin.write(
-        (id: number) =>
-          this.audit(actor, 'user.create', 'user', id, {
-            username: input.username,
-            email,
-            manager: input.manager ?? null,
-            admin: !!input.admin,
-            keys: keys.map((k) => k.fingerprint),
-          }),
+        (id: number) => this.audit(actor, 'user.create', 'user', id, shown),
         async (w) => {
           const id = await w.insertUser(row);
           for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
@@ -136,19 +121,7 @@ export class AdminService {
     );
   }
 
-  async setUser(
-    actor: Actor,
-    username: string,
-    patch: {
-      displayName?: string;
-      email?: string | null;
-      password?: string;
-      addSshKeys?: string[];
-      manager?: string | null;
-      admin?: boolean;
-      disabled?: boolean;
-    },
-  ): Promise<void> {
+  async setUser(actor: Actor, username: string, patch: UserPatchInput): Promise<void> {
     const p = await this.snap();
     const id = await this.userId(p, username);
     await this.directoryOwns(
@@ -156,17 +129,8 @@ export class AdminService {
       username,
       (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined),
     );
-    const row: Partial<UserRow> = {};
-    if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
-    if (patch.email !== undefined) row.email = checkEmail(patch.email);
-    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(checkPassword(patch.password));
-    if (patch.manager !== undefined) {
-      row.managerId = patch.manager === null || patch.manager === '' ? null : await this.userId(p, patch.manager);
-      if (row.managerId === id) throw invalid('a user cannot be their own manager', 'manager');
-    }
-    if (patch.admin !== undefined) row.isAdmin = patch.admin;
-    if (patch.disabled !== undefined) row.disabled = patch.disabled;
-    const keys = (patch.addSshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
+    const { row, keys } = checkUserPatch(p, this.keys, id, username, patch);
+    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(patch.password);
     const shown = {
       ...patch,
       password: patch.password !== undefined ? '(changed)' : undefined,
@@ -178,6 +142,30 @@ export class AdminService {
         for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
       }),
     );
+  }
+
+  /**
+   * The user-group wizard's save: everything (name, members, managers, approval settings) is checked
+   * first, every problem reported at once, then written in one transaction. `existing` null creates.
+   */
+  async saveUserGroup(actor: Actor, existing: string | null, input: UserGroupInput): Promise<{ id: number; warnings: string[] }> {
+    const p = await this.snap();
+    const g = existing === null ? null : p.userGroupsByName.get(existing);
+    if (g === undefined) throw new GatehouseError('not_found', `unknown user group '${existing}'`);
+    const synced = g !== null && ((await this.directory?.isSyncedGroup(g.name)) ?? false);
+    const plan = planUserGroup(p, g, input, synced);
+    const action = g ? 'user-group.update' : 'user-group.create';
+    const id = await this.done(
+      this.admin.write((gid: number) => this.audit(actor, action, 'user-group', gid, { ...input, before: plan.before }), plan.write),
+    );
+    return { id, warnings: plan.warnings };
+  }
+
+  /** Warnings about a user group as it stands (the CLI prints them after a change). */
+  async userGroupWarnings(name: string): Promise<string[]> {
+    const p = await this.snap();
+    const g = p.userGroupsByName.get(name);
+    return g ? groupWarnings(g.requireApproval, g.managerIds) : [];
   }
 
   async addGroup(
