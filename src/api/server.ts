@@ -38,11 +38,9 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
     if (err instanceof GatehouseError) {
       // Core validation may name several fields at once (core/admin/problems.ts).
       const fields = (err as GatehouseError & { fields?: Record<string, string> }).fields;
-      return reply
-        .status(STATUS[err.code])
-        .send({
-          error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(fields ? { fields } : {}) },
-        });
+      return reply.status(STATUS[err.code]).send({
+        error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(fields ? { fields } : {}) },
+      });
     }
     const e = err as { statusCode?: number; validation?: SchemaError[]; validationContext?: string; message?: string };
     if (e.validation) {

@@ -107,6 +107,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(off.body.warnings, []);
     });
 
+    test("a user's groups are set with the user, all or nothing", async () => {
+      const bad = await admin.post('/api/v1/users', {
+        username: 'hugo',
+        password: 'longenough',
+        groups: ['ops', 'nosuch'],
+        manager: 'ghost',
+      });
+      assert.deepEqual(bad.body.error.fields, { manager: "No user named 'ghost'", groups: "No user group named 'nosuch'" });
+      assert.equal((await admin.get('/api/v1/users/hugo')).status, 404);
+      const ok = await admin.post('/api/v1/users', { username: 'hugo', password: 'longenough', groups: ['ops'], manager: 'bob' });
+      assert.deepEqual([ok.status, ok.body.groups, ok.body.manager], [201, ['ops'], 'bob']);
+      const moved = await admin.patch('/api/v1/users/hugo', { groups: ['dba'] });
+      assert.deepEqual(moved.body.groups, ['dba']);
+    });
+
     test('a hostile body: thousands of bad items cost one bounded answer', async () => {
       const members = Array.from({ length: 50_000 }, () => ({}));
       const r = await admin.post('/api/v1/user-groups', { name: 'big', members });

@@ -16,6 +16,28 @@ export interface NewUserInput {
   manager?: string | null;
   admin?: boolean;
   source?: string;
+  /** The user groups the user is a member of. */
+  groups?: string[];
+}
+
+/** "No user group named 'x'" for group names that do not exist. */
+function unknownGroups(p: PolicySnapshot, names: readonly string[]): string | null {
+  const missing = [...new Set(names)].filter((n) => !p.userGroupsByName.has(n));
+  if (!missing.length) return null;
+  return `No user group${missing.length > 1 ? 's' : ''} named ${missing
+    .slice(0, 5)
+    .map((n) => `'${n.slice(0, 64)}'`)
+    .join(', ')}`;
+}
+
+/** Group ids to join and to leave so user `id` (null: a new user) is a member of exactly `groups`. */
+function membership(pr: Problems, p: PolicySnapshot, id: number | null, groups: string[] | undefined) {
+  if (groups === undefined) return { join: [], leave: [] };
+  const unknown = unknownGroups(p, groups);
+  if (unknown) pr.add('groups', unknown);
+  const want = new Set(groups.filter((g) => p.userGroupsByName.has(g)).map((g) => p.userGroupsByName.get(g)!.id));
+  const have = new Set(id === null ? [] : [...p.userGroupsById.values()].filter((g) => g.memberIds.includes(id)).map((g) => g.id));
+  return { join: [...want].filter((g) => !have.has(g)), leave: [...have].filter((g) => !want.has(g)) };
 }
 
 function parseKeys(pr: Problems, keys: KeyTools, field: string, list: string[] = []): ParsedPublicKey[] {
@@ -38,9 +60,10 @@ export function checkNewUser(p: PolicySnapshot, keys: KeyTools, input: NewUserIn
   const unknown = input.manager ? unknownUsers(p, [input.manager]) : null;
   if (unknown) pr.add('manager', unknown);
   const parsed = parseKeys(pr, keys, 'sshKeys', input.sshKeys);
+  const { join } = membership(pr, p, null, input.groups);
   pr.throwIfAny();
   const managerId = input.manager ? p.usersByName.get(input.manager)!.id : null;
-  return { email, managerId, keys: parsed };
+  return { email, managerId, keys: parsed, join };
 }
 
 export interface UserPatchInput {
@@ -51,6 +74,7 @@ export interface UserPatchInput {
   manager?: string | null;
   admin?: boolean;
   disabled?: boolean;
+  groups?: string[];
 }
 
 /** A change to user `id`, checked whole; the row to write (without the password hash) and the new keys. */
@@ -69,8 +93,9 @@ export function checkUserPatch(p: PolicySnapshot, keys: KeyTools, id: number, us
   if (patch.admin !== undefined) row.isAdmin = patch.admin;
   if (patch.disabled !== undefined) row.disabled = patch.disabled;
   const parsed = parseKeys(pr, keys, 'addSshKeys', patch.addSshKeys);
+  const { join, leave } = membership(pr, p, id, patch.groups);
   pr.throwIfAny();
-  return { row, keys: parsed };
+  return { row, keys: parsed, join, leave };
 }
 
 /** The user-group wizard's values; absent fields stay as they are. */

@@ -21,6 +21,7 @@ import {
   type UserGroupInput,
   type UserPatchInput,
 } from './people.js';
+import { FieldProblems } from './problems.js';
 
 export interface Actor {
   username: string;
@@ -60,6 +61,15 @@ export class AdminService {
       );
   }
 
+  /** Refuses a membership change in a group the directory sync owns (its next run would undo it). */
+  private async membersNotSynced(p: PolicySnapshot, groupIds: number[]): Promise<void> {
+    for (const id of groupIds) {
+      const name = p.userGroupsById.get(id)?.name ?? '';
+      if (await this.directory?.isSyncedGroup(name))
+        throw new FieldProblems('forbidden', { groups: `The directory owns the members of '${name}': change them in the directory` });
+    }
+  }
+
   private async snap(): Promise<PolicySnapshot> {
     return this.policy.current();
   }
@@ -89,7 +99,8 @@ export class AdminService {
 
   async addUser(actor: Actor, input: NewUserInput): Promise<number> {
     const p = await this.snap();
-    const { email, managerId, keys } = checkNewUser(p, this.keys, input);
+    const { email, managerId, keys, join } = checkNewUser(p, this.keys, input);
+    await this.membersNotSynced(p, join);
     // Hashed only once everything else is known to be right.
     const passwordHash = input.password ? await this.hasher.hash(input.password) : null;
     const row: UserRow = {
@@ -115,6 +126,7 @@ export class AdminService {
         async (w) => {
           const id = await w.insertUser(row);
           for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+          for (const g of join) await w.addMember(g, id);
           return id;
         },
       ),
@@ -129,7 +141,8 @@ export class AdminService {
       username,
       (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined),
     );
-    const { row, keys } = checkUserPatch(p, this.keys, id, username, patch);
+    const { row, keys, join, leave } = checkUserPatch(p, this.keys, id, username, patch);
+    await this.membersNotSynced(p, [...join, ...leave]);
     if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(patch.password);
     const shown = {
       ...patch,
@@ -140,6 +153,8 @@ export class AdminService {
       this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: userBefore(p, id) }), async (w) => {
         await w.updateUser(id, row);
         for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+        for (const g of join) await w.addMember(g, id);
+        for (const g of leave) await w.removeMember(g, id);
       }),
     );
   }
