@@ -205,7 +205,9 @@ function asSchemaError(e: ValueError): SchemaError | null {
 export function bodyFieldErrors(schema: unknown, body: unknown): FieldErrors | null {
   try {
     const found: SchemaError[] = [];
-    for (const e of Value.Errors(schema as TSchema, body)) {
+    // Fastify's validator coerces ("true" -> true); so does this reading, or it would report what Fastify accepts.
+    const data = Value.Convert(schema as TSchema, structuredClone(body));
+    for (const e of Value.Errors(schema as TSchema, data)) {
       const s = asSchemaError(e);
       if (s) found.push(s);
       if (found.length >= MAX_READ) break;

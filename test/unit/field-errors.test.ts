@@ -30,7 +30,7 @@ test('AJV errors become words per field; a nullable field says its real problem 
 });
 
 test('a body read again against its closed schema: every field, list items by number, enums listed', () => {
-  const r = bodyFieldErrors(closeObjects(NewUser), { username: '', password: 'short', sshKeys: ['ok', 7], admin: 'yes', zz: 1 })!;
+  const r = bodyFieldErrors(closeObjects(NewUser), { username: '', password: 'short', sshKeys: ['ok', {}], admin: 'yes', zz: 1 })!;
   assert.deepEqual(r.fields, {
     zz: "unknown field 'zz'",
     username: 'Username is required',
@@ -42,4 +42,9 @@ test('a body read again against its closed schema: every field, list items by nu
   assert.equal(g.fields.name, 'Name is required');
   assert.equal(g.fields.members, 'Members has at most 1000 items');
   assert.equal(bodyFieldErrors({ not: 'typebox' }, {}), null, 'a schema TypeBox cannot read falls back');
+});
+
+test('what Fastify would coerce is not reported', () => {
+  const r = bodyFieldErrors(closeObjects(NewUser), { username: '', admin: 'true' })!;
+  assert.deepEqual(r.fields, { username: 'Username is required' });
 });

@@ -228,7 +228,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await admin.getByText('Email must be an email address').waitFor();
     assert.equal(await email.getAttribute('aria-invalid'), 'true');
     const described = await email.getAttribute('aria-describedby');
-    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /not an email address/);
+    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /must be an email address/);
     await go(admin, '/params', 'System Parameters');
     const field = admin.getByLabel('Value of approval.reason.min.length');
     await field.fill('0');
