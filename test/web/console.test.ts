@@ -57,7 +57,8 @@ describe('console in Chromium', { skip: SKIP }, () => {
   test('admin turns on managerial approval in the wizard; the manager approves live with a comment; My Approvals shows it', async () => {
     const admin = await open('admin');
     await go(admin, '/users/groups', 'User Groups');
-    await admin.getByRole('button', { name: 'Edit Group ops' }).click();
+    await admin.getByRole('button', { name: 'Action for group ops' }).click();
+    await admin.getByRole('menuitem', { name: 'Edit Group' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByRole('heading', { name: 'Require Connection Approval' }).waitFor();
@@ -224,10 +225,10 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await admin.getByLabel('Password', { exact: true }).fill('longenough');
     await admin.getByRole('button', { name: 'Save' }).click();
     const email = admin.getByLabel('Email');
-    await admin.getByText("'not-an-email' is not an email address").waitFor();
+    await admin.getByText('Email must be an email address').waitFor();
     assert.equal(await email.getAttribute('aria-invalid'), 'true');
     const described = await email.getAttribute('aria-describedby');
-    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /not an email address/);
+    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /must be an email address/);
     await go(admin, '/params', 'System Parameters');
     const field = admin.getByLabel('Value of approval.reason.min.length');
     await field.fill('0');

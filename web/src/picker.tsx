@@ -90,8 +90,9 @@ function usePicker(props: PickerProps) {
     } else {
       props.onChange(o.value);
       setText(o.value);
-      setOpen(false);
     }
+    // Closed after a choice, so the list never covers the buttons below; typing opens it again.
+    setOpen(false);
     setActive(0);
   };
   const remove = (v: string) => {
