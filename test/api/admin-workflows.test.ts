@@ -78,6 +78,8 @@ describe('workflow edit and dead-end warnings (API)', () => {
     });
     assert.equal(bad.status, 400, bad.text);
     assert.equal(bad.body.error.field, 'name');
+    assert.deepEqual(Object.keys(bad.body.error.fields).sort(), ['deviceGroup', 'levels.0', 'levels.1', 'levels.2', 'name', 'userGroup']);
+    assert.equal(bad.body.error.fields['levels.0'], "No user named 'ghost'");
     for (const text of [
       /A workflow named 'prod-db2' already exists/,
       /No user group named 'ghosts'/,
