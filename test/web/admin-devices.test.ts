@@ -147,7 +147,7 @@ describe('admin pages for devices, workflows, parameters and mail', { skip: SKIP
     await menu.click();
     await page.getByRole('menu').waitFor();
     await page.keyboard.press('Escape');
-    await page.getByRole('menu').waitFor({ state: 'detached' });
+    await page.getByRole('menu').waitFor({ state: 'hidden' });
     assert.equal(await menu.evaluate(isFocused), true);
   });
 

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { get, patch, put } from '../api';
 import { useForm } from '../errors';
-import { Warnings } from '../menu';
+import { Warnings } from '../warnings';
 import { Picker } from '../picker';
 import { Field, FormError, Table, Toggle, names, useLoad } from '../ui';
 import type { Device } from '../types';

@@ -4,9 +4,9 @@ import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { ApiError, del, get, patch, post, put } from '../api';
 import { useForm, type FieldErrors } from '../errors';
-import { ActionMenu, Warnings } from '../menu';
+import { Warnings } from '../warnings';
 import { Picker } from '../picker';
-import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useLoad } from '../ui';
+import { ActionMenu, Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useLoad } from '../ui';
 import type { AccessRule, Device, DeviceGroup } from '../types';
 import { useTab } from '../url';
 
@@ -243,10 +243,10 @@ function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
           d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || <span className="warn-text">⚠ no account</span>,
           d.hostKey ? 'pinned' : 'not pinned',
           <ActionMenu
-            label={`Action for device ${d.name}`}
+            label={`device ${d.name}`}
             items={[
-              { label: 'Open', onSelect: () => void go(deviceLink(d)) },
-              { label: 'Edit', onSelect: () => void go(`${deviceLink(d)}?edit=1`) },
+              { text: 'Open', onSelect: () => void go(deviceLink(d)) },
+              { text: 'Edit', onSelect: () => void go(`${deviceLink(d)}?edit=1`) },
             ]}
           />,
         ])}
@@ -273,7 +273,7 @@ function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () =
           g.managers.join(', ') || '—',
           g.requireApproval ? 'Required' : 'Off',
           g.requireReason ? 'Yes' : 'No',
-          <ActionMenu label={`Action for device group ${g.name}`} items={[{ label: 'Edit Group', onSelect: () => onEdit(g) }]} />,
+          <ActionMenu label={`device group ${g.name}`} items={[{ text: 'Edit Group', onSelect: () => onEdit(g) }]} />,
         ])}
       />
     </>
@@ -304,10 +304,10 @@ function RulesTab(props: { items: AccessRule[]; onAdd: () => void; onEdit: (r: A
           r.protocols.join(', '),
           r.allowPortForwarding ? 'allowed' : 'no',
           <ActionMenu
-            label={`Action for access of ${r.userGroup} to ${r.deviceGroup}`}
+            label={`access of ${r.userGroup} to ${r.deviceGroup}`}
             items={[
-              { label: 'Edit', onSelect: () => onEdit(r) },
-              { label: 'Remove', danger: true, onSelect: () => remove(r) },
+              { text: 'Edit', onSelect: () => onEdit(r) },
+              { text: 'Remove', onSelect: () => remove(r) },
             ]}
           />,
         ])}

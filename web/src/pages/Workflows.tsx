@@ -4,9 +4,9 @@
 import { useState } from 'react';
 import { del, get, post, put } from '../api';
 import { unplaced, useForm, type FieldErrors } from '../errors';
-import { ActionMenu, Warnings } from '../menu';
+import { Warnings } from '../warnings';
 import { Picker } from '../picker';
-import { Field, FormError, Panel, Table, useLoad } from '../ui';
+import { ActionMenu, Field, FormError, Panel, Table, useLoad } from '../ui';
 import type { Workflow } from '../types';
 
 interface Level {
@@ -284,10 +284,10 @@ export function WorkflowsPage() {
             <Warnings items={w.warnings.map((x) => x.message)} label={`Warnings for workflow ${w.name}`} />
           </>,
           <ActionMenu
-            label={`Action for workflow ${w.name}`}
+            label={`workflow ${w.name}`}
             items={[
-              { label: 'Edit', onSelect: () => setPanel(w) },
-              { label: 'Remove', danger: true, onSelect: () => remove(w) },
+              { text: 'Edit', onSelect: () => setPanel(w) },
+              { text: 'Remove', onSelect: () => remove(w) },
             ]}
           />,
         ])}
