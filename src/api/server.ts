@@ -1,10 +1,27 @@
 // The web process: health, readiness and metrics now; the JSON API and console mount here.
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Kind } from '@sinclair/typebox';
 import { GatehouseError } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { storageErrorToGatehouse } from '../storage/retry.js';
 import { Metrics } from './metrics.js';
 import { closeUnreadBodies } from './limits.js';
+import { bodyFieldErrors, schemaFieldErrors, type SchemaError } from './field-errors.js';
+
+const STATUS: Record<GatehouseError['code'], number> = {
+  not_found: 404,
+  forbidden: 403,
+  invalid: 400,
+  conflict: 409,
+  already_decided: 409,
+  expired: 409,
+  self_approval: 403,
+  second_factor_required: 403,
+  passkey_required: 403,
+  no_approver: 409,
+  reason_required: 400,
+  unavailable: 503,
+};
 
 export async function buildWebServer(s: Services, metrics: Metrics): Promise<FastifyInstance> {
   // Unknown fields are refused, never dropped: ajv's removeAdditional is off, and every body schema
@@ -13,51 +30,33 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
   strictBodies(app);
   closeUnreadBodies(app);
 
-  app.setErrorHandler((error, _req, reply) => {
+  app.setErrorHandler((error, req, reply) => {
     // A lost database race is a 409 and an exhausted pool a 503, wherever they surface (storage/retry.ts).
     const mapped = storageErrorToGatehouse(error);
     if (mapped)
       s.log.warn({ err: String(error) }, `database ${mapped.code === 'conflict' ? 'race lost' : 'busy'}; answered ${mapped.code}`);
     const err = mapped ?? error;
     if (err instanceof GatehouseError) {
-      const status = {
-        not_found: 404,
-        forbidden: 403,
-        invalid: 400,
-        conflict: 409,
-        already_decided: 409,
-        expired: 409,
-        self_approval: 403,
-        second_factor_required: 403,
-        passkey_required: 403,
-        no_approver: 409,
-        reason_required: 400,
-        unavailable: 503,
-      }[err.code];
-      return reply.status(status).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      // Core validation may name several fields at once (core/admin/problems.ts).
+      const fields = (err as GatehouseError & { fields?: Record<string, string> }).fields;
+      return reply.status(STATUS[err.code]).send({
+        error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), ...(fields ? { fields } : {}) },
+      });
     }
-    const e = err as {
-      statusCode?: number;
-      validation?: { keyword?: string; instancePath?: string; params?: { missingProperty?: string; additionalProperty?: string } }[];
-      message?: string;
-    };
-    // Schema errors name the field, so a form can show the message next to it.
-    const v = e.validation?.[0];
-    const unknown = v?.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
-    const at = v?.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : '';
-    const field =
-      unknown !== undefined
-        ? at
-          ? `${at}.${unknown}`
-          : unknown
-        : v
-          ? v.instancePath?.split('/')[1] || v.params?.missingProperty
-          : undefined;
-    const message = unknown !== undefined ? `unknown field '${field}'` : (e.message ?? 'bad request');
-    if (e.validation || (e.statusCode && e.statusCode < 500))
+    const e = err as { statusCode?: number; validation?: SchemaError[]; validationContext?: string; message?: string };
+    if (e.validation) {
+      // Fastify stops at the first problem (cheap on a hostile body); the body is then read again for all of them.
+      const words =
+        (e.validationContext === 'body' ? bodyFieldErrors(req.routeOptions.schema?.body, req.body) : null) ??
+        schemaFieldErrors(e.validation);
       return reply
-        .status(e.statusCode ?? 400)
-        .send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message, ...(field ? { field } : {}) } });
+        .status(400)
+        .send({ error: { code: 'invalid', message: words.message, ...(words.field ? { field: words.field } : {}), fields: words.fields } });
+    }
+    if (e.statusCode && e.statusCode < 500)
+      return reply
+        .status(e.statusCode)
+        .send({ error: { code: e.statusCode === 429 ? 'rate_limited' : 'invalid', message: e.message ?? 'bad request' } });
     s.log.error({ err: String(err) }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
@@ -98,6 +97,7 @@ export function closeObjects(schema: unknown): unknown {
     void _parts;
     const merged = {
       ...rest,
+      [Kind]: 'Object',
       type: 'object',
       properties: Object.assign({}, ...all.map((x: Schema) => x.properties)),
       required: [...new Set(all.flatMap((x: Schema) => (x.required as string[]) ?? []))],
@@ -113,6 +113,8 @@ export function closeObjects(schema: unknown): unknown {
         k === 'patternProperties' ? Object.fromEntries(Object.entries(v as Schema).map(([n, s]) => [n, closeObjects(s)])) : closeObjects(v);
     else out[k] = v;
   }
+  // TypeBox's own marks (symbol keys) stay, so the error handler can read the closed schema with TypeBox too.
+  for (const sym of Object.getOwnPropertySymbols(schema)) (out as Record<symbol, unknown>)[sym] = (schema as Record<symbol, unknown>)[sym];
   if (
     out.type === 'object' &&
     out.properties !== undefined &&

@@ -94,6 +94,46 @@ async function transportFromSettings(s: Services): Promise<{ transport?: SMTPTra
   };
 }
 
+/** Where the outgoing transport and the sender come from. The environment wins over the console. */
+export interface MailSource {
+  transport: 'environment' | 'console' | 'off';
+  from: 'environment' | 'console' | 'default';
+  /** host:port of the SMTP server in use (never a user or password); null when mail is off. */
+  server: string | null;
+  /** One sentence for the start-up log and the console's mail form. */
+  summary: string;
+}
+
+/** Which mail settings win, and why, in words: GATEHOUSE_SMTP_URL, else the console's mail settings, else off. */
+export async function mailSource(s: Services): Promise<MailSource> {
+  const m = await s.mail.settings().catch(() => new Map<string, string>());
+  const from = s.config.mailFrom ? 'environment' : m.get('from') ? 'console' : 'default';
+  if (s.config.smtpUrl) {
+    const t = transportFromUrl(s.config.smtpUrl);
+    const server = `${t.host}:${t.port}`;
+    const ignored = m.get('host') ? ': it wins over the SMTP settings saved in the console, which are ignored' : '';
+    return { transport: 'environment', from, server, summary: `mail goes out through GATEHOUSE_SMTP_URL (${server})${ignored}` };
+  }
+  const host = m.get('host');
+  if (host) {
+    const security = m.get('security') ?? 'starttls';
+    const server = `${host}:${m.get('port') ?? (security === 'tls' ? 465 : 587)}`;
+    return {
+      transport: 'console',
+      from,
+      server,
+      summary: `mail goes out through the console's mail settings (${server}); GATEHOUSE_SMTP_URL, when set, wins over them`,
+    };
+  }
+  return {
+    transport: 'off',
+    from,
+    server: null,
+    summary:
+      'mail is off: set the SMTP host in the console (System Parameters > Mail) or GATEHOUSE_SMTP_URL, which wins; mail is queued and sent once one is set',
+  };
+}
+
 /**
  * Mail's settings from the validated config. `env`, when given, is validated the same way and replaces
  * the config's mail variables (tests and tools that build a mail config apart from a running gateway).

@@ -2,7 +2,7 @@
 // listener, IMAP poller). See docs/email.md.
 import type { Services } from '../services.js';
 import { OutboxBuilder } from './builder.js';
-import { loadMailConfig, type MailConfig } from './config.js';
+import { loadMailConfig, mailSource, type MailConfig } from './config.js';
 import { ImapPoller } from './imap.js';
 import { OutboxWorker } from './outbox.js';
 import { ReplyProcessor } from './replies.js';
@@ -34,7 +34,9 @@ export async function startNotify(s: Services): Promise<RunningNotify> {
   const worker = new OutboxWorker(s, cfg);
   const builder = new OutboxBuilder(s, cfg, () => void worker.kick());
   const replies = new ReplyProcessor(s, cfg, () => void worker.kick());
-  if (!cfg.transport) s.log.warn('mail is off: set GATEHOUSE_SMTP_URL (mail is queued and sent once it is set)');
+  const source = await mailSource(s);
+  if (!cfg.transport) s.log.warn(source.summary);
+  else s.log.info({ mailTransport: source.transport, smtpServer: source.server }, source.summary);
 
   const unsubscribe = s.bus.subscribe((e) => {
     if (e.type.startsWith('approval.')) void builder.kick();

@@ -1,6 +1,7 @@
 // Devices with their accounts' names and kinds: a secret has no field here.
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { Device } from '../core/types.js';
+import { deviceWarnings } from '../core/admin/devices.js';
 
 export function presentDevice(p: PolicySnapshot, d: Device) {
   return {
@@ -13,5 +14,7 @@ export function presentDevice(p: PolicySnapshot, d: Device) {
     hostKey: d.hostKey,
     enabled: d.enabled,
     accounts: (p.accountsOfDevice.get(d.id) ?? []).map((a) => ({ name: a.name, secretKind: a.secretKind, default: a.isDefault })),
+    /** Dead ends (no account, no device group), in words. */
+    warnings: deviceWarnings(p, d),
   };
 }

@@ -206,6 +206,13 @@ class Writer implements PolicyWriter {
       .executeTakeFirstOrThrow();
     return r.id;
   }
+  async updateWorkflow(id: number, w: { name: string; userGroupId: number; deviceGroupId: number; levels: WorkflowLevel[] }) {
+    await this.t
+      .updateTable('workflows')
+      .set({ name: w.name, user_group_id: w.userGroupId, device_group_id: w.deviceGroupId, levels: JSON.stringify(w.levels) })
+      .where('id', '=', id)
+      .execute();
+  }
   async deleteWorkflow(name: string) {
     const r = await this.t.deleteFrom('workflows').where('name', '=', name).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

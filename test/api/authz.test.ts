@@ -58,6 +58,19 @@ const ROUTES: Row[] = [
     },
     expect: { admin: 201 },
   },
+  {
+    method: 'POST',
+    path: '/api/v1/workflows/check?editing=qa-win',
+    body: { name: 'qa-win2', userGroup: 'qa', deviceGroup: 'win', levels: [{ authority: 'group-manager' }] },
+    expect: { admin: 200 },
+  },
+  { method: 'PATCH', path: '/api/v1/workflows/qa-win', body: { levels: [{ authority: 'group-manager' }] }, expect: { admin: 200 } },
+  {
+    method: 'PUT',
+    path: '/api/v1/workflows/qa-win',
+    body: { name: 'qa-win', userGroup: 'qa', deviceGroup: 'win', levels: [{ authority: 'line-manager' }] },
+    expect: { admin: 200 },
+  },
   { method: 'DELETE', path: '/api/v1/workflows/qa-win', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/params', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'PUT', path: '/api/v1/params/instance.name', body: { value: 'Acme Gate' }, expect: { admin: 200 } },
@@ -278,7 +291,7 @@ describe('API authorization (SQLite)', () => {
     const dup = await a.post('/api/v1/users', { username: 'alice', password: 'longenough' });
     assert.equal(dup.status, 409);
     const level = await a.post('/api/v1/workflows', { name: 'w1', userGroup: 'ops', deviceGroup: 'db', levels: [{ authority: 'nobody' }] });
-    assert.deepEqual([level.status, level.body.error.field], [400, 'levels']);
+    assert.deepEqual([level.status, level.body.error.field], [400, 'levels.0']);
     const notJson = await a.req('POST', '/api/v1/device-groups', undefined, { 'content-type': 'text/plain' });
     assert.ok(notJson.status === 415 || notJson.status === 400, `non-JSON body refused (${notJson.status})`);
   });

@@ -119,7 +119,7 @@ describe('console SSO login in Chromium', { skip: SKIP }, () => {
       await page.getByLabel('Password').fill(PW);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('button', { name: 'Log out' }).waitFor();
-      await page.goto(rig.srv.base + '/params');
+      await page.goto(rig.srv.base + '/params?tab=sso');
       await page.getByRole('heading', { name: 'Single sign-on' }).waitFor();
       assert.match(await page.content(), /Sign in with Test IdP/);
       assert.deepEqual(await axe(page), []);

@@ -57,7 +57,8 @@ describe('console in Chromium', { skip: SKIP }, () => {
   test('admin turns on managerial approval in the wizard; the manager approves live with a comment; My Approvals shows it', async () => {
     const admin = await open('admin');
     await go(admin, '/users/groups', 'User Groups');
-    await admin.getByRole('button', { name: 'Edit Group ops' }).click();
+    await admin.getByRole('button', { name: 'Action for group ops' }).click();
+    await admin.getByRole('menuitem', { name: 'Edit Group' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByRole('heading', { name: 'Require Connection Approval' }).waitFor();
@@ -224,15 +225,16 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await admin.getByLabel('Password', { exact: true }).fill('longenough');
     await admin.getByRole('button', { name: 'Save' }).click();
     const email = admin.getByLabel('Email');
-    await admin.getByText("'not-an-email' is not an email address").waitFor();
+    await admin.getByText('Email must be an email address').waitFor();
     assert.equal(await email.getAttribute('aria-invalid'), 'true');
     const described = await email.getAttribute('aria-describedby');
-    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /not an email address/);
+    assert.match(await admin.locator(`[id="${described!.split(' ').pop()}"]`).innerText(), /must be an email address/);
     await go(admin, '/params', 'System Parameters');
     const field = admin.getByLabel('Value of approval.reason.min.length');
     await field.fill('0');
     await admin.getByRole('button', { name: 'Save approval.reason.min.length' }).click();
-    await admin.getByText('approval.reason.min.length must be between 1 and 1000 (got 0)').waitFor();
+    await admin.getByText('0 is out of range: enter a whole number from 1 to 1000').waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
   });
 
   test('keyboard only: log in, skip to content, reach the navigation, approve a request', async () => {
@@ -321,7 +323,7 @@ describe('console in Chromium', { skip: SKIP }, () => {
     await go(admin, '/devices/inventory?tab=rules', 'Inventory');
     await admin.getByRole('region', { name: 'Access rules' }).waitFor();
     await admin.getByRole('button', { name: 'Devices', exact: true }).click();
-    await admin.getByRole('link', { name: 'Open device web01' }).click();
+    await admin.getByRole('link', { name: 'web01', exact: true }).click();
     await admin.getByRole('heading', { level: 1, name: 'Device web01' }).waitFor();
     assert.equal(new URL(admin.url()).pathname, '/devices/inventory/web01');
     assert.equal(await admin.getByRole('link', { name: 'Devices › Inventory' }).getAttribute('aria-current'), 'page');

@@ -56,7 +56,8 @@ describe('console + real ssh: the manager approves and rejects a waiting connect
   test('approve: the ssh session starts; My Approvals shows approved and the Approver Manager', async () => {
     const admin = await open('admin');
     await go(admin, '/users/groups', 'User Groups');
-    await admin.getByRole('button', { name: 'Edit Group ops' }).click();
+    await admin.getByRole('button', { name: 'Action for group ops' }).click();
+    await admin.getByRole('menuitem', { name: 'Edit Group' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByRole('button', { name: 'Next' }).click();
     await admin.getByLabel('Required Managerial Approval from the Group Manager').check();

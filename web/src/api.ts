@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** Every field's message when the server found several problems at once. */
+    readonly fields?: Record<string, string>,
   ) {
     super(message);
   }
@@ -37,7 +39,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   if (!res.ok) {
     const e = data?.error ?? {};
     if (res.status === 401 && path !== '/session') window.dispatchEvent(new Event('gh-logged-out'));
-    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.field);
+    throw new ApiError(res.status, e.code ?? 'error', e.message ?? res.statusText, e.field, e.fields);
   }
   return data as T;
 }

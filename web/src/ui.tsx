@@ -1,7 +1,9 @@
 // Small building blocks every page uses: loading data, live updates, forms whose server errors land
 // next to their field, tables that scroll on a phone, and times in the viewer's zone (UTC on hover).
-import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
-import { ApiError } from './api';
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { unplaced } from './errors';
+// The Action menu's look lives with the picker's (both float over a table or a form).
+import './picker.css';
 import { statusLabel } from './labels';
 
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): { data: T | null; error: string | null; reload: () => void } {
@@ -120,26 +122,7 @@ export function Table({
   );
 }
 
-/** Runs a submit; an ApiError with a field goes next to that field, any other error above the buttons. */
-export function useForm() {
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const run = async (fn: () => Promise<unknown>): Promise<boolean> => {
-    setBusy(true);
-    setErrors({});
-    try {
-      await fn();
-      return true;
-    } catch (e) {
-      const err = e as ApiError;
-      setErrors({ [err.field ?? '_']: err.message });
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { errors, busy, run, setErrors };
-}
+export { useForm } from './errors';
 
 export function Field(props: {
   label: string;
@@ -169,12 +152,22 @@ export function Field(props: {
   );
 }
 
-export function FormError({ errors }: { errors: Record<string, string> }) {
-  return errors._ ? (
-    <p className="error" role="alert">
-      {errors._}
-    </p>
-  ) : null;
+/** The form's own message, and (given the fields on screen) every message no visible field shows. */
+export function FormError({ errors, shown }: { errors: Record<string, string>; shown?: readonly string[] }) {
+  const rest = shown ? unplaced(errors, shown) : [];
+  if (!errors._ && !rest.length) return null;
+  return (
+    <div className="error" role="alert">
+      {errors._ && <p>{errors._}</p>}
+      {rest.length > 0 && (
+        <ul>
+          {rest.map(([k, m]) => (
+            <li key={k}>{m}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
 }
 
 export function Toggle({
@@ -269,5 +262,77 @@ export function Steps({ steps, current }: { steps: readonly string[]; current: n
         </li>
       ))}
     </ol>
+  );
+}
+
+/**
+ * The guide's **Action** menu on a table row: a menu button (Enter, Space or ArrowDown opens it on the
+ * first item; arrows move; Escape closes and returns to the button). `label` names the row's thing.
+ */
+export function ActionMenu({ label, items }: { label: string; items: { text: string; onSelect: () => void }[] }) {
+  const [open, setOpen] = useState(false);
+  const id = useId();
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLUListElement>(null);
+  const focusItem = (i: number) => {
+    const all = menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]');
+    if (all?.length) all[(i + all.length) % all.length].focus();
+  };
+  useEffect(() => {
+    if (open) focusItem(0);
+  }, [open]);
+  const close = (refocus: boolean) => {
+    setOpen(false);
+    if (refocus) button.current?.focus();
+  };
+  const onMenuKey = (e: KeyboardEvent) => {
+    const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const at = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      focusItem(at + (e.key === 'ArrowDown' ? 1 : -1));
+    } else if (e.key === 'Escape') {
+      e.stopPropagation();
+      close(true);
+    } else if (e.key === 'Tab') close(false);
+  };
+  return (
+    <div className="action-menu" onBlur={(e) => !e.currentTarget.contains(e.relatedTarget as Node | null) && setOpen(false)}>
+      <button
+        ref={button}
+        type="button"
+        className="small"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={id}
+        aria-label={`Action for ${label}`}
+        onClick={() => setOpen(!open)}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown') {
+            e.preventDefault();
+            setOpen(true);
+          }
+        }}
+      >
+        Action ▾
+      </button>
+      <ul id={id} role="menu" aria-label={`Action for ${label}`} ref={menu} hidden={!open} onKeyDown={onMenuKey}>
+        {items.map((it) => (
+          <li key={it.text} role="none">
+            <button
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              onClick={() => {
+                close(false);
+                it.onSelect();
+              }}
+            >
+              {it.text}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

@@ -12,7 +12,13 @@ export const Status = Type.Union(APPROVAL_STATUSES.map((p) => Type.Literal(p)));
 export const Protocols = Type.Array(Protocol, { minItems: 1, maxItems: 4 });
 
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    field: Type.Optional(Type.String()),
+    /** Every field's problem at once, in words ("Username is required"). */
+    fields: Type.Optional(Type.Record(Type.String(), Type.String())),
+  }),
 });
 
 /** Standard error responses, for the OpenAPI document. */

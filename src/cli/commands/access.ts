@@ -1,6 +1,7 @@
 // gatehouse access grant|revoke|list and workflow add|list|remove: who may reach what, and who approves.
 import type { Command } from 'commander';
 import { GatehouseError } from '../../core/errors.js';
+import { workflowWarnings } from '../../core/admin/workflows.js';
 import { action, collect, table } from '../context.js';
 
 export function registerAccess(program: Command): void {
@@ -63,10 +64,11 @@ export function registerWorkflows(program: Command): void {
       action(async (ctx, name: string, o: { userGroup: string; deviceGroup: string; level: string[] }) => {
         const s = await ctx.s();
         const id = await s.admin.addWorkflow(await ctx.actor(), name, o.userGroup, o.deviceGroup, o.level);
-        const w = (await s.policy.current()).data.workflows.find((x) => x.id === id)!;
-        ctx.out(
-          { id, name, userGroup: o.userGroup, deviceGroup: o.deviceGroup, levels: w.levels },
-          () => `added workflow ${name} with ${o.level.length} level(s)`,
+        const p = await s.policy.current();
+        const w = p.data.workflows.find((x) => x.id === id)!;
+        const warnings = workflowWarnings(p, w);
+        ctx.out({ id, name, userGroup: o.userGroup, deviceGroup: o.deviceGroup, levels: w.levels, warnings }, () =>
+          [`added workflow ${name} with ${o.level.length} level(s)`, ...warnings.map((x) => `warning: ${x.message}`)].join('\n'),
         );
       }),
     );

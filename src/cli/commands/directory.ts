@@ -81,7 +81,8 @@ function deviceAdd(device: Command): void {
           options: httpOptions(o),
         });
         const p = await s.policy.current();
-        ctx.out(presentDevice(p, p.devicesByName.get(name)!), () => `added device ${name}`);
+        const d = presentDevice(p, p.devicesByName.get(name)!);
+        ctx.out(d, () => [`added device ${name}`, ...d.warnings.map((w) => `warning: ${w}`)].join('\n'));
       },
     ),
   );
@@ -138,15 +139,17 @@ function deviceList(device: Command): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const rows = [...p.devicesById.values()].map((d) => presentDevice(p, d));
-        ctx.out(rows, () =>
-          table(
-            rows.map((r) => ({
-              ...r,
-              accounts: r.accounts.map((a) => a.name + (a.default ? '*' : '')),
-              ports: Object.entries(r.ports).map(([k, v]) => `${k}:${v}`),
-            })),
-            ['id', 'name', 'host', 'protocols', 'ports', 'group', 'accounts', 'enabled'],
-          ),
+        ctx.out(
+          rows,
+          () =>
+            table(
+              rows.map((r) => ({
+                ...r,
+                accounts: r.accounts.map((a) => a.name + (a.default ? '*' : '')),
+                ports: Object.entries(r.ports).map(([k, v]) => `${k}:${v}`),
+              })),
+              ['id', 'name', 'host', 'protocols', 'ports', 'group', 'accounts', 'enabled'],
+            ) + rows.flatMap((r) => r.warnings.map((w) => `\nwarning: ${r.name}: ${w}`)).join(''),
         );
       }),
     );

@@ -33,9 +33,10 @@ function groupAdd(g: Command, kind: Kind): void {
           requireReason: o.requireReason,
           description: o.description,
         });
+        const warnings = kind === 'user' ? await s.admin.userGroupWarnings(gname) : [];
         ctx.out(
-          { id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason },
-          () => `added ${kind} group ${gname} (#${id})`,
+          { id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason, warnings },
+          () => [`added ${kind} group ${gname} (#${id})`, ...warnings.map((w) => `warning: ${w}`)].join('\n'),
         );
       },
     ),
@@ -65,7 +66,10 @@ function groupSet(g: Command, kind: Kind): void {
             description: o.description,
             rename: o.rename,
           });
-          ctx.out({ name: o.rename ?? gname, updated: true }, () => `updated ${kind} group ${gname}`);
+          const warnings = kind === 'user' ? await s.admin.userGroupWarnings(o.rename ?? gname) : [];
+          ctx.out({ name: o.rename ?? gname, updated: true, warnings }, () =>
+            [`updated ${kind} group ${gname}`, ...warnings.map((w) => `warning: ${w}`)].join('\n'),
+          );
         },
       ),
     );

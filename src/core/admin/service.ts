@@ -1,6 +1,6 @@
 // Policy administration: users, groups, devices, accounts, access rules, workflows, parameters.
 // Validates input, resolves names, and writes through AdminStore (audit + policy.changed in one tx).
-import { GatehouseError, invalid } from '../errors.js';
+import { GatehouseError } from '../errors.js';
 import type { AdminStore, UserRow } from '../ports/admin-store.js';
 import type { KeyTools, PasswordHasher, Vault } from '../ports/crypto.js';
 import type { Clock } from '../ports/clock.js';
@@ -9,18 +9,19 @@ import type { PolicyCache } from '../policy/cache.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
 import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
 import type { Channel, Protocol, WorkflowLevel } from '../types.js';
-import { parseLevel } from './levels.js';
-import {
-  accountSecretInput,
-  checkEmail,
-  checkHost,
-  checkName,
-  checkPassword,
-  checkUsername,
-  parseProtocols,
-  resolvePorts,
-} from './validate.js';
+import { checkWorkflow, workflowView, type WorkflowInput } from './workflows.js';
+import { accountSecretInput, checkHost, checkName, parseProtocols, resolvePorts } from './validate.js';
 import { deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
+import {
+  checkNewUser,
+  checkUserPatch,
+  groupWarnings,
+  planUserGroup,
+  type NewUserInput,
+  type UserGroupInput,
+  type UserPatchInput,
+} from './people.js';
+import { FieldProblems } from './problems.js';
 
 export interface Actor {
   username: string;
@@ -60,6 +61,15 @@ export class AdminService {
       );
   }
 
+  /** Refuses a membership change in a group the directory sync owns (its next run would undo it). */
+  private async membersNotSynced(p: PolicySnapshot, groupIds: number[]): Promise<void> {
+    for (const id of groupIds) {
+      const name = p.userGroupsById.get(id)?.name ?? '';
+      if (await this.directory?.isSyncedGroup(name))
+        throw new FieldProblems('forbidden', { groups: `The directory owns the members of '${name}': change them in the directory` });
+    }
+  }
+
   private async snap(): Promise<PolicySnapshot> {
     return this.policy.current();
   }
@@ -87,26 +97,12 @@ export class AdminService {
     return u.id;
   }
 
-  async addUser(
-    actor: Actor,
-    input: {
-      username: string;
-      displayName?: string;
-      email?: string | null;
-      password?: string | null;
-      sshKeys?: string[];
-      manager?: string | null;
-      admin?: boolean;
-      source?: string;
-    },
-  ): Promise<number> {
-    checkUsername(input.username);
+  async addUser(actor: Actor, input: NewUserInput): Promise<number> {
     const p = await this.snap();
-    if (p.usersByName.has(input.username)) throw new GatehouseError('conflict', `user '${input.username}' already exists`);
-    const email = checkEmail(input.email);
-    const managerId = input.manager ? await this.userId(p, input.manager) : null;
-    const keys = (input.sshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
-    const passwordHash = input.password ? await this.hasher.hash(checkPassword(input.password)) : null;
+    const { email, managerId, keys, join } = checkNewUser(p, this.keys, input);
+    await this.membersNotSynced(p, join);
+    // Hashed only once everything else is known to be right.
+    const passwordHash = input.password ? await this.hasher.hash(input.password) : null;
     const row: UserRow = {
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
@@ -117,38 +113,27 @@ export class AdminService {
       disabled: false,
       source: input.source,
     };
+    const shown = {
+      username: input.username,
+      email,
+      manager: input.manager ?? null,
+      admin: !!input.admin,
+      keys: keys.map((k) => k.fingerprint),
+    };
     return this.done(
       this.admin.write(
-        (id: number) =>
-          this.audit(actor, 'user.create', 'user', id, {
-            username: input.username,
-            email,
-            manager: input.manager ?? null,
-            admin: !!input.admin,
-            keys: keys.map((k) => k.fingerprint),
-          }),
+        (id: number) => this.audit(actor, 'user.create', 'user', id, shown),
         async (w) => {
           const id = await w.insertUser(row);
           for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+          for (const g of join) await w.addMember(g, id);
           return id;
         },
       ),
     );
   }
 
-  async setUser(
-    actor: Actor,
-    username: string,
-    patch: {
-      displayName?: string;
-      email?: string | null;
-      password?: string;
-      addSshKeys?: string[];
-      manager?: string | null;
-      admin?: boolean;
-      disabled?: boolean;
-    },
-  ): Promise<void> {
+  async setUser(actor: Actor, username: string, patch: UserPatchInput): Promise<void> {
     const p = await this.snap();
     const id = await this.userId(p, username);
     await this.directoryOwns(
@@ -156,17 +141,9 @@ export class AdminService {
       username,
       (['displayName', 'email', 'password', 'manager'] as const).filter((f) => patch[f] !== undefined),
     );
-    const row: Partial<UserRow> = {};
-    if (patch.displayName !== undefined) row.displayName = patch.displayName.trim() || username;
-    if (patch.email !== undefined) row.email = checkEmail(patch.email);
-    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(checkPassword(patch.password));
-    if (patch.manager !== undefined) {
-      row.managerId = patch.manager === null || patch.manager === '' ? null : await this.userId(p, patch.manager);
-      if (row.managerId === id) throw invalid('a user cannot be their own manager', 'manager');
-    }
-    if (patch.admin !== undefined) row.isAdmin = patch.admin;
-    if (patch.disabled !== undefined) row.disabled = patch.disabled;
-    const keys = (patch.addSshKeys ?? []).map((k) => this.keys.parsePublicKey(k));
+    const { row, keys, join, leave } = checkUserPatch(p, this.keys, id, username, patch);
+    await this.membersNotSynced(p, [...join, ...leave]);
+    if (patch.password !== undefined) row.passwordHash = await this.hasher.hash(patch.password);
     const shown = {
       ...patch,
       password: patch.password !== undefined ? '(changed)' : undefined,
@@ -176,8 +153,34 @@ export class AdminService {
       this.admin.write(this.audit(actor, 'user.update', 'user', id, { username, ...shown, before: userBefore(p, id) }), async (w) => {
         await w.updateUser(id, row);
         for (const k of keys) await w.addUserKey(id, k.publicKey, k.fingerprint, k.comment);
+        for (const g of join) await w.addMember(g, id);
+        for (const g of leave) await w.removeMember(g, id);
       }),
     );
+  }
+
+  /**
+   * The user-group wizard's save: everything (name, members, managers, approval settings) is checked
+   * first, every problem reported at once, then written in one transaction. `existing` null creates.
+   */
+  async saveUserGroup(actor: Actor, existing: string | null, input: UserGroupInput): Promise<{ id: number; warnings: string[] }> {
+    const p = await this.snap();
+    const g = existing === null ? null : p.userGroupsByName.get(existing);
+    if (g === undefined) throw new GatehouseError('not_found', `unknown user group '${existing}'`);
+    const synced = g !== null && ((await this.directory?.isSyncedGroup(g.name)) ?? false);
+    const plan = planUserGroup(p, g, input, synced);
+    const action = g ? 'user-group.update' : 'user-group.create';
+    const id = await this.done(
+      this.admin.write((gid: number) => this.audit(actor, action, 'user-group', gid, { ...input, before: plan.before }), plan.write),
+    );
+    return { id, warnings: plan.warnings };
+  }
+
+  /** Warnings about a user group as it stands (the CLI prints them after a change). */
+  async userGroupWarnings(name: string): Promise<string[]> {
+    const p = await this.snap();
+    const g = p.userGroupsByName.get(name);
+    return g ? groupWarnings(g.requireApproval, g.managerIds) : [];
   }
 
   async addGroup(
@@ -375,27 +378,28 @@ export class AdminService {
     deviceGroup: string,
     levelSpecs: (string | WorkflowLevel)[],
   ): Promise<number> {
-    checkName('workflow', name);
-    const p = await this.snap();
-    const ug = p.userGroupsByName.get(userGroup);
-    if (!ug) throw new GatehouseError('not_found', `unknown user group '${userGroup}'`);
-    const dg = deviceGroupId(p, deviceGroup);
-    if (!levelSpecs.length) throw invalid('a workflow needs at least one --level', 'levels');
-    if (levelSpecs.length > 5) throw invalid('a workflow has at most 5 levels', 'levels');
-    const levels = levelSpecs.map((s) => (typeof s === 'string' ? parseLevel(s) : s));
-    for (const l of levels) {
-      if (l.authority.kind === 'group-members' && !p.userGroupsByName.has(l.authority.group))
-        throw new GatehouseError('not_found', `unknown user group '${l.authority.group}' in a level`);
-      if (l.authority.kind === 'users') for (const u of l.authority.users) await this.userId(p, u);
-    }
-    if ([...p.workflows.values()].some((w) => w.userGroupId === ug.id && w.deviceGroupId === dg))
-      throw new GatehouseError('conflict', `a workflow for user group '${userGroup}' and device group '${deviceGroup}' already exists`);
+    const w = checkWorkflow(await this.snap(), { name, userGroup, deviceGroup, levels: levelSpecs });
     return this.done(
       this.admin.write(
-        (id: number) => this.audit(actor, 'workflow.create', 'workflow', id, { name, userGroup, deviceGroup, levels }),
-        (w) => w.insertWorkflow(name, ug.id, dg, levels),
+        (id: number) => this.audit(actor, 'workflow.create', 'workflow', id, { name, userGroup, deviceGroup, levels: w.levels }),
+        (wr) => wr.insertWorkflow(name, w.userGroupId, w.deviceGroupId, w.levels),
       ),
     );
+  }
+
+  /** Replaces a workflow's name, pair and levels at once (validated whole, one transaction); it keeps its id. */
+  async setWorkflow(actor: Actor, name: string, input: WorkflowInput): Promise<number> {
+    const p = await this.snap();
+    const self = [...p.workflows.values()].find((w) => w.name === name);
+    if (!self) throw new GatehouseError('not_found', `No workflow named '${name}'`);
+    const w = checkWorkflow(p, input, self);
+    const before = workflowView(p, self);
+    await this.done(
+      this.admin.write(this.audit(actor, 'workflow.update', 'workflow', self.id, { ...workflowView(p, { ...self, ...w }), before }), (wr) =>
+        wr.updateWorkflow(self.id, w),
+      ),
+    );
+    return self.id;
   }
 
   async removeWorkflow(actor: Actor, name: string): Promise<void> {

@@ -16,7 +16,7 @@ export function checkName(kind: string, v: string): string {
 export function checkUsername(username: string): void {
   if (!USERNAME.test(username))
     throw invalid(
-      `username '${username.slice(0, 80)}' is not valid: lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter`,
+      `Username '${username.slice(0, 80)}' is not valid: use lower-case letters, digits, '.', '_' or '-' (1-64), starting with a letter or '_'`,
       'username',
     );
 }
@@ -32,13 +32,13 @@ const DEFAULT_PORTS: Record<Protocol, number> = { ssh: 22, sftp: 22, rdp: 3389, 
 
 export function checkEmail(e: string | null | undefined): string | null {
   if (e === undefined || e === null || e === '') return null;
-  if (!EMAIL.test(e) || e.length > 320) throw invalid(`'${e.slice(0, 80)}' is not an email address`, 'email');
+  if (!EMAIL.test(e) || e.length > 320) throw invalid('Email must be an email address', 'email');
   return e;
 }
 
 export function checkPassword(pw: string): string {
-  if (pw.length < 8) throw invalid('a password needs at least 8 characters', 'password');
-  if (pw.length > 1024) throw invalid('a password has at most 1024 characters', 'password');
+  if (pw.length < 8) throw invalid('Password needs at least 8 characters', 'password');
+  if (pw.length > 1024) throw invalid('Password has at most 1024 characters', 'password');
   return pw;
 }
 

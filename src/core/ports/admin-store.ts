@@ -51,6 +51,7 @@ export interface PolicyWriter {
   deleteAccessRule(userGroupId: number, deviceGroupId: number): Promise<boolean>;
   insertWorkflow(name: string, userGroupId: number, deviceGroupId: number, levels: WorkflowLevel[]): Promise<number>;
   deleteWorkflow(name: string): Promise<boolean>;
+  updateWorkflow(id: number, w: { name: string; userGroupId: number; deviceGroupId: number; levels: WorkflowLevel[] }): Promise<void>;
   setParam(name: string, value: string, at: number): Promise<void>;
 }
 

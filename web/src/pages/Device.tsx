@@ -1,8 +1,11 @@
 // One device: settings, its pinned SSH host key, and its accounts with write-only secrets.
 import { useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { get, patch, put } from '../api';
-import { Field, FormError, Table, Toggle, names, useForm, useLoad } from '../ui';
+import { useForm } from '../errors';
+import { Warnings } from '../warnings';
+import { Picker } from '../picker';
+import { Field, FormError, Table, Toggle, names, useLoad } from '../ui';
 import type { Device } from '../types';
 
 function AccountForm({ device, onDone }: { device: string; onDone: () => void }) {
@@ -133,8 +136,17 @@ function DeviceEditForm(props: {
       <Field label="Protocols" name="protocols" errors={f.errors}>
         {(p) => <input {...p} value={edit.protocols} onChange={(e) => setEdit({ ...edit, protocols: e.target.value })} />}
       </Field>
-      <Field label="Device group" name="group" errors={f.errors}>
-        {(p) => <input {...p} value={edit.group} onChange={(e) => setEdit({ ...edit, group: e.target.value })} />}
+      <Field label="Device group" name="group" errors={f.errors} hint="Empty: in no group (no access rule reaches the device).">
+        {(p) => (
+          <Picker
+            kind="deviceGroup"
+            id={p.id}
+            label="Device group"
+            value={edit.group}
+            onChange={(x) => setEdit({ ...edit, group: x })}
+            aria-describedby={p['aria-describedby']}
+          />
+        )}
       </Field>
       <Field label="Pinned SSH host key (empty clears it: the next connection pins again)" name="hostKey" errors={f.errors}>
         {(p) => <textarea {...p} rows={2} value={edit.hostKey} onChange={(e) => setEdit({ ...edit, hostKey: e.target.value })} />}
@@ -153,10 +165,25 @@ function DeviceEditForm(props: {
   );
 }
 
+const editOf = (d: Device): Edit => ({
+  host: d.host,
+  protocols: d.protocols.join(', '),
+  group: d.group ?? '',
+  enabled: d.enabled,
+  hostKey: d.hostKey ?? '',
+});
+
 export function DevicePage({ name }: { name: string }) {
   const { data: d, error, reload } = useLoad(() => get<Device>(`/devices/${encodeURIComponent(name)}`), [name]);
   const f = useForm();
-  const [edit, setEdit] = useState<Edit | null>(null);
+  // ?edit=1 (the Inventory's Action > Edit) opens the form; closing it drops the parameter.
+  const [params, setParams] = useSearchParams();
+  const [edit, setEdit0] = useState<Edit | null>(null);
+  const setEdit = (e: Edit | null) => {
+    setEdit0(e);
+    if (!e && params.has('edit')) setParams({}, { replace: true });
+  };
+  const editing = edit ?? (d && params.has('edit') ? editOf(d) : null);
   if (error) return <p className="error">{error}</p>;
   if (!d) return <p>Loading…</p>;
   return (
@@ -164,26 +191,16 @@ export function DevicePage({ name }: { name: string }) {
       <p>
         <Link to="/devices/inventory">← Inventory</Link>
       </p>
+      <Warnings items={d.warnings} label={`Warnings for device ${d.name}`} />
       <DeviceFacts d={d} />
-      {!edit ? (
+      {!editing ? (
         <div className="actions">
-          <button
-            type="button"
-            onClick={() =>
-              setEdit({
-                host: d.host,
-                protocols: d.protocols.join(', '),
-                group: d.group ?? '',
-                enabled: d.enabled,
-                hostKey: d.hostKey ?? '',
-              })
-            }
-          >
+          <button type="button" onClick={() => setEdit(editOf(d))}>
             Edit device
           </button>
         </div>
       ) : (
-        <DeviceEditForm name={name} d={d} f={f} edit={edit} setEdit={setEdit} onSaved={reload} />
+        <DeviceEditForm name={name} d={d} f={f} edit={editing} setEdit={setEdit} onSaved={reload} />
       )}
       <h2>Accounts</h2>
       <Table

@@ -1,9 +1,12 @@
 // Devices > Inventory: devices, device groups (Edit → Connection Approval Methods → Required
 // Managerial Approval), and access rules (who may connect to which device group at all).
-import { useState } from 'react';
-import { Link } from 'react-router';
-import { del, get, patch, post, put } from '../api';
-import { Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useForm, useLoad } from '../ui';
+import { useEffect, useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { ApiError, del, get, patch, post, put } from '../api';
+import { useForm, type FieldErrors } from '../errors';
+import { Warnings } from '../warnings';
+import { Picker } from '../picker';
+import { ActionMenu, Field, FormError, Panel, Steps, Table, Tabs, Toggle, names, useLoad } from '../ui';
 import type { AccessRule, Device, DeviceGroup } from '../types';
 import { useTab } from '../url';
 
@@ -38,7 +41,7 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
           {(p) => <input {...p} inputMode="numeric" value={v.port} onChange={set('port')} />}
         </Field>
         <Field label="Device group" name="group" errors={f.errors}>
-          {(p) => <input {...p} value={v.group} onChange={set('group')} />}
+          {(p) => <Picker kind="deviceGroup" id={p.id} label="Device group" value={v.group} onChange={(x) => setV({ ...v, group: x })} />}
         </Field>
         <FormError errors={f.errors} />
         <div className="actions">
@@ -51,21 +54,60 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
   );
 }
 
+type GroupValues = { name: string; managers: string[]; requireApproval: boolean; requireReason: boolean };
+
+function ApprovalStep({ v, setV, errors }: { v: GroupValues; setV: (v: GroupValues) => void; errors: FieldErrors }) {
+  const f = { errors };
+  return (
+    <>
+      <Toggle
+        label="Required Managerial Approval"
+        checked={v.requireApproval}
+        onChange={(x) => setV({ ...v, requireApproval: x })}
+        hint="Every connection to this group's devices waits for a manager's approval."
+      />
+      <Toggle
+        label="Require user to enter a reason for connection"
+        checked={v.requireReason}
+        onChange={(x) => setV({ ...v, requireReason: x })}
+      />
+      <Field
+        label="Device group managers"
+        name="managers"
+        errors={f.errors}
+        hint="They approve when the requester's own group has no manager."
+      >
+        {(p) => (
+          <Picker
+            kind="user"
+            multiple
+            id={p.id}
+            label="Device group managers"
+            value={v.managers}
+            onChange={(x) => setV({ ...v, managers: x })}
+            aria-describedby={p['aria-describedby']}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
 const DG_STEPS = ['General', 'Connection Approval Methods'] as const;
 
 function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDone: () => void }) {
   const f = useForm();
   const [step, setStep] = useState(0);
-  const [v, setV] = useState({
+  const [v, setV] = useState<GroupValues>({
     name: group?.name ?? '',
-    managers: (group?.managers ?? []).join(', '),
+    managers: group?.managers ?? [],
     requireApproval: group?.requireApproval ?? false,
     requireReason: group?.requireReason ?? false,
   });
   const save = () =>
     f
       .run(async () => {
-        const body = { managers: names(v.managers), requireApproval: v.requireApproval, requireReason: v.requireReason };
+        const body = { managers: v.managers, requireApproval: v.requireApproval, requireReason: v.requireReason };
         if (group)
           await patch(`/device-groups/${encodeURIComponent(group.name)}`, {
             ...body,
@@ -91,29 +133,7 @@ function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDon
             {(p) => <input {...p} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}
           </Field>
         )}
-        {step === 1 && (
-          <>
-            <Toggle
-              label="Required Managerial Approval"
-              checked={v.requireApproval}
-              onChange={(x) => setV({ ...v, requireApproval: x })}
-              hint="Every connection to this group's devices waits for a manager's approval."
-            />
-            <Toggle
-              label="Require user to enter a reason for connection"
-              checked={v.requireReason}
-              onChange={(x) => setV({ ...v, requireReason: x })}
-            />
-            <Field
-              label="Device group managers (usernames, comma-separated)"
-              name="managers"
-              errors={f.errors}
-              hint="They approve when the requester's own group has no manager."
-            >
-              {(p) => <input {...p} value={v.managers} onChange={(e) => setV({ ...v, managers: e.target.value })} />}
-            </Field>
-          </>
-        )}
+        {step === 1 && <ApprovalStep v={v} setV={setV} errors={f.errors} />}
         <FormError errors={f.errors} />
         <div className="actions">
           {step > 0 && (
@@ -134,33 +154,57 @@ function DeviceGroupWizard({ group, onDone }: { group: DeviceGroup | null; onDon
   );
 }
 
-function RuleForm({ onDone }: { onDone: () => void }) {
+function RuleForm({ rule, onDone }: { rule: AccessRule | null; onDone: () => void }) {
   const f = useForm();
-  const [v, setV] = useState({ userGroup: '', deviceGroup: '', protocols: 'ssh', pf: false });
-  const set = (k: 'userGroup' | 'deviceGroup' | 'protocols') => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
+  const [v, setV] = useState({
+    userGroup: rule?.userGroup ?? '',
+    deviceGroup: rule?.deviceGroup ?? '',
+    protocols: rule?.protocols.join(', ') ?? 'ssh',
+    pf: rule?.allowPortForwarding ?? false,
+  });
   return (
-    <Panel title="Grant access" onClose={onDone}>
+    <Panel title={rule ? `Edit access of ${rule.userGroup} to ${rule.deviceGroup}` : 'Grant access'} onClose={onDone}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           void f
-            .run(() =>
-              put(`/access-rules/${encodeURIComponent(v.userGroup)}/${encodeURIComponent(v.deviceGroup)}`, {
+            .run(async () => {
+              const missing = {
+                ...(v.userGroup ? {} : { userGroup: 'User group is required' }),
+                ...(v.deviceGroup ? {} : { deviceGroup: 'Device group is required' }),
+              };
+              // The names are the rule's address: without them there is nothing to send.
+              if (Object.keys(missing).length) throw new ApiError(400, 'invalid', 'Choose both groups', undefined, missing);
+              await put(`/access-rules/${encodeURIComponent(v.userGroup)}/${encodeURIComponent(v.deviceGroup)}`, {
                 protocols: names(v.protocols),
                 allowPortForwarding: v.pf,
-              }),
-            )
+              });
+            })
             .then((ok) => ok && onDone());
         }}
       >
-        <Field label="User group" name="userGroup" errors={f.errors}>
-          {(p) => <input {...p} value={v.userGroup} onChange={set('userGroup')} />}
-        </Field>
-        <Field label="Device group" name="deviceGroup" errors={f.errors}>
-          {(p) => <input {...p} value={v.deviceGroup} onChange={set('deviceGroup')} />}
-        </Field>
-        <Field label="Protocols" name="protocols" errors={f.errors}>
-          {(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}
+        {!rule && (
+          <>
+            <Field label="User group" name="userGroup" errors={f.errors}>
+              {(p) => (
+                <Picker kind="group" id={p.id} label="User group" value={v.userGroup} onChange={(x) => setV({ ...v, userGroup: x })} />
+              )}
+            </Field>
+            <Field label="Device group" name="deviceGroup" errors={f.errors}>
+              {(p) => (
+                <Picker
+                  kind="deviceGroup"
+                  id={p.id}
+                  label="Device group"
+                  value={v.deviceGroup}
+                  onChange={(x) => setV({ ...v, deviceGroup: x })}
+                />
+              )}
+            </Field>
+          </>
+        )}
+        <Field label="Protocols (ssh, sftp, rdp, http)" name="protocols" errors={f.errors}>
+          {(p) => <input {...p} value={v.protocols} onChange={(e) => setV({ ...v, protocols: e.target.value })} />}
         </Field>
         <Toggle label="Allow SSH port forwarding" checked={v.pf} onChange={(x) => setV({ ...v, pf: x })} />
         <FormError errors={f.errors} />
@@ -177,6 +221,8 @@ function RuleForm({ onDone }: { onDone: () => void }) {
 const deviceLink = (d: Device) => `/devices/inventory/${encodeURIComponent(d.name)}`;
 
 function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
+  const go = useNavigate();
+  const bare = items.filter((d) => d.warnings.length);
   return (
     <>
       <div className="actions">
@@ -184,19 +230,25 @@ function DevicesTab({ items, onAdd }: { items: Device[]; onAdd: () => void }) {
           Add device
         </button>
       </div>
+      {bare.length > 0 && <Warnings label="Devices with a dead end" items={bare.map((d) => `${d.name}: ${d.warnings.join('; ')}`)} />}
       <Table
         label="Devices"
         head={['Device', 'Host', 'Protocols', 'Group', 'Accounts', 'SSH host key', 'Action']}
+        ids={items.map((d) => d.name)}
         rows={items.map((d) => [
           <Link to={deviceLink(d)}>{d.name}</Link>,
           d.host,
           d.protocols.map((p) => `${p}:${d.ports[p as keyof Device['ports']]}`).join(' '),
           d.group ?? '—',
-          d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || '—',
+          d.accounts.map((a) => a.name + (a.default ? ' (default)' : '')).join(', ') || <span className="warn-text">⚠ no account</span>,
           d.hostKey ? 'pinned' : 'not pinned',
-          <Link className="button small" to={deviceLink(d)} aria-label={`Open device ${d.name}`}>
-            Open
-          </Link>,
+          <ActionMenu
+            label={`device ${d.name}`}
+            items={[
+              { text: 'Open', onSelect: () => void go(deviceLink(d)) },
+              { text: 'Edit', onSelect: () => void go(`${deviceLink(d)}?edit=1`) },
+            ]}
+          />,
         ])}
       />
     </>
@@ -214,22 +266,27 @@ function GroupsTab({ items, onAdd, onEdit }: { items: DeviceGroup[]; onAdd: () =
       <Table
         label="Device groups"
         head={['Device group', 'Devices', 'Managers', 'Managerial approval', 'Reason required', 'Action']}
+        ids={items.map((g) => g.name)}
         rows={items.map((g) => [
           g.name,
           g.devices.join(', ') || '—',
           g.managers.join(', ') || '—',
           g.requireApproval ? 'Required' : 'Off',
           g.requireReason ? 'Yes' : 'No',
-          <button type="button" className="small" onClick={() => onEdit(g)} aria-label={`Edit device group ${g.name}`}>
-            Edit
-          </button>,
+          <ActionMenu label={`device group ${g.name}`} items={[{ text: 'Edit Group', onSelect: () => onEdit(g) }]} />,
         ])}
       />
     </>
   );
 }
 
-function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => void; onDone: () => void }) {
+function RulesTab(props: { items: AccessRule[]; onAdd: () => void; onEdit: (r: AccessRule) => void; onDone: () => void }) {
+  const { items, onAdd, onEdit, onDone } = props;
+  const remove = (r: AccessRule) =>
+    confirm(`Remove access of ${r.userGroup} to ${r.deviceGroup}?`) &&
+    void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) =>
+      alert(e.message),
+    );
   return (
     <>
       <div className="actions">
@@ -240,35 +297,35 @@ function RulesTab({ items, onAdd, onDone }: { items: AccessRule[]; onAdd: () => 
       <Table
         label="Access rules"
         head={['User group', 'Device group', 'Protocols', 'Port forwarding', 'Action']}
+        ids={items.map((r) => `${r.userGroup}:${r.deviceGroup}`)}
         rows={items.map((r) => [
           r.userGroup,
           r.deviceGroup,
           r.protocols.join(', '),
           r.allowPortForwarding ? 'allowed' : 'no',
-          <button
-            type="button"
-            className="small danger"
-            aria-label={`Remove access of ${r.userGroup} to ${r.deviceGroup}`}
-            onClick={() =>
-              void del(`/access-rules/${encodeURIComponent(r.userGroup)}/${encodeURIComponent(r.deviceGroup)}`).then(onDone, (e: Error) =>
-                alert(e.message),
-              )
-            }
-          >
-            Remove
-          </button>,
+          <ActionMenu
+            label={`access of ${r.userGroup} to ${r.deviceGroup}`}
+            items={[
+              { text: 'Edit', onSelect: () => onEdit(r) },
+              { text: 'Remove', onSelect: () => remove(r) },
+            ]}
+          />,
         ])}
       />
     </>
   );
 }
 
+type PanelState = { kind: 'device' } | { kind: 'rule'; rule: AccessRule | null } | { kind: 'group'; group: DeviceGroup | null } | null;
+
 export function InventoryPage() {
   const [tab, setTab] = useTab('tab', ['devices', 'groups', 'rules']);
   const devices = useLoad(() => get<{ items: Device[] }>('/devices'));
   const groups = useLoad(() => get<{ items: DeviceGroup[] }>('/device-groups'));
   const rules = useLoad(() => get<{ items: AccessRule[] }>('/access-rules'));
-  const [panel, setPanel] = useState<'device' | 'rule' | DeviceGroup | 'group' | null>(null);
+  const [panel, setPanel] = useState<PanelState>(null);
+  // A form belongs to its tab: another tab (a click, the back button, a link) closes it.
+  useEffect(() => setPanel(null), [tab]);
   const done = () => {
     setPanel(null);
     devices.reload();
@@ -287,18 +344,25 @@ export function InventoryPage() {
           ['rules', 'Access Rules'],
         ]}
       />
-      {panel === 'device' && <DeviceForm onDone={done} />}
-      {panel === 'rule' && <RuleForm onDone={done} />}
-      {(panel === 'group' || (panel && typeof panel === 'object')) && (
-        <DeviceGroupWizard
-          key={typeof panel === 'object' ? panel.name : 'new'}
-          group={typeof panel === 'object' ? panel : null}
+      {panel?.kind === 'device' && <DeviceForm onDone={done} />}
+      {panel?.kind === 'rule' && <RuleForm key={panel.rule?.id ?? 'new'} rule={panel.rule} onDone={done} />}
+      {panel?.kind === 'group' && <DeviceGroupWizard key={panel.group?.name ?? 'new'} group={panel.group} onDone={done} />}
+      {tab === 'devices' && <DevicesTab items={devices.data?.items ?? []} onAdd={() => setPanel({ kind: 'device' })} />}
+      {tab === 'groups' && (
+        <GroupsTab
+          items={groups.data?.items ?? []}
+          onAdd={() => setPanel({ kind: 'group', group: null })}
+          onEdit={(g) => setPanel({ kind: 'group', group: g })}
+        />
+      )}
+      {tab === 'rules' && (
+        <RulesTab
+          items={rules.data?.items ?? []}
+          onAdd={() => setPanel({ kind: 'rule', rule: null })}
+          onEdit={(r) => setPanel({ kind: 'rule', rule: r })}
           onDone={done}
         />
       )}
-      {tab === 'devices' && <DevicesTab items={devices.data?.items ?? []} onAdd={() => setPanel('device')} />}
-      {tab === 'groups' && <GroupsTab items={groups.data?.items ?? []} onAdd={() => setPanel('group')} onEdit={setPanel} />}
-      {tab === 'rules' && <RulesTab items={rules.data?.items ?? []} onAdd={() => setPanel('rule')} onDone={done} />}
       {(devices.error || groups.error || rules.error) && <p className="error">{devices.error ?? groups.error ?? rules.error}</p>}
     </>
   );

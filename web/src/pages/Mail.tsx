@@ -1,8 +1,21 @@
 // Mail settings (SMTP; the password is write-only) and the outbox's state: failures are visible here.
+// GATEHOUSE_SMTP_URL wins over these settings; the form says which is in use, as the start-up log does.
 import { useState } from 'react';
 import { ApiError, get, put } from '../api';
 import { Field, FormError, useLoad } from '../ui';
-import type { MailView } from '../types';
+import type { Static } from '@sinclair/typebox';
+import type { MailSettingsView } from '../../../src/api/routes/mail-settings/schema';
+
+type MailView = Static<typeof MailSettingsView>;
+
+/** Which settings send mail, in the words of the start-up log. */
+function sourceText(src: MailView['source']): string {
+  if (src.transport === 'environment')
+    return `In use: GATEHOUSE_SMTP_URL (${src.server}), set in the server's environment. It wins over the settings below, which are kept but not used while it is set.`;
+  if (src.transport === 'console')
+    return `In use: the settings below (${src.server}), read when the server starts. GATEHOUSE_SMTP_URL, if set in the environment, would win over them.`;
+  return 'Mail is off: nothing is sent (mail is queued). Enter an SMTP host below, or set GATEHOUSE_SMTP_URL in the environment, which wins over these settings.';
+}
 
 export function MailSettings() {
   const { data, reload } = useLoad(() => get<MailView>('/mail-settings'), []);
@@ -19,7 +32,9 @@ export function MailSettings() {
         sent, {o.failed} failed.
         {o.lastError && <span className="error"> Last error: {o.lastError}</span>}
       </p>
-      {data.environmentOverrides && <p className="hint">GATEHOUSE_SMTP_URL is set: it wins over these settings.</p>}
+      <p className={data.source.transport === 'off' ? 'warnings' : 'hint'} role="status" aria-label="Mail settings in use">
+        {sourceText(data.source)}
+      </p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -70,7 +85,12 @@ export function MailSettings() {
         <Field label="From" name="from" errors={errors}>
           {(p) => <input {...p} defaultValue={st.from ?? ''} />}
         </Field>
-        <button type="submit">Save mail settings</button> {saved && <span role="status">Saved; they apply at the next start.</span>}
+        <button type="submit">Save mail settings</button>{' '}
+        {saved && (
+          <span role="status">
+            Saved; they apply at the next start{data.environmentOverrides ? ', and only once GATEHOUSE_SMTP_URL is unset' : ''}.
+          </span>
+        )}
       </form>
     </section>
   );

@@ -30,6 +30,8 @@ export const Device = Type.Object({
   hostKey: Nullable(Type.String()),
   enabled: Type.Boolean(),
   accounts: Type.Array(Account),
+  /** Dead ends in words: no account (every connection refused), no device group (no rule reaches it). */
+  warnings: Type.Array(Type.String()),
 });
 
 export const NewDevice = Type.Object(

@@ -1,7 +1,7 @@
 // The console's mail settings (SMTP host, port, TLS or STARTTLS, login, sender; the password sealed in
 // the vault and never returned) and the outbox's state, for administrators.
 import type { FastifyInstance } from 'fastify';
-import { readMailSettings, saveMailSettings } from '../../../notify/config.js';
+import { mailSource, readMailSettings, saveMailSettings } from '../../../notify/config.js';
 import { outboxStats } from '../../../notify/outbox.js';
 import { errors } from '../schema.js';
 import { MailSettingsIn, MailSettingsView } from './schema.js';
@@ -11,6 +11,7 @@ export async function mailSettingsRoutes(app: FastifyInstance, { s }: Ctx) {
   const view = async () => ({
     settings: await readMailSettings(s),
     environmentOverrides: !!s.config.smtpUrl,
+    source: await mailSource(s),
     outbox: await outboxStats(s),
   });
   app.get(

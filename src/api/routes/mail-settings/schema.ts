@@ -13,6 +13,13 @@ export const MailSettingsView = Type.Object({
   settings: MailSettings,
   /** GATEHOUSE_SMTP_URL is set: it wins over these settings. */
   environmentOverrides: Type.Boolean(),
+  /** Which settings are in use (the environment wins), as the start-up log says it. */
+  source: Type.Object({
+    transport: Type.Union([Type.Literal('environment'), Type.Literal('console'), Type.Literal('off')]),
+    from: Type.Union([Type.Literal('environment'), Type.Literal('console'), Type.Literal('default')]),
+    server: Type.Union([Type.String(), Type.Null()]),
+    summary: Type.String(),
+  }),
   outbox: Type.Object({
     queued: Type.Number(),
     sending: Type.Number(),

@@ -4,10 +4,10 @@ import { Type } from '@sinclair/typebox';
 import { notFound } from '../../../core/errors.js';
 import { presentUserGroup } from '../../../presenters/index.js';
 import { errors } from '../schema.js';
-import { GroupMember, NewUserGroup, UserGroup, UserGroupByName, UserGroupPatch } from './schema.js';
+import { GroupMember, NewUserGroup, SavedUserGroup, UserGroup, UserGroupByName, UserGroupPatch } from './schema.js';
 import { actorOf, type Ctx } from '../context.js';
 
-/** One user group as the API presents it, and the wizard's member sync. */
+/** One user group as the API presents it. */
 function userGroupHelpers(s: Ctx['s']) {
   const one = async (name: string) => {
     const p = await s.policy.current();
@@ -15,15 +15,10 @@ function userGroupHelpers(s: Ctx['s']) {
     if (!g) throw notFound(`user group '${name}'`);
     return presentUserGroup(p, g);
   };
-  /** Makes the member list exactly `want` (the wizard's Members step). */
-  const syncMembers = async (req: Parameters<typeof actorOf>[0], group: string, want: string[]) => {
-    const have = new Set((await one(group)).members);
-    const target = new Set(want);
-    for (const u of target) if (!have.has(u)) await s.admin.addMember(actorOf(req), group, u);
-    for (const u of have) if (!target.has(u)) await s.admin.addMember(actorOf(req), group, u, true);
-  };
-  return { one, syncMembers };
+  return { one };
 }
+
+type GroupBody = { managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
 
 function userGroupReadRoutes(app: FastifyInstance, { s }: Ctx) {
   const { one } = userGroupHelpers(s);
@@ -50,17 +45,20 @@ function userGroupReadRoutes(app: FastifyInstance, { s }: Ctx) {
   );
 }
 
+// The wizard saves all or nothing: core checks name, members and managers first, then writes once.
+// A group that would refuse everyone is saved with a warning, not refused (see docs/console.md).
 function userGroupWriteRoutes(app: FastifyInstance, { s }: Ctx) {
-  const { one, syncMembers } = userGroupHelpers(s);
+  const { one } = userGroupHelpers(s);
 
   app.post(
     '/user-groups',
-    { schema: { tags: ['user groups'], summary: 'Add a user group', body: NewUserGroup, response: { 201: UserGroup, ...errors } } },
+    {
+      schema: { tags: ['user groups'], summary: 'Add a user group', body: NewUserGroup, response: { 201: SavedUserGroup, ...errors } },
+    },
     async (req, reply) => {
-      const b = req.body as { name: string; managers?: string[]; members?: string[]; requireApproval?: boolean; requireReason?: boolean };
-      await s.admin.addGroup(actorOf(req), 'user', b.name, b);
-      if (b.members) await syncMembers(req, b.name, b.members);
-      return reply.status(201).send(await one(b.name));
+      const b = req.body as GroupBody & { name: string };
+      const { warnings } = await s.admin.saveUserGroup(actorOf(req), null, b);
+      return reply.status(201).send({ ...(await one(b.name)), warnings });
     },
   );
 
@@ -72,24 +70,14 @@ function userGroupWriteRoutes(app: FastifyInstance, { s }: Ctx) {
         summary: 'Edit a user group (the wizard: members, managers, Require Connection Approval)',
         params: UserGroupByName,
         body: UserGroupPatch,
-        response: { 200: UserGroup, ...errors },
+        response: { 200: SavedUserGroup, ...errors },
       },
     },
     async (req) => {
       const { name } = req.params as { name: string };
-      const b = req.body as {
-        rename?: string;
-        managers?: string[];
-        members?: string[];
-        requireApproval?: boolean;
-        requireReason?: boolean;
-      };
-      await one(name);
-      const { members, ...settings } = b;
-      if (Object.keys(settings).length) await s.admin.setGroup(actorOf(req), 'user', name, settings);
-      const now = b.rename ?? name;
-      if (members) await syncMembers(req, now, members);
-      return one(now);
+      const { rename, ...b } = req.body as GroupBody & { rename?: string };
+      const { warnings } = await s.admin.saveUserGroup(actorOf(req), name, { ...b, name: rename ?? name });
+      return { ...(await one(rename ?? name)), warnings };
     },
   );
 }

@@ -11,6 +11,9 @@ export const UserGroup = Type.Object({
   members: Type.Array(Type.String()),
 });
 
+/** A saved group, and what the admin should know about it (e.g. approval required but no manager). */
+export const SavedUserGroup = Type.Object({ ...UserGroup.properties, warnings: Type.Array(Type.String()) });
+
 const Managers = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
 export const NewUserGroup = Type.Object(
   {

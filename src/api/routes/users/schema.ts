@@ -14,6 +14,9 @@ export const User = Type.Object({
   groups: Type.Array(Type.String()),
 });
 
+/** The user groups a user is a member of (the whole list: groups not named are left). */
+const Groups = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 200 });
+
 export const NewUser = Type.Object(
   {
     username: Username,
@@ -23,6 +26,7 @@ export const NewUser = Type.Object(
     sshKeys: Type.Optional(Type.Array(Type.String({ maxLength: 16384 }), { maxItems: 20 })),
     manager: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
     admin: Type.Optional(Type.Boolean()),
+    groups: Type.Optional(Groups),
   },
   { additionalProperties: false },
 );
@@ -36,6 +40,7 @@ export const UserPatch = Type.Object(
     manager: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
     admin: Type.Optional(Type.Boolean()),
     disabled: Type.Optional(Type.Boolean()),
+    groups: Type.Optional(Groups),
   },
   { additionalProperties: false },
 );

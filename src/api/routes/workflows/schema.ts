@@ -2,6 +2,9 @@
 import { Type } from '@sinclair/typebox';
 import { Name, Nullable } from '../schema.js';
 
+/** A dead end found in a workflow: the field (`levels.<i>`) and why, in words. Saving still succeeds. */
+export const FieldWarning = Type.Object({ field: Type.String(), message: Type.String() });
+
 export const Workflow = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -15,6 +18,7 @@ export const Workflow = Type.Object({
       escalateAfterMinutes: Nullable(Type.Integer()),
     }),
   ),
+  warnings: Type.Array(FieldWarning),
 });
 
 /** A level as the console sends it; `authority` is written as in the CLI (group-manager, group-members:dba, users:a,b, line-manager). */
@@ -35,4 +39,7 @@ export const NewWorkflow = Type.Object(
   },
   { additionalProperties: false },
 );
+/** PATCH: any of the fields; what is left out stays as it is. */
+export const WorkflowPatch = Type.Partial(NewWorkflow, { additionalProperties: false });
+export const WorkflowWarnings = Type.Object({ warnings: Type.Array(FieldWarning) });
 export const WorkflowByName = Type.Object({ name: Type.String({ maxLength: 64 }) });
