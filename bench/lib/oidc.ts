@@ -1,10 +1,9 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- oidc-provider ships no types */
 // A real OpenID Provider for tests: oidc-provider (certified) in this process on 127.0.0.1, with its own
 // RSA key, one confidential client, test users with claims, and a plain login form at /interaction/<uid>.
 // `tamper` re-signs the next ID tokens with the provider's own key after changing claims (a wrong
 // audience, an expired token), so the relying party sees a validly signed but wrong token.
 // flow() walks a login without a browser (cookie jar, form post) and returns the callback URL unvisited.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
@@ -28,6 +27,25 @@ export interface OidcPeer {
   stop(): Promise<void>;
 }
 
+// oidc-provider ships no types: the few parts used here, typed by hand.
+interface ProviderCtx {
+  path: string;
+  body?: { id_token?: string } & Record<string, unknown>;
+  oidc: {
+    client: { clientId: string };
+    session: { accountId: string };
+    provider: { Grant: new (o: { clientId: string; accountId: string }) => { addOIDCScope(s: string): void; save(): Promise<string> } };
+  };
+}
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+interface ProviderInstance {
+  use(mw: (ctx: ProviderCtx, next: () => Promise<void>) => Promise<void>): void;
+  callback(): Listener;
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string }>;
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, opts: unknown): Promise<void>;
+}
+type ProviderClass = new (issuer: string, config: Record<string, unknown>) => ProviderInstance;
+
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function loginForm(uid: string, error = ''): string {
@@ -48,7 +66,7 @@ async function readForm(req: import('node:http').IncomingMessage): Promise<URLSe
 /** Starts the provider. `redirectUri`: the relying party's callback (the first client's only redirect URI). */
 export async function startOidc(redirectUri: string, users: Record<string, TestUser>): Promise<OidcPeer> {
   const mod = 'oidc-provider';
-  const { default: Provider } = (await import(mod)) as { default: any };
+  const { default: Provider } = (await import(mod)) as { default: ProviderClass };
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk: JWK = { ...(await exportJWK(privateKey)), kid: 'test-key', use: 'sig', alg: 'RS256' };
   const signer = await importJWK(jwk, 'RS256');
@@ -56,7 +74,7 @@ export async function startOidc(redirectUri: string, users: Record<string, TestU
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
-  const clients: any[] = [];
+  const clients: Record<string, unknown>[] = [];
   const newClient = (uri: string) => {
     const c = {
       client_id: `gatehouse-${randomBytes(4).toString('hex')}`,
@@ -94,20 +112,20 @@ export async function startOidc(redirectUri: string, users: Record<string, TestU
     ttl: { Interaction: 600, Grant: 600, Session: 600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     features: { devInteractions: { enabled: false } },
     pkce: { required: () => true },
-    interactions: { url: (_ctx: any, i: any) => `/interaction/${i.uid}` },
+    interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
     // First-party client: no consent screen, every requested scope granted.
-    loadExistingGrant: async (ctx: any) => {
+    loadExistingGrant: async (ctx: ProviderCtx) => {
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope(scopesClaims.join(' '));
       await grant.save();
       return grant;
     },
-    findAccount: async (_ctx: any, id: string) => {
+    findAccount: async (_ctx: unknown, id: string) => {
       const u = peer.users.get(id);
       return u ? { accountId: id, claims: async () => ({ sub: id, ...u.claims }) } : undefined;
     },
   });
-  provider.use(async (ctx: any, next: () => Promise<void>) => {
+  provider.use(async (ctx: ProviderCtx, next: () => Promise<void>) => {
     await next();
     if (ctx.path === '/token' && peer.tamper && ctx.body?.id_token) {
       const claims = peer.tamper({ ...decodeJwt(ctx.body.id_token) });
