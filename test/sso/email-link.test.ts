@@ -75,7 +75,7 @@ describe('SSO on the email-link confirm page, and the second factor after SSO', 
     const r = await visit(await rig.callbackFor('alice', '/connect'));
     assert.equal(r.status, 302);
     assert.equal(r.cookie, null);
-    const m = /^\/connect#sso-second-factor=([\w-]+)&enrol=0$/.exec(r.location ?? '');
+    const m = /^\/connect#sso-second-factor=([\w-]+)&enrol=0&passkey=0&totp=1$/.exec(r.location ?? '');
     assert.ok(m, r.location ?? '');
     const res = await fetch(`${rig.srv.base}/api/v1/session/second-factor`, {
       method: 'POST',
