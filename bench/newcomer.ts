@@ -2,9 +2,12 @@
 // git clone, cd, npm ci (npm cache warm: the figure is the README path, not the network), npm run demo,
 // then the demo's printed steps with stock ssh and the CLI approval it prints. Every command a user would
 // type is counted; answers to prompts (host key "yes", a password) are not commands.
+// better-sqlite3's install downloads a prebuilt binary from GitHub; this machine may have no route there, so
+// the bench serves the one in this checkout's node_modules from a local mirror (same file, same step).
 // Run: npm run bench -- newcomer [repo]   (repo: what to clone, default this checkout)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,13 +33,18 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A command the user types and waits for; it must succeed. */
-function run(line: string, cwd: string, env: NodeJS.ProcessEnv): string {
+/** A command the user types and waits for; it must succeed. Async: the prebuild mirror serves meanwhile. */
+function run(line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   typed.push(line);
   say(`$ ${line}`);
-  const r = spawnSync('sh', ['-c', line], { cwd, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`'${line}' exited ${r.status}: ${(r.stderr || r.stdout).slice(-2000)}`);
-  return r.stdout;
+  return new Promise((done, fail) => {
+    const p = spawn('sh', ['-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: STEP_TIMEOUT_MS });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => (code === 0 ? done(out) : fail(new Error(`'${line}' exited ${code}: ${(err || out).slice(-2000)}`))));
+  });
 }
 
 /** Resolves with the text once `re` matches what the process printed so far. */
@@ -75,6 +83,24 @@ function background(line: string, cwd: string, env: NodeJS.ProcessEnv): { p: Chi
   return { p, out };
 }
 
+/** A local stand-in for better-sqlite3's GitHub release: its prebuilt tarball, made from node_modules. */
+async function prebuildMirror(dir: string): Promise<{ url: string; server: Server }> {
+  const pkgDir = resolve('node_modules', 'better-sqlite3');
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  mkdirSync(join(dir, `v${version}`), { recursive: true });
+  const tarball = join(dir, `v${version}`, name);
+  const r = spawnSync('tar', ['czf', tarball, '-C', pkgDir, 'build/Release/better_sqlite3.node']);
+  if (r.status !== 0) throw new Error(`tar: ${r.stderr.toString()}`);
+  const body = readFileSync(tarball);
+  const server = createHttpServer((req, res) => {
+    const ok = req.url === `/v${version}/${name}`;
+    res.writeHead(ok ? 200 : 404, { 'content-type': 'application/octet-stream' }).end(ok ? body : undefined);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
 /** ssh's askpass: answers the host-key question "yes" only for the fingerprint the demo printed. */
 function askpass(dir: string, password: string, fingerprint: string): string {
   const file = join(dir, 'askpass.sh');
@@ -95,6 +121,7 @@ esac
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'gatehouse-newcomer-'));
   const load0 = loadavg();
+  const mirror = await prebuildMirror(join(work, 'mirror'));
   const ports = { web: await freePort(), ssh: await freePort(), proxy: await freePort(), rdp: await freePort() };
   // The user's own shell: a HOME of its own (no known_hosts, no keys, so the demo uses its built-in
   // target), the warm npm cache, and free ports for the demo (the only departure from the README path).
@@ -104,9 +131,13 @@ async function main(): Promise<void> {
     HOME: home,
     TMPDIR: join(work, 'tmp'),
     npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '', '.npm'),
+    npm_config_userconfig: process.env.npm_config_userconfig ?? join(process.env.HOME ?? '', '.npmrc'),
     npm_config_prefer_offline: 'true',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
+    npm_config_better_sqlite3_binary_host: mirror.url,
+    NO_PROXY: '127.0.0.1',
+    no_proxy: '127.0.0.1',
     GATEHOUSE_WEB_PORT: String(ports.web),
     GATEHOUSE_SSH_PORT: String(ports.ssh),
     GATEHOUSE_HTTP_PROXY_PORT: String(ports.proxy),
@@ -117,10 +148,10 @@ async function main(): Promise<void> {
   let demo: ReturnType<typeof background> | null = null;
   let ssh: ChildProcess | null = null;
   try {
-    run(`git clone --quiet ${REPO} ${clone}`, work, env);
+    await run(`git clone --quiet ${REPO} ${clone}`, work, env);
     typed.push(`cd gatehouse`);
     const tCi = performance.now();
-    run('npm ci', clone, env);
+    await run('npm ci', clone, env);
     const ciSeconds = (performance.now() - tCi) / 1000;
     demo = background('npm run demo', clone, env);
     const printed = await waitFor(demo.out, demo.p, /Ctrl-C stops it[\s\S]*?within a second[^\n]*\n/, "the demo's steps");
@@ -140,9 +171,9 @@ async function main(): Promise<void> {
     ssh.stderr!.on('data', (d: Buffer) => (sshOut.text += d.toString()));
     const req = await waitFor(sshOut, ssh, /Request #(\d+)/, 'the waiting request number');
 
-    const listed = run(listLine, clone, env);
+    const listed = await run(listLine, clone, env);
     if (!listed.includes(`${req[1]}`)) throw new Error(`the list does not show request #${req[1]}:\n${listed}`);
-    run(approveLine.replace('<number>', req[1]), clone, env);
+    await run(approveLine.replace('<number>', req[1]), clone, env);
     await waitFor(sshOut, ssh, /~\$ /, "the session's shell prompt");
     const tApproved = performance.now();
     ssh.stdin!.write('echo newcomer-ok\r');
@@ -184,6 +215,7 @@ async function main(): Promise<void> {
         /* stopped */
       }
     }
+    mirror.server.close();
     if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
   }
 }
