@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     await run('npm ci', clone, env);
     const ciSeconds = (performance.now() - tCi) / 1000;
     demo = background('npm run demo', clone, env);
-    const printed = await waitFor(demo.out, demo.p, /Ctrl-C stops it[\s\S]*?within a second[^\n]*\n/, "the demo's steps");
+    const printed = await waitFor(demo.out, demo.p, /Ctrl-C stops it[\s\S]*?Try a rejection too[^\n]*\n/, "the demo's steps");
     const text = printed[0];
     const alice = text.match(/alice\s+password (\S+)/)![1];
     const sshLine = text.match(/^\s+(ssh -p \d+ alice@\S+)$/m)![1];
@@ -164,8 +164,13 @@ async function main(): Promise<void> {
 
     typed.push(sshLine);
     say(`$ ${sshLine}   (in a second terminal; answers yes to ${fingerprint} and types alice's password)`);
+    // ssh reads ~/.ssh from the passwd entry, not $HOME: the known_hosts file is named, as a new user's would be empty.
     const sshEnv = { ...env, SSH_ASKPASS: askpass(work, alice, fingerprint), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' };
-    ssh = spawn('sh', ['-c', `exec ${sshLine.replace(/^ssh /, 'ssh -tt ')}`], { cwd: clone, env: sshEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    ssh = spawn('sh', ['-c', `exec ${sshLine.replace(/^ssh /, `ssh -tt -o UserKnownHostsFile=${join(home, '.ssh', 'known_hosts')} `)}`], {
+      cwd: clone,
+      env: sshEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const sshOut = { text: '' };
     ssh.stdout!.on('data', (d: Buffer) => (sshOut.text += d.toString()));
     ssh.stderr!.on('data', (d: Buffer) => (sshOut.text += d.toString()));
