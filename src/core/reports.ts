@@ -101,12 +101,16 @@ export function reportCsv(r: ApprovalReport): string {
   return rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-/** The approval report over [from, to), with names from the current policy: the API and the CLI both serve it. */
+/**
+ * The approval report over [from, to), with names from the current policy: the API and the CLI both serve
+ * it, and pass the one way a person is shown (presenters/people.ts, which core may not import).
+ */
 export async function reportForPeriod(
   deps: { reports: ReportRepository; policy: { current(): Promise<PolicySnapshot> } },
   from: number,
   to: number,
   now: number,
+  person: (p: PolicySnapshot, id: number) => string = (p, id) => p.userName(id),
 ): Promise<ApprovalReport> {
   const { requests, decisions } = await deps.reports.requestsInPeriod(from, to);
   const p = await deps.policy.current();
@@ -115,7 +119,7 @@ export async function reportForPeriod(
     to,
     requests,
     decisions,
-    (id) => p.userName(id),
+    (id) => person(p, id),
     (id) => p.devicesById.get(id)?.name ?? `#${id}`,
     now,
   );

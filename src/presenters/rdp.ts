@@ -2,6 +2,7 @@
 import { levelApprovers } from '../core/approvals/rules.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
 import type { ApprovalRequest } from '../core/types.js';
+import { personById } from './people.js';
 
 /** The .rdp file's name: the device's, with anything a file system could mind replaced. */
 export const rdpFilename = (device: string) => `${device.replace(/[^A-Za-z0-9._-]/g, '_')}.rdp`;
@@ -28,6 +29,6 @@ export function presentRdpTicket(r: {
 
 /** The request an RDP connection waits for, with who can decide it now. */
 export function presentRdpWaiting(p: PolicySnapshot, r: ApprovalRequest, created: boolean) {
-  const approvers = levelApprovers(r, r.currentLevel).map((id) => p.usersById.get(id)?.username ?? `#${id}`);
+  const approvers = levelApprovers(r, r.currentLevel).map((id) => personById(p, id));
   return { outcome: 'waiting' as const, requestId: r.id, created, approvers };
 }

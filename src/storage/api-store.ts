@@ -318,6 +318,14 @@ export class KyselyApiStore implements ApiStore {
     if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
     return q.execute();
   }
+
+  async auditValues(max: number) {
+    const distinct = async (col: 'action' | 'actor' | 'target_type') =>
+      (await this.db.selectFrom('audit_log').select(col).distinct().where(col, 'is not', null).orderBy(col).limit(max).execute())
+        .map((r) => String(r[col]))
+        .filter(Boolean);
+    return { actions: await distinct('action'), actors: await distinct('actor'), targetTypes: await distinct('target_type') };
+  }
 }
 
 function toToken(r: {

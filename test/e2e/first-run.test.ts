@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,3 +130,71 @@ setTimeout(() => process.exit(0), 100);
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const BUILT = existsSync(join(root, 'dist/cli/main.js'));
+
+/** Writes into the FIFO until it is full (EAGAIN); returns the bytes written. */
+function fill(fifo: string): number {
+  const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  const chunk = Buffer.alloc(1024, 'x');
+  let n = 0;
+  try {
+    for (;;) n += writeSync(fd, chunk);
+  } catch {
+    return n; // EAGAIN: full
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills the FIFO until the paused reader has stopped taking more (its buffer is full too). */
+async function stall(fifo: string): Promise<void> {
+  for (let quiet = 0; quiet < 3;) {
+    quiet = fill(fifo) === 0 ? quiet + 1 : 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test(
+  'the built launcher under plain node: once stdout stops being read and is full, SIGINT still exits within seconds',
+  { skip: BUILT ? false : 'dist/ not built: run npm run build' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-stalled-'));
+    // stdout is a FIFO: the test reads it until the server says it runs, then stops reading and fills it,
+    // as `npm start | less` does when the pager stops. No tsx: the compiled code and src/log-format.ts as shipped.
+    const fifo = join(dir, 'stdout.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const out = new Socket({ fd: reader, readable: true, writable: false });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
+      GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass',
+      GATEHOUSE_WEB_PORT: '0',
+      GATEHOUSE_SSH_PORT: '0',
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_HTTP_PROXY_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'info',
+    };
+    delete env.DATABASE_URL;
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, [join(root, 'bin/gatehouse.js'), 'serve'], { cwd: dir, env, stdio: ['ignore', writer, 'pipe'] });
+    closeSync(writer);
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    try {
+      await until(out, /Gatehouse is running/, 90_000);
+      out.pause();
+      await stall(fifo);
+      child.kill('SIGINT');
+      const stop = await exited(child, 15_000);
+      assert.equal(stop.code, 0, `exited by itself (signal ${child.signalCode}, after ${stop.ms} ms): ${stderr}`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      out.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -30,7 +30,9 @@ describe('gatehouse demo', { skip: SSHD_SKIP }, () => {
       assert.match(out, /bob {4}password \S+/);
       assert.match(out, /open http:\/\/127\.0\.0\.1:\d+\/ and log in as bob/);
       assert.match(out, /DEMO TARGET/);
-      const approveCmd = /(GATEHOUSE_DATA_DIR=\S+) npx gatehouse approvals approve <number> --as bob/.exec(out)!;
+      const approveCmd = /(GATEHOUSE_DATA_DIR=\S+) (?:npx gatehouse|\/\S+\/bin\/gatehouse\.js) approvals approve <number> --as bob/.exec(
+        out,
+      )!;
       assert.equal(approveCmd[1], `GATEHOUSE_DATA_DIR=${dir}`);
 
       const askpass = join(dir, 'askpass.sh');

@@ -172,10 +172,19 @@ async function builtinTarget(s: Services, admin: Actor, server: Server, dir: str
   return { name, note, target };
 }
 
+/**
+ * How another terminal runs this CLI: the launcher's absolute path when the demo was started through it
+ * (`npm run demo`). `npx gatehouse` in a fresh clone first packs the checkout, rebuilding it (minutes).
+ */
+function launcherCommand(): string {
+  const bin = process.argv[1] ?? '';
+  return /[\\/]bin[\\/]gatehouse\.js$/.test(bin) && existsSync(bin) ? resolve(bin) : 'npx gatehouse';
+}
+
 function instructions(running: Running, dir: string, state: DemoState, device: DemoDevice, fingerprint: string): string {
   const bind = running.services.config.bind;
   const web = `http://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${running.webPort}/`;
-  const cli = `GATEHOUSE_DATA_DIR=${dir} npx gatehouse`;
+  const cli = `GATEHOUSE_DATA_DIR=${dir} ${launcherCommand()}`;
   return (
     [
       '',

@@ -1,5 +1,6 @@
 // gatehouse group|device-group add|set|list, and group add-member|remove-member.
 import type { Command } from 'commander';
+import { personById, personName } from '../../presenters/people.js';
 import { action, collect, table } from '../context.js';
 
 type Kind = 'user' | 'device';
@@ -34,9 +35,15 @@ function groupAdd(g: Command, kind: Kind): void {
           description: o.description,
         });
         const warnings = kind === 'user' ? await s.admin.userGroupWarnings(gname) : [];
+        const p = await s.policy.current();
+        const managers = (o.manager ?? []).map((u) => personName(p.usersByName.get(u) ?? { username: u }));
         ctx.out(
           { id, name: gname, managers: o.manager ?? [], requireApproval: !!o.requireApproval, requireReason: !!o.requireReason, warnings },
-          () => [`added ${kind} group ${gname} (#${id})`, ...warnings.map((w) => `warning: ${w}`)].join('\n'),
+          () =>
+            [
+              `added ${kind} group ${gname} (#${id})${managers.length ? `, managed by ${managers.join(', ')}` : ''}`,
+              ...warnings.map((w) => `warning: ${w}`),
+            ].join('\n'),
         );
       },
     ),
@@ -87,9 +94,11 @@ function groupMembers(g: Command): void {
           const s = await ctx.s();
           const actor = await ctx.actor();
           for (const u of users) await s.admin.addMember(actor, group, u, remove);
+          const p = await s.policy.current();
+          const shown = users.map((u) => personName(p.usersByName.get(u) ?? { username: u }));
           ctx.out(
             { group, [remove ? 'removed' : 'added']: users },
-            () => `${remove ? 'removed' : 'added'} ${users.join(', ')} ${remove ? 'from' : 'to'} ${group}`,
+            () => `${remove ? 'removed' : 'added'} ${shown.join(', ')} ${remove ? 'from' : 'to'} ${group}`,
           );
         }),
       );
@@ -103,6 +112,7 @@ function groupList(g: Command, kind: Kind): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const groups = kind === 'user' ? [...p.userGroupsById.values()] : [...p.deviceGroupsById.values()];
+        // --json keeps usernames (what other commands take); the table shows people as every view does.
         const rows = groups.map((x) => ({
           id: x.id,
           name: x.name,
@@ -113,8 +123,14 @@ function groupList(g: Command, kind: Kind): void {
             ? { members: (p.userGroupsById.get(x.id)?.memberIds ?? []).map((m) => p.userName(m)) }
             : { devices: [...p.devicesById.values()].filter((d) => d.groupId === x.id).map((d) => d.name) }),
         }));
+        const people = (ids: readonly number[]) => ids.map((m) => personById(p, m)).join(', ') || '-';
+        const shown = groups.map((x, i) => ({
+          ...rows[i],
+          managers: people(x.managerIds),
+          ...(kind === 'user' ? { members: people(p.userGroupsById.get(x.id)?.memberIds ?? []) } : {}),
+        }));
         ctx.out(rows, () =>
-          table(rows, ['id', 'name', 'managers', 'requireApproval', 'requireReason', kind === 'user' ? 'members' : 'devices']),
+          table(shown, ['id', 'name', 'managers', 'requireApproval', 'requireReason', kind === 'user' ? 'members' : 'devices']),
         );
       }),
     );

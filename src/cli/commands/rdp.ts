@@ -5,15 +5,17 @@ import type { Command } from 'commander';
 import { untilDecided } from '../../core/access/watch.js';
 import { GatehouseError } from '../../core/errors.js';
 import { levelApprovers } from '../../core/approvals/rules.js';
+import type { PolicySnapshot } from '../../core/policy/snapshot.js';
 import type { ApprovalRequest } from '../../core/types.js';
+import { peopleLine, personById } from '../../presenters/people.js';
 import type { IssueResult } from '../../protocols/rdp/index.js';
 import type { Services } from '../../services-core.js';
 import { action, iso } from '../context.js';
 
 const WAITING_EXIT = 3;
 
-function approvers(r: ApprovalRequest, names: Map<number, string>): string[] {
-  return levelApprovers(r, r.currentLevel).map((id) => names.get(id) ?? `#${id}`);
+function approvers(r: ApprovalRequest, p: PolicySnapshot): string[] {
+  return levelApprovers(r, r.currentLevel).map((id) => personById(p, id));
 }
 
 /** Waits until the request is decided or `ms` pass; returns its status ('waiting' when time ran out). */
@@ -64,12 +66,11 @@ export function registerRdp(program: Command): void {
           }
           if (res.outcome === 'waiting') {
             const p = await s.policy.current();
-            const names = new Map([...p.usersById.values()].map((u) => [u.id, u.username]));
-            const who = approvers(res.request, names);
+            const who = approvers(res.request, p);
             ctx.out(
               { outcome: 'waiting', request: res.request.id, created: res.created, approvers: who },
               () =>
-                `approval needed: request #${res.request.id} ${res.created ? 'created' : 'is still waiting'}; approvers: ${who.join(', ') || '-'}.\nRun this again once it is approved, or add --wait 600 to wait for the decision.`,
+                `approval needed: request #${res.request.id} ${res.created ? 'created' : 'is still waiting'}; approvers: ${peopleLine(who)}.\nRun this again once it is approved, or add --wait 600 to wait for the decision.`,
             );
             process.exitCode = WAITING_EXIT;
             return;

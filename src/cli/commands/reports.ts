@@ -1,6 +1,7 @@
 // gatehouse reports approvals — per approver, time to decision, expired, most requested devices.
 import type { Command } from 'commander';
 import { reportCsv, reportForPeriod } from '../../core/reports.js';
+import { personById } from '../../presenters/people.js';
 import { GatehouseError } from '../../core/errors.js';
 import { action, parseTime, table } from '../context.js';
 
@@ -21,7 +22,7 @@ export function registerReports(program: Command): void {
         const from = rel(o.since);
         const to = o.until ? rel(o.until) : now + 1;
         if (to <= from) throw new GatehouseError('invalid', '--until must be after --since');
-        const report = await reportForPeriod(s, from, to, now);
+        const report = await reportForPeriod(s, from, to, now, personById);
         if (o.csv && !ctx.json) {
           process.stdout.write(reportCsv(report));
           return;

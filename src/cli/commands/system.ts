@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../../core/errors.js';
 import { paramDef } from '../../core/params.js';
+import { auditActor, auditFields } from '../../presenters/audit.js';
 import { action, fail, iso, table } from '../context.js';
 
 export function registerSystem(program: Command): void {
@@ -112,13 +113,21 @@ function registerAudit(program: Command): void {
       action(async (ctx, o: { action?: string; target?: string; limit: number }) => {
         const [targetType, targetId] = o.target ? o.target.split(':', 2) : [];
         if (o.target && !targetId) throw new GatehouseError('invalid', '--target takes type:id, e.g. approval:17');
-        const rows = await (
-          await ctx.s()
-        ).adminStore.listAudit({ limit: Math.min(o.limit, 10000), action: o.action, targetType, targetId });
+        const s = await ctx.s();
+        const rows = await s.adminStore.listAudit({ limit: Math.min(o.limit, 10000), action: o.action, targetType, targetId });
         const view = rows.map((r) => ({ ...r, at: iso(r.at) }));
+        const p = await s.policy.current();
+        // The table reads like the console: people by name, details as "label: value" (times as recorded, UTC).
         ctx.out(view, () =>
           table(
-            view.map((r) => ({ ...r, target: r.targetType ? `${r.targetType}:${r.targetId}` : null, details: JSON.stringify(r.details) })),
+            view.map((r) => ({
+              ...r,
+              actor: auditActor(r.actor, p),
+              target: r.targetType ? `${r.targetType}:${r.targetId}` : null,
+              details: auditFields(r.details, p)
+                .map((f) => `${f.label}: ${f.value}`)
+                .join('; '),
+            })),
             ['id', 'at', 'actor', 'channel', 'action', 'target', 'details'],
           ),
         );

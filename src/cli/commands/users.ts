@@ -1,6 +1,6 @@
 // gatehouse user add|set|list: people, their keys, managers and administrator rights.
 import type { Command } from 'commander';
-import { presentUser } from '../../presenters/index.js';
+import { personById, presentUser } from '../../presenters/index.js';
 import { action, collect, readInputFile, readStdin, table } from '../context.js';
 
 export function registerUsers(program: Command): void {
@@ -101,7 +101,12 @@ function userList(user: Command): void {
       action(async (ctx) => {
         const p = await (await ctx.s()).policy.current();
         const rows = [...p.usersById.values()].map((u) => presentUser(p, u));
-        ctx.out(rows, () => table(rows, ['id', 'username', 'displayName', 'email', 'manager', 'admin', 'disabled', 'source', 'groups']));
+        // The manager as every view shows a person; --json keeps the username, which other commands take.
+        const shown = [...p.usersById.values()].map((u, i) => ({
+          ...rows[i],
+          manager: u.managerId === null ? null : personById(p, u.managerId),
+        }));
+        ctx.out(rows, () => table(shown, ['id', 'username', 'displayName', 'email', 'manager', 'admin', 'disabled', 'source', 'groups']));
       }),
     );
 }

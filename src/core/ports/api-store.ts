@@ -112,4 +112,6 @@ export interface ApiStore {
   listSessions(o: { live?: boolean; userId?: number; approvalId?: number; beforeId?: number; limit: number }): Promise<SessionRow[]>;
   getSession(id: number): Promise<SessionRow | undefined>;
   listAudit(f: AuditFilter): Promise<AuditRow[]>;
+  /** The distinct actions, actors and target types in the audit log (at most `max` of each), for filters. */
+  auditValues(max: number): Promise<{ actions: string[]; actors: string[]; targetTypes: string[] }>;
 }

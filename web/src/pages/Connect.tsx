@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { get, post } from '../api';
 import { Field, FormError, Panel, Table, useForm, useLoad } from '../ui';
 import type { Me, Target, Way } from '../types';
+import { peopleLine } from '../labels';
 
 /** GET /connect also says, per way in, which request of mine already waits for a decision. */
 type Waiting = { id: number; expiresAt: string | null } | null | undefined;
@@ -23,7 +24,7 @@ function Approval({ w, admin }: { w: Way; admin: boolean }) {
   if (w.outcome === 'allowed') return <>allowed</>;
   if (w.noEligibleApprover)
     return <>{admin ? 'no eligible approver: give the group a manager' : 'no eligible approver: ask an administrator'}</>;
-  return <>{`approval by ${w.approverManager.join(', ')}${w.requireReason ? ' (reason required)' : ''}`}</>;
+  return <>{`approval by ${peopleLine(w.approverManager)}${w.requireReason ? ' (reason required)' : ''}`}</>;
 }
 
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -118,8 +119,7 @@ function RdpFile({ device, requireReason, onMsg }: { device: string; requireReas
         a.click();
         setTimeout(() => URL.revokeObjectURL(url), 1000);
         onMsg(`The .rdp file for ${device} is downloaded: open it within 60 seconds.`);
-      } else
-        onMsg(`Request #${r.requestId} waits for ${r.approvers?.join(', ') || 'an approver'}. Once approved, get the .rdp file again.`);
+      } else onMsg(`Request #${r.requestId} waits for ${peopleLine(r.approvers ?? [])}. Once approved, get the .rdp file again.`);
     } catch (e) {
       onMsg((e as Error).message);
     }

@@ -1,5 +1,5 @@
 // Sessions: live and past proxied connections; administrators kill live ones.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get, post, qs } from '../api';
 import { Panel, Table, Tabs, Time, useLive, useLoad } from '../ui';
 import { RecordingPlayer } from './Player';
@@ -78,6 +78,11 @@ export function SessionsPage({ admin }: { admin: boolean }) {
   const [err, setErr] = useState<string | null>(null);
   const [playing, setPlaying] = useState<Session | null>(null);
   const { data, reload } = useLoad(() => get<{ items: Session[] }>(`/sessions${qs({ state, limit: 100 })}`), [state]);
+  // The player and a kill error belong to the tab they were opened on.
+  useEffect(() => {
+    setPlaying(null);
+    setErr(null);
+  }, [state]);
   useLive((ev) => (ev === 'session' || ev === 'approval' || ev === 'open') && setTimeout(reload, 300));
   return (
     <>

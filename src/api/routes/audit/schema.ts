@@ -11,6 +11,27 @@ export const AuditRecord = Type.Object({
   targetType: Nullable(Type.String()),
   targetId: Nullable(Type.String()),
   details: Type.Record(Type.String(), Type.Unknown()),
+  actorName: Type.String({ description: 'the actor as a person reads it: "Display Name (username)" for a user' }),
+  fields: Type.Array(
+    Type.Object({
+      label: Type.String(),
+      value: Type.String(),
+      kind: Type.Union([Type.Literal('text'), Type.Literal('time'), Type.Literal('person')], {
+        description: 'time: ISO 8601, to show in local time',
+      }),
+    }),
+    { description: 'details as label: value, people named as everywhere' },
+  ),
+});
+
+const Choice = Type.Object({ value: Type.String(), label: Type.String() });
+/** What the filters can offer: the values the audit log holds, and the devices by name. */
+export const AuditValues = Type.Object({
+  actions: Type.Array(Type.String()),
+  actors: Type.Array(Choice),
+  channels: Type.Array(Type.String()),
+  targetTypes: Type.Array(Type.String()),
+  devices: Type.Array(Choice, { description: 'value: the device id (target type device)' }),
 });
 
 const AuditQuery = Type.Object({

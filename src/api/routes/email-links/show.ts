@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../../../core/types.js';
 import type { Services } from '../../../services.js';
 import type { ApiStore } from '../../store.js';
+import { personName } from '../../../presenters/people.js';
 import { consoleUserId, factorField } from './factor.js';
 import type { LinkTokens, TokenRow } from './links.js';
 import { APPROVER_GONE, h, send, sendStale } from './page.js';
@@ -14,7 +15,7 @@ import { NO_SSO, ssoChoice, type SsoChoice } from '../sso/email-link.js';
 /** The sign-in part of the form, when deciding needs the approver's console login. */
 function loginFields(login: boolean, signedIn: number | null, t: TokenRow, approver: User | undefined, sso: SsoChoice): string {
   if (!login) return '';
-  if (signedIn === t.approver_id) return `<p class="note">Signed in to the console as ${h(approver?.username)}.</p>`;
+  if (signedIn === t.approver_id) return `<p class="note">Signed in to the console as ${h(personName(approver))}.</p>`;
   if (sso.html && !sso.password) return sso.html;
   return `${sso.html}<p class="note">Sign in to confirm (your console username and password), or <a href="/">sign in to the console</a> and open this link again.</p><label>Username<input name="username" autocomplete="username" required value="${h(approver?.username ?? '')}"></label><label>Password<input name="password" type="password" autocomplete="current-password" required></label>`;
 }
@@ -24,7 +25,7 @@ export function showLink(s: Services, sessions: ApiStore, links: LinkTokens) {
     const t = await links.lookup(req.params.token);
     if (!t) return sendStale(reply, 404, 'unknown');
     const r = await s.approvals.get(t.request_id);
-    const stale = staleness(t, r);
+    const stale = staleness(t, r, await s.policy.current());
     if (stale) return send(reply, 410, stale[0], `<p>${stale[1]}</p>`);
     const params = await s.params.params();
     const login = params.bool('approval.email.link.requires.login');
@@ -46,7 +47,7 @@ ${factor.html}
       reply,
       200,
       `${verb} request #${r!.id}?`,
-      `<p>${h(params.str('instance.name'))}: ${h(approver?.displayName ?? '')}, you are about to <strong>${t.action}</strong> this connection.</p>${details}${form}<p class="note">Nothing changes until you press the button.</p>`,
+      `<p>${h(params.str('instance.name'))}: ${h(personName(approver))}, you are about to <strong>${t.action}</strong> this connection.</p>${details}${form}<p class="note">Nothing changes until you press the button.</p>`,
       factor.passkey ? PASSKEY_CSP : '',
     );
   };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../../core/errors.js';
 import { reportCsv, reportForPeriod } from '../../../core/reports.js';
+import { personById } from '../../../presenters/people.js';
 import type { Ctx } from '../context.js';
 import { errors } from '../schema.js';
 import { ReportQuery } from './schema.js';
@@ -25,7 +26,7 @@ export async function reportRoutes(app: FastifyInstance, { s }: Ctx) {
       const to = q.until ? Date.parse(q.until) : now + 1;
       if (Number.isNaN(from) || Number.isNaN(to) || to <= from)
         throw invalid('since and until must be ISO 8601 times, since before until', 'since');
-      const report = await reportForPeriod(s, from, to, now);
+      const report = await reportForPeriod(s, from, to, now, personById);
       if (q.format === 'csv')
         return reply
           .header('content-type', 'text/csv; charset=utf-8')
