@@ -102,6 +102,7 @@ const ROUTES: Row[] = [
   { method: 'DELETE', path: '/api/v1/webhooks/nope', expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
+  { method: 'GET', path: '/api/v1/audit/values', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/connect', expect: { alice: 200, bob: 200, admin: 200 } },
   { method: 'GET', path: '/api/v1/policy/explain?user=alice&device=web01', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/tokens', expect: { alice: 200, bob: 200, admin: 200 } },
