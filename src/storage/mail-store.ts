@@ -5,7 +5,6 @@ import type { ClaimedMail, LinkTokenRow, MailStore, MailTx, NewLinkToken, NewMai
 import type { GatehouseEvent } from '../core/types.js';
 import type { Database } from './schema.js';
 import { toRequest } from './store.js';
-import { claimable } from './lease.js';
 
 /** The operations of one event's build, on the database or inside its transaction. */
 class KyselyMailTx implements MailTx {
@@ -113,7 +112,18 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
   }
 
   async dueMail(now: number, limit: number): Promise<number[]> {
-    const due = await this.db.selectFrom('mail_outbox').select('id').where(claimable(now)).orderBy('id').limit(limit).execute();
+    const due = await this.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return due.map((r) => r.id);
   }
 
@@ -122,7 +132,12 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
       .updateTable('mail_outbox')
       .set((eb) => ({ status: 'sending', lease_until: now + leaseMs, claimed_by: owner, attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .where(claimable(now))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
     const m = await this.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).where('claimed_by', '=', owner).executeTakeFirst();

@@ -7,7 +7,6 @@ import type { GatehouseEvent } from '../core/types.js';
 import type { ClaimedDelivery, Delivery, DeliveryStatus, NewDelivery, NewWebhook, Webhook, WebhookStore } from '../core/ports/webhooks.js';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 import { KyselyAuditFeed } from './audit-feed.js';
-import { claimable } from './lease.js';
 
 const CURSOR = 'webhooks.cursor';
 
@@ -177,7 +176,18 @@ export class KyselyWebhookStore implements WebhookStore {
   }
 
   async due(now: number, limit: number): Promise<number[]> {
-    const rows = await this.db.selectFrom('webhook_deliveries').select('id').where(claimable(now)).orderBy('id').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.id);
   }
 
@@ -186,7 +196,12 @@ export class KyselyWebhookStore implements WebhookStore {
       .updateTable('webhook_deliveries')
       .set((eb) => ({ status: 'sending', lease_until: now + leaseMs, claimed_by: owner, attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .where(claimable(now))
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) return undefined;
     const row = await this.db
