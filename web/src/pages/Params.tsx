@@ -110,7 +110,8 @@ function ParamsTable() {
           p.meaning,
           <code>{p.default}</code>,
           allowed(p),
-          <ParamEditor key={`${p.name}:${p.value}`} p={p} onSaved={reload} />,
+          // Keyed by name only: a reload after a save must not remount the editor and drop its "Saved".
+          <ParamEditor key={p.name} p={p} onSaved={reload} />,
         ])}
       />
     </>
