@@ -67,10 +67,17 @@ for (const db of DB_TARGETS) {
       console.log(`# ${N} clients waiting after ${Date.now() - t0} ms`);
       assert.equal(new Set(ids).size, N, 'one request per client');
 
-      // A few deadlines fall while the server is down.
-      const expiring = ids.slice(0, EXPIRING);
-      const deadline = Date.now() + 1500;
-      await dbOf(s).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', expiring).execute();
+      // The approver mail is queued (the SMTP server is down, so it stays queued) before the crash.
+      const queued = await waitFor(
+        'approver mail queued',
+        async () => {
+          const rows = await dbOf(s).selectFrom('mail_outbox').select('request_id').where('to_addr', '=', 'bob@example.com').execute();
+          return new Set(rows.map((r) => r.request_id)).size === N && rows.length;
+        },
+        60_000,
+        100,
+      );
+      console.log(`# ${queued} approver mails queued after ${Date.now() - t0} ms`);
 
       await stopServer(server, 'SIGKILL');
       const ended = await Promise.all(first.map((c) => c.done));
@@ -78,6 +85,11 @@ for (const db of DB_TARGETS) {
         ended.every((r) => r.code !== 0),
         'every client lost its connection',
       );
+
+      // A few deadlines fall while the server is down.
+      const expiring = ids.slice(0, EXPIRING);
+      const deadline = Date.now() + 300;
+      await dbOf(s).updateTable('approval_requests').set({ expires_at: deadline }).where('id', 'in', expiring).execute();
       while (Date.now() < deadline + 300) await sleep(100);
 
       const raw = await dbOf(s).selectFrom('approval_requests').select(['id', 'status']).where('id', 'in', ids).execute();
@@ -138,7 +150,16 @@ for (const db of DB_TARGETS) {
         () => ids.every((id) => about('bob@example.com', id) >= 1) && alive.every((id) => about('alice@example.com', id) >= 1),
         90_000,
         200,
-      );
+      ).catch(async (err: unknown) => {
+        const rows = await dbOf(s)
+          .selectFrom('mail_outbox')
+          .select(['id', 'request_id', 'to_addr', 'status', 'attempts', 'next_attempt_at', 'lease_until', 'claimed_by', 'last_error'])
+          .where('status', '!=', 'sent')
+          .execute();
+        const missing = ids.filter((id) => about('bob@example.com', id) < 1);
+        console.log(`# missing approver mail for ${missing.join(',')}; now ${Date.now()}; unsent: ${JSON.stringify(rows)}`);
+        throw err;
+      });
       await sleep(2000);
       for (const id of ids) assert.equal(about('bob@example.com', id), 1, `bob got ${about('bob@example.com', id)} mails about #${id}`);
       for (const id of ids)
