@@ -195,6 +195,14 @@ function countingAudit(repos: Repositories, clock: Clock) {
   return { auditCounts, audit };
 }
 
+/** A user may hold live sessions while they exist and are not disabled. */
+function userActive(policy: PolicyCache) {
+  return async (userId: number) => {
+    const u = (await policy.current()).usersById.get(userId);
+    return u !== undefined && !u.disabled;
+  };
+}
+
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const store = await openStore(config, opts);
@@ -236,7 +244,13 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   );
   await grants.load(store, clock.now());
   const { auditCounts, audit } = countingAudit(repos, clock);
-  const sessions = new SessionRegistry(sessionStore, clock, bus, (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'));
+  const sessions = new SessionRegistry(
+    sessionStore,
+    clock,
+    bus,
+    (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'),
+    userActive(policy),
+  );
   return {
     config,
     log,

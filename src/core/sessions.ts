@@ -52,6 +52,8 @@ export class SessionRegistry {
     private readonly clock: Clock,
     bus: EventBus,
     private readonly onError: (err: unknown) => void = () => {},
+    /** Whether a user may still hold sessions (exists, not disabled); checked when the policy changes. */
+    private readonly userActive: (userId: number) => Promise<boolean> = async () => true,
   ) {
     bus.subscribe((e) => {
       const r = requestOf(e);
@@ -62,6 +64,9 @@ export class SessionRegistry {
         );
       if (e.type === 'session.kill' && typeof e.payload.id === 'number')
         this.kill(e.payload.id, String(e.payload.reason ?? 'ended by an administrator'));
+      if (e.type === 'session.kill' && typeof e.payload.userId === 'number')
+        this.endForUser(e.payload.userId, String(e.payload.reason ?? 'ended by an administrator'));
+      if (e.type === 'policy.changed') void this.endForLeavers().catch(this.onError);
     });
   }
 
@@ -168,6 +173,23 @@ export class SessionRegistry {
     let n = 0;
     for (const l of [...this.live.values()]) if (l.record.approvalId === approvalId && this.kill(l.id, reason)) n++;
     return n;
+  }
+
+  endForUser(userId: number, reason: string): number {
+    let n = 0;
+    for (const l of [...this.live.values()]) if (l.record.userId === userId && this.kill(l.id, reason)) n++;
+    return n;
+  }
+
+  /** A user disabled or removed (by an admin or the directory sync) keeps no live session on any node. */
+  private async endForLeavers(): Promise<void> {
+    for (const userId of new Set([...this.live.values()].map((l) => l.record.userId)))
+      if (!(await this.userActive(userId))) this.endForUser(userId, 'access ended: the account is disabled');
+  }
+
+  /** Asks every node to end every live session of one user (the leaver's sign-out). */
+  async requestEndForUser(userId: number, reason: string): Promise<void> {
+    await this.store.appendSessionEvent('session.kill', { userId, reason }, this.clock.now());
   }
 
   /** Asks every node to kill a session (the node holding it closes it). */

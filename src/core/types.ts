@@ -205,7 +205,7 @@ export type ApprovalEventType = (typeof APPROVAL_EVENTS)[number];
 export type BusEvent = { id: number; at: number } & (
   | { type: ApprovalEventType; payload: { request: ApprovalRequest } }
   | { type: 'policy.changed'; payload: { action?: string } }
-  | { type: 'session.kill'; payload: { id: number; reason?: string } }
+  | { type: 'session.kill'; payload: { id?: number; userId?: number; reason?: string } }
   | { type: `delegation.${string}`; payload: { id: number; fromUserId?: number; toUserId?: number } }
 );
 export type ApprovalEvent = Extract<BusEvent, { type: ApprovalEventType }>;

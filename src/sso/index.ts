@@ -18,6 +18,7 @@ export function ssoOf(s: Services): SsoService {
       audit: (e) => s.audit(e),
       publicUrl: () => s.config.publicUrl,
       breakGlassUser: async () => (await s.params.params()).str('login.password.break.glass.user'),
+      endSessions: (userId, reason) => s.sessions.requestEndForUser(userId, reason),
     });
     cache.set(s, sso);
   }

@@ -24,6 +24,8 @@ export interface SsoDeps {
   publicUrl(): string;
   /** login.password.break.glass.user: that local account never signs in through SSO. */
   breakGlassUser(): Promise<string>;
+  /** Ends the user's live device sessions on every node. */
+  endSessions(userId: number, reason: string): Promise<void>;
 }
 
 export interface SsoView {
@@ -172,11 +174,12 @@ export class SsoService {
     return { user: await userFor(deps, p.settings, claims), returnTo: tx.returnTo };
   }
 
-  /** The leaver: every console session and API token of the user ends now. */
+  /** The leaver: every console session, API token and live device session of the user ends now. */
   async signOut(actor: Actor, username: string): Promise<{ sessions: number; tokens: number }> {
     const u = (await this.d.policy.current()).usersByName.get(username);
     if (!u) throw new GatehouseError('not_found', `unknown user '${username}'`);
     const r = await this.store.signOutUser(u.id, this.d.clock.now());
+    await this.d.endSessions(u.id, 'access ended: signed out by an administrator');
     await this.d.audit({
       actor: actor.username,
       actorId: actor.id,
