@@ -19,7 +19,7 @@ import { migrate, openDb } from './storage/db.js';
 import { auditKeyFrom } from './storage/audit-log.js';
 import { repositories, type Repositories } from './storage/repositories.js';
 import { KyselyStore } from './storage/store.js';
-import { SessionRegistry } from './core/sessions.js';
+import { SessionRegistry, type SessionStorePort } from './core/sessions.js';
 import { AuthService, type DirectoryLogin, type SecondFactor } from './core/auth.js';
 import { LoginLimiter } from './core/limiter.js';
 import type { ProtocolRepositories } from './core/ports/protocol-repos.js';
@@ -195,12 +195,13 @@ function countingAudit(repos: Repositories, clock: Clock) {
   return { auditCounts, audit };
 }
 
-/** A user may hold live sessions while they exist and are not disabled. */
-function userActive(policy: PolicyCache) {
-  return async (userId: number) => {
+/** Live sessions; a user may hold them while they exist and are not disabled. */
+function sessionRegistry(store: SessionStorePort, clock: Clock, bus: EventBus, log: Logger, policy: PolicyCache): SessionRegistry {
+  const onError = (err: unknown) => log.warn({ err: String(err) }, 'session bookkeeping failed');
+  return new SessionRegistry(store, clock, bus, onError, async (userId) => {
     const u = (await policy.current()).usersById.get(userId);
     return u !== undefined && !u.disabled;
-  };
+  });
 }
 
 export async function buildServices(config: Config, log: Logger, parts: ServiceParts, opts: OpenOptions = {}): Promise<Services> {
@@ -244,13 +245,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
   );
   await grants.load(store, clock.now());
   const { auditCounts, audit } = countingAudit(repos, clock);
-  const sessions = new SessionRegistry(
-    sessionStore,
-    clock,
-    bus,
-    (err) => log.warn({ err: String(err) }, 'session bookkeeping failed'),
-    userActive(policy),
-  );
+  const sessions = sessionRegistry(sessionStore, clock, bus, log, policy);
   return {
     config,
     log,
