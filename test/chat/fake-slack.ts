@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Slack's JSON, checked field by field */
 // A local stand-in for the parts of Slack's Web API that Gatehouse uses (users.lookupByEmail, users.info,
 // chat.postMessage, chat.update, views.open) and for its interactivity requests. Every call is checked
 // against Slack's documented shapes (Bearer token, form or JSON body, Block Kit structure and limits);
@@ -17,7 +18,7 @@ export interface SlackMessage {
   user: string | null;
 }
 
-type Block = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON
+type Block = Record<string, any>;
 
 export interface FakeSlack {
   url: string;
