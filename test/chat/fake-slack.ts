@@ -143,7 +143,6 @@ export async function startFakeSlack(users: Record<string, string>, token = 'xox
   });
   const dmChannel = (user: string) => `D${user.slice(1)}`;
   const handle = (method: string, a: Record<string, any>, res: http.ServerResponse) => {
-    // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON
     if (method === 'users.lookupByEmail') {
       const id = f.users.get(String(a.email));
       return reply(res, id ? { ok: true, user: { id, profile: { email: a.email } } } : { ok: false, error: 'users_not_found' });
