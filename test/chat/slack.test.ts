@@ -18,6 +18,7 @@ const USERS = {
   'carol@example.com': 'UCAROL01',
   'erin@example.com': 'UERIN001',
   'nobody@example.com': 'UNOBODY1',
+  'admin@example.com': 'UADMIN01',
 };
 
 describe('Slack approvals', () => {
@@ -167,5 +168,23 @@ describe('Slack approvals', () => {
     await waitFor('link answer', () => slack.answers.find((a) => a.text.includes('/approvals/')), 10_000);
     assert.equal((await s().store.getRequest(id))?.status, 'waiting');
     await s().admin.setParam(ADMIN, 'approval.decision.requires.passkey', 'false');
+  });
+
+  test('escalation DMs the new approvers; expiry updates every message and tells the requester', async () => {
+    await s().admin.setUser(ADMIN, 'admin', { email: 'admin@example.com' });
+    const id = await ask('alice', 'db01', 'ssh');
+    const bobs = await dm('UBOB0001', id);
+    await s().approvals.escalate(id, 'bob', 'web');
+    const admins = await dm('UADMIN01', id);
+    assert.deepEqual(buttons(admins), ['gatehouse_approve', 'gatehouse_reject', 'gatehouse_open']);
+    await waitFor('bob’s DM shows the escalation', () => shown(bobs).includes('(escalated)'), 15_000);
+    const { dbOf } = await import('../helpers/kysely.js');
+    await dbOf(s()).updateTable('approval_requests').set({ expires_at: Date.now() - 1000 }).where('id', '=', id).execute();
+    await s().approvals.expireDue();
+    for (const m of [bobs, admins]) await waitFor('shows expired', () => shown(m).includes('Expired at'), 15_000);
+    assert.deepEqual(buttons(bobs), ['gatehouse_open']);
+    const out = await waitFor('alice hears', () => slack.dmsTo('UALICE01').find((m) => shown(m).includes(`#${id} `)), 15_000);
+    assert.match(shown(out), /Expired at/);
+    assert.deepEqual(slack.problems, []);
   });
 });
