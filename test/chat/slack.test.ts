@@ -179,7 +179,11 @@ describe('Slack approvals', () => {
     assert.deepEqual(buttons(admins), ['gatehouse_approve', 'gatehouse_reject', 'gatehouse_open']);
     await waitFor('bob’s DM shows the escalation', () => shown(bobs).includes('(escalated)'), 15_000);
     const { dbOf } = await import('../helpers/kysely.js');
-    await dbOf(s()).updateTable('approval_requests').set({ expires_at: Date.now() - 1000 }).where('id', '=', id).execute();
+    await dbOf(s())
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('id', '=', id)
+      .execute();
     await s().approvals.expireDue();
     for (const m of [bobs, admins]) await waitFor('shows expired', () => shown(m).includes('Expired at'), 15_000);
     assert.deepEqual(buttons(bobs), ['gatehouse_open']);

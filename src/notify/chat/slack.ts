@@ -123,7 +123,7 @@ export class SlackApi implements ChatApi {
     const r = await this.call('chat.postMessage', () =>
       this.client.chat.postMessage({
         channel,
-        text: card.fallback.slice(0, 3000),
+        text: esc(card.fallback).slice(0, 3000),
         blocks: slackBlocks(card) as never,
         unfurl_links: false,
       }),
@@ -137,7 +137,7 @@ export class SlackApi implements ChatApi {
       this.client.chat.update({
         channel: channelId,
         ts: messageId,
-        text: card.fallback.slice(0, 3000),
+        text: esc(card.fallback).slice(0, 3000),
         blocks: slackBlocks(card) as never,
       }),
     );
