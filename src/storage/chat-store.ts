@@ -185,6 +185,7 @@ export class KyselyChatStore implements ChatStore {
     const r = await mine(this.db.updateTable('chat_jobs'))
       .set({
         status: o.retryAt === null ? 'failed' : 'queued',
+        done_at: o.retryAt === null ? o.now : null,
         lease_until: null,
         next_attempt_at: o.retryAt,
         last_error: o.error === null ? null : o.error.slice(0, 400),
@@ -210,6 +211,10 @@ export class KyselyChatStore implements ChatStore {
       .limit(1)
       .executeTakeFirst();
     return { queued: n('queued') + n('sending'), failed: n('failed'), lastError: last?.last_error ?? null };
+  }
+
+  async prune(before: number): Promise<void> {
+    await this.db.deleteFrom('chat_jobs').where('status', 'in', ['done', 'failed']).where('done_at', '<', before).execute();
   }
 
   async messages(provider: ChatProvider, requestId: number): Promise<ChatMessage[]> {

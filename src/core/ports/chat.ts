@@ -72,6 +72,8 @@ export interface ChatStore {
     o: { ok: boolean; error: string | null; retryAt: number | null; now: number },
   ): Promise<boolean>;
   stats(provider: ChatProvider): Promise<ChatQueueStats>;
+  /** Drops finished jobs last done before `before` (the next event about their request queues them again). */
+  prune(before: number): Promise<void>;
 
   messages(provider: ChatProvider, requestId: number): Promise<ChatMessage[]>;
   messageByKey(key: string): Promise<ChatMessage | undefined>;

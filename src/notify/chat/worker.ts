@@ -32,6 +32,7 @@ export const CHAT_DEFAULTS: ChatOptions = {
 };
 
 const BATCH = 200;
+const KEEP_MS = 30 * 24 * 3600_000;
 
 export function chatBackoffMs(o: Pick<ChatOptions, 'retryBaseMs' | 'retryMaxMs'>, attempts: number): number {
   const base = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
@@ -63,6 +64,7 @@ export class ChatWorker {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private lastPrune = 0;
   lastError: unknown = null;
 
   constructor(
@@ -126,6 +128,10 @@ export class ChatWorker {
       };
       await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, lane));
       if (!claimed) break;
+    }
+    if (Date.now() - this.lastPrune > 600_000) {
+      this.lastPrune = Date.now();
+      await this.s.chat.prune(Date.now() - KEEP_MS);
     }
   }
 
