@@ -9,6 +9,7 @@ import { SiemExporter, sinksFromConfig } from './export/siem.js';
 import { Recordings } from './recording/service.js';
 import { directoryOf } from './directory/index.js';
 import { startWebhooks } from './notify/webhooks-worker.js';
+import { startChat } from './notify/chat/worker.js';
 
 export interface Background {
   nodes: NodeService;
@@ -89,14 +90,14 @@ export async function startBackground(s: Services): Promise<Background> {
     (r) => r.applied && log.info({ summary: r.summary }, 'directory sync'),
   );
 
-  // Webhooks: audit log -> delivery outbox -> signed POSTs.
-  const webhooks = startWebhooks(s);
+  // Audit log -> outboxes: signed webhook POSTs; Slack and Mattermost messages.
+  const outboxes = [startWebhooks(s), startChat(s)];
   return {
     nodes,
     exporters,
     async stop() {
       for (const t of timers) clearInterval(t);
-      await webhooks.stop();
+      for (const o of outboxes) await o.stop();
       stopDirectorySync();
       await exportAudit();
       for (const ex of exporters) await ex.sink.close();

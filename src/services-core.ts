@@ -32,6 +32,7 @@ import type { DirectoryStore } from './core/ports/directory-store.js';
 import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
 import type { WebhookStore } from './core/ports/webhooks.js';
+import type { ChatStore } from './core/ports/chat.js';
 import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
@@ -57,6 +58,8 @@ export interface Services extends ProtocolRepositories {
   ssoStore: SsoStore;
   /** Webhook endpoints and their delivery outbox. */
   webhooks: WebhookStore;
+  /** Chat approvals (Slack, Mattermost): settings, outbox, messages posted. */
+  chat: ChatStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
   /** Delegation of approval rights, validated. */
@@ -267,6 +270,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     mail: repos.mail,
     ssoStore: repos.ssoStore,
     webhooks: repos.webhooks,
+    chat: repos.chat,
     nodeStore: repos.nodeStore,
     delegations: new DelegationService(store, policy, clock, params, passkeys),
     passkeys,

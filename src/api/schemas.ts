@@ -24,3 +24,4 @@ export * from './routes/user-groups/schema.js';
 export * from './routes/users/schema.js';
 export * from './routes/webhooks/schema.js';
 export * from './routes/workflows/schema.js';
+export * from './routes/chat/schema.js';

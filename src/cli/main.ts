@@ -10,6 +10,7 @@ import { registerSshSso } from './commands/ssh-sso.js';
 import { registerSystem } from './commands/system.js';
 import { registerSso } from './commands/sso.js';
 import { registerWebhooks } from './commands/webhook.js';
+import { registerChat } from './commands/chat.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRdp(program);
   registerReports(program);
   registerWebhooks(program);
+  registerChat(program);
   registerDemo(program);
   return program;
 }

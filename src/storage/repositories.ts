@@ -10,6 +10,8 @@ import type { PasskeyStore } from '../core/passkeys.js';
 import type { SessionStorePort } from '../core/sessions.js';
 import type { AuditEntry } from '../core/types.js';
 import type { WebhookStore } from '../core/ports/webhooks.js';
+import type { ChatStore } from '../core/ports/chat.js';
+import { KyselyChatStore } from './chat-store.js';
 import { KyselyAdminStore } from './admin-store.js';
 import { KyselyApiStore } from './api-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
@@ -36,6 +38,7 @@ export interface Repositories {
   ssoStore: SsoStore;
   sshSsoStore: SshSsoStore;
   webhooks: WebhookStore;
+  chat: ChatStore;
 }
 
 export function repositories(store: KyselyStore, now: () => number): Repositories {
@@ -51,5 +54,6 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     ssoStore: new KyselySsoStore(store.db),
     sshSsoStore: new KyselySshSsoStore(store.db),
     webhooks: new KyselyWebhookStore(store.db),
+    chat: new KyselyChatStore(store.db),
   };
 }

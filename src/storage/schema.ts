@@ -3,6 +3,7 @@
 import type { Generated } from 'kysely';
 import type { OutboxStatus } from '../core/ports/mail.js';
 import type { AuthTables } from './auth-tables.js';
+import type { ChatTables } from './chat-tables.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -336,7 +337,7 @@ export interface MailTables {
   mail_settings: MailSettingsTable;
 }
 
-export interface Database extends MailTables, AuthTables {
+export interface Database extends MailTables, AuthTables, ChatTables {
   users: UsersTable;
   user_keys: UserKeysTable;
   user_groups: UserGroupsTable;

@@ -100,6 +100,20 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/webhooks/deliveries', expect: { admin: 200 } },
   { method: 'POST', path: '/api/v1/webhooks/nope/test', expect: { admin: 404 } },
   { method: 'DELETE', path: '/api/v1/webhooks/nope', expect: { admin: 404 } },
+  { method: 'GET', path: '/api/v1/chat', expect: { admin: 200 } },
+  {
+    method: 'PUT',
+    path: '/api/v1/chat/slack',
+    body: { botToken: 'xoxb-1-2-authz', signingSecret: 'authz-signing-secret-01' },
+    expect: { admin: 200 },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/chat/mattermost',
+    body: { url: 'https://chat.example.com', botToken: 'authzmattermosttoken01' },
+    expect: { admin: 200 },
+  },
+  { method: 'DELETE', path: '/api/v1/chat/mattermost', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/export?format=json', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/audit/values', expect: { admin: 200 } },
@@ -224,6 +238,9 @@ describe('API authorization (SQLite)', () => {
       'GET /api/v1/sso/status',
       'GET /api/v1/sso/login',
       'GET /api/v1/sso/callback',
+      // Public, authenticated by the chat's signature (test/chat).
+      'POST /api/v1/chat/slack/interactions',
+      'POST /api/v1/chat/mattermost/actions',
     ];
     for (const a of ['approve', 'reject', 'cancel', 'revoke', 'escalate']) elsewhere.push(`POST /api/v1/approvals/{id}/${a}`);
     const missing: string[] = [];

@@ -25,6 +25,7 @@ export const NAV: NavItem[] = [
   { path: '/audit', label: 'Audit Log', show: admin },
   { path: '/reports', label: 'Reports', show: admin },
   { path: '/webhooks', label: 'Webhooks', show: admin },
+  { path: '/chat', label: 'Chat Approvals', show: admin },
   { path: '/tokens', label: 'API Tokens', show: () => true },
   { path: '/passkeys', label: 'Passkeys', show: () => true },
 ];

@@ -22,6 +22,7 @@ import { TokensPage } from './pages/Tokens';
 import { PasskeysPage } from './pages/Passkeys';
 import { SshSignInPage } from './pages/SshSignIn';
 import { WebhooksPage } from './pages/Webhooks';
+import { ChatPage } from './pages/Chat';
 
 // Approvers with something waiting land on it; everyone else on their usual first page.
 function Home() {
@@ -86,6 +87,7 @@ export const routes: RouteObject[] = [
       page('passkeys', 'Passkeys', <Passkeys />),
       page('sso/ssh/:code', 'Sign in to SSH', <SshSignIn />),
       page('webhooks', 'Webhooks', <WebhooksPage />),
+      page('chat', 'Chat Approvals', <ChatPage />),
       page('*', 'Not found', <p>No such page. Pick one from the navigation.</p>),
     ],
   },

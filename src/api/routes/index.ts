@@ -35,6 +35,7 @@ import { tokenRoutes } from './tokens/index.js';
 import { userGroupRoutes } from './user-groups/index.js';
 import { userRoutes } from './users/index.js';
 import { webhookRoutes } from './webhooks/index.js';
+import { chatRoutes } from './chat/index.js';
 import { workflowRoutes } from './workflows/index.js';
 
 /** Every module under /api/v1, in the order the OpenAPI document lists them. */
@@ -54,6 +55,7 @@ const API_ROUTES = [
   reportRoutes,
   mailSettingsRoutes,
   webhookRoutes,
+  chatRoutes,
   auditRoutes,
   eventRoutes,
   connectRoutes,
