@@ -1,6 +1,6 @@
 // Domain types in the product's words. Plain data: no I/O here.
 
-export const PROTOCOLS = ['ssh', 'sftp', 'rdp', 'http'] as const;
+export const PROTOCOLS = ['ssh', 'sftp', 'rdp', 'http', 'postgres', 'mysql'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export function isProtocol(v: string): v is Protocol {
   return (PROTOCOLS as readonly string[]).includes(v);
@@ -9,7 +9,7 @@ export function isProtocol(v: string): v is Protocol {
 export const APPROVAL_STATUSES = ['waiting', 'approved', 'rejected', 'expired', 'cancelled', 'revoked'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-export const CHANNELS = ['web', 'email-link', 'email-reply', 'cli', 'api', 'ssh', 'system', 'auto', 'slack', 'mattermost'] as const;
+export const CHANNELS = ['web', 'email-link', 'email-reply', 'cli', 'api', 'ssh', 'db', 'system', 'auto', 'slack', 'mattermost'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface User {

@@ -19,6 +19,7 @@ import { migration016 } from './016_ssh_sso.js';
 import { migration017 } from './017_passkeys.js';
 import { migration018 } from './018_webhooks.js';
 import { migration019 } from './019_chat.js';
+import { migration020 } from './020_databases.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -41,5 +42,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '017_passkeys': migration017(dialect),
     '018_webhooks': migration018(dialect),
     '019_chat': migration019(dialect),
+    '020_databases': migration020(dialect),
   };
 }
