@@ -29,6 +29,7 @@ const WHERE: Record<Channel, string> = {
   'email-link': 'from the email link',
   'email-reply': 'by email reply',
   ssh: 'in the SSH menu',
+  db: 'from a database client',
   system: 'by Gatehouse',
   auto: 'automatically',
   slack: 'in Slack',
