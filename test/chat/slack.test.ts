@@ -2,7 +2,8 @@
 // in Block Kit, an approve click decides and every message is updated, a request decided in the console
 // updates the message and a second click says "already approved by …", forged signatures, replayed
 // timestamps, unknown and ineligible users are refused and audited, a second-factor approver gets a link,
-// Reject opens a modal whose submission carries the comment, and 20 parallel clicks decide once.
+// Reject opens a modal whose submission carries the comment, 20 parallel clicks decide once, escalation
+// DMs the new approvers, and expiry updates every message and tells the requester.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type Server } from '../api/helpers.js';
@@ -157,7 +158,7 @@ describe('Slack approvals', () => {
     assert.equal((await audits('approval.approve')).filter((a) => a.target_id === String(id)).length, 1);
   });
 
-  test('an approver who needs a second factor gets a link, not a decision', async () => {
+  test('with approval.decision.requires.passkey on, approvers get a link, not a decision', async () => {
     await s().admin.setParam(ADMIN, 'approval.decision.requires.passkey', 'true');
     const id = await ask('dave', 'db01', 'ssh');
     const m = await dm('UBOB0001', id);
@@ -168,6 +169,21 @@ describe('Slack approvals', () => {
     await waitFor('link answer', () => slack.answers.find((a) => a.text.includes('/approvals/')), 10_000);
     assert.equal((await s().store.getRequest(id))?.status, 'waiting');
     await s().admin.setParam(ADMIN, 'approval.decision.requires.passkey', 'false');
+  });
+
+  test('an approver who must prove a second factor gets a link, not a decision', async () => {
+    await s().directoryStore.setApproversNeedSecondFactor(true);
+    try {
+      const id = await ask('dave', 'web01', 'sftp');
+      const m = await dm('UBOB0001', id);
+      assert.deepEqual(buttons(m), ['gatehouse_open']);
+      slack.answers.length = 0;
+      await sendSigned(endpoint, SECRET, blockActions(slack, { user: 'UBOB0001', action: 'gatehouse_approve', requestId: id, message: m }));
+      await waitFor('link answer', () => slack.answers.find((a) => /second factor.*\/approvals\//.test(a.text)), 10_000);
+      assert.equal((await s().store.getRequest(id))?.status, 'waiting');
+    } finally {
+      await s().directoryStore.setApproversNeedSecondFactor(false);
+    }
   });
 
   test('escalation DMs the new approvers; expiry updates every message and tells the requester', async () => {
