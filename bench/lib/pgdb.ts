@@ -2,7 +2,8 @@
 // password_encryption scram-sha-256 for app_rw and md5 for legacy (pg_hba method md5 serves both), and a
 // whole gateway in this process pointed at it.
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -27,6 +28,8 @@ export interface Device {
   url: string;
   host: string;
   port: number;
+  /** The server certificate's SHA-256 fingerprint (hex). */
+  fingerprint: string;
   /** SQL as the cluster's superuser. */
   sql(q: string): Promise<pg.QueryResult>;
   stop(): void;
@@ -72,7 +75,9 @@ export async function startDevice(): Promise<Device> {
   await sql(`set password_encryption = 'scram-sha-256'; create role app_rw login password '${APP_RW_PW}'`);
   await sql(`set password_encryption = 'md5'; create role legacy login password '${LEGACY_PW}'`);
   await sql(`create database app owner app_rw`);
-  return { url: c.url, host: u.hostname, port: Number(u.port), sql, stop: () => c.stop() };
+  const pem = readFileSync(join(data, 'server.crt'), 'utf8');
+  const fingerprint = new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+  return { url: c.url, host: u.hostname, port: Number(u.port), fingerprint, sql, stop: () => c.stop() };
 }
 
 export interface Gw {
