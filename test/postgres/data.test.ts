@@ -109,6 +109,34 @@ describe('postgres through the gateway: data and audit', { skip: PG_PEER_SKIP },
   });
 });
 
+describe('postgres through the gateway: the device certificate can be pinned', { skip: PG_PEER_SKIP }, () => {
+  let dev: Device;
+  let gw: Gw;
+  before(async () => {
+    dev = await startDevice();
+    gw = await startGateway(dev, { approval: false });
+  });
+  after(async () => {
+    await gw?.stop();
+    dev?.stop();
+  });
+
+  test('the pinned certificate connects; another one is refused; require without TLS is refused', async () => {
+    await gw.s.admin.setDevice(ADMIN, 'pgdb01', { options: { postgresTls: `sha256:${dev.fingerprint}` } });
+    const ok = await psql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select 1 as pinned']);
+    assert.equal(ok.code, 0, ok.stderr);
+    await gw.s.admin.setDevice(ADMIN, 'pgdb01', { options: { postgresTls: `sha256:${'0'.repeat(64)}` } });
+    const bad = await psql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select 1']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /certificate other than the pinned one/);
+    await dev.sql('alter system set ssl = off');
+    await dev.sql('select pg_reload_conf()');
+    await gw.s.admin.setDevice(ADMIN, 'pgdb01', { options: { postgresTls: 'require' } });
+    const plain = await psql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select 1']);
+    assert.match(plain.stderr, /does not offer TLS/);
+  });
+});
+
 async function statements(gw: Gw) {
   const sessions = await dbOf(gw.s).selectFrom('sessions').select('id').where('protocol', '=', 'postgres').execute();
   const out = [];
