@@ -21,7 +21,7 @@ function bus() {
 test('a narrowed feed queues only its own request, not the same user’s other requests', () => {
   const b = bus();
   const feed = new RequestFeed(
-    { bus: b, clock: new ManualClock(0), approvals: { get: async () => null } },
+    { bus: b, clock: new ManualClock(0), approvals: { get: async () => undefined } },
     (r) => r.requesterId === 1,
     new AbortController().signal,
   );
