@@ -164,7 +164,7 @@ export async function heldWaits(
   }
 }
 
-interface Device {
+export interface Device {
   port: number;
   account: string;
   secret: { privateKey: string } | { password: string };
@@ -177,7 +177,7 @@ async function sshdDevice(): Promise<Device> {
 }
 
 /** The demo target (src/protocols/ssh/demo-target.ts) in a child process: user `demo`, a password. */
-async function startSsh2Device(): Promise<Device> {
+export async function startSsh2Device(): Promise<Device> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-rel-ssh2dev-'));
   const hostKey = makeKey(dir, 'host');
   const password = 'device-pass-0123456789';

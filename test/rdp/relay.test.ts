@@ -112,3 +112,18 @@ for (const dir of ['client->device', 'device->client'] as const) {
     },
   );
 }
+
+test('device->client: 64 MiB arrive intact while the reader reuses its slabs', { timeout: 60_000 }, async () => {
+  const p = await pair();
+  try {
+    const total = 64 * 1024 * 1024;
+    const got = readAll(p.client, total);
+    // A reader that keeps stopping: chunks wait in the gateway while later reads fill other slabs.
+    const t = setInterval(() => (p.client.isPaused() ? p.client.resume() : p.client.pause()), 5);
+    await writeUntilStalled(p.device, total, 5000);
+    await got;
+    clearInterval(t);
+  } finally {
+    await p.close();
+  }
+});

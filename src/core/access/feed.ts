@@ -19,6 +19,9 @@ export class RequestFeed {
   private readonly unsubscribe: () => void;
   private readonly onAbort = () => this.inbox.close();
 
+  /** Set once the waiter knows its request: only that request's events are queued from then on. */
+  private only: number | null = null;
+
   constructor(
     private readonly ports: FeedPorts,
     accept: (r: ApprovalRequest) => boolean,
@@ -26,10 +29,21 @@ export class RequestFeed {
     private readonly slackMs = 250,
   ) {
     this.unsubscribe = ports.bus.subscribe((e) => {
-      if (isApprovalEvent(e) && accept(e.payload.request)) this.inbox.push({ type: e.type, request: e.payload.request });
+      if (!isApprovalEvent(e)) return;
+      const r = e.payload.request;
+      if (this.only === null ? accept(r) : r.id === this.only) this.inbox.push({ type: e.type, request: r });
     });
     signal.addEventListener('abort', this.onAbort);
     if (signal.aborted) this.inbox.close();
+  }
+
+  /**
+   * From now on only request `id`'s events are queued. One user's many waiting connections (a crowd, a
+   * script) would otherwise each wake for every decision about that user's other requests: 10,000 waits
+   * and 2,000 decisions are 20 million wake-ups.
+   */
+  narrow(id: number): void {
+    this.only = id;
   }
 
   /** Queues what the request is now (after a cancel, at its deadline); a failed read changes nothing. */

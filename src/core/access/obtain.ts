@@ -176,6 +176,7 @@ async function* follow(
     );
   });
   if (signal.aborted) return yield left;
+  feed.narrow(first.id);
   feed.armExpiry(first);
   // Events that came before we knew which request is ours: a decision among them ends the wait at once.
   for (const seen of feed.inbox.drain()) {

@@ -26,30 +26,62 @@ const QUEUE = RELAY_QUEUE_BYTES;
 
 /** The device socket's reader: pass as `onread` to `net.connect`, then give it to `relay()`. */
 export interface DeviceReader extends OnReadOpts {
-  /** Where chunks go once the relay starts; before that they are kept. */
-  sink: ((chunk: Buffer) => boolean) | null;
+  /** Where chunks go once the relay starts; before that they are kept. `done` runs once the chunk is written. */
+  sink: ((chunk: Buffer, done: () => void) => boolean) | null;
   early: Buffer[];
+  /** The write of an early chunk finished (its slab may be read into again). */
+  written(chunk: Buffer): void;
 }
 
+interface Slab {
+  buf: Buffer;
+  /** Chunks read into it that are not written yet. */
+  pending: number;
+  /** Reading has moved on to another slab. */
+  retired: boolean;
+}
+
+/** Slabs kept for reuse per connection (each 1 MiB). */
+const SPARE_SLABS = 2;
+
 export function deviceReader(): DeviceReader {
-  let slab = Buffer.allocUnsafe(SLAB);
+  // Each read gets the rest of the current slab; chunks handed on are views into it. A slab is read into
+  // again only once every chunk from it has been written (the write callbacks say so): a fresh 1 MiB
+  // slab per MiB relayed cost a page fault per 4 KiB the kernel copied into it.
+  const spare: Buffer[] = [];
+  const fresh = (): Slab => ({ buf: spare.pop() ?? Buffer.allocUnsafe(SLAB), pending: 0, retired: false });
+  const recycle = (slab: Slab) => {
+    if (slab.retired && slab.pending === 0 && spare.length < SPARE_SLABS) spare.push(slab.buf);
+  };
+  const owner = new WeakMap<ArrayBufferLike, Slab>();
+  let slab = fresh();
+  owner.set(slab.buf.buffer, slab);
   let off = 0;
+  const release = (chunk: Buffer) => {
+    const s = owner.get(chunk.buffer);
+    if (!s) return;
+    s.pending--;
+    recycle(s);
+  };
   const r: DeviceReader = {
     sink: null,
     early: [],
-    // Each read gets the rest of the current slab; chunks handed on are views into it, so a slab is
-    // only replaced, never reused, and lives until its last chunk has been written.
+    written: release,
     buffer: () => {
       if (SLAB - off < MIN_READ) {
-        slab = Buffer.allocUnsafe(SLAB);
+        slab.retired = true;
+        recycle(slab);
+        slab = fresh();
+        owner.set(slab.buf.buffer, slab);
         off = 0;
       }
-      return slab.subarray(off);
+      return slab.buf.subarray(off);
     },
     callback: (n: number, buf: Uint8Array) => {
       const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
       off += n;
-      if (r.sink) return r.sink(chunk); // false pauses the socket until the client drains
+      slab.pending++;
+      if (r.sink) return r.sink(chunk, () => release(chunk)); // false pauses the socket until the client drains
       r.early.push(chunk);
       return true;
     },
@@ -67,19 +99,19 @@ export function deviceReader(): DeviceReader {
  * does) stopped the reading side after every chunk, a 64 KiB read or a slab-sized one, and restarting
  * it costs an epoll change each time. Once `write()` has said false, `sock` emits 'drain' when it empties.
  */
-function batchedWriter(sock: Socket): (chunk: Buffer) => boolean {
+function batchedWriter(sock: Socket): (chunk: Buffer, done?: () => void) => boolean {
   let corked = false;
   const flush = () => {
     corked = false;
     sock.uncork();
   };
-  return (chunk) => {
+  return (chunk, done) => {
     if (!corked) {
       corked = true;
       sock.cork();
       setImmediate(flush);
     }
-    sock.write(chunk);
+    sock.write(chunk, done);
     return sock.writableLength < QUEUE;
   };
 }
@@ -118,7 +150,7 @@ export function relay(client: Socket, upstream: Socket, reader: DeviceReader): R
       });
       upstream.on('drain', () => client.resume());
       client.once('end', () => upstream.end());
-      for (const b of reader.early) client.write(b);
+      for (const b of reader.early) client.write(b, () => reader.written(b));
       reader.early = [];
       // Device -> client, the same way (the reader pauses the device when the sink says false).
       reader.sink = batchedWriter(client);
