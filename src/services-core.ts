@@ -32,6 +32,7 @@ import type { DirectoryStore } from './core/ports/directory-store.js';
 import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
 import type { WebhookStore } from './core/ports/webhooks.js';
+import type { LoginTicketStore } from './core/ports/login-tickets.js';
 import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
@@ -59,6 +60,8 @@ export interface Services extends ProtocolRepositories {
   webhooks: WebhookStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
+  /** The login's second-factor tickets (shared by every worker and node). */
+  loginTickets: LoginTicketStore;
   /** Delegation of approval rights, validated. */
   delegations: DelegationService;
   /** Passkeys (WebAuthn): enrolment, the login's second factor, and decisions' assertions. */
@@ -259,6 +262,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     ssoStore: repos.ssoStore,
     webhooks: repos.webhooks,
     nodeStore: repos.nodeStore,
+    loginTickets: repos.loginTickets,
     delegations: new DelegationService(store, policy, clock, params, passkeys),
     passkeys,
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
