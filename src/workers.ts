@@ -84,7 +84,7 @@ export function runPrimary(count: number, p: PrimaryParts): { started: Promise<v
       if (stopping || !up) return;
       const pid = worker.process.pid ?? 0;
       const next = Date.now() - startedAt < STABLE_MS ? Math.min(Math.max(delayMs * 2, 500), RESTART_MAX_MS) : 0;
-      p.log.error({ pid, code, signal, restartInMs: next }, 'a worker process died: its sessions are lost; restarting it');
+      p.log.error({ worker: pid, code, signal, restartInMs: next }, 'a worker process died: its sessions are lost; restarting it');
       void p.workerLost(pid).catch((err) => p.log.warn({ err: String(err) }, 'could not end the lost worker’s sessions'));
       setTimeout(() => stopping || spawn(next), next).unref();
     });

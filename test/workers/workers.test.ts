@@ -124,7 +124,8 @@ for (const d of dialects)
       );
       assert.equal(res.status, 200, JSON.stringify(res.body));
       await waits[0].waitFor(/released-0/, 20_000);
-      // The waits were one request: every one of them starts, on whichever worker holds it.
+      // Waits that asked at the same moment may have made their own requests: approve those too, then every one starts.
+      for (const id of new Set(ids)) if (id !== ids[0]) await t.s.approvals.approve(id, 'bob', { channel: 'cli' }).catch(() => {});
       await Promise.all(waits.map((w, i) => w.waitFor(new RegExp(`released-${i}`), 20_000)));
       agent.destroy();
     });
@@ -175,7 +176,7 @@ for (const d of dialects)
 
     test('a worker killed with SIGKILL is restarted, its sessions marked lost, and the other keeps serving; one node', async () => {
       const pids = gw.workers();
-      // The waits share one request, so the approval made them all live sessions, spread over both workers.
+      // Every wait is now a live session, spread over both workers.
       const held = new Map<number, Running[]>(pids.map((p) => [p, []]));
       for (const w of waits) held.get((await until('which worker holds a session', () => holderOf(w, pids, gw.ssh)))!)!.push(w);
       const [victim, survivor] = pids;
@@ -211,7 +212,8 @@ for (const d of dialects)
       assert.equal((await request(agent, gw.web, 'GET', '/healthz')).status, 200);
       agent.destroy();
       const fresh = restarted.find((p) => p !== survivor)!;
-      const agent2 = await connectionOn(gw.workers(), gw.web, fresh);
+      // A fresh worker loads every module first: seconds on a busy machine.
+      const agent2 = await connectionOn(gw.workers(), gw.web, fresh, 120_000);
       assert.equal((await request(agent2, gw.web, 'GET', '/healthz')).status, 200);
       agent2.destroy();
       // Operators see one node: one row, up, the primary's pid.
