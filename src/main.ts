@@ -1,6 +1,6 @@
 // Composition root: config -> storage -> services -> listeners. The only file that knows every protocol.
 // `serve` runs them in one process, or (GATEHOUSE_WORKERS > 1) in worker processes under a primary (workers.ts).
-import { loadConfig, type Config } from './config/env.js';
+import { loadConfig, startEnv, type Config } from './config/env.js';
 import { httpProxyConfig } from './config/http.js';
 import { makeLogger, type Logger } from './log.js';
 import { ensureAdmin, openServices, type Services } from './services.js';
@@ -297,7 +297,7 @@ async function serveWorker(env: NodeJS.ProcessEnv): Promise<void> {
  * `gatehouse serve`: GATEHOUSE_WORKERS processes (default: one per core), or everything in this one
  * process when it is 1. Stops in order on SIGINT/SIGTERM; exits 1 on an uncaught exception.
  */
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function serve(env: NodeJS.ProcessEnv = startEnv()): Promise<void> {
   if (isWorker()) return serveWorker(env);
   // Every variable is validated before anything forks: a bad one stops the start with its message.
   const count = loadConfig(env).workers;

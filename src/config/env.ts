@@ -144,6 +144,9 @@ export interface MailEnv {
 
 export class ConfigError extends Error {}
 
+/** The environment the process started with: `gatehouse serve` reads it once, and hands it to its workers' starts. */
+export const startEnv = (): NodeJS.ProcessEnv => process.env;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const r = parseEnv(schema, env);
   if (!r.ok) throw new ConfigError(`invalid configuration:\n${r.errors.join('\n')}`);
