@@ -14,7 +14,7 @@ export type Ports = Record<string, number>;
 export interface PrimaryParts {
   log: Logger;
   nodeId: string;
-  /** Called once with the first worker's ports: the admin is made, the config names the real ports. */
+  /** Called once every first worker listens, with their ports: the admin is made, the config names the real ports. */
   ready(ports: Ports): Promise<void>;
   /** A worker process died: the sessions it held are ended. */
   workerLost(pid: number): Promise<void>;
@@ -61,8 +61,8 @@ function exited(w: Worker, ms: number): Promise<void> {
 
 /**
  * The primary: forks `count` workers, restarts any that dies, and stops them all before its own work. The
- * first starts alone: the first-run admin is made once it listens. A port configured as 0 stays 0 for every
- * worker: cluster hands each the same listening socket, so they all get the port the first one got.
+ * first-run admin is made once they all listen. A port configured as 0 stays 0 for every worker: cluster
+ * hands each the same listening socket, so they all get the same port.
  */
 export function runPrimary(count: number, p: PrimaryParts): { started: Promise<void>; pids(): number[]; stop(): Promise<void> } {
   const env: Record<string, string> = { GATEHOUSE_NODE_ID: p.nodeId };
@@ -92,9 +92,10 @@ export function runPrimary(count: number, p: PrimaryParts): { started: Promise<v
   };
   const started = (async () => {
     try {
-      await p.ready(await spawn(0));
+      // All at once: a slow start (loading every module) is paid once, not once per worker.
+      const ports = await Promise.all(Array.from({ length: count }, () => spawn(0)));
       if (stopping) return;
-      await Promise.all(Array.from({ length: count - 1 }, () => spawn(0)));
+      await p.ready(ports[0]);
       up = true;
     } catch (err) {
       await stop();
