@@ -1,6 +1,6 @@
 // Every core (issue 24, item 3): `gatehouse serve` with GATEHOUSE_WORKERS=1 and =2, side by side in one run,
 // on one SQLite database (WAL, several processes):
-//   - API throughput: requests per second and p99 for GET /api/v1/me (a console session looked up in the
+//   - API throughput: requests per second and p99 for GET /api/v1/session (a console session looked up in the
 //     database, the user from the policy cache) and GET /healthz (the HTTP stack alone), 50 connections, wrk
 //     from Debian (else a keep-alive client in this process);
 //   - SSH spread: BENCH_SSH connections (default 40) waiting for approval on the 2-worker gateway, counted
@@ -132,7 +132,11 @@ async function main() {
     const runs: Record<string, Figure[]> = {};
     const targets = (n: string) =>
       [
-        [`GET /api/v1/me, ${n} worker${n === '1' ? '' : 's'}`, `http://127.0.0.1:${gws[n].web}/api/v1/me`, [`cookie: ${cookies[n]}`]],
+        [
+          `GET /api/v1/session, ${n} worker${n === '1' ? '' : 's'}`,
+          `http://127.0.0.1:${gws[n].web}/api/v1/session`,
+          [`cookie: ${cookies[n]}`],
+        ],
         [`GET /healthz, ${n} worker${n === '1' ? '' : 's'}`, `http://127.0.0.1:${gws[n].web}/healthz`, []],
       ] as const;
     for (const n of ['1', '2']) for (const [, url, h] of targets(n)) await load(url, [...h]); // warm-up, discarded
