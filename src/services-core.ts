@@ -33,6 +33,7 @@ import type { MailStore } from './core/ports/mail.js';
 import type { Store } from './core/ports/store.js';
 import type { WebhookStore } from './core/ports/webhooks.js';
 import type { ChatStore } from './core/ports/chat.js';
+import type { LoginTicketStore } from './core/ports/login-tickets.js';
 import type { NodeStorePort } from './core/nodes.js';
 import type { AuditEntry, User } from './core/types.js';
 import type { DirectoryDeps } from './directory/service.js';
@@ -62,6 +63,8 @@ export interface Services extends ProtocolRepositories {
   chat: ChatStore;
   /** Cluster nodes and their heartbeats. */
   nodeStore: NodeStorePort;
+  /** The login's second-factor tickets (shared by every worker and node). */
+  loginTickets: LoginTicketStore;
   /** Delegation of approval rights, validated. */
   delegations: DelegationService;
   /** Passkeys (WebAuthn): enrolment, the login's second factor, and decisions' assertions. */
@@ -272,6 +275,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     webhooks: repos.webhooks,
     chat: repos.chat,
     nodeStore: repos.nodeStore,
+    loginTickets: repos.loginTickets,
     delegations: new DelegationService(store, policy, clock, params, passkeys),
     passkeys,
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),

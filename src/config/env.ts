@@ -1,5 +1,6 @@
 // Configuration, parsed once from the environment into a typed, validated object. Invalid config exits
 // with a message that names the variable. Every variable is documented in README.md.
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { integer, mapped, matching, oneOf, parseEnv, rules, str, url, type Parsed } from './checks.js';
 
@@ -55,6 +56,8 @@ const schema = {
   GATEHOUSE_SIEM_FILE: optional(str()),
   /** SIEM export: RFC 5424 syslog to udp://host:514, tcp://host:514 or tls://host:6514 (?verify=off for self-signed). */
   GATEHOUSE_SYSLOG_URL: optional(matching(/^(udp|tcp|tls):\/\/[^/]+/, 'must look like udp://host:514, tcp://host:514 or tls://host:6514')),
+  /** Processes running the listeners on this node (node:cluster); default: the number of cores. */
+  GATEHOUSE_WORKERS: optional(integer({ min: 1, max: 256, message: 'must be an integer from 1 to 256' })),
   /** How often expiry and escalation run, in ms. */
   GATEHOUSE_SWEEP_MS: { check: integer({ min: 100, max: 600000 }), default: 2000 },
 
@@ -116,6 +119,8 @@ export interface Config {
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   eventPollMs: number;
   sweepMs: number;
+  /** Listener processes on this node (GATEHOUSE_WORKERS); 1 runs everything in one process. */
+  workers: number;
   siemFile?: string;
   syslogUrl?: string;
   recordingsDir: string;
@@ -157,6 +162,9 @@ export interface MailEnv {
 
 export class ConfigError extends Error {}
 
+/** The environment the process started with: `gatehouse serve` reads it once, and hands it to its workers' starts. */
+export const startEnv = (): NodeJS.ProcessEnv => process.env;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const r = parseEnv(schema, env);
   if (!r.ok) throw new ConfigError(`invalid configuration:\n${r.errors.join('\n')}`);
@@ -190,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     eventPollMs: e.GATEHOUSE_EVENT_POLL_MS,
     sweepMs: e.GATEHOUSE_SWEEP_MS,
+    workers: e.GATEHOUSE_WORKERS ?? availableParallelism(),
     siemFile: e.GATEHOUSE_SIEM_FILE ? resolve(e.GATEHOUSE_SIEM_FILE) : undefined,
     syslogUrl: e.GATEHOUSE_SYSLOG_URL,
     recordingsDir: resolve(e.GATEHOUSE_RECORDINGS_DIR ?? resolve(dataDir, 'recordings')),

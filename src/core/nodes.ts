@@ -22,6 +22,8 @@ export interface NodeStorePort {
   markDown(before: number): Promise<string[]>;
   /** Ends the live sessions of a node; returns how many. */
   endSessionsOf(nodeId: string, at: number, reason: string): Promise<number>;
+  /** Ends the live sessions one worker process of a node held; returns how many. */
+  endSessionsOfWorker(nodeId: string, pid: number, at: number, reason: string): Promise<number>;
   setStatus(id: string, status: NodeInfo['status']): Promise<void>;
   listNodes(): Promise<NodeInfo[]>;
   liveSessionCounts(): Promise<Map<string, number>>;
@@ -59,6 +61,13 @@ export class NodeService {
       await this.audit('node.down', { node: id, sessionsLost: n });
     }
     return { nodes: down, sessions };
+  }
+
+  /** A worker process of this node died: the sessions it held are lost (the node and its other workers go on). */
+  async workerLost(pid: number): Promise<number> {
+    const n = await this.store.endSessionsOfWorker(this.self.id, pid, this.clock.now(), 'worker process lost: the session was lost');
+    if (n) await this.audit('node.sessions-lost', { node: this.self.id, sessions: n, why: 'worker lost', pid });
+    return n;
   }
 
   async stopped(): Promise<void> {

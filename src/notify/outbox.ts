@@ -97,6 +97,8 @@ export class OutboxWorker {
 
   private async send(m: ClaimedMail): Promise<void> {
     const h = JSON.parse(m.headers) as MailHeaders;
+    // A process stalled past its lease (a starved CPU) may have lost the mail to another: then it does not send.
+    if (!(await this.s.mail.renewMail(m.id, this.me, Date.now(), this.cfg.leaseMs))) return;
     try {
       await this.transporter!.sendMail({
         from: this.cfg.from,

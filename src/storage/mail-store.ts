@@ -156,6 +156,18 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
     };
   }
 
+  async renewMail(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('mail_outbox')
+      .set({ lease_until: now + leaseMs })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('claimed_by', '=', owner)
+      .where('lease_until', '>=', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async markSent(id: number, owner: string, now: number): Promise<void> {
     await this.db
       .updateTable('mail_outbox')

@@ -57,6 +57,17 @@ export class KyselyNodeStore implements NodeStorePort {
     return Number(r.numUpdatedRows);
   }
 
+  async endSessionsOfWorker(nodeId: string, pid: number, at: number, reason: string) {
+    const r = await this.db
+      .updateTable('sessions')
+      .set({ ended_at: at, end_reason: reason })
+      .where('node_id', '=', nodeId)
+      .where('worker_pid', '=', pid)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async setStatus(id: string, status: NodeInfo['status']) {
     await this.db.updateTable('nodes').set({ status }).where('id', '=', id).execute();
   }

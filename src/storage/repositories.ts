@@ -4,6 +4,7 @@ import type { AdminStore } from '../core/ports/admin-store.js';
 import type { ApiStore } from '../core/ports/api-store.js';
 import type { DirectoryStore } from '../core/ports/directory-store.js';
 import type { LoginAttemptStore } from '../core/ports/login-attempts.js';
+import type { LoginTicketStore } from '../core/ports/login-tickets.js';
 import type { MailStore } from '../core/ports/mail.js';
 import type { NodeStorePort } from '../core/nodes.js';
 import type { PasskeyStore } from '../core/passkeys.js';
@@ -16,6 +17,7 @@ import { KyselyAdminStore } from './admin-store.js';
 import { KyselyApiStore } from './api-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
 import { KyselyLoginAttemptStore } from './login-attempts.js';
+import { KyselyLoginTicketStore } from './login-tickets.js';
 import { KyselyMailStore } from './mail-store.js';
 import { KyselyNodeStore } from './nodes-store.js';
 import { KyselyPasskeyStore } from './passkey-store.js';
@@ -31,6 +33,7 @@ export interface Repositories {
   apiStore: ApiStore;
   directoryStore: DirectoryStore;
   loginAttempts: LoginAttemptStore;
+  loginTickets: LoginTicketStore;
   mail: MailStore;
   nodeStore: NodeStorePort;
   passkeyStore: PasskeyStore;
@@ -47,6 +50,7 @@ export function repositories(store: KyselyStore, now: () => number): Repositorie
     apiStore: new KyselyApiStore(store.db, store.dialect),
     directoryStore: new KyselyDirectoryStore(store.db),
     loginAttempts: new KyselyLoginAttemptStore(store.db),
+    loginTickets: new KyselyLoginTicketStore(store.db),
     mail: new KyselyMailStore(store.db),
     nodeStore: new KyselyNodeStore(store.db),
     passkeyStore: new KyselyPasskeyStore(store.db),

@@ -421,3 +421,18 @@ export interface DbStatementsTable {
 export interface Database {
   db_statements: DbStatementsTable;
 }
+
+// Workers (migration 021): the login's second-factor tickets, and the worker process holding a session.
+export interface LoginTicketsTable {
+  ticket_hash: string;
+  user_id: number;
+  client_addr: string;
+  expires_at: number;
+  tries: number;
+}
+export interface SessionsTable {
+  worker_pid: Generated<number | null>;
+}
+export interface Database {
+  login_tickets: LoginTicketsTable;
+}

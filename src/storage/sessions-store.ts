@@ -24,6 +24,8 @@ export class KyselySessionStore implements SessionStorePort {
         approval_id: r.approvalId,
         client_addr: r.clientAddr,
         node_id: r.nodeId,
+        // The process holding the connection: a node with several workers ends a dead worker's sessions by it.
+        worker_pid: process.pid,
         started_at: at,
         ended_at: null,
         end_reason: null,

@@ -85,6 +85,8 @@ export interface MailStore extends MailTx {
   /** One conditional update: exactly one worker gets the mail. */
   claimMail(id: number, owner: string, now: number, leaseMs: number): Promise<ClaimedMail | undefined>;
   /** Sent: the bodies (they carry single-use link tokens) are forgotten. */
+  /** Right before sending: extends the lease when `owner` still holds it unexpired; false when it passed (another process may send it). */
+  renewMail(id: number, owner: string, now: number, leaseMs: number): Promise<boolean>;
   markSent(id: number, owner: string, now: number): Promise<void>;
   markFailed(id: number, owner: string, o: { giveUp: boolean; nextAttemptAt: number; error: string }): Promise<void>;
 

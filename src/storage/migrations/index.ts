@@ -20,6 +20,7 @@ import { migration017 } from './017_passkeys.js';
 import { migration018 } from './018_webhooks.js';
 import { migration019 } from './019_chat.js';
 import { migration020 } from './020_databases.js';
+import { migration021 } from './021_workers.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -43,5 +44,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '018_webhooks': migration018(dialect),
     '019_chat': migration019(dialect),
     '020_databases': migration020(dialect),
+    '021_workers': migration021(dialect),
   };
 }

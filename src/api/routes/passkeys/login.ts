@@ -8,7 +8,7 @@ import { limited } from '../../limited.js';
 import type { Ctx } from '../context.js';
 import { meView } from '../login/me.js';
 import { ErrorBody } from '../schema.js';
-import { pendingOf, ticketOf } from '../second-factor/tickets.js';
+import { ticketOf, ticketTry, useTicket } from '../second-factor/tickets.js';
 import { WebAuthnOptions, TicketPasskeyAssertion, PasskeyTicket } from './schema.js';
 
 const EXPIRED = 'the login has expired: log in again';
@@ -45,9 +45,8 @@ export function passkeyLoginRoutes(app: FastifyInstance, { s, store }: Ctx) {
     },
     async (req, reply) => {
       const { ticket, response } = req.body as { ticket: string; response: AuthenticationResponseJSON };
-      const t = await ticketOf(s, ticket, req);
+      const t = await ticketTry(s, ticket, req);
       if (!t) return deny(reply, 401, 'unauthenticated', EXPIRED);
-      t.p.tries++;
       const attempt = await s.limiter.reserve({ kind: 'code', user: t.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, t.user.username, 'code');
       let used;
@@ -65,7 +64,7 @@ export function passkeyLoginRoutes(app: FastifyInstance, { s, store }: Ctx) {
         return deny(reply, 401, 'unauthenticated', 'the passkey was not accepted: try again');
       }
       await attempt.succeeded();
-      pendingOf(s).delete(ticket);
+      if (!(await useTicket(s, ticket))) return deny(reply, 401, 'unauthenticated', EXPIRED);
       const sess = await store.createSession(t.user.id, req.ip, s.clock.now(), SESSION_TTL_MS, true);
       await s.audit({
         actor: t.user.username,

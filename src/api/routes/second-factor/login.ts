@@ -9,7 +9,7 @@ import type { Ctx } from '../context.js';
 import { meView } from '../login/me.js';
 import { ErrorBody } from '../schema.js';
 import { Enrolment, TicketCode, TicketOnly } from './schema.js';
-import { pendingOf, ticketOf } from './tickets.js';
+import { ticketOf, ticketTry, useTicket } from './tickets.js';
 
 const EXPIRED = 'the login has expired: log in again';
 
@@ -29,9 +29,8 @@ export async function secondFactorLoginRoutes(app: FastifyInstance, { s, store }
     },
     async (req, reply) => {
       const { ticket, code } = req.body as { ticket: string; code: string };
-      const t = await ticketOf(s, ticket, req);
+      const t = await ticketTry(s, ticket, req);
       if (!t) return deny(reply, 401, 'unauthenticated', EXPIRED);
-      t.p.tries++;
       // Reserved in the shared limiter before the code is checked (per user across tickets and nodes).
       const attempt = await s.limiter.reserve({ kind: 'code', user: t.user.username, addr: req.ip });
       if (!attempt.ok) return limited(s, req, reply, attempt, t.user.username, 'code');
@@ -50,7 +49,7 @@ export async function secondFactorLoginRoutes(app: FastifyInstance, { s, store }
         return deny(reply, 401, 'unauthenticated', 'wrong code');
       }
       await attempt.succeeded();
-      pendingOf(s).delete(ticket);
+      if (!(await useTicket(s, ticket))) return deny(reply, 401, 'unauthenticated', EXPIRED);
       const sess = await store.createSession(t.user.id, req.ip, s.clock.now(), SESSION_TTL_MS, true);
       await s.audit({
         actor: t.user.username,
