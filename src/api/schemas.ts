@@ -18,6 +18,7 @@ export * from './routes/reports/schema.js';
 export * from './routes/second-factor/schema.js';
 export * from './routes/passkeys/schema.js';
 export * from './routes/sessions/schema.js';
+export * from './routes/statements/schema.js';
 export * from './routes/ssh-sso/schema.js';
 export * from './routes/tokens/schema.js';
 export * from './routes/user-groups/schema.js';

@@ -24,6 +24,14 @@ const schema = {
   GATEHOUSE_SSH_PORT: port(2222),
   GATEHOUSE_HTTP_PROXY_PORT: port(8081),
   GATEHOUSE_RDP_PORT: port(3389),
+  /** Database listeners (docs/databases.md); a busy port turns that listener off, loudly. */
+  GATEHOUSE_POSTGRES_PORT: port(6432),
+  GATEHOUSE_MYSQL_PORT: port(3307),
+  /** TLS for the database listeners: PEM files, both or neither (neither: a self-signed pair in the data dir). */
+  GATEHOUSE_DB_TLS_CERT: optional(str()),
+  GATEHOUSE_DB_TLS_KEY: optional(str()),
+  /** true (default): a client that will not use TLS is refused with a message naming sslmode=require / --ssl. */
+  GATEHOUSE_DB_TLS_REQUIRED: { check: oneOf(['true', 'false'] as const), default: 'true' as 'true' | 'false' },
   /** Inbound SMTP for email replies; off unless set. */
   GATEHOUSE_SMTP_IN_PORT: port(0),
   /** Password of the first admin, used on first run only. */
@@ -95,6 +103,9 @@ export interface Config {
   sshPort: number;
   httpProxyPort: number;
   rdpPort: number;
+  postgresPort: number;
+  mysqlPort: number;
+  db: DbSettings;
   smtpInPort?: number;
   adminPassword?: string;
   secretKey?: string;
@@ -122,6 +133,13 @@ export interface HttpSettings {
   idleMs: number;
 }
 
+/** The database listeners' TLS settings; the files are read when a listener starts. */
+export interface DbSettings {
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsRequired: boolean;
+}
+
 /** Mail's own variables (the SMTP URL and sender are in Config itself). */
 export interface MailEnv {
   replyTo?: string;
@@ -147,6 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       `invalid configuration:\n  ${e.GATEHOUSE_HTTP_TLS_CERT ? 'GATEHOUSE_HTTP_TLS_KEY' : 'GATEHOUSE_HTTP_TLS_CERT'}: GATEHOUSE_HTTP_TLS_CERT and GATEHOUSE_HTTP_TLS_KEY go together: set both or neither`,
     );
+  if (!!e.GATEHOUSE_DB_TLS_CERT !== !!e.GATEHOUSE_DB_TLS_KEY)
+    throw new ConfigError(`invalid configuration:\n  GATEHOUSE_DB_TLS_CERT and GATEHOUSE_DB_TLS_KEY go together: set both or neither`);
   const dataDir = resolve(e.GATEHOUSE_DATA_DIR);
   return {
     dataDir,
@@ -157,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sshPort: e.GATEHOUSE_SSH_PORT,
     httpProxyPort: e.GATEHOUSE_HTTP_PROXY_PORT,
     rdpPort: e.GATEHOUSE_RDP_PORT,
+    postgresPort: e.GATEHOUSE_POSTGRES_PORT,
+    mysqlPort: e.GATEHOUSE_MYSQL_PORT,
+    db: { tlsCertFile: e.GATEHOUSE_DB_TLS_CERT, tlsKeyFile: e.GATEHOUSE_DB_TLS_KEY, tlsRequired: e.GATEHOUSE_DB_TLS_REQUIRED === 'true' },
     smtpInPort: e.GATEHOUSE_SMTP_IN_PORT,
     adminPassword: e.GATEHOUSE_ADMIN_PASSWORD,
     secretKey: e.GATEHOUSE_SECRET_KEY,

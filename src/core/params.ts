@@ -75,7 +75,7 @@ const defs: ParamDef[] = [
     meaning:
       'Every decision (approve, reject, revoke, escalate, delegate) needs a fresh passkey confirmation made for it; API tokens, the CLI, email replies and SSH are refused.',
   },
-  ...(['ssh', 'sftp', 'rdp', 'http'] as const).map((p): ParamDef => ({
+  ...(['ssh', 'sftp', 'rdp', 'http', 'postgres', 'mysql'] as const).map((p): ParamDef => ({
     name: `disable.instant.approval.for.${p}`,
     kind: 'boolean',
     default: 'false',
@@ -145,6 +145,12 @@ const defs: ParamDef[] = [
     kind: 'boolean',
     default: 'false',
     meaning: 'Also record what the user types (passwords typed into the device would be recorded too).',
+  },
+  {
+    name: 'recording.db.parameters',
+    kind: 'boolean',
+    default: 'false',
+    meaning: 'Record the parameter values of database statements (prepared statements); by default they are redacted.',
   },
   {
     name: 'recording.retention.days',

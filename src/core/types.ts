@@ -1,6 +1,6 @@
 // Domain types in the product's words. Plain data: no I/O here.
 
-export const PROTOCOLS = ['ssh', 'sftp', 'rdp', 'http'] as const;
+export const PROTOCOLS = ['ssh', 'sftp', 'rdp', 'http', 'postgres', 'mysql'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export function isProtocol(v: string): v is Protocol {
   return (PROTOCOLS as readonly string[]).includes(v);

@@ -6,6 +6,7 @@ import { KyselyDeviceOptions, KyselyHttpLoginTokens, KyselyHttpSessionStats } fr
 import { withProtocolTables } from './protocol-tables.js';
 import { KyselyRecordings } from './recordings.js';
 import { KyselyRdpTicketRepository } from './rdp-tickets.js';
+import { KyselyStatements } from './statements-store.js';
 import type { KyselyStore } from './store.js';
 
 export function protocolRepositories(store: KyselyStore): ProtocolRepositories {
@@ -20,5 +21,6 @@ export function protocolRepositories(store: KyselyStore): ProtocolRepositories {
     recordings: new KyselyRecordings(store.db),
     reports: new KyselyReports(store),
     dbHealth: new KyselyDatabaseHealth(store),
+    statements: new KyselyStatements(store.db),
   };
 }

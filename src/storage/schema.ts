@@ -401,3 +401,22 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }
+
+// Database sessions (migration 020): every statement seen on a PostgreSQL or MySQL session.
+export interface DbStatementsTable {
+  id: Generated<number>;
+  session_id: number;
+  at: number;
+  username: string;
+  device: string;
+  account: string;
+  protocol: string;
+  kind: string;
+  statement: string;
+  parameters: string | null;
+  row_count: number | null;
+  error: string | null;
+}
+export interface Database {
+  db_statements: DbStatementsTable;
+}

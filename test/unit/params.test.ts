@@ -14,11 +14,13 @@ test('every DESIGN.md parameter exists with its default', () => {
   assert.equal(p.int('approval.validity.minutes'), 60);
   assert.equal(p.int('approval.attempt.reuse.seconds'), 300);
   assert.equal(p.int('approval.reason.min.length'), 5);
-  for (const proto of ['ssh', 'sftp', 'rdp', 'http']) assert.equal(p.bool(`disable.instant.approval.for.${proto}`), false);
+  for (const proto of ['ssh', 'sftp', 'rdp', 'http', 'postgres', 'mysql'])
+    assert.equal(p.bool(`disable.instant.approval.for.${proto}`), false);
   assert.equal(p.bool('approval.email.link.requires.login'), false);
   assert.equal(p.bool('approval.reject.comment.required'), false);
   assert.equal(p.bool('approval.decision.requires.passkey'), false);
-  assert.equal(PARAM_DEFS.length, 25);
+  assert.equal(PARAM_DEFS.length, 28);
+  assert.equal(p.bool('recording.db.parameters'), false);
   assert.equal(p.str('ssh.login.method'), 'key-or-password');
   assert.equal(p.str('approval.grant.scope'), 'protocol');
   assert.equal(p.int('ssh.upstream.sessions.per.connection'), 10);

@@ -12,6 +12,7 @@ export type Workflow = Static<typeof S.Workflow>;
 export type Param = Static<typeof S.Param>;
 export type Approval = Static<typeof S.Approval>;
 export type Session = Static<typeof S.Session>;
+export type Statement = Static<typeof S.Statement>;
 export type AuditRecord = Static<typeof S.AuditRecord>;
 export type Token = Static<typeof S.Token>;
 export type List<T> = { items: T[]; nextBeforeId: number | null };

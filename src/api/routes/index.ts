@@ -29,6 +29,7 @@ import { recordingRoutes } from './recordings/index.js';
 import { reportRoutes } from './reports/index.js';
 import { secondFactorRoutes } from './second-factor/index.js';
 import { sessionListRoutes } from './sessions/index.js';
+import { statementRoutes } from './statements/index.js';
 import { ssoRoutes } from './sso/index.js';
 import { sshSsoRoutes } from './ssh-sso/index.js';
 import { tokenRoutes } from './tokens/index.js';
@@ -51,6 +52,7 @@ const API_ROUTES = [
   approvalRoutes,
   sessionListRoutes,
   recordingRoutes,
+  statementRoutes,
   reportRoutes,
   mailSettingsRoutes,
   webhookRoutes,

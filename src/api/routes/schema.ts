@@ -9,7 +9,7 @@ export const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z_][a-z0-9._-]*$' });
 export const Protocol = Type.Union(PROTOCOLS.map((p) => Type.Literal(p)));
 export const Status = Type.Union(APPROVAL_STATUSES.map((p) => Type.Literal(p)));
-export const Protocols = Type.Array(Protocol, { minItems: 1, maxItems: 4 });
+export const Protocols = Type.Array(Protocol, { minItems: 1, maxItems: 6 });
 
 export const ErrorBody = Type.Object({
   error: Type.Object({

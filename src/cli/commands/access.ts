@@ -9,7 +9,7 @@ export function registerAccess(program: Command): void {
   access
     .command('grant <userGroup> <deviceGroup>')
     .description('allow a user group to reach a device group')
-    .requiredOption('--protocols <list>', 'ssh,sftp,rdp,http')
+    .requiredOption('--protocols <list>', 'ssh,sftp,rdp,http,postgres,mysql')
     .option('--port-forwarding', 'allow SSH local port forwarding')
     .action(
       action(async (ctx, ug: string, dg: string, o: { protocols: string; portForwarding?: boolean }) => {

@@ -10,7 +10,8 @@ import { action, parseTime, table, type Ctx } from '../context.js';
 
 function protocol(v: string | undefined, def: Protocol = 'ssh'): Protocol {
   const p = (v ?? def).toLowerCase();
-  if (!isProtocol(p)) throw new GatehouseError('invalid', `unknown protocol '${v}': use ssh, sftp, rdp or http`, 'protocol');
+  if (!isProtocol(p))
+    throw new GatehouseError('invalid', `unknown protocol '${v}': use ssh, sftp, rdp, http, postgres or mysql`, 'protocol');
   return p;
 }
 
@@ -66,7 +67,7 @@ function registerRequest(a: Command): void {
   a.command('request <device>')
     .description('ask for access now, or ahead as a reservation with --start/--end')
     .option('--as <user>', 'the requester (default: admin)')
-    .option('--protocol <p>', 'ssh, sftp, rdp or http', 'ssh')
+    .option('--protocol <p>', 'ssh, sftp, rdp, http, postgres or mysql', 'ssh')
     .option('--account <name>', 'account on the device (default: its default account)')
     .option('--reason <text>', 'why you need access')
     .option('--start <time>', 'reservation start: ISO 8601 or +30m/+2h/+1d')
@@ -240,7 +241,7 @@ function registerExplain(program: Command): void {
     .description('inspect policy')
     .command('explain <user> <device>')
     .description('what decide() answers for this user and device, why, and who may approve')
-    .option('--protocol <p>', 'ssh, sftp, rdp or http', 'ssh')
+    .option('--protocol <p>', 'ssh, sftp, rdp, http, postgres or mysql', 'ssh')
     .option('--account <name>', 'account on the device')
     .action(
       action(async (ctx, user: string, device: string, o: { protocol?: string; account?: string }) => {

@@ -28,10 +28,15 @@ const portOpts = (c: Command) =>
     .option('--port <n>', 'SSH/SFTP port (or the only protocol’s port)', Number)
     .option('--rdp-port <n>', 'RDP port', Number)
     .option('--http-port <n>', 'HTTP port', Number)
+    .option('--postgres-port <n>', 'PostgreSQL port', Number)
+    .option('--mysql-port <n>', 'MySQL/MariaDB port', Number)
     .option('--group <deviceGroup>', 'device group');
-const ports = (o: { rdpPort?: number; httpPort?: number }) => ({
+type PortFlags = { rdpPort?: number; httpPort?: number; postgresPort?: number; mysqlPort?: number };
+const ports = (o: PortFlags) => ({
   ...(o.rdpPort ? { rdp: o.rdpPort } : {}),
   ...(o.httpPort ? { http: o.httpPort } : {}),
+  ...(o.postgresPort ? { postgres: o.postgresPort } : {}),
+  ...(o.mysqlPort ? { mysql: o.mysqlPort } : {}),
 });
 const httpOpts = (c: Command) =>
   c
@@ -61,30 +66,24 @@ function deviceAdd(device: Command): void {
         .command('add <name>')
         .description('add a device')
         .requiredOption('--host <host>', 'address or name')
-        .requiredOption('--protocols <list>', 'ssh,sftp,rdp,http'),
+        .requiredOption('--protocols <list>', 'ssh,sftp,rdp,http,postgres,mysql'),
     ),
   ).action(
-    action(
-      async (
-        ctx,
-        name: string,
-        o: { host: string; protocols: string; port?: number; rdpPort?: number; httpPort?: number; group?: string } & HttpFlags,
-      ) => {
-        const s = await ctx.s();
-        await s.admin.addDevice(await ctx.actor(), {
-          name,
-          host: o.host,
-          protocols: o.protocols,
-          group: o.group,
-          port: o.port,
-          ports: ports(o),
-          options: httpOptions(o),
-        });
-        const p = await s.policy.current();
-        const d = presentDevice(p, p.devicesByName.get(name)!);
-        ctx.out(d, () => [`added device ${name}`, ...d.warnings.map((w) => `warning: ${w}`)].join('\n'));
-      },
-    ),
+    action(async (ctx, name: string, o: { host: string; protocols: string; port?: number; group?: string } & PortFlags & HttpFlags) => {
+      const s = await ctx.s();
+      await s.admin.addDevice(await ctx.actor(), {
+        name,
+        host: o.host,
+        protocols: o.protocols,
+        group: o.group,
+        port: o.port,
+        ports: ports(o),
+        options: httpOptions(o),
+      });
+      const p = await s.policy.current();
+      const d = presentDevice(p, p.devicesByName.get(name)!);
+      ctx.out(d, () => [`added device ${name}`, ...d.warnings.map((w) => `warning: ${w}`)].join('\n'));
+    }),
   );
 }
 
@@ -102,13 +101,12 @@ function deviceSet(device: Command): void {
             host?: string;
             protocols?: string;
             port?: number;
-            rdpPort?: number;
-            httpPort?: number;
             group?: string;
             enable?: boolean;
             disable?: boolean;
             clearHostKey?: boolean;
-          } & HttpFlags,
+          } & PortFlags &
+            HttpFlags,
         ) => {
           const s = await ctx.s();
           const pt = ports(o);

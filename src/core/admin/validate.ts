@@ -23,12 +23,13 @@ export function checkUsername(username: string): void {
 
 export function parseProtocols(list: string | string[]): Protocol[] {
   const items = (Array.isArray(list) ? list : list.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (!items.length) throw invalid('at least one protocol is needed (ssh, sftp, rdp, http)', 'protocols');
-  for (const p of items) if (!isProtocol(p)) throw invalid(`unknown protocol '${p}': use ssh, sftp, rdp or http`, 'protocols');
+  if (!items.length) throw invalid('at least one protocol is needed (ssh, sftp, rdp, http, postgres, mysql)', 'protocols');
+  for (const p of items)
+    if (!isProtocol(p)) throw invalid(`unknown protocol '${p}': use ssh, sftp, rdp, http, postgres or mysql`, 'protocols');
   return [...new Set(items)] as Protocol[];
 }
 
-const DEFAULT_PORTS: Record<Protocol, number> = { ssh: 22, sftp: 22, rdp: 3389, http: 80 };
+const DEFAULT_PORTS: Record<Protocol, number> = { ssh: 22, sftp: 22, rdp: 3389, http: 80, postgres: 5432, mysql: 3306 };
 
 export function checkEmail(e: string | null | undefined): string | null {
   if (e === undefined || e === null || e === '') return null;

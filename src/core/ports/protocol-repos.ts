@@ -4,6 +4,7 @@ import type { AuditChainCheck, DatabaseHealth, ReportRepository } from './databa
 import type { DeviceOptionsRepository, HttpLoginTokenRepository, HttpSessionStatsRepository } from './http-proxy.js';
 import type { RecordingRepository } from './recordings.js';
 import type { RdpTicketRepository } from './rdp-tickets.js';
+import type { StatementRepository } from './statements.js';
 
 export interface ProtocolRepositories {
   rdpTickets: RdpTicketRepository;
@@ -16,4 +17,6 @@ export interface ProtocolRepositories {
   recordings: RecordingRepository;
   reports: ReportRepository;
   dbHealth: DatabaseHealth;
+  /** Statements seen on database sessions (PostgreSQL, MySQL). */
+  statements: StatementRepository;
 }

@@ -18,6 +18,7 @@ import { migration015 } from './015_sso.js';
 import { migration016 } from './016_ssh_sso.js';
 import { migration017 } from './017_passkeys.js';
 import { migration018 } from './018_webhooks.js';
+import { migration020 } from './020_databases.js';
 
 export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
   return {
@@ -39,5 +40,6 @@ export function allMigrations(dialect: 'sqlite' | 'postgres'): Record<string, Mi
     '016_ssh_sso': migration016(dialect),
     '017_passkeys': migration017(dialect),
     '018_webhooks': migration018(dialect),
+    '020_databases': migration020(dialect),
   };
 }

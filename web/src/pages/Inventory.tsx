@@ -34,7 +34,7 @@ function DeviceForm({ onDone }: { onDone: () => void }) {
         <Field label="Host" name="host" errors={f.errors}>
           {(p) => <input {...p} value={v.host} onChange={set('host')} />}
         </Field>
-        <Field label="Protocols (ssh, sftp, rdp, http)" name="protocols" errors={f.errors}>
+        <Field label="Protocols (ssh, sftp, rdp, http, postgres, mysql)" name="protocols" errors={f.errors}>
           {(p) => <input {...p} value={v.protocols} onChange={set('protocols')} />}
         </Field>
         <Field label="Port (empty: the protocol's default)" name="ports" errors={f.errors}>
@@ -203,7 +203,7 @@ function RuleForm({ rule, onDone }: { rule: AccessRule | null; onDone: () => voi
             </Field>
           </>
         )}
-        <Field label="Protocols (ssh, sftp, rdp, http)" name="protocols" errors={f.errors}>
+        <Field label="Protocols (ssh, sftp, rdp, http, postgres, mysql)" name="protocols" errors={f.errors}>
           {(p) => <input {...p} value={v.protocols} onChange={(e) => setV({ ...v, protocols: e.target.value })} />}
         </Field>
         <Toggle label="Allow SSH port forwarding" checked={v.pf} onChange={(x) => setV({ ...v, pf: x })} />

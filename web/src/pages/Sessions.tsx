@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { get, post, qs } from '../api';
 import { Panel, Table, Tabs, Time, useLive, useLoad } from '../ui';
 import { RecordingPlayer } from './Player';
+import { StatementsView } from './Statements';
 import type { Session } from '../types';
 import { useTab } from '../url';
 
@@ -17,6 +18,16 @@ function PlayButton({ s, onPlay }: { s: Session; onPlay: (s: Session) => void })
       onClick={() => onPlay(s)}
     >
       {s.live ? 'Watch live' : 'Play'}
+    </button>
+  );
+}
+
+const isDb = (s: Session) => s.protocol === 'postgres' || s.protocol === 'mysql';
+
+function StatementsButton({ s, onOpen }: { s: Session; onOpen: (s: Session) => void }) {
+  return (
+    <button type="button" className="small secondary" aria-label={`Statements of session ${s.id}`} onClick={() => onOpen(s)}>
+      Statements
     </button>
   );
 }
@@ -111,7 +122,9 @@ export function SessionsPage({ admin }: { admin: boolean }) {
         head={sessionHead(admin, state)}
         rows={(data?.items ?? []).map((s) => [
           ...sessionCells(s),
-          ...(admin ? [s.recording ? <PlayButton s={s} onPlay={setPlaying} /> : '—'] : []),
+          ...(admin
+            ? [s.recording ? <PlayButton s={s} onPlay={setPlaying} /> : isDb(s) ? <StatementsButton s={s} onOpen={setPlaying} /> : '—']
+            : []),
           ...(admin && state === 'live' ? [<KillButton s={s} reload={reload} setErr={setErr} />] : []),
         ])}
         empty={state === 'live' ? 'No live session.' : 'No past session.'}
@@ -121,7 +134,11 @@ export function SessionsPage({ admin }: { admin: boolean }) {
           title={`Session #${playing.id}: ${playing.user} on ${playing.device} as ${playing.account}`}
           onClose={() => setPlaying(null)}
         >
-          <RecordingPlayer sessionId={playing.id} live={playing.live} />
+          {isDb(playing) ? (
+            <StatementsView sessionId={playing.id} live={playing.live} />
+          ) : (
+            <RecordingPlayer sessionId={playing.id} live={playing.live} />
+          )}
         </Panel>
       )}
     </>

@@ -15,7 +15,11 @@ export async function connectRoutes(app: FastifyInstance, { s }: Ctx) {
         ? `ssh -p ${s.config.sshPort} ${user}@${device}@${host}`
         : pr === 'sftp'
           ? `sftp -P ${s.config.sshPort} ${user}@${device}@${host}`
-          : null,
+          : pr === 'postgres'
+            ? `psql "host=${host} port=${s.config.postgresPort} user=${user}@${device} sslmode=require"`
+            : pr === 'mysql'
+              ? `mysql -h ${host} -P ${s.config.mysqlPort} -u ${user}@${device} --ssl`
+              : null,
     link: pr === 'http' ? `http://${device}.localhost:${s.config.httpProxyPort}/` : null,
   });
 

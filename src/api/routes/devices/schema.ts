@@ -7,6 +7,8 @@ const Ports = Type.Object({
   sftp: Type.Optional(Type.Integer()),
   rdp: Type.Optional(Type.Integer()),
   http: Type.Optional(Type.Integer()),
+  postgres: Type.Optional(Type.Integer()),
+  mysql: Type.Optional(Type.Integer()),
 });
 export const PortsIn = Type.Object(
   {
@@ -14,6 +16,8 @@ export const PortsIn = Type.Object(
     sftp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     rdp: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     http: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    postgres: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    mysql: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   },
   { additionalProperties: false },
 );

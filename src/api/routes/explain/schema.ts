@@ -27,6 +27,9 @@ export const Explained = Type.Object({
 export const ExplainQuery = Type.Object({
   user: Type.String({ minLength: 1, maxLength: 200 }),
   device: Type.String({ minLength: 1, maxLength: 200 }),
-  protocol: Type.Union([Type.Literal('ssh'), Type.Literal('sftp'), Type.Literal('rdp'), Type.Literal('http')], { default: 'ssh' }),
+  protocol: Type.Union(
+    [Type.Literal('ssh'), Type.Literal('sftp'), Type.Literal('rdp'), Type.Literal('http'), Type.Literal('postgres'), Type.Literal('mysql')],
+    { default: 'ssh' },
+  ),
   account: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
