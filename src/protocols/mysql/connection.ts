@@ -3,8 +3,8 @@
 // (upstream.ts), then the relay with its statement audit (relay.ts) as a live session.
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import type { StatementWriter } from '../db-common/statement-writer.js';
-import type { Device } from '../../core/types.js';
+import { parametersText, type StatementWriter } from '../db-common/statement-writer.js';
+import type { Account, Device, User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { checkUser } from './auth.js';
 import { clean, NO_ACCESS, obtainAccess } from './gate.js';
@@ -13,7 +13,7 @@ import { ER, errPacket, okPacket, ProtocolError } from './packets.js';
 import { relay, type Relay } from './relay.js';
 import type { Statement } from './statements.js';
 import type { Outcome } from './responses.js';
-import { openUpstream, UpstreamError } from './upstream.js';
+import { openUpstream, UpstreamError, type Upstream } from './upstream.js';
 import { Wire } from './wire.js';
 
 export interface MysqlState {
@@ -110,6 +110,25 @@ async function run(g: MysqlState, wire: Wire, addr: string, signal: AbortSignal,
     up.sock.destroy();
     return;
   }
+  await relaySession(g, { wire, login, user: who.user, device, account, up, addr, access });
+}
+
+interface Ready {
+  wire: Wire;
+  login: ClientLogin;
+  user: User;
+  device: Device;
+  account: Account;
+  up: Upstream;
+  addr: string;
+  access: { approvalId: number | null; grantEnd: number | null };
+}
+
+/** The final OK, the session row and the relay (to its end, in the background). */
+async function relaySession(g: MysqlState, c: Ready): Promise<void> {
+  const { s } = g;
+  const { wire, login, device, account, up, addr, access } = c;
+  const who = { user: c.user };
   const showParams = (await s.params.params()).bool('recording.db.parameters');
   // The session exists before the first statement can: a revocation meanwhile closes the relay as it starts.
   let r: Relay | null = null;
@@ -187,7 +206,7 @@ function record(
   o: Outcome,
   at: number,
 ): void {
-  const parameters = st.paramCount === 0 ? null : JSON.stringify(st.params ?? Array.from({ length: st.paramCount }, () => '[redacted]'));
+  const parameters = parametersText(st.params ?? Array.from({ length: st.paramCount }, () => null), st.params !== null);
   g.writer.push({
     sessionId,
     at,

@@ -234,7 +234,7 @@ export const ER = {
   SECURE_TRANSPORT: { code: 3159, state: 'HY000' },
   CON_COUNT: { code: 1040, state: '08004' },
   NOT_SUPPORTED: { code: 1235, state: '42000' },
-  QUERY_INTERRUPTED: { code: 1317, state: '70100' },
+  CONNECTION_KILLED: { code: 1927, state: '70100' },
   UNKNOWN: { code: 1105, state: 'HY000' },
 } as const;
 export type ErrKind = (typeof ER)[keyof typeof ER];

@@ -5,6 +5,9 @@ import type { Socket } from 'node:net';
 import { encodePacket, errPacket, ER } from './packets.js';
 import { ResponseTracker, type Outcome } from './responses.js';
 import { COM, REFUSED, StatementBook, TEXT_CAP, type Statement } from './statements.js';
+
+/** Commands the server never answers. */
+const SILENT = new Set<number>([COM.QUIT, COM.STMT_CLOSE, COM.STMT_SEND_LONG_DATA]);
 import { FrameTap } from './tap.js';
 
 export interface RelayInput {
@@ -34,6 +37,11 @@ export function relay(r: RelayInput): Relay {
   let bytesIn = 0;
   let bytesOut = 0;
   let ended: string | null = null;
+  // Commands sent, and how many had been sent when the device last spoke: a command the device has
+  // not started to answer can be answered by the gateway (the reason a session is closed).
+  let commands = 0;
+  let spokeAt = 0;
+  let lastSeq = 0;
   let resolve!: (why: string) => void;
   const done = new Promise<string>((res) => (resolve = res));
 
@@ -52,6 +60,10 @@ export function relay(r: RelayInput): Relay {
         return;
       }
       if (p.seq !== 0) return; // the rest of a command's exchange (not a new command)
+      if (!SILENT.has(p.head[0]!)) {
+        commands++;
+        lastSeq = p.seq;
+      }
       const at = Date.now();
       const s = book.command(p.head, p.length);
       if (!s) return;
@@ -65,11 +77,16 @@ export function relay(r: RelayInput): Relay {
     answers.packet(p);
   });
 
-  const finish = (why: string) => {
+  const finish = (why: string, tell = false) => {
     if (ended !== null) return;
     ended = why;
-    r.client.destroy();
     r.device.destroy();
+    // A command the device has not begun to answer gets the reason as its answer; otherwise a clean close.
+    const pending =
+      commands > spokeAt
+        ? encodePacket((lastSeq + 1) & 0xff, errPacket(ER.CONNECTION_KILLED, `Gatehouse closed the session: ${why}`))
+        : null;
+    closeClient(r.client, tell, pending);
     for (const d of answers.drain()) d({ rowCount: null, error: null });
     resolve(why);
   };
@@ -84,22 +101,27 @@ export function relay(r: RelayInput): Relay {
   };
   const fromDevice = (c: Buffer) => {
     bytesOut += c.length;
+    spokeAt = commands;
     toClient(deviceTap.feed(c));
   };
-  r.client.on('data', fromClient);
-  r.device.on('data', fromDevice);
-  r.client.on('close', () => finish('the client closed the connection'));
-  r.device.on('close', () => finish('the device closed the connection'));
-  r.client.on('error', () => finish('client connection error'));
-  r.device.on('error', () => finish('device connection error'));
+  for (const [sock, on, who] of [
+    [r.client, fromClient, 'client'],
+    [r.device, fromDevice, 'device'],
+  ] as const) {
+    sock.on('data', on);
+    sock.on('close', () => finish(`the ${who} closed the connection`));
+    sock.on('error', () => finish(`${who} connection error`));
+  }
   if (r.deviceRest.length) fromDevice(r.deviceRest);
   if (r.clientRest.length) fromClient(r.clientRest);
   r.client.resume();
   r.device.resume();
+  return { done, close: (reason) => finish(reason, true), bytes: () => ({ in: bytesIn, out: bytesOut }) };
+}
 
-  return {
-    done,
-    close: (reason) => finish(reason),
-    bytes: () => ({ in: bytesIn, out: bytesOut }),
-  };
+function closeClient(client: Socket, tell: boolean, last: Buffer | null): void {
+  if (!tell || client.destroyed) return void client.destroy();
+  if (last) client.end(last);
+  else client.end();
+  setTimeout(() => client.destroy(), 2000).unref();
 }

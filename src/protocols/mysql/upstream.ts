@@ -3,7 +3,7 @@
 // caching_sha2_password or mysql_native_password (or clear text, over TLS only).
 import { connect, type Socket } from 'node:net';
 import { buildResponse, buildSslRequest, parseAuthSwitch, parseGreeting, type Greeting } from './handshake.js';
-import { CLIENT, FRAMING, parseErr, ProtocolError } from './packets.js';
+import { CLIENT, FRAMING, parseErr } from './packets.js';
 import { nativeScramble, nonceOf, rsaPassword, sha2Scramble } from './scramble.js';
 import { Wire } from './wire.js';
 
