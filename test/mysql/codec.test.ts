@@ -148,7 +148,7 @@ describe('mysql statements and answers', () => {
       const st = book.command(exec, exec.length)!;
       assert.equal(st.text, 'select ? + ?');
       assert.equal(st.paramCount, 2);
-      assert.deepEqual(st.params, show ? ['42', 'NULL'] : null);
+      assert.deepEqual(st.params, show ? ['42', null] : null);
     }
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { hasMariaDb, MARIADB_PASSWORD } from '../../bench/lib/mariadb.js';
 import { missing } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
-import { mysqlClient, mysqlEnv, waitingRequest, type ClientRun, type MysqlEnv } from './helpers.js';
+import { mysqlClient, mysqlEnv, USER_PASSWORD, waitingRequest, type ClientRun, type MysqlEnv } from './helpers.js';
 
 const skip = missing('MariaDB server and client', hasMariaDb(), 'apt-get install mariadb-server mariadb-client');
 const OPERATOR = { channel: 'cli' as const, proof: 'operator' as const };
@@ -98,6 +98,8 @@ describe('mysql gateway with the stock client', { skip }, () => {
     assert.match(rows.find((s) => s.statement === 'select nosuch')?.error ?? '', /1054/);
     assert.ok(rows.every((s) => s.protocol === 'mysql' && s.user === 'alice' && s.device === 'mdb01' && s.account === 'app_rw'));
     for (const run of runs) assert.ok(!`${run.out}${run.err}`.includes(MARIADB_PASSWORD));
+    assert.ok(m.logs.length > 0);
+    for (const secret of [MARIADB_PASSWORD, USER_PASSWORD]) assert.ok(!m.logs.some((l) => l.includes(secret)), 'a password in the log');
     assert.ok(!JSON.stringify(rows).includes(MARIADB_PASSWORD));
   });
 });

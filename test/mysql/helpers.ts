@@ -1,6 +1,8 @@
 // A MySQL gateway in process on real services (SQLite, real clock), a throw-away MariaDB behind it as
 // device `mdb01` (account app_rw, vaulted), and the stock `mysql` client to drive it.
 import { spawn } from 'node:child_process';
+import pino from 'pino';
+import { REDACT } from '../../src/log.js';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { selfSigned, startMariaDb, MARIADB_ACCOUNT, MARIADB_PASSWORD, type MariaDb } from '../../bench/lib/mariadb.js';
@@ -14,6 +16,8 @@ export const USER_PASSWORD = 'S3cret-pass';
 
 export interface MysqlEnv {
   env: TestEnv;
+  /** Every log line the gateway wrote (debug and up). */
+  logs: string[];
   s: Services;
   db: MariaDb;
   gw: MysqlGateway;
@@ -39,12 +43,19 @@ export async function mysqlEnv(o: { holdMs?: number; pin?: string } = {}): Promi
     await db.stop();
     throw err;
   }
+  // The gateway's own log lines, kept to check that no password reaches them.
+  const logs: string[] = [];
+  (s as { log: Services['log'] }).log = pino(
+    { level: 'debug', redact: { paths: REDACT, censor: '[redacted]' } },
+    { write: (l: string) => void logs.push(l) },
+  );
   const pair = selfSigned(env.dir, 'gatehouse');
   const tls = createSecureContext({ cert: readFileSync(pair.cert), key: readFileSync(pair.key) });
   const writer = new StatementWriter(s.statements, s.log);
   const start = (holdMs?: number) => startMysqlGateway(s, { tls, writer, holdMs, pinOf: () => o.pin ?? null });
   const me: MysqlEnv = {
     env,
+    logs,
     s,
     db,
     gw: (await start(o.holdMs))!,

@@ -31,8 +31,8 @@ export const TEXT_CAP = 64 * 1024;
 export interface Statement {
   kind: 'query' | 'prepare' | 'execute' | 'init-db';
   text: string;
-  /** Parameter values as text, or null when redacted or none. */
-  params: string[] | null;
+  /** Parameter values as text (null: SQL NULL), or null when redacted or none. */
+  params: (string | null)[] | null;
   /** How many parameters were bound (EXECUTE). */
   paramCount: number;
   truncated: boolean;
@@ -103,16 +103,16 @@ export class StatementBook {
   }
 }
 
-function decodeParams(c: Cursor, p: Prepared): string[] {
+function decodeParams(c: Cursor, p: Prepared): (string | null)[] {
   const nulls = c.bytes(Math.floor((p.params + 7) / 8));
   if (c.u8() === 1) {
     p.types = [];
     for (let i = 0; i < p.params; i++) p.types.push(c.uint(2));
   }
-  const out: string[] = [];
+  const out: (string | null)[] = [];
   for (let i = 0; i < p.params; i++) {
     if (nulls[i >> 3]! & (1 << (i & 7))) {
-      out.push('NULL');
+      out.push(null);
       continue;
     }
     out.push(value(c, p.types[i] ?? 0xfd));
@@ -122,7 +122,7 @@ function decodeParams(c: Cursor, p: Prepared): string[] {
 
 const MAX_SHOWN = 1024;
 
-function value(c: Cursor, t: number): string {
+function value(c: Cursor, t: number): string | null {
   const unsigned = (t & 0x8000) !== 0;
   switch (t & 0xff) {
     case 0x01:
@@ -140,7 +140,7 @@ function value(c: Cursor, t: number): string {
     case 0x05:
       return String(c.bytes(8).readDoubleLE(0));
     case 0x06:
-      return 'NULL';
+      return null;
     case 0x07:
     case 0x0a:
     case 0x0b:
@@ -149,7 +149,7 @@ function value(c: Cursor, t: number): string {
     default: {
       const b = c.lenencBytes();
       const s = b.subarray(0, MAX_SHOWN).toString('utf8');
-      return JSON.stringify(b.length > MAX_SHOWN ? `${s}…` : s);
+      return b.length > MAX_SHOWN ? `${s}…` : s;
     }
   }
 }

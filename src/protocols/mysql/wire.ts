@@ -94,12 +94,14 @@ export class Wire {
   }
 
   /**
-   * Server side of the TLS switch. Bytes the client sent after its SSLRequest but before the TLS
-   * handshake would be read as if encrypted: refused, as any STARTTLS must.
+   * Server side of the TLS switch. The server says nothing after an SSLRequest, so bytes already read
+   * past it are the client's TLS handshake: they go back to the stream the TLS socket reads.
    */
   async startServerTls(context: SecureContext, ms: number): Promise<void> {
-    if (this.reader.pending() > 0) throw new ProtocolError('data after SSLRequest');
+    const early = this.reader.drain();
     this.detach();
+    this.sock.pause();
+    if (early.length) this.sock.unshift(early);
     const tls = new TLSSocket(this.sock, { isServer: true, secureContext: context });
     await handshake(tls, 'secure', ms);
     this.sock = tls;
