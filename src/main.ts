@@ -11,6 +11,7 @@ import { registerApi } from './api/routes/index.js';
 import { startSshProxy, type Listener } from './protocols/ssh/index.js';
 import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
+import { startPostgresListener } from './protocols/postgres/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
 import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';
 
@@ -23,6 +24,8 @@ export interface Running {
   httpProxyPort?: number;
   /** The RDP gateway's port. */
   rdpPort?: number;
+  /** The PostgreSQL listener's port, when it runs. */
+  postgresPort?: number;
   smtpInPort?: number;
   stop(): Promise<void>;
 }
@@ -57,6 +60,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   let ssh: Listener | null = null;
   let http: Awaited<ReturnType<typeof startHttpProxy>> = null;
   let rdp: Awaited<ReturnType<typeof startRdpGateway>> = null;
+  let pg: Awaited<ReturnType<typeof startPostgresListener>> = null;
   let notify: Notifier | null = null;
   const web = await buildWebServer(s, new Metrics(s));
   try {
@@ -71,10 +75,11 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     ssh = await listenOrExplain(() => startSshProxy(s), config.sshPort, 'GATEHOUSE_SSH_PORT', 'SSH proxy');
     http = await startHttpProxy(s);
     rdp = await startRdpGateway(s);
+    pg = await startPostgresListener(s);
     notify = await listenOrExplain(() => startNotify(s), config.smtpInPort, 'GATEHOUSE_SMTP_IN_PORT', 'inbound mail');
   } catch (err) {
     // A listener that cannot start stops the whole start: close what is open, so the process can exit.
-    for (const l of [notify, rdp, http, ssh, ...opened]) await l?.close().catch(() => {});
+    for (const l of [notify, pg, rdp, http, ssh, ...opened]) await l?.close().catch(() => {});
     await background.stop();
     await s.close();
     throw err;
@@ -96,6 +101,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (ssh && config.sshPort === 0) config.sshPort = ssh.port;
   if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
   if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
+  if (pg && config.postgresPort === 0) config.postgresPort = pg.port;
   const semiSpace = semiSpaceMb();
   log.info({ database: s.store.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
   if (http && semiSpace === null)
@@ -111,12 +117,14 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     sshPort: ssh?.port,
     httpProxyPort: http?.port,
     rdpPort: rdp?.port,
+    postgresPort: pg?.port,
     smtpInPort: notify?.smtpInPort,
     async stop() {
       await background.stop();
       await ssh?.close();
       await http?.close();
       await rdp?.close();
+      await pg?.close();
       await notify?.close();
       await web.close();
       await s.close();

@@ -9,7 +9,7 @@ export function isProtocol(v: string): v is Protocol {
 export const APPROVAL_STATUSES = ['waiting', 'approved', 'rejected', 'expired', 'cancelled', 'revoked'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-export const CHANNELS = ['web', 'email-link', 'email-reply', 'cli', 'api', 'ssh', 'system', 'auto'] as const;
+export const CHANNELS = ['web', 'email-link', 'email-reply', 'cli', 'api', 'ssh', 'db', 'system', 'auto'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export interface User {
