@@ -12,6 +12,7 @@ import { startSshProxy, type Listener } from './protocols/ssh/index.js';
 import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startPostgresListener } from './protocols/postgres/index.js';
+import { startMysqlGateway } from './protocols/mysql/index.js';
 import { startNotify, type Notifier } from './notify/index.js';
 import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';
 
@@ -26,6 +27,8 @@ export interface Running {
   rdpPort?: number;
   /** The PostgreSQL listener's port, when it runs. */
   postgresPort?: number;
+  /** The MySQL gateway's port, when it runs. */
+  mysqlPort?: number;
   smtpInPort?: number;
   stop(): Promise<void>;
 }
@@ -61,6 +64,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   let http: Awaited<ReturnType<typeof startHttpProxy>> = null;
   let rdp: Awaited<ReturnType<typeof startRdpGateway>> = null;
   let pg: Awaited<ReturnType<typeof startPostgresListener>> = null;
+  let mysql: Awaited<ReturnType<typeof startMysqlGateway>> = null;
   let notify: Notifier | null = null;
   const web = await buildWebServer(s, new Metrics(s));
   try {
@@ -76,10 +80,11 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     http = await startHttpProxy(s);
     rdp = await startRdpGateway(s);
     pg = await startPostgresListener(s);
+    mysql = await startMysqlGateway(s);
     notify = await listenOrExplain(() => startNotify(s), config.smtpInPort, 'GATEHOUSE_SMTP_IN_PORT', 'inbound mail');
   } catch (err) {
     // A listener that cannot start stops the whole start: close what is open, so the process can exit.
-    for (const l of [notify, pg, rdp, http, ssh, ...opened]) await l?.close().catch(() => {});
+    for (const l of [notify, mysql, pg, rdp, http, ssh, ...opened]) await l?.close().catch(() => {});
     await background.stop();
     await s.close();
     throw err;
@@ -102,6 +107,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
   if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
   if (pg && config.postgresPort === 0) config.postgresPort = pg.port;
+  if (mysql && config.mysqlPort === 0) config.mysqlPort = mysql.port;
   const semiSpace = semiSpaceMb();
   log.info({ database: s.store.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
   if (http && semiSpace === null)
@@ -118,6 +124,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     httpProxyPort: http?.port,
     rdpPort: rdp?.port,
     postgresPort: pg?.port,
+    mysqlPort: mysql?.port,
     smtpInPort: notify?.smtpInPort,
     async stop() {
       await background.stop();
@@ -125,6 +132,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
       await http?.close();
       await rdp?.close();
       await pg?.close();
+      await mysql?.close();
       await notify?.close();
       await web.close();
       await s.close();

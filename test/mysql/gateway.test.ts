@@ -4,6 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasMariaDb, MARIADB_PASSWORD } from '../../bench/lib/mariadb.js';
+import { ADMIN } from '../../bench/lib/services.js';
 import { missing } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
 import { mysqlClient, mysqlEnv, USER_PASSWORD, waitingRequest, type ClientRun, type MysqlEnv } from './helpers.js';
@@ -101,5 +102,22 @@ describe('mysql gateway with the stock client', { skip }, () => {
     assert.ok(m.logs.length > 0);
     for (const secret of [MARIADB_PASSWORD, USER_PASSWORD]) assert.ok(!m.logs.some((l) => l.includes(secret)), 'a password in the log');
     assert.ok(!JSON.stringify(rows).includes(MARIADB_PASSWORD));
+  });
+
+  test("the device's TLS: pinned certificate checked, off and require honoured", async () => {
+    const set = (mysqlTls: string) => m.s.admin.setDevice(ADMIN, 'mdb01', { options: { mysqlTls } });
+    await set('sha256:' + '00:'.repeat(31) + '00');
+    const wrong = await client('alice@mdb01', 'select 1').done;
+    assert.match(wrong.err, /could not log in to mdb01 as app_rw: the device's certificate does not match its pinned fingerprint/);
+    await set(`sha256:${m.db.fingerprint}`);
+    assert.equal((await client('alice@mdb01', 'select 3').done).out.trim(), '3');
+    // Without TLS the account's password goes as a mysql_native_password scramble.
+    await set('off');
+    const plain = await client('alice@mdb01', "show session status like 'Ssl_cipher'").done;
+    assert.match(plain.out, /^Ssl_cipher\t$/m, plain.err);
+    await set('require');
+    const tls = await client('alice@mdb01', "show session status like 'Ssl_cipher'").done;
+    assert.match(tls.out, /^Ssl_cipher\t\S+/m, tls.err);
+    await set('prefer');
   });
 });

@@ -27,7 +27,7 @@ export interface MysqlEnv {
   stop(): Promise<void>;
 }
 
-export async function mysqlEnv(o: { holdMs?: number; pin?: string } = {}): Promise<MysqlEnv> {
+export async function mysqlEnv(o: { holdMs?: number } = {}): Promise<MysqlEnv> {
   const db = await startMariaDb();
   const env = await testServices('sqlite', { real: true });
   const s = env.s;
@@ -52,7 +52,7 @@ export async function mysqlEnv(o: { holdMs?: number; pin?: string } = {}): Promi
   const pair = selfSigned(env.dir, 'gatehouse');
   const tls = createSecureContext({ cert: readFileSync(pair.cert), key: readFileSync(pair.key) });
   const writer = new StatementWriter(s.statements, s.log);
-  const start = (holdMs?: number) => startMysqlGateway(s, { tls, writer, holdMs, pinOf: () => o.pin ?? null });
+  const start = (holdMs?: number) => startMysqlGateway(s, { tls, writer, holdMs });
   const me: MysqlEnv = {
     env,
     logs,

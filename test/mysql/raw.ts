@@ -16,7 +16,7 @@ export async function rawLogin(port: number, user: string, o: { password?: strin
     caps: OFFERED & ~CLIENT.SSL,
     maxPacket: 1 << 24,
     charset: 45,
-    pin: null,
+    tls: 'require',
     timeoutMs: o.timeoutMs ?? 30_000,
   });
   return new Wire(up.sock, 1 << 24);

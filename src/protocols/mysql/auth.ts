@@ -78,6 +78,6 @@ async function blocked(s: Services, user: string | null, addr: string, r: Refusa
 
 async function audit(s: Services, user: User | null, actor: string, action: string, details: Record<string, unknown>): Promise<void> {
   await s
-    .audit({ actor, actorId: user?.id, channel: 'system', action, targetType: 'user', targetId: user?.id, details })
+    .audit({ actor, actorId: user?.id, channel: 'db', action, targetType: 'user', targetId: user?.id, details })
     .catch((err: unknown) => s.log.warn({ err: String(err) }, 'mysql audit failed'));
 }

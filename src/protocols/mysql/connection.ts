@@ -13,7 +13,7 @@ import { ER, errPacket, okPacket, ProtocolError } from './packets.js';
 import { relay, type Relay } from './relay.js';
 import type { Statement } from './statements.js';
 import type { Outcome } from './responses.js';
-import { openUpstream, UpstreamError, type Upstream } from './upstream.js';
+import { openUpstream, UpstreamError, type Upstream, type UpstreamTls } from './upstream.js';
 import { Wire } from './wire.js';
 
 export interface MysqlState {
@@ -30,8 +30,6 @@ export interface MysqlState {
   holdMs: number;
   /** Deadline of each login packet. */
   packetMs: number;
-  /** The device's pinned certificate fingerprint (SHA-256), if any. */
-  pinOf(device: Device): string | null;
 }
 
 /** At most this many connections may be in their first packets at once (slow clients cannot pile up). */
@@ -191,7 +189,7 @@ async function connectDevice(g: MysqlState, login: ClientLogin, device: Device, 
     caps: r.caps,
     maxPacket: r.maxPacket,
     charset: r.charset,
-    pin: g.pinOf(device),
+    tls: await deviceTls(g.s, device.name),
     timeoutMs: UPSTREAM_MS,
   });
 }
@@ -224,6 +222,13 @@ function record(
 
 async function audit(s: Services, user: { id: number; username: string }, action: string, details: Record<string, unknown>): Promise<void> {
   await s
-    .audit({ actor: user.username, actorId: user.id, channel: 'system', action, targetType: 'user', targetId: user.id, details })
+    .audit({ actor: user.username, actorId: user.id, channel: 'db', action, targetType: 'user', targetId: user.id, details })
     .catch((err: unknown) => s.log.warn({ err: String(err) }, 'mysql audit failed'));
+}
+
+/** The device's TLS mode: its `mysqlTls` option (prefer, require, off, sha256:<fingerprint>), default prefer. */
+async function deviceTls(s: Services, device: string): Promise<UpstreamTls> {
+  const raw = await s.deviceOptions.byName(device);
+  const v = raw ? (JSON.parse(raw) as { mysqlTls?: unknown }).mysqlTls : undefined;
+  return typeof v === 'string' && /^(prefer|require|off|sha256:[0-9a-fA-F:]{64,95})$/.test(v) ? (v as UpstreamTls) : 'prefer';
 }

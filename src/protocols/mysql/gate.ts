@@ -42,7 +42,7 @@ export async function obtainAccess(s: Services, q: GateQuery): Promise<MysqlAcce
       protocol: 'mysql',
       reason: q.reason,
       clientAddr: q.clientAddr,
-      channel: 'system',
+      channel: 'db',
     },
     stop.signal,
   );

@@ -5,39 +5,39 @@
 // tap.ts, statements.ts and responses.ts (the audit), connection.ts (one client).
 import { createServer, type Server } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import type { Device } from '../../core/types.js';
 import type { Services } from '../../services.js';
-import type { StatementWriter } from '../db-common/statement-writer.js';
+import { StatementWriter } from '../db-common/statement-writer.js';
+import { dbTlsContext } from '../db-common/tls.js';
 import { handleClient, type MysqlState } from './connection.js';
 
 export interface MysqlGateway {
   port: number;
+  writer: StatementWriter;
   close(): Promise<void>;
 }
 
 export interface MysqlOptions {
-  tls: SecureContext;
-  writer: StatementWriter;
+  /** Default: the database listeners' pair (GATEHOUSE_DB_TLS_CERT/KEY, or the self-signed one). */
+  tls?: SecureContext;
+  writer?: StatementWriter;
   /** How long a login is held for an approval (default: 5 minutes) before the client hears the request number. */
   holdMs?: number;
-  pinOf?: (d: Device) => string | null;
 }
 
 /** Clients give up on a silent login after their own timeouts; 5 minutes stays under the usual ones. */
 export const DEFAULT_HOLD_MS = 5 * 60_000;
 const PACKET_MS = 10_000;
 
-export async function startMysqlGateway(s: Services, o: MysqlOptions): Promise<MysqlGateway | null> {
+export async function startMysqlGateway(s: Services, o: MysqlOptions = {}): Promise<MysqlGateway | null> {
   const g: MysqlState = {
     s,
-    tls: o.tls,
-    writer: o.writer,
+    tls: o.tls ?? dbTlsContext(s.config),
+    writer: o.writer ?? new StatementWriter(s.statements, s.log),
     live: new Set(),
     relays: new Map(),
     pending: 0,
     holdMs: o.holdMs ?? DEFAULT_HOLD_MS,
     packetMs: PACKET_MS,
-    pinOf: o.pinOf ?? (() => null),
   };
   const server: Server = createServer((sock) => handleClient(g, sock));
   try {
@@ -64,12 +64,14 @@ export async function startMysqlGateway(s: Services, o: MysqlOptions): Promise<M
   s.log.info({ mysql: `${s.config.bind}:${port}` }, 'mysql gateway listening');
   return {
     port,
+    writer: g.writer,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const sessions = [...g.relays.values()];
       for (const r of g.relays.keys()) r.close('the gateway is shutting down');
       for (const c of g.live) c.destroy();
       await Promise.all([closed, ...sessions]);
+      await g.writer.flushed();
     },
   };
 }

@@ -7,6 +7,8 @@ import { CLIENT, FRAMING, parseErr } from './packets.js';
 import { nativeScramble, nonceOf, rsaPassword, sha2Scramble } from './scramble.js';
 import { Wire } from './wire.js';
 
+export type UpstreamTls = 'prefer' | 'require' | 'off' | `sha256:${string}`;
+
 export interface UpstreamTarget {
   host: string;
   port: number;
@@ -17,8 +19,11 @@ export interface UpstreamTarget {
   caps: number;
   maxPacket: number;
   charset: number;
-  /** SHA-256 fingerprint of the device's certificate ("AB:CD:…" or plain hex); null: not pinned. */
-  pin: string | null;
+  /**
+   * prefer: TLS when the device offers it; require: refuse a device without it; off: never (the
+   * password then goes RSA-encrypted or scrambled); sha256:<fingerprint>: required, and that certificate only.
+   */
+  tls: UpstreamTls;
   timeoutMs: number;
 }
 
@@ -48,13 +53,16 @@ export async function openUpstream(t: UpstreamTarget): Promise<Upstream> {
     caps &= g.caps | ~(CLIENT.PLUGIN_AUTH | CLIENT.CONNECT_ATTRS | CLIENT.PLUGIN_AUTH_LENENC_DATA);
     if (t.database) caps |= CLIENT.CONNECT_WITH_DB;
     let tls = false;
-    if (g.caps & CLIENT.SSL) {
+    const pin = t.tls.startsWith('sha256:') ? t.tls.slice(7) : null;
+    if (!(g.caps & CLIENT.SSL) && t.tls !== 'prefer' && t.tls !== 'off')
+      throw new UpstreamError('the device does not offer TLS, which its settings require');
+    if (g.caps & CLIENT.SSL && t.tls !== 'off') {
       caps |= CLIENT.SSL;
       w.write(buildSslRequest(caps, t.maxPacket, t.charset));
       const s = await w.startClientTls({ rejectUnauthorized: false, servername: isIp(t.host) ? undefined : t.host }, t.timeoutMs);
-      checkPin(t.pin, s.getPeerCertificate()?.fingerprint256);
+      checkPin(pin, s.getPeerCertificate()?.fingerprint256);
       tls = true;
-    } else if (t.pin) throw new UpstreamError('the device does not offer TLS, but its certificate is pinned');
+    }
     const pw = Buffer.from(t.password, 'utf8');
     const plugin = g.plugin === 'caching_sha2_password' || g.plugin === 'mysql_native_password' ? g.plugin : 'mysql_native_password';
     w.write(
