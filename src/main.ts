@@ -27,8 +27,6 @@ export interface Running {
   rdpPort?: number;
   /** The PostgreSQL listener's port, when it runs. */
   postgresPort?: number;
-  /** The MySQL gateway's port, when it runs. */
-  mysqlPort?: number;
   smtpInPort?: number;
   stop(): Promise<void>;
 }
@@ -107,7 +105,6 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
   if (rdp && config.rdpPort === 0) config.rdpPort = rdp.port;
   if (http && config.httpProxyPort === 0) config.httpProxyPort = http.port;
   if (pg && config.postgresPort === 0) config.postgresPort = pg.port;
-  if (mysql && config.mysqlPort === 0) config.mysqlPort = mysql.port;
   const semiSpace = semiSpaceMb();
   log.info({ database: s.store.where, web: `http://${config.bind}:${webPort}`, semiSpaceMb: semiSpace ?? 'default' }, 'gatehouse started');
   if (http && semiSpace === null)
@@ -124,15 +121,13 @@ export async function start(env: NodeJS.ProcessEnv = process.env): Promise<Runni
     httpProxyPort: http?.port,
     rdpPort: rdp?.port,
     postgresPort: pg?.port,
-    mysqlPort: mysql?.port,
     smtpInPort: notify?.smtpInPort,
     async stop() {
       await background.stop();
       await ssh?.close();
       await http?.close();
       await rdp?.close();
-      await pg?.close();
-      await mysql?.close();
+      await Promise.all([pg?.close(), mysql?.close()]);
       await notify?.close();
       await web.close();
       await s.close();

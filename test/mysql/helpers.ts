@@ -62,6 +62,7 @@ export async function mysqlEnv(o: { holdMs?: number } = {}): Promise<MysqlEnv> {
     writer,
     async restart(r) {
       await me.gw.close();
+      s.config.mysqlPort = 0;
       me.gw = (await start(r.holdMs))!;
     },
     async stop() {

@@ -61,6 +61,8 @@ export async function startMysqlGateway(s: Services, o: MysqlOptions = {}): Prom
   server.on('error', (err) => s.log.warn({ err: String(err) }, 'mysql listener error'));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : s.config.mysqlPort;
+  // Port 0 (any free one): from now on the config says where MySQL clients connect.
+  if (s.config.mysqlPort === 0) s.config.mysqlPort = port;
   s.log.info({ mysql: `${s.config.bind}:${port}` }, 'mysql gateway listening');
   return {
     port,
