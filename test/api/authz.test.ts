@@ -82,6 +82,7 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/sessions/999', expect: { alice: 404, bob: 404, admin: 404 } },
   { method: 'POST', path: '/api/v1/sessions/999/kill', body: {}, expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/sessions/999/recording', expect: { admin: 404 } },
+  { method: 'GET', path: '/api/v1/sessions/999/statements', expect: { admin: 404 } },
   { method: 'GET', path: '/api/v1/reports/approvals', expect: { admin: 200 } },
   { method: 'GET', path: '/api/v1/mail-settings', expect: { admin: 200 } },
   {

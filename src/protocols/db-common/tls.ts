@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Config } from '../../config/env.js';
 
+/** The context, made on first use: a gateway nobody connects to over a database port never runs openssl. */
+export function lazyDbTls(config: Config): () => SecureContext {
+  let ctx: SecureContext | null = null;
+  return () => (ctx ??= dbTlsContext(config));
+}
+
 export function dbTlsContext(config: Config): SecureContext {
   let certFile = config.db.tlsCertFile;
   let keyFile = config.db.tlsKeyFile;

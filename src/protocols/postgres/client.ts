@@ -25,7 +25,7 @@ export const TLS_REQUIRED_TEXT =
   'Gatehouse requires TLS on this port: connect with sslmode=require (psql "host=… sslmode=require …", or PGSSLMODE=require)';
 
 /** Reads the opening packets; null when the client was refused (it has been told why). */
-export async function clientStart(sock: Socket, tls: SecureContext, tlsRequired: boolean): Promise<ClientStart | null> {
+export async function clientStart(sock: Socket, tls: () => SecureContext, tlsRequired: boolean): Promise<ClientStart | null> {
   let io = new FrameIO(sock);
   let encrypted = false;
   for (let round = 0; round < 3; round++) {
@@ -34,9 +34,15 @@ export async function clientStart(sock: Socket, tls: SecureContext, tlsRequired:
     if (code === SSL_REQUEST && !encrypted) {
       // Bytes sent before the TLS handshake are not allowed (they would bypass TLS: CVE-2021-23214).
       if (io.frames.rest().length) throw new ProtocolError('data after SSLRequest before the TLS handshake');
+      const ctx = secureContext(tls);
+      // Without a certificate (openssl missing, unreadable files) TLS is declined: the client is then told why.
+      if (!ctx) {
+        sock.write('N');
+        continue;
+      }
       io.detach();
       sock.write('S');
-      const secure = new TLSSocket(sock, { isServer: true, secureContext: tls });
+      const secure = new TLSSocket(sock, { isServer: true, secureContext: ctx });
       io = new FrameIO(secure);
       encrypted = true;
     } else if (code === GSSENC_REQUEST && !encrypted) {
@@ -60,6 +66,14 @@ export async function clientStart(sock: Socket, tls: SecureContext, tlsRequired:
     }
   }
   throw new ProtocolError('too many negotiation packets');
+}
+
+function secureContext(tls: () => SecureContext): SecureContext | null {
+  try {
+    return tls();
+  } catch {
+    return null;
+  }
 }
 
 /** Asks for a password in cleartext (safe: over TLS, or the operator allowed plain text). */

@@ -29,7 +29,8 @@ export interface CancelTarget {
 
 export interface PgState {
   s: Services;
-  tls: SecureContext;
+  /** The listener's TLS context (made on first use). */
+  tls: () => SecureContext;
   writer: StatementWriter;
   /** Gateway cancel keys ("pid:secret") -> the device and its real keys. */
   cancels: Map<string, CancelTarget>;

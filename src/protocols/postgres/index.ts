@@ -5,7 +5,7 @@
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import type { Services } from '../../services.js';
 import { StatementWriter } from '../db-common/statement-writer.js';
-import { dbTlsContext } from '../db-common/tls.js';
+import { lazyDbTls } from '../db-common/tls.js';
 import { handleClient, type PgState } from './connection.js';
 import { cancelRequest } from './wire.js';
 
@@ -22,7 +22,7 @@ const MAX_CLIENTS = 2000;
 export async function startPostgresListener(s: Services): Promise<PgListener | null> {
   const g: PgState = {
     s,
-    tls: dbTlsContext(s.config),
+    tls: lazyDbTls(s.config),
     writer: new StatementWriter(s.statements, s.log),
     cancels: new Map(),
     live: new Set(),

@@ -1,0 +1,140 @@
+// Database gateway benchmark (issue 23). Run: npm run bench -- db
+//  pgbench select-only (-S), 10 clients, 30 s, side by side against the device directly, through
+//  pgbouncer (session mode, Debian's package) and through the gateway (TLS on every client leg, the
+//  statement audit on); then with -C (a new connection per transaction), connection set-up against
+//  pgbouncer. Targets: gateway >= 1.0x pgbouncer TPS and >= 0.7x direct.
+//  BENCH_DB_SECONDS (default 30) and BENCH_DB_CONNECT_SECONDS (default 15) shorten it.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasBinary } from './lib/peers.js';
+import { freePort, waitForPort } from './lib/net.js';
+import { ALICE_PW, APP_RW_PW, startDevice, startGateway } from './lib/pgdb.js';
+
+const SECONDS = Number(process.env.BENCH_DB_SECONDS ?? 30);
+const CONNECT_SECONDS = Number(process.env.BENCH_DB_CONNECT_SECONDS ?? 15);
+
+interface Target {
+  name: string;
+  conn: string;
+  password: string;
+}
+
+/** pgbench as a child process; asynchronous, since the gateway runs in this process's event loop. */
+function pgbench(t: Target, extra: string[], seconds: number): Promise<{ tps: number; load: number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('pgbench', ['-S', '-n', '-c', '10', '-j', '2', '-T', String(seconds), ...extra, t.conn], {
+      env: { ...process.env, PGPASSWORD: t.password },
+    });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), (seconds + 120) * 1000);
+    p.on('close', () => {
+      clearTimeout(timer);
+      const m = /tps = ([\d.]+)/.exec(out);
+      if (!m) return reject(new Error(`pgbench against ${t.name} failed: ${out.slice(-2000)}`));
+      resolve({ tps: Number(m[1]), load: loadavg()[0] });
+    });
+  });
+}
+
+function startPgbouncer(devPort: number, port: number): { proc: ChildProcess; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-pgbouncer-'));
+  chmodSync(dir, 0o755);
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
+      '-subj',
+      '/CN=pgbouncer',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ]),
+    { stdio: 'ignore' },
+  );
+  writeFileSync(join(dir, 'users.txt'), `"app_rw" "${APP_RW_PW}"\n`);
+  writeFileSync(
+    join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `app = host=127.0.0.1 port=${devPort} dbname=app`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      `unix_socket_dir =`,
+      'auth_type = scram-sha-256',
+      `auth_file = ${join(dir, 'users.txt')}`,
+      'pool_mode = session',
+      'max_client_conn = 200',
+      'default_pool_size = 20',
+      'client_tls_sslmode = require',
+      `client_tls_cert_file = ${join(dir, 'cert.pem')}`,
+      `client_tls_key_file = ${join(dir, 'key.pem')}`,
+      'server_tls_sslmode = prefer',
+      'logfile =',
+      '',
+    ].join('\n'),
+  );
+  const root = process.getuid?.() === 0;
+  if (root) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    for (const f of ['', 'key.pem', 'cert.pem', 'users.txt', 'pgbouncer.ini']) chownSync(join(dir, f), uid, gid);
+  }
+  // pgbouncer refuses to run as root.
+  const cmd = root
+    ? ['runuser', '-u', 'postgres', '--', 'pgbouncer', join(dir, 'pgbouncer.ini')]
+    : ['pgbouncer', join(dir, 'pgbouncer.ini')];
+  const proc = spawn(cmd[0], cmd.slice(1), { stdio: 'ignore' });
+  return { proc, dir };
+}
+
+async function main(): Promise<void> {
+  for (const bin of ['initdb', 'pgbench', 'pgbouncer'])
+    if (!hasBinary(bin)) throw new Error(`${bin} is not installed (postgresql-contrib, pgbouncer)`);
+  const dev = await startDevice();
+  const gw = await startGateway(dev, { approval: false });
+  const bouncerPort = await freePort();
+  const bouncer = startPgbouncer(dev.port, bouncerPort);
+  try {
+    await waitForPort(bouncerPort);
+    execFileSync('pgbench', ['-i', '-q', '-s', '10', `host=127.0.0.1 port=${dev.port} user=app_rw dbname=app`], {
+      env: { ...process.env, PGPASSWORD: APP_RW_PW },
+      stdio: 'ignore',
+    });
+    const targets: Target[] = [
+      { name: 'direct', conn: `host=127.0.0.1 port=${dev.port} user=app_rw dbname=app sslmode=require`, password: APP_RW_PW },
+      { name: 'pgbouncer', conn: `host=127.0.0.1 port=${bouncerPort} user=app_rw dbname=app sslmode=require`, password: APP_RW_PW },
+      { name: 'gateway', conn: `host=127.0.0.1 port=${gw.port} user=alice@pgdb01 dbname=app sslmode=require`, password: ALICE_PW },
+    ];
+    console.log(`pgbench -S, 10 clients, ${SECONDS} s (TLS on the client leg everywhere; gateway audits every statement)`);
+    const steady = new Map<string, number>();
+    for (const t of targets) {
+      const r = await pgbench(t, [], SECONDS);
+      steady.set(t.name, r.tps);
+      console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} tps   load ${r.load.toFixed(2)}`);
+    }
+    const g = steady.get('gateway')!;
+    console.log(
+      `  gateway / pgbouncer ${(g / steady.get('pgbouncer')!).toFixed(2)}x   gateway / direct ${(g / steady.get('direct')!).toFixed(2)}x`,
+    );
+    console.log(`pgbench -S -C (a new connection per transaction), 10 clients, ${CONNECT_SECONDS} s`);
+    const connect = new Map<string, number>();
+    for (const t of targets) {
+      const r = await pgbench(t, ['-C'], CONNECT_SECONDS);
+      connect.set(t.name, r.tps);
+      console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} connections/s   load ${r.load.toFixed(2)}`);
+    }
+    console.log(`  gateway / pgbouncer ${(connect.get('gateway')! / connect.get('pgbouncer')!).toFixed(2)}x`);
+  } finally {
+    bouncer.proc.kill('SIGTERM');
+    rmSync(bouncer.dir, { recursive: true, force: true });
+    await gw.stop();
+    dev.stop();
+  }
+}
+
+await main();
