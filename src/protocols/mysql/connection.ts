@@ -18,7 +18,8 @@ import { Wire } from './wire.js';
 
 export interface MysqlState {
   s: Services;
-  tls: SecureContext;
+  /** The listener's TLS context, made on first use. */
+  tls: () => SecureContext;
   writer: StatementWriter;
   /** Open client sockets, for shutdown. */
   live: Set<Socket>;

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Services } from '../../services.js';
 import { StatementWriter } from '../db-common/statement-writer.js';
-import { dbTlsContext } from '../db-common/tls.js';
+import { lazyDbTls } from '../db-common/tls.js';
 import { handleClient, type MysqlState } from './connection.js';
 
 export interface MysqlGateway {
@@ -31,7 +31,7 @@ const PACKET_MS = 10_000;
 export async function startMysqlGateway(s: Services, o: MysqlOptions = {}): Promise<MysqlGateway | null> {
   const g: MysqlState = {
     s,
-    tls: o.tls ?? dbTlsContext(s.config),
+    tls: o.tls ? () => o.tls! : lazyTls(s),
     writer: o.writer ?? new StatementWriter(s.statements, s.log),
     live: new Set(),
     relays: new Map(),
@@ -75,5 +75,18 @@ export async function startMysqlGateway(s: Services, o: MysqlOptions = {}): Prom
       await Promise.all([closed, ...sessions]);
       await g.writer.flushed();
     },
+  };
+}
+
+/** The shared pair, made on first use; a failure is logged and that client declined (not fatal). */
+function lazyTls(s: Services): () => SecureContext {
+  const get = lazyDbTls(s.config);
+  return () => {
+    try {
+      return get();
+    } catch (err) {
+      s.log.error({ err: String(err) }, 'mysql: no TLS certificate (GATEHOUSE_DB_TLS_CERT/KEY, or openssl for a self-signed one)');
+      throw err;
+    }
   };
 }

@@ -30,7 +30,7 @@ export interface ClientLogin {
 let nextConnectionId = 1;
 
 /** Greets, switches to TLS, and reads the user's name and password. Throws ProtocolError on bad input. */
-export async function readLogin(wire: Wire, tls: SecureContext, ms: number): Promise<ClientLogin | null> {
+export async function readLogin(wire: Wire, tls: () => SecureContext, ms: number): Promise<ClientLogin | null> {
   // Printable-safe nonce bytes (no NUL: some clients cut the nonce at one).
   const nonce = Buffer.from(randomBytes(20).map((b) => b & 0x7f || 1));
   nextConnectionId = (nextConnectionId % 0x7fffffff) + 1;
@@ -50,7 +50,15 @@ export async function readLogin(wire: Wire, tls: SecureContext, ms: number): Pro
     return null;
   }
   if (!r.sslRequest) throw new ProtocolError('TLS asked for in a full handshake response');
-  await wire.startServerTls(tls, ms);
+  let context: SecureContext;
+  try {
+    context = tls();
+  } catch {
+    // No certificate could be read or made (logged by the listener): decline rather than go plain.
+    wire.endWith(errPacket(ER.UNKNOWN, 'Gatehouse cannot offer TLS right now (no certificate): tell an administrator'));
+    return null;
+  }
+  await wire.startServerTls(context, ms);
   r = parseResponse((await wire.read(ms)).payload);
   if (r.sslRequest) throw new ProtocolError('a second SSLRequest');
   if ((r.caps & ~OFFERED & ~CLIENT.SSL) !== 0) r = { ...r, caps: r.caps & (OFFERED | CLIENT.SSL) };
