@@ -30,6 +30,8 @@ export interface Relay {
 
 // Enough of each answer packet to read OK counts, ERR texts and PREPARE_OK.
 const ANSWER_HEAD = 256;
+/** Statements kept waiting for their answer's row count, at most. */
+const MAX_AWAITED = 1000;
 
 export function relay(r: RelayInput): Relay {
   const book = new StatementBook(r.showParams);
@@ -39,9 +41,7 @@ export function relay(r: RelayInput): Relay {
   let ended: string | null = null;
   // Commands sent, and how many had been sent when the device last spoke: a command the device has
   // not started to answer can be answered by the gateway (the reason a session is closed).
-  let commands = 0;
-  let spokeAt = 0;
-  let lastSeq = 0;
+  const t = { commands: 0, spokeAt: 0, lastSeq: 0 };
   let resolve!: (why: string) => void;
   const done = new Promise<string>((res) => (resolve = res));
 
@@ -61,13 +61,15 @@ export function relay(r: RelayInput): Relay {
       }
       if (p.seq !== 0) return; // the rest of a command's exchange (not a new command)
       if (!SILENT.has(p.head[0]!)) {
-        commands++;
-        lastSeq = p.seq;
+        t.commands++;
+        t.lastSeq = p.seq;
       }
       const at = Date.now();
       const s = book.command(p.head, p.length);
       if (!s) return;
-      if (p.head[0] === COM.STMT_PREPARE || p.head[0] === COM.INIT_DB) r.onStatement(s, { rowCount: null, error: null }, at);
+      // A client that pipelines without reading answers is recorded at once: the queue stays bounded.
+      if (p.head[0] === COM.STMT_PREPARE || p.head[0] === COM.INIT_DB || answers.waiting >= MAX_AWAITED)
+        r.onStatement(s, { rowCount: null, error: null }, at);
       else answers.expect((o) => r.onStatement(s, o, at));
     },
     (first) => REFUSED.has(first),
@@ -101,7 +103,7 @@ export function relay(r: RelayInput): Relay {
   };
   const fromDevice = (c: Buffer) => {
     bytesOut += c.length;
-    spokeAt = commands;
+    t.spokeAt = t.commands;
     toClient(deviceTap.feed(c));
   };
   for (const [sock, on, who] of [

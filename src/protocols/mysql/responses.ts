@@ -28,6 +28,11 @@ export class ResponseTracker {
     this.queue.push({ done });
   }
 
+  /** How many commands await their answer. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   /** Commands still waiting (a connection that ends leaves them without an outcome). */
   drain(): ((o: Outcome) => void)[] {
     const q = this.queue.map((e) => e.done);
