@@ -14,6 +14,7 @@ import { startSshProxy } from './protocols/ssh/index.js';
 import { startHttpProxy } from './protocols/http/index.js';
 import { startRdpGateway } from './protocols/rdp/index.js';
 import { startPostgresListener } from './protocols/postgres/index.js';
+import { startMysqlGateway } from './protocols/mysql/index.js';
 import { startNotify } from './notify/index.js';
 import { RUNTIME_FLAGS, semiSpaceMb } from './runtime.js';
 import { canFork, isWorker, runPrimary, runWorker } from './workers.js';
@@ -29,12 +30,13 @@ export interface Running {
   rdpPort?: number;
   /** The PostgreSQL listener's port, when it runs. */
   postgresPort?: number;
+  mysqlPort?: number;
   smtpInPort?: number;
   stop(): Promise<void>;
 }
 
 /** The config keys of listener ports; a port configured as 0 (any free port) is replaced by the real one. */
-export type PortKey = 'webPort' | 'sshPort' | 'httpProxyPort' | 'rdpPort' | 'postgresPort' | 'smtpInPort';
+export type PortKey = 'webPort' | 'sshPort' | 'httpProxyPort' | 'rdpPort' | 'postgresPort' | 'mysqlPort' | 'smtpInPort';
 
 /** One open listener: its port, and how to close it. */
 export interface Opened {
@@ -89,6 +91,7 @@ export const LISTENERS: ListenerSpec[] = [
   { name: 'http', port: 'httpProxyPort', start: startHttpProxy },
   { name: 'rdp', port: 'rdpPort', start: startRdpGateway },
   { name: 'postgres', port: 'postgresPort', start: startPostgresListener },
+  { name: 'mysql', port: 'mysqlPort', start: (s) => startMysqlGateway(s) },
   {
     name: 'smtp-in',
     port: 'smtpInPort',
@@ -138,7 +141,7 @@ export function resolvePorts(config: Config, ports: Partial<Record<PortKey, numb
     config.webPort = ports.webPort;
     if (/:0$/.test(config.publicUrl)) config.publicUrl = config.publicUrl.replace(/:0$/, `:${ports.webPort}`);
   }
-  for (const k of ['sshPort', 'rdpPort', 'httpProxyPort', 'postgresPort'] as const) if (config[k] === 0 && ports[k]) config[k] = ports[k];
+  for (const k of ['sshPort', 'rdpPort', 'httpProxyPort', 'postgresPort', 'mysqlPort'] as const) if (config[k] === 0 && ports[k]) config[k] = ports[k];
 }
 
 /** First run: the admin is made only once every listener is up, so a failed start keeps the one-time password unspent. */
@@ -196,6 +199,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, role: Backgrou
     httpProxyPort: ports.httpProxyPort,
     rdpPort: ports.rdpPort,
     postgresPort: ports.postgresPort,
+    mysqlPort: ports.mysqlPort,
     smtpInPort: ports.smtpInPort,
     async stop() {
       await background.stop();
