@@ -123,6 +123,8 @@ async function pass(sslmode: string, devPort: number, bouncerPort: number, gwPor
   console.log(`  ${ratio(steady, 'gateway', 'pgbouncer')}${ratio(steady, 'gateway', 'direct')}`);
   if (CONNECT_SECONDS <= 0) return;
   console.log(`pgbench -S -C (a new connection per transaction), 10 clients, ${CONNECT_SECONDS} s, sslmode=${sslmode}`);
+  console.log('  (pgbouncer hands each client a pooled, already logged-in server connection; the gateway, like direct,');
+  console.log('   starts a new device session per client: TLS + SCRAM to the device and a backend fork each time)');
   const connect = new Map<string, number>();
   for (const t of targets) {
     const r = await pgbench(t, ['-C'], CONNECT_SECONDS);
