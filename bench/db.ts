@@ -3,10 +3,13 @@
 //  pgbouncer (session mode, Debian's package) and through the gateway (TLS on every client leg, the
 //  statement audit on); then with -C (a new connection per transaction), connection set-up against
 //  pgbouncer. Targets: gateway >= 1.0x pgbouncer TPS and >= 0.7x direct.
-//  BENCH_DB_SECONDS (default 30) and BENCH_DB_CONNECT_SECONDS (default 15) shorten it.
+//  Like for like: every pass runs all targets with the same client sslmode (require, then disable), and
+//  both middlemen reach the device over TLS (pgbouncer server_tls_sslmode=prefer, the gateway's default).
+//  BENCH_DB_SECONDS (default 30) and BENCH_DB_CONNECT_SECONDS (default 15) shorten it; BENCH_DB_ONLY
+//  (e.g. gateway) runs only the named targets; BENCH_DB_MODES (default require,disable) picks the passes.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasBinary } from './lib/peers.js';
 import { freePort, waitForPort } from './lib/net.js';
@@ -14,6 +17,8 @@ import { ALICE_PW, APP_RW_PW, startDevice, startGateway } from './lib/pgdb.js';
 
 const SECONDS = Number(process.env.BENCH_DB_SECONDS ?? 30);
 const CONNECT_SECONDS = Number(process.env.BENCH_DB_CONNECT_SECONDS ?? 15);
+const ONLY = (process.env.BENCH_DB_ONLY ?? '').split(',').filter(Boolean);
+const MODES = (process.env.BENCH_DB_MODES ?? 'require,disable').split(',').filter(Boolean);
 
 interface Target {
   name: string;
@@ -70,7 +75,8 @@ function startPgbouncer(devPort: number, port: number): { proc: ChildProcess; di
       'pool_mode = session',
       'max_client_conn = 200',
       'default_pool_size = 20',
-      'client_tls_sslmode = require',
+      // allow: TLS for clients asking for it (sslmode=require), plain for sslmode=disable.
+      'client_tls_sslmode = allow',
       `client_tls_cert_file = ${join(dir, 'cert.pem')}`,
       `client_tls_key_file = ${join(dir, 'key.pem')}`,
       'server_tls_sslmode = prefer',
@@ -92,11 +98,53 @@ function startPgbouncer(devPort: number, port: number): { proc: ChildProcess; di
   return { proc, dir };
 }
 
+function ratio(m: Map<string, number>, a: string, b: string): string {
+  return m.has(a) && m.has(b) ? `${a} / ${b} ${(m.get(a)! / m.get(b)!).toFixed(2)}x   ` : '';
+}
+
+/** One pass: every target with the same client sslmode, steady state then -C. */
+async function pass(sslmode: string, devPort: number, bouncerPort: number, gwPort: number): Promise<void> {
+  const all: Target[] = [
+    { name: 'direct', conn: `host=127.0.0.1 port=${devPort} user=app_rw dbname=app sslmode=${sslmode}`, password: APP_RW_PW },
+    { name: 'pgbouncer', conn: `host=127.0.0.1 port=${bouncerPort} user=app_rw dbname=app sslmode=${sslmode}`, password: APP_RW_PW },
+    { name: 'gateway', conn: `host=127.0.0.1 port=${gwPort} user=alice@pgdb01 dbname=app sslmode=${sslmode}`, password: ALICE_PW },
+  ];
+  const targets = all.filter((t) => !ONLY.length || ONLY.includes(t.name));
+  const leg = sslmode === 'disable' ? 'plain client leg' : 'TLS client leg';
+  console.log(
+    `pgbench -S, 10 clients, ${SECONDS} s, sslmode=${sslmode} (${leg} everywhere; device leg TLS; gateway audits every statement)`,
+  );
+  const steady = new Map<string, number>();
+  for (const t of targets) {
+    const r = await pgbench(t, [], SECONDS);
+    steady.set(t.name, r.tps);
+    console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} tps   load ${r.load.toFixed(2)}`);
+  }
+  console.log(`  ${ratio(steady, 'gateway', 'pgbouncer')}${ratio(steady, 'gateway', 'direct')}`);
+  if (CONNECT_SECONDS <= 0) return;
+  console.log(`pgbench -S -C (a new connection per transaction), 10 clients, ${CONNECT_SECONDS} s, sslmode=${sslmode}`);
+  console.log('  (pgbouncer hands each client a pooled, already logged-in server connection; the gateway, like direct,');
+  console.log('   starts a new device session per client: TLS + SCRAM to the device and a backend fork each time)');
+  const connect = new Map<string, number>();
+  for (const t of targets) {
+    const r = await pgbench(t, ['-C'], CONNECT_SECONDS);
+    connect.set(t.name, r.tps);
+    console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} connections/s   load ${r.load.toFixed(2)}`);
+  }
+  console.log(`  ${ratio(connect, 'gateway', 'pgbouncer')}`);
+}
+
 async function main(): Promise<void> {
+  console.log(
+    `load at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, ${cpus().length} cores`,
+  );
   for (const bin of ['initdb', 'pgbench', 'pgbouncer'])
     if (!hasBinary(bin)) throw new Error(`${bin} is not installed (postgresql-contrib, pgbouncer)`);
   const dev = await startDevice();
-  const gw = await startGateway(dev, { approval: false });
+  // TLS not required, so the plain pass can run; clients asking for TLS still get it.
+  const gw = await startGateway(dev, { approval: false, env: { GATEHOUSE_DB_TLS_REQUIRED: 'false' } });
   const bouncerPort = await freePort();
   const bouncer = startPgbouncer(dev.port, bouncerPort);
   try {
@@ -105,30 +153,7 @@ async function main(): Promise<void> {
       env: { ...process.env, PGPASSWORD: APP_RW_PW },
       stdio: 'ignore',
     });
-    const targets: Target[] = [
-      { name: 'direct', conn: `host=127.0.0.1 port=${dev.port} user=app_rw dbname=app sslmode=require`, password: APP_RW_PW },
-      { name: 'pgbouncer', conn: `host=127.0.0.1 port=${bouncerPort} user=app_rw dbname=app sslmode=require`, password: APP_RW_PW },
-      { name: 'gateway', conn: `host=127.0.0.1 port=${gw.port} user=alice@pgdb01 dbname=app sslmode=require`, password: ALICE_PW },
-    ];
-    console.log(`pgbench -S, 10 clients, ${SECONDS} s (TLS on the client leg everywhere; gateway audits every statement)`);
-    const steady = new Map<string, number>();
-    for (const t of targets) {
-      const r = await pgbench(t, [], SECONDS);
-      steady.set(t.name, r.tps);
-      console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} tps   load ${r.load.toFixed(2)}`);
-    }
-    const g = steady.get('gateway')!;
-    console.log(
-      `  gateway / pgbouncer ${(g / steady.get('pgbouncer')!).toFixed(2)}x   gateway / direct ${(g / steady.get('direct')!).toFixed(2)}x`,
-    );
-    console.log(`pgbench -S -C (a new connection per transaction), 10 clients, ${CONNECT_SECONDS} s`);
-    const connect = new Map<string, number>();
-    for (const t of targets) {
-      const r = await pgbench(t, ['-C'], CONNECT_SECONDS);
-      connect.set(t.name, r.tps);
-      console.log(`  ${t.name.padEnd(10)} ${r.tps.toFixed(0).padStart(8)} connections/s   load ${r.load.toFixed(2)}`);
-    }
-    console.log(`  gateway / pgbouncer ${(connect.get('gateway')! / connect.get('pgbouncer')!).toFixed(2)}x`);
+    for (const mode of MODES) await pass(mode, dev.port, bouncerPort, gw.port);
   } finally {
     bouncer.proc.kill('SIGTERM');
     rmSync(bouncer.dir, { recursive: true, force: true });

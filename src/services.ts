@@ -3,6 +3,7 @@
 import type { Config } from './config/env.js';
 import type { Logger } from './log.js';
 import { argon2Hasher } from './crypto/argon2.js';
+import { cachingHasher } from './crypto/verified-cache.js';
 import { sshKeyTools } from './crypto/sshkeys.js';
 import { directoryParts } from './directory/index.js';
 import { buildServices, type OpenOptions, type Services } from './services-core.js';
@@ -10,5 +11,5 @@ import { buildServices, type OpenOptions, type Services } from './services-core.
 export { ensureAdmin, nodeId, SYSTEM_ACTOR, vaultKey, type Services } from './services-core.js';
 
 export async function openServices(config: Config, log: Logger, opts: OpenOptions = {}): Promise<Services> {
-  return buildServices(config, log, { hasher: argon2Hasher, keys: sshKeyTools, directory: directoryParts }, opts);
+  return buildServices(config, log, { hasher: cachingHasher(argon2Hasher), keys: sshKeyTools, directory: directoryParts }, opts);
 }

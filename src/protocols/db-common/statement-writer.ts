@@ -40,12 +40,19 @@ export class StatementWriter {
       if (this.dropped++ % 1000 === 0) this.log.warn({ dropped: this.dropped }, 'statement audit queue full: statements dropped');
       return;
     }
-    this.queue.push({
-      ...r,
-      statement: capText(r.statement, STATEMENT_MAX_CHARS),
-      parameters: r.parameters === null ? null : capText(r.parameters, PARAMETERS_MAX_CHARS),
-      error: r.error === null ? null : capText(r.error, STATEMENT_ERROR_MAX_CHARS - 30),
-    });
+    const long =
+      r.statement.length > STATEMENT_MAX_CHARS ||
+      (r.parameters?.length ?? 0) > PARAMETERS_MAX_CHARS ||
+      (r.error?.length ?? 0) > STATEMENT_ERROR_MAX_CHARS - 30;
+    // Most records need no cap: kept as given (callers hand over a fresh object) instead of copied.
+    if (!long) this.queue.push(r);
+    else
+      this.queue.push({
+        ...r,
+        statement: capText(r.statement, STATEMENT_MAX_CHARS),
+        parameters: r.parameters === null ? null : capText(r.parameters, PARAMETERS_MAX_CHARS),
+        error: r.error === null ? null : capText(r.error, STATEMENT_ERROR_MAX_CHARS - 30),
+      });
     if (this.queue.length >= BATCH) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), FLUSH_MS);
   }

@@ -1,6 +1,7 @@
 // Finds message boundaries in a relayed PostgreSQL stream without holding it: bytes pass through as
 // they come; only the messages the audit wants are copied, each up to a cap. A length below 4 is a
-// protocol violation; a huge announced length is only skipped over, never buffered.
+// protocol violation; a huge announced length is only skipped over, never buffered. A body wholly inside
+// one chunk is handed over as a view of it (onMessage must not keep it); only split bodies are copied.
 import { ProtocolError } from './wire.js';
 
 /** Most of a message body the audit keeps; the rest is skipped. */
@@ -39,6 +40,15 @@ export class MessageScanner {
         continue;
       }
       const n = Math.min(this.remaining, chunk.length - off);
+      if (this.parts && this.parts.length === 0 && n === this.remaining && n <= AUDIT_BODY_CAP) {
+        // The whole body is in this chunk: the audit reads it before returning, so no copy is needed.
+        this.remaining = 0;
+        this.parts = null;
+        this.headFill = 0;
+        this.onMessage(this.type, chunk.subarray(off, off + n), this.announced);
+        off += n;
+        continue;
+      }
       if (this.parts && this.kept < AUDIT_BODY_CAP) {
         const take = Math.min(n, AUDIT_BODY_CAP - this.kept);
         this.parts.push(Buffer.from(chunk.subarray(off, off + take)));

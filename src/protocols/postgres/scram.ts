@@ -1,6 +1,28 @@
 // Client side of the password methods PostgreSQL asks for: SCRAM-SHA-256 (RFC 5802/7677, without
 // channel binding) and md5. The server's final signature is checked: a fake device learns nothing usable.
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const pbkdf2Async = promisify(pbkdf2);
+
+// SaltedPassword for a (password, salt, iterations) the device sent before: a device's role keeps its
+// salt, so each new session would redo the same thousands of rounds (off the event loop, in the pool). Keyed
+// by an HMAC under a per-process secret; at most a minute old, bounded, memory only.
+const SALTED_TTL_MS = 60_000;
+const SALTED_MAX = 1000;
+const saltedSecret = randomBytes(32);
+const saltedCache = new Map<string, { salted: Buffer; until: number }>();
+
+async function saltedPassword(password: string, salt: string, iterations: number): Promise<Buffer> {
+  const key = createHmac('sha256', saltedSecret).update(`${iterations}\0${salt}\0`).update(password).digest('base64');
+  const hit = saltedCache.get(key);
+  if (hit && hit.until > Date.now()) return hit.salted;
+  saltedCache.delete(key);
+  const salted = await pbkdf2Async(password.normalize('NFKC'), Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+  if (saltedCache.size >= SALTED_MAX) saltedCache.delete(saltedCache.keys().next().value as string);
+  saltedCache.set(key, { salted, until: Date.now() + SALTED_TTL_MS });
+  return salted;
+}
 
 const hmac = (key: Buffer, data: string | Buffer) => createHmac('sha256', key).update(data).digest();
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();
@@ -31,14 +53,14 @@ export class ScramClient {
   }
 
   /** The client-final message for the server-first one. */
-  final(serverFirst: string): Buffer {
+  async final(serverFirst: string): Promise<Buffer> {
     const attrs = parseAttrs(serverFirst);
     const r = attrs.get('r');
     const s = attrs.get('s');
     const i = Number(attrs.get('i'));
     if (!r || !s || !r.startsWith(this.nonce) || !Number.isInteger(i) || i < 1 || i > 1_000_000)
       throw new Error('the device sent an invalid SCRAM challenge');
-    const salted = pbkdf2Sync(this.password.normalize('NFKC'), Buffer.from(s, 'base64'), i, 32, 'sha256');
+    const salted = await saltedPassword(this.password, s, i);
     const clientKey = hmac(salted, 'Client Key');
     const storedKey = sha256(clientKey);
     const withoutProof = `c=biws,r=${r}`;

@@ -112,7 +112,7 @@ async function authenticate(io: FrameIO, t: UpstreamTarget): Promise<void> {
       if (!mechs.includes('SCRAM-SHA-256')) throw new UpstreamError(`the device offers no supported SASL method (${mechs.join(' ')})`);
       scram = new ScramClient(t.password);
       io.sock.write(saslInitial('SCRAM-SHA-256', scram.first()));
-    } else if (code === 11 && scram) io.sock.write(saslResponse(scram.final(m.body.subarray(4).toString('utf8'))));
+    } else if (code === 11 && scram) io.sock.write(saslResponse(await scram.final(m.body.subarray(4).toString('utf8'))));
     else if (code === 12 && scram) scram.verify(m.body.subarray(4).toString('utf8'));
     else throw new UpstreamError(`the device asks for an unsupported login method (${code})`);
   }
