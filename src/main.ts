@@ -141,7 +141,8 @@ export function resolvePorts(config: Config, ports: Partial<Record<PortKey, numb
     config.webPort = ports.webPort;
     if (/:0$/.test(config.publicUrl)) config.publicUrl = config.publicUrl.replace(/:0$/, `:${ports.webPort}`);
   }
-  for (const k of ['sshPort', 'rdpPort', 'httpProxyPort', 'postgresPort', 'mysqlPort'] as const) if (config[k] === 0 && ports[k]) config[k] = ports[k];
+  for (const k of ['sshPort', 'rdpPort', 'httpProxyPort', 'postgresPort', 'mysqlPort'] as const)
+    if (config[k] === 0 && ports[k]) config[k] = ports[k];
 }
 
 /** First run: the admin is made only once every listener is up, so a failed start keeps the one-time password unspent. */

@@ -4,6 +4,7 @@ import type { Generated } from 'kysely';
 import type { OutboxStatus } from '../core/ports/mail.js';
 import type { AuthTables } from './auth-tables.js';
 import type { ChatTables } from './chat-tables.js';
+import type { DbTables } from './db-tables.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -171,6 +172,8 @@ export interface SessionsTable {
   bytes_out: number;
   recording: Generated<string | null>;
   recording_deleted_at: Generated<number | null>;
+  /** The worker process holding the session (migration 021). */
+  worker_pid: Generated<number | null>;
 }
 export interface NodesTable {
   id: string;
@@ -337,7 +340,7 @@ export interface MailTables {
   mail_settings: MailSettingsTable;
 }
 
-export interface Database extends MailTables, AuthTables, ChatTables {
+export interface Database extends MailTables, AuthTables, ChatTables, DbTables {
   users: UsersTable;
   user_keys: UserKeysTable;
   user_groups: UserGroupsTable;
@@ -401,38 +404,4 @@ export interface WebhookDeliveriesTable {
 export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
-}
-
-// Database sessions (migration 020): every statement seen on a PostgreSQL or MySQL session.
-export interface DbStatementsTable {
-  id: Generated<number>;
-  session_id: number;
-  at: number;
-  username: string;
-  device: string;
-  account: string;
-  protocol: string;
-  kind: string;
-  statement: string;
-  parameters: string | null;
-  row_count: number | null;
-  error: string | null;
-}
-export interface Database {
-  db_statements: DbStatementsTable;
-}
-
-// Workers (migration 021): the login's second-factor tickets, and the worker process holding a session.
-export interface LoginTicketsTable {
-  ticket_hash: string;
-  user_id: number;
-  client_addr: string;
-  expires_at: number;
-  tries: number;
-}
-export interface SessionsTable {
-  worker_pid: Generated<number | null>;
-}
-export interface Database {
-  login_tickets: LoginTicketsTable;
 }
