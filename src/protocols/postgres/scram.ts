@@ -13,6 +13,9 @@ const SALTED_MAX = 1000;
 const saltedSecret = randomBytes(32);
 const saltedCache = new Map<string, { salted: Buffer; until: number }>();
 
+/** Key derivations a device may ask for (PostgreSQL's default is 4096). */
+export const MAX_ITERATIONS = 100_000;
+
 async function saltedPassword(password: string, salt: string, iterations: number): Promise<Buffer> {
   const key = createHmac('sha256', saltedSecret).update(`${iterations}\0${salt}\0`).update(password).digest('base64');
   const hit = saltedCache.get(key);
@@ -58,8 +61,10 @@ export class ScramClient {
     const r = attrs.get('r');
     const s = attrs.get('s');
     const i = Number(attrs.get('i'));
-    if (!r || !s || !r.startsWith(this.nonce) || !Number.isInteger(i) || i < 1 || i > 1_000_000)
+    if (!r || !s || !r.startsWith(this.nonce) || !Number.isInteger(i) || i < 1 || s.length > 256)
       throw new Error('the device sent an invalid SCRAM challenge');
+    // PostgreSQL's default is 4096; a device asking for more than MAX_ITERATIONS costs the gateway's thread pool.
+    if (i > MAX_ITERATIONS) throw new Error(`the device asks for ${i} SCRAM iterations; Gatehouse accepts at most ${MAX_ITERATIONS}`);
     const salted = await saltedPassword(this.password, s, i);
     const clientKey = hmac(salted, 'Client Key');
     const storedKey = sha256(clientKey);
