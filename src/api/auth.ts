@@ -45,6 +45,8 @@ export function deny(reply: FastifyReply, status: 401 | 403, code: string, messa
 export function installAuth(app: FastifyInstance, s: Services, store: ApiStore): void {
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (req, reply) => {
+    // What a caller changed through one worker or node, the next call sees through any other.
+    if (await s.policy.fresh()) s.params.invalidate();
     const rule: Rule = req.routeOptions.config?.allow ?? 'admin';
     const caller = await authenticate(s, store, req);
     req.caller = caller;

@@ -44,6 +44,18 @@ export class PolicyCache {
     return this.loading;
   }
 
+  /**
+   * Read-your-writes across processes: drops the snapshot when the database's policy version moved on
+   * (a write by another worker or node whose event has not arrived yet). One small query; true if dropped.
+   */
+  async fresh(): Promise<boolean> {
+    const held = this.snapshot;
+    if (!held) return false;
+    if ((await this.store.policyVersion()) === held.version) return false;
+    if (this.snapshot === held) this.invalidate();
+    return true;
+  }
+
   /** The snapshot if it is loaded and fresh; never waits. */
   peek(): PolicySnapshot | null {
     return this.snapshot;
