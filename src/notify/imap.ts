@@ -87,8 +87,15 @@ export class ImapPoller {
     if (c) await c.logout().catch(() => c.close());
   }
 
-  /** One pass over the mailbox. Exposed for tests. */
+  /** Who holds the poller lease: this process (workers of a node share the node id). */
+  private get me(): string {
+    return `${this.s.nodeId}:${process.pid}`.slice(0, 80);
+  }
+
+  /** One pass over the mailbox, when this process holds the poller lease. Exposed for tests. */
   async pass(): Promise<void> {
+    // Several pollers of one mailbox would read each message twice; the second would look like a replay.
+    if (!(await this.s.mail.takeImapLease(this.me, Date.now(), Math.max(30_000, 3 * this.cfg.pollMs)))) return;
     const c = await this.connect();
     const lock = await c.getMailboxLock(this.cfg.mailbox);
     try {
@@ -137,5 +144,6 @@ export class ImapPoller {
       }
     }
     await this.disconnect();
+    await this.s.mail.releaseImapLease(this.me).catch(() => {});
   }
 }

@@ -84,6 +84,9 @@ class KyselyMailTx implements MailTx {
   }
 }
 
+/** mail_state key of the IMAP poller's lease: '<owner> <until ms>', or '' when free. */
+const IMAP_LEASE = 'imap_lease';
+
 export class KyselyMailStore extends KyselyMailTx implements MailStore {
   // ---- outbox
 
@@ -283,6 +286,29 @@ export class KyselyMailStore extends KyselyMailTx implements MailStore {
       .where('at', '<', now - staleMs)
       .executeTakeFirst();
     return Number(retake.numUpdatedRows) === 1;
+  }
+
+  async takeImapLease(owner: string, now: number, ms: number): Promise<boolean> {
+    await this.db
+      .insertInto('mail_state')
+      .values({ key: IMAP_LEASE, value: '' })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const cur = (await this.db.selectFrom('mail_state').select('value').where('key', '=', IMAP_LEASE).executeTakeFirst())?.value ?? '';
+    const [holder, until] = cur.split(' ');
+    if (holder && holder !== owner && Number(until) > now) return false;
+    // Compare-and-set on the value read: of two takers of a lapsed lease, one wins.
+    const r = await this.db
+      .updateTable('mail_state')
+      .set({ value: `${owner} ${now + ms}` })
+      .where('key', '=', IMAP_LEASE)
+      .where('value', '=', cur)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async releaseImapLease(owner: string): Promise<void> {
+    await this.db.updateTable('mail_state').set({ value: '' }).where('key', '=', IMAP_LEASE).where('value', 'like', `${owner} %`).execute();
   }
 
   async setInboundOutcome(messageId: string, outcome: string): Promise<void> {

@@ -105,6 +105,9 @@ export interface MailStore extends MailTx {
   // inbound replies
   /** Claims a Message-ID for processing; a claim left `processing` longer than `staleMs` may be taken again. */
   claimInbound(messageId: string, now: number, staleMs: number): Promise<boolean>;
+  /** One IMAP poller at a time over every worker and node: takes or renews the lease when free, lapsed or ours. */
+  takeImapLease(owner: string, now: number, ms: number): Promise<boolean>;
+  releaseImapLease(owner: string): Promise<void>;
   setInboundOutcome(messageId: string, outcome: string): Promise<void>;
   releaseInbound(messageId: string): Promise<void>;
   replySecretOf(requestId: number): Promise<string | undefined>;
