@@ -22,6 +22,7 @@ export const CONSOLE_PATHS = [
   // /sso/ssh/<code>: the link the SSH prompt prints (the SSO login routes live under /api/v1/sso).
   'sso',
   'webhooks',
+  'chat',
 ] as const;
 
 /** Call after @fastify/static is registered on web/dist (it gives reply.sendFile). */
