@@ -207,6 +207,17 @@ describe('CLI walkthrough (README) on SQLite', () => {
     const bad = await run(['device', 'set', 'graf', '--http-tls', 'bogus']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--http-tls must be/);
+    // TLS to database devices: a mode or a certificate pin, checked when given.
+    const pg = await run(['device', 'add', 'pgdb01', '--host', '127.0.0.1', '--protocols', 'postgres,mysql', '--postgres-tls', 'require']);
+    assert.equal(pg.code, 0, pg.stderr);
+    assert.equal((await run(['device', 'set', 'pgdb01', '--mysql-tls', `sha256:${'ab'.repeat(32)}`])).code, 0);
+    const opts = new Database(join(env.GATEHOUSE_DATA_DIR, 'gatehouse.db'));
+    const pgRow = opts.prepare("select options from devices where name = 'pgdb01'").get() as { options: string };
+    opts.close();
+    assert.deepEqual(JSON.parse(pgRow.options), { postgresTls: 'require', mysqlTls: `sha256:${'ab'.repeat(32)}` });
+    const typo = await run(['device', 'set', 'pgdb01', '--postgres-tls', 'sha256:nope']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /--postgres-tls must be prefer, require, off or sha256/);
   });
 
   test('secrets never appear in CLI output or the audit log', async () => {

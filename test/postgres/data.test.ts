@@ -129,6 +129,11 @@ describe('postgres through the gateway: the device certificate can be pinned', {
     const bad = await psql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select 1']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /certificate other than the pinned one/);
+    // A mistyped pin refuses the device; it never falls back to a weaker check.
+    await gw.s.admin.setDevice(ADMIN, 'pgdb01', { options: { postgresTls: 'sha256:not-a-fingerprint' } });
+    const typo = await psql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select 1']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /postgresTls option is not prefer, require, off or sha256/);
     await dev.sql('alter system set ssl = off');
     await dev.sql('select pg_reload_conf()');
     await gw.s.admin.setDevice(ADMIN, 'pgdb01', { options: { postgresTls: 'require' } });

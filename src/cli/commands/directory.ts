@@ -42,10 +42,24 @@ const httpOpts = (c: Command) =>
   c
     .option('--http-scheme <scheme>', 'HTTP apps: http or https to the device')
     .option('--http-tls <mode>', 'HTTP apps over https: verify, off, or sha256:<certificate fingerprint>')
-    .option('--http-auth <mode>', 'HTTP apps: inject the account password as basic auth, header:<Name>, or none');
-type HttpFlags = { httpScheme?: string; httpTls?: string; httpAuth?: string };
+    .option('--http-auth <mode>', 'HTTP apps: inject the account password as basic auth, header:<Name>, or none')
+    .option('--postgres-tls <mode>', 'TLS to the PostgreSQL device: prefer, require, off, or sha256:<certificate fingerprint>')
+    .option('--mysql-tls <mode>', 'TLS to the MySQL device: prefer, require, off, or sha256:<certificate fingerprint>');
+type HttpFlags = { httpScheme?: string; httpTls?: string; httpAuth?: string; postgresTls?: string; mysqlTls?: string };
+const DB_TLS = /^(prefer|require|off|sha256:[0-9a-f:]{64,95})$/i;
 const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Record<string, unknown> | undefined => {
-  if (o.httpScheme === undefined && o.httpTls === undefined && o.httpAuth === undefined) return undefined;
+  const db: Record<string, unknown> = {};
+  for (const [flag, key] of [
+    ['--postgres-tls', 'postgresTls'],
+    ['--mysql-tls', 'mysqlTls'],
+  ] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (!DB_TLS.test(v)) throw new GatehouseError('invalid', `${flag} must be prefer, require, off or sha256:<hex fingerprint>`);
+    db[key] = v.toLowerCase();
+  }
+  if (o.httpScheme === undefined && o.httpTls === undefined && o.httpAuth === undefined)
+    return Object.keys(db).length ? { ...current, ...db } : undefined;
   if (o.httpScheme !== undefined && !['http', 'https'].includes(o.httpScheme))
     throw new GatehouseError('invalid', '--http-scheme must be http or https');
   if (o.httpTls !== undefined && !/^(verify|off|sha256:[0-9a-f:]{64,95})$/i.test(o.httpTls))
@@ -56,7 +70,7 @@ const httpOptions = (o: HttpFlags, current: Record<string, unknown> = {}): Recor
   if (o.httpScheme !== undefined) http.scheme = o.httpScheme;
   if (o.httpTls !== undefined) http.tls = o.httpTls;
   if (o.httpAuth !== undefined) http.auth = o.httpAuth;
-  return { ...current, http };
+  return { ...current, ...db, http };
 };
 
 function deviceAdd(device: Command): void {

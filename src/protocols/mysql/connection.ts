@@ -231,5 +231,9 @@ async function audit(s: Services, user: { id: number; username: string }, action
 async function deviceTls(s: Services, device: string): Promise<UpstreamTls> {
   const raw = await s.deviceOptions.byName(device);
   const v = raw ? (JSON.parse(raw) as { mysqlTls?: unknown }).mysqlTls : undefined;
-  return typeof v === 'string' && /^(prefer|require|off|sha256:[0-9a-fA-F:]{64,95})$/.test(v) ? (v as UpstreamTls) : 'prefer';
+  if (v === undefined) return 'prefer';
+  // A mistyped mode or pin refuses the device rather than falling back to a weaker check.
+  if (typeof v !== 'string' || !/^(prefer|require|off|sha256:[0-9a-fA-F:]{64,95})$/.test(v))
+    throw new UpstreamError(`the device's mysqlTls option is not prefer, require, off or sha256:<fingerprint>`);
+  return v as UpstreamTls;
 }

@@ -207,7 +207,11 @@ async function startRelay(g: PgState, io: FrameIO, up: UpstreamReady, e: Ends): 
 async function deviceTls(s: Services, device: string): Promise<UpstreamTls> {
   const raw = await s.deviceOptions.byName(device);
   const v = raw ? (JSON.parse(raw) as { postgresTls?: unknown }).postgresTls : undefined;
-  return typeof v === 'string' && /^(prefer|require|off|sha256:[0-9a-fA-F:]{64,95})$/.test(v) ? (v as UpstreamTls) : 'prefer';
+  if (v === undefined) return 'prefer';
+  // A mistyped mode or pin refuses the device rather than falling back to a weaker check.
+  if (typeof v !== 'string' || !/^(prefer|require|off|sha256:[0-9a-fA-F:]{64,95})$/.test(v))
+    throw new UpstreamError(`the device's postgresTls option is not prefer, require, off or sha256:<fingerprint>`);
+  return v as UpstreamTls;
 }
 
 async function auditLogin(s: Services, raw: string, user: User | null, action: string, addr: string): Promise<void> {
