@@ -3,6 +3,7 @@
 // with the vaulted account, every statement audited. Split by job: packets.ts and wire.ts (framing),
 // handshake.ts, login.ts and auth.ts (the user), gate.ts (access), upstream.ts (the device), relay.ts,
 // tap.ts, statements.ts and responses.ts (the audit), connection.ts (one client).
+import { listenOrStayOff } from '../listen.js';
 import { createServer, type Server } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Services } from '../../services.js';
@@ -40,27 +41,12 @@ export async function startMysqlGateway(s: Services, o: MysqlOptions = {}): Prom
     packetMs: PACKET_MS,
   };
   const server: Server = createServer((sock) => handleClient(g, sock));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(s.config.mysqlPort, s.config.bind, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    // A busy or forbidden port must not take the other listeners down: MySQL stays off, loudly.
-    const code = (err as { code?: string }).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    s.log.error(
-      { mysql: `${s.config.bind}:${s.config.mysqlPort}`, err: String(err) },
-      'mysql gateway could not listen (port busy or not allowed): MySQL is off; set GATEHOUSE_MYSQL_PORT to a free port',
-    );
-    return null;
-  }
-  server.on('error', (err) => s.log.warn({ err: String(err) }, 'mysql listener error'));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : s.config.mysqlPort;
+  const port = await listenOrStayOff(s, server, {
+    name: 'mysql',
+    port: s.config.mysqlPort,
+    refused: 'mysql gateway could not listen (port busy or not allowed): MySQL is off; set GATEHOUSE_MYSQL_PORT to a free port',
+  });
+  if (port === null) return null;
   // Port 0 (any free one): from now on the config says where MySQL clients connect.
   if (s.config.mysqlPort === 0) s.config.mysqlPort = port;
   s.log.info({ mysql: `${s.config.bind}:${port}` }, 'mysql gateway listening');

@@ -2,6 +2,7 @@
 // user name (alice@pgdb01, alice@app_rw@pgdb01), wait for approval, and every statement is audited.
 // Split by job: client.ts (handshake), login.ts, wait.ts (the gate's face), upstream.ts (the device
 // login), relay.ts with scanner.ts and audit.ts, wire.ts (messages).
+import { listenOrStayOff } from '../listen.js';
 import { connect as tcpConnect, createServer, type Server } from 'node:net';
 import type { Services } from '../../services.js';
 import { StatementWriter } from '../db-common/statement-writer.js';
@@ -39,27 +40,13 @@ export async function startPostgresListener(s: Services): Promise<PgListener | n
     if (g.live.size >= MAX_CLIENTS) return void sock.destroy();
     void handleClient(g, sock);
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(s.config.postgresPort, s.config.bind, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    // A busy port must not take the console and the other listeners down: PostgreSQL stays off, loudly.
-    const code = (err as { code?: string }).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    s.log.error(
-      { postgres: `${s.config.bind}:${s.config.postgresPort}`, err: String(err) },
+  const port = await listenOrStayOff(s, server, {
+    name: 'postgres',
+    port: s.config.postgresPort,
+    refused:
       'postgres listener could not listen (port busy or not allowed): PostgreSQL access is off; set GATEHOUSE_POSTGRES_PORT to a free port',
-    );
-    return null;
-  }
-  server.on('error', (err) => s.log.warn({ err: String(err) }, 'postgres listener error'));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : s.config.postgresPort;
+  });
+  if (port === null) return null;
   s.log.info({ postgres: `${s.config.bind}:${port}` }, 'postgres listener listening');
   return {
     port,

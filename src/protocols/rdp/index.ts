@@ -2,6 +2,7 @@
 // .rdp file's loadbalanceinfo in the X.224 routing token; the gateway checks it, checks the grant again
 // and relays to the device. Split by job: x224.ts (the packet), tickets.ts (issue/consume),
 // access.ts (decide, ticket issue, the re-check, the .rdp file), connection.ts (one client), relay.ts.
+import { listenOrStayOff } from '../listen.js';
 import { createServer, type Server } from 'node:net';
 import type { Services } from '../../services.js';
 import { setLiveRdpPort } from './access.js';
@@ -26,27 +27,12 @@ export async function startRdpGateway(s: Services): Promise<RdpGateway | null> {
     pending: 0,
   };
   const server: Server = createServer((sock) => handleClient(g, sock));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(s.config.rdpPort, s.config.bind, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    // A busy or forbidden RDP port must not take the console and SSH down with it: RDP stays off, loudly.
-    const code = (err as { code?: string }).code;
-    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
-    s.log.error(
-      { rdp: `${s.config.bind}:${s.config.rdpPort}`, err: String(err) },
-      'rdp gateway could not listen (port busy or not allowed): RDP is off; set GATEHOUSE_RDP_PORT to a free port',
-    );
-    return null;
-  }
-  server.on('error', (err) => s.log.warn({ err: String(err) }, 'rdp listener error'));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : s.config.rdpPort;
+  const port = await listenOrStayOff(s, server, {
+    name: 'rdp',
+    port: s.config.rdpPort,
+    refused: 'rdp gateway could not listen (port busy or not allowed): RDP is off; set GATEHOUSE_RDP_PORT to a free port',
+  });
+  if (port === null) return null;
   setLiveRdpPort(s, port);
   s.log.info({ rdp: `${s.config.bind}:${port}` }, 'rdp gateway listening');
   return {
