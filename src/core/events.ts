@@ -44,6 +44,8 @@ const MAX_GAPS = 500;
 
 export class EventBus {
   private readonly listeners = new Set<Listener>();
+  /** Listeners of one request's approval events: 10,000 waiters must not each be called for every event. */
+  private readonly byRequest = new Map<number, Set<Listener>>();
   private readonly seen = new Map<number, number>();
   /** Skipped ids that may still commit -> when they were first skipped. */
   private readonly gaps = new Map<number, number>();
@@ -65,6 +67,17 @@ export class EventBus {
   subscribe(fn: Listener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Like subscribe, for the approval events about request `id` only. */
+  subscribeRequest(id: number, fn: Listener): () => void {
+    let set = this.byRequest.get(id);
+    if (!set) this.byRequest.set(id, (set = new Set()));
+    set.add(fn);
+    return () => {
+      const s = this.byRequest.get(id);
+      if (s?.delete(fn) && s.size === 0) this.byRequest.delete(id);
+    };
   }
 
   /** Starts polling. Events that exist now count as already delivered. */
@@ -147,7 +160,15 @@ export class EventBus {
   private deliver(stored: GatehouseEvent): void {
     const e = toBusEvent(stored);
     if (!e) return;
-    for (const fn of this.listeners) {
+    // The request's own listeners first: one that narrows to it while the general ones run has then
+    // already missed this event there, and is not handed it twice.
+    const keyed = isApprovalEvent(e) ? this.byRequest.get(e.payload.request.id) : undefined;
+    if (keyed) this.call(keyed, e);
+    this.call(this.listeners, e);
+  }
+
+  private call(listeners: Set<Listener>, e: BusEvent): void {
+    for (const fn of listeners) {
       try {
         fn(e);
       } catch (err) {

@@ -57,6 +57,11 @@ class FakeBus {
     this.fns.add(fn);
     return () => this.fns.delete(fn);
   }
+  subscribeRequest(id: number, fn: (e: BusEvent) => void) {
+    return this.subscribe((e) => {
+      if ('request' in e.payload && (e.payload.request as ApprovalRequest).id === id) fn(e);
+    });
+  }
   async kick() {
     this.kicks++;
   }

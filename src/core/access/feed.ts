@@ -16,11 +16,8 @@ export type FeedPorts = Pick<AccessPorts, 'bus' | 'clock'> & { approvals: Pick<A
 export class RequestFeed {
   readonly inbox = new Inbox<Seen>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly unsubscribe: () => void;
+  private unsubscribe: () => void;
   private readonly onAbort = () => this.inbox.close();
-
-  /** Set once the waiter knows its request: only that request's events are queued from then on. */
-  private only: number | null = null;
 
   constructor(
     private readonly ports: FeedPorts,
@@ -29,9 +26,7 @@ export class RequestFeed {
     private readonly slackMs = 250,
   ) {
     this.unsubscribe = ports.bus.subscribe((e) => {
-      if (!isApprovalEvent(e)) return;
-      const r = e.payload.request;
-      if (this.only === null ? accept(r) : r.id === this.only) this.inbox.push({ type: e.type, request: r });
+      if (isApprovalEvent(e) && accept(e.payload.request)) this.inbox.push({ type: e.type, request: e.payload.request });
     });
     signal.addEventListener('abort', this.onAbort);
     if (signal.aborted) this.inbox.close();
@@ -43,7 +38,10 @@ export class RequestFeed {
    * and 2,000 decisions are 20 million wake-ups.
    */
   narrow(id: number): void {
-    this.only = id;
+    this.unsubscribe();
+    this.unsubscribe = this.ports.bus.subscribeRequest(id, (e) => {
+      if (isApprovalEvent(e)) this.inbox.push({ type: e.type, request: e.payload.request });
+    });
   }
 
   /** Queues what the request is now (after a cancel, at its deadline); a failed read changes nothing. */

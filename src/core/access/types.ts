@@ -15,6 +15,8 @@ export interface ApprovalsPort {
 
 export interface BusPort {
   subscribe(fn: (e: BusEvent) => void): () => void;
+  /** Only the approval events about request `id`. */
+  subscribeRequest(id: number, fn: (e: BusEvent) => void): () => void;
   /** Take in events not polled yet. */
   kick(): Promise<void>;
 }
