@@ -1,4 +1,4 @@
-// Held connections at scale (issue 24, item 1), one gateway process (compiled, as in production):
+// Held connections at scale (issue 24, item 1), a compiled gateway (BENCH_HELD_WORKERS: its GATEHOUSE_WORKERS, default 1):
 //  - anchor: 1,000 SSH connections waiting for approval (RSS, idle CPU), as `npm run bench -- ssh` measures;
 //  - then up to 10,000 (BENCH_HELD_N) on the same process: RSS (target < 1 GB), idle CPU over 30 s
 //    (target < 5 % of a core);
@@ -14,12 +14,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config/env.js';
+import { kyselyOf } from '../src/storage/store.js';
 import { makeLogger } from '../src/log.js';
 import { ensureAdmin, openServices } from '../src/services.js';
 import { makeKey } from './lib/ssh.js';
 import { freePort } from './lib/net.js';
 import { startSsh2Device } from './lib/held.js';
-import { compileGateway, launcherFlags, procStat, serveCompiled } from './lib/gateway.js';
+import { compileGateway, launcherFlags, procTreeStat, serveCompiled, threadCpu, threadCpuText } from './lib/gateway.js';
 import { login, type Node } from './lib/cluster.js';
 import { pool } from './lib/server.js';
 import { Crowd } from './lib/crowd.js';
@@ -33,6 +34,8 @@ const SHARED = Number(process.env.BENCH_HELD_SHARED ?? 100);
 const DEVICES = APPROVE + (N > APPROVE ? SHARED : 0);
 const deviceOf = (i: number) => (i < APPROVE ? `load${i}` : `load${APPROVE + (i % SHARED)}`);
 const IDLE_S = Number(process.env.BENCH_HELD_IDLE_S ?? 30);
+/** GATEHOUSE_WORKERS of the gateway (default 1: one process); CPU and RSS are summed over its processes. */
+const WORKERS = process.env.BENCH_HELD_WORKERS ?? '1';
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
 const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
@@ -50,6 +53,7 @@ const env: Record<string, string> = {
   GATEHOUSE_WEB_PORT: String(await freePort()),
   GATEHOUSE_RDP_PORT: '0',
   GATEHOUSE_HTTP_PROXY_PORT: '0',
+  GATEHOUSE_WORKERS: WORKERS,
 };
 {
   const t0 = Date.now();
@@ -65,13 +69,16 @@ const env: Record<string, string> = {
     await s.admin.addAccount(ADMIN, `load${i}`, device.account, device.secret);
   }
   await s.admin.grantAccess(ADMIN, 'ops', 'linux', 'ssh');
+  // Devices connected before have their host key pinned: without this, each first session would pin it
+  // (an admin write that reloads every process's policy), which measures onboarding, not a release.
+  await kyselyOf(s.store).updateTable('devices').set({ host_key: device.hostKey!, host_key_pinned_at: Date.now() }).execute();
   await s.close();
   log(`seeded ${DEVICES} devices in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 const sshPort = Number(env.GATEHOUSE_SSH_PORT);
 const gw = await serveCompiled(compiled, env, sshPort, launcherFlags());
 await sleep(3000);
-const rssIdle = procStat(gw.pid).rssMB;
+const rssIdle = procTreeStat(gw.pid).rssMB;
 const crowd = new Crowd({ port: sshPort, privateKey: alice.private, user: 'alice', command: 'echo through' });
 
 /** Connects clients [from, to), then reads RSS and the CPU the gateway uses while they only wait. */
@@ -84,18 +91,21 @@ async function hold(from: number, to: number, idleS: number) {
   );
   const rampS = (Date.now() - t0) / 1000;
   await sleep(5000);
-  const a = procStat(gw.pid);
+  const a = procTreeStat(gw.pid);
+  const ta = threadCpu(gw.pid);
   await sleep(idleS * 1000);
-  const b = procStat(gw.pid);
+  const b = procTreeStat(gw.pid);
+  const threads = threadCpuText(ta, threadCpu(gw.pid));
   const f = {
     waiting: crowd.waiting(),
     rampS,
     rssMB: b.rssMB,
     idleCpuPct: ((b.cpuMs - a.cpuMs) / (idleS * 1000)) * 100,
+    threads,
     load: loadavg()[0],
   };
   log(
-    `${f.waiting} waiting (ramp ${rampS.toFixed(0)} s): RSS ${f.rssMB.toFixed(0)} MB, CPU while waiting ${f.idleCpuPct.toFixed(1)} % of a core over ${idleS} s (${loadText()})`,
+    `${f.waiting} waiting (ramp ${rampS.toFixed(0)} s): RSS ${f.rssMB.toFixed(0)} MB, CPU while waiting ${f.idleCpuPct.toFixed(1)} % of a core over ${idleS} s (${threads}; ${loadText()})`,
   );
   return f;
 }
@@ -107,7 +117,7 @@ const full = await hold(ANCHOR, N, IDLE_S);
 // connections' requests, which have the lowest numbers (they were made first).
 const bob = await login({ web: Number(env.GATEHOUSE_WEB_PORT) } as Node, 'bob', 'bob-S3cret-pass');
 const ids = crowd.requestIds().slice(0, APPROVE);
-const cpu0 = procStat(gw.pid).cpuMs;
+const cpu0 = procTreeStat(gw.pid).cpuMs;
 const t0 = performance.now();
 const apiMs: number[] = [];
 let refused = 0;
@@ -120,8 +130,8 @@ const approvals = pool(ids, 200, async (id) => {
 const through = await crowd.through(ids, 60_000, t0);
 await approvals;
 const allThroughMs = performance.now() - t0;
-const releaseCpuMs = procStat(gw.pid).cpuMs - cpu0;
-const rssAfter = procStat(gw.pid).rssMB;
+const releaseCpuMs = procTreeStat(gw.pid).cpuMs - cpu0;
+const rssAfter = procTreeStat(gw.pid).rssMB;
 log(
   `${through.ok.length}/${ids.length} approved sessions through after ${allThroughMs.toFixed(0)} ms (p50 ${pct(through.ok, 0.5).toFixed(0)} ms, p99 ${pct(through.ok, 0.99).toFixed(0)} ms); API answers p50 ${pct(apiMs, 0.5).toFixed(0)} ms, p99 ${pct(apiMs, 0.99).toFixed(0)} ms; ${refused} refused; gateway CPU ${releaseCpuMs} ms; RSS ${rssAfter.toFixed(0)} MB`,
 );
@@ -149,7 +159,7 @@ mkdirSync(resolve('.bench-out'), { recursive: true });
 writeFileSync(resolve('.bench-out/held.json'), JSON.stringify(result, null, 2));
 const mb = (x: number) => `${x.toFixed(0)} MB`;
 console.log(
-  `\nHeld connections, one gateway process (load average ${load0.map((x) => x.toFixed(1)).join(' ')} at start, ${loadavg()[0].toFixed(1)} at end)`,
+  `\nHeld connections, GATEHOUSE_WORKERS=${WORKERS} (load average ${load0.map((x) => x.toFixed(1)).join(' ')} at start, ${loadavg()[0].toFixed(1)} at end)`,
 );
 console.log(`  gateway idle: ${mb(rssIdle)}`);
 console.log(`  anchor, ${anchor.waiting} waiting: ${mb(anchor.rssMB)}, ${anchor.idleCpuPct.toFixed(1)} % of a core`);

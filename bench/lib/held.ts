@@ -168,6 +168,8 @@ export interface Device {
   port: number;
   account: string;
   secret: { privateKey: string } | { password: string };
+  /** The device's SSH host key as Gatehouse pins it ("type base64"), when the benchmark knows it. */
+  hostKey?: string;
   stop(): Promise<void>;
 }
 
@@ -196,6 +198,7 @@ console.log(t.port);`;
     port,
     account: 'demo',
     secret: { password },
+    hostKey: hostKey.public.split(' ').slice(0, 2).join(' '),
     async stop() {
       proc.kill();
       rmSync(dir, { recursive: true, force: true });
