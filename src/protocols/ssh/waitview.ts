@@ -1,11 +1,22 @@
 // What a waiting connection shows. With a PTY: one live status line with a countdown, and q or Ctrl-C
 // cancels the request. Without one (exec, sftp, scp): a line on stderr, which OpenSSH clients print,
-// repeated every 30 s.
+// repeated after 30 s, then ever less often up to every 4 minutes.
 import type { ServerChannel } from 'ssh2';
 import type { WaitingInfo, WaitView } from './gate.js';
 import { peopleLine } from '../../presenters/people.js';
 
 export const STDERR_REPEAT_MS = 30_000;
+/**
+ * The longest pause between two stderr lines: a long wait does not fill the terminal (and 10,000 waits do
+ * not cost the gateway a line each every 30 s), and the connection still carries data more often than
+ * common NAT idle timeouts (350 s and up) would drop it.
+ */
+export const STDERR_REPEAT_MAX_MS = 240_000;
+
+/** When the stderr line is repeated: 30 s, 60 s, 120 s, then every 240 s. */
+export function stderrRepeatDelay(repeats: number): number {
+  return Math.min(STDERR_REPEAT_MS * 2 ** repeats, STDERR_REPEAT_MAX_MS);
+}
 /** Keystrokes read while a request waits (only q and Ctrl-C mean something) before the channel is closed. */
 export const WAIT_INPUT_BYTES = 256 * 1024;
 
@@ -96,11 +107,12 @@ export class TerminalWaitView implements WaitView {
   }
 }
 
-/** The view without a PTY: the state on stderr now and every 30 s. */
+/** The view without a PTY: the state on stderr now, and again on the schedule of stderrRepeatDelay. */
 export class StderrWaitView implements WaitView {
   onCancel?: () => void;
   private info: WaitingInfo | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private repeats = 0;
 
   constructor(
     private readonly ch: ServerChannel,
@@ -112,8 +124,18 @@ export class StderrWaitView implements WaitView {
     this.info = w;
     if (first) this.ch.stderr.write(`gatehouse: ${intro(w, '\ngatehouse: ')}`.replace(/gatehouse: $/, ''));
     this.line();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => this.line(), STDERR_REPEAT_MS);
+    // A new state (the next level) starts the schedule again.
+    this.repeats = 0;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.line();
+      this.repeats++;
+      this.schedule();
+    }, stderrRepeatDelay(this.repeats));
   }
 
   private line(): void {
@@ -125,7 +147,7 @@ export class StderrWaitView implements WaitView {
   }
 
   end(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 }
