@@ -1,11 +1,12 @@
 // The MySQL gateway with the stock `mysql` client and a real MariaDB behind it: the held login and its
-// outcomes, one answer for every refusal, TLS required, revocation and the grant's end closing the
-// session within a second (by the gateway's own timestamps), the statements recorded, and the vaulted
-// password never reaching the user.
+// outcomes (expiry too), one answer for every refusal, TLS required, revocation and the grant's end
+// closing the session within a second (by the gateway's own timestamps), the statements recorded, and
+// the vaulted password never reaching the user.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasMariaDb, MARIADB_PASSWORD } from '../../bench/lib/mariadb.js';
 import { ADMIN } from '../../bench/lib/services.js';
+import { dbOf } from '../helpers/kysely.js';
 import { missing } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
 import { CLOSE_WITHIN_MS, otherProcess, sessionEnd } from '../postgres/session-end.js';
@@ -49,6 +50,21 @@ describe('mysql gateway with the stock client', { skip }, () => {
     const r = await c.done;
     assert.notEqual(r.code, 0);
     assert.match(r.err, new RegExp(`Request #${id} was rejected by .*bob.*: not during the freeze`));
+  });
+
+  test('expiry ends the held login saying nobody decided in time', async () => {
+    const c = client('dave@mdb01', 'select 1');
+    const id = await waitingRequest(m.s, 'dave');
+    // The deadline brought forward (the shortest one configurable is a minute), then the sweep.
+    await dbOf(m.s)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', id)
+      .execute();
+    assert.equal(await m.s.approvals.expireDue(), 1);
+    const r = await c.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, new RegExp(`Request #${id} expired: nobody decided it in time`));
   });
 
   test('wrong password, unknown device and forbidden device get one answer', async () => {

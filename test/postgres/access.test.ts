@@ -1,11 +1,12 @@
 // PostgreSQL through the gateway with the stock psql: the wait is visible (NoticeResponse before
-// ReadyForQuery, in a real terminal), approve lets the query run, reject carries the comment, revoke and
-// the grant's end close the live session within a second (by the gateway's own timestamps), Ctrl-C
-// cancels a running pg_sleep (mapped cancel keys), and a wrong password, an unknown device and a
-// forbidden device get one answer. TLS is required by default.
+// ReadyForQuery, in a real terminal), approve lets the query run, reject carries the comment, expiry
+// says so, revoke and the grant's end close the live session within a second (by the gateway's own
+// timestamps), Ctrl-C cancels a running pg_sleep (mapped cancel keys), and a wrong password, an unknown
+// device and a forbidden device get one answer. TLS is required by default.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tmux, TMUX_SKIP } from '../ssh/tmux.js';
+import { dbOf } from '../helpers/kysely.js';
 import { ALICE_PW, APP_RW_PW, PG_PEER_SKIP, launchPsql, psql, startDevice, startGateway, type Device, type Gw } from './peer.js';
 import { CLOSE_WITHIN_MS, otherProcess, sessionEnd } from './session-end.js';
 
@@ -47,6 +48,21 @@ describe('postgres through the gateway: the wait and its outcomes', { skip: PG_P
     const r = await p.done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, new RegExp(`FATAL: +Gatehouse: request #${id} was rejected by Bob Manager \\(bob\\): not during the freeze`));
+  });
+
+  test('expiry: the held client is told nobody decided in time', async () => {
+    const p = launchPsql(gw.port, 'alice@legacy@pgdb01', ALICE_PW, ['-c', 'select 1']);
+    const id = requestId(await p.waitFor(/request #\d+ waiting/));
+    // The deadline brought forward (the shortest one configurable is a minute), then the sweep.
+    await dbOf(gw.s)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', id)
+      .execute();
+    assert.equal(await gw.s.approvals.expireDue(), 1);
+    const r = await p.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`FATAL: +Gatehouse: request #${id} expired: nobody decided it in time`));
   });
 
   test('a wrong password, an unknown device and a forbidden device get one answer', async () => {
