@@ -78,6 +78,17 @@ describe('postgres through the gateway: data and audit', { skip: PG_PEER_SKIP },
     },
   );
 
+  test('the device login: SCRAM-SHA-256 (app_rw) and md5 (legacy) accounts both connect', async () => {
+    for (const [user, role] of [
+      ['alice@app_rw@pgdb01', 'app_rw'],
+      ['alice@legacy@pgdb01', 'legacy'],
+    ]) {
+      const r = await psql(gw.port, user, ALICE_PW, ['-At', '-c', 'select current_user']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), role);
+    }
+  });
+
   test('simple and extended statements are recorded with row counts; parameters redacted by default', async () => {
     const c = client();
     await c.connect();
