@@ -1,7 +1,7 @@
 // Sessions → Statements in Chromium: a PostgreSQL session recorded through the gateway (a stock driver,
 // simple and extended protocol) lists its statements with row counts and redacted parameters, at desktop
 // and phone widths, axe clean. The session's own user, not an admin, gets 403 from the API and no
-// Statements button in the console.
+// Statements button in the console. An admin's Kill ends a live one, and psql says why.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { dbOf } from '../helpers/kysely.js';
 import { waitFor } from '../helpers/wait.js';
 import { login } from '../api/helpers.js';
-import { ALICE_PW, PG_PEER_SKIP, startDevice, startGateway, type Device, type Gw } from '../postgres/peer.js';
+import { ALICE_PW, PG_PEER_SKIP, launchPsql, startDevice, startGateway, type Device, type Gw } from '../postgres/peer.js';
 import { SKIP, axe, ensureConsoleBuilt, launch, logIn, shot } from './browser.js';
 
 const ADMIN_PW = 'admin-pass-123';
@@ -121,6 +121,37 @@ describe('console: Sessions → Statements of a PostgreSQL session', { skip: PG_
       assert.deepEqual(await axe(page), []);
     } finally {
       await page.context().close();
+    }
+  });
+
+  test('an admin kills a live PostgreSQL session from the console; psql is told why', async () => {
+    const p = launchPsql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select pg_sleep(60)'], { timeoutMs: 90_000 });
+    const live = await waitFor(
+      'the live postgres session',
+      async () =>
+        (
+          await dbOf(gw.s)
+            .selectFrom('sessions')
+            .select('id')
+            .where('protocol', '=', 'postgres')
+            .where('ended_at', 'is', null)
+            .executeTakeFirst()
+        )?.id,
+      20_000,
+      50,
+    );
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
+    try {
+      const page = await ctx.newPage();
+      await logIn(page, base, 'admin', ADMIN_PW);
+      await page.goto(`${base}/sessions`);
+      await page.getByRole('button', { name: `Kill session ${live}` }).click();
+      const r = await p.done;
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /FATAL: +Gatehouse: ended by admin/);
+    } finally {
+      p.kill();
+      await ctx.close();
     }
   });
 });
