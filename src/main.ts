@@ -84,14 +84,24 @@ async function startWeb(s: Services): Promise<Opened> {
   return { port: typeof addr === 'object' && addr ? addr.port : s.config.webPort, close: () => web.close() };
 }
 
+/** A database listener whose statement audit /metrics counts. */
+function audited<L extends Opened & { writer: { dropped: number; written: number } }>(
+  s: Services,
+  protocol: string,
+  l: L | null,
+): L | null {
+  if (l) s.statementAudits.set(protocol, l.writer);
+  return l;
+}
+
 /** Every listener of a node. A new protocol adds one entry here. */
 export const LISTENERS: ListenerSpec[] = [
   { name: 'web', port: 'webPort', envVar: 'GATEHOUSE_WEB_PORT', what: 'console and API', start: startWeb },
   { name: 'ssh', port: 'sshPort', envVar: 'GATEHOUSE_SSH_PORT', what: 'SSH proxy', start: startSshProxy },
   { name: 'http', port: 'httpProxyPort', start: startHttpProxy },
   { name: 'rdp', port: 'rdpPort', start: startRdpGateway },
-  { name: 'postgres', port: 'postgresPort', start: startPostgresListener },
-  { name: 'mysql', port: 'mysqlPort', start: (s) => startMysqlGateway(s) },
+  { name: 'postgres', port: 'postgresPort', start: async (s) => audited(s, 'postgres', await startPostgresListener(s)) },
+  { name: 'mysql', port: 'mysqlPort', start: async (s) => audited(s, 'mysql', await startMysqlGateway(s)) },
   {
     name: 'smtp-in',
     port: 'smtpInPort',

@@ -85,6 +85,8 @@ export interface Services extends ProtocolRepositories {
   audit(e: AuditEntry): Promise<void>;
   /** Audit records written through audit() by this process, by action (for /metrics). */
   auditCounts: Map<string, number>;
+  /** The statement audit of each database listener in this process, by protocol (for /metrics). */
+  statementAudits: Map<string, { readonly dropped: number; readonly written: number }>;
   /** This node's stable id (GATEHOUSE_NODE_ID, else generated into the data dir). */
   nodeId: string;
   /** SSH login through a console link (ssh.login.method). */
@@ -281,6 +283,7 @@ export async function buildServices(config: Config, log: Logger, parts: ServiceP
     auth: new AuthService(adminStore, policy, parts.hasher, dir.directory, dir.totp),
     limiter: new LoginLimiter(repos.loginAttempts, clock),
     auditCounts,
+    statementAudits: new Map(),
     audit,
     nodeId: nodeId(config),
     sshSso: sshSsoOf(config, { store: repos.sshSsoStore, policy, params, admin: adminStore, clock, audit }),

@@ -16,6 +16,8 @@ export class Metrics {
   readonly bytes: Gauge;
   readonly audits: Gauge;
   readonly loginFailures: Gauge;
+  readonly statementsWritten: Counter;
+  readonly statementsDropped: Counter;
 
   constructor(private readonly s: Services) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
@@ -72,6 +74,18 @@ export class Metrics {
       help: 'Failed logins seen by this process since start',
       registers: [this.registry],
     });
+    this.statementsWritten = new Counter({
+      name: 'gatehouse_db_statements_written_total',
+      help: 'Database statements the audit wrote in this process since start, by protocol',
+      labelNames: ['protocol'],
+      registers: [this.registry],
+    });
+    this.statementsDropped = new Counter({
+      name: 'gatehouse_db_statements_dropped_total',
+      help: 'Database statements the audit dropped in this process since start (queue full or write failed), by protocol',
+      labelNames: ['protocol'],
+      registers: [this.registry],
+    });
     s.bus.subscribe((e) => {
       if (!e.type.startsWith('approval.')) return;
       this.transitions.inc({ type: e.type });
@@ -105,6 +119,13 @@ export class Metrics {
       if (/login[.-]failed|login\.blocked/.test(action)) failures += n;
     }
     this.loginFailures.set(failures);
+    // The writers count on their own; the counters are set to their totals (reset and inc run without a pause).
+    this.statementsWritten.reset();
+    this.statementsDropped.reset();
+    for (const [protocol, w] of this.s.statementAudits) {
+      this.statementsWritten.inc({ protocol }, w.written);
+      this.statementsDropped.inc({ protocol }, w.dropped);
+    }
     return this.registry.metrics();
   }
 }

@@ -1,13 +1,13 @@
 // Prepared statements in the audit (parameters redacted unless recording.db.parameters), the hold
-// deadline's error naming the request, the login limiter under parallel guesses, and hostile bytes that
-// end only their own connection.
+// deadline's error naming the request, the login limiter under parallel guesses, and hostile bytes (at
+// login and inside a session: a 40 MiB query, a frame cut short) that end only their own connection.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasMariaDb } from '../../bench/lib/mariadb.js';
 import { ADMIN } from '../../bench/lib/services.js';
 import { encodePacket } from '../../src/protocols/mysql/packets.js';
 import { missing } from '../helpers/peers.js';
-import { within } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 import { mysqlClient, mysqlEnv, waitingRequest, type MysqlEnv } from './helpers.js';
 import { prepareAndExecute, rawLogin, rawSocket } from './raw.js';
 
@@ -83,6 +83,32 @@ describe('mysql gateway: audit details, limits and hostile input', { skip }, () 
     await within(30_000, 'every hostile connection to close', (done) => {
       void Promise.all(conns.map(({ c }) => c.closed)).then(() => done(undefined));
     });
+    const ok = await mysqlClient(m.gw.port, 'alice@mdb01', 'select 2').done;
+    assert.equal(ok.out.trim(), '2', ok.err);
+  });
+
+  test('inside a session: a 40 MiB query and a frame cut short each end only their own connection', async () => {
+    // A query over the device's max_allowed_packet (16 MiB), sent as 16 MiB packets: the gateway streams
+    // it through, and the device's refusal ends that session.
+    const big = await rawLogin(m.gw.port, 'alice@mdb01');
+    const bigClosed = new Promise<void>((r) => big.sock.once('close', () => r()));
+    const payload = Buffer.alloc(40 * 1024 * 1024, 0x20);
+    payload[0] = 0x03;
+    payload.write('select 1', 1);
+    const MAX = 0xffffff;
+    for (let off = 0, seq = 0; off <= payload.length; off += MAX, seq++) {
+      const part = payload.subarray(off, off + MAX);
+      const head = Buffer.from([part.length & 0xff, (part.length >> 8) & 0xff, part.length >> 16, seq & 0xff]);
+      big.sock.write(Buffer.concat([head, part]));
+    }
+    // A packet announcing 1,000 bytes, 10 sent, then the client leaves.
+    const cut = await rawLogin(m.gw.port, 'alice@mdb01');
+    const cutClosed = new Promise<void>((r) => cut.sock.once('close', () => r()));
+    cut.sock.end(Buffer.concat([Buffer.from([0xe8, 0x03, 0x00, 0x00, 0x03]), Buffer.from('select 1 ')]));
+    await within(60_000, 'both sessions to close', (done) => {
+      void Promise.all([bigClosed, cutClosed]).then(() => done(undefined));
+    });
+    await waitFor('no live mysql session', () => m.s.sessions.count('mysql') === 0, 20_000, 50);
     const ok = await mysqlClient(m.gw.port, 'alice@mdb01', 'select 2').done;
     assert.equal(ok.out.trim(), '2', ok.err);
   });

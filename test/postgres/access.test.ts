@@ -1,11 +1,16 @@
 // PostgreSQL through the gateway with the stock psql: the wait is visible (NoticeResponse before
-// ReadyForQuery, in a real terminal), approve lets the query run, reject carries the comment, revoke
-// ends the live session within a second, Ctrl-C cancels a running pg_sleep (mapped cancel keys), and a
-// wrong password, an unknown device and a forbidden device get one answer. TLS is required by default.
+// ReadyForQuery, in a real terminal), approve lets the query run, reject carries the comment, expiry
+// says so, revoke and the grant's end close the live session within a second (by the gateway's own
+// timestamps), Ctrl-C cancels a running pg_sleep (mapped cancel keys), and a wrong password, an unknown
+// device and a forbidden device get one answer. TLS is required by default.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tmux, TMUX_SKIP } from '../ssh/tmux.js';
+import { dbOf } from '../helpers/kysely.js';
 import { ALICE_PW, APP_RW_PW, PG_PEER_SKIP, launchPsql, psql, startDevice, startGateway, type Device, type Gw } from './peer.js';
+import { CLOSE_WITHIN_MS, otherProcess, sessionEnd } from './session-end.js';
+
+const VAULT_KEY = 'test-vault-key-0123456789abcdef';
 
 const OP = { channel: 'cli', proof: 'operator' } as const;
 
@@ -14,7 +19,8 @@ describe('postgres through the gateway: the wait and its outcomes', { skip: PG_P
   let gw: Gw;
   before(async () => {
     dev = await startDevice();
-    gw = await startGateway(dev, { approval: true });
+    // The event bus at its default interval: the revocation's figure below is the product's.
+    gw = await startGateway(dev, { approval: true, env: { GATEHOUSE_EVENT_POLL_MS: '200' } });
   });
   after(async () => {
     await gw?.stop();
@@ -44,6 +50,21 @@ describe('postgres through the gateway: the wait and its outcomes', { skip: PG_P
     assert.match(r.stderr, new RegExp(`FATAL: +Gatehouse: request #${id} was rejected by Bob Manager \\(bob\\): not during the freeze`));
   });
 
+  test('expiry: the held client is told nobody decided in time', async () => {
+    const p = launchPsql(gw.port, 'alice@legacy@pgdb01', ALICE_PW, ['-c', 'select 1']);
+    const id = requestId(await p.waitFor(/request #\d+ waiting/));
+    // The deadline brought forward (the shortest one configurable is a minute), then the sweep.
+    await dbOf(gw.s)
+      .updateTable('approval_requests')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', id)
+      .execute();
+    assert.equal(await gw.s.approvals.expireDue(), 1);
+    const r = await p.done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`FATAL: +Gatehouse: request #${id} expired: nobody decided it in time`));
+  });
+
   test('a wrong password, an unknown device and a forbidden device get one answer', async () => {
     const answers = await Promise.all([
       psql(gw.port, 'alice@pgdb01', 'wrong-password', ['-c', 'select 1']),
@@ -62,19 +83,59 @@ describe('postgres through the gateway: the wait and its outcomes', { skip: PG_P
     assert.match(r.stderr, /requires TLS.*sslmode=require/);
   });
 
-  test('revoke mid-session closes it within a second; the vaulted password is never shown', async () => {
+  test('revoke mid-session: the gateway ends it within 1 s of the revocation; the vaulted password is never shown', async () => {
     const p = launchPsql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select pg_sleep(60)'], { timeoutMs: 90_000 });
     await new Promise((r) => setTimeout(r, 300));
     const id = approved;
     for (let i = 0; i < 100 && !(await dev.sql(`select 1 from pg_stat_activity where query like 'select pg_sleep(60)%'`)).rowCount; i++)
       await new Promise((r) => setTimeout(r, 100));
+    // Revoked elsewhere (as from the console in another worker): the gateway hears it by its event poll.
+    const other = await otherProcess({ GATEHOUSE_DATA_DIR: gw.dir, GATEHOUSE_SECRET_KEY: VAULT_KEY });
     const t0 = Date.now();
-    await gw.s.approvals.revoke(id, 'bob', { ...OP, comment: 'incident closed' });
+    try {
+      await other.approvals.revoke(id, 'bob', { ...OP, comment: 'incident closed' });
+    } finally {
+      await other.close();
+    }
     const r = await p.done;
-    const ms = Date.now() - t0;
-    assert.ok(ms < 2000, `closed after ${ms} ms`);
+    const clientMs = Date.now() - t0;
+    const end = await sessionEnd(gw.s, id);
+    console.log(`# the gateway ended the session ${end.lateMs} ms after the revocation (psql exited after ${clientMs} ms)`);
+    assert.ok(end.lateMs >= 0 && end.lateMs <= CLOSE_WITHIN_MS, `ended ${end.lateMs} ms after the revocation`);
+    assert.match(end.endReason, /access revoked: incident closed/);
+    // The client's own exit, with room for a loaded machine.
+    assert.ok(clientMs < 10_000, `psql exited ${clientMs} ms after the revocation`);
     assert.match(r.stderr, /access revoked: incident closed/);
     assert.ok(!r.stderr.includes(APP_RW_PW) && !r.stdout.includes(APP_RW_PW));
+  });
+
+  test("the grant's end: the gateway ends the session within 1 s of the window's end", async () => {
+    // A reservation gives a short, exact window, long enough for psql to log in on a loaded machine.
+    const now = Date.now();
+    const req = await gw.s.approvals.request({
+      username: 'alice',
+      device: 'pgdb01',
+      protocol: 'postgres',
+      reason: 'short job',
+      channel: 'cli',
+      start: now,
+      end: now + 12_000,
+    });
+    assert.notEqual(req.outcome, 'allowed');
+    const id = req.outcome !== 'allowed' ? req.request.id : 0;
+    await gw.s.approvals.approve(id, 'bob', OP);
+    const p = launchPsql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select pg_sleep(60)'], { timeoutMs: 90_000 });
+    const r = await p.done;
+    const end = await sessionEnd(gw.s, id);
+    const clientLate = Date.now() - end.grantEnd;
+    console.log(`# the gateway ended the session ${end.lateMs} ms after the window (psql exited ${clientLate} ms after it)`);
+    assert.ok(end.startedAt < end.grantEnd, 'the session started inside the window');
+    assert.ok(end.lateMs >= -100, `ended ${-end.lateMs} ms before the window closed`);
+    assert.ok(end.lateMs <= CLOSE_WITHIN_MS, `ended ${end.lateMs} ms after the window`);
+    assert.match(end.endReason, /approval window is over/);
+    assert.ok(clientLate < 15_000, `psql exited ${clientLate} ms after the window`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /approval window is over/);
   });
 });
 

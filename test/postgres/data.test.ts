@@ -1,10 +1,14 @@
-// Data through the PostgreSQL gateway: COPY of 100 MB both ways, statements recorded (simple and
-// extended protocol) with row counts, parameters redacted unless recording.db.parameters is on, and the
-// vaulted password never reaching the user, the logs, the audit log or the statements.
+// Data through the PostgreSQL gateway: COPY of 100 MB both ways, the stock pgbench (initialise,
+// select-only, -C), statements recorded (simple and extended protocol) with row counts, parameters
+// redacted unless recording.db.parameters is on, and the vaulted password never reaching the user, the
+// logs, the audit log or the statements.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { dbOf } from '../helpers/kysely.js';
+import { waitFor } from '../helpers/wait.js';
+import { hasBinary, missing } from '../helpers/peers.js';
 import { ADMIN, ALICE_PW, APP_RW_PW, PG_PEER_SKIP, psql, startDevice, startGateway, type Device, type Gw } from './peer.js';
 
 const ROWS = 1_000_000;
@@ -49,6 +53,40 @@ describe('postgres through the gateway: data and audit', { skip: PG_PEER_SKIP },
     assert.equal(copyIn?.rowCount, ROWS);
     const copyOut = rows.find((r) => /to stdout/i.test(r.statement));
     assert.equal(copyOut?.rowCount, ROWS);
+  });
+
+  const pgbenchSkip = missing('pgbench', hasBinary('pgbench'), 'install postgresql-contrib');
+  test(
+    'pgbench through the gateway: initialise, select-only, and a new connection per transaction',
+    { skip: pgbenchSkip, timeout: 240_000 },
+    async () => {
+      const conn = ['-h', '127.0.0.1', '-p', String(gw.port), '-U', 'alice@pgdb01'];
+      const env = { PGPASSWORD: ALICE_PW, PGSSLMODE: 'require' };
+      const init = await pgbench(['-i', '-q', '-s', '1', ...conn, 'app'], env);
+      assert.equal(init.code, 0, init.out);
+      const select = await pgbench(['-S', '-n', '-c', '4', '-j', '2', '-t', '50', ...conn, 'app'], env);
+      assert.equal(select.code, 0, select.out);
+      assert.match(select.out, /number of transactions actually processed: 200\/200/);
+      const perTx = await pgbench(['-S', '-n', '-C', '-c', '2', '-j', '2', '-t', '10', ...conn, 'app'], env);
+      assert.equal(perTx.code, 0, perTx.out);
+      assert.match(perTx.out, /number of transactions actually processed: 20\/20/);
+      for (const run of [init, select, perTx]) assert.ok(!run.out.includes(APP_RW_PW));
+      // Every select-only transaction is one recorded statement.
+      const selects = async () => (await statements(gw)).filter((r) => /^SELECT abalance FROM pgbench_accounts/i.test(r.statement));
+      await waitFor('the pgbench statements recorded', async () => (await selects()).length >= 220, 20_000, 100);
+      assert.ok((await selects()).every((r) => r.rowCount === 1 && r.user === 'alice' && r.account === 'app_rw'));
+    },
+  );
+
+  test('the device login: SCRAM-SHA-256 (app_rw) and md5 (legacy) accounts both connect', async () => {
+    for (const [user, role] of [
+      ['alice@app_rw@pgdb01', 'app_rw'],
+      ['alice@legacy@pgdb01', 'legacy'],
+    ]) {
+      const r = await psql(gw.port, user, ALICE_PW, ['-At', '-c', 'select current_user']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), role);
+    }
   });
 
   test('simple and extended statements are recorded with row counts; parameters redacted by default', async () => {
@@ -141,6 +179,21 @@ describe('postgres through the gateway: the device certificate can be pinned', {
     assert.match(plain.stderr, /does not offer TLS/);
   });
 });
+
+/** The stock pgbench, asynchronous (the gateway runs in this process's event loop); stdout and stderr together. */
+function pgbench(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const p = spawn('pgbench', args, { env: { ...process.env, ...env } });
+  let out = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const t = setTimeout(() => p.kill('SIGKILL'), 180_000);
+  return new Promise((resolve) =>
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out });
+    }),
+  );
+}
 
 async function statements(gw: Gw) {
   const sessions = await dbOf(gw.s).selectFrom('sessions').select('id').where('protocol', '=', 'postgres').execute();
