@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     const ms = (await next()).ms;
     if (pid && before) {
       const u = useSince(pid, before);
-      (use[dir][path] ??= []).push({ cpuMs: u.cpuMs * scale, minorFaults: u.minorFaults * scale });
+      (use[dir][path] ??= []).push({ cpuMs: u.cpuMs * scale, sysMs: u.sysMs * scale, minorFaults: u.minorFaults * scale });
     }
     if (counter) {
       const c = await counter.stop();
@@ -264,7 +264,7 @@ async function main(): Promise<void> {
           : '';
       console.log(`    ${p} ${med(mb[p]).toFixed(0)} MB/s = ${ratio(p, 'direct')} direct${vsRefs}`);
       console.log(
-        `      its process per GiB: CPU ${med(u.map((x) => x.cpuMs)).toFixed(0)} ms (user+system), ${med(u.map((x) => x.minorFaults)).toFixed(0)} minor page faults (medians)`,
+        `      its process per GiB: CPU ${med(u.map((x) => x.cpuMs)).toFixed(0)} ms (${med(u.map((x) => x.sysMs)).toFixed(0)} in the kernel), ${med(u.map((x) => x.minorFaults)).toFixed(0)} minor page faults (medians)`,
       );
       const c = calls[dir][p];
       if (c?.length) {

@@ -10,6 +10,8 @@ const HZ = 100;
 
 export interface ProcUse {
   cpuMs: number;
+  /** The part of cpuMs spent in the kernel (system time). */
+  sysMs: number;
   minorFaults: number;
 }
 
@@ -19,12 +21,12 @@ export function procUse(pid: number): ProcUse {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name: state(0) ppid pgrp session tty tpgid flags minflt(7) cminflt majflt cmajflt utime(11) stime(12).
-  return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / HZ, minorFaults: Number(f[7]) };
+  return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / HZ, sysMs: (Number(f[12]) * 1000) / HZ, minorFaults: Number(f[7]) };
 }
 
 export function useSince(pid: number, before: ProcUse): ProcUse {
   const now = procUse(pid);
-  return { cpuMs: now.cpuMs - before.cpuMs, minorFaults: now.minorFaults - before.minorFaults };
+  return { cpuMs: now.cpuMs - before.cpuMs, sysMs: now.sysMs - before.sysMs, minorFaults: now.minorFaults - before.minorFaults };
 }
 
 /** The system calls a relay's copying loop makes (and the memory ones that show fresh buffers). */
