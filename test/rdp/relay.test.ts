@@ -1,6 +1,6 @@
 // The relay's backpressure with real loopback sockets: a side that stops reading stops the other side
 // after at most RELAY_QUEUE_BYTES waiting in the gateway (plus one read), in both directions, and the
-// bytes still arrive intact once it reads again.
+// bytes still arrive intact once it reads again; before the relay starts, each side is held to the queue.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -10,7 +10,7 @@ const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1'
 const accepted = (s: Server) => new Promise<Socket>((r) => s.once('connection', r));
 
 /** client <-> [gateway side: `gwClient` and `upstream`, relayed] <-> device */
-async function pair() {
+async function pair(o: { start?: boolean } = {}) {
   const gw = createServer();
   const dev = createServer();
   const gwPort = await listen(gw);
@@ -23,7 +23,7 @@ async function pair() {
   const upstream = connect({ port: devPort, host: '127.0.0.1', onread: fromDevice });
   const device = await gotDevice;
   const r = relay(gwClient, upstream, fromDevice);
-  r.start(Buffer.alloc(0));
+  if (o.start !== false) r.start(Buffer.alloc(0));
   return {
     client,
     device,
@@ -123,6 +123,22 @@ for (const dir of ['client->device', 'device->client'] as const)
       await writeUntilStalled(from, total, 5000);
       await got;
       clearInterval(t);
+    } finally {
+      await p.close();
+    }
+  });
+
+for (const dir of ['client->device', 'device->client'] as const)
+  test(`${dir}: before the relay starts, a side that floods is held back after a queue's worth`, { timeout: 60_000 }, async () => {
+    const p = await pair({ start: false });
+    try {
+      const [from, to] = dir === 'client->device' ? [p.client, p.device] : [p.device, p.client];
+      // While the session row is written nothing is forwarded: the gateway keeps at most the queue.
+      const sent = await writeUntilStalled(from, 256 * 1024 * 1024, 700);
+      assert.ok(sent < 64 * 1024 * 1024, `the flooding side got ${sent} bytes in before the relay started`);
+      const got = readAll(to, sent);
+      p.r.start(Buffer.alloc(0));
+      await got;
     } finally {
       await p.close();
     }
