@@ -183,3 +183,22 @@ test('what the client sent while it was checked reaches the device first, in ord
   gw.close();
   dev.close();
 });
+
+test('a client gone before the relay is made ends it at once (nothing to move)', { timeout: 30_000 }, async () => {
+  const gw = createServer();
+  const dev = createServer();
+  const gwPort = await listen(gw);
+  const devPort = await listen(dev);
+  const gotClient = accepted(gw);
+  const client = connect(gwPort, '127.0.0.1');
+  const gwClient = await gotClient;
+  gwClient.destroy();
+  await new Promise((r) => gwClient.once('close', r));
+  const fromDevice = reader();
+  const upstream = connect({ port: devPort, host: '127.0.0.1', onread: fromDevice });
+  const r = relay(gwClient, upstream, fromDevice);
+  assert.equal(await r.finished, 'client closed');
+  client.destroy();
+  gw.close();
+  dev.close();
+});
