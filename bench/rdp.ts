@@ -2,14 +2,15 @@
 //  1. Connection setup to xrdp's login screen: xfreerdp under Xvfb direct to xrdp, and through the
 //     gateway with a fresh ticket each time (ticket check, grant re-check, session row included).
 //  2. Bulk relay throughput: 1 GiB each way through the gateway's relay against the same transfer over a
-//     direct TCP path (target: >= 0.8x direct). The client and the device run in a separate process
+//     direct TCP path. The client and the device run in a separate process
 //     (the "peer"), so the gateway process does only the relaying, as in production. Reference relays
 //     run in the same rounds when installed: nginx's stream module (C, copying through user space as the
 //     gateway does; libnginx-mod-stream) and HAProxy with splice (the kernel moves the bytes; haproxy).
-//     Their ratio to direct is what other relays get on this machine at that moment.
+//     Their ratio to direct is what other relays get on this machine at that moment; the target is the
+//     gateway >= 1.0x nginx stream. Each relay process's CPU and page faults per GiB are printed too.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, createServer, type Socket } from 'node:net';
@@ -19,11 +20,16 @@ import { addRdpDevice, startGateway } from './lib/rdp.js';
 import { freePort, waitForPort } from './lib/net.js';
 import { hasBinary } from './lib/peers.js';
 import { HAVE_XFREERDP, HAVE_XRDP, runXfreerdp, startXrdp } from './lib/xrdp.js';
+import { CAN_COUNT_SYSCALLS, countSyscalls, describeSyscalls, procUse, useSince, type ProcUse } from './lib/rdp-meter.js';
 
 const GIB = 1 << 30;
 const BYTES = Number(process.env.BENCH_RDP_BYTES ?? GIB);
 const RUNS = Number(process.env.BENCH_RDP_RUNS ?? 7);
 const SETUP_RUNS = Number(process.env.BENCH_RDP_SETUP_RUNS ?? 5);
+/** BENCH_RDP_PATHS=gateway,nginx: only these relays (direct always runs: ratios need it). */
+const ONLY = process.env.BENCH_RDP_PATHS?.split(',').map((p) => p.trim());
+/** BENCH_RDP_DIRS=up or down: one direction only. */
+const DIRS = (['up', 'down'] as const).filter((d) => !process.env.BENCH_RDP_DIRS || process.env.BENCH_RDP_DIRS.split(',').includes(d));
 const CC = Buffer.from('030000130ed000001234000200080001000000', 'hex');
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 
@@ -110,6 +116,7 @@ const NGINX_STREAM = '/usr/lib/nginx/modules/ngx_stream_module.so';
 interface Reference {
   name: string;
   port: number;
+  pid: number;
   stop(): void;
 }
 
@@ -137,9 +144,10 @@ async function startReferences(to: number, pin: boolean): Promise<{ refs: Refere
     await waitForPort(port, 5000).catch(() => {
       throw new Error(`${name} did not start (exit code ${proc.exitCode})`);
     });
-    refs.push({ name, port, stop: () => (proc.kill('SIGTERM'), rmSync(dir, { recursive: true, force: true })) });
+    refs.push({ name, port, pid: proc.pid!, stop: () => (proc.kill('SIGTERM'), rmSync(dir, { recursive: true, force: true })) });
   };
-  if (existsSync(NGINX_STREAM))
+  const wanted = (name: string) => !ONLY || ONLY.some((o) => name.startsWith(o));
+  if (existsSync(NGINX_STREAM) && wanted('nginx stream'))
     await start(
       'nginx stream',
       'nginx.conf',
@@ -151,8 +159,8 @@ events { worker_connections 64; }
 stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_buffer_size 64k; } }`,
       (cfg, dir) => ['nginx', '-c', cfg, '-p', dir, '-e', join(dir, 'error.log')],
     );
-  else skipped.push('nginx stream (apt-get install libnginx-mod-stream)');
-  if (hasBinary('haproxy'))
+  else if (wanted('nginx stream')) skipped.push('nginx stream (apt-get install libnginx-mod-stream)');
+  if (hasBinary('haproxy') && wanted('haproxy splice'))
     await start(
       'haproxy splice',
       'haproxy.cfg',
@@ -160,7 +168,7 @@ stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${to}; proxy_bu
         `global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n  option splice-request\n  option splice-response\nlisten relay\n  bind 127.0.0.1:${port}\n  server device 127.0.0.1:${to}\n`,
       (cfg) => ['haproxy', '-f', cfg, '-db'],
     );
-  else skipped.push('haproxy splice (apt-get install haproxy)');
+  else if (wanted('haproxy splice')) skipped.push('haproxy splice (apt-get install haproxy)');
   return { refs, skipped };
 }
 
@@ -190,6 +198,10 @@ async function main(): Promise<void> {
   const { refs, skipped } = await startReferences(devicePort, pin);
   /** 'direct', 'gateway', or a reference relay's name. */
   type Path = string;
+  const scale = GIB / BYTES;
+  /** Per direction and path, what the relay process spent per GiB in each round. */
+  const use: Record<string, Record<Path, ProcUse[]>> = { up: {}, down: {} };
+  const calls: Record<string, Record<Path, Record<string, number>[]>> = { up: {}, down: {} };
   const run = async (dir: 'up' | 'down', path: Path) => {
     const through = path === 'gateway';
     let ticket: string | null = null;
@@ -198,29 +210,34 @@ async function main(): Promise<void> {
       if (t.outcome !== 'allowed') throw new Error('no ticket');
       ticket = t.ticket;
     }
-    const cpu0 = process.cpuUsage();
-    const faults0 = process.resourceUsage().minorPageFault;
-    child.stdin!.write(
-      JSON.stringify({ port: through ? g.port : (refs.find((r) => r.name === path)?.port ?? devicePort), ticket, dir }) + '\n',
-    );
+    const ref = refs.find((r) => r.name === path);
+    const pid = through ? process.pid : ref?.pid;
+    const counter = pid && CAN_COUNT_SYSCALLS ? countSyscalls(pid) : null;
+    if (counter) await new Promise((r) => setTimeout(r, 500)); // perf attaches
+    const before = pid ? procUse(pid) : null;
+    child.stdin!.write(JSON.stringify({ port: through ? g.port : (ref?.port ?? devicePort), ticket, dir }) + '\n');
     const ms = (await next()).ms;
-    const cpu = process.cpuUsage(cpu0);
-    if (through) {
-      gatewayCpuMs.push(((cpu.user + cpu.system) / 1000) * (GIB / BYTES));
-      (faults[dir] ??= []).push((process.resourceUsage().minorPageFault - faults0) * (GIB / BYTES));
+    if (pid && before) {
+      const u = useSince(pid, before);
+      (use[dir][path] ??= []).push({ cpuMs: u.cpuMs * scale, sysMs: u.sysMs * scale, minorFaults: u.minorFaults * scale });
+    }
+    if (counter) {
+      const c = await counter.stop();
+      (calls[dir][path] ??= []).push(Object.fromEntries(Object.entries(c).map(([k, n]) => [k, n * scale])));
     }
     return ms;
   };
-  const gatewayCpuMs: number[] = [];
-  /** Minor page faults of the gateway process per GiB relayed, per direction (fresh memory touched). */
-  const faults: Record<string, number[]> = {};
   const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
   console.log(
-    `RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''})`,
+    `RDP relay throughput, ${(BYTES / GIB).toFixed(2)} GiB per run (peer process: client + device; gateway: this process${pin ? '; pinned: gateway CPU 1, peer CPU 0' : ''}); load at start ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
   );
-  const paths: Path[] = ['direct', 'gateway', ...refs.map((r) => r.name)];
+  const paths: Path[] = ['direct', 'gateway', ...refs.map((r) => r.name)].filter(
+    (p) => p === 'direct' || !ONLY || ONLY.some((o) => p.startsWith(o)),
+  );
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  for (const dir of ['up', 'down'] as const) {
+  for (const dir of DIRS) {
     // Rounds run the paths back to back and ratios are taken within a round: this machine's throughput
     // drifts by ±30 % between runs, far more than within a round. The order rotates from round to round,
     // so a drift during a round favours no path.
@@ -235,21 +252,34 @@ async function main(): Promise<void> {
       return `${med(rs).toFixed(2)}x (rounds ${rs.map((r) => r.toFixed(2)).join(' ')})`;
     };
     console.log(
-      `  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds): direct ${med(mb.direct).toFixed(0)} MB/s, gateway ${med(mb.gateway).toFixed(0)} MB/s; gateway minor page faults per GiB ${med(faults[dir]).toFixed(0)}`,
+      `  ${dir === 'up' ? 'client->device' : 'device->client'} (median of ${RUNS} rounds, load now ${loadavg()[0].toFixed(1)}): direct ${med(mb.direct).toFixed(0)} MB/s`,
     );
-    console.log(`    gateway = ${ratio('gateway', 'direct')} direct`);
-    for (const r of refs)
+    for (const p of paths.filter((q) => q !== 'direct')) {
+      const u = use[dir][p] ?? [];
+      const vsRefs =
+        p === 'gateway'
+          ? refs
+              .filter((r) => paths.includes(r.name))
+              .map((r) => `; = ${ratio('gateway', r.name)} ${r.name}`)
+              .join('')
+          : '';
+      console.log(`    ${p} ${med(mb[p]).toFixed(0)} MB/s = ${ratio(p, 'direct')} direct${vsRefs}`);
       console.log(
-        `    ${r.name} ${med(mb[r.name]).toFixed(0)} MB/s = ${ratio(r.name, 'direct')} direct; gateway = ${ratio('gateway', r.name)} ${r.name}`,
+        `      its process per GiB: CPU ${med(u.map((x) => x.cpuMs)).toFixed(0)} ms (${med(u.map((x) => x.sysMs)).toFixed(0)} in the kernel), ${med(u.map((x) => x.minorFaults)).toFixed(0)} minor page faults (medians)`,
       );
+      const c = calls[dir][p];
+      if (c?.length) {
+        const names = Object.keys(c[0]);
+        const m = Object.fromEntries(names.map((n) => [n, med(c.map((x) => x[n] ?? 0))]));
+        console.log(`      system calls per GiB: ${describeSyscalls(m, GIB)}`);
+      }
+    }
   }
   if (skipped.length) console.log(`  reference relays skipped: ${skipped.join(', ')}`);
   for (const r of refs) r.stop();
   child.stdin!.end();
-  const sorted = [...gatewayCpuMs].sort((a, b) => a - b);
-  console.log(`  gateway process CPU per GiB relayed: ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms (median; user+system)`);
 
-  if (HAVE_XRDP && HAVE_XFREERDP) {
+  if (SETUP_RUNS > 0 && HAVE_XRDP && HAVE_XFREERDP) {
     const xrdp = await startXrdp();
     await addRdpDevice(g.s, 'xrdp', xrdp.port);
     const d: number[] = [];
@@ -267,7 +297,7 @@ async function main(): Promise<void> {
       `Setup to xrdp's login screen (xvfb-run + xfreerdp start included, median of ${SETUP_RUNS}): direct ${med(d)} ms, through the gateway ${med(v)} ms (${med(v) - med(d) >= 0 ? '+' : ''}${med(v) - med(d)} ms)`,
     );
     console.log(`  runs direct: ${d.join(', ')} ms; through gateway: ${v.join(', ')} ms`);
-  } else console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
+  } else if (SETUP_RUNS > 0) console.log('Setup to login screen: skipped (install xrdp freerdp2-x11 xvfb imagemagick)');
   await g.stop();
 }
 

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import type { Services } from '../../services.js';
 import { recheck } from './access.js';
 import type { AuditQueue } from './audit-queue.js';
-import { deviceReader, relay, RELAY_QUEUE_BYTES, type DeviceReader, type Relay } from './relay.js';
+import { reader, relay, RELAY_QUEUE_BYTES, type Reader, type Relay } from './relay.js';
 import { TicketStore } from './tickets.js';
 import { buildConnectionRequest, checkTpktHeader, parseConnectionRequest } from './x224.js';
 
@@ -144,9 +144,9 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   if (!forward) return refuse('connection request too long to forward', { ticketId: t.id }, check.username, t.userId);
   const port = check.device.ports.rdp ?? 3389;
   let upstream: Socket;
-  const reader = deviceReader();
+  const fromDevice = reader();
   try {
-    upstream = await dial(check.device.host, port, reader);
+    upstream = await dial(check.device.host, port, fromDevice);
   } catch (err) {
     s.log.warn({ device: check.device.name, err: String(err) }, 'rdp device unreachable');
     return refuse('device unreachable', { device: check.device.name, ticketId: t.id }, check.username, t.userId);
@@ -156,7 +156,7 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
     upstream.destroy();
     return refuse('client left before the device answered', { ticketId: t.id }, check.username, t.userId);
   }
-  const r = relay(client, upstream, reader);
+  const r = relay(client, upstream, fromDevice);
   const sessionId = await s.sessions.open(
     {
       userId: t.userId,
@@ -186,7 +186,7 @@ async function admit(g: GatewayState, client: Socket, clientAddr: string, pkt: B
   r.start(trailing.length ? Buffer.concat([forward, trailing]) : forward);
 }
 
-function dial(host: string, port: number, onread: DeviceReader): Promise<Socket> {
+function dial(host: string, port: number, onread: Reader): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // writableHighWaterMark reaches the Duplex constructor (not in @types/node's NetConnectOpts): lets the
     // client->device pipe keep reading while up to RELAY_QUEUE_BYTES wait for the device.
