@@ -195,7 +195,13 @@ async function main(): Promise<void> {
     await waitForPort(bouncerPort);
     const bouncerPid = () => Number(readFileSync(join(bouncer.dir, 'pgbouncer.pid'), 'utf8'));
     const cpu: Middlemen = {
-      bouncer: () => cpuOf([bouncerPid()]),
+      bouncer: () => {
+        try {
+          return cpuOf([bouncerPid()]);
+        } catch {
+          return NaN;
+        }
+      },
       gateway: () => (served ? cpuOf(served.pids()) : (({ user, system }) => (user + system) / 1000)(process.cpuUsage())),
     };
     execFileSync('pgbench', ['-i', '-q', '-s', '10', `host=127.0.0.1 port=${dev.port} user=app_rw dbname=app`], {
