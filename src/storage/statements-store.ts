@@ -10,7 +10,7 @@ export class KyselyStatements implements StatementRepository {
   /**
    * The INSERT text per row count. Building the same multi-row INSERT through Kysely for every batch cost
    * more than SQLite's insert; the text is taken from Kysely once and kept only when its parameters are
-   * exactly the rows' values in order, so the dialect's placeholders and quoting stay Kysely's.
+   * exactly the rows' values in column order, so the dialect's placeholders and quoting stay Kysely's.
    */
   private readonly texts = new Map<number, string | null>();
 
@@ -27,7 +27,8 @@ export class KyselyStatements implements StatementRepository {
       return;
     }
     const q = this.db.insertInto('db_statements').values(values).compile();
-    if (text === undefined && this.texts.size < TEXT_CACHE) this.texts.set(rows.length, sameValues(q.parameters, params) ? q.sql : null);
+    if (text === undefined && this.texts.size < TEXT_CACHE)
+      this.texts.set(rows.length, sameValues(q.parameters, params) && q.sql.includes(COLUMN_LIST) ? q.sql : null);
     await this.db.executeQuery(q);
   }
 
@@ -70,6 +71,9 @@ const COLUMNS = [
   'row_count',
   'error',
 ] as const;
+
+/** The column list as Kysely writes it: the kept text must name the columns in the order params follow. */
+const COLUMN_LIST = `(${COLUMNS.map((c) => `"${c}"`).join(', ')})`;
 
 function toRow(r: StatementRecord) {
   return {
