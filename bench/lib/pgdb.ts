@@ -1,16 +1,20 @@
 // The device for the PostgreSQL tests and bench/db.ts: a throw-away PostgreSQL cluster (scripts/pg.mjs) with TLS on,
 // password_encryption scram-sha-256 for app_rw and md5 for legacy (pg_hba method md5 serves both), and a
 // whole gateway in this process pointed at it.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { start, type Running } from '../../src/main.js';
 import type { Actor } from '../../src/core/admin/service.js';
 import type { Services } from '../../src/services.js';
 import { hasBinary, missing } from './peers.js';
+import { freePort, waitForPort } from './net.js';
+import { childrenOf } from './workers.js';
+import { launcherFlags } from './gateway.js';
 // @ts-expect-error scripts/pg.mjs is plain JavaScript
 import { startPostgres } from '../../scripts/pg.mjs';
 
@@ -89,12 +93,13 @@ export interface Gw {
 }
 
 /** A gateway whose ops group (alice, manager bob) reaches pgdb01 (device group db) over postgres. */
+const KEY_ENV = { GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef', GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123' };
+
 export async function startGateway(dev: Device, o: { approval?: boolean; env?: Record<string, string> } = {}): Promise<Gw> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-pgw-'));
   const g = await start({
     GATEHOUSE_DATA_DIR: dir,
-    GATEHOUSE_SECRET_KEY: 'test-vault-key-0123456789abcdef',
-    GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
+    ...KEY_ENV,
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
@@ -128,6 +133,54 @@ export async function startGateway(dev: Device, o: { approval?: boolean; env?: R
     async stop() {
       await g.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Served {
+  port: number;
+  /** The primary and its workers, for their CPU time. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway as production runs it: `gatehouse serve` (from source, the launcher's node flags) with
+ * `workers` listener processes, on the data dir an in-process gateway set up (stopped first).
+ */
+export async function serveGateway(gw: Gw, workers: number, env: Record<string, string> = {}): Promise<Served> {
+  await gw.g.stop();
+  const port = await freePort();
+  const entry = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+  const proc = spawn(process.execPath, [...launcherFlags(), '--import', 'tsx', entry, 'serve'], {
+    env: {
+      ...process.env,
+      ...KEY_ENV,
+      GATEHOUSE_DATA_DIR: gw.dir,
+      GATEHOUSE_WORKERS: String(workers),
+      GATEHOUSE_POSTGRES_PORT: String(port),
+      GATEHOUSE_WEB_PORT: String(await freePort()),
+      GATEHOUSE_SSH_PORT: String(await freePort()),
+      GATEHOUSE_HTTP_PROXY_PORT: String(await freePort()),
+      GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForPort(port, 120_000);
+  // Every worker listens before the figure starts.
+  await new Promise((r) => setTimeout(r, 3000));
+  return {
+    port,
+    pids: () => [proc.pid!, ...childrenOf(proc.pid!)],
+    async stop() {
+      if (proc.exitCode === null && !proc.signalCode) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(gw.dir, { recursive: true, force: true });
     },
   };
 }

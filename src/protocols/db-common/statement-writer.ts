@@ -12,7 +12,7 @@ import {
 
 export const STATEMENT_QUEUE_LIMIT = 10_000;
 /** Rows per INSERT. */
-const BATCH = 200;
+const BATCH = 500;
 /** How long a lone statement may wait for company before it is written. */
 const FLUSH_MS = 100;
 

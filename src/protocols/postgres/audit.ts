@@ -14,15 +14,6 @@ export const SERVER_AUDITED = new Set(['C', 'E', 'Z', 'I', 's']);
 const MAX_PENDING = 1000;
 const MAX_NAMED = 10_000;
 
-interface Pending {
-  kind: StatementKind;
-  statement: string;
-  parameters: string | null;
-  rows: number | null;
-  error: string | null;
-  at: number;
-}
-
 export interface AuditSink {
   base: Omit<StatementRecord, 'at' | 'kind' | 'statement' | 'parameters' | 'rowCount' | 'error'>;
   recordParameters: boolean;
@@ -33,7 +24,8 @@ export interface AuditSink {
 export class PgAudit {
   private readonly statements = new Map<string, string>();
   private readonly portals = new Map<string, { statement: string; parameters: string | null }>();
-  private pending: Pending[] = [];
+  /** Records waiting for their answer; each is the object the writer keeps (one allocation per statement). */
+  private pending: StatementRecord[] = [];
   private failedCycle = false;
   /** Statements not recorded because a client pipelined more than MAX_PENDING without a Sync. */
   skipped = 0;
@@ -59,10 +51,9 @@ export class PgAudit {
   fromServer = (type: string, body: Buffer): void => {
     const head = this.pending[0];
     if (type === 'C') {
-      const m = /(\d+)\s*$/.exec(body.toString('latin1', 0, Math.min(body.length, 64)).replace(/\0/g, ''));
-      const n = m ? Number(m[1]) : null;
       if (!head) return;
-      if (n !== null) head.rows = (head.rows ?? 0) + n;
+      const n = trailingCount(body);
+      if (n !== null) head.rowCount = (head.rowCount ?? 0) + n;
       if (head.kind === 'execute') this.done();
     } else if (type === 'E') {
       this.failedCycle = true;
@@ -95,7 +86,7 @@ export class PgAudit {
     const name = cstring(body, 0);
     const query = this.text(body, name.next, cut);
     if (this.statements.size < MAX_NAMED || this.statements.has(name.value)) this.statements.set(name.value, query);
-    this.emit({ kind: name.value ? 'prepare' : 'parse', statement: query, parameters: null, rows: null, error: null, at: this.sink.now() });
+    this.sink.push(this.record(name.value ? 'prepare' : 'parse', query, null));
   }
 
   private bind(body: Buffer, cut: boolean): void {
@@ -112,25 +103,44 @@ export class PgAudit {
       this.skipped++;
       return;
     }
-    this.pending.push({ kind, statement, parameters, rows: null, error: null, at: this.sink.now() });
+    this.pending.push(this.record(kind, statement, parameters));
   }
 
   private done(): void {
     const p = this.pending.shift();
-    if (p) this.emit(p);
+    if (p) this.sink.push(p);
   }
 
-  private emit(p: Pending): void {
-    this.sink.push({
-      ...this.sink.base,
-      at: p.at,
-      kind: p.kind,
-      statement: p.statement,
-      parameters: p.parameters,
-      rowCount: p.rows,
-      error: p.error,
-    });
+  /** Every field set in one literal: one object shape for all records, no spread per statement. */
+  private record(kind: StatementKind, statement: string, parameters: string | null): StatementRecord {
+    const b = this.sink.base;
+    return {
+      sessionId: b.sessionId,
+      at: this.sink.now(),
+      user: b.user,
+      device: b.device,
+      account: b.account,
+      protocol: b.protocol,
+      kind,
+      statement,
+      parameters,
+      rowCount: null,
+      error: null,
+    };
   }
+}
+
+/** CommandComplete's row count: its tag's last word when that is a number ("SELECT 1", "INSERT 0 5"). */
+function trailingCount(body: Buffer): number | null {
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === 0 || body[end - 1] === 0x20)) end--;
+  let start = end;
+  // 15 digits at most: beyond that the count would not be exact as a number.
+  while (start > 0 && end - start < 15 && body[start - 1] >= 0x30 && body[start - 1] <= 0x39) start--;
+  if (start === end || (start > 0 && body[start - 1] >= 0x30 && body[start - 1] <= 0x39)) return null;
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + (body[i] - 0x30);
+  return n;
 }
 
 /** Bind's parameter values: text ones as text, binary ones described (their bytes are no statement). */

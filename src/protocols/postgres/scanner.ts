@@ -29,13 +29,21 @@ export class MessageScanner {
   feed(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length) {
+      if (this.headFill === 0 && chunk.length - off >= 5) {
+        // The whole header is in this chunk (the common case): read it in place, no copy.
+        this.begin(chunk[off], chunk.readInt32BE(off + 1));
+        off += 5;
+        this.headFill = 5;
+        if (this.remaining === 0) this.finish();
+        continue;
+      }
       if (this.headFill < 5) {
         const n = Math.min(5 - this.headFill, chunk.length - off);
         chunk.copy(this.head, this.headFill, off, off + n);
         this.headFill += n;
         off += n;
         if (this.headFill < 5) return;
-        this.begin();
+        this.begin(this.head[0], this.head.readInt32BE(1));
         if (this.remaining === 0) this.finish();
         continue;
       }
@@ -60,10 +68,9 @@ export class MessageScanner {
     }
   }
 
-  private begin(): void {
-    const len = this.head.readInt32BE(1);
+  private begin(type: number, len: number): void {
     if (len < 4) throw new ProtocolError(`invalid message length ${len}`);
-    this.type = String.fromCharCode(this.head[0]);
+    this.type = String.fromCharCode(type);
     this.remaining = len - 4;
     this.announced = len - 4;
     this.parts = this.wanted.has(this.type) ? [] : null;
