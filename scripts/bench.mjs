@@ -33,3 +33,10 @@ child.on('exit', (code) => {
   pg?.stop?.();
   process.exit(code ?? 1);
 });
+// Stopped from outside (Ctrl-C, timeout): the benchmark stops too, and its PostgreSQL is not left behind.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    child.kill(sig);
+    pg?.stop?.();
+    setTimeout(() => process.exit(1), 5000).unref();
+  });
