@@ -38,6 +38,8 @@ export async function startNode(name: string, env: Record<string, string>): Prom
       GATEHOUSE_SSH_PORT: String(ssh),
       GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_SWEEP_MS: '300',
       GATEHOUSE_MAIL_RETRY_BASE_MS: '100',

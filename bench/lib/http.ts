@@ -170,6 +170,8 @@ export async function startGw(o: { approval: boolean; nodePort: number; nginxPor
     GATEHOUSE_WEB_PORT: String(webPort),
     GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_EVENT_POLL_MS: '50',
     GATEHOUSE_SWEEP_MS: '200',
     GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_TEST_LOG ?? 'silent',

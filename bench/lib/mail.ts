@@ -111,6 +111,8 @@ export async function startGateway(
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_SMTP_IN_PORT: '0',
     GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,

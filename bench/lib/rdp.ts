@@ -29,6 +29,8 @@ export async function startGateway(
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_EVENT_POLL_MS: '50',
     GATEHOUSE_LOG_LEVEL: 'silent',
     GATEHOUSE_ADMIN_PASSWORD: 'S3cret-pass',

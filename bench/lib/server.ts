@@ -47,6 +47,8 @@ export async function startServer(o: ServerOpts): Promise<Server> {
       GATEHOUSE_SSH_PORT: String(ssh),
       GATEHOUSE_HTTP_PROXY_PORT: String(o.http ?? 0),
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -30,6 +30,8 @@ export async function startGateway(env: Record<string, string>, timeoutMs = 120_
       GATEHOUSE_SSH_PORT: String(ssh),
       GATEHOUSE_HTTP_PROXY_PORT: String(httpPort),
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_SWEEP_MS: '300',
       ...env,

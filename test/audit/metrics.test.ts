@@ -26,6 +26,8 @@ describe('/metrics', () => {
       GATEHOUSE_WEB_PORT: '0',
       GATEHOUSE_SSH_PORT: '0',
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'silent',
       GATEHOUSE_ADMIN_PASSWORD: 'Adm1n-pass-word',

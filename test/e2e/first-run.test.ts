@@ -21,6 +21,8 @@ function serve(dir: string, webPort: string): ChildProcess {
     GATEHOUSE_WEB_PORT: webPort,
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_LOG_LEVEL: 'info',
   };
@@ -175,6 +177,8 @@ test(
       GATEHOUSE_WEB_PORT: '0',
       GATEHOUSE_SSH_PORT: '0',
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_LOG_LEVEL: 'info',
     };

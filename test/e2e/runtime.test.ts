@@ -24,6 +24,8 @@ test('serve started with the shebang interpreter logs the young generation it go
     GATEHOUSE_WEB_PORT: '0',
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_RDP_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_HTTP_PROXY_PORT: '0',
     GATEHOUSE_LOG_LEVEL: 'info',
     GATEHOUSE_ADMIN_PASSWORD: 'admin-password-1',

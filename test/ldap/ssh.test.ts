@@ -82,6 +82,8 @@ describe('SSH login with the directory and TOTP', { skip: missing('slapd', SLAPD
       GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
       GATEHOUSE_SSH_PORT: '0',
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_WEB_PORT: '0',
       GATEHOUSE_EVENT_POLL_MS: '50',

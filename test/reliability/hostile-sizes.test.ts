@@ -516,6 +516,8 @@ describe('process', () => {
         GATEHOUSE_SSH_PORT: '0',
         GATEHOUSE_HTTP_PROXY_PORT: '0',
         GATEHOUSE_RDP_PORT: '0',
+        GATEHOUSE_POSTGRES_PORT: '0',
+        GATEHOUSE_MYSQL_PORT: '0',
         GATEHOUSE_LOG_LEVEL: 'info',
       };
       const proc = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });

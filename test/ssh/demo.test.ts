@@ -14,6 +14,8 @@ describe('gatehouse demo', { skip: SSHD_SKIP }, () => {
       GATEHOUSE_SSH_PORT: '0',
       GATEHOUSE_WEB_PORT: '0',
       GATEHOUSE_RDP_PORT: '0',
+      GATEHOUSE_POSTGRES_PORT: '0',
+      GATEHOUSE_MYSQL_PORT: '0',
       GATEHOUSE_HTTP_PROXY_PORT: '0',
       GATEHOUSE_DATA_DIR: '/nonexistent-real-data',
       DATABASE_URL: 'postgres://must-not-be-used/x',

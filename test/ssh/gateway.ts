@@ -46,6 +46,8 @@ export async function startGateway(sshd: Sshd, o: GwOpts = {}): Promise<Gw> {
     GATEHOUSE_ADMIN_PASSWORD: 'admin-pass-123',
     GATEHOUSE_SSH_PORT: '0',
     GATEHOUSE_WEB_PORT: '0',
+    GATEHOUSE_POSTGRES_PORT: '0',
+    GATEHOUSE_MYSQL_PORT: '0',
     GATEHOUSE_EVENT_POLL_MS: '50',
     GATEHOUSE_SWEEP_MS: '200',
     GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_TEST_LOG ?? 'silent',
