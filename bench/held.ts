@@ -34,6 +34,12 @@ const SHARED = Number(process.env.BENCH_HELD_SHARED ?? 100);
 const DEVICES = APPROVE + (N > APPROVE ? SHARED : 0);
 const deviceOf = (i: number) => (i < APPROVE ? `load${i}` : `load${APPROVE + (i % SHARED)}`);
 const IDLE_S = Number(process.env.BENCH_HELD_IDLE_S ?? 30);
+/**
+ * Seconds between the last connection and the idle window (default 5): with 250 or more, the window sees
+ * the steady state (each wait's stderr line every 4 minutes, the notifications of the ramp all sent)
+ * rather than the first reminders.
+ */
+const SETTLE_S = Number(process.env.BENCH_HELD_SETTLE_S ?? 5);
 /** GATEHOUSE_WORKERS of the gateway (default 1: one process); CPU and RSS are summed over its processes. */
 const WORKERS = process.env.BENCH_HELD_WORKERS ?? '1';
 const ADMIN = { username: 'admin', id: null, channel: 'cli' as const };
@@ -82,7 +88,7 @@ const rssIdle = procTreeStat(gw.pid).rssMB;
 const crowd = new Crowd({ port: sshPort, privateKey: alice.private, user: 'alice', command: 'echo through' });
 
 /** Connects clients [from, to), then reads RSS and the CPU the gateway uses while they only wait. */
-async function hold(from: number, to: number, idleS: number) {
+async function hold(from: number, to: number, idleS: number, settleS = 5) {
   const t0 = Date.now();
   await pool(
     Array.from({ length: to - from }, (_, i) => from + i),
@@ -90,7 +96,7 @@ async function hold(from: number, to: number, idleS: number) {
     (i) => crowd.connect(deviceOf(i), i),
   );
   const rampS = (Date.now() - t0) / 1000;
-  await sleep(5000);
+  await sleep(settleS * 1000);
   const a = procTreeStat(gw.pid);
   const ta = threadCpu(gw.pid);
   await sleep(idleS * 1000);
@@ -105,13 +111,13 @@ async function hold(from: number, to: number, idleS: number) {
     load: loadavg()[0],
   };
   log(
-    `${f.waiting} waiting (ramp ${rampS.toFixed(0)} s): RSS ${f.rssMB.toFixed(0)} MB, CPU while waiting ${f.idleCpuPct.toFixed(1)} % of a core over ${idleS} s (${threads}; ${loadText()})`,
+    `${f.waiting} waiting (ramp ${rampS.toFixed(0)} s): RSS ${f.rssMB.toFixed(0)} MB, CPU while waiting ${f.idleCpuPct.toFixed(1)} % of a core over ${idleS} s, ${settleS} s after the ramp (${threads}; ${loadText()})`,
   );
   return f;
 }
 
 const anchor = await hold(0, ANCHOR, 10);
-const full = await hold(ANCHOR, N, IDLE_S);
+const full = await hold(ANCHOR, N, IDLE_S, SETTLE_S);
 
 // 2,000 decisions at once through the API (bob's console session), one request each: the first 2,000
 // connections' requests, which have the lowest numbers (they were made first).
