@@ -183,6 +183,7 @@ test('granted at once: by the rule alone, or by an earlier grant with its window
     { kind: 'granted', approvalId: null, grantEnd: null, deviceId: 7, accountId: 9, allowPortForwarding: false, waited: false },
   ]);
   engine.decision = { outcome: 'allowed', why: 'grant', grantId: 55, requireReason: false, allowPortForwarding: true, accountId: 9 };
+  engine.make({ id: 55, status: 'approved', grantStart: 0, grantEnd: 123_456_789_000_000 });
   const [g] = await run(ports);
   assert.deepEqual(g, {
     kind: 'granted',
@@ -194,6 +195,25 @@ test('granted at once: by the rule alone, or by an earlier grant with its window
     waited: false,
   });
   assert.equal(bus.listeners, 0);
+});
+
+test('a cached grant the database no longer holds is not used: events are taken in first', async () => {
+  const { ports, engine, bus } = setup();
+  engine.decision = { outcome: 'allowed', why: 'grant', grantId: 55, requireReason: false, allowPortForwarding: true, accountId: 9 };
+  engine.make({ id: 55, status: 'revoked', grantStart: 0, grantEnd: 1 });
+  // Still cached after the events (their poll missed it): refused, never granted.
+  const [still] = await run(ports);
+  assert.equal(still.kind, 'refused');
+  assert.ok(bus.kicks >= 2);
+  // Once the revocation's event has arrived, the cache asks for approval again.
+  bus.kick = async () => {
+    bus.kicks++;
+    engine.decision = approvalRequired(route([[2]]));
+  };
+  const steps = await run(ports, (s) => {
+    if (s.kind === 'waiting') engine.set(s.request.id, 'approval.approved', { status: 'approved' });
+  });
+  assert.equal(steps[0].kind, 'waiting', 'a new request, not the revoked grant');
 });
 
 test('granted after a wait: one waiting update naming the approvers, then the grant', async () => {

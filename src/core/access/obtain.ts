@@ -87,6 +87,15 @@ async function begin(ports: AccessPorts, q: AccessQuery): Promise<Granted | Refu
     // About to ask: first take in events not polled yet, so an approval made a moment ago elsewhere counts.
     await ports.bus.kick();
     decision = await decide();
+  } else if (decision.outcome === 'allowed' && decision.grantId !== undefined && !(await grantHolds(ports, decision.grantId))) {
+    // The cached grant was revoked (or ended) elsewhere a moment ago and its event has not arrived: take
+    // the events in (twice: a poll already running may have begun before the revocation), decide again.
+    const stale = decision.grantId;
+    await ports.bus.kick();
+    await ports.bus.kick();
+    decision = await decide();
+    if (decision.outcome === 'allowed' && decision.grantId === stale)
+      return { kind: 'refused', reason: 'error', error: new Error(`grant ${stale} ended but is still cached`) };
   }
   const device = (await ports.policy.current()).devicesByName.get(q.device);
   if (decision.outcome === 'denied' || !device) return { kind: 'refused', reason: 'denied', message: NO_ACCESS };
@@ -98,6 +107,13 @@ async function begin(ports: AccessPorts, q: AccessQuery): Promise<Granted | Refu
   };
   if (decision.outcome === 'allowed') return allowed(ports, base, decision.grantId);
   return { kind: 'ask', base };
+}
+
+/** Whether the database still holds the grant the cache allowed by: approved, and inside its window. */
+async function grantHolds(ports: AccessPorts, id: number): Promise<boolean> {
+  const r = await ports.approvals.get(id);
+  const now = ports.clock.now();
+  return !!r && r.status === 'approved' && (r.grantStart ?? 0) <= now && (r.grantEnd === null || r.grantEnd > now);
 }
 
 /** Allowed by the rule alone (no grant), or by the grant of an earlier approval. */
