@@ -281,7 +281,9 @@ async function servePrimary(env: NodeJS.ProcessEnv, count: number): Promise<void
       await firstRunAdmin(s);
     },
     workerLost: async (pid) => void (await background.nodes.workerLost(pid)),
+    onEvents: () => void s.bus.kick(),
   });
+  s.bus.onWrite(pool.eventsWritten);
   const stopInOrder = async () => {
     // Workers first (sessions told, listeners closed), then the node: its status, the database.
     await pool.stop();
@@ -310,7 +312,7 @@ async function serveWorker(env: NodeJS.ProcessEnv): Promise<void> {
     if (v !== undefined) ports[k] = v;
   }
   const stop = superviseProcess(running.services.log, () => running.stop());
-  runWorker(ports, () => stop('primary'));
+  runWorker(ports, () => stop('primary'), running.services.bus);
 }
 
 /**

@@ -18,10 +18,13 @@ export interface PrimaryParts {
   ready(ports: Ports): Promise<void>;
   /** A worker process died: the sessions it held are ended. */
   workerLost(pid: number): Promise<void>;
+  /** A worker committed approval events: the primary's own bus polls now. */
+  onEvents(): void;
 }
 
-type ToPrimary = { type: 'ready'; ports: Ports };
-type ToWorker = { type: 'stop' };
+/** 'events': a worker committed approval events; the others poll at once instead of at their next interval. */
+type ToPrimary = { type: 'ready'; ports: Ports } | { type: 'events' };
+type ToWorker = { type: 'stop' } | { type: 'events' };
 
 /** How long the stop waits for the workers' own orderly stop before killing them. */
 const WORKER_STOP_MS = 4000;
@@ -64,7 +67,10 @@ function exited(w: Worker, ms: number): Promise<void> {
  * first-run admin is made once they all listen. A port configured as 0 stays 0 for every worker: cluster
  * hands each the same listening socket, so they all get the same port.
  */
-export function runPrimary(count: number, p: PrimaryParts): { started: Promise<void>; pids(): number[]; stop(): Promise<void> } {
+export function runPrimary(
+  count: number,
+  p: PrimaryParts,
+): { started: Promise<void>; pids(): number[]; stop(): Promise<void>; eventsWritten(): void } {
   const env: Record<string, string> = { GATEHOUSE_NODE_ID: p.nodeId };
   const live = new Set<Worker>();
   // Until every first worker is up, a death fails the start instead of being restarted.
@@ -79,6 +85,11 @@ export function runPrimary(count: number, p: PrimaryParts): { started: Promise<v
     const startedAt = Date.now();
     const { worker, ready } = forkOne(env);
     live.add(worker);
+    worker.on('message', (m: ToPrimary) => {
+      if (m?.type !== 'events') return;
+      p.onEvents();
+      for (const w of live) if (w !== worker && w.isConnected()) w.send({ type: 'events' } satisfies ToWorker);
+    });
     worker.once('exit', (code, signal) => {
       live.delete(worker);
       if (stopping || !up) return;
@@ -102,13 +113,22 @@ export function runPrimary(count: number, p: PrimaryParts): { started: Promise<v
       throw err;
     }
   })();
-  return { started, pids: () => [...live].map((w) => w.process.pid ?? 0), stop };
+  // The primary's own commits (sweeps: expiry, escalation) reach every worker's bus at once too.
+  const eventsWritten = () => {
+    for (const w of live) if (w.isConnected()) w.send({ type: 'events' } satisfies ToWorker);
+  };
+  return { started, pids: () => [...live].map((w) => w.process.pid ?? 0), stop, eventsWritten };
 }
 
-/** A worker: tells the primary its ports, and stops in order when the primary says so. */
-export function runWorker(ports: Ports, stop: () => void): void {
+/**
+ * A worker: tells the primary its ports, and stops in order when the primary says so. `bus` polls at once
+ * when another worker committed events, and tells the others when this one does.
+ */
+export function runWorker(ports: Ports, stop: () => void, bus: { kick(): Promise<void>; onWrite(fn: () => void): void }): void {
   process.on('message', (m: ToWorker) => {
     if (m?.type === 'stop') stop();
+    if (m?.type === 'events') void bus.kick();
   });
+  bus.onWrite(() => process.send?.({ type: 'events' } satisfies ToPrimary));
   process.send?.({ type: 'ready', ports } satisfies ToPrimary);
 }

@@ -97,6 +97,19 @@ export class EventBus {
     this.timer = null;
   }
 
+  /** Other processes of this node to tell when this one commits an event (their poll then runs at once). */
+  private nudgePeers: (() => void) | null = null;
+
+  onWrite(fn: () => void): void {
+    this.nudgePeers = fn;
+  }
+
+  /** This process committed an event: poll now, and have this node's other processes poll too. */
+  written(): Promise<void> {
+    this.nudgePeers?.();
+    return this.kick();
+  }
+
   /** Poll now (after this process committed something, or a database notification arrived). */
   kick(): Promise<void> {
     if (!this.started) return Promise.resolve();

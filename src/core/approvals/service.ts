@@ -439,7 +439,7 @@ export class ApprovalService {
 
   private afterCommit(r: ApprovalRequest): void {
     this.grants.put(r);
-    void this.bus?.kick();
+    void this.bus?.written();
   }
 
   private actor(p: PolicySnapshot, name: string): User {
