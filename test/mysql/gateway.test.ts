@@ -9,7 +9,7 @@ import { ADMIN } from '../../bench/lib/services.js';
 import { dbOf } from '../helpers/kysely.js';
 import { missing } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
-import { CLOSE_WITHIN_MS, otherProcess, sessionEnd } from '../postgres/session-end.js';
+import { approvedWindow, CLOSE_WITHIN_MS, otherProcess, sessionEnd } from '../postgres/session-end.js';
 import { mysqlClient, mysqlEnv, USER_PASSWORD, waitingRequest, type ClientRun, type MysqlEnv } from './helpers.js';
 
 const skip = missing('MariaDB server and client', hasMariaDb(), 'apt-get install mariadb-server mariadb-client');
@@ -108,20 +108,7 @@ describe('mysql gateway with the stock client', { skip }, () => {
   });
 
   test("the grant's end: the gateway ends the live session within 1 s of the window's end", async () => {
-    // A reservation gives a short, exact window, long enough for the client to log in on a loaded machine.
-    const now = Date.now();
-    const req = await m.s.approvals.request({
-      username: 'alice',
-      device: 'mdb01',
-      protocol: 'mysql',
-      reason: 'short job',
-      channel: 'cli',
-      start: now,
-      end: now + 12_000,
-    });
-    assert.notEqual(req.outcome, 'allowed');
-    const id = req.outcome !== 'allowed' ? req.request.id : 0;
-    await m.s.approvals.approve(id, 'bob', OPERATOR);
+    const id = await approvedWindow(m.s, 'mdb01', 'mysql', 12_000);
     const r = await client('alice@mdb01', 'select sleep(60)', { timeoutMs: 90_000 }).done;
     const end = await sessionEnd(m.s, id);
     const clientLate = Date.now() - end.grantEnd;

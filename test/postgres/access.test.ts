@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Tmux, TMUX_SKIP } from '../ssh/tmux.js';
 import { dbOf } from '../helpers/kysely.js';
 import { ALICE_PW, APP_RW_PW, PG_PEER_SKIP, launchPsql, psql, startDevice, startGateway, type Device, type Gw } from './peer.js';
-import { CLOSE_WITHIN_MS, otherProcess, sessionEnd } from './session-end.js';
+import { approvedWindow, CLOSE_WITHIN_MS, otherProcess, sessionEnd } from './session-end.js';
 
 const VAULT_KEY = 'test-vault-key-0123456789abcdef';
 
@@ -110,20 +110,7 @@ describe('postgres through the gateway: the wait and its outcomes', { skip: PG_P
   });
 
   test("the grant's end: the gateway ends the session within 1 s of the window's end", async () => {
-    // A reservation gives a short, exact window, long enough for psql to log in on a loaded machine.
-    const now = Date.now();
-    const req = await gw.s.approvals.request({
-      username: 'alice',
-      device: 'pgdb01',
-      protocol: 'postgres',
-      reason: 'short job',
-      channel: 'cli',
-      start: now,
-      end: now + 12_000,
-    });
-    assert.notEqual(req.outcome, 'allowed');
-    const id = req.outcome !== 'allowed' ? req.request.id : 0;
-    await gw.s.approvals.approve(id, 'bob', OP);
+    const id = await approvedWindow(gw.s, 'pgdb01', 'postgres', 12_000);
     const p = launchPsql(gw.port, 'alice@pgdb01', ALICE_PW, ['-c', 'select pg_sleep(60)'], { timeoutMs: 90_000 });
     const r = await p.done;
     const end = await sessionEnd(gw.s, id);

@@ -20,6 +20,26 @@ export interface SessionEnd {
   lateMs: number;
 }
 
+/**
+ * alice's reservation for `device` over `protocol`, from now for `ms`, approved by bob: a short, exact
+ * window, long enough for a client to log in on a loaded machine. Resolves with the request's id.
+ */
+export async function approvedWindow(s: Services, device: string, protocol: 'postgres' | 'mysql', ms: number): Promise<number> {
+  const now = Date.now();
+  const req = await s.approvals.request({
+    username: 'alice',
+    device,
+    protocol,
+    reason: 'short job',
+    channel: 'cli',
+    start: now,
+    end: now + ms,
+  });
+  if (req.outcome === 'allowed') throw new Error('the reservation was allowed without approval');
+  await s.approvals.approve(req.request.id, 'bob', { channel: 'cli', proof: 'operator' });
+  return req.request.id;
+}
+
 /** The latest session under `approvalId`, once the gateway has recorded its end. */
 export async function sessionEnd(s: Services, approvalId: number): Promise<SessionEnd> {
   const grantEnd = (await s.approvals.get(approvalId))?.grantEnd;
