@@ -13,7 +13,7 @@ import { SMTPServer } from 'smtp-server';
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
 export { freePort, waitForPort } from './net.js';
-import { freePort, waitForPort } from './net.js';
+import { freePort, waitForPort, waitForRunning } from './net.js';
 
 export interface Node {
   name: string;
@@ -54,8 +54,9 @@ export async function startNode(name: string, env: Record<string, string>): Prom
   proc.stdout!.on('data', (d) => log.push(String(d)));
   proc.stderr!.on('data', (d) => log.push(String(d)));
   try {
-    await waitForPort(web, 60_000);
-    await waitForPort(ssh, 60_000);
+    await waitForRunning(proc, log, 60_000);
+    await waitForPort(web, 10_000);
+    await waitForPort(ssh, 10_000);
   } catch (err) {
     proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

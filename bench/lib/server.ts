@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { launch, freePort, sshArgs, waitForPort, type KeyPair, type Running } from './ssh.js';
+import { waitForRunning } from './net.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -55,15 +56,14 @@ export async function startServer(o: ServerOpts): Promise<Server> {
   proc.stdout!.on('data', (d) => log.push(String(d)));
   proc.stderr!.on('data', (d) => log.push(String(d)));
   const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
-  // A server that dies on its own (not stopped by stopServer) says so, with its log, in the test output.
-  proc.once('exit', (code, signal) => {
+  // A server that dies on its own (not stopped by stopServer) says so, with its whole log ('close': after
+  // its pipes are drained, so the last words of a dying process are in it), in the test output.
+  proc.once('close', (code, signal) => {
     if (!stopping.has(proc))
       process.stderr.write(`# gatehouse serve exited unexpectedly (code ${code}, signal ${signal}); its log:\n${log.join('')}\n`);
   });
-  await Promise.race([
-    Promise.all([waitForPort(web, 90_000), waitForPort(ssh, 90_000)]),
-    exited.then(() => Promise.reject(new Error(`gatehouse serve exited:\n${log.join('')}`))),
-  ]);
+  await waitForRunning(proc, log, 90_000);
+  await Promise.all([waitForPort(web, 10_000), waitForPort(ssh, 10_000)]);
   return { proc, web, ssh, log, exited };
 }
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from './net.js';
+import { freePort, waitForPort, waitForRunning } from './net.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -40,14 +40,10 @@ export async function startGateway(env: Record<string, string>, timeoutMs = 120_
   });
   proc.stdout!.on('data', (d) => log.push(String(d)));
   proc.stderr!.on('data', (d) => log.push(String(d)));
-  const until = Date.now() + timeoutMs;
-  while (!log.join('').includes('Gatehouse is running')) {
-    if (proc.exitCode !== null || proc.signalCode || Date.now() > until) {
-      proc.kill('SIGKILL');
-      throw new Error(`the gateway did not start: ${log.join('').slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForRunning(proc, log, timeoutMs).catch((err: Error) => {
+    proc.kill('SIGKILL');
+    throw err;
+  });
   await waitForPort(web, 10_000);
   const stop = async () => {
     if (proc.exitCode !== null || proc.signalCode) return;
