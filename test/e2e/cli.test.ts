@@ -169,6 +169,19 @@ describe('CLI walkthrough (README) on SQLite', () => {
     assert.match(badProto.stderr, /unknown protocol 'telnet'/);
     const dup = await run(['user', 'add', 'alice']);
     assert.match(dup.stderr, /already exists/);
+
+    // Several members in one command: all or nothing, every unknown name at once.
+    const typo = await run(['group', 'add-member', 'dba', 'alice', 'nobody', 'bob', 'ghost']);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /unknown users 'nobody', 'ghost'/);
+    const members = async () =>
+      (await ghJson<{ name: string; members: string[] }[]>(['group', 'list'], { env })).find((g) => g.name === 'dba')!.members;
+    assert.deepEqual(await members(), [], 'a typo adds nobody');
+    const ok2 = async (args: string[]) => assert.equal((await run(args)).code, 0, args.join(' '));
+    await ok2(['group', 'add-member', 'dba', 'alice', 'bob']);
+    assert.deepEqual((await members()).sort(), ['alice', 'bob']);
+    await ok2(['group', 'remove-member', 'dba', 'alice', 'bob']);
+    assert.deepEqual(await members(), []);
   });
 
   test('HTTP device options from the CLI, validated', async () => {

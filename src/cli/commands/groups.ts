@@ -92,8 +92,7 @@ function groupMembers(g: Command): void {
       .action(
         action(async (ctx, group: string, users: string[]) => {
           const s = await ctx.s();
-          const actor = await ctx.actor();
-          for (const u of users) await s.admin.addMember(actor, group, u, remove);
+          await s.admin.addMembers(await ctx.actor(), group, users, remove);
           const p = await s.policy.current();
           const shown = users.map((u) => personName(p.usersByName.get(u) ?? { username: u }));
           ctx.out(

@@ -252,15 +252,31 @@ export class AdminService {
   }
 
   async addMember(actor: Actor, group: string, username: string, remove = false): Promise<boolean> {
+    return (await this.addMembers(actor, group, [username], remove)) > 0;
+  }
+
+  /**
+   * Adds (or removes) several users in one transaction: every name is checked first and all unknown ones
+   * are named at once, so a typo changes nothing. Returns how many memberships changed.
+   */
+  async addMembers(actor: Actor, group: string, usernames: readonly string[], remove = false): Promise<number> {
     const p = await this.snap();
     const g = p.userGroupsByName.get(group);
     if (!g) throw new GatehouseError('not_found', `unknown user group '${group}'`);
-    const uid = await this.userId(p, username);
+    const unknown = usernames.filter((u) => !p.usersByName.has(u));
+    if (unknown.length)
+      throw new GatehouseError('not_found', `unknown user${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}`);
+    const uids = [...new Set(usernames.map((u) => p.usersByName.get(u)!.id))];
     await this.directoryOwns('group', group, ['members']);
+    const detail = usernames.length === 1 ? { group, username: usernames[0] } : { group, usernames: [...usernames] };
     return this.done(
       this.admin.write(
-        this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, { group, username }),
-        (w) => (remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid)),
+        this.audit(actor, remove ? 'user-group.remove-member' : 'user-group.add-member', 'user-group', g.id, detail),
+        async (w) => {
+          let changed = 0;
+          for (const uid of uids) if (await (remove ? w.removeMember(g.id, uid) : w.addMember(g.id, uid))) changed++;
+          return changed;
+        },
       ),
     );
   }
