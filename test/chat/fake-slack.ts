@@ -33,6 +33,8 @@ export interface FakeSlack {
   problems: string[];
   /** 'up', or answer 500 to everything, or reset every connection. */
   mode: 'up' | '500' | 'reset';
+  /** Web API methods that answer HTTP 503 while the rest work (an outage of one of Slack's services). */
+  failing: Set<string>;
   dmsTo(user: string): SlackMessage[];
   close(): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function startFakeSlack(users: Record<string, string>, token = 'xox
     answers: [],
     problems: [],
     mode: 'up',
+    failing: new Set(),
     dmsTo: (u) => f.messages.filter((m) => m.user === u),
     close: async () => {},
   };
@@ -131,6 +134,10 @@ export async function startFakeSlack(users: Record<string, string>, token = 'xox
         return reply(res, { ok: true });
       }
       const method = url.pathname.replace(/^\/api\//, '');
+      if (f.failing.has(method)) {
+        res.writeHead(503);
+        return void res.end('service unavailable');
+      }
       if (req.method !== 'POST') f.problems.push(`${method}: method ${req.method}`);
       if (req.headers.authorization !== `Bearer ${token}`) {
         f.problems.push(`${method}: Authorization header`);

@@ -1,7 +1,8 @@
 // Slack approvals against a local fake Slack (fake-slack.ts) and a real Gatehouse on SQLite: approver DMs
 // in Block Kit, an approve click decides and every message is updated, a request decided in the console
 // updates the message and a second click says "already approved by …", forged signatures, replayed
-// timestamps, unknown and ineligible users are refused and audited, a second-factor approver gets a link,
+// timestamps, unknown and ineligible users are refused and audited, a click while Slack cannot say who
+// clicked decides nothing and says why, a second-factor approver gets a link,
 // Reject opens a modal whose submission carries the comment, 20 parallel clicks decide once, escalation
 // DMs the new approvers, and expiry updates every message and tells the requester.
 import { after, before, describe, test } from 'node:test';
@@ -117,6 +118,27 @@ describe('Slack approvals', () => {
     const why = (await audits('chat.refused')).map((r) => JSON.parse(r.details ?? '{}').why);
     for (const w of ['bad signature', 'stale timestamp', 'no timestamp', 'unknown user', 'forbidden', 'self_approval'])
       assert.ok(why.includes(w), `audited: ${w} (got ${why.join(', ')})`);
+    await s().approvals.cancel(id, 'alice', 'ssh');
+  });
+
+  test('when Slack cannot say who clicked, nothing is decided and the answer names the outage, not "not linked"', async () => {
+    const id = await ask('alice', 'db01', 'ssh');
+    const m = await dm('UBOB0001', id);
+    slack.answers.length = 0;
+    slack.failing.add('users.info');
+    try {
+      await sendSigned(endpoint, SECRET, blockActions(slack, { user: 'UBOB0001', action: 'gatehouse_approve', requestId: id, message: m }));
+      const a = await waitFor('the answer', () => slack.answers[0], 10_000);
+      assert.match(a.text, /could not ask Slack who you are, so nothing was decided/);
+      assert.doesNotMatch(a.text, /not linked/);
+      assert.equal((await s().store.getRequest(id))?.status, 'waiting');
+      const refused = (await audits('chat.refused')).map((r) => JSON.parse(r.details ?? '{}'));
+      const lookup = refused.find((d) => d.why === 'user lookup failed');
+      assert.ok(lookup, 'audited as a failed lookup');
+      assert.doesNotMatch(JSON.stringify(lookup), new RegExp(slack.token), 'the bot token stays out of the audit');
+    } finally {
+      slack.failing.delete('users.info');
+    }
     await s().approvals.cancel(id, 'alice', 'ssh');
   });
 

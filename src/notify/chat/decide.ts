@@ -5,6 +5,7 @@
 import { effectiveStatus } from '../../core/approvals/rules.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { ChatProvider } from '../../core/ports/chat.js';
+import { ChatApiError } from './api.js';
 import type { User } from '../../core/types.js';
 import type { Services } from '../../services.js';
 import { outcomeLine, plain, requestUrl } from './card.js';
@@ -15,6 +16,8 @@ export interface ChatClick {
   /** The chat's user id (audited) and the email the chat gives for it. */
   chatUser: string;
   email: string | null;
+  /** Why the chat could not be asked for the email (it is down, or refused): nobody is decided for. */
+  lookupFailed?: string;
   requestId: number;
   action: 'approve' | 'reject';
   comment?: string;
@@ -66,8 +69,32 @@ export async function alreadyText(s: Services, id: number): Promise<string | nul
   return line ? `Request #${id} was already ${line.replace(/^\S+\s+/, '').replace(/^./, (c) => c.toLowerCase())}.` : null;
 }
 
+/** The clicker's email from the chat's API; a failed lookup is kept apart from "no such user". */
+export async function clickerEmail(
+  api: { emailOf(userId: string): Promise<string | null> },
+  chatUser: string,
+): Promise<Pick<ChatClick, 'email' | 'lookupFailed'>> {
+  if (!chatUser) return { email: null };
+  try {
+    return { email: await api.emailOf(chatUser) };
+  } catch (err) {
+    // A user the chat does not know is "not linked"; anything else (down, rate-limited, bad token) is an outage.
+    if (err instanceof ChatApiError && err.permanent) return { email: null };
+    return { email: null, lookupFailed: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /** Who clicked, when they may decide from chat; otherwise the answer to give. */
 export async function clicker(s: Services, c: Omit<ChatClick, 'action'>): Promise<{ user: User } | { answer: ChatAnswer }> {
+  if (c.lookupFailed !== undefined) {
+    await auditRefusal(s, c.provider, 'user lookup failed', { chatUser: c.chatUser, requestId: c.requestId, detail: c.lookupFailed });
+    return {
+      answer: {
+        ok: false,
+        text: `Gatehouse could not ask ${NAME[c.provider]} who you are, so nothing was decided. Try again in a minute, or decide in the console: ${requestUrl(s.config.publicUrl, c.requestId)}`,
+      },
+    };
+  }
   const user = await userByEmail(s, c.email);
   if (!user) {
     await auditRefusal(s, c.provider, 'unknown user', { chatUser: c.chatUser, requestId: c.requestId });

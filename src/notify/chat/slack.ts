@@ -77,6 +77,9 @@ const quiet: Logger = {
   setName: () => {},
 };
 
+/** Slack's answers for a user it does not know (users.lookupByEmail; users.info): permanent, not an outage. */
+const UNKNOWN_USER = new Set(['users_not_found', 'user_not_found', 'user_not_visible']);
+
 export class SlackApi implements ChatApi {
   readonly client: WebClient;
   constructor(
@@ -99,7 +102,7 @@ export class SlackApi implements ChatApi {
       return await f();
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;
-      throw new ChatApiError(`slack ${what}: ${code ?? scrub(err, [this.token])}`, code === 'users_not_found');
+      throw new ChatApiError(`slack ${what}: ${code ?? scrub(err, [this.token])}`, code !== undefined && UNKNOWN_USER.has(code));
     }
   }
 

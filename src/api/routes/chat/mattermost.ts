@@ -2,7 +2,7 @@
 // the context Gatehouse put on the button; its HMAC (keyed by a secret only Gatehouse holds) and the
 // message it names are checked before anything else, so a forged or moved context decides nothing.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditRefusal, chatDecide, clicker } from '../../../notify/chat/decide.js';
+import { auditRefusal, chatDecide, clicker, clickerEmail } from '../../../notify/chat/decide.js';
 import { requestUrl } from '../../../notify/chat/card.js';
 import { verifyContext } from '../../../notify/chat/mattermost.js';
 import { providerNamed } from '../../../notify/chat/settings.js';
@@ -41,16 +41,16 @@ export async function mattermostActions(app: FastifyInstance, { s }: Ctx): Promi
         if (throttle.take()) await auditRefusal(s, 'mattermost', 'bad context', { chatUser });
         return reply.status(403).send({ ephemeral_text: 'This button could not be verified; open the request in Gatehouse.' });
       }
-      const email = chatUser ? await pv.api.emailOf(chatUser).catch(() => null) : null;
+      const email = await clickerEmail(pv.api, chatUser);
       if (c.action === 'reject' && (await s.params.params()).bool('approval.reject.comment.required')) {
-        const who = await clicker(s, { provider: 'mattermost', chatUser, email, requestId: c.request });
+        const who = await clicker(s, { provider: 'mattermost', chatUser, ...email, requestId: c.request });
         const text =
           'answer' in who
             ? who.answer.text
             : `A rejection needs a comment: reject on the request page, ${requestUrl(s.config.publicUrl, c.request)}`;
         return reply.send({ ephemeral_text: text });
       }
-      const a = await chatDecide(s, { provider: 'mattermost', chatUser, email, requestId: c.request, action: c.action });
+      const a = await chatDecide(s, { provider: 'mattermost', chatUser, ...email, requestId: c.request, action: c.action });
       return reply.send({ ephemeral_text: a.text });
     },
   );

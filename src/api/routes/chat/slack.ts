@@ -4,7 +4,7 @@
 // a modal whose submission carries the comment; answers go back through the payload's response_url.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditRefusal, alreadyText, chatDecide, clicker } from '../../../notify/chat/decide.js';
+import { auditRefusal, alreadyText, chatDecide, clicker, clickerEmail } from '../../../notify/chat/decide.js';
 import { providerNamed } from '../../../notify/chat/settings.js';
 import { APPROVE, REJECT, REJECT_VIEW, SlackApi, rejectModal } from '../../../notify/chat/slack.js';
 import { postJson } from '../../../notify/webhooks-http.js';
@@ -99,7 +99,7 @@ export async function slackInteractions(app: FastifyInstance, { s }: Ctx): Promi
       }
       const chatUser = typeof p.user?.id === 'string' ? p.user.id.slice(0, 40) : '';
       const api = pv.api as SlackApi;
-      const email = async () => (chatUser ? await api.emailOf(chatUser).catch(() => null) : null);
+      const who = () => clickerEmail(api, chatUser);
 
       if (p.type === 'view_submission' && p.view?.callback_id === REJECT_VIEW) {
         const id = idOf(p.view.private_metadata);
@@ -108,7 +108,7 @@ export async function slackInteractions(app: FastifyInstance, { s }: Ctx): Promi
         const a = await chatDecide(s, {
           provider: 'slack',
           chatUser,
-          email: await email(),
+          ...(await who()),
           requestId: id,
           action: 'reject',
           comment: String(comment),
@@ -121,13 +121,13 @@ export async function slackInteractions(app: FastifyInstance, { s }: Ctx): Promi
       const id = idOf(act?.value);
       if (!act || id === null || (act.action_id !== APPROVE && act.action_id !== REJECT)) return reply.status(200).send();
       if (act.action_id === APPROVE) {
-        const a = await chatDecide(s, { provider: 'slack', chatUser, email: await email(), requestId: id, action: 'approve' });
+        const a = await chatDecide(s, { provider: 'slack', chatUser, ...(await who()), requestId: id, action: 'approve' });
         await reply.status(200).send();
         return void answer(s, pv.settings.apiUrl, p.response_url, a.text);
       }
       // Reject: the modal asks why, unless this clicker cannot decide here or it is already decided.
-      const who = await clicker(s, { provider: 'slack', chatUser, email: await email(), requestId: id });
-      const why = 'answer' in who ? who.answer.text : await alreadyText(s, id);
+      const by = await clicker(s, { provider: 'slack', chatUser, ...(await who()), requestId: id });
+      const why = 'answer' in by ? by.answer.text : await alreadyText(s, id);
       if (!why && p.trigger_id) {
         const required = (await s.params.params()).bool('approval.reject.comment.required');
         const opened = await api.openModal(p.trigger_id, rejectModal(id, required)).then(
