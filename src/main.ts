@@ -72,7 +72,7 @@ async function listenOrExplain<T>(listen: () => Promise<T>, port: number | undef
 }
 
 async function startWeb(s: Services): Promise<Opened> {
-  const web = await buildWebServer(s, new Metrics(s));
+  const web = await buildWebServer(s, Metrics.of(s));
   try {
     await registerApi(web, s);
     await web.listen({ host: s.config.bind, port: s.config.webPort });
@@ -282,6 +282,8 @@ async function servePrimary(env: NodeJS.ProcessEnv, count: number): Promise<void
     },
     workerLost: async (pid) => void (await background.nodes.workerLost(pid)),
     onEvents: () => void s.bus.kick(),
+    // The primary's own part: its process, and what its background work counts (audits of sweeps, mail).
+    metrics: async (parts) => Metrics.merge([...(parts as Awaited<ReturnType<Metrics['part']>>[]), await Metrics.of(s).part()]),
   });
   s.bus.onWrite(pool.eventsWritten);
   const stopInOrder = async () => {
@@ -312,7 +314,7 @@ async function serveWorker(env: NodeJS.ProcessEnv): Promise<void> {
     if (v !== undefined) ports[k] = v;
   }
   const stop = superviseProcess(running.services.log, () => running.stop());
-  runWorker(ports, () => stop('primary'), running.services.bus);
+  runWorker(ports, () => stop('primary'), running.services.bus, Metrics.of(running.services));
 }
 
 /**

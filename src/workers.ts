@@ -20,17 +20,26 @@ export interface PrimaryParts {
   workerLost(pid: number): Promise<void>;
   /** A worker committed approval events: the primary's own bus polls now. */
   onEvents(): void;
+  /** The node's /metrics text from every worker's part (opaque here) and the primary's own. */
+  metrics(workerParts: unknown[]): Promise<string>;
 }
 
-/** 'events': a worker committed approval events; the others poll at once instead of at their next interval. */
-type ToPrimary = { type: 'ready'; ports: Ports } | { type: 'events' };
-type ToWorker = { type: 'stop' } | { type: 'events' };
+/**
+ * 'events': a worker committed approval events; the others poll at once instead of at their next interval.
+ * 'metrics': a worker was scraped; the primary asks every worker for its part ('part') and answers the text.
+ */
+type ToPrimary =
+  { type: 'ready'; ports: Ports } | { type: 'events' } | { type: 'metrics'; id: number } | { type: 'part'; id: number; part: unknown };
+type ToWorker =
+  { type: 'stop' } | { type: 'events' } | { type: 'part'; id: number } | { type: 'metrics'; id: number; text?: string; error?: string };
 
 /** How long the stop waits for the workers' own orderly stop before killing them. */
 const WORKER_STOP_MS = 4000;
 /** A worker that dies sooner than this after its start is restarted after a growing delay (a crash loop). */
 const STABLE_MS = 10_000;
 const RESTART_MAX_MS = 30_000;
+/** How long the node's /metrics waits for every worker's part. */
+const METRICS_WAIT_MS = 3000;
 
 export const isWorker = () => cluster.isWorker;
 
@@ -63,6 +72,51 @@ function exited(w: Worker, ms: number): Promise<void> {
 }
 
 /**
+ * The node's /metrics: asks every live worker for its part, then merges them with the primary's own. A
+ * worker that does not answer in time fails the scrape (a partial sum would look like a drop).
+ */
+function nodeMetrics(live: Set<Worker>, merge: PrimaryParts['metrics']) {
+  const gathering = new Map<number, (w: Worker, part: unknown) => void>();
+  let nextId = 0;
+  const gather = () =>
+    new Promise<unknown[]>((resolve, reject) => {
+      const id = nextId++;
+      const waiting = new Set([...live].filter((w) => w.isConnected()));
+      const parts: unknown[] = [];
+      const timer = setTimeout(() => {
+        gathering.delete(id);
+        reject(new Error(`${waiting.size} of the node's worker processes did not give their metrics within ${METRICS_WAIT_MS} ms`));
+      }, METRICS_WAIT_MS);
+      const settle = () => {
+        if (waiting.size) return;
+        clearTimeout(timer);
+        gathering.delete(id);
+        resolve(parts);
+      };
+      gathering.set(id, (w, part) => {
+        if (waiting.delete(w)) parts.push(part);
+        settle();
+      });
+      for (const w of waiting) w.send({ type: 'part', id } satisfies ToWorker);
+      settle();
+    });
+  // Scrapes that arrive while one is gathered share its answer: /metrics needs no login, so a flood of
+  // scrapes costs one round of parts at a time.
+  let inflight: Promise<string> | null = null;
+  const scrape = async (asker: Worker, id: number) => {
+    inflight ??= gather()
+      .then(merge)
+      .finally(() => (inflight = null));
+    const answer: ToWorker = await inflight.then(
+      (text) => ({ type: 'metrics', id, text }),
+      (err: Error) => ({ type: 'metrics', id, error: err.message }),
+    );
+    if (asker.isConnected()) asker.send(answer);
+  };
+  return { scrape, onPart: (w: Worker, id: number, part: unknown) => gathering.get(id)?.(w, part) };
+}
+
+/**
  * The primary: forks `count` workers, restarts any that dies, and stops them all before its own work. The
  * first-run admin is made once they all listen. A port configured as 0 stays 0 for every worker: cluster
  * hands each the same listening socket, so they all get the same port.
@@ -81,11 +135,14 @@ export function runPrimary(
     for (const w of live) if (w.isConnected()) w.send({ type: 'stop' } satisfies ToWorker);
     await Promise.all([...live].map((w) => exited(w, WORKER_STOP_MS)));
   };
+  const { scrape, onPart } = nodeMetrics(live, p.metrics);
   const spawn = (delayMs: number) => {
     const startedAt = Date.now();
     const { worker, ready } = forkOne(env);
     live.add(worker);
     worker.on('message', (m: ToPrimary) => {
+      if (m?.type === 'metrics') return void scrape(worker, m.id);
+      if (m?.type === 'part') return onPart(worker, m.id, m.part);
       if (m?.type !== 'events') return;
       p.onEvents();
       for (const w of live) if (w !== worker && w.isConnected()) w.send({ type: 'events' } satisfies ToWorker);
@@ -124,11 +181,44 @@ export function runPrimary(
  * A worker: tells the primary its ports, and stops in order when the primary says so. `bus` polls at once
  * when another worker committed events, and tells the others when this one does.
  */
-export function runWorker(ports: Ports, stop: () => void, bus: { kick(): Promise<void>; onWrite(fn: () => void): void }): void {
+export function runWorker(
+  ports: Ports,
+  stop: () => void,
+  bus: { kick(): Promise<void>; onWrite(fn: () => void): void },
+  metrics: { part(): Promise<unknown>; nodeWide?: () => Promise<string> },
+): void {
+  const asked = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+  let nextId = 0;
   process.on('message', (m: ToWorker) => {
     if (m?.type === 'stop') stop();
     if (m?.type === 'events') void bus.kick();
+    if (m?.type === 'part')
+      void metrics.part().then(
+        (part) => process.send?.({ type: 'part', id: m.id, part } satisfies ToPrimary),
+        // A part that cannot be made is an empty one: the scrape still answers for the others.
+        () => process.send?.({ type: 'part', id: m.id, part: [] } satisfies ToPrimary),
+      );
+    if (m?.type === 'metrics') {
+      const a = asked.get(m.id);
+      asked.delete(m.id);
+      if (m.text !== undefined) a?.resolve(m.text);
+      else a?.reject(new Error(m.error ?? 'no answer'));
+    }
   });
+  metrics.nodeWide = () =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        asked.delete(id);
+        reject(new Error('the primary process did not answer for the node'));
+      }, METRICS_WAIT_MS + 2000);
+      const done = () => clearTimeout(timer);
+      asked.set(id, {
+        resolve: (text) => (done(), resolve(text)),
+        reject: (err) => (done(), reject(err)),
+      });
+      process.send?.({ type: 'metrics', id } satisfies ToPrimary);
+    });
   bus.onWrite(() => process.send?.({ type: 'events' } satisfies ToPrimary));
   process.send?.({ type: 'ready', ports } satisfies ToPrimary);
 }

@@ -74,8 +74,14 @@ export async function buildWebServer(s: Services, metrics: Metrics): Promise<Fas
     }
   });
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.render();
+    try {
+      const text = await metrics.render();
+      return reply.header('content-type', metrics.registry.contentType).send(text);
+    } catch (err) {
+      // A scrape that cannot answer for the whole node says so (not one worker's figures); the cause is logged, not sent.
+      s.log.warn({ err: String(err) }, 'metrics scrape failed');
+      return reply.status(503).type('text/plain').send('metrics unavailable: the figures could not be gathered; see the log\n');
+    }
   });
   return app;
 }

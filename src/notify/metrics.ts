@@ -12,6 +12,7 @@ export function registerMailMetrics(registry: Registry, s: Pick<Services, 'mail'
   };
   new Gauge({
     name: 'gatehouse_mail_outbox',
+    aggregator: 'first',
     help: 'Mail in the outbox by status (queued and sending = not yet delivered; failed = given up)',
     labelNames: ['status'],
     registers: [registry],
@@ -22,6 +23,7 @@ export function registerMailMetrics(registry: Registry, s: Pick<Services, 'mail'
   });
   new Gauge({
     name: 'gatehouse_mail_outbox_oldest_unsent_seconds',
+    aggregator: 'first',
     help: 'Age of the oldest mail not yet delivered (0 when the outbox is empty)',
     registers: [registry],
     async collect() {

@@ -142,14 +142,23 @@ function setup() {
   const clock = new ManualClock(Date.now());
   const bus = new FakeBus();
   const engine = new FakeEngine(bus, clock);
+  // Connections counted as held for a decision (gatehouse_waiting_connections).
+  const waits = { now: 0, begun: [] as string[] };
   const ports: AccessPorts = {
     approvals: engine,
     policy: { current: async () => policy },
     grants: { window: (id) => (id === 55 ? { end: 123_456 } : undefined) },
     bus,
     clock,
+    sessions: {
+      beginWait: (protocol) => {
+        waits.now++;
+        waits.begun.push(protocol);
+        return () => void waits.now--;
+      },
+    },
   };
-  return { clock, bus, engine, ports };
+  return { clock, bus, engine, ports, waits };
 }
 
 const query: AccessQuery = {
@@ -217,7 +226,7 @@ test('a cached grant the database no longer holds is not used: events are taken 
 });
 
 test('granted after a wait: one waiting update naming the approvers, then the grant', async () => {
-  const { ports, engine, bus } = setup();
+  const { ports, engine, bus, waits } = setup();
   engine.decision = approvalRequired(route([[2, 3]]));
   engine.onRequest = async () => ({
     outcome: 'waiting',
@@ -226,9 +235,13 @@ test('granted after a wait: one waiting update naming the approvers, then the gr
     reminded: false,
     decision: engine.decision,
   });
+  let heldWhileWaiting = -1;
   const steps = await run(ports, (s) => {
-    if (s.kind === 'waiting') engine.set(s.request.id, 'approval.approved', { status: 'approved', grantEnd: 999 });
+    if (s.kind !== 'waiting') return;
+    heldWhileWaiting = waits.now;
+    engine.set(s.request.id, 'approval.approved', { status: 'approved', grantEnd: 999 });
   });
+  assert.deepEqual([heldWhileWaiting, waits.now, waits.begun], [1, 0, ['ssh']], 'counted as waiting while it waits, not after');
   assert.equal(steps.length, 2);
   const w = steps[0];
   assert.ok(w.kind === 'waiting');
@@ -389,7 +402,7 @@ test('expired: read at the deadline even when no event comes (a late sweeper)', 
 });
 
 test('cancelled: by the caller through cancel(); the caller leaving (signal) keeps the request waiting', async () => {
-  const { ports, engine, bus } = setup();
+  const { ports, engine, bus, waits } = setup();
   engine.decision = approvalRequired(route([[2]]));
   const stream = obtain(ports, query, new AbortController().signal);
   const kinds: string[] = [];
@@ -408,6 +421,7 @@ test('cancelled: by the caller through cancel(); the caller leaving (signal) kee
   );
   assert.equal(engine.requests.get(101)!.status, 'waiting');
   assert.equal(bus.listeners, 0);
+  assert.equal(waits.now, 0, 'a cancelled or abandoned wait is no longer counted');
 });
 
 test('the engine refuses to create the request: no approver, reason required, instant approval off', async () => {

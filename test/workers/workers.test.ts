@@ -2,7 +2,7 @@
 // connections are spread over both workers; a decision through the API on one worker releases a wait held
 // by the other; a login's second-factor code is accepted on the worker that did not issue the ticket;
 // a worker killed with SIGKILL is restarted (its sessions marked lost) while the other keeps serving; and
-// operators see one node. Which worker holds a connection is read from /proc.
+// operators see one node, /metrics included. Which worker holds a connection is read from /proc.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,6 +103,34 @@ for (const d of dialects)
       console.log(`# ${WAITS} waiting SSH connections per worker: ${JSON.stringify([...spread])}`);
       for (const pid of pids)
         assert.ok((spread.get(pid) ?? 0) >= 2, `worker ${pid} holds ${spread.get(pid)} of ${WAITS}: ${JSON.stringify([...spread])}`);
+
+      // /metrics answers for the node, whichever worker takes the scrape: the waits of both are summed, what
+      // comes from the database is counted once, and 20 parallel scrapes all get the whole node.
+      const waitingNow = Number(
+        (
+          await dbOf(t.s)
+            .selectFrom('approval_requests')
+            .select((e) => e.fn.countAll().as('n'))
+            .where('status', '=', 'waiting')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+      for (const pid of pids) {
+        const agent = await connectionOn(pids, gw.web, pid);
+        const scrapes = await Promise.all(Array.from({ length: 20 }, () => request(agent, gw.web, 'GET', '/metrics')));
+        agent.destroy();
+        for (const m of scrapes) {
+          assert.equal(m.status, 200, String(m.body.text));
+          const text = String(m.body.text);
+          assert.match(
+            text,
+            new RegExp(`^gatehouse_waiting_connections\\{protocol="ssh"\\} ${WAITS}$`, 'm'),
+            `scraped on ${pid}: ${text.split('\n').filter((l) => l.startsWith('gatehouse_waiting'))}`,
+          );
+          assert.match(text, new RegExp(`^gatehouse_approvals\\{status="waiting"\\} ${waitingNow}$`, 'm'));
+          assert.doesNotMatch(text, /process_start_time_seconds/, 'a per-process figure with no sum is left out');
+        }
+      }
 
       // The worker holding the first wait (its client's port, matched in /proc), and bob signed in on the other one.
       const holder = await until('which worker holds wait #0', () => holderOf(waits[0], pids, gw.ssh));

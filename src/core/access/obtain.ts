@@ -71,7 +71,12 @@ async function* run(
       return yield allowed(ports, base, grantId);
     }
     if (res.outcome === 'approved') return yield { ...base, approvalId: res.request.id, grantEnd: res.request.grantEnd, waited: false };
-    yield* follow(ports, q, feed, res.request, !res.created, base, signal, onCancel);
+    const doneWaiting = ports.sessions.beginWait(q.protocol);
+    try {
+      yield* follow(ports, q, feed, res.request, !res.created, base, signal, onCancel);
+    } finally {
+      doneWaiting();
+    }
   } catch (error) {
     yield { kind: 'refused', reason: 'error', error };
   } finally {

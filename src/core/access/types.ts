@@ -27,6 +27,8 @@ export interface AccessPorts {
   grants: { window(requestId: number): { end: number } | undefined };
   bus: BusPort;
   clock: Clock;
+  /** Counts a connection held for a decision (gatehouse_waiting_connections); the returned function ends it. */
+  sessions: { beginWait(protocol: Protocol): () => void };
 }
 
 export interface AccessQuery {

@@ -85,7 +85,6 @@ async function session(g: PgState, io: FrameIO, params: Map<string, string>, add
   const abort = new AbortController();
   const onGone = () => abort.abort();
   io.sock.once('close', onGone);
-  const doneWaiting = s.sessions.beginWait('postgres');
   let out: Awaited<ReturnType<typeof pgAccess>>;
   try {
     out = await pgAccess(
@@ -95,7 +94,6 @@ async function session(g: PgState, io: FrameIO, params: Map<string, string>, add
       abort.signal,
     );
   } finally {
-    doneWaiting();
     io.sock.off('close', onGone);
   }
   if (out.kind === 'refused') return void io.sock.end(errorResponse(out.reason === 'denied' ? '28P01' : '28000', refusalText(out, raw)));
