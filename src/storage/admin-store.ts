@@ -150,6 +150,15 @@ class Writer implements PolicyWriter {
     const cols = deviceCols(patch, this.now);
     if (Object.keys(cols).length) await this.t.updateTable('devices').set(cols).where('id', '=', id).execute();
   }
+  async pinHostKey(id: number, hostKey: string) {
+    const r = await this.t
+      .updateTable('devices')
+      .set({ host_key: hostKey, host_key_pinned_at: this.now })
+      .where('id', '=', id)
+      .where('host_key', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
   async insertAccount(deviceId: number, a: { name: string; secretKind: 'password' | 'key'; secretEnc: string; isDefault: boolean }) {
     if (a.isDefault) await this.t.updateTable('accounts').set({ is_default: 0 }).where('device_id', '=', deviceId).execute();
     const r = await this.t
@@ -246,6 +255,11 @@ export class KyselyAdminStore implements AdminStore {
       await appendEvent(t, 'policy.changed', { action: entry.action }, now);
       return result;
     });
+  }
+
+  async hostKeyOf(deviceId: number) {
+    const r = await this.store.db.selectFrom('devices').select('host_key').where('id', '=', deviceId).executeTakeFirst();
+    return r?.host_key ?? null;
   }
 
   async passwordHash(username: string) {

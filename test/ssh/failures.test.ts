@@ -114,6 +114,47 @@ describe('ssh proxy: failures', { skip: SSHD_SKIP }, () => {
     }
   });
 
+  test('20 parallel first connections pin the host key once; a key pinned meanwhile elsewhere is checked before the login', async () => {
+    const line = sshd.hostKey.public.split(' ').slice(0, 2).join(' ');
+    const pins = async () => (await gw.s.adminStore.listAudit({ limit: 100, action: 'device.host-key-pinned' })).length;
+    await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: null });
+    const before = await pins();
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => gw.ssh('alice@web01', [`echo first-${i}`]).done));
+    runs.forEach((r, i) => assert.equal(r.stdout, `first-${i}\n`, r.stderr));
+    assert.equal((await gw.s.policy.current()).devicesByName.get('web01')!.hostKey, line);
+    assert.equal((await pins()) - before, 1, 'one pin audited, by the connection that won it');
+
+    // Twenty racing pins of two different keys (an intercepted first connection among them): one key wins,
+    // every caller is told which, and nothing overwrites it.
+    await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: null });
+    const other = makeKey(gw.dir, 'racing_host_key').public.split(' ').slice(0, 2).join(' ');
+    const dev = { id: (await gw.s.policy.current()).devicesByName.get('web01')!.id, name: 'web01' };
+    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => gw.s.admin.pinHostKey(ADMIN, dev, i % 2 ? other : line)));
+    assert.equal(new Set(got).size, 1, `every racer sees the one winner: ${[...new Set(got)].length} keys`);
+    assert.equal(await gw.s.adminStore.hostKeyOf(dev.id), got[0]);
+
+    // The cached policy says "not pinned", the database holds another key (pinned through another process):
+    // the connection is refused before the credential is sent, and audited as a mismatch.
+    await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: null });
+    const cached = async () => (await gw.s.policy.current()).devicesByName.get('web01')!.hostKey;
+    for (let i = 0; (await cached()) !== null; i++) {
+      assert.ok(i < 100, 'the cache sees the cleared key');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      await dbOf(gw.s).updateTable('devices').set({ host_key: other, host_key_pinned_at: Date.now() }).where('id', '=', dev.id).execute();
+      assert.equal(await cached(), null, 'the cache has not seen it');
+      const mismatches = (await gw.s.adminStore.listAudit({ limit: 100, action: 'device.host-key-mismatch' })).length;
+      const r = await gw.ssh('alice@web01', ['echo should-not-run']).done;
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /host key of web01 does not match the one Gatehouse pinned/);
+      assert.equal((await gw.s.adminStore.listAudit({ limit: 100, action: 'device.host-key-mismatch' })).length, mismatches + 1);
+    } finally {
+      await gw.s.admin.setDevice(ADMIN, 'web01', { hostKey: null });
+    }
+  });
+
   test('the device is down or silent: a clear message, and nothing hangs', async () => {
     const closed = await freePort();
     await gw.s.admin.addDevice(ADMIN, { name: 'down01', host: '127.0.0.1', protocols: 'ssh,sftp', group: 'linux', port: closed });

@@ -10,7 +10,7 @@ import type { PolicySnapshot } from '../policy/snapshot.js';
 import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
 import type { Channel, Protocol, WorkflowLevel } from '../types.js';
 import { checkWorkflow, workflowView, type WorkflowInput } from './workflows.js';
-import { accountSecretInput, checkHost, checkName, parseProtocols, resolvePorts } from './validate.js';
+import { accountSecretInput, checkHost, checkName, parseProtocols, resolvePorts, userIdsNamed } from './validate.js';
 import { deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
 import {
   checkNewUser,
@@ -22,6 +22,7 @@ import {
   type UserPatchInput,
 } from './people.js';
 import { FieldProblems } from './problems.js';
+import { pinHostKey } from './devices.js';
 
 export interface Actor {
   username: string;
@@ -263,10 +264,7 @@ export class AdminService {
     const p = await this.snap();
     const g = p.userGroupsByName.get(group);
     if (!g) throw new GatehouseError('not_found', `unknown user group '${group}'`);
-    const unknown = usernames.filter((u) => !p.usersByName.has(u));
-    if (unknown.length)
-      throw new GatehouseError('not_found', `unknown user${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}`);
-    const uids = [...new Set(usernames.map((u) => p.usersByName.get(u)!.id))];
+    const uids = userIdsNamed(p, usernames);
     await this.directoryOwns('group', group, ['members']);
     const detail = usernames.length === 1 ? { group, username: usernames[0] } : { group, usernames: [...usernames] };
     return this.done(
@@ -317,6 +315,11 @@ export class AdminService {
     await this.done(
       this.admin.write(this.audit(actor, action, 'device', d.id, { name, ...patch, before }), (w) => w.updateDevice(d.id, row)),
     );
+  }
+
+  /** Trust on first use: see pinHostKey in devices.ts. */
+  pinHostKey(actor: Actor, device: { id: number; name: string }, hostKey: string): Promise<string | null> {
+    return pinHostKey(this.admin, actor, device, hostKey);
   }
 
   /** Adds (or replaces) an account on a device; the secret is sealed in the vault and never shown again. */

@@ -1,5 +1,6 @@
 // Input checks for policy administration: names, protocols, e-mail addresses, passwords, hosts, ports, secrets.
-import { invalid } from '../errors.js';
+import { GatehouseError, invalid } from '../errors.js';
+import type { PolicySnapshot } from '../policy/snapshot.js';
 import type { KeyTools } from '../ports/crypto.js';
 import { isProtocol, type Protocol } from '../types.js';
 
@@ -78,4 +79,12 @@ export function accountSecretInput(
   }
   if (secret.password !== undefined && secret.password.length > 0) return { kind: 'password', plain: secret.password };
   throw invalid('an account needs a secret: --password-stdin or --key-file', 'secret');
+}
+
+/** The ids of these users, each once; every unknown name is reported at once. */
+export function userIdsNamed(p: Pick<PolicySnapshot, 'usersByName'>, usernames: readonly string[]): number[] {
+  const unknown = usernames.filter((u) => !p.usersByName.has(u));
+  if (unknown.length)
+    throw new GatehouseError('not_found', `unknown user${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}`);
+  return [...new Set(usernames.map((u) => p.usersByName.get(u)!.id))];
 }

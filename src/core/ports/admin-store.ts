@@ -43,6 +43,8 @@ export interface PolicyWriter {
   removeMember(groupId: number, userId: number): Promise<boolean>;
   insertDevice(d: DeviceRow): Promise<number>;
   updateDevice(id: number, patch: Partial<DeviceRow> & { hostKey?: string | null }): Promise<void>;
+  /** Pins the device's SSH host key only if none is pinned (one conditional update); whether it did. */
+  pinHostKey(id: number, hostKey: string): Promise<boolean>;
   insertAccount(
     deviceId: number,
     a: { name: string; secretKind: 'password' | 'key'; secretEnc: string; isDefault: boolean },
@@ -58,6 +60,8 @@ export interface PolicyWriter {
 export interface AdminStore {
   /** Runs policy writes atomically with their audit record and the policy-changed event. */
   write<T>(audit: AuditEntry | ((result: T) => AuditEntry), fn: (w: PolicyWriter) => Promise<T>): Promise<T>;
+  /** The device's pinned SSH host key as the database has it now (not the cached policy). */
+  hostKeyOf(deviceId: number): Promise<string | null>;
   passwordHash(username: string): Promise<{ userId: number; hash: string | null; disabled: boolean } | undefined>;
   userKeys(userId?: number): Promise<{ userId: number; publicKey: string; fingerprint: string; comment: string | null }[]>;
   accountSecret(accountId: number): Promise<{ kind: 'password' | 'key'; enc: string } | undefined>;

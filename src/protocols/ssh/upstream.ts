@@ -30,9 +30,10 @@ const SYSTEM: Actor = { username: 'system', id: null, channel: 'ssh' };
 /** Connects and logs in to the device; resolves when the upstream is ready for channels. */
 export async function connectUpstream(s: Services, device: Device, account: Account, user: User, port: number): Promise<SshClient> {
   const secret = await s.admin.accountSecret(account.id);
-  const pinned = device.hostKey;
+  let pinned = device.hostKey;
   let seen: string | null = null;
   let mismatch = false;
+  let pinFailed = false;
 
   const conn = new Client();
   // ssh2 may emit more than one error (a timeout, then the socket's end): none may go unhandled.
@@ -44,7 +45,7 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
     const fail = (err: Error & { level?: string; code?: string }) => {
       conn.removeListener('ready', ok);
       sock.destroy();
-      reject(new UpstreamError(upstreamMessage(err, device, account, port, mismatch)));
+      reject(new UpstreamError(upstreamMessage(err, device, account, port, mismatch ? 'mismatch' : pinFailed ? 'unpinned' : null)));
     };
     const ok = () => {
       conn.removeListener('error', fail);
@@ -58,12 +59,23 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
       readyTimeout: UPSTREAM_READY_TIMEOUT_MS,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,
-      hostVerifier: (key: Buffer) => {
+      // Before the credential is sent: the key must be the pinned one, or become it by a conditional pin
+      // (two first connections racing, one of them intercepted, cannot both pin their key).
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         seen = keyLine(key);
-        if (!seen) return false;
-        if (pinned === null || pinned === seen) return true;
-        mismatch = true;
-        return false;
+        if (!seen) return verify(false);
+        const offered = seen;
+        const against = (now: string | null) => {
+          pinned = now;
+          mismatch = now !== null && now !== offered;
+          verify(now === offered);
+        };
+        if (pinned !== null) return against(pinned);
+        s.admin.pinHostKey(SYSTEM, device, offered).then(against, (err) => {
+          s.log.warn({ err: String(err), device: device.name }, 'could not pin the device host key: connection refused');
+          pinFailed = true;
+          verify(false);
+        });
       },
     });
   }).catch(async (err) => {
@@ -85,12 +97,6 @@ export async function connectUpstream(s: Services, device: Device, account: Acco
     throw err;
   });
 
-  if (pinned === null && seen) {
-    // Trust on first use, recorded in the audit log like any other device change.
-    await s.admin
-      .setDevice(SYSTEM, device.name, { hostKey: seen })
-      .catch((err) => s.log.warn({ err: String(err), device: device.name }, 'could not pin the device host key'));
-  }
   return conn;
 }
 
@@ -99,10 +105,12 @@ function upstreamMessage(
   device: Device,
   account: Account,
   port: number,
-  mismatch: boolean,
+  hostKey: 'mismatch' | 'unpinned' | null,
 ): string {
   const where = `${device.name} (${device.host}:${port})`;
-  if (mismatch)
+  if (hostKey === 'unpinned')
+    return `Gatehouse could not record the host key of ${device.name} (its database is unavailable or failing), so it did not log in. Try again in a minute; if it lasts, tell an administrator.`;
+  if (hostKey === 'mismatch')
     return `The host key of ${device.name} does not match the one Gatehouse pinned: the device was replaced or someone is intercepting the connection. Refusing to connect. An administrator can check the device and run 'gatehouse device set ${device.name} --clear-host-key'.`;
   switch (err.code) {
     case 'ECONNREFUSED':
