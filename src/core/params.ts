@@ -20,7 +20,8 @@ const defs: ParamDef[] = [
     name: 'auto.approve.when.requester.is.approver',
     kind: 'boolean',
     default: 'false',
-    meaning: 'When the requester is an eligible approver, the request is created approved (recorded as auto-approved).',
+    meaning:
+      'When the requester is an eligible approver, the request is created approved (recorded as auto-approved). Not while approval.decision.requires.passkey is on.',
   },
   {
     name: 'approval.status.change.to.expire',

@@ -102,6 +102,37 @@ for (const target of DB_TARGETS) {
       await t.s.approvals.cancel(id, 'alice', 'ssh');
     });
 
+    test('on: auto-approval (the requester deciding) does not apply; the request waits for another approver', async () => {
+      await t.s.admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', 'true');
+      await t.s.admin.addMember(ADMIN, 'ops', 'bob');
+      try {
+        for (const channel of ['ssh', 'db', 'api', 'web'] as const) {
+          const r = await t.s.approvals
+            .request({ username: 'bob', device: 'db01', protocol: 'ssh', channel, proof: 'factor', reason: 'auto check' })
+            .catch((e: GatehouseError) => e);
+          if (r instanceof GatehouseError) {
+            assert.equal(r.code, 'no_approver', r.message);
+            assert.match(r.message, /auto-approval is off while approval\.decision\.requires\.passkey is on/);
+            continue;
+          }
+          assert.equal(r.outcome, 'waiting', `on ${channel}`);
+          if (r.outcome === 'waiting') {
+            assert.equal(r.request.autoApproved, false);
+            await t.s.approvals.cancel(r.request.id, 'bob', channel === 'db' ? 'ssh' : channel);
+          }
+        }
+        // Off again: the same request is auto-approved, as the parameter says.
+        await t.s.admin.setParam(ADMIN, PARAM, 'false');
+        const r = await t.s.approvals.request({ username: 'bob', device: 'db01', protocol: 'ssh', channel: 'ssh', reason: 'auto check' });
+        assert.equal(r.outcome, 'approved');
+        if (r.outcome === 'approved') await t.s.approvals.revoke(r.request.id, 'admin', { channel: 'cli', proof: 'operator' });
+      } finally {
+        await t.s.admin.setParam(ADMIN, PARAM, 'true');
+        await t.s.admin.setParam(ADMIN, 'auto.approve.when.requester.is.approver', 'false');
+        await t.s.admin.addMember(ADMIN, 'ops', 'bob', true);
+      }
+    });
+
     test('an assertion is bound to its request and action; the audit names the passkey', async () => {
       const a = await ask();
       const b = await ask('db01');

@@ -14,7 +14,7 @@ import { eligibility, effectiveStatus } from './rules.js';
 import { createInTx } from './create.js';
 import { maySeeRequest, mayEscalate, mayRevoke, type DeciderFactor, type FactorProof } from './approver.js';
 import { decisionPasskey, passkeyDetails, type DecisionPasskeys } from './passkey-rule.js';
-import type { DecisionAction } from '../passkeys.js';
+import { PASSKEY_PARAM, type DecisionAction } from '../passkeys.js';
 import {
   alreadyDecided,
   checkReason,
@@ -110,10 +110,16 @@ export class ApprovalService {
       // A reservation where no approval is needed: nothing to ask.
       return { outcome: 'allowed', decision };
     }
-    const auto = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
+    const autoAsked = params.bool('auto.approve.when.requester.is.approver') && decision.requesterIsApprover;
+    // Auto-approval is the requester deciding. With every decision needing a passkey, which a request
+    // cannot carry, the request waits for another approver instead.
+    const auto = autoAsked && !params.bool(PASSKEY_PARAM);
     if (auto && input.proof === 'none') await this.requireFactor(user, input.proof);
     if (decision.noApprover && !auto)
-      throw new GatehouseError('no_approver', `no eligible approver for this request (${decision.why}); ask an administrator to name one`);
+      throw new GatehouseError(
+        'no_approver',
+        `no eligible approver for this request (${decision.why})${autoAsked ? `; auto-approval is off while ${PASSKEY_PARAM} is on` : ''}; ask an administrator to name one`,
+      );
 
     const { grantStart, grantEnd, expiresAt } = requestWindow(input, reservation, params, now);
     const reuseMs = params.int('approval.attempt.reuse.seconds') * 1000;
