@@ -61,7 +61,7 @@ const sessionHead = (admin: boolean, state: string) => [
   'Started',
   'Ended',
   'Traffic',
-  ...(admin ? ['Recording'] : []),
+  ...(admin ? ['Record'] : []),
   ...(admin && state === 'live' ? ['Action'] : []),
 ];
 
