@@ -121,7 +121,8 @@ describe('console SSO login in Chromium', { skip: SKIP }, () => {
       await page.getByRole('button', { name: 'Log out' }).waitFor();
       await page.goto(rig.srv.base + '/params?tab=sso');
       await page.getByRole('heading', { name: 'Single sign-on' }).waitFor();
-      assert.match(await page.content(), /Sign in with Test IdP/);
+      // The heading shows before the saved settings arrive ("Not configured" until then): wait for them.
+      await page.waitForFunction(() => document.body.innerText.includes('Sign in with Test IdP'), undefined, { timeout: 15_000 });
       assert.deepEqual(await axe(page), []);
     } finally {
       await rig.srv.running.services.admin.setParam(ADMIN, 'login.password.enabled', 'true');
