@@ -1,6 +1,6 @@
 // Races: approve, reject, cancel and expire fired at one request at once, from several service instances
 // (separate connection pools, as separate nodes would be). Exactly one terminal state wins each round,
-// and the audit log holds exactly that transition.
+// and the audit log holds exactly that transition. A device's first-use SSH host key is pinned once.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DB_TARGETS } from '../helpers/db.js';
@@ -110,6 +110,24 @@ for (const target of DB_TARGETS) {
       );
       // Every contender won sometimes or the race was not real; print the spread for the record.
       console.log(`# ${target.name} race winners over ${rounds} rounds: ${JSON.stringify(wins)}`);
+    });
+
+    test('20 first-use host key pins of two different keys, on two nodes: one key wins, once', async () => {
+      const node2 = others[0] ?? t.s;
+      const keys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeyOfTheRealDevice', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKeyOfAnInterceptor'];
+      for (let round = 0; round < 5; round++) {
+        await t.s.admin.setDevice(ADMIN, 'db01', { hostKey: null });
+        const dev = { id: (await t.s.policy.current()).devicesByName.get('db01')!.id, name: 'db01' };
+        const before = (await t.s.adminStore.listAudit({ limit: 500, action: 'device.host-key-pinned' })).length;
+        const got = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? node2 : t.s).admin.pinHostKey(ADMIN, dev, keys[(i + round) % 2])),
+        );
+        assert.equal(new Set(got).size, 1, `round ${round}: every racer is told the one winner`);
+        assert.ok(keys.includes(got[0]!));
+        assert.equal(await t.s.adminStore.hostKeyOf(dev.id), got[0]);
+        const after = (await t.s.adminStore.listAudit({ limit: 500, action: 'device.host-key-pinned' })).length;
+        assert.equal(after - before, 1, `round ${round}: one pin audited`);
+      }
     });
   });
 }

@@ -122,7 +122,7 @@ describe('console SSO login in Chromium', { skip: SKIP }, () => {
       await page.goto(rig.srv.base + '/params?tab=sso');
       await page.getByRole('heading', { name: 'Single sign-on' }).waitFor();
       // The heading shows before the saved settings arrive ("Not configured" until then): wait for them.
-      await page.waitForFunction(() => document.body.innerText.includes('Sign in with Test IdP'), undefined, { timeout: 15_000 });
+      await page.waitForFunction('document.body.innerText.includes("Sign in with Test IdP")', undefined, { timeout: 15_000 });
       assert.deepEqual(await axe(page), []);
     } finally {
       await rig.srv.running.services.admin.setParam(ADMIN, 'login.password.enabled', 'true');
