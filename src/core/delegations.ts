@@ -65,3 +65,23 @@ export class DelegationService {
     return this.store.listDelegations(userId);
   }
 }
+
+/**
+ * Who is told of a request besides its current approvers: the users holding an approver's rights now.
+ * The requester never (four eyes), nor a disabled user. Maps each such delegate to the approver they act for.
+ */
+export async function delegatesToTell(
+  store: Pick<DelegationStore, 'delegationsFrom'>,
+  p: Pick<PolicySnapshot, 'usersById'>,
+  approverIds: readonly number[],
+  requesterId: number,
+  now: number,
+): Promise<Map<number, Delegation>> {
+  const out = new Map<number, Delegation>();
+  for (const d of await store.delegationsFrom([...new Set(approverIds)], now)) {
+    const u = p.usersById.get(d.toUserId);
+    if (!u || u.disabled || d.toUserId === requesterId || approverIds.includes(d.toUserId)) continue;
+    if (!out.has(d.toUserId)) out.set(d.toUserId, d);
+  }
+  return out;
+}

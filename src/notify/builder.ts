@@ -10,7 +10,8 @@
 import { levelApprovers } from '../core/approvals/rules.js';
 import type { MailTx } from '../core/ports/mail.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
-import type { ApprovalRequest, GatehouseEvent } from '../core/types.js';
+import type { ApprovalRequest, Delegation, GatehouseEvent } from '../core/types.js';
+import { delegatesToTell } from '../core/delegations.js';
 import type { Services } from '../services.js';
 import { MAIL_EVENTS, mailsForEvent, type ComposeContext, type OutMail } from './compose.js';
 import { plusAddress, type MailConfig } from './config.js';
@@ -37,6 +38,7 @@ interface Inputs {
   policy: PolicySnapshot;
   instance: string;
   factorIds: Set<number>;
+  delegates: Map<number, Delegation>;
 }
 
 export class OutboxBuilder {
@@ -113,13 +115,16 @@ export class OutboxBuilder {
       this.s.policy.invalidate();
       policy = await this.s.policy.current();
     }
+    // Whoever holds the current approvers' rights now is mailed with them.
+    const asked = r ? [...levelApprovers(r, r.currentLevel), ...(r.route.levels[r.currentLevel]?.escalatedApproverIds ?? [])] : [];
+    const delegates = r ? await delegatesToTell(this.s.store, policy, asked, r.requesterId, this.s.clock.now()) : new Map();
     // Approvers who must prove a second factor to decide get mail without reply-to-decide.
     const factorIds = new Set<number>();
-    for (const id of new Set(needed.slice(1))) {
+    for (const id of new Set([...needed.slice(1), ...delegates.keys()])) {
       const u = policy.usersById.get(id);
       if (u && (await this.s.approvals.factorRequiredToDecide(u))) factorIds.add(id);
     }
-    return { policy, instance: (await this.s.params.params()).str('instance.name'), factorIds };
+    return { policy, instance: (await this.s.params.params()).str('instance.name'), factorIds, delegates };
   }
 
   private context(t: MailTx, r: ApprovalRequest, current: ApprovalRequest | undefined, now: number, inp: Inputs): ComposeContext {
@@ -135,6 +140,7 @@ export class OutboxBuilder {
       replySecret: () => replySecret(t, r.id, now),
       replyTo: (secret) => plusAddress(this.cfg.replyAddress, secret),
       needsFactor: (userId) => inp.factorIds.has(userId),
+      delegates: inp.delegates,
     };
   }
 

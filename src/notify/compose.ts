@@ -2,7 +2,7 @@
 import { levelApprovers } from '../core/approvals/rules.js';
 import { personName } from '../presenters/people.js';
 import type { PolicySnapshot } from '../core/policy/snapshot.js';
-import type { ApprovalRequest, GatehouseEvent, User } from '../core/types.js';
+import type { ApprovalRequest, Delegation, GatehouseEvent, User } from '../core/types.js';
 import { render, type Vars } from './templates.js';
 import { requestOf } from '../core/events.js';
 
@@ -36,6 +36,8 @@ export interface ComposeContext {
   templatesDirs: string[];
   /** Current state of the request in the database (approver mail is skipped when it moved on). */
   current?: ApprovalRequest;
+  /** Users holding an approver's rights now, each with the delegation they act under: mailed with that approver. */
+  delegates?: ReadonlyMap<number, Delegation>;
   now: number;
   /** A fresh single-use link token for approver × request × action × level (stored hashed by the caller). */
   token(approverId: number, action: 'approve' | 'reject', level: number): Promise<string>;
@@ -126,13 +128,22 @@ async function approverMails(
   const out: OutMail[] = [];
   const occurrence = approverOccurrence(kind, r, e);
   const secret = await ctx.replySecret();
-  for (const uid of [...new Set(recipients)]) {
+  const asked = new Set(recipients);
+  const acting = [...(ctx.delegates ?? [])].filter(([to, d]) => asked.has(d.fromUserId) && !asked.has(to));
+  for (const uid of [...asked, ...acting.map(([to]) => to)]) {
     const u = ctx.policy.usersById.get(uid);
     if (!u || u.disabled || !validEmail(u.email)) continue;
     const approve = await ctx.token(uid, 'approve', r.currentLevel);
     const reject = await ctx.token(uid, 'reject', r.currentLevel);
+    const d = asked.has(uid) ? undefined : ctx.delegates?.get(uid);
+    const base = requestVars(ctx, r);
     const vars: Vars = {
-      ...requestVars(ctx, r),
+      ...base,
+      ...(d
+        ? {
+            route: `${base.route}; you are asked as the delegate of ${personName(ctx.policy.usersById.get(d.fromUserId), d.fromUserId)} until ${iso(d.endsAt)}`,
+          }
+        : {}),
       headline: APPROVER_HEADLINES[kind],
       approverEmail: u.email,
       approveUrl: `${ctx.publicUrl}/email/approval/${approve}`,

@@ -37,6 +37,19 @@ export class KyselyDelegationStore implements DelegationStore {
     return rows.map(toDelegation);
   }
 
+  async delegationsFrom(userIds: readonly number[], at: number) {
+    if (!userIds.length) return [];
+    const rows = await this.db
+      .selectFrom('delegations')
+      .selectAll()
+      .where('from_user_id', 'in', [...userIds])
+      .where('starts_at', '<=', at)
+      .where('ends_at', '>', at)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return rows.map(toDelegation);
+  }
+
   async listDelegations(userId?: number) {
     let q = this.db.selectFrom('delegations').selectAll().orderBy('id', 'desc');
     if (userId !== undefined) q = q.where((eb) => eb.or([eb('from_user_id', '=', userId), eb('to_user_id', '=', userId)]));

@@ -135,6 +135,10 @@ export class KyselyStore implements Store {
     return this.delegations.delegationsTo(userId, at);
   }
 
+  delegationsFrom(userIds: readonly number[], at: number) {
+    return this.delegations.delegationsFrom(userIds, at);
+  }
+
   listDelegations(userId?: number) {
     return this.delegations.listDelegations(userId);
   }

@@ -3,7 +3,7 @@
 // updates the message and a second click says "already approved by …", forged signatures, replayed
 // timestamps, unknown and ineligible users are refused and audited, a click while Slack cannot say who
 // clicked decides nothing and says why, a second-factor approver gets a link,
-// Reject opens a modal whose submission carries the comment, 20 parallel clicks decide once, escalation
+// Reject opens a modal whose submission carries the comment, a delegate gets the approver's DM and decides, 20 parallel clicks decide once, escalation
 // DMs the new approvers, and expiry updates every message and tells the requester.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -191,6 +191,29 @@ describe('Slack approvals', () => {
     await waitFor('link answer', () => slack.answers.find((a) => a.text.includes('/approvals/')), 10_000);
     assert.equal((await s().store.getRequest(id))?.status, 'waiting');
     await s().admin.setParam(ADMIN, 'approval.decision.requires.passkey', 'false');
+  });
+
+  test("whoever holds an approver's rights now gets the approver's DM, and their click decides", async () => {
+    const p = await s().policy.current();
+    const bob = { username: 'bob', id: p.usersByName.get('bob')!.id, channel: 'cli' as const };
+    const d = await s().delegations.delegate(bob, {
+      to: 'erin',
+      period: (n) => ({ startsAt: n, endsAt: n + 3600_000 }),
+      reason: 'holiday',
+    });
+    const { dbOf } = await import('../helpers/kysely.js');
+    try {
+      const id = await ask('alice', 'db01', 'ssh');
+      await dm('UBOB0001', id);
+      const m = await dm('UERIN001', id);
+      assert.deepEqual(buttons(m), ['gatehouse_approve', 'gatehouse_reject', 'gatehouse_open']);
+      await sendSigned(endpoint, SECRET, blockActions(slack, { user: 'UERIN001', action: 'gatehouse_approve', requestId: id, message: m }));
+      assert.equal((await s().store.getRequest(id))?.status, 'approved');
+      assert.equal((await s().store.decisions(id))[0].channel, 'slack');
+      await s().approvals.revoke(id, 'bob', { channel: 'cli', proof: 'operator' });
+    } finally {
+      await dbOf(s()).updateTable('delegations').set({ revoked_at: Date.now() }).where('id', '=', d.id).execute();
+    }
   });
 
   test('an approver who must prove a second factor gets a link, not a decision', async () => {

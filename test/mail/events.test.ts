@@ -1,5 +1,6 @@
 // Which events send which mail: reminders only after approval.attempt.reuse.seconds, the next level of a
-// workflow and an escalation notify the new approvers, requesters hear of approved, revoked and expired.
+// workflow and an escalation notify the new approvers, a delegate is mailed with the approver they act
+// for, requesters hear of approved, revoked and expired.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNotify, type RunningNotify } from '../../src/notify/index.js';
@@ -70,6 +71,29 @@ describe('mail for each approval event', () => {
       'level 1 links are dead',
     );
     assert.ok(tokens.filter((x) => x.level === 1).every((x) => x.dead_at === null));
+  });
+
+  test("whoever holds an approver's rights now is mailed with them (not the requester); the link is theirs", async () => {
+    const p = await t.s.policy.current();
+    const bob = { username: 'bob', id: p.usersByName.get('bob')!.id, channel: 'cli' as const };
+    const carolId = p.usersByName.get('carol')!.id;
+    await t.s.delegations.delegate(bob, { to: 'carol', period: (n) => ({ startsAt: n, endsAt: n + 3600_000 }), reason: 'holiday' });
+    await t.s.delegations.delegate(bob, { to: 'alice', period: (n) => ({ startsAt: n, endsAt: n + 3600_000 }), reason: null });
+    const r = await req('alice', 'web01');
+    const id = r.outcome === 'waiting' ? r.request.id : -1;
+    await waitFor('the approver mail', () => mails('bob@example.com', id).length === 1);
+    const m = await waitFor("the delegate's mail", () => mails('carol@example.com', id)[0]);
+    assert.match(m.parsed.text!, /waiting for your approval/);
+    assert.match(m.parsed.text!.replace(/\s+/g, ' '), /you are asked as the delegate of bob until \d{4}-/);
+    const tokens = await mailDb(t.s).selectFrom('mail_link_tokens').selectAll().where('request_id', '=', id).execute();
+    assert.ok(
+      tokens.some((x) => x.approver_id === carolId),
+      "the delegate's links are made out to the delegate",
+    );
+    await sleep(300);
+    assert.equal(mails('alice@example.com', id).length, 0, 'a requester holding the rights is not asked to decide their own request');
+    await t.s.approvals.approve(id, 'carol', { comment: 'covering for bob', channel: 'cli' });
+    await t.s.approvals.revoke(id, 'bob', { channel: 'cli' });
   });
 
   test('escalation notifies the approvers it adds; expiry tells the requester', async () => {

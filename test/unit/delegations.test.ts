@@ -22,6 +22,8 @@ function setup() {
   const store: DelegationStore = {
     delegationsTo: async (userId, at) =>
       rows.filter((d) => d.toUserId === userId && d.startsAt <= at && d.endsAt > at && d.revokedAt === null),
+    delegationsFrom: async (ids, at) =>
+      rows.filter((d) => ids.includes(d.fromUserId) && d.startsAt <= at && d.endsAt > at && d.revokedAt === null),
     listDelegations: async (userId) =>
       rows.filter((d) => userId === undefined || d.fromUserId === userId || d.toUserId === userId).reverse(),
     insertDelegation: async (d, audit) => {

@@ -5,6 +5,7 @@
 // leaves what was posted recorded, and the retry does only the rest.
 import { randomBytes } from 'node:crypto';
 import { effectiveStatus, levelApprovers } from '../../core/approvals/rules.js';
+import { delegatesToTell } from '../../core/delegations.js';
 import { PASSKEY_PARAM } from '../../core/passkeys.js';
 import type { ChatMessage } from '../../core/ports/chat.js';
 import type { ApprovalRequest, User } from '../../core/types.js';
@@ -31,6 +32,8 @@ export async function syncRequest(s: Services, pv: Provider, requestId: number):
   const base = { policy: p, request: r, decisions, now, publicUrl: s.config.publicUrl };
   const waiting = effectiveStatus(r, now) === 'waiting';
   const current = new Set(levelApprovers(r, r.currentLevel));
+  // Whoever holds a current approver's rights now gets the approvers' DM too.
+  if (waiting) for (const id of (await delegatesToTell(s.store, p, [...current], r.requesterId, now)).keys()) current.add(id);
   const passkeyOn = (await s.params.params()).bool(PASSKEY_PARAM);
 
   const actionsFor = async (target: string): Promise<Actions> => {
