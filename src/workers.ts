@@ -73,7 +73,8 @@ function exited(w: Worker, ms: number): Promise<void> {
 
 /**
  * The node's /metrics: asks every live worker for its part, then merges them with the primary's own. A
- * worker that does not answer in time fails the scrape (a partial sum would look like a drop).
+ * worker that does not answer in time, or cannot make its part, fails the scrape (a partial sum would look
+ * like a drop).
  */
 function nodeMetrics(live: Set<Worker>, merge: PrimaryParts['metrics']) {
   const gathering = new Map<number, (w: Worker, part: unknown) => void>();
@@ -94,6 +95,11 @@ function nodeMetrics(live: Set<Worker>, merge: PrimaryParts['metrics']) {
         resolve(parts);
       };
       gathering.set(id, (w, part) => {
+        if (part === null) {
+          clearTimeout(timer);
+          gathering.delete(id);
+          return reject(new Error('a worker process could not make its metrics'));
+        }
         if (waiting.delete(w)) parts.push(part);
         settle();
       });
@@ -195,8 +201,8 @@ export function runWorker(
     if (m?.type === 'part')
       void metrics.part().then(
         (part) => process.send?.({ type: 'part', id: m.id, part } satisfies ToPrimary),
-        // A part that cannot be made is an empty one: the scrape still answers for the others.
-        () => process.send?.({ type: 'part', id: m.id, part: [] } satisfies ToPrimary),
+        // No part (its database read failed): the scrape fails, rather than show this worker's counts dropped.
+        () => process.send?.({ type: 'part', id: m.id, part: null } satisfies ToPrimary),
       );
     if (m?.type === 'metrics') {
       const a = asked.get(m.id);
