@@ -1,8 +1,19 @@
 // Policy administration, read from the snapshot: name lookups, and what a change replaces (as the audit log shows it).
 import { GatehouseError } from '../errors.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import type { Device, Protocol } from '../types.js';
+import type { AuditEntry, Channel, Device, Protocol } from '../types.js';
 import { checkHost, parseProtocols, resolvePorts } from './validate.js';
+
+/** The audit record of an admin write by `actor`. */
+export function auditEntry(
+  actor: { username: string; id: number | null; channel: Channel },
+  action: string,
+  targetType: string,
+  targetId: string | number,
+  details?: Record<string, unknown>,
+): AuditEntry {
+  return { actor: actor.username, actorId: actor.id, channel: actor.channel, action, targetType, targetId, details };
+}
 
 export interface DevicePatch {
   host?: string;

@@ -3,7 +3,8 @@
 import { GatehouseError } from '../errors.js';
 import type { AdminStore } from '../ports/admin-store.js';
 import type { PolicySnapshot } from '../policy/snapshot.js';
-import type { AuditEntry, Channel, Device } from '../types.js';
+import type { Channel, Device } from '../types.js';
+import { auditEntry } from './changes.js';
 
 export function deviceWarnings(p: PolicySnapshot, d: Device): string[] {
   const out: string[] = [];
@@ -27,15 +28,7 @@ export async function pinHostKey(
   hostKey: string,
 ): Promise<string | null> {
   const lost = new GatehouseError('conflict', 'a host key was pinned meanwhile');
-  const audit: AuditEntry = {
-    actor: actor.username,
-    actorId: actor.id,
-    channel: actor.channel,
-    action: 'device.host-key-pinned',
-    targetType: 'device',
-    targetId: device.id,
-    details: { name: device.name, hostKey, before: { hostKey: null } },
-  };
+  const audit = auditEntry(actor, 'device.host-key-pinned', 'device', device.id, { name: device.name, hostKey, before: { hostKey: null } });
   try {
     await admin.write(audit, async (w) => {
       if (!(await w.pinHostKey(device.id, hostKey))) throw lost;

@@ -11,7 +11,7 @@ import { normaliseParam, Params, PARAM_DEFS } from '../params.js';
 import type { Channel, Protocol, WorkflowLevel } from '../types.js';
 import { checkWorkflow, workflowView, type WorkflowInput } from './workflows.js';
 import { accountSecretInput, checkHost, checkName, parseProtocols, resolvePorts, userIdsNamed } from './validate.js';
-import { deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
+import { auditEntry, deviceChange, deviceGroupId, userBefore, type DevicePatch } from './changes.js';
 import {
   checkNewUser,
   checkUserPatch,
@@ -76,7 +76,7 @@ export class AdminService {
   }
 
   private audit(actor: Actor, action: string, targetType: string, targetId: string | number, details?: Record<string, unknown>) {
-    return { actor: actor.username, actorId: actor.id, channel: actor.channel, action, targetType, targetId, details };
+    return auditEntry(actor, action, targetType, targetId, details);
   }
 
   private async done<T>(p: Promise<T>): Promise<T> {
